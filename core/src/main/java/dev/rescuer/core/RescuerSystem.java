@@ -1,0 +1,178 @@
+package dev.rescuer.core;
+
+import dev.rescuer.core.mm.PageAllocator;
+import dev.rescuer.core.mm.ThreadPages;
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.RealPlatform;
+
+import java.time.Duration;
+
+/**
+ * One Rescuer system: a platform, a page allocator wired to it, and what later layers hang off them.
+ * There is no global instance; tests and simulations build their own.
+ *
+ * <p>Building a system installs the thread-start cost on the platform (each thread the platform
+ * starts from then on costs {@link Builder#pagesPerThread} pages from this system's allocator, taken
+ * by the creating task) and, unless disabled, starts kswapd, which pays that cost like any thread.
+ * {@link #close()} stops kswapd, then closes the platform if the system created it.
+ *
+ * <pre>{@code
+ * try (RescuerSystem sys = RescuerSystem.builder().totalPages(1024).build()) {
+ *     Pages p = sys.pages().allocate(4, Gfp.KERNEL);
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class RescuerSystem implements AutoCloseable {
+
+    private final Platform platform;
+    private final boolean ownsPlatform;
+    private final PageAllocator pages;
+    private final ThreadPages threadPages;
+
+    private RescuerSystem(Builder b) {
+        this.ownsPlatform = b.platform == null;
+        this.platform = ownsPlatform ? new RealPlatform() : b.platform;
+        PageAllocator.Builder pb = PageAllocator.builder(platform).name(b.name).totalPages(b.totalPages);
+        if (b.minMark >= 0) {
+            pb.watermarks(b.minMark, b.lowMark, b.highMark);
+        }
+        if (b.reclaimRetries >= 0) {
+            pb.reclaimRetries(b.reclaimRetries);
+        }
+        if (b.retryBackoff != null) {
+            pb.retryBackoff(b.retryBackoff);
+        }
+        PageAllocator allocator;
+        try {
+            allocator = pb.build();
+            this.threadPages = new ThreadPages(allocator, b.pagesPerThread);
+        } catch (RuntimeException e) {
+            if (ownsPlatform) {
+                platform.close();
+            }
+            throw e;
+        }
+        this.pages = allocator;
+        platform.setThreadStartCost(threadPages);
+        if (b.backgroundReclaim) {
+            pages.startBackgroundReclaim();
+        }
+    }
+
+    /** Starts configuring a system. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Configures a {@link RescuerSystem}. Every setting has a default. */
+    public static final class Builder {
+        private Platform platform;
+        private String name = "pages";
+        private long totalPages = 65_536;
+        private long minMark = -1;
+        private long lowMark = -1;
+        private long highMark = -1;
+        private int pagesPerThread = 4;
+        private boolean backgroundReclaim = true;
+        private int reclaimRetries = -1;
+        private Duration retryBackoff;
+
+        private Builder() {
+        }
+
+        /** The platform to run on. Default: a new {@link RealPlatform}, closed with the system. */
+        public Builder platform(Platform platform) {
+            if (platform == null) {
+                throw new NullPointerException("platform");
+            }
+            this.platform = platform;
+            return this;
+        }
+
+        /** The page allocator's name. Default {@code "pages"}. */
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** The page budget. Default 65,536 pages (256 MiB of 4 KiB pages). */
+        public Builder totalPages(long pages) {
+            if (pages < 2) {
+                throw new IllegalArgumentException("totalPages must be >= 2, got " + pages);
+            }
+            this.totalPages = pages;
+            return this;
+        }
+
+        /** The allocator's watermarks; see {@link PageAllocator.Builder#watermarks}. */
+        public Builder watermarks(long min, long low, long high) {
+            if (min < 0 || low < 0 || high < 0) {
+                throw new IllegalArgumentException("watermarks must be >= 0, got min=" + min + " low=" + low + " high=" + high);
+            }
+            this.minMark = min;
+            this.lowMark = low;
+            this.highMark = high;
+            return this;
+        }
+
+        /** Pages each started thread costs its creator. Default 4 (a 16 KiB stack). Zero makes threads free. */
+        public Builder pagesPerThread(int pages) {
+            if (pages < 0) {
+                throw new IllegalArgumentException("pagesPerThread must be >= 0, got " + pages);
+            }
+            this.pagesPerThread = pages;
+            return this;
+        }
+
+        /** Whether to start kswapd. Default {@code true}. */
+        public Builder backgroundReclaim(boolean on) {
+            this.backgroundReclaim = on;
+            return this;
+        }
+
+        /** See {@link PageAllocator.Builder#reclaimRetries}. */
+        public Builder reclaimRetries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("reclaimRetries must be >= 0, got " + retries);
+            }
+            this.reclaimRetries = retries;
+            return this;
+        }
+
+        /** See {@link PageAllocator.Builder#retryBackoff}. */
+        public Builder retryBackoff(Duration backoff) {
+            this.retryBackoff = backoff;
+            return this;
+        }
+
+        /** Builds and starts the system. */
+        public RescuerSystem build() {
+            return new RescuerSystem(this);
+        }
+    }
+
+    /** The platform everything blocks through. */
+    public Platform platform() {
+        return platform;
+    }
+
+    /** The page allocator. */
+    public PageAllocator pages() {
+        return pages;
+    }
+
+    /** Pages each started thread costs. */
+    public int pagesPerThread() {
+        return threadPages.pagesPerThread();
+    }
+
+    /** Stops kswapd, then closes the platform if this system created it. */
+    @Override
+    public void close() {
+        pages.close();
+        if (ownsPlatform) {
+            platform.close();
+        }
+    }
+}

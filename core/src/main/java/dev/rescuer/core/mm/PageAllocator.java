@@ -1,0 +1,524 @@
+package dev.rescuer.core.mm;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.RwSemaphore;
+import dev.rescuer.core.sync.WaitQueue;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A fixed budget of pages with the kernel's watermarks, reclaim and failure rules: the part of
+ * {@code mm/page_alloc.c} and {@code mm/vmscan.c} that decides whether a layered I/O system can make
+ * progress under memory pressure.
+ *
+ * <p><b>Allocation</b> ({@link #allocate}, {@link #tryAllocate}) takes the effective context (the
+ * requested {@link Gfp} masked by the task's {@link MemallocScope}s) and proceeds as the kernel does:
+ * <ol>
+ *   <li>Fast path: take the pages if at least {@code low} pages stay free.
+ *   <li>Slow path: wake kswapd, the background reclaimer, if the context allows; take the pages if at
+ *       least {@code min} stay free ({@code HIGH} may go to half of {@code min}, an atomic {@code HIGH}
+ *       allocation to three eighths); a task in a {@code NORECLAIM} scope or asking for
+ *       {@code MEMALLOC} may take every page.
+ *   <li>A context that may not sleep ({@code NOWAIT}, {@code ATOMIC}, or a reclaiming task) fails here.
+ *   <li>Direct reclaim: the allocating task itself calls the registered shrinkers with its effective
+ *       context, in a {@code NORECLAIM} scope so their own allocations do not recurse, then retries.
+ *       A shrinker may block (waiting for writeback, say): that is how allocation blocks in reclaim.
+ *   <li>Without progress, the task sleeps until pages are freed or a back-off passes, and retries.
+ *       After {@code reclaimRetries} passes without progress it fails, as the kernel's
+ *       {@code __GFP_RETRY_MAYFAIL} does; this model has no OOM killer, so a plain {@code GFP_KERNEL}
+ *       allocation fails there too. {@code NORETRY} fails after one pass. {@code NOFAIL} never fails:
+ *       it keeps reclaiming and waiting for as long as it takes.
+ * </ol>
+ * Allocating with a sleeping context from atomic context throws
+ * {@link dev.rescuer.core.platform.AtomicContextException}, whether or not memory is short.
+ *
+ * <p><b>Background reclaim.</b> kswapd, started by {@link #startBackgroundReclaim()}, sleeps until an
+ * allocation finds free pages below {@code low}, then runs the shrinkers with {@code GFP_KERNEL}
+ * until free pages reach {@code high} or a pass makes no progress. After {@code reclaimRetries}
+ * fruitless runs it stops answering wake-ups until pages are freed up to {@code high} or direct
+ * reclaim makes progress, like the kernel's {@code kswapd_failures}.
+ *
+ * <p><b>Accounting.</b> Every allocation returns a {@link Pages} handle; frees go through it, so
+ * double frees and over-frees are errors. {@link #stats()} counts everything; free and used pages
+ * are kept in separate counters so that their balance is a real check.
+ *
+ * <p>All blocking goes through the platform, via a {@link WaitQueue} ({@code "<name>/free"}) that
+ * frees wake, and the shrinker list is guarded by an {@link RwSemaphore} that reclaim only try-locks,
+ * as the kernel's {@code shrinker_rwsem} was.
+ */
+public final class PageAllocator implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger("dev.rescuer.mm");
+
+    /** Reclaim aims for at least this many objects per pass ({@code SWAP_CLUSTER_MAX}). */
+    static final int RECLAIM_CLUSTER = 32;
+
+    private final Platform platform;
+    private final String name;
+    private final long total;
+    private final long minMark;
+    private final long lowMark;
+    private final long highMark;
+    private final int reclaimRetries;
+    private final Duration retryBackoff;
+    private final int shrinkBatch;
+
+    private final AtomicLong free;
+    private final AtomicLong used = new AtomicLong();
+    private final AtomicLong nextAllocationId = new AtomicLong(1);
+
+    private final RwSemaphore shrinkerRwsem;
+    private final List<ShrinkerRegistration> shrinkers = new ArrayList<>(); // guarded by shrinkerRwsem
+    private final WaitQueue freeWait;
+    private final Kswapd kswapd;
+    private final AtomicBoolean failureWarned = new AtomicBoolean();
+
+    private final LongAdder allocations = new LongAdder();
+    private final LongAdder pagesAllocated = new LongAdder();
+    private final LongAdder pagesFreed = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private final LongAdder slowPaths = new LongAdder();
+    private final LongAdder directReclaims = new LongAdder();
+    private final LongAdder reclaimedObjects = new LongAdder();
+    private final LongAdder memoryWaits = new LongAdder();
+
+    private PageAllocator(Builder b) {
+        this.platform = b.platform;
+        this.name = b.name;
+        this.total = b.totalPages;
+        long min = b.minMark >= 0 ? b.minMark : total / 32;
+        long low = b.lowMark >= 0 ? b.lowMark : min + Math.max(1, min / 4);
+        long high = b.highMark >= 0 ? b.highMark : min + Math.max(2, min / 2);
+        if (!(0 <= min && min <= low && low <= high && high < total)) {
+            throw new IllegalArgumentException("page allocator " + name + ": watermarks must satisfy 0 <= min <= low <= high < total, got min="
+                    + min + " low=" + low + " high=" + high + " total=" + total);
+        }
+        this.minMark = min;
+        this.lowMark = low;
+        this.highMark = high;
+        this.reclaimRetries = b.reclaimRetries;
+        this.retryBackoff = b.retryBackoff;
+        this.shrinkBatch = b.shrinkBatch;
+        this.free = new AtomicLong(total);
+        this.shrinkerRwsem = new RwSemaphore(platform, name + "/shrinker_rwsem", "shrinker_rwsem");
+        this.freeWait = new WaitQueue(platform, name + "/free", "page_alloc_free");
+        this.kswapd = new Kswapd(this, platform, name);
+    }
+
+    /** Starts configuring an allocator on {@code platform}. */
+    public static Builder builder(Platform platform) {
+        return new Builder(platform);
+    }
+
+    /** Configures a {@link PageAllocator}. {@link #totalPages} is required; the rest have defaults. */
+    public static final class Builder {
+        private final Platform platform;
+        private String name = "pages";
+        private long totalPages = -1;
+        private long minMark = -1;
+        private long lowMark = -1;
+        private long highMark = -1;
+        private int reclaimRetries = 16;
+        private Duration retryBackoff = Duration.ofMillis(10);
+        private int shrinkBatch = 128;
+
+        private Builder(Platform platform) {
+            if (platform == null) {
+                throw new NullPointerException("platform");
+            }
+            this.platform = platform;
+        }
+
+        /** The allocator's name, for reports and the names of its primitives. Default {@code "pages"}. */
+        public Builder name(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("page allocator name must be non-blank");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /** The budget, in pages. Required, at least 2. */
+        public Builder totalPages(long pages) {
+            if (pages < 2) {
+                throw new IllegalArgumentException("totalPages must be >= 2, got " + pages);
+            }
+            this.totalPages = pages;
+            return this;
+        }
+
+        /**
+         * The watermarks, in free pages: {@code 0 <= min <= low <= high < total}. Default: min is
+         * 1/32 of the budget, low is min + min/4 (at least min + 1), high is min + min/2 (at least min + 2).
+         */
+        public Builder watermarks(long min, long low, long high) {
+            if (min < 0 || low < 0 || high < 0) {
+                throw new IllegalArgumentException("watermarks must be >= 0, got min=" + min + " low=" + low + " high=" + high);
+            }
+            this.minMark = min;
+            this.lowMark = low;
+            this.highMark = high;
+            return this;
+        }
+
+        /** Reclaim passes without progress before an allocation that may fail gives up. Default 16 ({@code MAX_RECLAIM_RETRIES}). */
+        public Builder reclaimRetries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("reclaimRetries must be >= 0, got " + retries);
+            }
+            this.reclaimRetries = retries;
+            return this;
+        }
+
+        /** How long an allocation sleeps after a pass without progress, unless pages are freed first. Default 10 ms. */
+        public Builder retryBackoff(Duration backoff) {
+            if (backoff == null || backoff.isNegative() || backoff.isZero()) {
+                throw new IllegalArgumentException("retryBackoff must be positive, got " + backoff);
+            }
+            this.retryBackoff = backoff;
+            return this;
+        }
+
+        /** Objects per shrinker scan call. Default 128 ({@code SHRINK_BATCH}). */
+        public Builder shrinkBatch(int batch) {
+            if (batch < 1) {
+                throw new IllegalArgumentException("shrinkBatch must be >= 1, got " + batch);
+            }
+            this.shrinkBatch = batch;
+            return this;
+        }
+
+        /** Builds the allocator. Background reclaim is not started; see {@link PageAllocator#startBackgroundReclaim()}. */
+        public PageAllocator build() {
+            if (totalPages < 0) {
+                throw new IllegalStateException("page allocator " + name + ": totalPages is required");
+            }
+            return new PageAllocator(this);
+        }
+    }
+
+    // ------------------------------------------------------------------ allocation
+
+    /**
+     * Allocates {@code n} pages in context {@code gfp}, reclaiming and waiting as the context allows.
+     *
+     * @throws PageAllocationException if the context allowed failure and no pages could be found
+     * @throws IllegalArgumentException if {@code n} is not in {@code [1, totalPages]}
+     * @throws dev.rescuer.core.platform.AtomicContextException if {@code gfp} may sleep and the task is atomic
+     */
+    public Pages allocate(int n, Gfp gfp) {
+        Pages p = allocateOrExplain(n, gfp, true);
+        return p;
+    }
+
+    /** Like {@link #allocate}, but returns {@code null} on failure, as the kernel's allocators do. */
+    public Pages tryAllocate(int n, Gfp gfp) {
+        return allocateOrExplain(n, gfp, false);
+    }
+
+    private Pages allocateOrExplain(int n, Gfp gfp, boolean throwOnFailure) {
+        if (n < 1 || n > total) {
+            throw new IllegalArgumentException("cannot allocate " + n + " pages from " + name + " (budget " + total + ")");
+        }
+        if (gfp == null) {
+            throw new NullPointerException("gfp");
+        }
+        Task self = platform.currentTask();
+        Gfp eff = gfp.scopedBy(self.memallocFlags());
+        if (eff.mayDirectReclaim()) {
+            self.checkMaySleep(freeWait, "page allocation (" + gfp + ")");
+        }
+        platform.preemptionPoint();
+        if (take(n, lowMark)) {
+            return granted(n, gfp, self);
+        }
+        String why = slowPath(n, eff, self);
+        if (why == null) {
+            return granted(n, gfp, self);
+        }
+        failures.increment();
+        String msg = "page allocation failure: " + n + " pages, " + gfp
+                + (eff.equals(gfp) ? "" : " (effective " + eff + " under task scopes " + MemallocScope.describeFlags(self.memallocFlags()) + ")")
+                + ", task " + self.name() + ", " + free.get() + " of " + total + " free (min " + minMark + ", low " + lowMark
+                + ", high " + highMark + "): " + why;
+        if (!eff.has(Gfp.Modifier.NOWARN) && failureWarned.compareAndSet(false, true)) {
+            LOG.log(Level.WARNING, msg + " (further failures are counted, not logged)");
+        }
+        if (throwOnFailure) {
+            throw new PageAllocationException(msg);
+        }
+        return null;
+    }
+
+    private Pages granted(int n, Gfp gfp, Task self) {
+        used.addAndGet(n);
+        allocations.increment();
+        pagesAllocated.add(n);
+        return new Pages(this, nextAllocationId.getAndIncrement(), n, gfp, self.name());
+    }
+
+    /** Takes {@code n} pages if at least {@code floor} stay free. */
+    private boolean take(int n, long floor) {
+        while (true) {
+            long f = free.get();
+            if (f - n < floor) {
+                return false;
+            }
+            if (free.compareAndSet(f, f - n)) {
+                return true;
+            }
+        }
+    }
+
+    /** The kernel's watermark adjustments ({@code __zone_watermark_ok}): HIGH halves min, atomic HIGH takes a further quarter. */
+    private long minMarkFor(Gfp eff) {
+        long m = minMark;
+        if (eff.has(Gfp.Modifier.HIGH)) {
+            m -= m / 2;
+            if (!eff.mayDirectReclaim()) {
+                m -= m / 4;
+            }
+        }
+        return m;
+    }
+
+    /** @return {@code null} when the pages were taken, otherwise why the allocation fails */
+    private String slowPath(int n, Gfp eff, Task self) {
+        slowPaths.increment();
+        long mark = minMarkFor(eff);
+        boolean reclaiming = (self.memallocFlags() & MemallocScope.NORECLAIM) != 0;
+        boolean reserves = (eff.has(Gfp.Modifier.MEMALLOC) || reclaiming) && !eff.has(Gfp.Modifier.NOMEMALLOC);
+        boolean mayReclaim = eff.mayDirectReclaim() && !reclaiming;
+        int fruitless = 0;
+        while (true) {
+            if (eff.mayWakeKswapd()) {
+                kswapd.wake();
+            }
+            if (take(n, mark) || (reserves && take(n, 0))) {
+                return null;
+            }
+            if (!mayReclaim) {
+                if (!eff.has(Gfp.Modifier.NOFAIL)) {
+                    return reclaiming ? "the task is itself reclaiming (NORECLAIM scope) and the reserves are exhausted"
+                            : "the context may not sleep, so it may not reclaim";
+                }
+                waitForFree(n, reserves ? 0 : mark);
+                continue;
+            }
+            long progress = directReclaim(n, eff);
+            if (take(n, mark) || (reserves && take(n, 0))) {
+                return null;
+            }
+            if (eff.has(Gfp.Modifier.NORETRY)) {
+                return "__GFP_NORETRY: one reclaim pass freed " + progress + " objects, not enough";
+            }
+            fruitless = progress > 0 ? 0 : fruitless + 1;
+            if (fruitless > reclaimRetries && !eff.has(Gfp.Modifier.NOFAIL)) {
+                return reclaimRetries + " reclaim passes in a row made no progress";
+            }
+            if (progress == 0) {
+                waitForFree(n, mark);
+            }
+        }
+    }
+
+    /** Sleeps until {@code n} pages could be taken above {@code mark}, or the back-off passes. */
+    private void waitForFree(int n, long mark) {
+        memoryWaits.increment();
+        freeWait.waitEventTimeout(() -> free.get() - n >= mark, retryBackoff);
+    }
+
+    /** Runs the shrinkers in the allocating task, as the reclaimer ({@code __perform_reclaim}). */
+    private long directReclaim(int n, Gfp eff) {
+        directReclaims.increment();
+        long progress;
+        try (MemallocScope s = MemallocScope.noreclaim(platform)) {
+            progress = shrink(Math.max(n, RECLAIM_CLUSTER), eff);
+        }
+        if (progress > 0) {
+            kswapd.resetFailures();
+        }
+        return progress;
+    }
+
+    /**
+     * One reclaim pass over the shrinkers ({@code shrink_slab}): each is counted and scanned in
+     * batches until {@code target} objects are freed. Returns the objects freed.
+     */
+    long shrink(long target, Gfp eff) {
+        if (!shrinkerRwsem.tryDownRead()) {
+            return 0; // a shrinker is being (un)registered; the kernel skipped slab reclaim then too
+        }
+        long freed = 0;
+        try {
+            ShrinkControl sc = new ShrinkControl(eff);
+            outer:
+            for (ShrinkerRegistration r : shrinkers) {
+                Shrinker s = r.shrinker();
+                sc.setNrToScan(0);
+                long count = s.count(sc);
+                for (long left = count; left > 0; ) {
+                    long batch = Math.min(shrinkBatch, left);
+                    sc.setNrToScan(batch);
+                    long got = s.scan(sc);
+                    if (got == Shrinker.STOP) {
+                        break;
+                    }
+                    if (got < 0) {
+                        throw new IllegalStateException("shrinker " + s.name() + " returned " + got + " from scan; expected >= 0 or STOP");
+                    }
+                    freed += got;
+                    left -= batch;
+                    if (freed >= target) {
+                        break outer;
+                    }
+                }
+            }
+        } finally {
+            shrinkerRwsem.upRead();
+        }
+        reclaimedObjects.add(freed);
+        return freed;
+    }
+
+    // ------------------------------------------------------------------ free
+
+    /** Returns pages from a {@link Pages} handle. */
+    void release(int n) {
+        used.addAndGet(-n);
+        long f = free.addAndGet(n);
+        pagesFreed.add(n);
+        if (f >= highMark) {
+            kswapd.resetFailures();
+        }
+        freeWait.wakeUpAll();
+    }
+
+    // ------------------------------------------------------------------ shrinkers
+
+    /**
+     * Registers a shrinker; reclaim passes that start afterwards call it.
+     *
+     * @return the registration; close it to unregister
+     */
+    public ShrinkerRegistration registerShrinker(Shrinker shrinker) {
+        if (shrinker == null) {
+            throw new NullPointerException("shrinker");
+        }
+        ShrinkerRegistration r = new ShrinkerRegistration(this, shrinker);
+        shrinkerRwsem.downWrite();
+        try {
+            shrinkers.add(r);
+        } finally {
+            shrinkerRwsem.upWrite();
+        }
+        return r;
+    }
+
+    void unregister(ShrinkerRegistration r) {
+        shrinkerRwsem.downWrite(); // waits for running passes; throws if called from one
+        try {
+            shrinkers.remove(r);
+        } finally {
+            shrinkerRwsem.upWrite();
+        }
+    }
+
+    // ------------------------------------------------------------------ background reclaim
+
+    /**
+     * Starts kswapd, the background reclaimer, as a platform thread (which itself costs pages if a
+     * thread-start cost is installed).
+     *
+     * @throws IllegalStateException if it is already running or the allocator is closed
+     */
+    public void startBackgroundReclaim() {
+        kswapd.start();
+    }
+
+    /** Whether an allocation now would wake kswapd: free pages are below the low watermark. */
+    boolean belowLow() {
+        return free.get() < lowMark;
+    }
+
+    /** Whether free pages have reached the high watermark, where kswapd stops. */
+    boolean balanced() {
+        return free.get() >= highMark;
+    }
+
+    long pagesToHigh() {
+        return Math.max(0, highMark - free.get());
+    }
+
+    /** Stops kswapd and waits for it to exit. Pages still allocated stay accounted. Idempotent. */
+    @Override
+    public void close() {
+        kswapd.stop();
+    }
+
+    // ------------------------------------------------------------------ observation
+
+    /** The allocator's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The platform it blocks through. */
+    public Platform platform() {
+        return platform;
+    }
+
+    /** The budget, in pages. */
+    public long totalPages() {
+        return total;
+    }
+
+    /** Pages not allocated right now. */
+    public long freePages() {
+        return free.get();
+    }
+
+    /** The min watermark. */
+    public long minWatermark() {
+        return minMark;
+    }
+
+    /** The low watermark. */
+    public long lowWatermark() {
+        return lowMark;
+    }
+
+    /** The high watermark. */
+    public long highWatermark() {
+        return highMark;
+    }
+
+    /** The task running kswapd, or {@code null} if background reclaim is not running. */
+    public Task kswapdTask() {
+        return kswapd.task();
+    }
+
+    /** A snapshot of the counters. */
+    public PageStats stats() {
+        return new PageStats(total, free.get(), used.get(), allocations.sum(), pagesAllocated.sum(), pagesFreed.sum(),
+                failures.sum(), slowPaths.sum(), directReclaims.sum(), reclaimedObjects.sum(),
+                kswapd.wakeups(), kswapd.runs(), memoryWaits.sum());
+    }
+
+    /** How many reclaim passes kswapd may fail before it stops answering wake-ups. */
+    int reclaimRetries() {
+        return reclaimRetries;
+    }
+
+    @Override
+    public String toString() {
+        return "PageAllocator[" + name + ": " + free.get() + "/" + total + " free, min " + minMark + ", low " + lowMark + ", high " + highMark + "]";
+    }
+}

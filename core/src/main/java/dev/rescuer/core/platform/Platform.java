@@ -1,0 +1,120 @@
+package dev.rescuer.core.platform;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The one door through which Rescuer's core blocks, wakes, starts threads, reads time and sets timers.
+ *
+ * <p>Everything above this interface (sleeping locks, the page allocator, workqueues) is written
+ * against it and nothing else, so the same code runs on JVM threads ({@link RealPlatform}) and under a
+ * simulator that controls which task runs next and what time it is. The contract is shaped to make
+ * that possible:
+ * <ul>
+ *   <li><b>One blocking operation</b>, {@link #await}: the waiter sleeps until a condition it evaluates
+ *       itself becomes true. A waker first makes the condition true, then calls {@link #wake}. Wake-ups
+ *       are never lost (a wake that arrives before the sleep makes the sleep return at once) and may
+ *       be spurious (the condition is simply re-checked).
+ *   <li><b>Scheduling points</b>: {@link #preemptionPoint()} marks places where another task could run
+ *       first. A real platform does nothing there; a simulator may switch tasks. It is never called
+ *       while holding a raw spin lock, and a platform must not switch away from a task in atomic
+ *       context.
+ *   <li><b>Tasks</b>: every thread has a {@link Task} record; {@link #currentTask()} finds it.
+ *   <li><b>Time</b>: a monotonic clock and one-shot timers whose callbacks run in atomic context.
+ * </ul>
+ *
+ * <p>A platform is an instance, never a global: tests and simulations create their own.
+ */
+public interface Platform extends AutoCloseable {
+
+    /** A deadline that never passes. */
+    long NO_DEADLINE = Long.MAX_VALUE;
+
+    /** The record of the calling thread's task; a thread the platform did not start is adopted. */
+    Task currentTask();
+
+    /**
+     * Starts a thread named {@code name} running {@code body}. The creating task first pays the
+     * {@linkplain #setThreadStartCost thread-start cost}, which may block or fail.
+     *
+     * <p>An exception thrown by {@code body} ends the thread; it is recorded as the task's
+     * {@linkplain Task#failure() failure} and reported through {@code System.Logger}.
+     *
+     * @return the new task, already running
+     * @throws ThreadStartException if the cost cannot be paid or the thread cannot be created; in
+     *     that case nothing remains charged
+     */
+    Task startThread(String name, Runnable body);
+
+    /**
+     * Blocks the current task until {@code task} has exited. Returns at once if it already has.
+     *
+     * @throws IllegalStateException if a task tries to join itself
+     */
+    void join(Task task);
+
+    /**
+     * Sleeps on {@code on} until {@code condition} holds or the deadline passes.
+     *
+     * <p>The condition is evaluated by the calling task: first before sleeping, then after every
+     * wake-up. While the task sleeps, its record says it waits on {@code on} and since when, and its
+     * {@link SleepListener} has been told. The call is itself a blocking operation: in atomic context it
+     * throws {@link AtomicContextException}.
+     *
+     * @param on what the task waits for, for reports and detectors
+     * @param condition evaluated without locks held; must not block
+     * @param deadlineNanos a {@link #nanoTime()} value, or {@link #NO_DEADLINE}
+     * @return the condition's last value: {@code false} only when the deadline passed first
+     */
+    boolean await(Primitive on, BooleanSupplier condition, long deadlineNanos);
+
+    /**
+     * Wakes {@code task} if it sleeps in {@link #await}, or makes its next sleep return at once.
+     * Never blocks and is never a scheduling point, so it may be called with raw spin locks held.
+     */
+    void wake(Task task);
+
+    /** A place where another task may be scheduled first; a no-op on a real platform. */
+    void preemptionPoint();
+
+    /** The monotonic clock, in nanoseconds from an arbitrary origin. */
+    long nanoTime();
+
+    /** The deadline {@code timeout} from now, saturating at {@link #NO_DEADLINE}. */
+    default long deadlineAfter(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative timeout: " + timeout);
+        }
+        long now = nanoTime();
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return NO_DEADLINE;
+        }
+        long d = now + nanos;
+        return d < now || d == NO_DEADLINE ? NO_DEADLINE : d;
+    }
+
+    /**
+     * Creates a disarmed timer that runs {@code callback} on the platform's timer context when it
+     * fires. See {@link PlatformTimer} for what the callback may do.
+     */
+    PlatformTimer newTimer(String name, Runnable callback);
+
+    /**
+     * Installs what starting a thread costs. Called once, by the system that wires the memory model
+     * to this platform.
+     *
+     * @throws IllegalStateException if a cost other than {@link ThreadStartCost#FREE} is installed
+     */
+    void setThreadStartCost(ThreadStartCost cost);
+
+    /** A snapshot of the live tasks: started ones that have not exited, and adopted ones. */
+    Collection<Task> tasks();
+
+    /** Stops the timer context. Threads the platform started are not interrupted. */
+    @Override
+    void close();
+}

@@ -1,0 +1,367 @@
+package dev.rescuer.core.platform;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The platform on JVM threads: tasks are platform threads, sleeping is {@link LockSupport#park}, the
+ * clock is {@link System#nanoTime()}.
+ *
+ * <p><b>Wake-ups.</b> Each task has a one-bit permit. {@link #wake} sets it and unparks the thread;
+ * {@code park} consumes it and sleeps only when it was clear. That is the kernel's
+ * "set state, check condition, schedule()" protocol: a wake between the condition check and the sleep
+ * is not lost. {@code LockSupport}'s own spurious returns are absorbed here.
+ *
+ * <p><b>Timers.</b> One daemon thread, the timer context, keeps armed timers in a heap ordered by
+ * deadline and runs expired callbacks one at a time, in atomic context, under a task record of its
+ * own named {@code "timer/<platform>"}. Arming, re-arming and cancelling are O(log n); a re-armed
+ * timer's stale heap entry is skipped by generation number rather than removed.
+ *
+ * <p>Threads started here are daemon threads. Foreign threads (main, a test runner's) are adopted on
+ * first use and dropped from {@link #tasks()} once their thread has died.
+ */
+public final class RealPlatform extends AbstractPlatform {
+
+    private final String label;
+    private final ThreadLocal<Task> current = new ThreadLocal<>();
+
+    // Timer context; the heap and every timer's state are guarded by timerLock.
+    private final ReentrantLock timerLock = new ReentrantLock();
+    private final Condition timerChanged = timerLock.newCondition();
+    private final PriorityQueue<Arming> heap = new PriorityQueue<>();
+    private long armingSeq;
+    private Thread timerThread;
+    private Task timerTask;
+    private boolean closed;
+
+    /** Per-task state of this platform: the JVM thread and the wake-up permit. */
+    private static final class RealTask {
+        final Thread thread;
+        final AtomicBoolean permit = new AtomicBoolean();
+
+        RealTask(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    /** Creates a platform on JVM threads. */
+    public RealPlatform() {
+        this.label = "real@" + Integer.toHexString(System.identityHashCode(this));
+    }
+
+    @Override
+    public Task currentTask() {
+        Task t = current.get();
+        if (t == null) {
+            Thread th = Thread.currentThread();
+            t = newTask(th.getName(), true);
+            setPlatformData(t, new RealTask(th));
+            current.set(t);
+        }
+        return t;
+    }
+
+    @Override
+    protected boolean isLive(Task task) {
+        if (task.hasExited()) {
+            return false;
+        }
+        return !task.isAdopted() || ((RealTask) platformData(task)).thread.isAlive();
+    }
+
+    @Override
+    public Task startThread(String name, Runnable body) {
+        if (body == null) {
+            throw new NullPointerException("body");
+        }
+        ThreadStartCost.Refund refund = threadStartCost().charge(name);
+        Task task;
+        try {
+            task = newTask(name, false);
+        } catch (RuntimeException e) {
+            refund.refund();
+            throw e;
+        }
+        Thread thread = new Thread(() -> {
+            current.set(task);
+            runTask(task, body, refund);
+        }, name);
+        thread.setDaemon(true);
+        setPlatformData(task, new RealTask(thread));
+        try {
+            thread.start();
+        } catch (OutOfMemoryError | IllegalThreadStateException e) {
+            forget(task);
+            refund.refund();
+            throw new ThreadStartException("cannot start thread " + name + ": the JVM refused a native thread", e);
+        }
+        return task;
+    }
+
+    @Override
+    protected boolean park(Task self, long deadlineNanos) {
+        RealTask rt = (RealTask) platformData(self);
+        while (!rt.permit.getAndSet(false)) {
+            if (deadlineNanos == NO_DEADLINE) {
+                LockSupport.park(self);
+            } else {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(self, left);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void wake(Task task) {
+        RealTask rt = (RealTask) platformData(task);
+        if (!rt.permit.getAndSet(true)) {
+            LockSupport.unpark(rt.thread);
+        }
+    }
+
+    @Override
+    public void preemptionPoint() {
+        // Real threads are preempted by the operating system.
+    }
+
+    @Override
+    public long nanoTime() {
+        return System.nanoTime();
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    @Override
+    public PlatformTimer newTimer(String name, Runnable callback) {
+        if (name == null || callback == null) {
+            throw new NullPointerException(name == null ? "name" : "callback");
+        }
+        return new RealTimer(name, callback);
+    }
+
+    /** One arming of a timer in the heap; stale once the timer's generation moves on. */
+    private static final class Arming implements Comparable<Arming> {
+        final long deadline;
+        final long seq;
+        final RealTimer timer;
+        final long generation;
+
+        Arming(long deadline, long seq, RealTimer timer, long generation) {
+            this.deadline = deadline;
+            this.seq = seq;
+            this.timer = timer;
+            this.generation = generation;
+        }
+
+        @Override
+        public int compareTo(Arming o) {
+            int c = Long.compare(deadline, o.deadline);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    private final class RealTimer implements PlatformTimer {
+        private final String name;
+        private final Runnable callback;
+        // Guarded by timerLock.
+        private long generation;
+        private boolean pending;
+        private boolean running;
+        private final List<Task> syncWaiters = new ArrayList<>();
+
+        RealTimer(String name, Runnable callback) {
+            this.name = name;
+            this.callback = callback;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public boolean arm(Duration delay) {
+            long deadline = deadlineAfter(delay);
+            timerLock.lock();
+            try {
+                if (closed) {
+                    throw new IllegalStateException("platform " + label + " is closed; cannot arm timer " + name);
+                }
+                ensureTimerThread();
+                boolean was = pending;
+                pending = true;
+                generation++;
+                Arming a = new Arming(deadline, armingSeq++, this, generation);
+                heap.add(a);
+                if (heap.peek() == a) {
+                    timerChanged.signal();
+                }
+                return was;
+            } finally {
+                timerLock.unlock();
+            }
+        }
+
+        @Override
+        public boolean cancel() {
+            timerLock.lock();
+            try {
+                boolean was = pending;
+                pending = false;
+                generation++;
+                return was;
+            } finally {
+                timerLock.unlock();
+            }
+        }
+
+        @Override
+        public boolean cancelSync() {
+            Task self = currentTask();
+            if (self == timerTask) {
+                throw new IllegalStateException("timer " + name + ": cancelSync from the timer context would wait for itself");
+            }
+            boolean was = cancel();
+            timerLock.lock();
+            try {
+                if (!running) {
+                    return was;
+                }
+                syncWaiters.add(self);
+            } finally {
+                timerLock.unlock();
+            }
+            await(timerPrimitive(this), this::notRunning, NO_DEADLINE);
+            return was;
+        }
+
+        private boolean notRunning() {
+            timerLock.lock();
+            try {
+                return !running;
+            } finally {
+                timerLock.unlock();
+            }
+        }
+
+        @Override
+        public boolean isPending() {
+            timerLock.lock();
+            try {
+                return pending;
+            } finally {
+                timerLock.unlock();
+            }
+        }
+    }
+
+    private static Primitive timerPrimitive(PlatformTimer timer) {
+        return new Primitive() {
+            @Override public String name() { return timer.name(); }
+            @Override public String lockClass() { return "timer"; }
+            @Override public String kind() { return "timer callback"; }
+        };
+    }
+
+    /** Starts the timer context on first use. Called with timerLock held. */
+    private void ensureTimerThread() {
+        if (timerThread != null) {
+            return;
+        }
+        String name = "timer/" + label;
+        Task task = newTask(name, false);
+        timerTask = task;
+        Thread th = new Thread(() -> {
+            current.set(task);
+            task.enterAtomic(); // softirq: callbacks may not sleep
+            runTask(task, this::timerLoop, () -> { });
+        }, name);
+        th.setDaemon(true);
+        setPlatformData(task, new RealTask(th));
+        timerThread = th;
+        th.start();
+    }
+
+    private void timerLoop() {
+        timerLock.lock();
+        try {
+            while (!closed) {
+                Arming head = heap.peek();
+                if (head == null) {
+                    timerChanged.awaitUninterruptibly();
+                    continue;
+                }
+                if (head.generation != head.timer.generation || !head.timer.pending) {
+                    heap.poll(); // re-armed or cancelled since
+                    continue;
+                }
+                long wait = head.deadline - System.nanoTime();
+                if (wait > 0) {
+                    try {
+                        timerChanged.awaitNanos(wait);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                    continue;
+                }
+                heap.poll();
+                RealTimer timer = head.timer;
+                timer.pending = false;
+                timer.running = true;
+                timerLock.unlock();
+                try {
+                    timer.callback.run();
+                } catch (Throwable t) {
+                    LOG.log(Level.ERROR, "timer " + timer.name + " callback failed", t);
+                } finally {
+                    timerLock.lock();
+                    timer.running = false;
+                    for (Task w : timer.syncWaiters) {
+                        wake(w);
+                    }
+                    timer.syncWaiters.clear();
+                }
+            }
+        } finally {
+            timerLock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        Thread th;
+        timerLock.lock();
+        try {
+            closed = true;
+            heap.clear();
+            timerChanged.signalAll();
+            th = timerThread;
+        } finally {
+            timerLock.unlock();
+        }
+        if (th != null && th != Thread.currentThread()) {
+            try {
+                th.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RealPlatform[" + label + "]";
+    }
+}

@@ -1,0 +1,298 @@
+package dev.rescuer.core.platform;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The per-task record, Rescuer's {@code task_struct}: one per thread the platform knows, created when
+ * the platform starts a thread or first sees a foreign one.
+ *
+ * <p>It carries what the layers above need to know about the running task and what reports need to
+ * know about every task:
+ * <ul>
+ *   <li>{@linkplain #name() name} and {@linkplain #id() id};
+ *   <li>memalloc scope flags ({@code PF_MEMALLOC_NOIO}, {@code PF_MEMALLOC_NOFS}, {@code PF_MEMALLOC}),
+ *       whose meaning the memory model owns;
+ *   <li>the atomic depth, non-zero while the task holds a spin lock or runs a BH item or timer callback;
+ *   <li>the primitives it holds, in acquisition order;
+ *   <li>what it is waiting on right now, and since when;
+ *   <li>a {@link SleepListener} and a slot for the layer that owns the thread ({@code kthread_data}).
+ * </ul>
+ *
+ * <p><b>Threading.</b> Only the task itself changes its scope flags, atomic depth, held primitives,
+ * listener and data slot; those fields are plain, as in the kernel, and other tasks that read them
+ * (reports, detectors) get a best-effort snapshot. The wait target and state are volatile so that
+ * detectors see them promptly.
+ */
+public final class Task {
+
+    /** Scheduling state, as the hung-task detector and the reports see it. */
+    public enum State {
+        /** Running or runnable. */
+        RUNNING,
+        /** Sleeping in {@link Platform#await} until woken. */
+        BLOCKED,
+        /** Its body has returned or thrown. */
+        EXITED
+    }
+
+    private static final Primitive[] NONE = new Primitive[0];
+
+    private final long id;
+    private final String name;
+    private final boolean adopted;
+    private final Platform platform;
+
+    private int memallocFlags;
+    private int memallocScopeDepth;
+    private int atomicDepth;
+    private Primitive[] held = NONE;
+    private int heldCount;
+    private SleepListener sleepListener;
+    private Object kthreadData;
+
+    private volatile Primitive waitingOn;
+    private volatile long waitingSinceNanos;
+    private volatile State state = State.RUNNING;
+    private volatile Throwable failure;
+    private final ConcurrentLinkedQueue<Task> exitWaiters = new ConcurrentLinkedQueue<>();
+    private final Primitive exitEvent;
+
+    /** Platform-private state (the JVM thread and its wake-up permit, or a simulator's record). */
+    Object platformData;
+
+    Task(Platform platform, long id, String name, boolean adopted) {
+        this.platform = platform;
+        this.id = id;
+        this.name = name;
+        this.adopted = adopted;
+        this.exitEvent = new Primitive() {
+            @Override public String name() { return Task.this.name; }
+            @Override public String lockClass() { return "task-exit"; }
+            @Override public String kind() { return "exit of task"; }
+        };
+    }
+
+    /** The task's number, unique within its platform, like a pid. */
+    public long id() {
+        return id;
+    }
+
+    /** The task's name, for example {@code "kworker/0:1"}. */
+    public String name() {
+        return name;
+    }
+
+    /** Whether the platform adopted this task from a thread it did not start (a test's or main thread). */
+    public boolean isAdopted() {
+        return adopted;
+    }
+
+    /** The platform this task belongs to. */
+    public Platform platform() {
+        return platform;
+    }
+
+    // ---- memalloc scopes (owned by the memory model) ----
+
+    /** The task's memalloc scope flags; their bits are defined by {@code dev.rescuer.core.mm.Memalloc}. */
+    public int memallocFlags() {
+        return memallocFlags;
+    }
+
+    /** Replaces the memalloc scope flags. Only the task itself may call this. */
+    public void setMemallocFlags(int flags) {
+        this.memallocFlags = flags;
+    }
+
+    /** How many memalloc scopes are open on this task, for the out-of-order close check. */
+    public int memallocScopeDepth() {
+        return memallocScopeDepth;
+    }
+
+    /** Sets the number of open memalloc scopes. Only the task itself may call this. */
+    public void setMemallocScopeDepth(int depth) {
+        this.memallocScopeDepth = depth;
+    }
+
+    // ---- atomic context ----
+
+    /** Enters atomic context (a spin lock taken, a BH item or timer callback started). Nests. */
+    public void enterAtomic() {
+        atomicDepth++;
+    }
+
+    /** Leaves one level of atomic context. */
+    public void exitAtomic() {
+        if (atomicDepth == 0) {
+            throw new IllegalStateException("task " + name + " left atomic context it was not in");
+        }
+        atomicDepth--;
+    }
+
+    /** How deep in atomic context the task is; zero means it may sleep. */
+    public int atomicDepth() {
+        return atomicDepth;
+    }
+
+    /** Whether the task is in atomic context, where sleeping is an error. */
+    public boolean inAtomic() {
+        return atomicDepth != 0;
+    }
+
+    /**
+     * The kernel's {@code might_sleep()}: throws {@link AtomicContextException} if this task is in atomic
+     * context. Blocking operations call it on entry, before touching any state.
+     */
+    public void checkMaySleep(Primitive primitive, String operation) {
+        if (atomicDepth != 0) {
+            throw new AtomicContextException(this, primitive, operation);
+        }
+    }
+
+    String describeAtomicHolders() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < heldCount; i++) {
+            if ("spinlock".equals(held[i].kind())) {
+                sb.append(sb.length() == 0 ? "; holding " : ", ").append(held[i].describe());
+            }
+        }
+        return sb.toString();
+    }
+
+    // ---- held primitives ----
+
+    /** Records that this task now holds {@code p}. Called by the primitive on acquisition. */
+    public void pushHeld(Primitive p) {
+        if (heldCount == held.length) {
+            held = Arrays.copyOf(held, Math.max(4, heldCount * 2));
+        }
+        held[heldCount++] = p;
+    }
+
+    /**
+     * Records that this task released {@code p}. Releases may come in any order.
+     *
+     * @return whether {@code p} was recorded as held
+     */
+    public boolean removeHeld(Primitive p) {
+        for (int i = heldCount - 1; i >= 0; i--) {
+            if (held[i] == p) {
+                System.arraycopy(held, i + 1, held, i, heldCount - i - 1);
+                held[--heldCount] = null;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether this task holds {@code p} (for a shared primitive: holds it at least once). */
+    public boolean holds(Primitive p) {
+        for (int i = heldCount - 1; i >= 0; i--) {
+            if (held[i] == p) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The primitives this task holds, oldest first. A snapshot when read from another task. */
+    public List<Primitive> heldPrimitives() {
+        Primitive[] h = held;
+        int n = Math.min(heldCount, h.length);
+        List<Primitive> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            if (h[i] != null) {
+                out.add(h[i]);
+            }
+        }
+        return out;
+    }
+
+    // ---- waiting ----
+
+    /** What the task is blocked on, or {@code null} when it is not blocked. */
+    public Primitive waitingOn() {
+        return waitingOn;
+    }
+
+    /** The platform clock reading when the current wait began; meaningless when not waiting. */
+    public long waitingSinceNanos() {
+        return waitingSinceNanos;
+    }
+
+    /** The task's scheduling state. */
+    public State state() {
+        return state;
+    }
+
+    void beginWait(Primitive on, long nowNanos) {
+        waitingSinceNanos = nowNanos;
+        waitingOn = on;
+        state = State.BLOCKED;
+    }
+
+    void endWait() {
+        state = State.RUNNING;
+        waitingOn = null;
+    }
+
+    // ---- hooks and data ----
+
+    /** The listener told when this task sleeps and runs again, or {@code null}. */
+    public SleepListener sleepListener() {
+        return sleepListener;
+    }
+
+    /** Installs the sleep listener. Only the task itself may call this. */
+    public void setSleepListener(SleepListener listener) {
+        this.sleepListener = listener;
+    }
+
+    /** The owning layer's data for this task ({@code kthread_data}), such as its worker record. */
+    public Object kthreadData() {
+        return kthreadData;
+    }
+
+    /** Sets the owning layer's data. Only the task itself, or its creator before it starts, may call this. */
+    public void setKthreadData(Object data) {
+        this.kthreadData = data;
+    }
+
+    // ---- exit ----
+
+    /** Whether the task's body has finished. */
+    public boolean hasExited() {
+        return state == State.EXITED;
+    }
+
+    /** What the task's body threw, or {@code null} if it returned normally or is still running. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** The event a task waits on in {@link Platform#join}. */
+    Primitive exitEvent() {
+        return exitEvent;
+    }
+
+    void addExitWaiter(Task waiter) {
+        exitWaiters.add(waiter);
+    }
+
+    void exited(Throwable failure) {
+        this.failure = failure;
+        this.waitingOn = null;
+        this.state = State.EXITED;
+        for (Task w; (w = exitWaiters.poll()) != null; ) {
+            platform.wake(w);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + ":" + id;
+    }
+}

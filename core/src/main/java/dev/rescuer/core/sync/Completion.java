@@ -1,0 +1,152 @@
+package dev.rescuer.core.sync;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Task;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A one-way event that tasks wait for, like the kernel's {@code struct completion}.
+ *
+ * <p>It counts completions: each {@link #complete()} lets exactly one wait return, now or later;
+ * {@link #completeAll()} lets every present and future wait return until {@link #reinit()}. Waiters
+ * are released in FIFO order. {@code complete} and {@code completeAll} never sleep and may be called
+ * from atomic context and from any task; waits from atomic context throw
+ * {@link dev.rescuer.core.platform.AtomicContextException}.
+ */
+public final class Completion extends SleepingPrimitive {
+
+    private static final int ALL = Integer.MAX_VALUE;
+
+    // Guarded by guard. ALL means completeAll() was called.
+    private int done;
+
+    /** A completion whose class is its name. */
+    public Completion(Platform platform, String name) {
+        this(platform, name, name);
+    }
+
+    /** A completion named {@code name} in class {@code lockClass}. */
+    public Completion(Platform platform, String name, String lockClass) {
+        super(platform, name, lockClass);
+    }
+
+    @Override
+    public String kind() {
+        return "completion";
+    }
+
+    /** Sleeps until the completion has been completed, and consumes one completion ({@code wait_for_completion}). */
+    public void waitFor() {
+        await(Platform.NO_DEADLINE, "wait_for_completion");
+    }
+
+    /**
+     * Like {@link #waitFor()}, giving up after {@code timeout} ({@code wait_for_completion_timeout}).
+     *
+     * @return whether the completion was consumed
+     */
+    public boolean waitFor(Duration timeout) {
+        return await(platform.deadlineAfter(timeout), "wait_for_completion_timeout");
+    }
+
+    private boolean await(long deadline, String op) {
+        Task self = platform.currentTask();
+        self.checkMaySleep(this, op);
+        platform.preemptionPoint();
+        Waiter w;
+        guard.lock();
+        try {
+            if (consumeLocked()) {
+                return true;
+            }
+            w = enqueueLocked(self, Waiter.EXCLUSIVE);
+        } finally {
+            guard.unlock();
+        }
+        return awaitGrant(w, deadline);
+    }
+
+    private boolean consumeLocked() {
+        if (done == 0) {
+            return false;
+        }
+        if (done != ALL) {
+            done--;
+        }
+        return true;
+    }
+
+    /** Consumes a completion if one is there, without sleeping ({@code try_wait_for_completion}). */
+    public boolean tryWaitFor() {
+        platform.preemptionPoint();
+        guard.lock();
+        try {
+            return consumeLocked();
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /** Releases one waiter, or the next wait if none is waiting ({@code complete}). */
+    public void complete() {
+        guard.lock();
+        try {
+            Waiter w = waiters.pollFirst();
+            if (w != null) {
+                grantLocked(w);
+            } else if (done != ALL) {
+                if (done == ALL - 1) {
+                    throw new IllegalStateException("complete of " + describe() + " would overflow its count");
+                }
+                done++;
+            }
+        } finally {
+            guard.unlock();
+        }
+        platform.preemptionPoint();
+    }
+
+    /** Releases every waiter and every future wait until {@link #reinit()} ({@code complete_all}). */
+    public void completeAll() {
+        guard.lock();
+        try {
+            done = ALL;
+            for (Waiter w; (w = waiters.pollFirst()) != null; ) {
+                grantLocked(w);
+            }
+        } finally {
+            guard.unlock();
+        }
+        platform.preemptionPoint();
+    }
+
+    /** Whether a wait would return at once ({@code completion_done}). Advisory. */
+    public boolean isDone() {
+        guard.lock();
+        try {
+            return done != 0;
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /**
+     * Forgets past completions so the object can be reused ({@code reinit_completion}). Tasks already
+     * waiting keep waiting.
+     */
+    public void reinit() {
+        guard.lock();
+        try {
+            done = 0;
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /** The tasks waiting, oldest first. A snapshot. */
+    public List<Task> waitingTasks() {
+        return queuedTasks(-1);
+    }
+}

@@ -1,0 +1,149 @@
+package dev.rescuer.core.sync;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Task;
+
+import java.util.Iterator;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A sleeping mutual-exclusion lock with an owner, like the kernel's {@code struct mutex}.
+ *
+ * <p>Guarantees: at most one task holds it; only the holder may release it; it is not reentrant, and
+ * a holder that locks it again gets an {@link IllegalStateException} instead of a silent deadlock;
+ * locking from atomic context throws {@link dev.rescuer.core.platform.AtomicContextException} even
+ * when the mutex is free. Waiters queue in FIFO order and the first is woken on each release; a task
+ * arriving at the moment of release may take the lock first (as in the kernel, whose optimistic
+ * spinning lets newcomers in), and the woken waiter then sleeps again at the head of the queue.
+ *
+ * <p>Implementation. The fast path is one compare-and-set of the owner from {@code null} to the
+ * current task, and one plain store to release it. Sleepers register under a raw guard and bump a
+ * volatile waiter count before their first retry; the releaser clears the owner and then reads the
+ * count, so (both being volatile) one of them always sees the other and no wake-up is lost.
+ */
+public final class Mutex extends SleepingPrimitive {
+
+    private final AtomicReference<Task> owner = new AtomicReference<>();
+    private volatile int nrWaiters;
+
+    /** A mutex whose class is its name. */
+    public Mutex(Platform platform, String name) {
+        this(platform, name, name);
+    }
+
+    /** A mutex named {@code name} in lock class {@code lockClass}. */
+    public Mutex(Platform platform, String name, String lockClass) {
+        super(platform, name, lockClass);
+    }
+
+    @Override
+    public String kind() {
+        return "mutex";
+    }
+
+    /** Takes the mutex, sleeping while another task holds it ({@code mutex_lock}). */
+    public void lock() {
+        Task self = platform.currentTask();
+        self.checkMaySleep(this, "mutex_lock");
+        platform.preemptionPoint();
+        if (!owner.compareAndSet(null, self)) {
+            lockSlow(self);
+        }
+        self.pushHeld(this);
+    }
+
+    private void lockSlow(Task self) {
+        if (owner.get() == self) {
+            throw new IllegalStateException("recursive locking: task " + self + " already holds " + describe()
+                    + " (mutexes are not reentrant; this would deadlock)");
+        }
+        Waiter w;
+        guard.lock();
+        try {
+            w = enqueueLocked(self, Waiter.EXCLUSIVE);
+            nrWaiters++;
+        } finally {
+            guard.unlock();
+        }
+        try {
+            platform.await(this, () -> owner.compareAndSet(null, self), Platform.NO_DEADLINE);
+        } finally {
+            guard.lock();
+            try {
+                waiters.remove(w);
+                nrWaiters--;
+            } finally {
+                guard.unlock();
+            }
+        }
+    }
+
+    /**
+     * Takes the mutex if it is free ({@code mutex_trylock}). Never sleeps, so it is allowed in atomic
+     * context.
+     *
+     * @return whether the mutex was taken; {@code false} also when the caller already holds it
+     */
+    public boolean tryLock() {
+        Task self = platform.currentTask();
+        platform.preemptionPoint();
+        if (owner.compareAndSet(null, self)) {
+            self.pushHeld(this);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Releases the mutex ({@code mutex_unlock}) and wakes the first waiter.
+     *
+     * @throws IllegalStateException if the caller does not hold it
+     */
+    public void unlock() {
+        Task self = platform.currentTask();
+        Task o = owner.get();
+        if (o != self) {
+            throw new IllegalStateException(o == null
+                    ? "unlock of " + describe() + " by task " + self + ", but it is not locked"
+                    : "unlock of " + describe() + " by task " + self + ", but it is held by task " + o);
+        }
+        self.removeHeld(this);
+        owner.set(null);
+        if (nrWaiters != 0) {
+            wakeFirst();
+        }
+        platform.preemptionPoint();
+    }
+
+    private void wakeFirst() {
+        guard.lock();
+        try {
+            Iterator<Waiter> it = waiters.iterator();
+            if (it.hasNext()) {
+                platform.wake(it.next().task);
+            }
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /** Whether some task holds the mutex. Advisory. */
+    public boolean isLocked() {
+        return owner.get() != null;
+    }
+
+    /** The holder, or {@code null}. Advisory; for reports. */
+    public Task owner() {
+        return owner.get();
+    }
+
+    /** Whether the current task holds the mutex ({@code lockdep_assert_held}). */
+    public boolean isHeldByCurrentTask() {
+        return owner.get() == platform.currentTask();
+    }
+
+    /** The tasks waiting for the mutex, oldest first. A snapshot. */
+    public java.util.List<Task> waitingTasks() {
+        return queuedTasks(-1);
+    }
+}

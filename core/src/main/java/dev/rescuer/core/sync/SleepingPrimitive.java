@@ -1,0 +1,111 @@
+package dev.rescuer.core.sync;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.Task;
+
+import java.util.ArrayDeque;
+
+/**
+ * What the sleeping primitives share: identity (name and class), the platform, a raw guard over a
+ * FIFO of {@link Waiter}s, and the grant-and-wake protocol.
+ *
+ * <p>Protocol. A task that must wait enqueues a waiter under the guard and sleeps in
+ * {@link Platform#await} until {@code waiter.granted}. The releasing task, under the guard, dequeues
+ * the waiter, updates the primitive's state on the waiter's behalf, sets {@code granted} and wakes it.
+ * Ownership thus passes in FIFO order, with no window in which a third task could take it: this is
+ * what makes the rw-semaphore's writer preference exact and the simulator's schedules reproducible.
+ * A timed wait that expires removes its waiter under the guard, unless it was granted meanwhile, in
+ * which case the grant stands and the wait succeeds.
+ */
+abstract class SleepingPrimitive implements Primitive {
+
+    final Platform platform;
+    private final String name;
+    private final String lockClass;
+    final RawSpinLock guard = new RawSpinLock();
+    /** Guarded by {@link #guard}. */
+    final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
+    SleepingPrimitive(Platform platform, String name, String lockClass) {
+        if (platform == null) {
+            throw new NullPointerException("platform");
+        }
+        this.platform = platform;
+        this.name = requireName(name, "name");
+        this.lockClass = requireName(lockClass, "lockClass");
+    }
+
+    static String requireName(String s, String what) {
+        if (s == null || s.isBlank()) {
+            throw new IllegalArgumentException("a primitive's " + what + " must be non-blank, got " + (s == null ? "null" : "\"" + s + "\""));
+        }
+        return s;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final String lockClass() {
+        return lockClass;
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    /** Enqueues a waiter for {@code self}. Call with the guard held. */
+    final Waiter enqueueLocked(Task self, int mode) {
+        Waiter w = new Waiter(self, mode);
+        waiters.addLast(w);
+        return w;
+    }
+
+    /** Grants {@code w} (already dequeued) and wakes its task. Call with the guard held. */
+    final void grantLocked(Waiter w) {
+        w.granted = true;
+        platform.wake(w.task);
+    }
+
+    /**
+     * Sleeps until {@code w} is granted or the deadline passes. On timeout the waiter is withdrawn,
+     * unless it was granted in the meantime.
+     *
+     * @return whether the waiter was granted
+     */
+    final boolean awaitGrant(Waiter w, long deadlineNanos) {
+        if (platform.await(this, w::isGranted, deadlineNanos)) {
+            return true;
+        }
+        guard.lock();
+        try {
+            if (w.granted) {
+                return true;
+            }
+            waiters.remove(w);
+            return false;
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /** The tasks queued on this primitive, oldest first. A snapshot. */
+    final java.util.List<Task> queuedTasks(int mode) {
+        guard.lock();
+        try {
+            java.util.List<Task> out = new java.util.ArrayList<>(waiters.size());
+            for (Waiter w : waiters) {
+                if (mode < 0 || w.mode == mode) {
+                    out.add(w.task);
+                }
+            }
+            return out;
+        } finally {
+            guard.unlock();
+        }
+    }
+}

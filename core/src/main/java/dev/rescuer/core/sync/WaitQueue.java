@@ -1,0 +1,148 @@
+package dev.rescuer.core.sync;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Task;
+
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A queue of tasks waiting for a condition, like the kernel's {@code wait_queue_head_t} with
+ * {@code wait_event()} and {@code wake_up()}.
+ *
+ * <p>The waiting side is the lost-wakeup-free pattern: the task joins the queue <em>before</em> it
+ * evaluates the condition, and re-evaluates it after every wake-up, so a waker that makes the
+ * condition true and then calls {@link #wakeUp()} always reaches it. The condition runs in the waiting
+ * task with no lock held; it must not block and should read state the waker writes before waking
+ * (a lock, a volatile or an atomic).
+ *
+ * <p>Waits are shared or exclusive. {@link #wakeUp()} wakes every shared waiter and the first
+ * exclusive one ({@code wake_up}); {@link #wakeUpAll()} wakes all. An exclusive waiter that is woken
+ * but finds its condition false sleeps again without passing the wake-up on, as in the kernel.
+ * Waiting in atomic context throws {@link dev.rescuer.core.platform.AtomicContextException}; waking
+ * never sleeps.
+ */
+public final class WaitQueue extends SleepingPrimitive {
+
+    private volatile int nrWaiters;
+
+    /** A wait queue whose class is its name. */
+    public WaitQueue(Platform platform, String name) {
+        this(platform, name, name);
+    }
+
+    /** A wait queue named {@code name} in class {@code lockClass}. */
+    public WaitQueue(Platform platform, String name, String lockClass) {
+        super(platform, name, lockClass);
+    }
+
+    @Override
+    public String kind() {
+        return "waitqueue";
+    }
+
+    /** Sleeps until {@code condition} is true ({@code wait_event}). */
+    public void waitEvent(BooleanSupplier condition) {
+        waitEvent(condition, Waiter.SHARED, Platform.NO_DEADLINE, "wait_event");
+    }
+
+    /** Sleeps as an exclusive waiter until {@code condition} is true ({@code wait_event_exclusive}). */
+    public void waitEventExclusive(BooleanSupplier condition) {
+        waitEvent(condition, Waiter.EXCLUSIVE, Platform.NO_DEADLINE, "wait_event_exclusive");
+    }
+
+    /**
+     * Sleeps until {@code condition} is true or {@code timeout} passes ({@code wait_event_timeout}).
+     *
+     * @return the condition's final value: {@code false} means the timeout passed first
+     */
+    public boolean waitEventTimeout(BooleanSupplier condition, Duration timeout) {
+        return waitEvent(condition, Waiter.SHARED, platform.deadlineAfter(timeout), "wait_event_timeout");
+    }
+
+    /**
+     * Sleeps until {@code condition} is true or the {@link Platform#nanoTime()} deadline passes.
+     *
+     * @return the condition's final value
+     */
+    public boolean waitEventUntil(BooleanSupplier condition, long deadlineNanos) {
+        return waitEvent(condition, Waiter.SHARED, deadlineNanos, "wait_event_timeout");
+    }
+
+    private boolean waitEvent(BooleanSupplier condition, int mode, long deadline, String op) {
+        Task self = platform.currentTask();
+        self.checkMaySleep(this, op);
+        platform.preemptionPoint();
+        if (condition.getAsBoolean()) {
+            return true;
+        }
+        Waiter w;
+        guard.lock();
+        try {
+            w = enqueueLocked(self, mode);
+            nrWaiters++;
+        } finally {
+            guard.unlock();
+        }
+        // Pairs with the fence in wake(): either the waker sees this entry, or this task sees the
+        // waker's change to the condition (the kernel's set_current_state barrier).
+        VarHandle.fullFence();
+        try {
+            return platform.await(this, condition, deadline);
+        } finally {
+            guard.lock();
+            try {
+                waiters.remove(w);
+                nrWaiters--;
+            } finally {
+                guard.unlock();
+            }
+        }
+    }
+
+    /** Wakes every shared waiter and the first exclusive one ({@code wake_up}). */
+    public void wakeUp() {
+        wake(false);
+    }
+
+    /** Wakes every waiter ({@code wake_up_all}). */
+    public void wakeUpAll() {
+        wake(true);
+    }
+
+    private void wake(boolean all) {
+        VarHandle.fullFence();
+        if (nrWaiters == 0) {
+            platform.preemptionPoint();
+            return;
+        }
+        guard.lock();
+        try {
+            boolean exclusiveWoken = false;
+            for (Waiter w : waiters) {
+                if (w.mode == Waiter.EXCLUSIVE) {
+                    if (!all && exclusiveWoken) {
+                        continue;
+                    }
+                    exclusiveWoken = true;
+                }
+                platform.wake(w.task);
+            }
+        } finally {
+            guard.unlock();
+        }
+        platform.preemptionPoint();
+    }
+
+    /** Whether any task waits here ({@code waitqueue_active}). Advisory. */
+    public boolean hasWaiters() {
+        return nrWaiters != 0;
+    }
+
+    /** The tasks waiting, oldest first. A snapshot. */
+    public List<Task> waitingTasks() {
+        return queuedTasks(-1);
+    }
+}

@@ -1,0 +1,25 @@
+package dev.rescuer.core.sync;
+
+import dev.rescuer.core.platform.Task;
+
+/**
+ * One task queued on a primitive. Primitives that hand ownership over directly set {@link #granted}
+ * (with their guard held) before waking the task, so the woken task never has to compete again.
+ */
+final class Waiter {
+    static final int SHARED = 0;
+    static final int EXCLUSIVE = 1;
+
+    final Task task;
+    final int mode;
+    volatile boolean granted;
+
+    Waiter(Task task, int mode) {
+        this.task = task;
+        this.mode = mode;
+    }
+
+    boolean isGranted() {
+        return granted;
+    }
+}
