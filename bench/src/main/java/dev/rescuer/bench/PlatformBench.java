@@ -1,0 +1,199 @@
+package dev.rescuer.bench;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.RealPlatform;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.Mutex;
+import dev.rescuer.core.sync.RwSemaphore;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The platform's own overhead against the JDK's primitives: an uncontended lock/unlock, and a
+ * wake-and-wait round trip between two threads. Average time per operation; lower is better.
+ *
+ * <p>Rescuer's primitives do more than the JDK's on every call (task lookup, atomic-context check,
+ * held-lock bookkeeping, a scheduling point); these benchmarks measure what that costs.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class PlatformBench {
+
+    /** Uncontended locks, one benchmark thread. */
+    @State(Scope.Thread)
+    public static class Locks {
+        RealPlatform platform;
+        Mutex mutex;
+        RwSemaphore rwsem;
+        final ReentrantLock reentrantLock = new ReentrantLock();
+        final ReentrantReadWriteLock readWriteLock = new ReentrantReadWriteLock();
+        final Object monitor = new Object();
+        int counter;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            platform = new RealPlatform();
+            mutex = new Mutex(platform, "bench_mutex");
+            rwsem = new RwSemaphore(platform, "bench_rwsem");
+            platform.currentTask(); // adopt the benchmark thread outside the measurement
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            platform.close();
+        }
+    }
+
+    @Benchmark
+    public int mutexLockUnlock(Locks s) {
+        s.mutex.lock();
+        int c = ++s.counter;
+        s.mutex.unlock();
+        return c;
+    }
+
+    @Benchmark
+    public int reentrantLockLockUnlock(Locks s) {
+        s.reentrantLock.lock();
+        int c = ++s.counter;
+        s.reentrantLock.unlock();
+        return c;
+    }
+
+    @Benchmark
+    public int synchronizedBlock(Locks s) {
+        synchronized (s.monitor) {
+            return ++s.counter;
+        }
+    }
+
+    @Benchmark
+    public int rwsemReadLockUnlock(Locks s) {
+        s.rwsem.downRead();
+        int c = ++s.counter;
+        s.rwsem.upRead();
+        return c;
+    }
+
+    @Benchmark
+    public int reentrantReadWriteLockReadLockUnlock(Locks s) {
+        s.readWriteLock.readLock().lock();
+        int c = ++s.counter;
+        s.readWriteLock.readLock().unlock();
+        return c;
+    }
+
+    /**
+     * A partner thread that answers every wake-up: the benchmark thread sets {@code turn = 1} and
+     * wakes the partner, the partner sets {@code turn = 0} and wakes it back. One operation is one
+     * round trip, i.e. two wake-and-sleep handoffs.
+     */
+    @State(Scope.Thread)
+    public static class Handoff {
+        RealPlatform platform;
+        volatile int turn;
+        volatile boolean stop;
+        Task self;
+        Task partnerTask;
+        Thread selfThread;
+        Thread partnerThread;
+        final Primitive onTurn = new Primitive() {
+            @Override public String name() { return "bench_turn"; }
+            @Override public String kind() { return "bench"; }
+        };
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            platform = new RealPlatform();
+            self = platform.currentTask();
+            selfThread = Thread.currentThread();
+            partnerTask = platform.startThread("bench-partner", () -> {
+                while (true) {
+                    platform.await(onTurn, () -> turn == 1 || stop, Platform.NO_DEADLINE);
+                    if (stop) {
+                        return;
+                    }
+                    turn = 0;
+                    platform.wake(self);
+                }
+            });
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            stop = true;
+            platform.wake(partnerTask);
+            platform.join(partnerTask);
+            platform.close();
+        }
+    }
+
+    @Benchmark
+    public int platformWakeAwaitRoundTrip(Handoff s) {
+        s.turn = 1;
+        s.platform.wake(s.partnerTask);
+        s.platform.await(s.onTurn, () -> s.turn == 0, Platform.NO_DEADLINE);
+        return s.turn;
+    }
+
+    /** The same round trip with bare {@link LockSupport}, the JDK's building block. */
+    @State(Scope.Thread)
+    public static class ParkHandoff {
+        volatile int turn;
+        volatile boolean stop;
+        volatile Thread self;
+        Thread partner;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            self = Thread.currentThread();
+            partner = new Thread(() -> {
+                while (!stop) {
+                    while (turn != 1 && !stop) {
+                        LockSupport.park(this);
+                    }
+                    turn = 0;
+                    LockSupport.unpark(self);
+                }
+            }, "park-partner");
+            partner.setDaemon(true);
+            partner.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            stop = true;
+            LockSupport.unpark(partner);
+            partner.join();
+        }
+    }
+
+    @Benchmark
+    public int lockSupportParkUnparkRoundTrip(ParkHandoff s) {
+        s.turn = 1;
+        LockSupport.unpark(s.partner);
+        while (s.turn != 0) {
+            LockSupport.park(s);
+        }
+        return s.turn;
+    }
+}
