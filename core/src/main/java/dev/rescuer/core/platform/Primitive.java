@@ -22,6 +22,14 @@ public interface Primitive {
     /** What sort of primitive this is, for reports: {@code "mutex"}, {@code "semaphore"}, ... */
     String kind();
 
+    /**
+     * Whether waiting on this primitive is an idle sleep (an idle worker, a daemon waiting for
+     * requests), which the hung-task detector does not report, like the kernel's {@code TASK_IDLE}.
+     */
+    default boolean isIdleWait() {
+        return false;
+    }
+
     /** One-line description for reports: {@code kind name [class]}. */
     default String describe() {
         String n = name();

@@ -1,0 +1,159 @@
+package dev.rescuer.core.wq;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.RawSpinLock;
+
+import java.util.ArrayDeque;
+
+/**
+ * The rescuer of one {@link WqFlag#MEM_RECLAIM} queue ({@code rescuer_thread}): a thread created
+ * with the queue, so that it exists however short memory is later, which runs the queue's items on
+ * pools that cannot create a worker.
+ *
+ * <p>A pool's mayday timer calls {@link #sendMayday} for every pwq with items waiting while the pool
+ * needs a worker and has none idle. The rescuer then attaches to each such pool in turn and runs
+ * <em>only this queue's</em> active items there, one at a time, for as long as the pool still needs
+ * a worker (or its manager is still trying to create one and nobody else waits). After
+ * {@code rescuerBatch} items, if other pools called too, it re-queues this pwq's mayday and moves on,
+ * for fairness. It never takes part in concurrency management.
+ *
+ * <p>The guarantee is the kernel's, and so is its limit: one execution context per queue. An item
+ * run by the rescuer that waits for another item of the same queue deadlocks when no worker can be
+ * created; items that depend on each other need separate reclaim queues.
+ */
+final class Rescuer {
+
+    private final WorkQueue wq;
+    private final Platform platform;
+    private final Worker worker;
+    private final RawSpinLock maydayLock = new RawSpinLock();
+    private final ArrayDeque<PoolWorkqueue> maydays = new ArrayDeque<>(); // guarded by maydayLock
+    private volatile boolean hasMaydays;
+    private volatile boolean stopping;
+    private final Task task;
+    private final Primitive idleWait;
+
+    Rescuer(WorkQueue wq) {
+        this.wq = wq;
+        this.platform = wq.system().platform();
+        String name = "kworker/R-" + wq.name();
+        this.worker = new Worker(null, -1, name, true);
+        this.idleWait = new Primitive() {
+            @Override public String name() { return name; }
+            @Override public String kind() { return "rescuer idle"; }
+            @Override public boolean isIdleWait() { return true; }
+        };
+        this.task = wq.system().kthreadd().create(name, this::run);
+        worker.task = task;
+    }
+
+    Task task() {
+        return task;
+    }
+
+    /** Asks for help on {@code pwq}'s pool ({@code send_mayday}). Pool lock held; never sleeps. */
+    void sendMayday(PoolWorkqueue pwq) {
+        boolean sent = false;
+        maydayLock.lock();
+        try {
+            if (!pwq.onMayday && !stopping) {
+                pwq.onMayday = true;
+                maydays.addLast(pwq);
+                hasMaydays = true;
+                sent = true;
+            }
+        } finally {
+            maydayLock.unlock();
+        }
+        if (sent) {
+            wq.system().stats.maydays.increment();
+            WqEvents.mayday(wq.name(), pwq.pool.name());
+            platform.wake(task);
+        }
+    }
+
+    private PoolWorkqueue nextMayday() {
+        maydayLock.lock();
+        try {
+            PoolWorkqueue pwq = maydays.pollFirst();
+            if (pwq != null) {
+                pwq.onMayday = false;
+            }
+            hasMaydays = !maydays.isEmpty();
+            return pwq;
+        } finally {
+            maydayLock.unlock();
+        }
+    }
+
+    private void run() {
+        Task self = platform.currentTask();
+        self.setKthreadData(worker);
+        while (true) {
+            platform.await(idleWait, () -> hasMaydays || stopping, Platform.NO_DEADLINE);
+            PoolWorkqueue pwq;
+            while ((pwq = nextMayday()) != null) {
+                rescue(pwq);
+            }
+            if (stopping && !hasMaydays) {
+                return;
+            }
+        }
+    }
+
+    private void rescue(PoolWorkqueue pwq) {
+        WorkerPool pool = pwq.pool;
+        int batch = wq.system().config().rescuerBatch();
+        worker.pool = pool; // attach
+        pool.lock.lock();
+        try {
+            int n = 0;
+            while (assignRescuerWork(pwq)) {
+                wq.system().stats.rescued.increment();
+                WqEvents.rescue(wq.name(), pool.name());
+                worker.processScheduledWorks();
+                if (++n >= batch && hasMaydays && pwq.nrActive > 0 && pool.needToCreateWorker()) {
+                    sendMayday(pwq); // others wait: go round them first, then come back
+                    break;
+                }
+            }
+            pool.kick(); // let regular workers continue, if there are any
+        } finally {
+            pool.lock.unlock();
+            worker.pool = null; // detach
+        }
+    }
+
+    /**
+     * Moves the next of this queue's active items on the pool to the rescuer, if the pool still needs
+     * help ({@code assign_rescuer_work}). Pool lock held.
+     */
+    private boolean assignRescuerWork(PoolWorkqueue pwq) {
+        WorkerPool pool = pwq.pool;
+        if (pwq.nrActive == 0) {
+            return false;
+        }
+        if (!pool.needToCreateWorker() && !(pool.managerActive && !hasMaydays)) {
+            return false;
+        }
+        for (Work w = pool.worklist.first(); w != null; ) {
+            Work next = w.next;
+            if (w.pwq == pwq && worker.assignWork(w)) {
+                return true;
+            }
+            w = next;
+        }
+        return false;
+    }
+
+    /** Stops the rescuer once its mayday list is empty, and waits for it ({@code kthread_stop}). */
+    void stop() {
+        stopping = true;
+        platform.wake(task);
+        if (platform.currentTask() != task) {
+            platform.join(task);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.rescuer.core.wq;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.sync.WaitQueue;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A work item, the kernel's {@code work_struct}: a named function that a {@link WorkQueue} runs on one
+ * of its workers.
+ *
+ * <p>Guarantees (each one the kernel's):
+ * <ul>
+ *   <li>An item is queued at most once at a time: {@link WorkQueue#queue} returns {@code false} while
+ *       it is pending.
+ *   <li>It never runs concurrently with itself anywhere in the system, provided it is always queued
+ *       on the same queue. Its pending state is cleared just before it runs, so queueing it while it
+ *       runs succeeds, and the new queueing runs after the current run, on the same worker.
+ *   <li>Stores made before a successful {@code queue} are visible to the run it causes.
+ *   <li>{@link #flush()} waits for the last queueing to finish; {@link #cancelSync()} returns with the
+ *       item neither pending nor running, even if it re-queues itself; {@link #disable()} makes every
+ *       queueing fail until a matching {@link #enable()}.
+ * </ul>
+ *
+ * <p>{@link #isPending()} and {@link #isBusy()} are advisory, as in the kernel.
+ */
+public class Work implements Primitive {
+
+    private final String name;
+    private final Runnable body;
+
+    /** The PENDING bit; whoever sets it owns the item until it is on a list or cleared. */
+    final AtomicBoolean pending = new AtomicBoolean();
+    /** Disable depth ({@code disable_work}); queueing fails while non-zero. */
+    final AtomicInteger disableDepth = new AtomicInteger();
+
+    // List linkage and queue state, guarded by the lock of `pwq.pool`.
+    WorkList list;
+    Work prev;
+    Work next;
+    int color;
+    boolean inactive;
+    /** Incremented by each successful queueing. */
+    long queueSeq;
+
+    /** The pwq of the current or last queueing; null if never queued. */
+    volatile PoolWorkqueue pwq;
+    /** The queueSeq of the last queueing that finished, or was cancelled. */
+    volatile long doneSeq;
+    /** Created on first flush; woken when a queueing finishes. */
+    volatile WaitQueue flushWait;
+
+    /**
+     * A work item that runs {@code body}.
+     *
+     * @param name for reports, such as {@code "kcopyd_work"} or {@code "md_submit_flush_data"}
+     */
+    public Work(String name, Runnable body) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a work item needs a non-blank name");
+        }
+        if (body == null) {
+            throw new NullPointerException("body");
+        }
+        this.name = name;
+        this.body = body;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String lockClass() {
+        return "(work_completion)" + name;
+    }
+
+    @Override
+    public String kind() {
+        return "work";
+    }
+
+    void run() {
+        body.run();
+    }
+
+    private static final VarHandle FLUSH_WAIT;
+
+    static {
+        try {
+            FLUSH_WAIT = MethodHandles.lookup().findVarHandle(Work.class, "flushWait", WaitQueue.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The wait queue flushers of this item sleep on, created on first use. */
+    WaitQueue flushWait(Platform platform) {
+        WaitQueue fw = flushWait;
+        if (fw == null) {
+            fw = new WaitQueue(platform, "(work_completion)" + name, "(work_completion)" + name);
+            if (!FLUSH_WAIT.compareAndSet(this, null, fw)) {
+                fw = flushWait;
+            }
+        }
+        return fw;
+    }
+
+    /** Whether the item is queued and has not started ({@code work_pending}). Advisory. */
+    public boolean isPending() {
+        return pending.get();
+    }
+
+    /** Whether the item is pending or running ({@code work_busy}). Advisory. */
+    public boolean isBusy() {
+        if (pending.get()) {
+            return true;
+        }
+        PoolWorkqueue p = pwq;
+        return p != null && p.pool.isExecuting(this);
+    }
+
+    /**
+     * Waits until the last queueing of this item has finished ({@code flush_work}). Returns at once
+     * if it is neither pending nor running.
+     *
+     * @return whether it had to wait
+     * @throws IllegalStateException if called from this item's own run, which could never finish
+     */
+    public boolean flush() {
+        Workqueues sys = owner();
+        return sys != null && sys.flushWork(this);
+    }
+
+    /** The subsystem this item was last queued (or armed) on, or {@code null} if never. */
+    Workqueues owner() {
+        PoolWorkqueue p = pwq;
+        return p == null ? null : p.wq.system();
+    }
+
+    /**
+     * Takes the item off its queue if it is pending, without waiting for a running instance
+     * ({@code cancel_work}). Never sleeps.
+     *
+     * @return whether it was pending
+     */
+    public boolean cancel() {
+        Workqueues sys = owner();
+        return sys != null && sys.cancel(this, false);
+    }
+
+    /**
+     * Cancels the item and waits for a running instance to finish ({@code cancel_work_sync}). Wins
+     * against an item that re-queues itself: on return it is neither pending nor running, unless
+     * another task queues it concurrently.
+     *
+     * @return whether it was pending
+     */
+    public boolean cancelSync() {
+        Workqueues sys = owner();
+        return sys != null && sys.cancel(this, true);
+    }
+
+    /**
+     * Increments the disable depth and cancels the item if pending ({@code disable_work}); until a
+     * matching {@link #enable()}, queueing it returns {@code false}. Does not wait for a running instance.
+     *
+     * @return whether it was pending
+     */
+    public boolean disable() {
+        incDisable();
+        Workqueues sys = owner();
+        return sys != null && sys.grabAndRelease(this);
+    }
+
+    /**
+     * Like {@link #disable()}, then waits for a running instance to finish ({@code disable_work_sync}).
+     *
+     * @return whether it was pending
+     */
+    public boolean disableSync() {
+        boolean was = disable();
+        flush();
+        return was;
+    }
+
+    /**
+     * Decrements the disable depth ({@code enable_work}).
+     *
+     * @return whether the item can be queued again (the depth reached zero)
+     * @throws IllegalStateException if it was not disabled
+     */
+    public boolean enable() {
+        while (true) {
+            int d = disableDepth.get();
+            if (d == 0) {
+                throw new IllegalStateException("enable of work " + name + ", which is not disabled");
+            }
+            if (disableDepth.compareAndSet(d, d - 1)) {
+                return d == 1;
+            }
+        }
+    }
+
+    void incDisable() {
+        while (true) {
+            int d = disableDepth.get();
+            if (d == 0xFFFF) {
+                throw new IllegalStateException("work " + name + ": disable depth overflow");
+            }
+            if (disableDepth.compareAndSet(d, d + 1)) {
+                return;
+            }
+        }
+    }
+
+    /** Whether the item is disabled. */
+    public boolean isDisabled() {
+        return disableDepth.get() != 0;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

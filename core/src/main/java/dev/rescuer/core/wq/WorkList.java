@@ -1,0 +1,68 @@
+package dev.rescuer.core.wq;
+
+/**
+ * An intrusive doubly-linked list of work items: a pool's worklist, a pwq's inactive list or a
+ * worker's scheduled list. O(1) append, removal and move, so that cancelling a pending item is cheap.
+ * Guarded by the lock of the pool the list belongs to.
+ */
+final class WorkList {
+    private Work head;
+    private Work tail;
+    private int size;
+
+    boolean isEmpty() {
+        return head == null;
+    }
+
+    int size() {
+        return size;
+    }
+
+    Work first() {
+        return head;
+    }
+
+    void append(Work w) {
+        if (w.list != null) {
+            throw new IllegalStateException("work " + w.name() + " is already on a list");
+        }
+        w.list = this;
+        w.prev = tail;
+        w.next = null;
+        if (tail == null) {
+            head = w;
+        } else {
+            tail.next = w;
+        }
+        tail = w;
+        size++;
+    }
+
+    void remove(Work w) {
+        if (w.list != this) {
+            throw new IllegalStateException("work " + w.name() + " is not on this list");
+        }
+        if (w.prev == null) {
+            head = w.next;
+        } else {
+            w.prev.next = w.next;
+        }
+        if (w.next == null) {
+            tail = w.prev;
+        } else {
+            w.next.prev = w.prev;
+        }
+        w.prev = null;
+        w.next = null;
+        w.list = null;
+        size--;
+    }
+
+    Work pollFirst() {
+        Work w = head;
+        if (w != null) {
+            remove(w);
+        }
+        return w;
+    }
+}

@@ -1,0 +1,368 @@
+package dev.rescuer.core.wq;
+
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.SleepListener;
+import dev.rescuer.core.platform.Task;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+
+/**
+ * A worker thread of a {@link WorkerPool}, or a queue's rescuer, or a CPU's BH pseudo worker: the
+ * kernel's {@code struct worker}, with {@code worker_thread()} and {@code process_one_work()}.
+ *
+ * <p>Flags: {@code IDLE} (on the idle list), {@code PREP} (between items, or managing),
+ * {@code CPU_INTENSIVE} and {@code UNBOUND} each exclude the worker from the pool's running count
+ * ({@code WORKER_NOT_RUNNING}); transitions into and out of that set adjust the count exactly once.
+ * The worker is also the {@link SleepListener} of its task: sleeping in any core primitive while
+ * counted as running drops the count and kicks the pool.
+ *
+ * <p>All fields but {@code kicked} and {@code task} are guarded by the lock of {@link #pool}.
+ */
+final class Worker implements SleepListener {
+
+    private static final System.Logger LOG = System.getLogger("dev.rescuer.wq");
+
+    static final int IDLE = 1;
+    static final int PREP = 1 << 1;
+    static final int CPU_INTENSIVE = 1 << 2;
+    static final int UNBOUND = 1 << 3;
+    static final int DIE = 1 << 4;
+    static final int NOT_RUNNING = IDLE | PREP | CPU_INTENSIVE | UNBOUND;
+
+    /** The pool the worker serves; a rescuer attaches to the pool it is rescuing. */
+    WorkerPool pool;
+    final int id;
+    final String name;
+    final boolean rescuer;
+    volatile Task task;
+
+    int flags;
+    boolean sleeping;
+    Work currentWork;
+    PoolWorkqueue currentPwq;
+    long currentSeq;
+    int currentColor;
+    long currentStartNanos;
+    /** When the worker last started running (an item, or again after a sleep): the CPU-hog clock. */
+    long currentAtNanos;
+    long lastActiveNanos;
+    final WorkList scheduled = new WorkList();
+    volatile boolean kicked;
+
+    private final Primitive idleWait;
+
+    Worker(WorkerPool pool, int id, String name, boolean rescuer) {
+        this.pool = pool;
+        this.id = id;
+        this.name = name;
+        this.rescuer = rescuer;
+        this.flags = PREP | (pool != null && pool.isUnbound() ? UNBOUND : 0);
+        this.idleWait = new Primitive() {
+            @Override public String name() { return Worker.this.name; }
+            @Override public String lockClass() { return "worker_idle"; }
+            @Override public String kind() { return rescuer ? "rescuer idle" : "worker idle"; }
+            @Override public boolean isIdleWait() { return true; }
+        };
+    }
+
+    /** Wakes the worker ({@code wake_up_process}); callable with raw locks held and in atomic context. */
+    void wakeUp() {
+        kicked = true;
+        Task t = task;
+        if (t != null) {
+            pool.platform.wake(t);
+        }
+    }
+
+    /**
+     * Sleeps until {@link #wakeUp()}; an idle sleep, which the hung-task detector ignores. A wake-up
+     * that arrived while the worker was busy makes it return at once; the caller re-checks the pool.
+     */
+    void idleSleep(Platform platform) {
+        platform.await(idleWait, () -> kicked, Platform.NO_DEADLINE);
+        kicked = false;
+    }
+
+    // ---- flags, with the running count (pool lock held) ----
+
+    void setFlags(int f) {
+        if ((f & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
+            pool.nrRunning--;
+        }
+        flags |= f;
+    }
+
+    void clearFlags(int f) {
+        int old = flags;
+        flags &= ~f;
+        if ((old & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
+            pool.nrRunning++;
+        }
+    }
+
+    void enterIdle() {
+        setFlags(IDLE);
+        pool.nrIdle++;
+        lastActiveNanos = pool.platform.nanoTime();
+        pool.idleList.addFirst(this);
+        pool.maybeArmIdleTimer();
+    }
+
+    private void leaveIdle() {
+        clearFlags(IDLE);
+        pool.nrIdle--;
+        pool.idleList.remove(this);
+    }
+
+    // ---- the sleep hook (wq_worker_sleeping / wq_worker_running) ----
+
+    @Override
+    public void sleeping(Task t) {
+        WorkerPool p = pool;
+        if (p == null || p.bh) {
+            return;
+        }
+        p.lock.lock();
+        try {
+            if ((flags & NOT_RUNNING) != 0 || sleeping) {
+                return;
+            }
+            sleeping = true;
+            p.nrRunning--;
+            p.kick();
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    @Override
+    public void running(Task t) {
+        WorkerPool p = pool;
+        if (p == null || p.bh) {
+            return;
+        }
+        p.lock.lock();
+        try {
+            if (!sleeping) {
+                return;
+            }
+            sleeping = false;
+            currentAtNanos = p.platform.nanoTime();
+            if ((flags & NOT_RUNNING) == 0) {
+                p.nrRunning++;
+            }
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    // ---- worker_thread ----
+
+    /** The body of a pool worker's thread. */
+    void run() {
+        Platform platform = pool.platform;
+        Task self = platform.currentTask();
+        self.setKthreadData(this);
+        self.setSleepListener(this);
+        idleSleep(platform); // until createWorker has registered and woken us
+        WorkerPool p = pool;
+        p.lock.lock();
+        while (true) {
+            if ((flags & DIE) != 0) {
+                p.lock.unlock();
+                return;
+            }
+            leaveIdle();
+            while (p.needMoreWorker()) {
+                if (!p.mayStartWorking() && manageWorkers()) {
+                    continue; // the lock was dropped; recheck
+                }
+                clearFlags(PREP);
+                do {
+                    Work w = p.worklist.first();
+                    if (assignWork(w)) {
+                        processScheduledWorks();
+                    }
+                } while (p.keepWorking());
+                setFlags(PREP);
+                break;
+            }
+            enterIdle();
+            p.lock.unlock();
+            idleSleep(platform);
+            p.lock.lock();
+        }
+    }
+
+    /**
+     * Becomes the pool's manager and creates workers until one is idle ({@code manage_workers} and
+     * {@code maybe_create_worker}). Lock held on entry and exit; dropped meanwhile.
+     *
+     * @return {@code false} if another worker is already managing
+     */
+    private boolean manageWorkers() {
+        WorkerPool p = pool;
+        if (p.managerActive) {
+            return false;
+        }
+        p.managerActive = true;
+        p.manager = this;
+        try {
+            WorkqueueConfig cfg = p.sys.config();
+            do {
+                p.lock.unlock();
+                try {
+                    p.maydayTimer.arm(cfg.maydayInitial());
+                    while (p.createWorker() == null && needToCreateLocked(p) && !dying()) {
+                        cooldown(cfg.createCooldown());
+                        if (!needToCreateLocked(p)) {
+                            break;
+                        }
+                    }
+                    p.maydayTimer.cancelSync();
+                } finally {
+                    p.lock.lock();
+                }
+            } while (p.needToCreateWorker() && (flags & DIE) == 0);
+        } finally {
+            p.managerActive = false;
+            p.manager = null;
+        }
+        return true;
+    }
+
+    private boolean dying() {
+        pool.lock.lock();
+        try {
+            return (flags & DIE) != 0;
+        } finally {
+            pool.lock.unlock();
+        }
+    }
+
+    private static boolean needToCreateLocked(WorkerPool p) {
+        p.lock.lock();
+        try {
+            return p.needToCreateWorker();
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    private void cooldown(Duration d) {
+        Platform platform = pool.platform;
+        platform.await(COOLDOWN, () -> false, platform.deadlineAfter(d));
+    }
+
+    private static final Primitive COOLDOWN = new Primitive() {
+        @Override public String name() { return "create_cooldown"; }
+        @Override public String kind() { return "worker creation cooldown"; }
+    };
+
+    /**
+     * Moves {@code work} from the worklist to this worker's scheduled list, unless another worker of
+     * the pool is executing it, in which case it goes to that worker's list to run after the current
+     * run: the collision rule that makes items non-reentrant ({@code assign_work}). Lock held.
+     *
+     * @return whether the item was assigned to this worker
+     */
+    boolean assignWork(Work work) {
+        work.list.remove(work);
+        Worker collision = pool.busyHash.get(work);
+        if (collision != null && collision != this) {
+            collision.scheduled.append(work);
+            return false;
+        }
+        scheduled.append(work);
+        return true;
+    }
+
+    /** Runs the scheduled list empty. Lock held on entry and exit. */
+    void processScheduledWorks() {
+        Work w;
+        while ((w = scheduled.first()) != null) {
+            processOneWork(w);
+        }
+    }
+
+    /** Runs one item ({@code process_one_work}). Lock held on entry and exit; dropped around the run. */
+    private void processOneWork(Work work) {
+        WorkerPool p = pool;
+        Platform platform = p.platform;
+        PoolWorkqueue pwq = work.pwq;
+        scheduled.remove(work);
+        p.busyHash.put(work, this);
+        currentWork = work;
+        currentPwq = pwq;
+        currentSeq = work.queueSeq;
+        currentColor = work.color;
+        long now = platform.nanoTime();
+        currentStartNanos = now;
+        currentAtNanos = now;
+        p.lastProgressNanos = now;
+        boolean cpuIntensive = pwq.wq.isCpuIntensive() && !rescuer && !p.bh;
+        if (cpuIntensive) {
+            setFlags(CPU_INTENSIVE);
+        }
+        if (p.needMoreWorker()) {
+            p.kick(); // unbound and CPU-intensive pools: let another worker take the rest
+        }
+        work.pending.set(false); // queueing it again now succeeds, and lands in this pool
+        if (!p.bh && !rescuer && !p.isUnbound()) {
+            p.sys.ensureTick();
+        }
+        p.lock.unlock();
+
+        Task self = platform.currentTask();
+        int atomicBefore = self.atomicDepth();
+        int heldBefore = self.heldPrimitives().size();
+        WqEvents.Execute ev = WqEvents.beginExecute(pwq.wq.name(), work.name(), name, rescuer);
+        try {
+            if (p.bh) {
+                self.enterAtomic();
+            }
+            try {
+                work.run();
+            } finally {
+                if (p.bh) {
+                    self.exitAtomic();
+                }
+            }
+        } catch (Throwable t) {
+            p.sys.stats.workFailures.increment();
+            LOG.log(Level.ERROR, "work " + work.name() + " on workqueue " + pwq.wq.name() + " failed in " + name, t);
+        }
+        WqEvents.endExecute(ev);
+        if (self.atomicDepth() != atomicBefore || self.heldPrimitives().size() != heldBefore) {
+            LOG.log(Level.ERROR, "BUG: workqueue leaked atomic or lock: " + name + " atomic " + atomicBefore + "->"
+                    + self.atomicDepth() + " locks " + heldBefore + "->" + self.heldPrimitives().size()
+                    + " work " + work.name() + " on " + pwq.wq.name());
+        }
+
+        p.lock.lock();
+        if ((flags & CPU_INTENSIVE) != 0) {
+            clearFlags(CPU_INTENSIVE);
+        }
+        p.busyHash.remove(work);
+        currentWork = null;
+        currentPwq = null;
+        p.sys.stats.workExecuted.increment();
+        boolean wakeFlusher = p.sys.pwqDecNrInFlight(pwq, currentColor, true);
+        work.doneSeq = currentSeq;
+        if (wakeFlusher || work.flushWait != null) {
+            p.lock.unlock();
+            if (wakeFlusher) {
+                pwq.wq.wakeFlusher();
+            }
+            p.sys.wakeWorkFlushers(work);
+            p.lock.lock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

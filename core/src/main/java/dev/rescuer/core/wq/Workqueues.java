@@ -1,0 +1,816 @@
+package dev.rescuer.core.wq;
+
+import dev.rescuer.core.mm.MemallocScope;
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.PlatformTimer;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.WaitQueue;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The workqueue subsystem of one system, {@code kernel/workqueue.c} on the platform: the worker pools
+ * (per CPU a normal and a high-priority pool and two BH contexts; an unbound pool per priority), the
+ * kthreadd task that creates every worker, the system queues, and the queueing, cancelling and
+ * flushing paths shared by all queues.
+ *
+ * <p>Implementation overview. An item's state is a PENDING bit, set by whoever queues it, plus the
+ * pool-workqueue it was last queued through. Queueing sets PENDING and, in one atomic section (no
+ * sleeping, no preemption), puts the item on a pool's worklist or its pwq's inactive list. A worker
+ * clears PENDING right before running the item, so re-queueing during a run succeeds; the item then
+ * goes to the pool that is running it, and the busy-hash collision check in
+ * {@link Worker#assignWork} makes it run after the current run, on the same worker. Cancelling
+ * "grabs" PENDING: from the delayed-work timer, from an idle item, or by unlinking a queued item under
+ * its pool's lock, retrying while a queueing or timer callback is half way. Flushing an item waits
+ * until the queueing it saw has finished (a per-item sequence number); flushing a queue waits for a
+ * flush color to drain from all its pwqs.
+ */
+public final class Workqueues implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger("dev.rescuer.wq");
+
+    /** The kernel's {@code WQ_MAX_ACTIVE}. */
+    public static final int MAX_ACTIVE = 2048;
+    /** The kernel's {@code WQ_DFL_ACTIVE}, used when {@code maxActive} is 0. */
+    public static final int DEFAULT_ACTIVE = 1024;
+
+    private final Platform platform;
+    private final WorkqueueConfig config;
+    private final WorkerPool[][] cpuPools;    // [cpu][highpri]
+    private final WorkerPool[] unboundPools; // [highpri]
+    private final WorkerPool[][] bhPools;    // [cpu][highpri]
+    private final Kthreadd kthreadd;
+    private final Softirq[] softirqs;
+    private final Set<WorkQueue> queues = ConcurrentHashMap.newKeySet();
+    private final WorkQueue systemWq;
+    private final WorkQueue systemHighpriWq;
+    private final WorkQueue systemLongWq;
+    private final WorkQueue systemUnboundWq;
+    private final WorkQueue systemBhWq;
+    private final WorkQueue systemBhHighpriWq;
+    private final PlatformTimer tick;
+    private final AtomicBoolean tickArmed = new AtomicBoolean();
+    private volatile boolean frozen;
+    private volatile boolean closed;
+    final Stats stats = new Stats();
+
+    /** Counters, read by {@link #stats()}. */
+    static final class Stats {
+        final LongAdder queued = new LongAdder();
+        final LongAdder workExecuted = new LongAdder();
+        final LongAdder workFailures = new LongAdder();
+        final LongAdder workersCreated = new LongAdder();
+        final LongAdder workerCreationFailures = new LongAdder();
+        final LongAdder workersReaped = new LongAdder();
+        final LongAdder maydays = new LongAdder();
+        final LongAdder rescued = new LongAdder();
+        final LongAdder cpuIntensiveMarked = new LongAdder();
+        final LongAdder flushDependencyViolations = new LongAdder();
+    }
+
+    /**
+     * Starts the subsystem: kthreadd, every pool's first worker, the softirq contexts and the system
+     * queues. Every thread is created by kthreadd and costs pages if the platform charges for threads.
+     */
+    public Workqueues(Platform platform, WorkqueueConfig config) {
+        this.platform = platform;
+        this.config = config;
+        int cpus = config.cpus();
+        this.kthreadd = new Kthreadd(platform);
+        this.cpuPools = new WorkerPool[cpus][2];
+        this.bhPools = new WorkerPool[cpus][2];
+        this.unboundPools = new WorkerPool[2];
+        this.softirqs = new Softirq[cpus];
+        this.tick = platform.newTimer("wq_tick", this::tick);
+        int id = 0;
+        for (int cpu = 0; cpu < cpus; cpu++) {
+            for (int h = 0; h < 2; h++) {
+                cpuPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, false);
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            unboundPools[h] = new WorkerPool(this, id++, -1, h == 1, false);
+        }
+        for (int cpu = 0; cpu < cpus; cpu++) {
+            for (int h = 0; h < 2; h++) {
+                bhPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, true);
+            }
+            softirqs[cpu] = new Softirq(this, cpu, bhPools[cpu][0], bhPools[cpu][1]);
+        }
+        for (WorkerPool[] ps : cpuPools) {
+            for (WorkerPool p : ps) {
+                p.start();
+            }
+        }
+        for (WorkerPool p : unboundPools) {
+            p.start();
+        }
+        systemWq = create("events", 0);
+        systemHighpriWq = create("events_highpri", 0, WqFlag.HIGHPRI);
+        systemLongWq = create("events_long", 0);
+        systemUnboundWq = create("events_unbound", MAX_ACTIVE, WqFlag.UNBOUND);
+        systemBhWq = create("events_bh", 0, WqFlag.BH);
+        systemBhHighpriWq = create("events_bh_highpri", 0, WqFlag.BH, WqFlag.HIGHPRI);
+    }
+
+    // ------------------------------------------------------------------ creation
+
+    /**
+     * Creates a queue ({@code alloc_workqueue}). A {@link WqFlag#MEM_RECLAIM} queue starts its rescuer
+     * now, through kthreadd.
+     *
+     * @param maxActive active items per pool, in {@code [1, MAX_ACTIVE]}, or 0 for {@link #DEFAULT_ACTIVE};
+     *     must be 0 for a BH queue
+     * @throws IllegalArgumentException for a blank name, a {@code maxActive} out of range, or flags
+     *     that cannot be combined ({@code BH} with anything but {@code HIGHPRI})
+     */
+    public WorkQueue create(String name, int maxActive, WqFlag... flags) {
+        Set<WqFlag> f = flagSet(flags);
+        checkName(name);
+        if (f.contains(WqFlag.BH)) {
+            Set<WqFlag> extra = EnumSet.copyOf(f);
+            extra.removeAll(EnumSet.of(WqFlag.BH, WqFlag.HIGHPRI));
+            if (!extra.isEmpty()) {
+                throw new IllegalArgumentException("workqueue " + name + ": BH may only be combined with HIGHPRI, not " + extra
+                        + (extra.contains(WqFlag.MEM_RECLAIM) ? " (BH queues run in softirq context and have no rescuer)" : ""));
+            }
+            if (maxActive != 0) {
+                throw new IllegalArgumentException("workqueue " + name + ": a BH queue's maxActive must be 0, got " + maxActive);
+            }
+            return register(new WorkQueue(this, name, f, Integer.MAX_VALUE, false));
+        }
+        if (maxActive < 0 || maxActive > MAX_ACTIVE) {
+            throw new IllegalArgumentException("workqueue " + name + ": maxActive must be in [0, " + MAX_ACTIVE + "] (0 means "
+                    + DEFAULT_ACTIVE + "), got " + maxActive);
+        }
+        return register(new WorkQueue(this, name, f, maxActive == 0 ? DEFAULT_ACTIVE : maxActive, false));
+    }
+
+    /**
+     * Creates an ordered queue: unbound, one item at a time, in queueing order
+     * ({@code alloc_ordered_workqueue}). Only {@code MEM_RECLAIM}, {@code FREEZABLE} and {@code HIGHPRI}
+     * may be given.
+     */
+    public WorkQueue createOrdered(String name, WqFlag... flags) {
+        Set<WqFlag> f = flagSet(flags);
+        checkName(name);
+        Set<WqFlag> extra = EnumSet.copyOf(f.isEmpty() ? EnumSet.noneOf(WqFlag.class) : f);
+        extra.removeAll(EnumSet.of(WqFlag.MEM_RECLAIM, WqFlag.FREEZABLE, WqFlag.HIGHPRI));
+        if (!extra.isEmpty()) {
+            throw new IllegalArgumentException("ordered workqueue " + name + ": only MEM_RECLAIM, FREEZABLE and HIGHPRI may be given, not " + extra);
+        }
+        f.add(WqFlag.UNBOUND);
+        return register(new WorkQueue(this, name, f, 1, true));
+    }
+
+    private static Set<WqFlag> flagSet(WqFlag[] flags) {
+        Set<WqFlag> f = EnumSet.noneOf(WqFlag.class);
+        for (WqFlag x : flags) {
+            if (x == null) {
+                throw new NullPointerException("flag");
+            }
+            f.add(x);
+        }
+        return f;
+    }
+
+    private static void checkName(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a workqueue needs a non-blank name");
+        }
+    }
+
+    private WorkQueue register(WorkQueue wq) {
+        if (closed) {
+            throw new IllegalStateException("workqueue subsystem is closed; cannot create " + wq.name());
+        }
+        queues.add(wq);
+        return wq;
+    }
+
+    void unregister(WorkQueue wq) {
+        queues.remove(wq);
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    /** The platform. */
+    public Platform platform() {
+        return platform;
+    }
+
+    /** The configuration. */
+    public WorkqueueConfig config() {
+        return config;
+    }
+
+    /** Number of CPUs (per-CPU pools). */
+    public int cpus() {
+        return config.cpus();
+    }
+
+    /** {@code system_wq} ("events"): per-CPU, no rescuer. */
+    public WorkQueue systemWq() {
+        return systemWq;
+    }
+
+    /** {@code system_highpri_wq} ("events_highpri"). */
+    public WorkQueue systemHighpriWq() {
+        return systemHighpriWq;
+    }
+
+    /** {@code system_long_wq} ("events_long"), for items that may run long. */
+    public WorkQueue systemLongWq() {
+        return systemLongWq;
+    }
+
+    /** {@code system_unbound_wq} ("events_unbound"). */
+    public WorkQueue systemUnboundWq() {
+        return systemUnboundWq;
+    }
+
+    /** {@code system_bh_wq} ("events_bh"). */
+    public WorkQueue systemBhWq() {
+        return systemBhWq;
+    }
+
+    /** {@code system_bh_highpri_wq} ("events_bh_highpri"). */
+    public WorkQueue systemBhHighpriWq() {
+        return systemBhHighpriWq;
+    }
+
+    /** The live queues. A snapshot. */
+    public Collection<WorkQueue> queues() {
+        return new ArrayList<>(queues);
+    }
+
+    /** The kthreadd task. */
+    public Task kthreaddTask() {
+        return kthreadd.task();
+    }
+
+    /** A snapshot of the counters. */
+    public WorkqueueStats stats() {
+        Stats s = stats;
+        return new WorkqueueStats(s.queued.sum(), s.workExecuted.sum(), s.workFailures.sum(), s.workersCreated.sum(),
+                s.workerCreationFailures.sum(), s.workersReaped.sum(), s.maydays.sum(), s.rescued.sum(),
+                s.cpuIntensiveMarked.sum(), s.flushDependencyViolations.sum());
+    }
+
+    /** Worker threads alive in all pools, not counting rescuers, kthreadd and softirq contexts. */
+    public int workerCount() {
+        int n = 0;
+        for (WorkerPool p : allPools()) {
+            p.lock.lock();
+            try {
+                n += p.nrWorkers;
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        return n;
+    }
+
+    Kthreadd kthreadd() {
+        return kthreadd;
+    }
+
+    WorkerPool cpuPool(int cpu, boolean high) {
+        return cpuPools[cpu][high ? 1 : 0];
+    }
+
+    WorkerPool unboundPool(boolean high) {
+        return unboundPools[high ? 1 : 0];
+    }
+
+    WorkerPool bhPool(int cpu, boolean high) {
+        return bhPools[cpu][high ? 1 : 0];
+    }
+
+    List<WorkerPool> allPools() {
+        List<WorkerPool> all = new ArrayList<>();
+        for (WorkerPool[] ps : cpuPools) {
+            all.addAll(Arrays.asList(ps));
+        }
+        all.addAll(Arrays.asList(unboundPools));
+        for (WorkerPool[] ps : bhPools) {
+            all.addAll(Arrays.asList(ps));
+        }
+        return all;
+    }
+
+    void raiseSoftirq(int cpu) {
+        softirqs[cpu].raise();
+    }
+
+    /** The worker record of {@code task}, if it is a worker or rescuer. */
+    static Worker currentWorker(Task task) {
+        Object d = task.kthreadData();
+        return d instanceof Worker ? (Worker) d : null;
+    }
+
+    /** The CPU a queueing from the current task goes to: its pool's CPU for a bound worker, else by task id. */
+    int currentCpu() {
+        Task t = platform.currentTask();
+        Worker w = currentWorker(t);
+        if (w != null) {
+            WorkerPool p = w.pool;
+            if (p != null && p.cpu >= 0) {
+                return p.cpu;
+            }
+        }
+        return (int) Math.floorMod(t.id(), (long) config.cpus());
+    }
+
+    // ------------------------------------------------------------------ freezing
+
+    /** Freezes {@link WqFlag#FREEZABLE} queues: their new items wait on inactive lists until {@link #thaw()}. */
+    public void freeze() {
+        frozen = true;
+    }
+
+    /** Thaws freezable queues and activates their held items. */
+    public void thaw() {
+        frozen = false;
+        for (WorkQueue wq : queues) {
+            if (wq.flags().contains(WqFlag.FREEZABLE)) {
+                for (PoolWorkqueue pwq : wq.pwqs()) {
+                    pwq.pool.lock.lock();
+                    try {
+                        while (activateFirstInactive(pwq)) {
+                            // keep going
+                        }
+                        pwq.pool.kick();
+                    } finally {
+                        pwq.pool.lock.unlock();
+                    }
+                }
+            }
+        }
+    }
+
+    boolean isFrozen() {
+        return frozen;
+    }
+
+    // ------------------------------------------------------------------ queueing
+
+    boolean queue(WorkQueue wq, int cpu, Work work) {
+        if (work == null) {
+            throw new NullPointerException("work");
+        }
+        Task self = platform.currentTask();
+        platform.preemptionPoint();
+        self.enterAtomic(); // like local_irq_save(): no sleeping, no preemption between PENDING and the list
+        try {
+            if (!work.pending.compareAndSet(false, true)) {
+                return false;
+            }
+            if (work.disableDepth.get() != 0) {
+                work.pending.set(false);
+                return false;
+            }
+            insertWork(wq, cpu, work, self);
+            return true;
+        } finally {
+            self.exitAtomic();
+        }
+    }
+
+    /** Puts an item whose PENDING bit the caller owns on a list ({@code __queue_work}). */
+    private void insertWork(WorkQueue wq, int cpu, Work work, Task self) {
+        if (wq.isDestroyed()) {
+            work.pending.set(false);
+            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name() + ": it was destroyed");
+        }
+        if (wq.isDraining()) {
+            Worker cur = currentWorker(self);
+            if (cur == null || cur.currentPwq == null || cur.currentPwq.wq != wq) {
+                work.pending.set(false);
+                throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name()
+                        + ": it is draining or being destroyed, and only its own items may queue to it now");
+            }
+        }
+        PoolWorkqueue pwq = wq.pwqFor(cpu);
+        PoolWorkqueue last = work.pwq;
+        WorkerPool pool;
+        if (last != null && last.pool != pwq.pool && last.wq == wq) {
+            // Non-reentrancy: if it is running on the pool it last ran on, queue it there.
+            WorkerPool lp = last.pool;
+            lp.lock.lock();
+            Worker running = lp.busyHash.get(work);
+            if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
+                pwq = running.currentPwq;
+                pool = lp;
+            } else {
+                lp.lock.unlock();
+                pool = pwq.pool;
+                pool.lock.lock();
+            }
+        } else {
+            pool = pwq.pool;
+            pool.lock.lock();
+        }
+        boolean active;
+        try {
+            work.queueSeq++;
+            work.pwq = pwq;
+            work.color = pwq.workColor;
+            pwq.nrInFlight[work.color]++;
+            active = pwq.nrActive < wq.effectiveMaxActive() && pwq.inactive.isEmpty();
+            if (active) {
+                pwq.nrActive++;
+                work.inactive = false;
+                if (pool.worklist.isEmpty()) {
+                    pool.touchProgress();
+                }
+                pool.worklist.append(work);
+                pool.kick();
+            } else {
+                work.inactive = true;
+                pwq.inactive.append(work);
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+        stats.queued.increment();
+        WqEvents.queued(wq.name(), work.name(), pool.name(), active);
+    }
+
+    /** Moves the first inactive item of {@code pwq} to the worklist if the limit allows. Pool lock held. */
+    private boolean activateFirstInactive(PoolWorkqueue pwq) {
+        if (pwq.inactive.isEmpty() || pwq.nrActive >= pwq.wq.effectiveMaxActive()) {
+            return false;
+        }
+        Work w = pwq.inactive.pollFirst();
+        w.inactive = false;
+        pwq.nrActive++;
+        if (pwq.pool.worklist.isEmpty()) {
+            pwq.pool.touchProgress();
+        }
+        pwq.pool.worklist.append(w);
+        return true;
+    }
+
+    /**
+     * Accounts for an item leaving its pwq, run or cancelled ({@code pwq_dec_nr_in_flight}), and
+     * activates the next inactive one. Pool lock held.
+     *
+     * @return whether a queue flusher waiting on this color must be woken (after unlocking)
+     */
+    boolean pwqDecNrInFlight(PoolWorkqueue pwq, int color, boolean wasActive) {
+        if (wasActive) {
+            pwq.nrActive--;
+            if (activateFirstInactive(pwq)) {
+                pwq.pool.kick();
+            }
+        }
+        pwq.nrInFlight[color]--;
+        return pwq.flushColor == color && pwq.nrInFlight[color] == 0;
+    }
+
+    void wakeWorkFlushers(Work work) {
+        WaitQueue fw = work.flushWait;
+        if (fw != null) {
+            fw.wakeUpAll();
+        }
+    }
+
+    // ------------------------------------------------------------------ delayed work
+
+    boolean queueDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
+        if (work == null || delay == null) {
+            throw new NullPointerException(work == null ? "work" : "delay");
+        }
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
+        }
+        Task self = platform.currentTask();
+        platform.preemptionPoint();
+        self.enterAtomic();
+        try {
+            if (!work.pending.compareAndSet(false, true)) {
+                return false;
+            }
+            if (work.disableDepth.get() != 0) {
+                work.pending.set(false);
+                return false;
+            }
+            armOrInsert(wq, cpu, work, delay, self);
+            return true;
+        } finally {
+            self.exitAtomic();
+        }
+    }
+
+    /** With PENDING owned: queue now, or arm the timer ({@code __queue_delayed_work}). */
+    private void armOrInsert(WorkQueue wq, int cpu, DelayedWork work, Duration delay, Task self) {
+        if (delay.isZero()) {
+            insertWork(wq, cpu, work, self);
+            return;
+        }
+        if (wq.isDestroyed()) {
+            work.pending.set(false);
+            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name() + ": it was destroyed");
+        }
+        if (work.timer == null) {
+            work.timer = platform.newTimer("delayed " + work.name(), () -> delayedTimerFired(work));
+        }
+        work.targetWq = wq;
+        work.targetCpu = cpu;
+        wq.armedDelayed.incrementAndGet();
+        work.timer.arm(delay);
+    }
+
+    /** Timer callback, in atomic context ({@code delayed_work_timer_fn}). */
+    private void delayedTimerFired(DelayedWork work) {
+        WorkQueue wq = work.targetWq;
+        wq.armedDelayed.decrementAndGet();
+        insertWork(wq, work.targetCpu, work, platform.currentTask());
+    }
+
+    boolean modDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
+        if (work == null || delay == null) {
+            throw new NullPointerException(work == null ? "work" : "delay");
+        }
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
+        }
+        Task self = platform.currentTask();
+        int r = grabPendingRetrying(work);
+        self.enterAtomic();
+        try {
+            if (work.disableDepth.get() != 0) {
+                work.pending.set(false);
+            } else {
+                armOrInsert(wq, cpu, work, delay, self);
+            }
+        } finally {
+            self.exitAtomic();
+        }
+        return r == 1;
+    }
+
+    /** If the timer is pending, queues the item now ({@code flush_delayed_work}'s first step). */
+    void fireDelayedNow(DelayedWork work) {
+        PlatformTimer t = work.timer;
+        if (t != null && t.cancel()) {
+            WorkQueue wq = work.targetWq;
+            wq.armedDelayed.decrementAndGet();
+            Task self = platform.currentTask();
+            self.enterAtomic();
+            try {
+                insertWork(wq, work.targetCpu, work, self);
+            } finally {
+                self.exitAtomic();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ grab, cancel, flush
+
+    /**
+     * Takes ownership of the PENDING bit ({@code try_to_grab_pending}).
+     *
+     * @return 1 if the item was pending and is now owned (taken off its timer or list), 0 if it was
+     *     idle and PENDING is now owned, -1 if a queueing or timer callback is half way: retry
+     */
+    private int grabPending(Work work) {
+        if (work instanceof DelayedWork) {
+            DelayedWork dw = (DelayedWork) work;
+            PlatformTimer t = dw.timer;
+            if (t != null && t.cancel()) {
+                dw.targetWq.armedDelayed.decrementAndGet();
+                return 1;
+            }
+        }
+        if (work.pending.compareAndSet(false, true)) {
+            return 0;
+        }
+        PoolWorkqueue pwq = work.pwq;
+        if (pwq == null) {
+            return -1;
+        }
+        WorkerPool pool = pwq.pool;
+        boolean wakeFlusher;
+        pool.lock.lock();
+        try {
+            if (work.pwq != pwq || work.list == null) {
+                return -1;
+            }
+            boolean wasActive = !work.inactive;
+            work.list.remove(work);
+            work.inactive = false;
+            wakeFlusher = pwqDecNrInFlight(pwq, work.color, wasActive);
+            if (work.queueSeq > work.doneSeq) {
+                work.doneSeq = work.queueSeq; // the cancelled queueing counts as finished for flushers
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+        if (wakeFlusher) {
+            pwq.wq.wakeFlusher();
+        }
+        wakeWorkFlushers(work);
+        return 1;
+    }
+
+    private int grabPendingRetrying(Work work) {
+        int r;
+        while ((r = grabPending(work)) < 0) {
+            platform.preemptionPoint(); // let the half-done queueing or timer callback finish
+            Thread.onSpinWait();
+        }
+        return r;
+    }
+
+    /** Grabs and releases PENDING ({@code disable_work}'s cancel step). */
+    boolean grabAndRelease(Work work) {
+        int r = grabPendingRetrying(work);
+        work.pending.set(false);
+        return r == 1;
+    }
+
+    boolean cancel(Work work, boolean sync) {
+        Task self = platform.currentTask();
+        if (sync) {
+            self.checkMaySleep(work, "cancel_work_sync");
+            work.incDisable(); // so an item that re-queues itself cannot win
+        }
+        try {
+            boolean was = grabAndRelease(work);
+            if (sync) {
+                flushWork(work, self, false);
+            }
+            return was;
+        } finally {
+            if (sync) {
+                work.enable();
+            }
+        }
+    }
+
+    boolean flushWork(Work work) {
+        Task self = platform.currentTask();
+        self.checkMaySleep(work, "flush_work");
+        return flushWork(work, self, true);
+    }
+
+    /** Waits for the last queueing of {@code work} to finish ({@code __flush_work}). */
+    private boolean flushWork(Work work, Task self, boolean checkDependency) {
+        Worker cur = currentWorker(self);
+        if (cur != null && cur.currentWork == work) {
+            throw new IllegalStateException("flush of work " + work.name() + " from its own run in " + cur.name + " can never finish");
+        }
+        long target;
+        PoolWorkqueue pwq;
+        while (true) {
+            pwq = work.pwq;
+            if (pwq == null) {
+                return false;
+            }
+            WorkerPool pool = pwq.pool;
+            pool.lock.lock();
+            try {
+                if (work.pwq != pwq) {
+                    continue;
+                }
+                if (work.list != null) {
+                    target = work.queueSeq;
+                } else {
+                    Worker w = pool.busyHash.get(work);
+                    if (w == null) {
+                        return false;
+                    }
+                    target = w.currentSeq;
+                }
+                break;
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+        if (checkDependency) {
+            checkFlushDependency(self, cur, pwq.wq, work);
+        }
+        final long t = target;
+        work.flushWait(platform).waitEvent(() -> work.doneSeq >= t);
+        return true;
+    }
+
+    /**
+     * The kernel's {@code check_flush_dependency}: a task on the reclaim path (a worker of a
+     * {@code MEM_RECLAIM} queue, or a task in a {@code NORECLAIM} scope) must not wait for a queue
+     * that has no rescuer, since that queue may need a new worker to make progress.
+     */
+    void checkFlushDependency(Task self, Worker cur, WorkQueue target, Work work) {
+        if (target.isMemReclaim()) {
+            return;
+        }
+        String what = target.name() + (work == null ? "" : ":" + work.name());
+        String msg = null;
+        if ((self.memallocFlags() & MemallocScope.NORECLAIM) != 0) {
+            msg = "workqueue: PF_MEMALLOC task " + self.id() + "(" + self.name() + ") is flushing !WQ_MEM_RECLAIM " + what;
+        } else if (cur != null && cur.currentPwq != null && cur.currentPwq.wq.isMemReclaim()) {
+            msg = "workqueue: WQ_MEM_RECLAIM " + cur.currentPwq.wq.name() + ":" + cur.currentWork.name()
+                    + " is flushing !WQ_MEM_RECLAIM " + what;
+        }
+        if (msg == null) {
+            return;
+        }
+        stats.flushDependencyViolations.increment();
+        if (config.flushDependencyIsError()) {
+            throw new IllegalStateException(msg);
+        }
+        LOG.log(Level.WARNING, msg);
+    }
+
+    // ------------------------------------------------------------------ CPU-intensive detection
+
+    /** Arms the tick that watches for CPU hogs, if it is not armed. */
+    void ensureTick() {
+        if (!tickArmed.get() && tickArmed.compareAndSet(false, true)) {
+            tick.arm(config.cpuIntensiveThreshold().dividedBy(2));
+        }
+    }
+
+    /**
+     * Marks workers that have run one item past the threshold as CPU-intensive, so their pool lets
+     * another worker start ({@code wq_worker_tick}). Timer context.
+     */
+    private void tick() {
+        long now = platform.nanoTime();
+        long thresh = config.cpuIntensiveThreshold().toNanos();
+        boolean busy = false;
+        for (WorkerPool[] ps : cpuPools) {
+            for (WorkerPool p : ps) {
+                p.lock.lock();
+                try {
+                    for (Worker w : p.busyHash.values()) {
+                        busy = true;
+                        if (!w.rescuer && !w.sleeping && (w.flags & Worker.NOT_RUNNING) == 0
+                                && now - w.currentAtNanos >= thresh) {
+                            w.setFlags(Worker.CPU_INTENSIVE);
+                            stats.cpuIntensiveMarked.increment();
+                            p.kick();
+                        }
+                    }
+                } finally {
+                    p.lock.unlock();
+                }
+            }
+        }
+        if (busy && !closed) {
+            tick.arm(config.cpuIntensiveThreshold().dividedBy(2));
+        } else {
+            tickArmed.set(false);
+        }
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /**
+     * Stops every worker, rescuer, softirq context and kthreadd, and waits for them. Queues must be
+     * idle; items still queued are not run.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        tick.cancelSync();
+        kthreadd.stop(); // no thread is created from here on; managers give up
+        for (WorkQueue wq : queues) {
+            if (wq.rescuer != null) {
+                wq.rescuer.stop();
+            }
+        }
+        List<Worker> all = new ArrayList<>();
+        for (WorkerPool p : allPools()) {
+            p.maydayTimer.cancelSync();
+            p.idleTimer.cancelSync();
+            if (!p.bh) {
+                all.addAll(p.stopAll());
+            }
+        }
+        for (Worker w : all) {
+            Task t = w.task;
+            if (t != null) {
+                platform.join(t);
+            }
+        }
+        for (Softirq s : softirqs) {
+            s.stop();
+        }
+    }
+}
