@@ -1,5 +1,6 @@
 package dev.rescuer.core;
 
+import dev.rescuer.core.debug.HungTaskDetector;
 import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.mm.ThreadPages;
 import dev.rescuer.core.platform.Platform;
@@ -34,6 +35,7 @@ public final class RescuerSystem implements AutoCloseable {
     private final PageAllocator pages;
     private final ThreadPages threadPages;
     private final Workqueues workqueues;
+    private final HungTaskDetector hungTasks;
 
     private RescuerSystem(Builder b) {
         this.ownsPlatform = b.platform == null;
@@ -85,6 +87,7 @@ public final class RescuerSystem implements AutoCloseable {
             }
         }
         this.workqueues = wq;
+        this.hungTasks = b.hungTaskTimeout.isZero() ? null : new HungTaskDetector(platform, b.hungTaskTimeout);
     }
 
     /** Starts configuring a system. */
@@ -105,8 +108,21 @@ public final class RescuerSystem implements AutoCloseable {
         private int reclaimRetries = -1;
         private Duration retryBackoff;
         private WorkqueueConfig workqueues = null; // TEMP: flipped to defaults() once the mm tests are adapted
+        private Duration hungTaskTimeout = Duration.ofSeconds(120);
 
         private Builder() {
+        }
+
+        /**
+         * How long a task may stay blocked in a core primitive before the hung-task detector reports
+         * it. Default 120 s; {@link Duration#ZERO} disables the detector.
+         */
+        public Builder hungTaskTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative()) {
+                throw new IllegalArgumentException("hungTaskTimeout must be >= 0 (0 disables), got " + timeout);
+            }
+            this.hungTaskTimeout = timeout;
+            return this;
         }
 
         /** Sets up the workqueue subsystem with {@code config}. Default: {@link WorkqueueConfig#defaults()}. */
@@ -223,6 +239,18 @@ public final class RescuerSystem implements AutoCloseable {
         return workqueues;
     }
 
+    /**
+     * The hung-task detector.
+     *
+     * @throws IllegalStateException if it was disabled with a zero timeout
+     */
+    public HungTaskDetector hungTaskDetector() {
+        if (hungTasks == null) {
+            throw new IllegalStateException("this system was built with the hung-task detector disabled");
+        }
+        return hungTasks;
+    }
+
     /** Pages each started thread costs. */
     public int pagesPerThread() {
         return threadPages.pagesPerThread();
@@ -231,6 +259,9 @@ public final class RescuerSystem implements AutoCloseable {
     /** Stops the workqueue subsystem and kswapd, then closes the platform if this system created it. */
     @Override
     public void close() {
+        if (hungTasks != null) {
+            hungTasks.close();
+        }
         if (workqueues != null) {
             workqueues.close();
         }

@@ -32,7 +32,7 @@ final class Kswapd {
         this.allocator = allocator;
         this.platform = platform;
         this.threadName = "kswapd/" + allocatorName;
-        this.wait = new WaitQueue(platform, threadName + "/wait", "kswapd_wait");
+        this.wait = WaitQueue.idle(platform, threadName + "/wait", "kswapd_wait");
     }
 
     void start() {

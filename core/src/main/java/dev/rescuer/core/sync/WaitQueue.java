@@ -27,6 +27,7 @@ import java.util.function.BooleanSupplier;
 public final class WaitQueue extends SleepingPrimitive {
 
     private volatile int nrWaiters;
+    private final boolean idle;
 
     /** A wait queue whose class is its name. */
     public WaitQueue(Platform platform, String name) {
@@ -35,7 +36,25 @@ public final class WaitQueue extends SleepingPrimitive {
 
     /** A wait queue named {@code name} in class {@code lockClass}. */
     public WaitQueue(Platform platform, String name, String lockClass) {
+        this(platform, name, lockClass, false);
+    }
+
+    private WaitQueue(Platform platform, String name, String lockClass, boolean idle) {
         super(platform, name, lockClass);
+        this.idle = idle;
+    }
+
+    /**
+     * A wait queue for a daemon waiting for requests (kswapd, a worker's idle sleep): waiting on it is
+     * an idle sleep, which the hung-task detector does not report ({@code TASK_IDLE}).
+     */
+    public static WaitQueue idle(Platform platform, String name, String lockClass) {
+        return new WaitQueue(platform, name, lockClass, true);
+    }
+
+    @Override
+    public boolean isIdleWait() {
+        return idle;
     }
 
     @Override

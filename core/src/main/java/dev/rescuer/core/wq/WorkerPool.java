@@ -87,6 +87,11 @@ final class WorkerPool {
         return name;
     }
 
+    /** The pool's attributes in the kernel's dump style, for example {@code "2: cpus=0 nice=-20"}. */
+    String describe() {
+        return id + ": cpus=" + (cpu < 0 ? "unbound" : String.valueOf(cpu)) + (bh ? " bh" + (highpri ? "-hi" : "") : " nice=" + (highpri ? -20 : 0));
+    }
+
     boolean isUnbound() {
         return cpu < 0;
     }

@@ -15,6 +15,8 @@ import java.time.Duration;
  *     ({@code wq_cpu_intensive_thresh_us}, 10 ms)
  * @param flushDependencyIsError whether a flush that violates reclaim ordering ({@code check_flush_dependency})
  *     throws instead of logging a warning; default {@code false}
+ * @param watchdogThreshold how long a pool may have waiting items without progress before the watchdog
+ *     reports a lockup ({@code workqueue.watchdog_thresh}, 30 s); {@link Duration#ZERO} disables it
  */
 public record WorkqueueConfig(
         int cpus,
@@ -24,7 +26,8 @@ public record WorkqueueConfig(
         Duration createCooldown,
         int rescuerBatch,
         Duration cpuIntensiveThreshold,
-        boolean flushDependencyIsError) {
+        boolean flushDependencyIsError,
+        Duration watchdogThreshold) {
 
     /** Validates every field. */
     public WorkqueueConfig {
@@ -36,6 +39,9 @@ public record WorkqueueConfig(
         positive("maydayInterval", maydayInterval);
         positive("createCooldown", createCooldown);
         positive("cpuIntensiveThreshold", cpuIntensiveThreshold);
+        if (watchdogThreshold == null || watchdogThreshold.isNegative()) {
+            throw new IllegalArgumentException("workqueue config: watchdogThreshold must be >= 0 (0 disables), got " + watchdogThreshold);
+        }
         if (rescuerBatch < 1) {
             throw new IllegalArgumentException("workqueue config: rescuerBatch must be >= 1, got " + rescuerBatch);
         }
@@ -50,42 +56,48 @@ public record WorkqueueConfig(
     /** The kernel's defaults, on the JVM's processor count. */
     public static WorkqueueConfig defaults() {
         return new WorkqueueConfig(Runtime.getRuntime().availableProcessors(), Duration.ofSeconds(300),
-                Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofSeconds(1), 16, Duration.ofMillis(10), false);
+                Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofSeconds(1), 16, Duration.ofMillis(10), false, Duration.ofSeconds(30));
     }
 
     /** This config with {@code cpus} CPUs. */
     public WorkqueueConfig withCpus(int cpus) {
         return new WorkqueueConfig(cpus, idleTimeout, maydayInitial, maydayInterval, createCooldown, rescuerBatch,
-                cpuIntensiveThreshold, flushDependencyIsError);
+                cpuIntensiveThreshold, flushDependencyIsError, watchdogThreshold);
     }
 
     /** This config with another idle timeout. */
     public WorkqueueConfig withIdleTimeout(Duration d) {
         return new WorkqueueConfig(cpus, d, maydayInitial, maydayInterval, createCooldown, rescuerBatch,
-                cpuIntensiveThreshold, flushDependencyIsError);
+                cpuIntensiveThreshold, flushDependencyIsError, watchdogThreshold);
     }
 
     /** This config with other mayday timings. */
     public WorkqueueConfig withMayday(Duration initial, Duration interval) {
         return new WorkqueueConfig(cpus, idleTimeout, initial, interval, createCooldown, rescuerBatch,
-                cpuIntensiveThreshold, flushDependencyIsError);
+                cpuIntensiveThreshold, flushDependencyIsError, watchdogThreshold);
     }
 
     /** This config with another creation cooldown. */
     public WorkqueueConfig withCreateCooldown(Duration d) {
         return new WorkqueueConfig(cpus, idleTimeout, maydayInitial, maydayInterval, d, rescuerBatch,
-                cpuIntensiveThreshold, flushDependencyIsError);
+                cpuIntensiveThreshold, flushDependencyIsError, watchdogThreshold);
     }
 
     /** This config with another CPU-intensive threshold. */
     public WorkqueueConfig withCpuIntensiveThreshold(Duration d) {
         return new WorkqueueConfig(cpus, idleTimeout, maydayInitial, maydayInterval, createCooldown, rescuerBatch,
-                d, flushDependencyIsError);
+                d, flushDependencyIsError, watchdogThreshold);
     }
 
     /** This config with flush-dependency violations reported as errors (or warnings). */
     public WorkqueueConfig withFlushDependencyIsError(boolean error) {
         return new WorkqueueConfig(cpus, idleTimeout, maydayInitial, maydayInterval, createCooldown, rescuerBatch,
-                cpuIntensiveThreshold, error);
+                cpuIntensiveThreshold, error, watchdogThreshold);
+    }
+
+    /** This config with another watchdog threshold; {@link Duration#ZERO} disables the watchdog. */
+    public WorkqueueConfig withWatchdogThreshold(Duration d) {
+        return new WorkqueueConfig(cpus, idleTimeout, maydayInitial, maydayInterval, createCooldown, rescuerBatch,
+                cpuIntensiveThreshold, flushDependencyIsError, d);
     }
 }

@@ -60,6 +60,7 @@ public final class Workqueues implements AutoCloseable {
     private final WorkQueue systemBhHighpriWq;
     private final PlatformTimer tick;
     private final AtomicBoolean tickArmed = new AtomicBoolean();
+    private final Watchdog watchdog;
     private volatile boolean frozen;
     private volatile boolean closed;
     final Stats stats = new Stats();
@@ -121,6 +122,120 @@ public final class Workqueues implements AutoCloseable {
         systemUnboundWq = create("events_unbound", MAX_ACTIVE, WqFlag.UNBOUND);
         systemBhWq = create("events_bh", 0, WqFlag.BH);
         systemBhHighpriWq = create("events_bh_highpri", 0, WqFlag.BH, WqFlag.HIGHPRI);
+        if (config.watchdogThreshold().isZero()) {
+            watchdog = null;
+        } else {
+            watchdog = new Watchdog(this, config.watchdogThreshold());
+            watchdog.start();
+        }
+    }
+
+    /**
+     * Registers a listener for the watchdog's lockup reports.
+     *
+     * @throws IllegalStateException if the watchdog is disabled
+     */
+    public void onLockup(java.util.function.Consumer<LockupReport> listener) {
+        if (watchdog == null) {
+            throw new IllegalStateException("the workqueue watchdog is disabled (watchdogThreshold is zero)");
+        }
+        watchdog.addListener(listener);
+    }
+
+    /**
+     * The state of every busy queue and pool, in the form of the kernel's {@code show_all_workqueues()}:
+     * per queue and pool, the items in flight (with their worker and for how long), pending and
+     * inactive, and the mayday state; per pool, how long it has been stuck, its workers, manager and
+     * idle workers. Safe to call from any context.
+     */
+    public String dump() {
+        long now = platform.nanoTime();
+        StringBuilder sb = new StringBuilder("Showing busy workqueues and worker pools:\n");
+        List<WorkQueue> sorted = new ArrayList<>(queues);
+        sorted.sort(java.util.Comparator.comparing(WorkQueue::name));
+        for (WorkQueue wq : sorted) {
+            StringBuilder q = new StringBuilder();
+            for (PoolWorkqueue pwq : wq.pwqs()) {
+                WorkerPool p = pwq.pool;
+                p.lock.lock();
+                try {
+                    if (pwq.isIdle()) {
+                        continue;
+                    }
+                    q.append("  pwq ").append(p.describe()).append(" active=").append(pwq.nrActive).append('/')
+                            .append(wq.maxActive() == Integer.MAX_VALUE ? "-" : String.valueOf(wq.maxActive()))
+                            .append(pwq.onMayday ? " [MAYDAY]" : "").append('\n');
+                    List<String> inFlight = new ArrayList<>();
+                    for (Worker w : p.busyHash.values()) {
+                        if (w.currentPwq == pwq) {
+                            inFlight.add(w.name + (w.rescuer ? "(RESCUER)" : "") + ":" + w.currentWork.name() + " for "
+                                    + seconds(now - w.currentStartNanos));
+                        }
+                    }
+                    appendList(q, "in-flight", inFlight);
+                    List<String> pending = new ArrayList<>();
+                    for (Work w = p.worklist.first(); w != null; w = w.next) {
+                        if (w.pwq == pwq) {
+                            pending.add(w.name());
+                        }
+                    }
+                    for (Worker w : p.busyHash.values()) {
+                        for (Work s = w.scheduled.first(); s != null; s = s.next) {
+                            if (s.pwq == pwq) {
+                                pending.add(s.name());
+                            }
+                        }
+                    }
+                    appendList(q, "pending", pending);
+                    List<String> inactive = new ArrayList<>();
+                    for (Work w = pwq.inactive.first(); w != null; w = w.next) {
+                        inactive.add(w.name());
+                    }
+                    appendList(q, "inactive", inactive);
+                } finally {
+                    p.lock.unlock();
+                }
+            }
+            if (q.length() > 0) {
+                sb.append("workqueue ").append(wq.name()).append(": flags=").append(wq.flags())
+                        .append(wq.isOrdered() ? " ordered" : "").append('\n').append(q);
+            }
+        }
+        for (WorkerPool p : allPools()) {
+            p.lock.lock();
+            try {
+                if (p.worklist.isEmpty() && p.busyHash.isEmpty()) {
+                    continue;
+                }
+                sb.append("pool ").append(p.describe()).append(" hung=")
+                        .append(p.worklist.isEmpty() ? "0s" : seconds(now - p.lastProgressNanos))
+                        .append(" workers=").append(p.nrWorkers);
+                if (p.manager != null) {
+                    sb.append(" manager: ").append(p.manager.name);
+                }
+                if (!p.idleList.isEmpty()) {
+                    sb.append(" idle:");
+                    for (Worker w : p.idleList) {
+                        sb.append(' ').append(w.name);
+                    }
+                }
+                sb.append('\n');
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void appendList(StringBuilder sb, String label, List<String> items) {
+        if (!items.isEmpty()) {
+            sb.append("    ").append(label).append(": ").append(String.join(", ", items)).append('\n');
+        }
+    }
+
+    /** A duration for dumps: whole seconds from 10 s up, milliseconds below. */
+    static String seconds(long nanos) {
+        return nanos >= 10_000_000_000L ? (nanos / 1_000_000_000L) + "s" : String.format("%.3fs", nanos / 1e9);
     }
 
     // ------------------------------------------------------------------ creation
@@ -317,6 +432,20 @@ public final class Workqueues implements AutoCloseable {
     static Worker currentWorker(Task task) {
         Object d = task.kthreadData();
         return d instanceof Worker ? (Worker) d : null;
+    }
+
+    /**
+     * The kernel's {@code print_worker_info} line for a task: {@code "Workqueue: <queue> <item>"} if
+     * it is a worker or rescuer running an item, else {@code null}. Advisory; for reports.
+     */
+    public static String describeWorker(Task task) {
+        Worker w = currentWorker(task);
+        if (w == null) {
+            return null;
+        }
+        Work cur = w.currentWork;
+        PoolWorkqueue pwq = w.currentPwq;
+        return cur == null || pwq == null ? null : "Workqueue: " + pwq.wq.name() + " " + cur.name() + (w.rescuer ? " (rescuer)" : "");
     }
 
     /** The CPU a queueing from the current task goes to: its pool's CPU for a bound worker, else by task id. */
@@ -789,6 +918,9 @@ public final class Workqueues implements AutoCloseable {
         }
         closed = true;
         tick.cancelSync();
+        if (watchdog != null) {
+            watchdog.stop();
+        }
         kthreadd.stop(); // no thread is created from here on; managers give up
         for (WorkQueue wq : queues) {
             if (wq.rescuer != null) {

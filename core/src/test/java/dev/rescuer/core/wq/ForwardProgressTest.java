@@ -27,9 +27,14 @@ class ForwardProgressTest {
     @ParameterizedTest(name = "second queue MEM_RECLAIM = {0}")
     @ValueSource(booleans = {true, false})
     void rescuerIsTheOnlyWayForwardWhenWorkersCannotBeCreated(boolean memReclaim) {
-        WorkqueueConfig cfg = WorkqueueConfig.defaults().withCpus(1).withCreateCooldown(Duration.ofMillis(20));
+        WorkqueueConfig cfg = WorkqueueConfig.defaults().withCpus(1).withCreateCooldown(Duration.ofMillis(20))
+                .withWatchdogThreshold(Duration.ofMillis(300));
         try (RescuerSystem sys = RescuerSystem.builder().totalPages(512).pagesPerThread(4).reclaimRetries(0)
-                .retryBackoff(Duration.ofMillis(1)).workqueues(cfg).build()) {
+                .retryBackoff(Duration.ofMillis(1)).workqueues(cfg).hungTaskTimeout(Duration.ofMillis(300)).build()) {
+            List<LockupReport> lockups = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<dev.rescuer.core.debug.HungTaskReport> hung = new java.util.concurrent.CopyOnWriteArrayList<>();
+            sys.workqueues().onLockup(lockups::add);
+            sys.hungTaskDetector().onHungTask(hung::add);
             Workqueues wqs = sys.workqueues();
             PageAllocator pages = sys.pages();
             WorkQueue upper = wqs.create("upper", 0);
@@ -83,6 +88,18 @@ class ForwardProgressTest {
                 assertFalse(upperDone.isDone());
                 assertEquals(0, wqs.stats().rescued());
                 assertEquals(createdBefore, wqs.stats().workersCreated());
+                // The watchdog sees the pool stuck, and the dump shows who waits for what.
+                awaitCondition("a workqueue lockup report", () -> !lockups.isEmpty());
+                LockupReport r = lockups.get(0);
+                assertTrue(r.stalls().get(0).startsWith("BUG: workqueue lockup - pool 0: cpus=0 nice=0 stuck for"), r.text());
+                assertTrue(r.dump().contains("workqueue lower:"), r.dump());
+                assertTrue(r.dump().contains("pending: endio"), r.dump());
+                assertTrue(r.dump().contains(":submit0 for "), r.dump());
+                // The hung-task detector names an upper item blocked on its I/O completion.
+                awaitCondition("a hung-task report", () -> hung.stream().anyMatch(h -> h.text().contains("Workqueue: upper submit")));
+                String h = hung.stream().filter(x -> x.text().contains("Workqueue: upper submit")).findFirst().orElseThrow().text();
+                assertTrue(h.startsWith("INFO: task kworker/0:"), h);
+                assertTrue(h.contains("waiting on: completion io"), h);
             }
             // Memory comes back: a worker is created and whatever was stuck completes.
             hog.forEach(Pages::free);
