@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Forward progress in layered I/O on the JVM: kernel-style workqueues, sleeping locks and a page budget.",
-        subcommands = {DemoCommand.class, SelfCheckCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, SelfCheckCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -17,6 +17,11 @@ import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.RwSemaphore;
 import dev.rescuer.core.sync.SpinLock;
+import dev.rescuer.core.wq.Work;
+import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.core.wq.WorkqueueConfig;
+import dev.rescuer.core.wq.Workqueues;
+import dev.rescuer.core.wq.WqFlag;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -61,6 +66,8 @@ final class SelfCheck {
         check("mempool never fails a blocking allocation", this::mempoolWaits);
         check("starting a thread costs pages and fails when they are short", this::threadCost);
         check("thread creation blocks in direct reclaim", this::threadCreationBlocksInReclaim);
+        check("a MEM_RECLAIM queue's rescuer finishes work no worker can take", () -> rescuer(true));
+        check("without MEM_RECLAIM the same work stays stuck until memory returns", () -> rescuer(false));
         return new Result(passed, failed);
     }
 
@@ -268,6 +275,87 @@ final class SelfCheck {
             require(started.tryWaitFor(), "the worker never ran");
             dirty.forEach(Pages::free);
             return "the creator slept on " + writeback.name() + " inside reclaim, then the worker started";
+        }
+    }
+
+    /**
+     * Every worker of a one-CPU pool waits for an item of a second queue, and no worker can be
+     * created because no page is left: only the second queue's rescuer can run that item.
+     */
+    private String rescuer(boolean memReclaim) {
+        WorkqueueConfig cfg = WorkqueueConfig.defaults().withCpus(1).withCreateCooldown(Duration.ofMillis(20));
+        try (RescuerSystem sys = smallSystem().totalPages(512).reclaimRetries(0).retryBackoff(Duration.ofMillis(1))
+                .workqueues(cfg).build()) {
+            Platform p = sys.platform();
+            Workqueues wqs = sys.workqueues();
+            WorkQueue upper = wqs.create("fs_writeback", 0);
+            WorkQueue lower = memReclaim ? wqs.create("dm_endio", 0, WqFlag.MEM_RECLAIM) : wqs.create("dm_endio", 0);
+            Completion gate = new Completion(p, "selfcheck_gate");
+            Completion io = new Completion(p, "selfcheck_io");
+            Completion submitted = new Completion(p, "selfcheck_submitted");
+            java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+            upper.queue(new Work("submit_bio", () -> {
+                gate.waitFor();
+                lower.queue(new Work("end_io", () -> {
+                    ran.set(true);
+                    io.complete();
+                }));
+                submitted.complete();
+                io.waitFor();
+            }));
+            awaitWaiter(gate);
+            awaitIdleWorker(p);
+            List<Pages> hog = hogAllPages(sys.pages());
+            long failures = wqs.stats().workerCreationFailures();
+            gate.complete();
+            submitted.waitFor();
+            String detail;
+            if (memReclaim) {
+                awaitState(ran::get, "end_io to run");
+                require(wqs.stats().rescued() > 0, "end_io ran, but not by the rescuer");
+                awaitState(() -> wqs.stats().workerCreationFailures() > failures, "a failed worker creation");
+                detail = "rescued " + wqs.stats().rescued() + " item while " + (wqs.stats().workerCreationFailures() - failures)
+                        + " worker creation(s) failed for lack of pages";
+            } else {
+                awaitState(() -> wqs.stats().workerCreationFailures() >= failures + 3, "three failed worker creations");
+                require(!ran.get(), "end_io ran without a worker");
+                detail = "end_io still pending after " + (wqs.stats().workerCreationFailures() - failures)
+                        + " failed worker creations; it ran once pages were freed";
+            }
+            hog.forEach(Pages::free);
+            upper.flush();
+            require(ran.get(), "end_io never ran");
+            upper.destroy();
+            lower.destroy();
+            return detail;
+        }
+    }
+
+    private static List<Pages> hogAllPages(PageAllocator pages) {
+        List<Pages> hog = new ArrayList<>();
+        for (Pages g; (g = pages.tryAllocate(1, Gfp.ATOMIC.with(Gfp.Modifier.MEMALLOC, Gfp.Modifier.NOWARN))) != null; ) {
+            hog.add(g);
+        }
+        return hog;
+    }
+
+    private static Task awaitWaiter(Completion c) {
+        awaitState(() -> !c.waitingTasks().isEmpty(), "a task waiting on " + c.name());
+        return c.waitingTasks().get(0);
+    }
+
+    /** Waits until CPU 0's normal pool has an idle worker in reserve, read from the task records. */
+    private static void awaitIdleWorker(Platform p) {
+        awaitState(() -> p.tasks().stream().anyMatch(t -> t.name().startsWith("kworker/0:") && !t.name().endsWith("H")
+                && t.waitingOn() != null && t.waitingOn().isIdleWait()), "an idle worker");
+    }
+
+    private static void awaitState(java.util.function.BooleanSupplier cond, String what) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!cond.getAsBoolean()) {
+            require(System.nanoTime() < deadline, "timed out waiting for " + what);
+            Thread.onSpinWait();
+            Thread.yield();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.rescuer.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
@@ -11,12 +12,21 @@ import java.util.concurrent.Callable;
                 + "reclaim contexts, mempool reserve, thread-creation cost) on real threads and report each.")
 final class SelfCheckCommand implements Callable<Integer> {
 
+    /** Held so that JUL keeps the level set on it (it references loggers weakly). */
+    private static final java.util.logging.Logger RUNTIME_LOG = java.util.logging.Logger.getLogger("dev.rescuer");
+
+    @Option(names = "--verbose", description = "Also show the runtime's warnings, most of which the checks provoke on purpose.")
+    boolean verbose;
+
     @Override
     public Integer call() {
-        return run(System.out);
+        return run(System.out, verbose);
     }
 
-    static int run(PrintStream out) {
+    static int run(PrintStream out, boolean verbose) {
+        if (!verbose) {
+            RUNTIME_LOG.setLevel(java.util.logging.Level.SEVERE); // allocation failures here are deliberate
+        }
         SelfCheck.Result r = new SelfCheck(out).runAll();
         out.printf("%n%d passed, %d failed%n", r.passed(), r.failed());
         return r.failed() == 0 ? 0 : 1;

@@ -95,7 +95,16 @@ public final class Mempool<T> {
         }
         Mempool<T> pool = new Mempool<>(platform, name, minNr, source, recheck);
         for (int i = 0; i < minNr; i++) {
-            T e = source.allocate(Gfp.KERNEL);
+            T e;
+            try {
+                e = source.allocate(Gfp.KERNEL);
+            } catch (RuntimeException | Error failure) {
+                // A source that throws instead of returning null: still give back what was reserved.
+                for (T r : pool.reserve) {
+                    source.free(r);
+                }
+                throw failure;
+            }
             if (e == null) {
                 for (T r : pool.reserve) {
                     source.free(r);
@@ -144,7 +153,9 @@ public final class Mempool<T> {
             self.checkMaySleep(wait, "mempool_alloc");
         }
         platform.preemptionPoint();
-        Gfp full = gfp.without(Gfp.Modifier.NOFAIL, Gfp.Modifier.RETRY_MAYFAIL)
+        // The kernel ORs in __GFP_NOMEMALLOC, which overrides a caller's __GFP_MEMALLOC; here the two
+        // cannot be combined, so the caller's MEMALLOC is dropped rather than rejected.
+        Gfp full = gfp.without(Gfp.Modifier.NOFAIL, Gfp.Modifier.RETRY_MAYFAIL, Gfp.Modifier.MEMALLOC)
                 .with(Gfp.Modifier.NOMEMALLOC, Gfp.Modifier.NORETRY, Gfp.Modifier.NOWARN);
         Gfp attempt = full.clear(Gfp.DIRECT_RECLAIM | Gfp.IO);
         while (true) {

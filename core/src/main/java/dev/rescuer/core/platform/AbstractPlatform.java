@@ -68,8 +68,8 @@ public abstract class AbstractPlatform implements Platform {
     }
 
     /**
-     * Runs a started task's body on its own thread: binds the task, runs the body, records a failure,
-     * then wakes joiners and refunds the start cost.
+     * Runs a started task's body on its own thread: runs the body, records a failure, refunds the
+     * start cost, then marks the task exited and wakes its joiners.
      */
     protected final void runTask(Task task, Runnable body, ThreadStartCost.Refund refund) {
         Throwable failure = null;
@@ -80,8 +80,11 @@ public abstract class AbstractPlatform implements Platform {
             LOG.log(Level.ERROR, "task " + task + " died", t);
         } finally {
             live.remove(task);
-            task.exited(failure);
-            refund.refund();
+            try {
+                refund.refund(); // before joiners wake, so that they see the thread's pages returned
+            } finally {
+                task.exited(failure);
+            }
         }
     }
 

@@ -46,6 +46,7 @@ public final class WorkQueue implements Executor, Primitive {
 
     private final Workqueues sys;
     private final String name;
+    private final String executeName;
     private final Set<WqFlag> flags;
     private final boolean ordered;
     private volatile int maxActive;
@@ -62,6 +63,7 @@ public final class WorkQueue implements Executor, Primitive {
     WorkQueue(Workqueues sys, String name, Set<WqFlag> flags, int maxActive, boolean ordered) {
         this.sys = sys;
         this.name = name;
+        this.executeName = name + "/execute";
         this.flags = Collections.unmodifiableSet(flags.isEmpty() ? EnumSet.noneOf(WqFlag.class) : EnumSet.copyOf(flags));
         this.ordered = ordered;
         this.maxActive = maxActive;
@@ -219,7 +221,7 @@ public final class WorkQueue implements Executor, Primitive {
             throw new NullPointerException("command");
         }
         try {
-            queue(new Work(name + "/execute", command));
+            queue(new Work(executeName, command));
         } catch (IllegalStateException e) {
             throw new RejectedExecutionException(e.getMessage(), e);
         }

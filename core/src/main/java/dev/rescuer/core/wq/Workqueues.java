@@ -588,6 +588,7 @@ public final class Workqueues implements AutoCloseable {
             pwq.pool.touchProgress();
         }
         pwq.pool.worklist.append(w);
+        WqEvents.activated(pwq.wq.name(), w.name(), pwq.pool.name());
         return true;
     }
 

@@ -6,8 +6,10 @@ import jdk.jfr.Label;
 import jdk.jfr.Name;
 
 /**
- * The workqueue's tracepoints as JFR events (the kernel's {@code workqueue:*} tracepoints): queueing,
- * execution, mayday, rescue and worker-creation failure. Disabled events cost one check.
+ * The workqueue's tracepoints as JFR events (the kernel's {@code workqueue:*} tracepoints): queueing
+ * ({@code dev.rescuer.wq.Queue}), activation of an inactive item ({@code Activate}), execution with its
+ * duration ({@code Execute}), {@code Mayday}, {@code Rescue} and {@code WorkerCreationFailed}.
+ * Disabled events cost one check.
  */
 final class WqEvents {
 
@@ -22,6 +24,15 @@ final class WqEvents {
         @Label("Work") String work;
         @Label("Pool") String pool;
         @Label("Active") boolean active;
+    }
+
+    @Name("dev.rescuer.wq.Activate")
+    @Label("Work Activated")
+    @Category({"Rescuer", "Workqueue"})
+    static final class ActivateEvent extends Event {
+        @Label("Workqueue") String workqueue;
+        @Label("Work") String work;
+        @Label("Pool") String pool;
     }
 
     @Name("dev.rescuer.wq.Execute")
@@ -60,6 +71,18 @@ final class WqEvents {
 
     private static final QueueEvent QUEUE_PROBE = new QueueEvent();
     private static final Execute EXECUTE_PROBE = new Execute();
+    private static final ActivateEvent ACTIVATE_PROBE = new ActivateEvent();
+
+    /** An inactive item became active (it was held back by {@code maxActive} or freezing). */
+    static void activated(String wq, String work, String pool) {
+        if (ACTIVATE_PROBE.isEnabled()) {
+            ActivateEvent e = new ActivateEvent();
+            e.workqueue = wq;
+            e.work = work;
+            e.pool = pool;
+            e.commit();
+        }
+    }
 
     static void queued(String wq, String work, String pool, boolean active) {
         if (QUEUE_PROBE.isEnabled()) {

@@ -1,0 +1,171 @@
+package dev.rescuer.bench;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Rescuer's workqueue against the JDK's executors. Each benchmark takes the peer as a parameter, so
+ * one run measures all of them under the same conditions.
+ *
+ * <ul>
+ *   <li>{@code tiny1}, {@code tiny2}: empty items submitted by one or two producers, each producer
+ *       submitting a batch and waiting until its batch has run; items per second.
+ *   <li>{@code blockingMix}: pairs of items, one waiting for an event the other signals, submitted
+ *       interleaved; pairs' items per second. Each peer waits the way it should: a core Completion on
+ *       Rescuer, a latch on a ThreadPoolExecutor, a ManagedBlocker on a ForkJoinPool.
+ *   <li>{@code queueLatency}: the time from submitting an item to it running, sampled (p50, p99).
+ * </ul>
+ */
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class WorkqueueBench {
+
+    static final int BATCH = 1000;
+    static final int PAIRS = 100;
+
+    @State(Scope.Benchmark)
+    public static class Tiny {
+        @Param({"rescuer", "fjp", "tpe"})
+        public String peer;
+        Peer p;
+        Executor exec;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            p = Peer.create(peer);
+            exec = p.executor();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            p.close();
+        }
+    }
+
+    /** One producer's outstanding count; the submitted item decrements it. */
+    @State(Scope.Thread)
+    public static class Producer {
+        final AtomicLong outstanding = new AtomicLong();
+        final Runnable item = outstanding::decrementAndGet;
+    }
+
+    static void submitBatchAndWait(Executor exec, Producer prod) {
+        prod.outstanding.addAndGet(BATCH);
+        for (int i = 0; i < BATCH; i++) {
+            exec.execute(prod.item);
+        }
+        while (prod.outstanding.get() != 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BATCH)
+    @Threads(1)
+    public void tiny1(Tiny t, Producer prod) {
+        submitBatchAndWait(t.exec, prod);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BATCH)
+    @Threads(2)
+    public void tiny2(Tiny t, Producer prod) {
+        submitBatchAndWait(t.exec, prod);
+    }
+
+    @State(Scope.Benchmark)
+    public static class Mix {
+        @Param({"rescuer", "tpe2", "tpe8", "tpe64", "fjp"})
+        public String peer;
+        Peer p;
+        Executor exec;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            p = Peer.create(peer);
+            exec = p.executor();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            p.close();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(2 * PAIRS)
+    public void blockingMix(Mix m, Producer prod) {
+        prod.outstanding.addAndGet(2L * PAIRS);
+        for (int i = 0; i < PAIRS; i++) {
+            Peer.Event e = m.p.newEvent();
+            m.exec.execute(() -> {
+                e.await();
+                prod.outstanding.decrementAndGet();
+            });
+            m.exec.execute(() -> {
+                e.signal();
+                prod.outstanding.decrementAndGet();
+            });
+        }
+        while (prod.outstanding.get() != 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class Latency {
+        @Param({"rescuer", "fjp"})
+        public String peer;
+        Peer p;
+        Executor exec;
+        volatile boolean started;
+        final Runnable mark = () -> started = true;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            p = Peer.create(peer);
+            exec = p.executor();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            p.close();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public boolean queueLatency(Latency l) {
+        l.started = false;
+        l.exec.execute(l.mark);
+        while (!l.started) {
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+}
