@@ -108,18 +108,30 @@ public final class RealPlatform extends AbstractPlatform {
     @Override
     protected boolean park(Task self, long deadlineNanos) {
         RealTask rt = (RealTask) platformData(self);
-        while (!rt.permit.getAndSet(false)) {
-            if (deadlineNanos == NO_DEADLINE) {
-                LockSupport.park(self);
-            } else {
-                long left = deadlineNanos - System.nanoTime();
-                if (left <= 0) {
-                    return false;
+        boolean interrupted = false;
+        try {
+            while (!rt.permit.getAndSet(false)) {
+                if (deadlineNanos == NO_DEADLINE) {
+                    LockSupport.park(self);
+                } else {
+                    long left = deadlineNanos - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    LockSupport.parkNanos(self, left);
                 }
-                LockSupport.parkNanos(self, left);
+                // Sleeps are uninterruptible. A pending interrupt would make every later park return
+                // at once and this loop spin, so take it now and set it again on the way out.
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
-        return true;
     }
 
     @Override

@@ -19,8 +19,11 @@ import java.util.function.BooleanSupplier;
  * (a lock, a volatile or an atomic).
  *
  * <p>Waits are shared or exclusive. {@link #wakeUp()} wakes every shared waiter and the first
- * exclusive one ({@code wake_up}); {@link #wakeUpAll()} wakes all. An exclusive waiter that is woken
- * but finds its condition false sleeps again without passing the wake-up on, as in the kernel.
+ * exclusive one ({@code wake_up}); {@link #wakeUpAll()} wakes all. An exclusive waiter that an earlier
+ * wake-up woke and that has not settled back to sleep does not count as the one woken (it is made to
+ * re-check its condition all the same), so successive wake-ups reach successive exclusive waiters and
+ * none is lost. An exclusive waiter that is woken but finds its condition false sleeps again without
+ * passing the wake-up on, as in the kernel.
  * Waiting in atomic context throws {@link dev.rescuer.core.platform.AtomicContextException}; waking
  * never sleeps.
  */
@@ -109,7 +112,23 @@ public final class WaitQueue extends SleepingPrimitive {
         // waker's change to the condition (the kernel's set_current_state barrier).
         VarHandle.fullFence();
         try {
-            return platform.await(this, condition, deadline);
+            return platform.await(this, () -> {
+                int seen = w.wakes;
+                if (condition.getAsBoolean()) {
+                    return true;
+                }
+                // Going back to sleep: a later wake-up may pick this waiter again, unless one arrived
+                // while the condition was being checked (its permit makes the sleep return at once).
+                guard.lock();
+                try {
+                    if (w.wakes == seen) {
+                        w.granted = false;
+                    }
+                } finally {
+                    guard.unlock();
+                }
+                return false;
+            }, deadline);
         } finally {
             guard.lock();
             try {
@@ -141,12 +160,22 @@ public final class WaitQueue extends SleepingPrimitive {
         try {
             boolean exclusiveWoken = false;
             for (Waiter w : waiters) {
-                if (w.mode == Waiter.EXCLUSIVE) {
-                    if (!all && exclusiveWoken) {
+                if (w.mode == Waiter.EXCLUSIVE && !all) {
+                    if (w.granted) {
+                        // Woken earlier and not settled back to sleep: it may already have checked its
+                        // condition, so nudge it to check again, but do not count it as this call's
+                        // exclusive waiter (as try_to_wake_up on a running task does not count).
+                        w.wakes++;
+                        platform.wake(w.task);
+                        continue;
+                    }
+                    if (exclusiveWoken) {
                         continue;
                     }
                     exclusiveWoken = true;
                 }
+                w.granted = true; // woken, and not yet settled back to sleep
+                w.wakes++;
                 platform.wake(w.task);
             }
         } finally {

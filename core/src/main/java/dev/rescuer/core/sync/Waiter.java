@@ -5,6 +5,7 @@ import dev.rescuer.core.platform.Task;
 /**
  * One task queued on a primitive. Primitives that hand ownership over directly set {@link #granted}
  * (with their guard held) before waking the task, so the woken task never has to compete again.
+ * A {@link WaitQueue} uses the flag for "woken and not yet asleep again".
  */
 final class Waiter {
     static final int SHARED = 0;
@@ -13,6 +14,8 @@ final class Waiter {
     final Task task;
     final int mode;
     volatile boolean granted;
+    /** For a {@link WaitQueue}: how many wake-ups reached this waiter; written under the guard. */
+    volatile int wakes;
 
     Waiter(Task task, int mode) {
         this.task = task;

@@ -156,7 +156,13 @@ public final class DrivenTask implements AutoCloseable {
         }
     }
 
-    /** Stops the task after its current operation and waits for it to exit. */
+    /**
+     * Stops the task after its current operation and waits, at most {@link #PATIENCE}, for it to exit.
+     * The wait is bounded (it polls instead of joining) so that a test which fails while the task is
+     * still blocked reports its failure instead of hanging the build.
+     *
+     * @throws AssertionError if the task has not exited within {@link #PATIENCE}
+     */
     @Override
     public void close() {
         stop = true;
@@ -164,6 +170,14 @@ public final class DrivenTask implements AutoCloseable {
         if (t != null) {
             LockSupport.unpark(t);
         }
-        platform.join(task);
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!task.hasExited()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("task " + task + " did not exit within " + PATIENCE
+                        + "; it is " + task.state() + (task.waitingOn() != null ? " on " + task.waitingOn().describe() : ""));
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
     }
 }
