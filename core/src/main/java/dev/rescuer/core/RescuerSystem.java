@@ -62,29 +62,23 @@ public final class RescuerSystem implements AutoCloseable {
         }
         this.pages = allocator;
         platform.setThreadStartCost(threadPages);
-        if (b.backgroundReclaim) {
-            try {
-                pages.startBackgroundReclaim();
-            } catch (RuntimeException e) {
-                // The system does not exist: take its cost off a platform the caller may reuse.
-                platform.setThreadStartCost(ThreadStartCost.FREE);
-                if (ownsPlatform) {
-                    platform.close();
-                }
-                throw e;
-            }
-        }
         Workqueues wq = null;
-        if (b.workqueues != null) {
-            try {
-                wq = new Workqueues(platform, b.workqueues);
-            } catch (RuntimeException e) {
-                pages.close();
-                if (ownsPlatform) {
-                    platform.close();
-                }
-                throw e;
+        try {
+            if (b.backgroundReclaim) {
+                pages.startBackgroundReclaim();
             }
+            if (b.workqueues != null) {
+                wq = new Workqueues(platform, b.workqueues);
+            }
+        } catch (RuntimeException e) {
+            // The system does not exist: stop what started and take its cost off a platform the
+            // caller may reuse.
+            pages.close();
+            platform.setThreadStartCost(ThreadStartCost.FREE);
+            if (ownsPlatform) {
+                platform.close();
+            }
+            throw e;
         }
         this.workqueues = wq;
         this.hungTasks = b.hungTaskTimeout.isZero() ? null : new HungTaskDetector(platform, b.hungTaskTimeout);
@@ -107,7 +101,7 @@ public final class RescuerSystem implements AutoCloseable {
         private boolean backgroundReclaim = true;
         private int reclaimRetries = -1;
         private Duration retryBackoff;
-        private WorkqueueConfig workqueues = null; // TEMP: flipped to defaults() once the mm tests are adapted
+        private WorkqueueConfig workqueues = WorkqueueConfig.defaults();
         private Duration hungTaskTimeout = Duration.ofSeconds(120);
 
         private Builder() {
@@ -256,7 +250,10 @@ public final class RescuerSystem implements AutoCloseable {
         return threadPages.pagesPerThread();
     }
 
-    /** Stops the workqueue subsystem and kswapd, then closes the platform if this system created it. */
+    /**
+     * Stops the hung-task detector, the workqueue subsystem and kswapd, takes the thread-start cost
+     * off the platform, then closes the platform if this system created it.
+     */
     @Override
     public void close() {
         if (hungTasks != null) {
@@ -266,6 +263,7 @@ public final class RescuerSystem implements AutoCloseable {
             workqueues.close();
         }
         pages.close();
+        platform.setThreadStartCost(ThreadStartCost.FREE);
         if (ownsPlatform) {
             platform.close();
         }

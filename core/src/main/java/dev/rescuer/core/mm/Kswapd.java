@@ -52,8 +52,8 @@ final class Kswapd {
 
     /** Called from an allocation's slow path ({@code wakeup_kswapd}). Never sleeps. */
     void wake() {
-        if (task == null || failures.get() >= Math.max(1, allocator.reclaimRetries()) || !allocator.belowLow()) {
-            return;
+        if (task == null || failures.get() >= Math.max(1, allocator.reclaimRetries()) || allocator.balanced()) {
+            return; // every slow-path allocation wakes kswapd, as wake_all_kswapds() does; it stops at high
         }
         if (!wakeRequested) {
             wakeRequested = true;

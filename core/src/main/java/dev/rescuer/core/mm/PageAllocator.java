@@ -443,11 +443,6 @@ public final class PageAllocator implements AutoCloseable {
         kswapd.start();
     }
 
-    /** Whether an allocation now would wake kswapd: free pages are below the low watermark. */
-    boolean belowLow() {
-        return free.get() < lowMark;
-    }
-
     /** Whether free pages have reached the high watermark, where kswapd stops. */
     boolean balanced() {
         return free.get() >= highMark;

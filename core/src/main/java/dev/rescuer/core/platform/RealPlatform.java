@@ -241,14 +241,14 @@ public final class RealPlatform extends AbstractPlatform {
         @Override
         public boolean cancelSync() {
             Task self = currentTask();
-            if (self == timerTask) {
-                throw new IllegalStateException("timer " + name + ": cancelSync from the timer context would wait for itself");
-            }
             boolean was = cancel();
             timerLock.lock();
             try {
                 if (!running) {
                     return was;
+                }
+                if (self == timerTask) {
+                    throw new IllegalStateException("timer " + name + ": cancelSync from its own callback would wait for itself");
                 }
                 syncWaiters.add(self);
             } finally {

@@ -7,12 +7,14 @@ import dev.rescuer.core.sync.WaitQueue;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A workqueue with the Linux kernel's semantics, created by {@link Workqueues#create} or
@@ -55,7 +57,8 @@ public final class WorkQueue implements Executor, Primitive {
     private final Mutex flushMutex;
     private final WaitQueue flushWait;
     private int nextColor;
-    final AtomicInteger armedDelayed = new AtomicInteger();
+    /** Delayed items whose timer is armed for this queue (owned by the PENDING bit's owner). */
+    final Set<DelayedWork> armedDelayed = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
     private volatile boolean destroying;
     private volatile boolean destroyed;
@@ -334,10 +337,15 @@ public final class WorkQueue implements Executor, Primitive {
             if (destroyed || destroying) {
                 throw new IllegalStateException("workqueue " + name + " is already destroyed");
             }
-            int armed = armedDelayed.get();
-            if (armed > 0) {
-                throw new IllegalStateException("cannot destroy workqueue " + name + ": " + armed
-                        + " delayed work item(s) are still on their timers; cancel them first");
+            List<String> armed = new ArrayList<>();
+            for (DelayedWork dw : armedDelayed) {
+                armed.add(dw.name());
+            }
+            if (!armed.isEmpty()) {
+                Collections.sort(armed);
+                throw new IllegalStateException("cannot destroy workqueue " + name + ": " + armed.size()
+                        + " delayed work item(s) are still on their timers (" + String.join(", ", armed)
+                        + "); cancel them first");
             }
             destroying = true;
         });

@@ -30,6 +30,8 @@ final class Worker implements SleepListener {
     static final int UNBOUND = 1 << 3;
     static final int DIE = 1 << 4;
     static final int NOT_RUNNING = IDLE | PREP | CPU_INTENSIVE | UNBOUND;
+    /** The NOT_RUNNING bits that only the worker itself sets and clears (the tick sets CPU_INTENSIVE). */
+    private static final int SELF_OWNED_NOT_RUNNING = IDLE | PREP | UNBOUND;
 
     /** The pool the worker serves; a rescuer attaches to the pool it is rescuing. */
     WorkerPool pool;
@@ -121,8 +123,8 @@ final class Worker implements SleepListener {
     @Override
     public void sleeping(Task t) {
         WorkerPool p = pool;
-        if (p == null || p.bh) {
-            return;
+        if (p == null || p.bh || (flags & SELF_OWNED_NOT_RUNNING) != 0) {
+            return; // idle, preparing or unbound: not counted; only this worker changes these bits
         }
         p.lock.lock();
         try {
@@ -140,8 +142,8 @@ final class Worker implements SleepListener {
     @Override
     public void running(Task t) {
         WorkerPool p = pool;
-        if (p == null || p.bh) {
-            return;
+        if (p == null || p.bh || !sleeping) {
+            return; // only this worker sets sleeping, in sleeping()
         }
         p.lock.lock();
         try {
@@ -350,7 +352,10 @@ final class Worker implements SleepListener {
         currentPwq = null;
         p.sys.stats.workExecuted.increment();
         boolean wakeFlusher = p.sys.pwqDecNrInFlight(pwq, currentColor, true);
-        work.doneSeq = currentSeq;
+        // Done up to this run; and if the item is not queued again, up to its last queueing, which
+        // was then cancelled while this run was going on.
+        boolean lastWasCancelled = work.list == null && work.pwq == pwq;
+        work.doneSeq = Math.max(work.doneSeq, lastWasCancelled ? Math.max(currentSeq, work.queueSeq) : currentSeq);
         if (wakeFlusher || work.flushWait != null) {
             p.lock.unlock();
             if (wakeFlusher) {

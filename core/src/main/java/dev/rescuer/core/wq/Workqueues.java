@@ -93,40 +93,71 @@ public final class Workqueues implements AutoCloseable {
         this.unboundPools = new WorkerPool[2];
         this.softirqs = new Softirq[cpus];
         this.tick = platform.newTimer("wq_tick", this::tick);
-        int id = 0;
-        for (int cpu = 0; cpu < cpus; cpu++) {
-            for (int h = 0; h < 2; h++) {
-                cpuPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, false);
+        try {
+            int id = 0;
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                for (int h = 0; h < 2; h++) {
+                    cpuPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, false);
+                }
             }
-        }
-        for (int h = 0; h < 2; h++) {
-            unboundPools[h] = new WorkerPool(this, id++, -1, h == 1, false);
-        }
-        for (int cpu = 0; cpu < cpus; cpu++) {
             for (int h = 0; h < 2; h++) {
-                bhPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, true);
+                unboundPools[h] = new WorkerPool(this, id++, -1, h == 1, false);
             }
-            softirqs[cpu] = new Softirq(this, cpu, bhPools[cpu][0], bhPools[cpu][1]);
-        }
-        for (WorkerPool[] ps : cpuPools) {
-            for (WorkerPool p : ps) {
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                for (int h = 0; h < 2; h++) {
+                    bhPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, true);
+                }
+                softirqs[cpu] = new Softirq(this, cpu, bhPools[cpu][0], bhPools[cpu][1]);
+            }
+            for (WorkerPool[] ps : cpuPools) {
+                for (WorkerPool p : ps) {
+                    p.start();
+                }
+            }
+            for (WorkerPool p : unboundPools) {
                 p.start();
             }
+            systemWq = create("events", 0);
+            systemHighpriWq = create("events_highpri", 0, WqFlag.HIGHPRI);
+            systemLongWq = create("events_long", 0);
+            systemUnboundWq = create("events_unbound", MAX_ACTIVE, WqFlag.UNBOUND);
+            systemBhWq = create("events_bh", 0, WqFlag.BH);
+            systemBhHighpriWq = create("events_bh_highpri", 0, WqFlag.BH, WqFlag.HIGHPRI);
+        } catch (RuntimeException | Error e) {
+            abortStart();
+            throw e;
         }
-        for (WorkerPool p : unboundPools) {
-            p.start();
-        }
-        systemWq = create("events", 0);
-        systemHighpriWq = create("events_highpri", 0, WqFlag.HIGHPRI);
-        systemLongWq = create("events_long", 0);
-        systemUnboundWq = create("events_unbound", MAX_ACTIVE, WqFlag.UNBOUND);
-        systemBhWq = create("events_bh", 0, WqFlag.BH);
-        systemBhHighpriWq = create("events_bh_highpri", 0, WqFlag.BH, WqFlag.HIGHPRI);
         if (config.watchdogThreshold().isZero()) {
             watchdog = null;
         } else {
             watchdog = new Watchdog(this, config.watchdogThreshold());
             watchdog.start();
+        }
+    }
+
+    /** Stops what a failed constructor had started: softirq contexts, pool workers, kthreadd. */
+    private void abortStart() {
+        for (Softirq sirq : softirqs) {
+            if (sirq != null) {
+                sirq.stop();
+            }
+        }
+        for (WorkerPool[] ps : cpuPools) {
+            stopPools(ps);
+        }
+        stopPools(unboundPools);
+        kthreadd.stop();
+    }
+
+    private void stopPools(WorkerPool[] pools) {
+        for (WorkerPool p : pools) {
+            if (p != null) {
+                for (Worker w : p.stopAll()) {
+                    if (w.task != null) {
+                        platform.join(w.task);
+                    }
+                }
+            }
         }
     }
 
@@ -658,14 +689,14 @@ public final class Workqueues implements AutoCloseable {
         }
         work.targetWq = wq;
         work.targetCpu = cpu;
-        wq.armedDelayed.incrementAndGet();
+        wq.armedDelayed.add(work);
         work.timer.arm(delay);
     }
 
     /** Timer callback, in atomic context ({@code delayed_work_timer_fn}). */
     private void delayedTimerFired(DelayedWork work) {
         WorkQueue wq = work.targetWq;
-        wq.armedDelayed.decrementAndGet();
+        wq.armedDelayed.remove(work);
         insertWork(wq, work.targetCpu, work, platform.currentTask());
     }
 
@@ -696,7 +727,7 @@ public final class Workqueues implements AutoCloseable {
         PlatformTimer t = work.timer;
         if (t != null && t.cancel()) {
             WorkQueue wq = work.targetWq;
-            wq.armedDelayed.decrementAndGet();
+            wq.armedDelayed.remove(work);
             Task self = platform.currentTask();
             self.enterAtomic();
             try {
@@ -720,7 +751,7 @@ public final class Workqueues implements AutoCloseable {
             DelayedWork dw = (DelayedWork) work;
             PlatformTimer t = dw.timer;
             if (t != null && t.cancel()) {
-                dw.targetWq.armedDelayed.decrementAndGet();
+                dw.targetWq.armedDelayed.remove(dw);
                 return 1;
             }
         }
@@ -742,8 +773,11 @@ public final class Workqueues implements AutoCloseable {
             work.list.remove(work);
             work.inactive = false;
             wakeFlusher = pwqDecNrInFlight(pwq, work.color, wasActive);
-            if (work.queueSeq > work.doneSeq) {
-                work.doneSeq = work.queueSeq; // the cancelled queueing counts as finished for flushers
+            // The cancelled queueing counts as finished for flushers, but only once no earlier one is
+            // still running: if the item runs here now, its run finishes the cancelled one too (see
+            // Worker.processOneWork), so that cancelSync and flush still wait for that run.
+            if (work.queueSeq > work.doneSeq && !pool.busyHash.containsKey(work)) {
+                work.doneSeq = work.queueSeq;
             }
         } finally {
             pool.lock.unlock();
