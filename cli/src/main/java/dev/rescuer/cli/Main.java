@@ -17,11 +17,11 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        System.exit(execute(args));
     }
 
     /** Runs the command line and returns its exit code. */
-    static int run(String... args) {
+    static int execute(String... args) {
         return new CommandLine(new Main()).execute(args);
     }
 

@@ -83,7 +83,7 @@ final class SelfCheck {
     }
 
     private static RescuerSystem.Builder smallSystem() {
-        return RescuerSystem.builder().totalPages(256).watermarks(8, 10, 12).backgroundReclaim(false);
+        return RescuerSystem.builder().totalPages(256).watermarks(8, 10, 12).backgroundReclaim(false).withoutWorkqueues();
     }
 
     // ------------------------------------------------------------------ checks
