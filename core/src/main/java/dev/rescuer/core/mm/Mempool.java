@@ -94,24 +94,22 @@ public final class Mempool<T> {
             throw new IllegalArgumentException("mempool " + name + ": recheck interval must be positive, got " + recheck);
         }
         Mempool<T> pool = new Mempool<>(platform, name, minNr, source, recheck);
-        for (int i = 0; i < minNr; i++) {
-            T e;
-            try {
-                e = source.allocate(Gfp.KERNEL);
-            } catch (RuntimeException | Error failure) {
-                // A source that throws instead of returning null: still give back what was reserved.
+        boolean filled = false;
+        try {
+            for (int i = 0; i < minNr; i++) {
+                T e = source.allocate(Gfp.KERNEL);
+                if (e == null) {
+                    throw new PageAllocationException("mempool " + name + ": could only reserve " + i + " of " + minNr + " elements");
+                }
+                pool.reserve.addLast(e);
+            }
+            filled = true;
+        } finally {
+            if (!filled) { // the source returned null or threw: give back what was reserved
                 for (T r : pool.reserve) {
                     source.free(r);
                 }
-                throw failure;
             }
-            if (e == null) {
-                for (T r : pool.reserve) {
-                    source.free(r);
-                }
-                throw new PageAllocationException("mempool " + name + ": could only reserve " + i + " of " + minNr + " elements");
-            }
-            pool.reserve.addLast(e);
         }
         pool.reserved = minNr;
         return pool;
@@ -203,23 +201,26 @@ public final class Mempool<T> {
             outstanding.incrementAndGet();
             throw new IllegalStateException("mempool " + name + ": free of more elements than were allocated");
         }
-        if (reserved < minNr) {
-            guard.lock();
-            try {
-                if (reserve.size() < minNr && !destroyed) {
-                    reserve.addLast(element);
-                    reserved++;
-                    element = null;
-                }
-            } finally {
-                guard.unlock();
-            }
-            if (element == null) {
-                wait.wakeUp();
-                return;
-            }
+        if (reserved < minNr && refill(element)) {
+            wait.wakeUp();
+            return;
         }
         source.free(element);
+    }
+
+    /** Puts {@code element} into the reserve if it is short; returns whether it did. */
+    private boolean refill(T element) {
+        guard.lock();
+        try {
+            if (reserve.size() < minNr && !destroyed) {
+                reserve.addLast(element);
+                reserved++;
+                return true;
+            }
+            return false;
+        } finally {
+            guard.unlock();
+        }
     }
 
     /**

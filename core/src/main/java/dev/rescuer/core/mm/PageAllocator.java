@@ -214,8 +214,7 @@ public final class PageAllocator implements AutoCloseable {
      * @throws dev.rescuer.core.platform.AtomicContextException if {@code gfp} may sleep and the task is atomic
      */
     public Pages allocate(int n, Gfp gfp) {
-        Pages p = allocateOrExplain(n, gfp, true);
-        return p;
+        return allocateOrExplain(n, gfp, true);
     }
 
     /** Like {@link #allocate}, but returns {@code null} on failure, as the kernel's allocators do. */

@@ -33,9 +33,10 @@ public interface PlatformTimer {
     boolean cancel();
 
     /**
-     * Disarms the timer and waits for a running callback to finish ({@code timer_delete_sync}). On
-     * return the callback is neither pending nor running, unless it re-armed itself concurrently with
-     * this call from another context. Calling it from the timer's own callback is an error.
+     * Disarms the timer and waits for a running callback to finish ({@code timer_delete_sync}). A
+     * callback that re-arms its own timer meanwhile is disarmed again once it finishes, so on return
+     * the timer is neither pending nor running, unless another context armed it concurrently.
+     * Calling it from the timer's own callback is an error.
      *
      * @return whether the timer was pending
      */

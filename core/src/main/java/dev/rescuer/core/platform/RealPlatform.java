@@ -241,21 +241,25 @@ public final class RealPlatform extends AbstractPlatform {
         @Override
         public boolean cancelSync() {
             Task self = currentTask();
-            boolean was = cancel();
-            timerLock.lock();
-            try {
-                if (!running) {
-                    return was;
+            boolean was = false;
+            // As timer_delete_sync: a callback that re-arms its own timer while we wait for it is
+            // disarmed again once it has finished, so on return the timer is neither armed nor running.
+            while (true) {
+                was |= cancel();
+                timerLock.lock();
+                try {
+                    if (!running) {
+                        return was;
+                    }
+                    if (self == timerTask) {
+                        throw new IllegalStateException("timer " + name + ": cancelSync from its own callback would wait for itself");
+                    }
+                    syncWaiters.add(self);
+                } finally {
+                    timerLock.unlock();
                 }
-                if (self == timerTask) {
-                    throw new IllegalStateException("timer " + name + ": cancelSync from its own callback would wait for itself");
-                }
-                syncWaiters.add(self);
-            } finally {
-                timerLock.unlock();
+                await(timerPrimitive(this), this::notRunning, NO_DEADLINE);
             }
-            await(timerPrimitive(this), this::notRunning, NO_DEADLINE);
-            return was;
         }
 
         private boolean notRunning() {

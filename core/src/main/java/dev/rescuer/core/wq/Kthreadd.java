@@ -38,11 +38,7 @@ final class Kthreadd {
     private volatile boolean stopping;
     private volatile boolean hasRequests;
     private final Task task;
-    private final Primitive idleWait = new Primitive() {
-        @Override public String name() { return "kthreadd"; }
-        @Override public String kind() { return "kthreadd idle"; }
-        @Override public boolean isIdleWait() { return true; }
-    };
+    private final Primitive idleWait = new IdleWait("kthreadd", "kthreadd idle");
 
     Kthreadd(Platform platform) {
         this.platform = platform;

@@ -40,11 +40,7 @@ final class Rescuer {
         this.platform = wq.system().platform();
         String name = "kworker/R-" + wq.name();
         this.worker = new Worker(null, -1, name, true);
-        this.idleWait = new Primitive() {
-            @Override public String name() { return name; }
-            @Override public String kind() { return "rescuer idle"; }
-            @Override public boolean isIdleWait() { return true; }
-        };
+        this.idleWait = new IdleWait(name, "rescuer idle");
         this.task = wq.system().kthreadd().create(name, this::run);
         worker.task = task;
     }

@@ -27,11 +27,7 @@ final class Softirq {
         this.normal = normal;
         this.high = high;
         String name = "ksoftirqd/" + cpu;
-        this.idleWait = new Primitive() {
-            @Override public String name() { return name; }
-            @Override public String kind() { return "softirq idle"; }
-            @Override public boolean isIdleWait() { return true; }
-        };
+        this.idleWait = new IdleWait(name, "softirq idle");
         this.task = sys.kthreadd().create(name, this::run);
         normal.bhWorker.task = task;
         high.bhWorker.task = task;

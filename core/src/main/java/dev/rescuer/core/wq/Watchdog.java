@@ -25,6 +25,7 @@ final class Watchdog {
     private final Duration threshold;
     private final PlatformTimer timer;
     private final List<Consumer<LockupReport>> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean stopped;
 
     Watchdog(Workqueues sys, Duration threshold) {
         this.sys = sys;
@@ -37,7 +38,9 @@ final class Watchdog {
     }
 
     void stop() {
+        stopped = true;
         timer.cancelSync();
+        timer.cancel(); // a check that was running during cancelSync may have re-armed the timer
     }
 
     void addListener(Consumer<LockupReport> l) {
@@ -46,6 +49,9 @@ final class Watchdog {
 
     /** Timer context: check every pool, report stalls, re-arm. */
     private void check() {
+        if (stopped) {
+            return;
+        }
         long now = sys.platform().nanoTime();
         long thresh = threshold.toNanos();
         List<String> stalls = new ArrayList<>();
@@ -71,6 +77,8 @@ final class Watchdog {
                 }
             }
         }
-        timer.arm(threshold);
+        if (!stopped) {
+            timer.arm(threshold);
+        }
     }
 }

@@ -145,13 +145,27 @@ public class Work implements Primitive {
     }
 
     /**
+     * Like {@link #owner()}, for taking PENDING ({@code work_grab_pending}'s retry): an item's first
+     * queueing sets PENDING before the item knows its queue, so while that half-done queueing (an
+     * atomic section of a few instructions) finishes, wait for it, so that it can be taken back.
+     */
+    Workqueues ownerForGrab() {
+        Workqueues sys = owner();
+        while (sys == null && pending.get()) {
+            Thread.onSpinWait();
+            sys = owner();
+        }
+        return sys;
+    }
+
+    /**
      * Takes the item off its queue if it is pending, without waiting for a running instance
      * ({@code cancel_work}). Never sleeps.
      *
      * @return whether it was pending
      */
     public boolean cancel() {
-        Workqueues sys = owner();
+        Workqueues sys = ownerForGrab();
         return sys != null && sys.cancel(this, false);
     }
 
@@ -163,7 +177,7 @@ public class Work implements Primitive {
      * @return whether it was pending
      */
     public boolean cancelSync() {
-        Workqueues sys = owner();
+        Workqueues sys = ownerForGrab();
         return sys != null && sys.cancel(this, true);
     }
 
@@ -175,7 +189,7 @@ public class Work implements Primitive {
      */
     public boolean disable() {
         incDisable();
-        Workqueues sys = owner();
+        Workqueues sys = ownerForGrab();
         return sys != null && sys.grabAndRelease(this);
     }
 

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A workqueue with the Linux kernel's semantics, created by {@link Workqueues#create} or
@@ -59,7 +60,8 @@ public final class WorkQueue implements Executor, Primitive {
     private int nextColor;
     /** Delayed items whose timer is armed for this queue (owned by the PENDING bit's owner). */
     final Set<DelayedWork> armedDelayed = ConcurrentHashMap.newKeySet();
-    private volatile boolean draining;
+    /** Tasks draining the queue right now; while non-zero only chained queueing is allowed. */
+    private final AtomicInteger drainers = new AtomicInteger();
     private volatile boolean destroying;
     private volatile boolean destroyed;
 
@@ -142,7 +144,7 @@ public final class WorkQueue implements Executor, Primitive {
 
     /** Whether only chained queueing is allowed (draining or being destroyed). */
     boolean isDraining() {
-        return draining || destroying;
+        return drainers.get() != 0 || destroying;
     }
 
     /** The effective limit, which is zero for a freezable queue while the system is frozen. */
@@ -310,7 +312,7 @@ public final class WorkQueue implements Executor, Primitive {
      * may queue to it. Warns if it takes more than 10 flushes, then every 100.
      */
     public void drain() {
-        draining = true;
+        drainers.incrementAndGet();
         try {
             for (int tries = 1; ; tries++) {
                 flush();
@@ -322,7 +324,7 @@ public final class WorkQueue implements Executor, Primitive {
                 }
             }
         } finally {
-            draining = false;
+            drainers.decrementAndGet();
         }
     }
 
@@ -349,7 +351,14 @@ public final class WorkQueue implements Executor, Primitive {
             }
             destroying = true;
         });
-        drain();
+        try {
+            drain();
+        } catch (RuntimeException | Error e) {
+            // Refused before anything was waited for (from one of its own items, from atomic
+            // context, a flush-dependency error): leave the queue as it was.
+            destroying = false;
+            throw e;
+        }
         destroying = true;
         if (rescuer != null) {
             rescuer.stop();

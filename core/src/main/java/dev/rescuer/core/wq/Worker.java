@@ -61,12 +61,7 @@ final class Worker implements SleepListener {
         this.name = name;
         this.rescuer = rescuer;
         this.flags = PREP | (pool != null && pool.isUnbound() ? UNBOUND : 0);
-        this.idleWait = new Primitive() {
-            @Override public String name() { return Worker.this.name; }
-            @Override public String lockClass() { return "worker_idle"; }
-            @Override public String kind() { return rescuer ? "rescuer idle" : "worker idle"; }
-            @Override public boolean isIdleWait() { return true; }
-        };
+        this.idleWait = new IdleWait(name, rescuer ? "rescuer idle" : "worker idle");
     }
 
     /** Wakes the worker ({@code wake_up_process}); callable with raw locks held and in atomic context. */
@@ -224,6 +219,7 @@ final class Worker implements SleepListener {
                         }
                     }
                     p.maydayTimer.cancelSync();
+                    p.maydayTimer.cancel(); // the callback re-arms itself; it may have done so during cancelSync
                 } finally {
                     p.lock.lock();
                 }

@@ -533,17 +533,38 @@ public final class Workqueues implements AutoCloseable {
         platform.preemptionPoint();
         self.enterAtomic(); // like local_irq_save(): no sleeping, no preemption between PENDING and the list
         try {
-            if (!work.pending.compareAndSet(false, true)) {
-                return false;
-            }
-            if (work.disableDepth.get() != 0) {
-                work.pending.set(false);
+            if (!claimPending(work)) {
                 return false;
             }
             insertWork(wq, cpu, work, self);
             return true;
         } finally {
             self.exitAtomic();
+        }
+    }
+
+    /**
+     * Sets PENDING, unless it is set already or the item is disabled ({@code test_and_set_bit} plus
+     * {@code clear_pending_if_disabled}): the disable depth is read after PENDING is set, so a
+     * concurrent {@code disable()}, which raises the depth before grabbing PENDING, cannot miss it.
+     */
+    private static boolean claimPending(Work work) {
+        if (!work.pending.compareAndSet(false, true)) {
+            return false;
+        }
+        if (work.disableDepth.get() != 0) {
+            work.pending.set(false);
+            return false;
+        }
+        return true;
+    }
+
+    private static void checkDelayArgs(DelayedWork work, Duration delay) {
+        if (work == null || delay == null) {
+            throw new NullPointerException(work == null ? "work" : "delay");
+        }
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
         }
     }
 
@@ -650,21 +671,12 @@ public final class Workqueues implements AutoCloseable {
     // ------------------------------------------------------------------ delayed work
 
     boolean queueDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
-        if (work == null || delay == null) {
-            throw new NullPointerException(work == null ? "work" : "delay");
-        }
-        if (delay.isNegative()) {
-            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
-        }
+        checkDelayArgs(work, delay);
         Task self = platform.currentTask();
         platform.preemptionPoint();
         self.enterAtomic();
         try {
-            if (!work.pending.compareAndSet(false, true)) {
-                return false;
-            }
-            if (work.disableDepth.get() != 0) {
-                work.pending.set(false);
+            if (!claimPending(work)) {
                 return false;
             }
             armOrInsert(wq, cpu, work, delay, self);
@@ -701,12 +713,7 @@ public final class Workqueues implements AutoCloseable {
     }
 
     boolean modDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
-        if (work == null || delay == null) {
-            throw new NullPointerException(work == null ? "work" : "delay");
-        }
-        if (delay.isNegative()) {
-            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
-        }
+        checkDelayArgs(work, delay);
         Task self = platform.currentTask();
         int r = grabPendingRetrying(work);
         self.enterAtomic();
@@ -965,6 +972,7 @@ public final class Workqueues implements AutoCloseable {
         List<Worker> all = new ArrayList<>();
         for (WorkerPool p : allPools()) {
             p.maydayTimer.cancelSync();
+            p.maydayTimer.cancel(); // it re-arms itself, possibly during cancelSync
             p.idleTimer.cancelSync();
             if (!p.bh) {
                 all.addAll(p.stopAll());
