@@ -198,6 +198,11 @@ public final class Task {
         return false;
     }
 
+    /** How many primitives this task holds (a shared one held twice counts twice). */
+    public int heldCount() {
+        return heldCount;
+    }
+
     /** The primitives this task holds, oldest first. A snapshot when read from another task. */
     public List<Primitive> heldPrimitives() {
         Primitive[] h = held;

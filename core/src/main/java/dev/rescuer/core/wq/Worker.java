@@ -315,7 +315,7 @@ final class Worker implements SleepListener {
 
         Task self = platform.currentTask();
         int atomicBefore = self.atomicDepth();
-        int heldBefore = self.heldPrimitives().size();
+        int heldBefore = self.heldCount();
         WqEvents.Execute ev = WqEvents.beginExecute(pwq.wq.name(), work.name(), name, rescuer);
         try {
             if (p.bh) {
@@ -333,9 +333,9 @@ final class Worker implements SleepListener {
             LOG.log(Level.ERROR, "work " + work.name() + " on workqueue " + pwq.wq.name() + " failed in " + name, t);
         }
         WqEvents.endExecute(ev);
-        if (self.atomicDepth() != atomicBefore || self.heldPrimitives().size() != heldBefore) {
+        if (self.atomicDepth() != atomicBefore || self.heldCount() != heldBefore) {
             LOG.log(Level.ERROR, "BUG: workqueue leaked atomic or lock: " + name + " atomic " + atomicBefore + "->"
-                    + self.atomicDepth() + " locks " + heldBefore + "->" + self.heldPrimitives().size()
+                    + self.atomicDepth() + " locks " + heldBefore + "->" + self.heldCount()
                     + " work " + work.name() + " on " + pwq.wq.name());
         }
 

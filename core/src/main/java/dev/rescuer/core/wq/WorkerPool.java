@@ -8,7 +8,7 @@ import dev.rescuer.core.sync.RawSpinLock;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,7 +51,8 @@ final class WorkerPool {
     final RawSpinLock lock = new RawSpinLock();
     final WorkList worklist = new WorkList();
     final ArrayDeque<Worker> idleList = new ArrayDeque<>(); // most recently idle first
-    final HashMap<Work, Worker> busyHash = new HashMap<>();
+    /** Items being executed, by identity, and who runs them ({@code busy_hash}). */
+    final IdentityHashMap<Work, Worker> busyHash = new IdentityHashMap<>();
     final List<Worker> workers = new ArrayList<>();
     int nrWorkers;
     int nrIdle;
