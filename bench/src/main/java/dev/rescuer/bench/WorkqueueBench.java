@@ -41,22 +41,33 @@ public class WorkqueueBench {
     static final int BATCH = 1000;
     static final int PAIRS = 100;
 
-    @State(Scope.Benchmark)
-    public static class Tiny {
-        @Param({"rescuer", "fjp", "tpe"})
-        public String peer;
+    /** The peer under test, set up once per trial; subclasses name it with a JMH parameter. */
+    public abstract static class PeerState {
         Peer p;
         Executor exec;
 
+        abstract String peerName();
+
         @Setup(Level.Trial)
         public void setUp() {
-            p = Peer.create(peer);
+            p = Peer.create(peerName());
             exec = p.executor();
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
             p.close();
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class Tiny extends PeerState {
+        @Param({"rescuer", "fjp", "tpe"})
+        public String peer;
+
+        @Override
+        String peerName() {
+            return peer;
         }
     }
 
@@ -96,21 +107,13 @@ public class WorkqueueBench {
     }
 
     @State(Scope.Benchmark)
-    public static class Mix {
+    public static class Mix extends PeerState {
         @Param({"rescuer", "tpe2", "tpe8", "tpe64", "fjp"})
         public String peer;
-        Peer p;
-        Executor exec;
 
-        @Setup(Level.Trial)
-        public void setUp() {
-            p = Peer.create(peer);
-            exec = p.executor();
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            p.close();
+        @Override
+        String peerName() {
+            return peer;
         }
     }
 
@@ -137,23 +140,15 @@ public class WorkqueueBench {
     }
 
     @State(Scope.Benchmark)
-    public static class Latency {
+    public static class Latency extends PeerState {
         @Param({"rescuer", "fjp"})
         public String peer;
-        Peer p;
-        Executor exec;
         volatile boolean started;
         final Runnable mark = () -> started = true;
 
-        @Setup(Level.Trial)
-        public void setUp() {
-            p = Peer.create(peer);
-            exec = p.executor();
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            p.close();
+        @Override
+        String peerName() {
+            return peer;
         }
     }
 
