@@ -40,7 +40,6 @@ final class Watchdog {
     void stop() {
         stopped = true;
         timer.cancelSync();
-        timer.cancel(); // a check that was running during cancelSync may have re-armed the timer
     }
 
     void addListener(Consumer<LockupReport> l) {

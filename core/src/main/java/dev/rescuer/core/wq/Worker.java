@@ -219,7 +219,6 @@ final class Worker implements SleepListener {
                         }
                     }
                     p.maydayTimer.cancelSync();
-                    p.maydayTimer.cancel(); // the callback re-arms itself; it may have done so during cancelSync
                 } finally {
                     p.lock.lock();
                 }

@@ -972,7 +972,6 @@ public final class Workqueues implements AutoCloseable {
         List<Worker> all = new ArrayList<>();
         for (WorkerPool p : allPools()) {
             p.maydayTimer.cancelSync();
-            p.maydayTimer.cancel(); // it re-arms itself, possibly during cancelSync
             p.idleTimer.cancelSync();
             if (!p.bh) {
                 all.addAll(p.stopAll());
