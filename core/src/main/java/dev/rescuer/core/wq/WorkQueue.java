@@ -335,7 +335,7 @@ public final class WorkQueue implements Executor, Primitive {
      * @throws IllegalStateException if it is already destroyed, or delayed items are still on timers
      */
     public void destroy() {
-        synchronizedState(() -> {
+        underFlushMutex(() -> {
             if (destroyed || destroying) {
                 throw new IllegalStateException("workqueue " + name + " is already destroyed");
             }
@@ -367,7 +367,7 @@ public final class WorkQueue implements Executor, Primitive {
         sys.unregister(this);
     }
 
-    private void synchronizedState(Runnable r) {
+    private void underFlushMutex(Runnable r) {
         flushMutex.lock();
         try {
             r.run();

@@ -27,7 +27,7 @@ class WorkqueueStressTest {
 
     private static final int CPUS = 2;
     private static final int PRODUCERS = 4;
-    private static final int OPS_PER_PRODUCER = 250_000;
+    private static final int OPS_PER_PRODUCER = 500_000; // 2,000,000 random operations in all
     private static final int ITEMS = 64;
     /** Of the items, every fourth is a DelayedWork, queued now or after a short random delay. */
     private static final int DELAYED_EVERY = 4;
