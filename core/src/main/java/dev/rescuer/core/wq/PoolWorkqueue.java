@@ -15,7 +15,7 @@ final class PoolWorkqueue {
     final WorkerPool pool;
 
     int nrActive;
-    final WorkList inactive = new WorkList();
+    final WorkList inactive;
     final int[] nrInFlight = new int[NR_COLORS];
     int workColor;
     int flushColor = NO_COLOR;
@@ -25,6 +25,7 @@ final class PoolWorkqueue {
     PoolWorkqueue(WorkQueue wq, WorkerPool pool) {
         this.wq = wq;
         this.pool = pool;
+        this.inactive = new WorkList(pool);
     }
 
     int inFlight() {

@@ -103,6 +103,7 @@ final class Rescuer {
         WorkerPool pool = pwq.pool;
         int batch = wq.system().config().rescuerBatch();
         worker.pool = pool; // attach
+        worker.scheduled.pool = pool;
         pool.lock.lock();
         try {
             int n = 0;
@@ -119,6 +120,7 @@ final class Rescuer {
         } finally {
             pool.lock.unlock();
             worker.pool = null; // detach
+            worker.scheduled.pool = null;
         }
     }
 

@@ -50,13 +50,14 @@ final class Worker implements SleepListener {
     /** When the worker last started running (an item, or again after a sleep): the CPU-hog clock. */
     long currentAtNanos;
     long lastActiveNanos;
-    final WorkList scheduled = new WorkList();
+    final WorkList scheduled;
     volatile boolean kicked;
 
     private final Primitive idleWait;
 
     Worker(WorkerPool pool, int id, String name, boolean rescuer) {
         this.pool = pool;
+        this.scheduled = new WorkList(pool);
         this.id = id;
         this.name = name;
         this.rescuer = rescuer;

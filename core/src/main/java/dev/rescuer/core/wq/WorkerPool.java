@@ -49,7 +49,7 @@ final class WorkerPool {
     private final String name;
 
     final RawSpinLock lock = new RawSpinLock();
-    final WorkList worklist = new WorkList();
+    final WorkList worklist = new WorkList(this);
     final ArrayDeque<Worker> idleList = new ArrayDeque<>(); // most recently idle first
     /** Items being executed, by identity, and who runs them ({@code busy_hash}). */
     final IdentityHashMap<Work, Worker> busyHash = new IdentityHashMap<>();

@@ -773,11 +773,12 @@ public final class Workqueues implements AutoCloseable {
         boolean wakeFlusher;
         pool.lock.lock();
         try {
-            if (work.pwq != pwq || work.list == null) {
-                return -1;
+            WorkList list = work.list;
+            if (work.pwq != pwq || list == null || list.pool != pool) {
+                return -1; // being queued, or queued on another pool meanwhile: retry
             }
             boolean wasActive = !work.inactive;
-            work.list.remove(work);
+            list.remove(work);
             work.inactive = false;
             wakeFlusher = pwqDecNrInFlight(pwq, work.color, wasActive);
             // The cancelled queueing counts as finished for flushers, but only once no earlier one is
@@ -853,10 +854,11 @@ public final class Workqueues implements AutoCloseable {
             WorkerPool pool = pwq.pool;
             pool.lock.lock();
             try {
-                if (work.pwq != pwq) {
-                    continue;
+                WorkList list = work.list;
+                if (work.pwq != pwq || (list != null && list.pool != pool)) {
+                    continue; // queued on another pool meanwhile
                 }
-                if (work.list != null) {
+                if (list != null) {
                     target = work.queueSeq;
                 } else {
                     Worker w = pool.busyHash.get(work);
