@@ -54,6 +54,8 @@ final class WorkerPool {
     /** Items being executed, by identity, and who runs them ({@code busy_hash}). */
     final IdentityHashMap<Work, Worker> busyHash = new IdentityHashMap<>();
     final List<Worker> workers = new ArrayList<>();
+    /** Workers told to die by the idle timer that may still be exiting; pruned at each reap. */
+    private final List<Worker> reaped = new ArrayList<>();
     int nrWorkers;
     int nrIdle;
     int nrRunning;
@@ -230,6 +232,7 @@ final class WorkerPool {
         long timeout = sys.config().idleTimeout().toNanos();
         lock.lock();
         try {
+            reaped.removeIf(w -> w.task == null || w.task.hasExited());
             while (tooManyWorkers()) {
                 Worker w = idleList.peekLast();
                 long idleFor = now - w.lastActiveNanos;
@@ -243,6 +246,7 @@ final class WorkerPool {
                 workers.remove(w);
                 w.flags |= Worker.DIE;
                 w.wakeUp();
+                reaped.add(w);
                 sys.stats.workersReaped.increment();
             }
         } finally {
@@ -257,11 +261,13 @@ final class WorkerPool {
         }
     }
 
-    /** Asks every worker to exit (system shutdown). */
+    /** Asks every worker to exit (system shutdown); returns them, with any still exiting after a reap. */
     List<Worker> stopAll() {
         lock.lock();
         try {
             List<Worker> all = new ArrayList<>(workers);
+            all.addAll(reaped);
+            reaped.clear();
             for (Worker w : all) {
                 w.flags |= Worker.DIE;
                 w.wakeUp();

@@ -5,6 +5,7 @@ import dev.rescuer.core.sync.Completion;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.rescuer.core.wq.WqTesting.*;
@@ -86,5 +87,33 @@ class IdleReapTest {
             assertTrue(liveTasks(sys, "kworker/0:") > 2);
             wq.destroy();
         }
+    }
+
+    @Test
+    void closeRightAfterAReapLeavesNoWorkerThreadAlive() {
+        WorkqueueConfig cfg = WorkqueueConfig.defaults().withCpus(1).withIdleTimeout(Duration.ofMillis(20));
+        RescuerSystem sys = system(cfg);
+        try {
+            Workqueues wqs = sys.workqueues();
+            WorkQueue wq = wqs.create("burst", 0);
+            Completion gate = new Completion(sys.platform(), "gate");
+            for (int i = 0; i < BURST; i++) {
+                wq.queue(new Work("burst" + i, gate::waitFor));
+            }
+            await("the whole burst asleep on the gate", () -> gate.waitingTasks().size() == BURST);
+            gate.completeAll();
+            wq.flush();
+            wq.destroy();
+            await("a reap", () -> wqs.stats().workersReaped() > 0);
+        } finally {
+            sys.close(); // at once: reaped workers may still be on their way out
+        }
+        List<String> alive = new java.util.ArrayList<>();
+        for (dev.rescuer.core.platform.Task t : sys.platform().tasks()) {
+            if (t.name().startsWith("kworker") || t.name().equals("kthreadd") || t.name().startsWith("ksoftirqd")) {
+                alive.add(t.name());
+            }
+        }
+        assertEquals(List.of(), alive, "close() joins every worker, reaped ones included");
     }
 }
