@@ -41,7 +41,6 @@ public final class HungTaskDetector implements AutoCloseable {
     private final List<Consumer<HungTaskReport>> listeners = new CopyOnWriteArrayList<>();
     private final Map<Task, Long> reported = new HashMap<>(); // timer context only
     private final AtomicInteger warningsLeft = new AtomicInteger(WARNINGS);
-    private volatile boolean closed;
 
     /**
      * Starts checking every {@code timeout}.
@@ -69,9 +68,6 @@ public final class HungTaskDetector implements AutoCloseable {
     }
 
     private void check() {
-        if (closed) {
-            return;
-        }
         long now = platform.nanoTime();
         long limit = timeout.toNanos();
         List<Task> tasks = new ArrayList<>(platform.tasks());
@@ -148,7 +144,6 @@ public final class HungTaskDetector implements AutoCloseable {
     /** Stops checking. */
     @Override
     public void close() {
-        closed = true;
-        timer.cancelSync();
+        timer.cancelSync(); // also disarms a check that re-armed itself meanwhile
     }
 }

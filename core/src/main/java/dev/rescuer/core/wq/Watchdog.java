@@ -25,7 +25,6 @@ final class Watchdog {
     private final Duration threshold;
     private final PlatformTimer timer;
     private final List<Consumer<LockupReport>> listeners = new CopyOnWriteArrayList<>();
-    private volatile boolean stopped;
 
     Watchdog(Workqueues sys, Duration threshold) {
         this.sys = sys;
@@ -37,8 +36,8 @@ final class Watchdog {
         timer.arm(threshold);
     }
 
+    /** Stops the checks; on return no check runs or is armed (cancelSync disarms a re-arming callback). */
     void stop() {
-        stopped = true;
         timer.cancelSync();
     }
 
@@ -48,9 +47,6 @@ final class Watchdog {
 
     /** Timer context: check every pool, report stalls, re-arm. */
     private void check() {
-        if (stopped) {
-            return;
-        }
         long now = sys.platform().nanoTime();
         long thresh = threshold.toNanos();
         List<String> stalls = new ArrayList<>();
@@ -76,8 +72,6 @@ final class Watchdog {
                 }
             }
         }
-        if (!stopped) {
-            timer.arm(threshold);
-        }
+        timer.arm(threshold);
     }
 }

@@ -15,7 +15,6 @@ final class WorkList {
     volatile WorkerPool pool;
     private Work head;
     private Work tail;
-    private int size;
 
     WorkList(WorkerPool pool) {
         this.pool = pool;
@@ -25,9 +24,6 @@ final class WorkList {
         return head == null;
     }
 
-    int size() {
-        return size;
-    }
 
     Work first() {
         return head;
@@ -46,7 +42,6 @@ final class WorkList {
             tail.next = w;
         }
         tail = w;
-        size++;
     }
 
     void remove(Work w) {
@@ -66,7 +61,6 @@ final class WorkList {
         w.prev = null;
         w.next = null;
         w.list = null;
-        size--;
     }
 
     Work pollFirst() {
