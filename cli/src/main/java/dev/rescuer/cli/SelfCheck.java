@@ -367,28 +367,18 @@ final class SelfCheck {
 
     /** Polls the task's record until it sleeps on {@code on}; a bounded wait on observable state. */
     private static void awaitBlocked(Task t, Primitive on) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!(t.state() == Task.State.BLOCKED && t.waitingOn() == on)) {
-            require(!t.hasExited(), "task " + t + " exited instead of blocking on " + on.describe()
-                    + (t.failure() != null ? ": " + t.failure() : ""));
-            require(System.nanoTime() < deadline, "task " + t + " did not block on " + on.describe());
-            Thread.onSpinWait();
-            Thread.yield();
-        }
+        awaitState(() -> blockedOn(t, w -> w == on), "task " + t + " to block on " + on.describe());
     }
 
     private static Primitive awaitBlockedOnKind(Task t, String kind) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (true) {
-            Primitive w = t.waitingOn();
-            if (t.state() == Task.State.BLOCKED && w != null && w.kind().equals(kind)) {
-                return w;
-            }
-            require(!t.hasExited(), "task " + t + " exited instead of blocking on a " + kind);
-            require(System.nanoTime() < deadline, "task " + t + " did not block on a " + kind);
-            Thread.onSpinWait();
-            Thread.yield();
-        }
+        awaitState(() -> blockedOn(t, w -> w.kind().equals(kind)), "task " + t + " to block on a " + kind);
+        return t.waitingOn();
+    }
+
+    private static boolean blockedOn(Task t, java.util.function.Predicate<Primitive> on) {
+        require(!t.hasExited(), "task " + t + " exited instead of blocking" + (t.failure() != null ? ": " + t.failure() : ""));
+        Primitive w = t.waitingOn();
+        return t.state() == Task.State.BLOCKED && w != null && on.test(w);
     }
 
     private static void require(boolean ok, String what) {

@@ -1,5 +1,6 @@
 package dev.rescuer.core.mm;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Bounded;
 import dev.rescuer.core.platform.Primitive;
@@ -35,7 +36,7 @@ class KswapdTest {
     /** Waits until kswapd has handled every wake-up so far and sleeps again. */
     private static void untilKswapdIdle(PageAllocator pages) {
         Task k = pages.kswapdTask();
-        Bounded.until("kswapd has handled its wake-ups and sleeps", () -> {
+        Poll.until("kswapd has handled its wake-ups and sleeps", () -> {
             PageStats s = pages.stats();
             return s.kswapdRuns() == s.kswapdWakeups() && Bounded.isBlockedOn(k, kswapdWait(pages));
         });
@@ -61,7 +62,7 @@ class KswapdTest {
                 assertEquals(0, pages.stats().kswapdWakeups(), "above low nobody woke kswapd");
                 Pages one = pages.allocate(1, Gfp.NOWAIT); // finds free pages below low: wakes kswapd
                 assertNotNull(one);
-                Bounded.until("kswapd reclaims up to the high watermark", () -> pages.freePages() >= HIGH);
+                Poll.until("kswapd reclaims up to the high watermark", () -> pages.freePages() >= HIGH);
                 untilKswapdIdle(pages); // its pass is over and accounted
                 PageStats s = pages.stats();
                 assertTrue(s.kswapdWakeups() > 0, s.toString());
@@ -99,7 +100,7 @@ class KswapdTest {
                 try (MemallocScope s = MemallocScope.noio(platform)) {
                     one = pages.allocate(1, Gfp.KERNEL); // above min: no direct reclaim, but kswapd is woken
                 }
-                Bounded.until("kswapd ran", () -> pages.stats().kswapdRuns() > 0);
+                Poll.until("kswapd ran", () -> pages.stats().kswapdRuns() > 0);
                 untilKswapdIdle(pages);
                 assertTrue(pages.freePages() >= HIGH, pages.toString());
                 assertTrue(cache.size() > 0, "kswapd stops at high; it does not drain every cache");

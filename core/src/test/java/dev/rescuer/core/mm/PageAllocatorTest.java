@@ -1,5 +1,6 @@
 package dev.rescuer.core.mm;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.mm.Gfp.Modifier;
 import dev.rescuer.core.platform.AtomicContextException;
 import dev.rescuer.core.platform.Bounded;
@@ -350,7 +351,7 @@ class PageAllocatorTest {
             try {
                 DrivenTask.Op op = d.submit(() -> got.set(pages.allocate(8, Gfp.KERNEL.with(Modifier.NOFAIL))));
                 try {
-                    Bounded.until("NOFAIL reclaims well past the retry limit",
+                    Poll.until("NOFAIL reclaims well past the retry limit",
                             () -> stuck.scans.get() > 3 * (RETRIES + 1) || op.isDone());
                     assertFalse(op.isDone(), "NOFAIL gave up: " + op.failure());
                 } finally {

@@ -16,17 +16,6 @@ public final class Bounded {
     private Bounded() {
     }
 
-    /** Polls {@code condition} until it holds; fails the test after {@link DrivenTask#PATIENCE}. */
-    public static void until(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + DrivenTask.PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + DrivenTask.PATIENCE + " waiting until " + what);
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-    }
 
     /**
      * Closes {@code d} unless its task is blocked in the platform. A test that failed because an

@@ -1,5 +1,6 @@
 package dev.rescuer.core.platform;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.testing.DrivenTask;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -114,7 +115,7 @@ class RealPlatformAwaitTest {
             try {
                 int before = checks.get();
                 platform.wake(d.task());
-                Bounded.until("the woken task re-checked its condition", () -> checks.get() > before);
+                Poll.until("the woken task re-checked its condition", () -> checks.get() > before);
                 d.awaitBlocked(ev, op); // it went back to sleep: the condition was still false
                 assertFalse(op.isDone(), "await returned although its condition never became true");
             } finally {
@@ -211,7 +212,7 @@ class RealPlatformAwaitTest {
             DrivenTask.Op op = d.runUntilBlocked(() -> platform.await(ev, flag::get, Platform.NO_DEADLINE), ev);
             try {
                 // The task is marked blocked just before its listener hears about it.
-                Bounded.until("the listener heard the task go to sleep", () -> !events.isEmpty());
+                Poll.until("the listener heard the task go to sleep", () -> !events.isEmpty());
                 assertEquals(List.of("sleeping listened on listened (self)"), List.copyOf(events));
                 assertFalse(op.isDone());
             } finally {

@@ -1,5 +1,6 @@
 package dev.rescuer.core.platform;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.testing.DrivenTask;
 import org.junit.jupiter.api.AfterEach;
@@ -49,7 +50,7 @@ class RealPlatformTimerTest {
             entered = false;
             released = false;
             timer.arm(Duration.ZERO);
-            Bounded.until("the blocker callback runs", () -> entered);
+            Poll.until("the blocker callback runs", () -> entered);
         }
 
         void release() {
@@ -203,7 +204,7 @@ class RealPlatformTimerTest {
             DrivenTask.Op op;
             try {
                 timer.arm(Duration.ofMillis(1));
-                Bounded.until("the callback is running", entered::get);
+                Poll.until("the callback is running", entered::get);
                 op = d.submit(() -> {
                     result.set(timer.cancelSync());
                     finishedSeenOnReturn.set(finished.get());

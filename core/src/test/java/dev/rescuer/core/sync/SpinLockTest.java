@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.SyncTesting.Fixture;
 import dev.rescuer.core.testing.DrivenTask;
@@ -13,7 +14,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.rescuer.core.sync.SyncTesting.assertMisuse;
 import static dev.rescuer.core.sync.SyncTesting.awaitOk;
-import static dev.rescuer.core.sync.SyncTesting.awaitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -99,7 +99,7 @@ class SpinLockTest {
             aStillHolds.set(spin.owner() != b.task() || a.task().holds(spin));
             spin.unlock();
         });
-        awaitUntil("B starts", started::get);
+        Poll.until("B starts", started::get);
         a.run(spin::unlock);
         awaitOk(bOp);
         assertFalse(aStillHolds.get(), "B got the spin lock while A still held it");

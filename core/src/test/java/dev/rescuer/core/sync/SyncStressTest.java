@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.platform.RealPlatform;
 import dev.rescuer.core.platform.Task;
 import org.junit.jupiter.api.AfterEach;
@@ -10,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.rescuer.core.sync.SyncTesting.awaitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -59,9 +59,9 @@ class SyncStressTest {
                 }
             }));
         }
-        awaitUntil("stress threads are ready", () -> ready.get() == n);
+        Poll.until("stress threads are ready", () -> ready.get() == n);
         gate.completeAll();
-        awaitUntil("stress threads finish", () -> tasks.stream().allMatch(Task::hasExited));
+        Poll.until("stress threads finish", () -> tasks.stream().allMatch(Task::hasExited));
         assertNull(failure.get(), () -> "a stress thread failed: " + failure.get());
     }
 

@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.RealPlatform;
 import dev.rescuer.core.platform.Task;
@@ -64,22 +65,11 @@ final class SyncTesting {
         }
     }
 
-    /** Polls {@code condition} until it holds; fails after {@link DrivenTask#PATIENCE}. */
-    static void awaitUntil(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + DrivenTask.PATIENCE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not reached within " + DrivenTask.PATIENCE + ": " + what);
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-    }
 
     /** Waits until at least one of {@code ops} has finished and returns the first finished one found. */
     static DrivenTask.Op awaitAnyDone(DrivenTask.Op... ops) {
         DrivenTask.Op[] found = new DrivenTask.Op[1];
-        awaitUntil("one of " + ops.length + " operations finishes", () -> {
+        Poll.until("one of " + ops.length + " operations finishes", () -> {
             for (DrivenTask.Op op : ops) {
                 if (op.isDone()) {
                     found[0] = op;

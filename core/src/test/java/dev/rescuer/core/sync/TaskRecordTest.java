@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.SleepListener;
 import dev.rescuer.core.platform.Task;
@@ -18,7 +19,6 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.rescuer.core.sync.SyncTesting.assertNotWaiting;
 import static dev.rescuer.core.sync.SyncTesting.awaitOk;
-import static dev.rescuer.core.sync.SyncTesting.awaitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -178,7 +178,7 @@ class TaskRecordTest {
 
         holder.run(m::lock);
         Op op = a.runUntilBlocked(m::lock, m);
-        awaitUntil("the listener hears that A sleeps", () -> l.sleeping.get() == 1);
+        Poll.until("the listener hears that A sleeps", () -> l.sleeping.get() == 1);
         assertEquals(0, l.running.get(), "A has not run again yet");
         holder.run(m::unlock);
         awaitOk(op);

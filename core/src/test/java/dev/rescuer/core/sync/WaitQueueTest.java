@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.SyncTesting.Fixture;
 import dev.rescuer.core.testing.DrivenTask;
@@ -15,7 +16,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static dev.rescuer.core.sync.SyncTesting.assertBlockedOn;
 import static dev.rescuer.core.sync.SyncTesting.assertNotWaiting;
 import static dev.rescuer.core.sync.SyncTesting.awaitOk;
-import static dev.rescuer.core.sync.SyncTesting.awaitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,7 +62,7 @@ class WaitQueueTest {
         // A wake-up with the condition still false: the waiter re-checks and sleeps on.
         int before = checks.get();
         wq.wakeUp();
-        awaitUntil("the waiter re-checks its condition", () -> checks.get() > before);
+        Poll.until("the waiter re-checks its condition", () -> checks.get() > before);
         a.awaitBlocked(wq, op);
         assertBlockedOn(a, wq, op);
 
@@ -138,7 +138,7 @@ class WaitQueueTest {
 
         c2.set(true);
         wq.wakeUp();
-        awaitUntil("E1 re-checks its condition after the wake-up", () -> e1Checks.get() > before);
+        Poll.until("E1 re-checks its condition after the wake-up", () -> e1Checks.get() > before);
         e1.awaitBlocked(wq, e1Op);
         assertBlockedOn(e2, wq, e2Op);
 
@@ -179,7 +179,7 @@ class WaitQueueTest {
 
         go1.set(true);
         wq.wakeUp();
-        awaitUntil("E1 runs its condition after the first wake-up", inside1::get);
+        Poll.until("E1 runs its condition after the first wake-up", inside1::get);
         go2.set(true);
         wq.wakeUp();
         release1.set(true);

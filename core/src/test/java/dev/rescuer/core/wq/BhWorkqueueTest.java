@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.AtomicContextException;
 import dev.rescuer.core.platform.Task;
@@ -156,7 +157,7 @@ class BhWorkqueueTest {
             Work flushed = new Work("flushed", flushedRuns::incrementAndGet);
             try {
                 assertTrue(bh.queueOn(0, holder));
-                await("holder running in the softirq context", holding::get);
+                Poll.until("holder running in the softirq context", holding::get);
                 assertTrue(bh.queueOn(0, cancelled));
                 assertTrue(bh.queueOn(0, cancelledSync));
                 assertTrue(bh.queueOn(0, flushed));
@@ -167,7 +168,7 @@ class BhWorkqueueTest {
                 assertFalse(cancelledSync.isPending());
 
                 DrivenTask.Op flush = t.submit(flushed::flush);
-                await("flush of a pending BH item waits", () -> t.task().state() == Task.State.BLOCKED);
+                Poll.until("flush of a pending BH item waits", () -> t.task().state() == Task.State.BLOCKED);
                 assertFalse(flush.isDone());
                 assertEquals(0, flushedRuns.get());
                 release.set(true);
@@ -199,7 +200,7 @@ class BhWorkqueueTest {
             AtomicReference<String> ranOn = new AtomicReference<>();
             DelayedWork dw = new DelayedWork("bh_delayed", () -> ranOn.set(sys.platform().currentTask().name()));
             assertTrue(bh.queueDelayed(dw, Duration.ofMillis(5)));
-            await("the delayed BH item ran", () -> ranOn.get() != null);
+            Poll.until("the delayed BH item ran", () -> ranOn.get() != null);
             assertEquals("ksoftirqd/0", ranOn.get());
         }
     }

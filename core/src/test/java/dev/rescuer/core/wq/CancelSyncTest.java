@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
@@ -36,7 +37,7 @@ class CancelSyncTest {
             assertFalse(w.cancelSync(), "never queued");
             assertFalse(w.cancel(), "never queued");
             assertTrue(wq.queue(blocker));
-            await("blocker asleep", () -> gate.waitingTasks().size() == 1);
+            Poll.until("blocker asleep", () -> gate.waitingTasks().size() == 1);
             assertTrue(wq.queue(w));
             assertTrue(w.cancelSync(), "it was pending");
             assertFalse(w.isPending());
@@ -56,7 +57,7 @@ class CancelSyncTest {
             AtomicBoolean result = new AtomicBoolean(true);
             DrivenTask.Op op = t.submit(() -> result.set(blocker.cancelSync()));
             try {
-                await("cancelSync waits for the running instance", () -> t.task().state() == Task.State.BLOCKED);
+                Poll.until("cancelSync waits for the running instance", () -> t.task().state() == Task.State.BLOCKED);
                 assertFalse(wq.queue(blocker), "queueing must fail while cancelSync is in progress");
                 assertFalse(op.isDone());
             } finally {
@@ -96,7 +97,7 @@ class CancelSyncTest {
             for (int round = 0; round < 20; round++) {
                 int base = runs.get();
                 assertTrue(wq.queue(self[0]), "round " + round);
-                await("the item re-queues itself", () -> runs.get() > base + 50);
+                Poll.until("the item re-queues itself", () -> runs.get() > base + 50);
                 self[0].cancelSync();
                 int after = runs.get();
                 assertFalse(self[0].isPending(), "pending after cancelSync, round " + round);
@@ -134,7 +135,7 @@ class CancelSyncTest {
                 stillBusy.set(self[0].isBusy());
             });
             assertTrue(wq.queue(self[0]));
-            await("the item re-queues itself", () -> runs.get() > 100);
+            Poll.until("the item re-queues itself", () -> runs.get() > 100);
             assertTrue(other.queue(killer));
             killer.flush();
             assertFalse(stillBusy.get());

@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
@@ -52,10 +53,10 @@ class ConcurrencyManagementTest {
             });
             assertTrue(wq.queue(a));
             try {
-                await("a running and a spare worker idle", () -> aTask.get() != null && settledIdleWorkers(sys, "kworker/0:") >= 1);
+                Poll.until("a running and a spare worker idle", () -> aTask.get() != null && settledIdleWorkers(sys, "kworker/0:") >= 1);
                 assertTrue(wq.queue(b)); // a counts as running: no worker is woken for b now
                 bQueued.set(true);       // a goes to sleep; only the sleep hook can start b
-                await("a finishes: b must have run while a slept", aDone::get);
+                Poll.until("a finishes: b must have run while a slept", aDone::get);
             } finally {
                 c.completeAll(); // never leave a worker asleep for close() to wait on
             }

@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.MemallocScope;
 import dev.rescuer.core.platform.Task;
@@ -8,7 +9,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.rescuer.core.wq.WqTesting.await;
 import static dev.rescuer.core.wq.WqTesting.system;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -52,9 +52,9 @@ class FlushDependencyTest {
             Work flushesItem = new Work("flushes_item", target::flush);
             try {
                 assertTrue(plain.queue(target));
-                await("target asleep", () -> gate.waitingTasks().size() == 1);
+                Poll.until("target asleep", () -> gate.waitingTasks().size() == 1);
                 assertTrue(reclaim.queue(flushesItem));
-                await("the flush of the item is reported", () -> violations(sys) == v0 + 2);
+                Poll.until("the flush of the item is reported", () -> violations(sys) == v0 + 2);
                 assertTrue(flushesItem.isBusy(), "in warning mode the flush goes on waiting");
             } finally {
                 gate.completeAll();
@@ -108,7 +108,7 @@ class FlushDependencyTest {
             });
             try {
                 assertTrue(plain.queue(target));
-                await("target asleep", () -> gate.waitingTasks().size() == 1);
+                Poll.until("target asleep", () -> gate.waitingTasks().size() == 1);
                 assertTrue(reclaim.queue(r2));
                 r2.flush(); // returns although the target still sleeps: the flush was refused
                 assertTrue(target.isBusy());
@@ -140,9 +140,9 @@ class FlushDependencyTest {
             });
             try {
                 assertTrue(plain.queue(target2));
-                await("target2 asleep", () -> gate2.waitingTasks().size() == 1);
+                Poll.until("target2 asleep", () -> gate2.waitingTasks().size() == 1);
                 assertTrue(reclaim.queue(r3b));
-                await("r3 waits in cancelSync for the running target", () -> r3b.isBusy() && !r3b.isPending()
+                Poll.until("r3 waits in cancelSync for the running target", () -> r3b.isBusy() && !r3b.isPending()
                         && sys.platform().tasks().stream().anyMatch(t -> "Workqueue: reclaimq r3".equals(Workqueues.describeWorker(t))
                                 && t.state() == Task.State.BLOCKED));
             } finally {

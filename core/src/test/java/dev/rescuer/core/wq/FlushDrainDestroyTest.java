@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
@@ -12,7 +13,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.rescuer.core.wq.WqTesting.await;
 import static dev.rescuer.core.wq.WqTesting.system;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class FlushDrainDestroyTest {
 
     private static void awaitBlocked(DrivenTask t) {
-        await(t.task().name() + " blocked", () -> t.task().state() == Task.State.BLOCKED);
+        Poll.until(t.task().name() + " blocked", () -> t.task().state() == Task.State.BLOCKED);
     }
 
     @Test
@@ -38,7 +38,7 @@ class FlushDrainDestroyTest {
                 (n == 1 ? gate1 : gate2).waitFor();
             });
             assertTrue(wq.queue(w));
-            await("first run asleep", () -> gate1.waitingTasks().size() == 1);
+            Poll.until("first run asleep", () -> gate1.waitingTasks().size() == 1);
             assertTrue(wq.queue(w), "queued again while running");
 
             AtomicBoolean waited = new AtomicBoolean();
@@ -52,7 +52,7 @@ class FlushDrainDestroyTest {
             try {
                 awaitBlocked(t);
                 gate1.complete();
-                await("second run asleep", () -> gate2.waitingTasks().size() == 1);
+                Poll.until("second run asleep", () -> gate2.waitingTasks().size() == 1);
                 assertFalse(op.isDone(), "flush returned before the last queueing had finished");
             } finally {
                 gate1.completeAll();
@@ -95,12 +95,12 @@ class FlushDrainDestroyTest {
             for (int i = 0; i < 20; i++) {
                 wq.queueOn(i % 2, new Work("early" + i, earlyRuns::incrementAndGet));
             }
-            await("gated item asleep", () -> gate.waitingTasks().size() == 1);
+            Poll.until("gated item asleep", () -> gate.waitingTasks().size() == 1);
 
             DrivenTask.Op op = t.submit(wq::flush);
             awaitBlocked(t);
             int before = foreverRuns.get();
-            await("the self-requeueing item keeps running during the flush", () -> foreverRuns.get() > before + 100);
+            Poll.until("the self-requeueing item keeps running during the flush", () -> foreverRuns.get() > before + 100);
             assertFalse(op.isDone(), "flush returned while an item queued before it was still running");
             gate.complete();
             DrivenTask.awaitDone(op); // would never finish if later arrivals kept the flush waiting
@@ -108,7 +108,7 @@ class FlushDrainDestroyTest {
             assertTrue(gatedDone.get());
             assertEquals(20, earlyRuns.get(), "every item queued before the flush has run");
             int after = foreverRuns.get();
-            await("it was still re-queueing itself when the flush returned", () -> foreverRuns.get() > after);
+            Poll.until("it was still re-queueing itself when the flush returned", () -> foreverRuns.get() > after);
 
             // A second flush with the item still re-queueing itself also returns.
             DrivenTask.Op again = t.submit(wq::flush);
@@ -160,7 +160,7 @@ class FlushDrainDestroyTest {
                 }
             });
             assertTrue(wq.queue(chain[0]));
-            await("chain asleep in its first run", () -> gate.waitingTasks().size() == 1);
+            Poll.until("chain asleep in its first run", () -> gate.waitingTasks().size() == 1);
 
             DrivenTask.Op op = t.submit(wq::drain);
             Work outsider = new Work("outsider", () -> { });

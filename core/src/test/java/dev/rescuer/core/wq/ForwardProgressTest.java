@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.PageAllocator;
@@ -58,7 +59,7 @@ class ForwardProgressTest {
                     upperDone.complete();
                 }));
             }
-            awaitCondition("upper items blocked on the gate and a spare worker idle",
+            Poll.until("upper items blocked on the gate and a spare worker idle",
                     () -> gate.waitingTasks().size() == BLOCKED_WORKERS && idleWorkers(sys, "kworker/0:") == 1);
 
             // Phase 2: no page left, so no worker can be created.
@@ -79,24 +80,24 @@ class ForwardProgressTest {
                 assertEquals(BLOCKED_WORKERS, lowerDone.get());
                 assertTrue(wqs.stats().rescued() >= 1, "the rescuer ran lower items: " + wqs.stats());
                 assertEquals(createdBefore, wqs.stats().workersCreated(), "no worker could be created meanwhile");
-                awaitCondition("the pool's attempt to create a worker fails",
+                Poll.until("the pool's attempt to create a worker fails",
                         () -> wqs.stats().workerCreationFailures() > failuresBefore);
             } else {
-                awaitCondition("three more failed worker creations",
+                Poll.until("three more failed worker creations",
                         () -> wqs.stats().workerCreationFailures() >= failuresBefore + 3);
                 assertEquals(0, lowerDone.get(), "no lower item can run without a worker");
                 assertFalse(upperDone.isDone());
                 assertEquals(0, wqs.stats().rescued());
                 assertEquals(createdBefore, wqs.stats().workersCreated());
                 // The watchdog sees the pool stuck, and the dump shows who waits for what.
-                awaitCondition("a workqueue lockup report", () -> !lockups.isEmpty());
+                Poll.until("a workqueue lockup report", () -> !lockups.isEmpty());
                 LockupReport r = lockups.get(0);
                 assertTrue(r.stalls().get(0).startsWith("BUG: workqueue lockup - pool 0: cpus=0 nice=0 stuck for"), r.text());
                 assertTrue(r.dump().contains("workqueue lower:"), r.dump());
                 assertTrue(r.dump().contains("pending: endio"), r.dump());
                 assertTrue(r.dump().contains(":submit0 for "), r.dump());
                 // The hung-task detector names an upper item blocked on its I/O completion.
-                awaitCondition("a hung-task report", () -> hung.stream().anyMatch(h -> h.text().contains("Workqueue: upper submit")));
+                Poll.until("a hung-task report", () -> hung.stream().anyMatch(h -> h.text().contains("Workqueue: upper submit")));
                 String h = hung.stream().filter(x -> x.text().contains("Workqueue: upper submit")).findFirst().orElseThrow().text();
                 assertTrue(h.startsWith("INFO: task kworker/0:"), h);
                 assertTrue(h.contains("waiting on: completion io"), h);
@@ -122,14 +123,4 @@ class ForwardProgressTest {
                 .count();
     }
 
-    static void awaitCondition(String what, BooleanSupplier cond) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting for: " + what);
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.sync.Completion;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ class IdleReapTest {
                             done.incrementAndGet();
                         })));
                     }
-                    await("the whole burst asleep on the gate", () -> gate.waitingTasks().size() == BURST);
+                    Poll.until("the whole burst asleep on the gate", () -> gate.waitingTasks().size() == BURST);
                 } finally {
                     gate.completeAll();
                 }
@@ -48,7 +49,7 @@ class IdleReapTest {
 
                 long reapedBefore = wqs.stats().workersReaped();
                 // The pool keeps two idle workers; the rest are retired after the idle timeout.
-                await("extra idle workers reaped", () -> liveTasks(sys, "kworker/0:") == 2);
+                Poll.until("extra idle workers reaped", () -> liveTasks(sys, "kworker/0:") == 2);
                 long reaped = wqs.stats().workersReaped() - reapedBefore;
                 assertTrue(reaped > 0, "round " + round + ": " + wqs.stats());
                 assertEquals(peak - reaped, wqs.workerCount(), "workerCount drops by what was reaped");
@@ -60,7 +61,7 @@ class IdleReapTest {
             assertEquals(workers0 + createdTotal - reapedTotal, wqs.workerCount(), "created and reaped balance");
             // Reaped workers gave back their pages.
             int ppt = sys.pagesPerThread();
-            await("pages of reaped workers returned",
+            Poll.until("pages of reaped workers returned",
                     () -> sys.pages().freePages() == free0 - ppt * (wqs.workerCount() - workers0));
             wq.destroy();
         }
@@ -77,12 +78,12 @@ class IdleReapTest {
                 for (int i = 0; i < BURST; i++) {
                     wq.queue(new Work("b" + i, gate::waitFor));
                 }
-                await("the whole burst asleep", () -> gate.waitingTasks().size() == BURST);
+                Poll.until("the whole burst asleep", () -> gate.waitingTasks().size() == BURST);
             } finally {
                 gate.completeAll();
             }
             wq.flush();
-            await("all workers idle", () -> idleTasks(sys, "kworker/0:") == liveTasks(sys, "kworker/0:"));
+            Poll.until("all workers idle", () -> idleTasks(sys, "kworker/0:") == liveTasks(sys, "kworker/0:"));
             assertEquals(0, wqs.stats().workersReaped(), "idle workers live for the 300 s default");
             assertTrue(liveTasks(sys, "kworker/0:") > 2);
             wq.destroy();
@@ -100,11 +101,11 @@ class IdleReapTest {
             for (int i = 0; i < BURST; i++) {
                 wq.queue(new Work("burst" + i, gate::waitFor));
             }
-            await("the whole burst asleep on the gate", () -> gate.waitingTasks().size() == BURST);
+            Poll.until("the whole burst asleep on the gate", () -> gate.waitingTasks().size() == BURST);
             gate.completeAll();
             wq.flush();
             wq.destroy();
-            await("a reap", () -> wqs.stats().workersReaped() > 0);
+            Poll.until("a reap", () -> wqs.stats().workersReaped() > 0);
         } finally {
             sys.close(); // at once: reaped workers may still be on their way out
         }

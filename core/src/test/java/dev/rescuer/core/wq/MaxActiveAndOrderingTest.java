@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.sync.Completion;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class MaxActiveAndOrderingTest {
                         done.incrementAndGet();
                     })));
                 }
-                await("two items asleep", () -> gate.waitingTasks().size() == 2);
+                Poll.until("two items asleep", () -> gate.waitingTasks().size() == 2);
                 String dump = sys.workqueues().dump();
                 assertTrue(dump.contains("active=2/2"), dump);
                 assertTrue(dump.contains("inactive: m2, m3, m4, m5, m6"), "the rest wait inactive, in order:\n" + dump);
@@ -43,7 +44,7 @@ class MaxActiveAndOrderingTest {
                     gate.complete();
                     int r = released;
                     int expectAsleep = Math.min(2, n - released);
-                    await("next item activated after release " + r,
+                    Poll.until("next item activated after release " + r,
                             () -> done.get() == r && gate.waitingTasks().size() == expectAsleep);
                     assertTrue(max.get() <= 2, "more than maxActive items ran at once: " + max.get());
                 }
@@ -72,7 +73,7 @@ class MaxActiveAndOrderingTest {
                         inBody.decrementAndGet();
                     }));
                 }
-                await("one item asleep per CPU", () -> gate.waitingTasks().size() == 2);
+                Poll.until("one item asleep per CPU", () -> gate.waitingTasks().size() == 2);
             } finally {
                 gate.completeAll();
             }
@@ -111,7 +112,7 @@ class MaxActiveAndOrderingTest {
                 }
                 for (int i = 0; i < n; i++) {
                     Completion g = gates.get(i);
-                    await("item " + i + " asleep", () -> g.waitingTasks().size() == 1);
+                    Poll.until("item " + i + " asleep", () -> g.waitingTasks().size() == 1);
                     assertEquals(i + 1, started.get(), "while item " + i + " sleeps, no later item may start");
                     g.complete();
                 }
@@ -254,7 +255,7 @@ class MaxActiveAndOrderingTest {
                         inBody.decrementAndGet();
                     }));
                 }
-                await("three asleep", () -> gate.waitingTasks().size() == 3);
+                Poll.until("three asleep", () -> gate.waitingTasks().size() == 3);
                 String dump = sys.workqueues().dump();
                 assertTrue(dump.contains("inactive: u3, u4, u5, u6, u7, u8"), dump);
             } finally {

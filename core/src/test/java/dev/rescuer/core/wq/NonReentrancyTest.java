@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
@@ -172,10 +173,10 @@ class NonReentrancyTest {
     private static void requeueWhileAsleep(RescuerSystem sys, WorkQueue wq, Completion gate, Probe p, List<Task> ranOn,
             boolean unbound) {
         assertTrue(wq.queueOn(0, p.work));
-        await("first run asleep on the gate", () -> gate.waitingTasks().size() == 1);
+        Poll.until("first run asleep on the gate", () -> gate.waitingTasks().size() == 1);
         String prefix = unbound ? unboundPrefix(2) : "kworker/0:";
         // The pool has an idle worker that could take the item at once, were it not running.
-        await("an idle worker in the running item's pool", () -> idleTasks(sys, prefix) >= 1);
+        Poll.until("an idle worker in the running item's pool", () -> idleTasks(sys, prefix) >= 1);
         assertFalse(p.work.isPending());
         assertTrue(p.work.isBusy());
 
@@ -187,7 +188,7 @@ class NonReentrancyTest {
         // kernel's assign_work collision); only then is the first run let go, so that which worker
         // runs it next is decided by the collision rule and not by a race.
         Worker first = Workqueues.currentWorker(ranOn.get(0));
-        await("the re-queued item is handed to the worker running it", () -> p.work.list == first.scheduled);
+        Poll.until("the re-queued item is handed to the worker running it", () -> p.work.list == first.scheduled);
     }
 
     @Test
@@ -204,7 +205,7 @@ class NonReentrancyTest {
                 }
             });
             assertTrue(wq.queue(self[0]));
-            await("fifty runs", () -> ranOn.size() == 50);
+            Poll.until("fifty runs", () -> ranOn.size() == 50);
             self[0].flush();
             assertEquals(50, ranOn.size());
             assertEquals(1, ranOn.stream().distinct().count(), "all runs on one worker: " + ranOn);

@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.PageAllocator;
@@ -56,7 +57,7 @@ class RescuerTest {
             assertEquals("kworker/R-blkio", r.name());
             assertEquals("kworker/R-journal", ro.name());
             assertTrue(sys.platform().tasks().contains(r), "the rescuer is a live task");
-            await("the rescuer sleeps idle", () -> r.waitingOn() != null && r.waitingOn().isIdleWait());
+            Poll.until("the rescuer sleeps idle", () -> r.waitingOn() != null && r.waitingOn().isIdleWait());
             long created = wqs.stats().workersCreated();
             q.destroy();
             assertTrue(r.hasExited(), "destroy stops the rescuer and waits for it");
@@ -110,7 +111,7 @@ class RescuerTest {
                         inBody.decrementAndGet();
                     })));
                 }
-                await("the reclaim queue's items are rescued", () -> reclaimRuns.get() == n);
+                Poll.until("the reclaim queue's items are rescued", () -> reclaimRuns.get() == n);
                 assertEquals(0, plainRuns.get(), "the rescuer ran another queue's items");
                 for (Work w : plainItems) {
                     assertTrue(w.isPending(), w + " still waits for a worker");
@@ -124,7 +125,7 @@ class RescuerTest {
                 hog.forEach(Pages::free);
             }
             // Memory is back: a worker is created and the plain items run.
-            await("plain items run once a worker can be created", () -> plainRuns.get() == n);
+            Poll.until("plain items run once a worker can be created", () -> plainRuns.get() == n);
             plain.flush();
             reclaim.flush();
             plain.destroy();

@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.debug.HungTaskReport;
 import org.junit.jupiter.api.Test;
@@ -71,9 +72,9 @@ class WatchdogQuietTest {
             });
             try {
                 assertTrue(percpu.queueOn(1, hog));
-                await("hog running", hogging::get);
+                Poll.until("hog running", hogging::get);
                 assertTrue(percpu.queueOn(1, new Work("starved", () -> { })));
-                await("a lockup report", () -> !lockups.isEmpty());
+                Poll.until("a lockup report", () -> !lockups.isEmpty());
             } finally {
                 release.set(true);
             }

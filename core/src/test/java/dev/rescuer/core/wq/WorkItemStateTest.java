@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
@@ -12,7 +13,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.rescuer.core.wq.WqTesting.await;
 import static dev.rescuer.core.wq.WqTesting.system;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -39,7 +39,7 @@ class WorkItemStateTest {
             assertFalse(w.isPending());
             assertFalse(w.isBusy());
             assertTrue(wq.queue(blocker));
-            await("blocker running, asleep on the gate", () -> gate.waitingTasks().size() == 1);
+            Poll.until("blocker running, asleep on the gate", () -> gate.waitingTasks().size() == 1);
             assertFalse(blocker.isPending(), "PENDING is cleared before the item runs");
             assertTrue(blocker.isBusy(), "a running item is busy");
 
@@ -83,7 +83,7 @@ class WorkItemStateTest {
             // mod_delayed_work on a pending item returns true and re-arms: with a short delay it now runs,
             // which the original one-hour timer would never have allowed.
             assertTrue(wq.modDelayed(dw, Duration.ofMillis(5)));
-            await("the re-armed item runs", ran::isDone);
+            Poll.until("the re-armed item runs", ran::isDone);
             dw.flush();
             assertEquals(1, runs.get());
             assertFalse(dw.isPending());
@@ -148,7 +148,7 @@ class WorkItemStateTest {
 
             // Timers fire in deadline order: once the sentinel's later timer has fired and its item has
             // run, the cancelled timer would have fired and queued its item before it.
-            await("the sentinel's timer fires", sentinelRan::isDone);
+            Poll.until("the sentinel's timer fires", sentinelRan::isDone);
             wq.flush();
             assertEquals(0, cancelledRuns.get(), "a cancelled delayed item must never run");
 
@@ -193,7 +193,7 @@ class WorkItemStateTest {
             Completion gate = new Completion(sys.platform(), "gate");
             Work blocker = new Work("blocker", gate::waitFor);
             assertTrue(wq.queue(blocker));
-            await("blocker running", () -> gate.waitingTasks().size() == 1);
+            Poll.until("blocker running", () -> gate.waitingTasks().size() == 1);
             assertTrue(wq.queue(w));
             assertTrue(w.isPending());
             assertTrue(w.disable(), "it was pending");
@@ -282,10 +282,10 @@ class WorkItemStateTest {
                 gate.waitFor();
             });
             assertTrue(wq.queue(w));
-            await("w running", () -> gate.waitingTasks().size() == 1);
+            Poll.until("w running", () -> gate.waitingTasks().size() == 1);
             AtomicBoolean result = new AtomicBoolean(true);
             DrivenTask.Op op = t.submit(() -> result.set(w.disableSync()));
-            await("disableSync waits for the running instance", () -> t.task().state() == Task.State.BLOCKED);
+            Poll.until("disableSync waits for the running instance", () -> t.task().state() == Task.State.BLOCKED);
             assertFalse(op.isDone());
             assertFalse(wq.queue(w), "disabled");
             gate.complete();

@@ -1,12 +1,12 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.testing.Poll;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.sync.Completion;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import static dev.rescuer.core.wq.WqTesting.await;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Worker creation costs pages: each worker's stack and task record come out of the page budget. */
@@ -27,9 +27,9 @@ class WorkerPagesTest {
                 for (int i = 0; i < blocked; i++) {
                     assertTrue(wq.queue(new Work("sleeper" + i, gate::waitFor)));
                 }
-                await("every item asleep, each on a worker of its own", () -> gate.waitingTasks().size() == blocked);
+                Poll.until("every item asleep, each on a worker of its own", () -> gate.waitingTasks().size() == blocked);
                 // At quiescence, free pages are down by exactly the price of the workers created.
-                await("free pages account for every worker created", () -> {
+                Poll.until("free pages account for every worker created", () -> {
                     long created = wqs.stats().workersCreated() - created0;
                     return created >= blocked && free0 - sys.pages().freePages() == (long) pagesPerThread * created;
                 });
@@ -49,7 +49,7 @@ class WorkerPagesTest {
         try (RescuerSystem sys = RescuerSystem.builder().totalPages(4096).pagesPerThread(4).backgroundReclaim(false)
                 .workqueues(WorkqueueConfig.defaults().withCpus(2)).build()) {
             Workqueues wqs = sys.workqueues();
-            await("first workers started", () -> wqs.workerCount() == 6);
+            Poll.until("first workers started", () -> wqs.workerCount() == 6);
             // kthreadd, one worker per pool (2 per CPU + 2 unbound), one softirq context per CPU.
             long threads = 1 + wqs.stats().workersCreated() + 2;
             assertEquals(6, wqs.stats().workersCreated());
@@ -58,7 +58,7 @@ class WorkerPagesTest {
             WorkQueue r = wqs.create("with_rescuer", 0, WqFlag.MEM_RECLAIM);
             assertEquals(free - 4, sys.pages().freePages(), "a rescuer thread costs pages too");
             r.destroy();
-            await("the rescuer's pages come back", () -> sys.pages().freePages() == free);
+            Poll.until("the rescuer's pages come back", () -> sys.pages().freePages() == free);
         }
     }
 }

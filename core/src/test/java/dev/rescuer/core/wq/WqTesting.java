@@ -34,17 +34,6 @@ final class WqTesting {
         return RescuerSystem.builder().totalPages(8192).workqueues(cfg).build();
     }
 
-    /** Polls {@code cond} until it holds; fails the test after {@link #PATIENCE}. */
-    static void await(String what, BooleanSupplier cond) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting for: " + what);
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-    }
 
     /**
      * Spins (without any core primitive, so without telling the pool) until {@code cond} holds or
