@@ -176,7 +176,7 @@ public final class WorkQueue implements Executor, Primitive {
      *     of its own items
      */
     public boolean queue(Work work) {
-        return sys.queue(this, sys.currentCpu(), work);
+        return sys.queue(this, Workqueues.CURRENT_CPU, work);
     }
 
     /** Queues {@code work} on {@code cpu}'s pool ({@code queue_work_on}); see {@link #queue}. */
@@ -191,7 +191,7 @@ public final class WorkQueue implements Executor, Primitive {
      * @return {@code false} if it was already pending or is disabled
      */
     public boolean queueDelayed(DelayedWork work, Duration delay) {
-        return sys.queueDelayed(this, sys.currentCpu(), work, delay);
+        return sys.queueDelayed(this, Workqueues.CURRENT_CPU, work, delay);
     }
 
     /** Like {@link #queueDelayed}, on {@code cpu}'s pool. */
@@ -206,7 +206,7 @@ public final class WorkQueue implements Executor, Primitive {
      * @return whether it was pending before
      */
     public boolean modDelayed(DelayedWork work, Duration delay) {
-        return sys.modDelayed(this, sys.currentCpu(), work, delay);
+        return sys.modDelayed(this, Workqueues.CURRENT_CPU, work, delay);
     }
 
     private void checkCpu(int cpu) {

@@ -479,9 +479,23 @@ public final class Workqueues implements AutoCloseable {
         return cur == null || pwq == null ? null : "Workqueue: " + pwq.wq.name() + " " + cur.name() + (w.rescuer ? " (rescuer)" : "");
     }
 
-    /** The CPU a queueing from the current task goes to: its pool's CPU for a bound worker, else by task id. */
+    /** The current task's CPU ({@code smp_processor_id}); see {@link #resolveCpu}. */
     int currentCpu() {
-        Task t = platform.currentTask();
+        return resolveCpu(CURRENT_CPU, platform.currentTask());
+    }
+
+    /** Stands for "the current task's CPU" in the queueing entry points. */
+    static final int CURRENT_CPU = -1;
+
+    /**
+     * The CPU {@code cpu} names: itself, or for {@link #CURRENT_CPU} the CPU of task {@code t}, which is
+     * its pool's CPU for a bound worker and otherwise the task id modulo the CPU count (the JVM does
+     * not say which CPU a thread runs on).
+     */
+    private int resolveCpu(int cpu, Task t) {
+        if (cpu != CURRENT_CPU) {
+            return cpu;
+        }
         Worker w = currentWorker(t);
         if (w != null) {
             WorkerPool p = w.pool;
@@ -530,13 +544,14 @@ public final class Workqueues implements AutoCloseable {
             throw new NullPointerException("work");
         }
         Task self = platform.currentTask();
+        int target = resolveCpu(cpu, self);
         platform.preemptionPoint();
         self.enterAtomic(); // like local_irq_save(): no sleeping, no preemption between PENDING and the list
         try {
             if (!claimPending(work)) {
                 return false;
             }
-            insertWork(wq, cpu, work, self);
+            insertWork(wq, target, work, self);
             return true;
         } finally {
             self.exitAtomic();
@@ -673,13 +688,14 @@ public final class Workqueues implements AutoCloseable {
     boolean queueDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
         checkDelayArgs(work, delay);
         Task self = platform.currentTask();
+        int target = resolveCpu(cpu, self);
         platform.preemptionPoint();
         self.enterAtomic();
         try {
             if (!claimPending(work)) {
                 return false;
             }
-            armOrInsert(wq, cpu, work, delay, self);
+            armOrInsert(wq, target, work, delay, self);
             return true;
         } finally {
             self.exitAtomic();
@@ -715,13 +731,14 @@ public final class Workqueues implements AutoCloseable {
     boolean modDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
         checkDelayArgs(work, delay);
         Task self = platform.currentTask();
+        int target = resolveCpu(cpu, self);
         int r = grabPendingRetrying(work);
         self.enterAtomic();
         try {
             if (work.disableDepth.get() != 0) {
                 work.pending.set(false);
             } else {
-                armOrInsert(wq, cpu, work, delay, self);
+                armOrInsert(wq, target, work, delay, self);
             }
         } finally {
             self.exitAtomic();
