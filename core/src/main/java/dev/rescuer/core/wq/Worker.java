@@ -313,7 +313,7 @@ final class Worker implements SleepListener {
         }
         p.lock.unlock();
 
-        Task self = platform.currentTask();
+        Task self = task; // set before the worker could be handed any item
         int atomicBefore = self.atomicDepth();
         int heldBefore = self.heldCount();
         WqEvents.Execute ev = WqEvents.beginExecute(pwq.wq.name(), work.name(), name, rescuer);
