@@ -9,7 +9,8 @@ import java.util.concurrent.Callable;
 /** {@code rescuer selfcheck}: exercises the runtime's guarantees on real threads and reports each. */
 @Command(name = "selfcheck", mixinStandardHelpOptions = true,
         description = "Exercise the runtime's core guarantees (locks, writer preference, atomic context, "
-                + "reclaim contexts, mempool reserve, thread-creation cost) on real threads and report each.")
+                + "reclaim contexts, mempool reserve, thread-creation cost, and a MEM_RECLAIM queue's rescuer "
+                + "against the same work without one) on real threads and report each.")
 final class SelfCheckCommand implements Callable<Integer> {
 
     /** Held so that JUL keeps the level set on it (it references loggers weakly). */
