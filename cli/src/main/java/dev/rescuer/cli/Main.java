@@ -9,8 +9,10 @@ import picocli.CommandLine.Command;
 @Command(name = "rescuer",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Forward progress in layered I/O on the JVM: kernel-style workqueues, sleeping locks and a page budget.",
-        subcommands = {DemoCommand.class, SelfCheckCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        description = "Forward progress in layered I/O on the JVM: kernel-style workqueues, sleeping locks and a page budget, "
+                + "and a deterministic simulator that finds their deadlocks.",
+        subcommands = {DemoCommand.class, ExploreCommand.class, ReplayCommand.class, SelfCheckCommand.class, BenchCommand.class,
+                SimBenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -22,7 +24,25 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code. */
     static int execute(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            java.io.PrintWriter err = ex.getCommandLine().getErr();
+            err.println("rescuer: " + ex.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
+                err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            }
+            return CommandLine.ExitCode.USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("rescuer: " + cmd.getCommandName() + " failed: " + ex
+                    + (verbose ? "" : " (run with --verbose for the stack trace)"));
+            if (verbose) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            return CommandLine.ExitCode.SOFTWARE;
+        });
+        return cl.execute(args);
     }
 
     @Override

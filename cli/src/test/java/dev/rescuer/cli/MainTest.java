@@ -38,7 +38,7 @@ class MainTest {
         int[] code = new int[1];
         String out = capture(() -> code[0] = Main.execute("--help"), false);
         assertEquals(0, code[0]);
-        for (String sub : new String[] {"demo", "selfcheck", "bench"}) {
+        for (String sub : new String[] {"demo", "explore", "replay", "selfcheck", "bench"}) {
             assertTrue(out.contains("  " + sub + " "), "help lists " + sub + ":\n" + out);
         }
     }

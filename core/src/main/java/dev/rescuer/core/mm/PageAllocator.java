@@ -79,6 +79,7 @@ public final class PageAllocator implements AutoCloseable {
     private final WaitQueue freeWait;
     private final Kswapd kswapd;
     private final AtomicBoolean failureWarned = new AtomicBoolean();
+    private volatile AllocationFaultInjector faultInjector;
 
     private final LongAdder allocations = new LongAdder();
     private final LongAdder pagesAllocated = new LongAdder();
@@ -235,12 +236,18 @@ public final class PageAllocator implements AutoCloseable {
             self.checkMaySleep(freeWait, "page allocation (" + gfp + ")");
         }
         platform.preemptionPoint();
-        if (take(n, lowMark)) {
-            return granted(n, gfp, self);
-        }
-        String why = slowPath(n, eff, self);
-        if (why == null) {
-            return granted(n, gfp, self);
+        String why;
+        AllocationFaultInjector injector = faultInjector;
+        if (injector != null && !eff.has(Gfp.Modifier.NOFAIL) && injector.shouldFail(n, eff, self)) {
+            why = "injected failure";
+        } else {
+            if (take(n, lowMark)) {
+                return granted(n, gfp, self);
+            }
+            why = slowPath(n, eff, self);
+            if (why == null) {
+                return granted(n, gfp, self);
+            }
         }
         failures.increment();
         String msg = "page allocation failure: " + n + " pages, " + gfp
@@ -401,6 +408,15 @@ public final class PageAllocator implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ shrinkers
+
+    /**
+     * Installs a fault injector consulted by every allocation that may fail (not {@code NOFAIL}) before
+     * it takes any page, like the kernel's {@code fail_page_alloc}; {@code null} removes it. An
+     * injected failure is counted and reported like any other.
+     */
+    public void setFaultInjector(AllocationFaultInjector injector) {
+        this.faultInjector = injector;
+    }
 
     /**
      * Registers a shrinker; reclaim passes that start afterwards call it.

@@ -75,6 +75,8 @@ public abstract class AbstractPlatform implements Platform {
         Throwable failure = null;
         try {
             body.run();
+        } catch (TaskAbortedError aborted) {
+            failure = aborted; // torn down by its platform: expected, not reported
         } catch (Throwable t) {
             failure = t;
             LOG.log(Level.ERROR, "task " + task + " died", t);

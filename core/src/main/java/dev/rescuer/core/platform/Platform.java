@@ -78,6 +78,17 @@ public interface Platform extends AutoCloseable {
     /** A place where another task may be scheduled first; a no-op on a real platform. */
     void preemptionPoint();
 
+    /**
+     * One turn of a busy-wait loop ({@code cpu_relax()}): the caller cannot make progress until some
+     * other task does, for example one that is half-way through queueing the item the caller wants to
+     * grab. A real platform spins politely; a simulator must run another task first when one can run,
+     * or a schedule that keeps picking the spinner would never end.
+     */
+    default void cpuRelax() {
+        preemptionPoint();
+        Thread.onSpinWait();
+    }
+
     /** The monotonic clock, in nanoseconds from an arbitrary origin. */
     long nanoTime();
 

@@ -4,6 +4,7 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.SleepListener;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.platform.TaskAbortedError;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -220,9 +221,13 @@ final class Worker implements SleepListener {
                         }
                     }
                     p.maydayTimer.cancelSync();
-                } finally {
-                    p.lock.lock();
+                } catch (TaskAbortedError aborted) {
+                    throw aborted; // torn down: leave without the lock, or the next task to unwind spins on it
+                } catch (RuntimeException | Error e) {
+                    p.lock.lock(); // the caller's contract: held on exit, even by an exception
+                    throw e;
                 }
+                p.lock.lock();
             } while (p.needToCreateWorker() && (flags & DIE) == 0);
         } finally {
             p.managerActive = false;
@@ -328,6 +333,8 @@ final class Worker implements SleepListener {
                     self.exitAtomic();
                 }
             }
+        } catch (TaskAbortedError aborted) {
+            throw aborted; // the platform is tearing this task down: not the item's failure
         } catch (Throwable t) {
             p.sys.stats.workFailures.increment();
             LOG.log(Level.ERROR, "work " + work.name() + " on workqueue " + pwq.wq.name() + " failed in " + name, t);

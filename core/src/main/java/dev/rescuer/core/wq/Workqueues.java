@@ -817,8 +817,7 @@ public final class Workqueues implements AutoCloseable {
     private int grabPendingRetrying(Work work) {
         int r;
         while ((r = grabPending(work)) < 0) {
-            platform.preemptionPoint(); // let the half-done queueing or timer callback finish
-            Thread.onSpinWait();
+            platform.cpuRelax(); // let the half-done queueing or timer callback finish
         }
         return r;
     }

@@ -1,0 +1,97 @@
+package dev.rescuer.cli;
+
+import dev.rescuer.sim.explore.ExploreOptions;
+import dev.rescuer.sim.explore.ExploreResult;
+import dev.rescuer.sim.explore.Explorer;
+import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.StrategyKind;
+import dev.rescuer.sim.explore.Variant;
+import dev.rescuer.sim.scenarios.Scenarios;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
+
+/** {@code rescuer explore}: runs a scenario under many schedules until one hangs. */
+@Command(name = "explore", mixinStandardHelpOptions = true,
+        description = {"Run a scenario on the deterministic simulator under many schedules until one hangs (or all complete), "
+                + "then print the hang report and the seed that replays it.",
+                "Exit code: 0 if every schedule completed, 1 if a schedule hung or failed, 2 on bad input."})
+final class ExploreCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer or cow-throttle.")
+    String scenario;
+
+    @Option(names = "--variant", paramLabel = "V", description = "The scenario's variant (default: its first).")
+    String variant;
+
+    @Option(names = "--strategy", paramLabel = "random|pct", defaultValue = "pct",
+            description = "Schedule search: random walk or PCT (default: ${DEFAULT-VALUE}).")
+    String strategy;
+
+    @Option(names = "--depth", paramLabel = "D", defaultValue = "3", description = "PCT's bug depth, 1..15 (default: ${DEFAULT-VALUE}).")
+    int depth;
+
+    @Option(names = "--schedules", paramLabel = "N", defaultValue = "100", description = "Schedules to run at most (default: ${DEFAULT-VALUE}).")
+    int schedules;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", converter = SimOptions.BaseSeedConverter.class,
+            description = "The exploration's base seed, decimal or 0x hex (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--parallel", paramLabel = "P", defaultValue = "1",
+            description = "Explorer threads; the result does not depend on it (default: ${DEFAULT-VALUE}).")
+    int parallel;
+
+    @Option(names = "--all", description = "Run every schedule even after a hang, and count the hangs.")
+    boolean all;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Option(names = "--verbose", description = "Show the runtime's log (hung-task and watchdog reports as they fire).")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cmd = spec.commandLine();
+        Scenario s = SimOptions.scenario(cmd, scenario);
+        Variant v = SimOptions.variant(cmd, s, variant);
+        ExploreOptions options;
+        try {
+            options = new ExploreOptions(StrategyKind.parse(strategy), depth, schedules, seed, parallel,
+                    ExploreOptions.DEFAULT_LIVELOCK_BOUND, !all);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cmd, "--" + e.getMessage());
+        }
+        SimOptions.quietRuntime(verbose);
+        ExploreResult r = new Explorer(Scenarios.all()).explore(s, v, options);
+        if (json) {
+            System.out.println(SimOptions.json().writeValueAsString(r.toMap()));
+        } else {
+            print(System.out, r);
+        }
+        return r.firstFinding() == null ? 0 : 1;
+    }
+
+    static void print(PrintStream out, ExploreResult r) {
+        out.printf("%s --variant %s: %s after %d schedule(s) (%s, depth %d, base seed %d)%n", r.scenario(), r.variant(),
+                r.result().toUpperCase(), r.schedulesRun(), r.options().strategy().cliName(), r.options().depth(), r.options().seed());
+        out.printf("%,.0f scheduling steps/s (%,.0f with a choice), %.1f schedules/s, %d thread(s), %.1f s%n",
+                r.stepsPerSecond(), r.choicesPerSecond(), r.schedulesPerSecond(), r.options().parallel(), r.elapsedNanos() / 1e9);
+        if (r.firstFinding() != null) {
+            out.printf("first %s: schedule %d, seed %s, %d steps%n%n", r.result(), r.firstFinding().schedule(),
+                    r.firstFinding().seed(), r.firstFinding().steps());
+            if (r.firstFinding().report() != null) {
+                out.println(r.firstFinding().report().toText());
+            }
+            out.printf("replay: ./rescuer replay %s --variant %s --seed %s%n", r.scenario(), r.variant(), r.firstFinding().seed());
+        }
+    }
+}

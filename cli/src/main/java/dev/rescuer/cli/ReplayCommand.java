@@ -1,0 +1,106 @@
+package dev.rescuer.cli;
+
+import dev.rescuer.sim.explore.ExploreOptions;
+import dev.rescuer.sim.explore.Explorer;
+import dev.rescuer.sim.explore.RunResult;
+import dev.rescuer.sim.explore.RunSeed;
+import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.Variant;
+import dev.rescuer.sim.scenarios.Scenarios;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code rescuer replay}: re-runs one schedule exactly from its seed. */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+        description = {"Re-run one schedule of a scenario exactly, from the seed explore printed, and show its report "
+                + "and the trace before it stopped.",
+                "Exit code: 0 if the run completed, 1 if it hung or failed, 2 on bad input."})
+final class ReplayCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer or cow-throttle.")
+    String scenario;
+
+    @Option(names = "--variant", paramLabel = "V", description = "The variant the seed was recorded for (default: the one the seed names).")
+    String variant;
+
+    @Option(names = "--seed", paramLabel = "S", required = true, converter = SimOptions.SeedConverter.class,
+            description = "The run's seed as explore printed it (0x and 16 hex digits).")
+    RunSeed seed;
+
+    @Option(names = "--trace", paramLabel = "N", defaultValue = "40",
+            description = "Trace events to show before the stop, 0..64 (default: ${DEFAULT-VALUE}).")
+    int trace;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Option(names = "--verbose", description = "Show the runtime's log.")
+    boolean verbose;
+
+    /** The variant whose fingerprint the seed carries, or the first if none does (then the check names it). */
+    private Variant recordedVariant(Scenario s) {
+        for (Variant v : s.variants()) {
+            if (RunSeed.fingerprint(s.name(), v.name()) == seed.fingerprint()) {
+                return v;
+            }
+        }
+        return s.variants().get(0);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cmd = spec.commandLine();
+        Scenario s = SimOptions.scenario(cmd, scenario);
+        Variant v = variant != null ? SimOptions.variant(cmd, s, variant) : recordedVariant(s);
+        if (trace < 0 || trace > 64) {
+            throw new CommandLine.ParameterException(cmd, "--trace: must be in 0..64, got " + trace);
+        }
+        Explorer explorer = new Explorer(Scenarios.all());
+        SimOptions.quietRuntime(verbose);
+        RunResult r;
+        try {
+            r = explorer.replay(s, v, seed, ExploreOptions.DEFAULT_LIVELOCK_BOUND);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cmd, "--seed: " + e.getMessage());
+        }
+        var tail = r.traceTail().subList(Math.max(0, r.traceTail().size() - trace), r.traceTail().size());
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("scenario", s.name());
+            m.put("variant", v.name());
+            m.put("strategy", r.seed().strategy().cliName());
+            m.put("depth", r.seed().depth());
+            m.put("seed", r.seed().toString());
+            m.put("result", r.outcome().name().toLowerCase());
+            m.put("stop", r.reason());
+            m.put("steps", r.steps());
+            m.put("virtual_time_ns", r.virtualNanos());
+            m.put("trace_hash", String.format("0x%016x", r.traceHash()));
+            m.put("report", r.report() == null ? null : r.report().toMap());
+            m.put("trace", tail);
+            System.out.println(SimOptions.json().writeValueAsString(m));
+        } else {
+            System.out.printf("%s --variant %s, seed %s (%s, depth %d): %s after %d steps, virtual time %.3f s%n",
+                    s.name(), v.name(), r.seed(), r.seed().strategy().cliName(), r.seed().depth(),
+                    r.outcome().name().toLowerCase(), r.steps(), r.virtualNanos() / 1e9);
+            System.out.printf("trace hash 0x%016x%n%n", r.traceHash());
+            if (r.report() != null) {
+                System.out.println(r.report().toText());
+            }
+            if (!tail.isEmpty()) {
+                System.out.println("Last " + tail.size() + " trace events:");
+                tail.forEach(line -> System.out.println("  " + line));
+            }
+        }
+        return r.outcome() == dev.rescuer.sim.explore.Outcome.COMPLETED ? 0 : 1;
+    }
+}

@@ -1,0 +1,127 @@
+package dev.rescuer.sim;
+
+import dev.rescuer.core.mm.AllocationFaultInjector;
+import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.core.mm.PageAllocator;
+import dev.rescuer.core.platform.Task;
+
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
+
+/**
+ * Fault injection for one simulated run: thread starts that fail, allocations that fail, timers that
+ * fire late. Every random draw comes from the run's fault stream, so faults replay with the seed.
+ * Faults apply from the moment they are configured; a scenario usually sets them before building
+ * its system, or right after, to let the system's own threads start.
+ */
+public final class SimFaults {
+
+    private boolean threadStartAlways;
+    private int threadStartsAllowed = -1;
+    private int threadStarts;
+    private double threadStartProbability;
+    private long threadStartFreePagesMark = -1;
+    private LongSupplier freePages;
+    private double allocationProbability;
+    private Duration maxTimerLatency = Duration.ZERO;
+    private SplittableRandom random;
+
+    SimFaults() {
+    }
+
+    /** Every thread start fails. */
+    public SimFaults threadStartFailsAlways() {
+        threadStartAlways = true;
+        return this;
+    }
+
+    /** The next {@code n} thread starts succeed; every later one fails. */
+    public SimFaults threadStartFailsAfter(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("thread starts allowed must be >= 0, got " + n);
+        }
+        threadStartsAllowed = n;
+        threadStarts = 0;
+        return this;
+    }
+
+    /** Each thread start fails with probability {@code p}. */
+    public SimFaults threadStartFailsWithProbability(double p) {
+        threadStartProbability = probability("thread start failure probability", p);
+        return this;
+    }
+
+    /**
+     * A thread start fails while {@code pages}' free count is below {@code mark}, as
+     * {@code kthread_create} fails when its allocations cannot be met.
+     */
+    public SimFaults threadStartFailsBelowFreePages(PageAllocator pages, long mark) {
+        if (mark < 0) {
+            throw new IllegalArgumentException("free-pages mark must be >= 0, got " + mark);
+        }
+        this.freePages = pages::freePages;
+        this.threadStartFreePagesMark = mark;
+        return this;
+    }
+
+    /**
+     * Each allocation that may fail (not {@code NOFAIL}) from {@code pages} fails with probability
+     * {@code p} before it takes any page.
+     */
+    public SimFaults allocationFailsWithProbability(PageAllocator pages, double p) {
+        allocationProbability = probability("allocation failure probability", p);
+        pages.setFaultInjector(allocationProbability == 0 ? null : new AllocationFaultInjector() {
+            @Override
+            public boolean shouldFail(int n, Gfp effective, Task task) {
+                return random != null && random.nextDouble() < allocationProbability;
+            }
+        });
+        return this;
+    }
+
+    /** Each timer fires up to {@code max} late, uniformly drawn. */
+    public SimFaults timerLatency(Duration max) {
+        if (max == null || max.isNegative()) {
+            throw new IllegalArgumentException("timer latency must be >= 0, got " + max);
+        }
+        maxTimerLatency = max;
+        return this;
+    }
+
+    private static double probability(String what, double p) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException(what + " must be in [0, 1], got " + p);
+        }
+        return p;
+    }
+
+    void bind(SplittableRandom r) {
+        this.random = r;
+    }
+
+    /** Why this thread start fails, or {@code null} if it does not. */
+    String threadStartFault(String name, SplittableRandom r) {
+        if (threadStartAlways) {
+            return "injected fault (thread starts always fail)";
+        }
+        if (threadStartsAllowed >= 0 && threadStarts++ >= threadStartsAllowed) {
+            return "injected fault (only " + threadStartsAllowed + " thread starts allowed)";
+        }
+        if (threadStartProbability > 0 && r.nextDouble() < threadStartProbability) {
+            return "injected fault (probability " + threadStartProbability + ")";
+        }
+        if (freePages != null && freePages.getAsLong() < threadStartFreePagesMark) {
+            return "injected fault (" + freePages.getAsLong() + " free pages, below the mark " + threadStartFreePagesMark + ")";
+        }
+        return null;
+    }
+
+    /** The extra latency for one arming, or {@code null} for none. */
+    Duration timerLatency(SplittableRandom r) {
+        if (maxTimerLatency.isZero()) {
+            return null;
+        }
+        return Duration.ofNanos(r.nextLong(maxTimerLatency.toNanos() + 1));
+    }
+}

@@ -1,0 +1,37 @@
+package dev.rescuer.sim;
+
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.platform.ThreadStartCost;
+
+/** The simulator's state for one task, attached to its {@link Task} record as platform data. */
+final class SimTask {
+
+    final Task task;
+    final Runnable body;
+    final ThreadStartCost.Refund refund;
+    CarrierPool.Carrier carrier;
+
+    /** Asleep in {@code park}: not runnable until woken or timed out. */
+    boolean parked;
+    /** A wake-up not yet consumed by a sleep. */
+    boolean permit;
+    /** When a sleep times out, or {@code Platform.NO_DEADLINE}. */
+    long deadline;
+    /** The last sleep ended by its deadline rather than a wake-up. */
+    boolean timedOut;
+    boolean started;
+    boolean exited;
+    /** Tear-down has thrown into this task once already. */
+    boolean abortDelivered;
+
+    SimTask(Task task, Runnable body, ThreadStartCost.Refund refund) {
+        this.task = task;
+        this.body = body;
+        this.refund = refund;
+    }
+
+    @Override
+    public String toString() {
+        return task.toString();
+    }
+}

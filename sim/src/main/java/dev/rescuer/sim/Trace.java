@@ -1,0 +1,146 @@
+package dev.rescuer.sim;
+
+import dev.rescuer.core.platform.Primitive;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongFunction;
+
+/**
+ * What a simulated run did: a 64-bit hash folded over every scheduling decision and event, and the
+ * most recent events in a ring for the report around a hang. Two runs with the same seed have the same
+ * hash; the determinism test compares exactly that.
+ *
+ * <p>Recording is a few multiplications and array stores: events are formatted only when a report asks.
+ */
+public final class Trace {
+
+    /** The kinds of event. */
+    public enum Kind {
+        /** A task was started ({@code a} = task id, detail = name). */
+        START,
+        /** A task exited ({@code a} = task id). */
+        EXIT,
+        /** The strategy picked a candidate ({@code a} = task id; the timer context's id for a timer). */
+        DECISION,
+        /** A task went to sleep ({@code a} = task id, detail = what it waits on). */
+        PARK,
+        /** A sleeping task was woken ({@code a} = task id). */
+        WAKE,
+        /** A sleep timed out ({@code a} = task id). */
+        TIMEOUT,
+        /** Virtual time jumped ({@code a} = the new time). */
+        TIME,
+        /** A timer callback ran (detail = timer name). */
+        TIMER,
+        /** A timer was armed ({@code a} = deadline, detail = timer name). */
+        ARM,
+        /** A fault was injected ({@code a} = task id, detail = what failed). */
+        FAULT,
+        /** The run stopped ({@code a} = stop kind, detail = reason). */
+        STOP
+    }
+
+    private static final int RING = 512;
+
+    private long hash = 0xcbf29ce484222325L;
+    private long events;
+    private final byte[] kinds = new byte[RING];
+    private final long[] args = new long[RING];
+    private final long[] times = new long[RING];
+    private final long[] steps = new long[RING];
+    private final Object[] details = new Object[RING];
+
+    Trace() {
+    }
+
+    void record(Kind kind, long a, Object detail, long time, long step) {
+        long h = hash;
+        h = mix(h ^ kind.ordinal());
+        h = mix(h ^ a);
+        h = mix(h ^ detailHash(detail));
+        h = mix(h ^ time);
+        hash = h;
+        int i = (int) (events++ % RING);
+        kinds[i] = (byte) kind.ordinal();
+        args[i] = a;
+        times[i] = time;
+        steps[i] = step;
+        details[i] = detail;
+    }
+
+    private static long detailHash(Object detail) {
+        if (detail == null) {
+            return 0;
+        }
+        if (detail instanceof Primitive) {
+            return ((Primitive) detail).name().hashCode();
+        }
+        return detail.toString().hashCode();
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+        z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        return z ^ (z >>> 33);
+    }
+
+    /** The hash of every decision and event so far. */
+    public long hash() {
+        return hash;
+    }
+
+    /** How many events were recorded. */
+    public long events() {
+        return events;
+    }
+
+    /**
+     * The last {@code n} events (at most the ring's size), oldest first, one line each:
+     * {@code step 1234 t=0.120000000s DECISION kworker/0:1:7}.
+     *
+     * @param taskName names a task id for the lines
+     */
+    public List<String> tail(int n, LongFunction<String> taskName) {
+        long count = Math.min(Math.min(n, RING), events);
+        List<String> out = new ArrayList<>((int) count);
+        for (long e = events - count; e < events; e++) {
+            int i = (int) (e % RING);
+            Kind k = Kind.values()[kinds[i]];
+            StringBuilder sb = new StringBuilder();
+            sb.append("step ").append(steps[i]).append(" t=").append(seconds(times[i])).append(' ').append(k);
+            Object d = details[i];
+            switch (k) {
+                case TIME:
+                    sb.append(" -> ").append(seconds(args[i]));
+                    break;
+                case ARM:
+                    sb.append(' ').append(d).append(" for ").append(seconds(args[i]));
+                    break;
+                case TIMER:
+                    sb.append(' ').append(d);
+                    break;
+                case STOP:
+                    sb.append(' ').append(d);
+                    break;
+                case PARK:
+                    sb.append(' ').append(taskName.apply(args[i]));
+                    if (d != null) {
+                        sb.append(" on ").append(((Primitive) d).describe());
+                    }
+                    break;
+                default:
+                    sb.append(' ').append(taskName.apply(args[i]));
+                    if (d != null) {
+                        sb.append(' ').append(d);
+                    }
+            }
+            out.add(sb.toString());
+        }
+        return out;
+    }
+
+    static String seconds(long nanos) {
+        return String.format("%d.%09ds", nanos / 1_000_000_000L, nanos % 1_000_000_000L);
+    }
+}

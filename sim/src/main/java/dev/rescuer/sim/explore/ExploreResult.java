@@ -1,0 +1,76 @@
+package dev.rescuer.sim.explore;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The result of an exploration.
+ *
+ * @param scenario the scenario's name
+ * @param variant the variant's name
+ * @param options how it was explored
+ * @param schedulesRun schedules up to and including the first finding, or all of them; it does not
+ *     depend on {@code --parallel}
+ * @param firstFinding the lowest-numbered schedule that hung or failed, or {@code null}
+ * @param firstRun schedule 0
+ * @param findings how many of the schedules run hung or failed (with {@code stopAtFirstHang}, only
+ *     those below the first finding's index were certainly run)
+ * @param totalSteps scheduling decisions over every run executed, including any run past the first
+ *     finding by other threads
+ * @param totalChoices of those steps, the ones with two or more candidates
+ * @param runsExecuted runs executed, likewise
+ * @param elapsedNanos wall-clock time of the exploration
+ */
+public record ExploreResult(String scenario, String variant, ExploreOptions options, long schedulesRun, RunResult firstFinding,
+                            RunResult firstRun, long findings, long totalSteps, long totalChoices, long runsExecuted, long elapsedNanos) {
+
+    /** {@code "ok"}, {@code "hang"} or {@code "failure"}. */
+    public String result() {
+        if (firstFinding == null) {
+            return "ok";
+        }
+        return firstFinding.outcome() == Outcome.HANG ? "hang" : "failure";
+    }
+
+    /** Scheduling decisions per wall-clock second, over every thread. */
+    public double stepsPerSecond() {
+        return elapsedNanos == 0 ? 0 : totalSteps * 1e9 / elapsedNanos;
+    }
+
+    /** Scheduling steps with two or more candidates per wall-clock second, over every thread. */
+    public double choicesPerSecond() {
+        return elapsedNanos == 0 ? 0 : totalChoices * 1e9 / elapsedNanos;
+    }
+
+    /** Runs per wall-clock second, over every thread. */
+    public double schedulesPerSecond() {
+        return elapsedNanos == 0 ? 0 : runsExecuted * 1e9 / elapsedNanos;
+    }
+
+    /** The result as the CLI's JSON object. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scenario", scenario);
+        m.put("variant", variant);
+        m.put("strategy", options.strategy().cliName());
+        m.put("depth", options.depth());
+        m.put("schedules_run", schedulesRun);
+        m.put("result", result());
+        if (firstFinding == null) {
+            m.put("first_hang", null);
+        } else {
+            Map<String, Object> h = new LinkedHashMap<>();
+            h.put("schedule", firstFinding.schedule());
+            h.put("seed", firstFinding.seed().toString());
+            h.put("steps", firstFinding.steps());
+            h.put("report", firstFinding.report() == null ? null : firstFinding.report().toMap());
+            m.put("first_hang", h);
+        }
+        m.put("steps_per_second", Math.round(stepsPerSecond()));
+        m.put("choices_per_second", Math.round(choicesPerSecond()));
+        m.put("schedules_per_second", Math.round(schedulesPerSecond() * 10) / 10.0);
+        m.put("trace_hash_of_first_run", String.format("0x%016x", firstRun.traceHash()));
+        m.put("elapsed_ms", elapsedNanos / 1_000_000);
+        return m;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.rescuer.sim.explore;
+
+import dev.rescuer.sim.CarrierPool;
+import dev.rescuer.sim.SimPlatform;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs a scenario under many schedules and reports the first that hangs, or that all completed.
+ *
+ * <p>Schedule {@code i} runs with {@link RunSeed#forSchedule}'s seed, so a schedule's run depends only
+ * on the scenario, variant, strategy, depth, base seed and {@code i}. With several threads, schedules
+ * are handed out in index order and the reported finding is the lowest-numbered one, so the result
+ * ({@code schedulesRun}, the finding, its seed and report) is the same for any {@code parallel}; only
+ * throughput changes.
+ */
+public final class Explorer {
+
+    private static final int TRACE_TAIL = 64;
+
+    private final List<Scenario> catalogue;
+
+    /** An explorer over {@code catalogue} (used to name the scenario a foreign seed belongs to). */
+    public Explorer(List<Scenario> catalogue) {
+        this.catalogue = List.copyOf(catalogue);
+    }
+
+    /** Explores {@code variant} of {@code scenario}. */
+    public ExploreResult explore(Scenario scenario, Variant variant, ExploreOptions options) {
+        long start = System.nanoTime();
+        int n = options.schedules();
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger firstIndex = new AtomicInteger(Integer.MAX_VALUE);
+        AtomicReference<RunResult> first = new AtomicReference<>();
+        AtomicReference<RunResult> firstFinding = new AtomicReference<>();
+        AtomicLong findings = new AtomicLong();
+        AtomicLong steps = new AtomicLong();
+        AtomicLong choices = new AtomicLong();
+        AtomicLong runs = new AtomicLong();
+        AtomicReference<Throwable> crash = new AtomicReference<>();
+        Runnable worker = () -> {
+            try (CarrierPool pool = new CarrierPool("sim-" + Thread.currentThread().getName())) {
+                while (true) {
+                    int i = next.getAndIncrement();
+                    if (i >= n || (options.stopAtFirstHang() && i > firstIndex.get()) || crash.get() != null) {
+                        return;
+                    }
+                    RunSeed seed = RunSeed.forSchedule(scenario, variant, options.strategy(), options.depth(), options.seed(), i);
+                    RunResult r = run(scenario, variant, seed, i, pool, options.livelockBound());
+                    steps.addAndGet(r.steps());
+                    choices.addAndGet(r.choices());
+                    runs.incrementAndGet();
+                    if (i == 0) {
+                        first.set(r);
+                    }
+                    if (r.outcome() != Outcome.COMPLETED) {
+                        findings.incrementAndGet();
+                        synchronized (firstFinding) {
+                            if (i < firstIndex.get()) {
+                                firstIndex.set(i);
+                                firstFinding.set(r);
+                            }
+                        }
+                    }
+                }
+            } catch (Throwable t) {
+                crash.compareAndSet(null, t);
+            }
+        };
+        if (options.parallel() == 1) {
+            worker.run();
+        } else {
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < options.parallel(); t++) {
+                Thread th = new Thread(worker, "explorer-" + t);
+                threads.add(th);
+                th.start();
+            }
+            for (Thread th : threads) {
+                try {
+                    th.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while exploring", e);
+                }
+            }
+        }
+        if (crash.get() != null) {
+            throw new IllegalStateException("the explorer failed: " + crash.get(), crash.get());
+        }
+        RunResult f = firstFinding.get();
+        long schedulesRun = f != null && options.stopAtFirstHang() ? f.schedule() + 1 : n;
+        return new ExploreResult(scenario.name(), variant.name(), options, schedulesRun, f, first.get(),
+                findings.get(), steps.get(), choices.get(), runs.get(), System.nanoTime() - start);
+    }
+
+    /**
+     * Replays the run of {@code seed}.
+     *
+     * @throws IllegalArgumentException if the seed was recorded for another scenario or variant
+     */
+    public RunResult replay(Scenario scenario, Variant variant, RunSeed seed, long livelockBound) {
+        seed.checkFor(scenario, variant, catalogue);
+        try (CarrierPool pool = new CarrierPool("replay")) {
+            return run(scenario, variant, seed, 0, pool, livelockBound);
+        }
+    }
+
+    /** Runs one schedule on {@code pool}'s threads. */
+    public RunResult run(Scenario scenario, Variant variant, RunSeed seed, long schedule, CarrierPool pool, long livelockBound) {
+        SimPlatform sim = new SimPlatform(seed.random(),
+                seed.strategy().create(seed.random(), seed.depth(), scenario.estimatedSteps()), pool, livelockBound);
+        ScenarioContext ctx = new ScenarioContext(sim);
+        HangReport[] report = new HangReport[1];
+        sim.onStopped(() -> {
+            SimPlatform.Stop s = sim.stopped();
+            if (s.kind() != SimPlatform.StopKind.DONE) {
+                report[0] = HangReport.of(kindName(s.kind()), s.reason(), sim.nanoTime(), sim.steps(),
+                        new ArrayList<>(sim.tasks()), ctx);
+            }
+        });
+        SimPlatform.Stop stop = sim.run("scenario/" + scenario.name(), () -> {
+            scenario.setUp(ctx, variant);
+            ctx.setUpFinished();
+        });
+        Outcome outcome;
+        switch (stop.kind()) {
+            case DONE:
+                outcome = Outcome.COMPLETED;
+                break;
+            case FAILURE:
+                outcome = Outcome.FAILURE;
+                break;
+            default:
+                outcome = Outcome.HANG;
+        }
+        return new RunResult(schedule, seed, outcome, stop.kind(), stop.reason(), sim.steps(), sim.choices(), sim.nanoTime(),
+                sim.trace().hash(), report[0], sim.trace().tail(TRACE_TAIL, sim::taskName));
+    }
+
+    private static String kindName(SimPlatform.StopKind k) {
+        switch (k) {
+            case DEADLOCK:
+                return "deadlock";
+            case HUNG_TASK:
+                return "hung task";
+            case LIVELOCK:
+                return "livelock";
+            default:
+                return "failure";
+        }
+    }
+}

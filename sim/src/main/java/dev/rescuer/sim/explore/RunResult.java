@@ -1,0 +1,24 @@
+package dev.rescuer.sim.explore;
+
+import dev.rescuer.sim.SimPlatform;
+
+import java.util.List;
+
+/**
+ * One simulated run.
+ *
+ * @param schedule the run's index in its exploration (0 for a replay)
+ * @param seed what replays it
+ * @param outcome how it ended
+ * @param stop the simulator's stop kind
+ * @param reason why it stopped, in a sentence
+ * @param steps scheduling steps taken (every pick, including those with one candidate)
+ * @param choices steps with two or more candidates, where the strategy chose
+ * @param virtualNanos virtual time at the stop
+ * @param traceHash the hash of every decision and event
+ * @param report the frozen world's report, for a hang or failure; {@code null} for a completed run
+ * @param traceTail the last events before the stop, oldest first
+ */
+public record RunResult(long schedule, RunSeed seed, Outcome outcome, SimPlatform.StopKind stop, String reason, long steps, long choices,
+                        long virtualNanos, long traceHash, HangReport report, List<String> traceTail) {
+}

@@ -1,0 +1,171 @@
+package dev.rescuer.sim.explore;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.sim.SimFaults;
+import dev.rescuer.sim.SimPlatform;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What a {@link Scenario} builds its run with: the simulated platform and its faults, the system, the
+ * scenario's own tasks, invariants, and the "releasers" of events that the wait-for report cannot find
+ * in task records (who would complete a completion, say).
+ *
+ * <p>The run is done when every task started through {@link #spawn} has returned; the invariants are
+ * checked then. A task that throws ends the run as a failure.
+ */
+public final class ScenarioContext {
+
+    private final SimPlatform platform;
+    private RescuerSystem system;
+    private int running;
+    private boolean setUpDone;
+    private final Map<String, BooleanSupplier> invariants = new LinkedHashMap<>();
+    private final Map<Primitive, Supplier<List<Object>>> releasers = new IdentityHashMap<>();
+    private final List<String> hungTaskReports = new ArrayList<>();
+    private final List<String> lockupReports = new ArrayList<>();
+    private String brokenInvariant;
+
+    ScenarioContext(SimPlatform platform) {
+        this.platform = platform;
+    }
+
+    /** The simulated platform. */
+    public SimPlatform platform() {
+        return platform;
+    }
+
+    /** The run's fault injection. */
+    public SimFaults faults() {
+        return platform.faults();
+    }
+
+    /**
+     * Builds the system on the simulated platform and watches it: a hung-task report stops the run as
+     * a hang; watchdog lockup reports are kept for the report. One system per run.
+     */
+    public RescuerSystem system(RescuerSystem.Builder builder) {
+        if (system != null) {
+            throw new IllegalStateException("a scenario builds one system per run");
+        }
+        system = builder.platform(platform).build();
+        if (hasHungTaskDetector(system)) {
+            system.hungTaskDetector().onHungTask(r -> {
+                hungTaskReports.add(r.text());
+                platform.stop(SimPlatform.StopKind.HUNG_TASK, "hung task " + r.task() + " blocked for more than "
+                        + r.blockedFor().toSeconds() + " s on " + (r.task().waitingOn() == null ? "?" : r.task().waitingOn().describe()));
+            });
+        }
+        if (hasWorkqueues(system)) {
+            system.workqueues().onLockup(r -> lockupReports.add(r.text()));
+        }
+        return system;
+    }
+
+    private static boolean hasHungTaskDetector(RescuerSystem s) {
+        try {
+            s.hungTaskDetector();
+            return true;
+        } catch (IllegalStateException disabled) {
+            return false;
+        }
+    }
+
+    private static boolean hasWorkqueues(RescuerSystem s) {
+        try {
+            s.workqueues();
+            return true;
+        } catch (IllegalStateException disabled) {
+            return false;
+        }
+    }
+
+    /** The system built with {@link #system}, or {@code null}. */
+    public RescuerSystem system() {
+        return system;
+    }
+
+    /** Starts one of the scenario's tasks; the run is done when all of them have returned. */
+    public Task spawn(String name, Runnable body) {
+        running++;
+        try {
+            return platform.startThread(name, () -> {
+                body.run();
+                finished();
+            });
+        } catch (RuntimeException e) {
+            running--;
+            throw e;
+        }
+    }
+
+    private void finished() {
+        running--;
+        progress();
+        maybeDone();
+    }
+
+    void setUpFinished() {
+        setUpDone = true;
+        maybeDone();
+    }
+
+    private void maybeDone() {
+        if (!setUpDone || running > 0) {
+            return;
+        }
+        for (Map.Entry<String, BooleanSupplier> e : invariants.entrySet()) {
+            if (!e.getValue().getAsBoolean()) {
+                brokenInvariant = e.getKey();
+                platform.stop(SimPlatform.StopKind.FAILURE, "invariant broken: " + e.getKey());
+                return;
+            }
+        }
+        platform.stop(SimPlatform.StopKind.DONE, "every scenario task finished");
+    }
+
+    /** Records progress, which resets the livelock bound. Finishing a scenario task counts as progress. */
+    public void progress() {
+        platform.progress();
+    }
+
+    /** Declares an invariant, checked when every scenario task has finished. */
+    public void invariant(String name, BooleanSupplier holds) {
+        invariants.put(name, holds);
+    }
+
+    /**
+     * Declares who can release {@code primitive} (complete a completion, up a semaphore, wake a wait
+     * queue), for the wait-for report: the supplier returns tasks, or strings naming something that is
+     * not a task (a pending work item, a device).
+     */
+    public void releasers(Primitive primitive, Supplier<List<Object>> who) {
+        releasers.put(primitive, who);
+    }
+
+    List<Object> releasersOf(Primitive p) {
+        Supplier<List<Object>> s = releasers.get(p);
+        return s == null ? Collections.emptyList() : s.get();
+    }
+
+    List<String> hungTaskReports() {
+        return hungTaskReports;
+    }
+
+    List<String> lockupReports() {
+        return lockupReports;
+    }
+
+    String brokenInvariant() {
+        return brokenInvariant;
+    }
+}

@@ -1,0 +1,203 @@
+package dev.rescuer.sim.scenarios;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.core.mm.PageAllocator;
+import dev.rescuer.core.mm.Pages;
+import dev.rescuer.core.mm.ShrinkControl;
+import dev.rescuer.core.mm.Shrinker;
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.PlatformTimer;
+import dev.rescuer.core.sync.Completion;
+import dev.rescuer.core.sync.SpinLock;
+import dev.rescuer.core.wq.Work;
+import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.core.wq.WorkqueueConfig;
+import dev.rescuer.core.wq.WqFlag;
+import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.ScenarioContext;
+import dev.rescuer.sim.explore.Variant;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Why {@code WQ_MEM_RECLAIM} exists, end to end. Writers dirty page-cache pages until memory runs
+ * short. Reclaim (direct, in the writers and in kthreadd, or kswapd's) can free a dirty page only
+ * after writing it back: it queues a writeback item and waits for it. The writeback item submits the
+ * I/O and waits for the device's completion item, which the device's interrupt queues on the endio
+ * queue. Starting a worker costs pages, so once every worker waits, creating one more needs reclaim,
+ * which needs the very items waiting for a worker.
+ *
+ * <ul>
+ *   <li>{@code no-rescuer}: neither queue is {@code MEM_RECLAIM}. Nothing can break the cycle; the
+ *       hung-task detector fires.
+ *   <li>{@code mem-reclaim}: both are. Their rescuers run the items when the pool cannot grow, and
+ *       every schedule completes.
+ *   <li>{@code shared-queue}: both kinds of item go to one {@code MEM_RECLAIM} queue. Its single
+ *       rescuer runs a writeback item, which waits for an endio item queued behind it on the same
+ *       queue: the kernel's documented limit that items depending on each other need separate
+ *       reclaim queues.
+ * </ul>
+ */
+public final class ReclaimRescuer implements Scenario {
+
+    static final int WRITERS = 2;
+    static final int PAGES_PER_WRITER = 48;
+    static final int TOTAL_PAGES = 96;
+    static final int WRITEBACK_BATCH = 2;
+    static final Duration DEVICE_LATENCY = Duration.ofMillis(2);
+
+    private static final List<Variant> VARIANTS = List.of(
+            new Variant("no-rescuer", "writeback and endio queues without WQ_MEM_RECLAIM", Variant.Expectation.HANGS),
+            new Variant("mem-reclaim", "writeback and endio queues, each WQ_MEM_RECLAIM with its own rescuer", Variant.Expectation.COMPLETES),
+            new Variant("shared-queue", "writeback and endio items on one WQ_MEM_RECLAIM queue", Variant.Expectation.HANGS));
+
+    @Override
+    public String name() {
+        return "reclaim-rescuer";
+    }
+
+    @Override
+    public String description() {
+        return "Writers dirty pages until reclaim must write them back; writeback items wait for the device's "
+                + "endio items; starting a worker costs pages.";
+    }
+
+    @Override
+    public List<Variant> variants() {
+        return VARIANTS;
+    }
+
+    @Override
+    public long estimatedSteps() {
+        return 1_000;
+    }
+
+    @Override
+    public void setUp(ScenarioContext ctx, Variant variant) {
+        RescuerSystem sys = ctx.system(RescuerSystem.builder().name("ram").totalPages(TOTAL_PAGES).watermarks(8, 12, 16)
+                .pagesPerThread(4).workqueues(WorkqueueConfig.defaults().withCpus(1)));
+        Platform platform = ctx.platform();
+        WorkQueue writeback;
+        WorkQueue endio;
+        switch (variant.name()) {
+            case "no-rescuer":
+                writeback = sys.workqueues().create("writeback", 0);
+                endio = sys.workqueues().create("endio", 0);
+                break;
+            case "mem-reclaim":
+                writeback = sys.workqueues().create("writeback", 0, WqFlag.MEM_RECLAIM);
+                endio = sys.workqueues().create("endio", 0, WqFlag.MEM_RECLAIM);
+                break;
+            case "shared-queue":
+                writeback = sys.workqueues().create("reclaim", 0, WqFlag.MEM_RECLAIM);
+                endio = writeback;
+                break;
+            default:
+                throw new IllegalArgumentException("unknown variant " + variant.name());
+        }
+        PageCache cache = new PageCache(ctx, sys.pages(), writeback, endio);
+        sys.pages().registerShrinker(cache);
+        for (int w = 0; w < WRITERS; w++) {
+            ctx.spawn("writer/" + w, () -> {
+                for (int i = 0; i < PAGES_PER_WRITER; i++) {
+                    cache.dirty(sys.pages().allocate(1, Gfp.KERNEL.with(Gfp.Modifier.NOFAIL)));
+                    ctx.progress();
+                }
+            });
+        }
+        ctx.invariant("every page is accounted for", () ->
+                sys.pages().freePages() + sys.pages().stats().usedPages() == TOTAL_PAGES);
+    }
+
+    /**
+     * Page cache holding the writers' pages. Clean pages are freed at once; dirty ones need
+     * writeback first, which only a context that may do I/O can wait for.
+     */
+    static final class PageCache implements Shrinker {
+        private final ScenarioContext ctx;
+        private final Platform platform;
+        private final WorkQueue writeback;
+        private final WorkQueue endio;
+        private final SpinLock lock;
+        private final ArrayDeque<Pages> dirty = new ArrayDeque<>();
+        private int requests;
+
+        PageCache(ScenarioContext ctx, PageAllocator pages, WorkQueue writeback, WorkQueue endio) {
+            this.ctx = ctx;
+            this.platform = ctx.platform();
+            this.writeback = writeback;
+            this.endio = endio;
+            this.lock = new SpinLock(platform, "pagecache.lock");
+        }
+
+        void dirty(Pages p) {
+            lock.lock();
+            dirty.addLast(p);
+            lock.unlock();
+        }
+
+        @Override
+        public String name() {
+            return "pagecache";
+        }
+
+        @Override
+        public long count(ShrinkControl control) {
+            lock.lock();
+            try {
+                return dirty.size();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public long scan(ShrinkControl control) {
+            if (!control.gfp().mayIo()) {
+                return STOP; // dirty pages cannot be written back without I/O
+            }
+            List<Pages> batch = new ArrayList<>();
+            lock.lock();
+            while (batch.size() < Math.min(WRITEBACK_BATCH, control.nrToScan()) && !dirty.isEmpty()) {
+                batch.add(dirty.pollFirst());
+            }
+            int id = requests++;
+            lock.unlock();
+            if (batch.isEmpty()) {
+                return 0;
+            }
+            writeBack(id).waitFor(); // wait_on_page_writeback
+            for (Pages p : batch) {
+                p.close();
+            }
+            ctx.progress();
+            return batch.size();
+        }
+
+        /** Queues the writeback of request {@code id} and returns what completes when it is on disk. */
+        private Completion writeBack(int id) {
+            Completion written = new Completion(platform, "writeback#" + id, "page-writeback");
+            Completion ioDone = new Completion(platform, "bio#" + id, "bio-end-io");
+            Work endioItem = new Work("endio#" + id, ioDone::complete);
+            PlatformTimer irq = platform.newTimer("disk-irq#" + id, () -> endio.queue(endioItem));
+            Work writebackItem = new Work("writeback#" + id, () -> {
+                irq.arm(DEVICE_LATENCY); // submit_bio
+                ioDone.waitFor();        // wait for the device's completion item
+                written.complete();
+            });
+            ctx.releasers(written, () -> List.of(state(writebackItem, writeback)));
+            ctx.releasers(ioDone, () -> List.of(irq.isPending() ? "the device (I/O in flight)" : state(endioItem, endio)));
+            writeback.queue(writebackItem);
+            return written;
+        }
+
+        private static String state(Work item, WorkQueue queue) {
+            return "work " + item.name() + (item.isPending() ? " pending on workqueue " + queue.name()
+                    : item.isBusy() ? " running on workqueue " + queue.name() : " (finished)");
+        }
+    }
+}
