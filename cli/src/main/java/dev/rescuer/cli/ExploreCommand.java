@@ -85,6 +85,9 @@ final class ExploreCommand implements Callable<Integer> {
                 r.result().toUpperCase(), r.schedulesRun(), r.options().strategy().cliName(), r.options().depth(), r.options().seed());
         out.printf("%,.0f scheduling steps/s (%,.0f with a choice), %.1f schedules/s, %d thread(s), %.1f s%n",
                 r.stepsPerSecond(), r.choicesPerSecond(), r.schedulesPerSecond(), r.options().parallel(), r.elapsedNanos() / 1e9);
+        if (!r.options().stopAtFirstHang()) {
+            out.printf("%d of %d schedules hung or failed%n", r.findings(), r.schedulesRun());
+        }
         if (r.firstFinding() != null) {
             out.printf("first %s: schedule %d, seed %s, %d steps%n%n", r.result(), r.firstFinding().schedule(),
                     r.firstFinding().seed(), r.firstFinding().steps());

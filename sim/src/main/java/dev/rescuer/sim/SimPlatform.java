@@ -88,6 +88,7 @@ public final class SimPlatform extends AbstractPlatform {
     private long stepsSinceProgress;
     private SimTask running;
     private Task override; // the timer context or the inspector while they run on someone's thread
+    private Thread overrideThread; // the thread running as the override
     private Stop stop;
     private boolean aborting;
     private boolean started;
@@ -214,12 +215,11 @@ public final class SimPlatform extends AbstractPlatform {
         if (running != null && stop == null) {
             throw new IllegalStateException("inspect only a stopped simulation");
         }
-        Task saved = override;
-        override = inspector;
+        Task saved = enterOverride(inspector);
         try {
             return inspection.get();
         } finally {
-            override = saved;
+            exitOverride(saved);
         }
     }
 
@@ -258,10 +258,25 @@ public final class SimPlatform extends AbstractPlatform {
     @Override
     public Task currentTask() {
         Task o = override;
-        if (o != null) {
+        if (o != null && overrideThread == Thread.currentThread()) {
             return o;
         }
         return self().task;
+    }
+
+    /** Runs the following code as {@code as} on this thread; returns what to restore. */
+    private Task enterOverride(Task as) {
+        Task saved = override;
+        override = as;
+        overrideThread = Thread.currentThread();
+        return saved;
+    }
+
+    private void exitOverride(Task saved) {
+        override = saved;
+        if (saved == null) {
+            overrideThread = null;
+        }
     }
 
     private SimTask self() {
@@ -402,7 +417,7 @@ public final class SimPlatform extends AbstractPlatform {
     }
 
     private void schedulingPoint(boolean yield) {
-        if (override != null) {
+        if (override != null && overrideThread == Thread.currentThread()) {
             return; // the timer context runs to completion
         }
         SimTask me = self();
@@ -518,7 +533,7 @@ public final class SimPlatform extends AbstractPlatform {
                 continue;
             }
             choice.set(steps, n, me == null ? -1 : me.task.id());
-            int c = n == 1 ? 0 : strategy.pick(choice);
+            int c = strategy.pick(choice); // also with one candidate: PCT counts every step
             if (c < 0 || c >= n) {
                 throw new IllegalStateException("strategy " + strategy + " picked " + c + " of " + n + " candidates");
             }
@@ -588,8 +603,7 @@ public final class SimPlatform extends AbstractPlatform {
         SimTimer timer = arming.timer;
         timer.firing();
         trace.record(Trace.Kind.TIMER, timerContext.id(), timer.name(), now, steps);
-        Task saved = override;
-        override = timerContext;
+        Task saved = enterOverride(timerContext);
         try {
             timer.callback.run();
         } catch (TaskAbortedError e) {
@@ -598,7 +612,7 @@ public final class SimPlatform extends AbstractPlatform {
             LOG.log(Level.ERROR, "timer " + timer.name() + " callback failed", t);
             stop(StopKind.FAILURE, "timer " + timer.name() + " callback failed: " + t);
         } finally {
-            override = saved;
+            exitOverride(saved);
             timer.fired();
         }
     }
@@ -613,7 +627,7 @@ public final class SimPlatform extends AbstractPlatform {
 
     /** Whether the calling context is the timer context running {@code timer}'s callback. */
     boolean inTimerContext() {
-        return override == timerContext;
+        return override == timerContext && overrideThread == Thread.currentThread();
     }
 
     @Override

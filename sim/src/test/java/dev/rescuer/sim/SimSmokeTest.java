@@ -35,7 +35,6 @@ class SimSmokeTest {
                 });
                 assertEquals(SimPlatform.StopKind.DONE, stop.kind(), stop.reason());
                 assertEquals(21, count.get());
-                System.out.println("seed " + seed + " steps " + sim.steps() + " hash " + Long.toHexString(sim.trace().hash()) + " carriers " + pool.threadsCreated());
             }
         }
     }

@@ -196,8 +196,9 @@ public final class Workqueues implements AutoCloseable {
                     q.append("  pwq ").append(p.describe()).append(" active=").append(pwq.nrActive).append('/')
                             .append(wq.maxActive() == Integer.MAX_VALUE ? "-" : String.valueOf(wq.maxActive()))
                             .append(pwq.onMayday ? " [MAYDAY]" : "").append('\n');
+                    List<Worker> busy = busyByName(p);
                     List<String> inFlight = new ArrayList<>();
-                    for (Worker w : p.busyHash.values()) {
+                    for (Worker w : busy) {
                         if (w.currentPwq == pwq) {
                             inFlight.add(w.name + (w.rescuer ? "(RESCUER)" : "") + ":" + w.currentWork.name() + " for "
                                     + seconds(now - w.currentStartNanos));
@@ -210,7 +211,7 @@ public final class Workqueues implements AutoCloseable {
                             pending.add(w.name());
                         }
                     }
-                    for (Worker w : p.busyHash.values()) {
+                    for (Worker w : busy) {
                         for (Work s = w.scheduled.first(); s != null; s = s.next) {
                             if (s.pwq == pwq) {
                                 pending.add(s.name());
@@ -463,6 +464,13 @@ public final class Workqueues implements AutoCloseable {
     static Worker currentWorker(Task task) {
         Object d = task.kthreadData();
         return d instanceof Worker ? (Worker) d : null;
+    }
+
+    /** The pool's busy workers in name order: the busy hash iterates in identity order, which a replay must not show. */
+    private static List<Worker> busyByName(WorkerPool p) {
+        List<Worker> busy = new ArrayList<>(p.busyHash.values());
+        busy.sort((a, b) -> a.name.compareTo(b.name));
+        return busy;
     }
 
     /**

@@ -13,8 +13,8 @@ import java.util.Map;
  *     depend on {@code --parallel}
  * @param firstFinding the lowest-numbered schedule that hung or failed, or {@code null}
  * @param firstRun schedule 0
- * @param findings how many of the schedules run hung or failed (with {@code stopAtFirstHang}, only
- *     those below the first finding's index were certainly run)
+ * @param findings how many of the first {@code schedulesRun} schedules hung or failed (1 when
+ *     stopping at the first); independent of {@code parallel}
  * @param totalSteps scheduling decisions over every run executed, including any run past the first
  *     finding by other threads
  * @param totalChoices of those steps, the ones with two or more candidates
@@ -56,6 +56,7 @@ public record ExploreResult(String scenario, String variant, ExploreOptions opti
         m.put("depth", options.depth());
         m.put("schedules_run", schedulesRun);
         m.put("result", result());
+        m.put("schedules_hung_or_failed", findings);
         if (firstFinding == null) {
             m.put("first_hang", null);
         } else {

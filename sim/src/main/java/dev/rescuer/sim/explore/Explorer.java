@@ -37,7 +37,7 @@ public final class Explorer {
         AtomicInteger firstIndex = new AtomicInteger(Integer.MAX_VALUE);
         AtomicReference<RunResult> first = new AtomicReference<>();
         AtomicReference<RunResult> firstFinding = new AtomicReference<>();
-        AtomicLong findings = new AtomicLong();
+        java.util.BitSet findingIndices = new java.util.BitSet();
         AtomicLong steps = new AtomicLong();
         AtomicLong choices = new AtomicLong();
         AtomicLong runs = new AtomicLong();
@@ -58,7 +58,9 @@ public final class Explorer {
                         first.set(r);
                     }
                     if (r.outcome() != Outcome.COMPLETED) {
-                        findings.incrementAndGet();
+                        synchronized (findingIndices) {
+                            findingIndices.set(i);
+                        }
                         synchronized (firstFinding) {
                             if (i < firstIndex.get()) {
                                 firstIndex.set(i);
@@ -94,8 +96,9 @@ public final class Explorer {
         }
         RunResult f = firstFinding.get();
         long schedulesRun = f != null && options.stopAtFirstHang() ? f.schedule() + 1 : n;
+        long findings = findingIndices.get(0, (int) schedulesRun).cardinality(); // not those run past the first by other threads
         return new ExploreResult(scenario.name(), variant.name(), options, schedulesRun, f, first.get(),
-                findings.get(), steps.get(), choices.get(), runs.get(), System.nanoTime() - start);
+                findings, steps.get(), choices.get(), runs.get(), System.nanoTime() - start);
     }
 
     /**
@@ -119,8 +122,9 @@ public final class Explorer {
         sim.onStopped(() -> {
             SimPlatform.Stop s = sim.stopped();
             if (s.kind() != SimPlatform.StopKind.DONE) {
-                report[0] = HangReport.of(kindName(s.kind()), s.reason(), sim.nanoTime(), sim.steps(),
-                        new ArrayList<>(sim.tasks()), ctx);
+                List<dev.rescuer.core.platform.Task> tasks = new ArrayList<>(sim.tasks());
+                tasks.remove(sim.timerContext()); // it only ever "runs" to fire timers
+                report[0] = HangReport.of(kindName(s.kind()), s.reason(), sim.nanoTime(), sim.steps(), tasks, ctx);
             }
         });
         SimPlatform.Stop stop = sim.run("scenario/" + scenario.name(), () -> {

@@ -1,9 +1,10 @@
 package dev.rescuer.sim.strategy;
 
 /**
- * One scheduling decision as a strategy sees it: the candidates that can run, as task ids in
- * ascending order (the timer context is one of them when a timer is due), the step number and the
- * task that reached the scheduling point. The simulator reuses one instance; a strategy must not keep
+ * One scheduling step as a strategy sees it: the candidates that can run, as task ids in ascending
+ * order (the timer context is one of them when a timer is due), the step number and the task that
+ * reached the scheduling point. The strategy is asked at every step, also when there is only one
+ * candidate, so that step counts (PCT's change points) match the simulator's. The simulator reuses one instance; a strategy must not keep
  * it.
  */
 public final class Choice {
@@ -28,7 +29,7 @@ public final class Choice {
         this.current = current;
     }
 
-    /** How many candidates there are; at least two when a strategy is asked. */
+    /** How many candidates there are; at least one. */
     public int count() {
         return count;
     }
@@ -41,7 +42,7 @@ public final class Choice {
         return ids[i];
     }
 
-    /** The decision's number in the run, from 1. */
+    /** The step's number in the run, from 1, counting every step. */
     public long step() {
         return step;
     }

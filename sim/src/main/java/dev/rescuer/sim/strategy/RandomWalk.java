@@ -14,7 +14,8 @@ public final class RandomWalk implements Strategy {
 
     @Override
     public int pick(Choice choice) {
-        return random.nextInt(choice.count());
+        int n = choice.count();
+        return n == 1 ? 0 : random.nextInt(n);
     }
 
     @Override

@@ -1,7 +1,8 @@
 package dev.rescuer.sim.strategy;
 
 /**
- * Decides, at each scheduling point with more than one candidate, which one runs. A strategy instance
+ * Decides, at each scheduling step, which candidate runs (asked also when there is only one, so that
+ * it can count steps). A strategy instance
  * serves one run; all its randomness comes from the seed it was made with, so a run replays exactly.
  */
 public interface Strategy {

@@ -1,0 +1,286 @@
+package dev.rescuer.sim;
+
+import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.core.mm.PageAllocationException;
+import dev.rescuer.core.mm.PageAllocator;
+import dev.rescuer.core.mm.Pages;
+import dev.rescuer.core.platform.PlatformTimer;
+import dev.rescuer.core.platform.ThreadStartException;
+import dev.rescuer.core.sync.WaitQueue;
+import dev.rescuer.sim.strategy.RandomWalk;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Fault injection: which thread starts and allocations fail, how late timers fire, and that every
+ * random fault replays with the run's seed. Results are recorded inside the run and asserted after it.
+ */
+class SimFaultsTest {
+
+    static {
+        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
+    }
+
+    private CarrierPool pool;
+
+    @BeforeEach
+    void createPool() {
+        pool = new CarrierPool("sim-faults-test");
+    }
+
+    @AfterEach
+    void closePool() {
+        pool.close();
+    }
+
+    /** Runs {@code body} as the first task of a fresh simulation of {@code seed}; the run must end normally. */
+    private SimPlatform runTask(long seed, Consumer<SimPlatform> body) {
+        SimPlatform sim = new SimPlatform(seed, new RandomWalk(seed), pool, 100_000);
+        SimPlatform.Stop stop = sim.run("init", () -> {
+            body.accept(sim);
+            sim.stop(SimPlatform.StopKind.DONE, "done");
+        });
+        assertEquals(SimPlatform.StopKind.DONE, stop.kind(), stop.reason());
+        return sim;
+    }
+
+    /** Tries {@code n} thread starts; each entry says whether that start failed (and the message if so). */
+    private static List<String> tryStarts(SimPlatform sim, int n) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            try {
+                sim.startThread("t" + i, () -> { });
+                out.add(null);
+            } catch (ThreadStartException e) {
+                out.add(e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void threadStartsCanFailAlways() {
+        List<String> results = new ArrayList<>();
+        SimPlatform sim = runTask(1, s -> {
+            results.addAll(tryStarts(s, 1));
+            s.faults().threadStartFailsAlways();
+            results.addAll(tryStarts(s, 3));
+        });
+        assertNull(results.get(0), "faults apply only once configured");
+        for (String m : results.subList(1, 4)) {
+            assertNotNull(m, "a start succeeded: " + results);
+            assertTrue(m.contains("injected"), m);
+        }
+        List<String> tail = sim.trace().tail(1000, sim::taskName);
+        assertEquals(3, tail.stream().filter(l -> l.contains(" FAULT ")).count(), String.join("\n", tail));
+    }
+
+    @Test
+    void threadStartsCanFailAfterSomeSucceed() {
+        List<String> results = new ArrayList<>();
+        runTask(2, s -> {
+            s.faults().threadStartFailsAfter(2);
+            results.addAll(tryStarts(s, 4));
+        });
+        assertNull(results.get(0));
+        assertNull(results.get(1));
+        assertNotNull(results.get(2), "the third start must fail: " + results);
+        assertTrue(results.get(2).contains("injected"), results.get(2));
+        assertTrue(results.get(2).contains("2"), results.get(2));
+        assertNotNull(results.get(3));
+
+        List<String> none = new ArrayList<>();
+        runTask(2, s -> {
+            s.faults().threadStartFailsAfter(0);
+            none.addAll(tryStarts(s, 2));
+        });
+        assertNotNull(none.get(0));
+        assertNotNull(none.get(1));
+    }
+
+    private List<Boolean> startFailures(long seed, double p, int n) {
+        List<Boolean> failed = new ArrayList<>();
+        runTask(seed, s -> {
+            s.faults().threadStartFailsWithProbability(p);
+            for (String m : tryStarts(s, n)) {
+                failed.add(m != null);
+            }
+        });
+        return failed;
+    }
+
+    @Test
+    void probabilisticThreadStartFailuresReplayWithTheSeed() {
+        Set<List<Boolean>> patterns = new HashSet<>();
+        for (long seed = 0; seed < 6; seed++) {
+            List<Boolean> first = startFailures(seed, 0.5, 40);
+            List<Boolean> second = startFailures(seed, 0.5, 40);
+            assertEquals(first, second, "seed " + seed);
+            assertTrue(first.contains(true) && first.contains(false), "seed " + seed + ": " + first);
+            patterns.add(first);
+        }
+        assertTrue(patterns.size() > 1, "every seed failed the same starts");
+        assertFalse(startFailures(3, 0.0, 20).contains(true));
+        assertFalse(startFailures(3, 1.0, 20).contains(false));
+    }
+
+    @Test
+    void threadStartsFailBelowAFreePagesMark() {
+        List<String> results = new ArrayList<>();
+        runTask(4, s -> {
+            PageAllocator pages = PageAllocator.builder(s).name("test").totalPages(64).watermarks(1, 2, 3).build();
+            s.faults().threadStartFailsBelowFreePages(pages, 40);
+            results.addAll(tryStarts(s, 1));                   // 64 free
+            Pages held = pages.allocate(24, Gfp.KERNEL);       // 40 free: not below
+            results.addAll(tryStarts(s, 1));
+            Pages more = pages.allocate(1, Gfp.KERNEL);        // 39 free: below
+            results.addAll(tryStarts(s, 1));
+            more.close();
+            held.close();
+            results.addAll(tryStarts(s, 1));                   // 64 free again
+        });
+        assertNull(results.get(0));
+        assertNull(results.get(1), "40 free pages are not below the mark 40");
+        assertNotNull(results.get(2), "39 free pages are below the mark 40");
+        assertTrue(results.get(2).contains("injected") && results.get(2).contains("39") && results.get(2).contains("40"), results.get(2));
+        assertNull(results.get(3));
+    }
+
+    @Test
+    void allocationFaultsFailAllocationsThatMayFailButNotNofail() {
+        List<Object> results = new ArrayList<>();
+        runTask(5, s -> {
+            PageAllocator pages = PageAllocator.builder(s).name("test").totalPages(64).watermarks(1, 2, 3).build();
+            s.faults().allocationFailsWithProbability(pages, 1.0);
+            try {
+                pages.allocate(1, Gfp.KERNEL);
+                results.add("allocated");
+            } catch (PageAllocationException e) {
+                results.add(e.getMessage());
+            }
+            results.add(pages.tryAllocate(2, Gfp.KERNEL) == null);
+            Pages nofail = pages.allocate(3, Gfp.KERNEL.with(Gfp.Modifier.NOFAIL));
+            results.add(nofail.count());
+            results.add(pages.freePages());
+            nofail.close();
+            s.faults().allocationFailsWithProbability(pages, 0);
+            try (Pages p = pages.allocate(1, Gfp.KERNEL)) {
+                results.add(p.count());
+            }
+        });
+        assertTrue(results.get(0) instanceof String && ((String) results.get(0)).contains("injected failure"), String.valueOf(results.get(0)));
+        assertEquals(true, results.get(1), "tryAllocate returns null on an injected failure");
+        assertEquals(3, results.get(2), "a NOFAIL allocation is never failed by injection");
+        assertEquals(61L, results.get(3), "failed allocations take no pages");
+        assertEquals(1, results.get(4), "probability 0 removes the fault");
+    }
+
+    private List<Boolean> allocationFailures(long seed) {
+        List<Boolean> failed = new ArrayList<>();
+        runTask(seed, s -> {
+            PageAllocator pages = PageAllocator.builder(s).name("test").totalPages(64).watermarks(1, 2, 3).build();
+            s.faults().allocationFailsWithProbability(pages, 0.5);
+            for (int i = 0; i < 40; i++) {
+                Pages p = pages.tryAllocate(1, Gfp.KERNEL);
+                failed.add(p == null);
+                if (p != null) {
+                    p.close();
+                }
+            }
+        });
+        return failed;
+    }
+
+    @Test
+    void probabilisticAllocationFailuresReplayWithTheSeed() {
+        Set<List<Boolean>> patterns = new HashSet<>();
+        for (long seed = 10; seed < 14; seed++) {
+            List<Boolean> first = allocationFailures(seed);
+            assertEquals(first, allocationFailures(seed), "seed " + seed);
+            assertTrue(first.contains(true) && first.contains(false), "seed " + seed + ": " + first);
+            patterns.add(first);
+        }
+        assertTrue(patterns.size() > 1, "every seed failed the same allocations");
+    }
+
+    /** Arms 30 timers of 2 ms at time 0 and returns when each fired. */
+    private List<Long> timerFiringTimes(long seed, Duration maxLatency) {
+        List<Long> at = new ArrayList<>();
+        runTask(seed, s -> {
+            if (maxLatency != null) {
+                s.faults().timerLatency(maxLatency);
+            }
+            WaitQueue wq = new WaitQueue(s, "fired");
+            long[] when = new long[30];
+            int[] fired = {0};
+            for (int i = 0; i < 30; i++) {
+                int index = i;
+                PlatformTimer t = s.newTimer("t" + i, () -> {
+                    when[index] = s.nanoTime();
+                    fired[0]++;
+                    wq.wakeUpAll();
+                });
+                t.arm(Duration.ofMillis(2));
+            }
+            wq.waitEvent(() -> fired[0] == 30);
+            for (long w : when) {
+                at.add(w);
+            }
+        });
+        return at;
+    }
+
+    @Test
+    void timerLatencyDelaysTimersByAtMostTheMaximumAndReplaysWithTheSeed() {
+        long max = Duration.ofMillis(1).toNanos();
+        Set<List<Long>> patterns = new HashSet<>();
+        for (long seed = 0; seed < 4; seed++) {
+            List<Long> at = timerFiringTimes(seed, Duration.ofMillis(1));
+            assertEquals(at, timerFiringTimes(seed, Duration.ofMillis(1)), "seed " + seed);
+            for (long t : at) {
+                assertTrue(t >= 2_000_000 && t <= 2_000_000 + max, "fired at " + t + " ns");
+            }
+            assertTrue(at.stream().distinct().count() > 10, "latencies look constant: " + at);
+            assertTrue(at.stream().anyMatch(t -> t > 2_000_000), "no timer was late: " + at);
+            patterns.add(at);
+        }
+        assertTrue(patterns.size() > 1);
+        assertTrue(timerFiringTimes(0, null).stream().allMatch(t -> t == 2_000_000), "without latency, timers are exact");
+        assertTrue(timerFiringTimes(0, Duration.ZERO).stream().allMatch(t -> t == 2_000_000), "zero latency is no latency");
+    }
+
+    @Test
+    void badArgumentsAreRejected() {
+        SimFaults f = new SimPlatform(1, new RandomWalk(1), pool, 10).faults();
+        PageAllocator pages = PageAllocator.builder(new SimPlatform(2, new RandomWalk(2), pool, 10)).totalPages(16).build();
+        assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsAfter(-1));
+        assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsWithProbability(-0.01));
+        assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsWithProbability(1.01));
+        assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsWithProbability(Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsBelowFreePages(pages, -1));
+        assertThrows(IllegalArgumentException.class, () -> f.allocationFailsWithProbability(pages, 2));
+        assertThrows(IllegalArgumentException.class, () -> f.allocationFailsWithProbability(pages, -1));
+        assertThrows(IllegalArgumentException.class, () -> f.timerLatency(Duration.ofNanos(-1)));
+        assertThrows(IllegalArgumentException.class, () -> f.timerLatency((Duration) null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsWithProbability(3));
+        assertTrue(e.getMessage().contains("3"), e.getMessage());
+        // Valid bounds are accepted.
+        f.threadStartFailsAfter(0).threadStartFailsWithProbability(0).threadStartFailsWithProbability(1)
+                .timerLatency(Duration.ZERO).allocationFailsWithProbability(pages, 1);
+    }
+}
