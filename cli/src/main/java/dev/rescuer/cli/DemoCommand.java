@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
 final class DemoCommand implements Callable<Integer> {
 
     static final int HANG_BUDGET = 100;
-    static final int COMPLETE_BUDGET = 1000;
+    static final int COMPLETE_BUDGET = 5000;
 
     @Option(names = "--json", description = "Print a JSON list of the explore objects.")
     boolean json;

@@ -57,10 +57,10 @@ final class SimBenchCommand implements Callable<Integer> {
         for (Scenario s : Scenarios.all()) {
             for (Variant v : s.variants()) {
                 boolean hangs = v.expected() == Variant.Expectation.HANGS;
-                int n = hangs ? 20 : 400;
+                int n = hangs ? 60 : 2000;
                 for (StrategyKind k : StrategyKind.values()) {
                     ExploreOptions o = ExploreOptions.defaults().withStrategy(k).withSchedules(n).runningAll();
-                    explorer.explore(s, v, o.withSchedules(Math.max(1, n / 10))); // warm up the JIT
+                    explorer.explore(s, v, o.withSchedules(n / 2)); // warm up the JIT
                     ExploreResult one = explorer.explore(s, v, o);
                     ExploreResult two = explorer.explore(s, v, o.withParallel(2));
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -72,6 +72,8 @@ final class SimBenchCommand implements Callable<Integer> {
                     m.put("steps_per_second_1", Math.round(one.stepsPerSecond()));
                     m.put("choices_per_second_1", Math.round(one.choicesPerSecond()));
                     m.put("schedules_per_second_1", round1(one.schedulesPerSecond()));
+                    m.put("steps_per_second_2", Math.round(two.stepsPerSecond()));
+                    m.put("choices_per_second_2", Math.round(two.choicesPerSecond()));
                     m.put("schedules_per_second_2", round1(two.schedulesPerSecond()));
                     m.put("parallel_speedup", Math.round(two.schedulesPerSecond() / one.schedulesPerSecond() * 100) / 100.0);
                     throughput.add(m);
