@@ -25,9 +25,11 @@ public final class SimFaults {
     private LongSupplier freePages;
     private double allocationProbability;
     private Duration maxTimerLatency = Duration.ZERO;
-    private SplittableRandom random;
+    private final SplittableRandom random;
 
-    SimFaults() {
+    /** Faults drawing from {@code random}, the run's fault stream. */
+    SimFaults(SplittableRandom random) {
+        this.random = random;
     }
 
     /** Every thread start fails. */
@@ -74,7 +76,7 @@ public final class SimFaults {
         pages.setFaultInjector(allocationProbability == 0 ? null : new AllocationFaultInjector() {
             @Override
             public boolean shouldFail(int n, Gfp effective, Task task) {
-                return random != null && random.nextDouble() < allocationProbability;
+                return random.nextDouble() < allocationProbability;
             }
         });
         return this;
@@ -96,19 +98,16 @@ public final class SimFaults {
         return p;
     }
 
-    void bind(SplittableRandom r) {
-        this.random = r;
-    }
 
     /** Why this thread start fails, or {@code null} if it does not. */
-    String threadStartFault(String name, SplittableRandom r) {
+    String threadStartFault(String name) {
         if (threadStartAlways) {
             return "injected fault (thread starts always fail)";
         }
         if (threadStartsAllowed >= 0 && threadStarts++ >= threadStartsAllowed) {
             return "injected fault (only " + threadStartsAllowed + " thread starts allowed)";
         }
-        if (threadStartProbability > 0 && r.nextDouble() < threadStartProbability) {
+        if (threadStartProbability > 0 && random.nextDouble() < threadStartProbability) {
             return "injected fault (probability " + threadStartProbability + ")";
         }
         if (freePages != null && freePages.getAsLong() < threadStartFreePagesMark) {
@@ -117,11 +116,11 @@ public final class SimFaults {
         return null;
     }
 
-    /** The extra latency for one arming, or {@code null} for none. */
-    Duration timerLatency(SplittableRandom r) {
+    /** The extra latency for one arming. */
+    Duration timerLatency() {
         if (maxTimerLatency.isZero()) {
-            return null;
+            return Duration.ZERO;
         }
-        return Duration.ofNanos(r.nextLong(maxTimerLatency.toNanos() + 1));
+        return Duration.ofNanos(random.nextLong(maxTimerLatency.toNanos() + 1));
     }
 }

@@ -67,11 +67,8 @@ public final class SimPlatform extends AbstractPlatform {
         FAILURE
     }
 
-    private static final Duration NO_LATENCY = Duration.ZERO;
-
     private final Strategy strategy;
     private final SimFaults faults;
-    private final SplittableRandom faultRandom;
     private final CarrierPool carriers;
     private final long livelockBound;
     private final Trace trace;
@@ -95,6 +92,7 @@ public final class SimPlatform extends AbstractPlatform {
     private final Task timerContext;
     private final Task inspector;
     private final Gate controller = new Gate();
+    private Runnable afterStop;
     private final Map<Long, String> names = new HashMap<>();
 
     /**
@@ -113,9 +111,7 @@ public final class SimPlatform extends AbstractPlatform {
         this.strategy = strategy;
         this.carriers = carriers;
         this.livelockBound = livelockBound;
-        this.faultRandom = new SplittableRandom(seed).split();
-        this.faults = new SimFaults();
-        faults.bind(faultRandom);
+        this.faults = new SimFaults(new SplittableRandom(seed).split());
         this.trace = new Trace();
         this.timerContext = newTask("timer/sim", false);
         names.put(timerContext.id(), timerContext.toString());
@@ -223,8 +219,6 @@ public final class SimPlatform extends AbstractPlatform {
         }
     }
 
-    private Runnable afterStop;
-
     /**
      * Registers what the controller runs, under {@link #inspect}, once the run has stopped and before
      * its tasks are torn down: the explorer builds its hang report there.
@@ -297,7 +291,7 @@ public final class SimPlatform extends AbstractPlatform {
         if (aborting) {
             throw new TaskAbortedError(parent.task);
         }
-        String injected = faults.threadStartFault(name, faultRandom);
+        String injected = faults.threadStartFault(name);
         if (injected != null) {
             trace.record(Trace.Kind.FAULT, parent.task.id(), name, now, steps);
             throw new ThreadStartException("cannot start thread " + name + ": " + injected);
@@ -619,8 +613,7 @@ public final class SimPlatform extends AbstractPlatform {
 
     /** Arms {@code timer}'s new generation; called by {@link SimTimer#arm}. */
     void schedule(SimTimer timer, long generation, Duration delay) {
-        Duration latency = faults.timerLatency(faultRandom);
-        long deadline = deadlineAfter(delay.plus(latency == null ? NO_LATENCY : latency));
+        long deadline = deadlineAfter(delay.plus(faults.timerLatency()));
         timers.add(new SimTimer.Arming(deadline, armingSeq++, timer, generation));
         trace.record(Trace.Kind.ARM, deadline, timer.name(), now, steps);
     }
