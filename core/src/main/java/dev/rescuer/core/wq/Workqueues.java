@@ -466,6 +466,26 @@ public final class Workqueues implements AutoCloseable {
         return d instanceof Worker ? (Worker) d : null;
     }
 
+    /**
+     * Who could make {@code work} finish now: the task running it, or the pool's manager and the
+     * queue's rescuer while it waits. For hang reports; see {@link WorkStatus}.
+     */
+    public WorkStatus status(Work work) {
+        PoolWorkqueue pwq = work.pwq;
+        if (pwq == null) {
+            return new WorkStatus(null, work.isPending(), null, null, null);
+        }
+        WorkerPool p = pwq.pool;
+        p.lock.lock();
+        try {
+            Worker runner = p.busyHash.get(work);
+            return new WorkStatus(pwq.wq.name(), work.isPending(), runner == null ? null : runner.task,
+                    p.manager == null ? null : p.manager.task, pwq.wq.hasRescuer() ? pwq.wq.rescuerTask() : null);
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
     /** The pool's busy workers in name order: the busy hash iterates in identity order, which a replay must not show. */
     private static List<Worker> busyByName(WorkerPool p) {
         List<Worker> busy = new ArrayList<>(p.busyHash.values());

@@ -17,6 +17,8 @@ import java.util.Map;
  */
 public final class HangReport {
 
+    private static final int MAX_CYCLES = 4;
+
     /** One blocked task. */
     public record BlockedTask(String task, long id, String waitsOn, String primitive, String primitiveClass,
                               String kind, long blockedNanos, List<String> holds, String workqueue) { }
@@ -27,14 +29,14 @@ public final class HangReport {
     private final long steps;
     private final List<BlockedTask> blocked;
     private final List<String> runnable;
-    private final List<String> cycle;
+    private final List<List<String>> cycles;
     private final List<List<String>> chains;
     private final List<String> hungTasks;
     private final List<String> lockups;
     private final String workqueueDump;
 
     private HangReport(String kind, String reason, long virtualNanos, long steps, List<BlockedTask> blocked,
-                       List<String> runnable, List<String> cycle, List<List<String>> chains, List<String> hungTasks,
+                       List<String> runnable, List<List<String>> cycles, List<List<String>> chains, List<String> hungTasks,
                        List<String> lockups, String workqueueDump) {
         this.kind = kind;
         this.reason = reason;
@@ -42,7 +44,7 @@ public final class HangReport {
         this.steps = steps;
         this.blocked = blocked;
         this.runnable = runnable;
-        this.cycle = cycle;
+        this.cycles = cycles;
         this.chains = chains;
         this.hungTasks = hungTasks;
         this.lockups = lockups;
@@ -70,12 +72,16 @@ public final class HangReport {
             }
         }
         WaitForGraph g = new WaitForGraph(tasks, ctx::releasersOf);
-        List<String> cycle = new ArrayList<>();
-        for (WaitForGraph.Edge e : g.cycle()) {
-            cycle.add(e.text());
+        List<List<String>> cycles = new ArrayList<>();
+        for (List<WaitForGraph.Edge> c : g.cycles(MAX_CYCLES)) {
+            List<String> lines = new ArrayList<>();
+            for (WaitForGraph.Edge e : c) {
+                lines.add(e.text());
+            }
+            cycles.add(lines);
         }
         List<List<String>> chains = new ArrayList<>();
-        if (cycle.isEmpty()) {
+        if (cycles.isEmpty()) {
             for (List<WaitForGraph.Edge> chain : g.chains()) {
                 List<String> c = new ArrayList<>();
                 for (WaitForGraph.Edge e : chain) {
@@ -94,7 +100,7 @@ public final class HangReport {
                 dump = null;
             }
         }
-        return new HangReport(kind, reason, now, steps, blocked, runnable, cycle, chains,
+        return new HangReport(kind, reason, now, steps, blocked, runnable, cycles, chains,
                 List.copyOf(ctx.hungTaskReports()), List.copyOf(ctx.lockupReports()), dump);
     }
 
@@ -113,9 +119,14 @@ public final class HangReport {
         return blocked;
     }
 
-    /** The wait-for cycle as edges, or empty. */
+    /** The first wait-for cycle as edges, or empty. */
     public List<String> cycle() {
-        return cycle;
+        return cycles.isEmpty() ? List.of() : cycles.get(0);
+    }
+
+    /** The distinct wait-for cycles (at most four), each as edges. */
+    public List<List<String>> cycles() {
+        return cycles;
     }
 
     /** Each blocked task's wait-for chain, when there is no cycle. */
@@ -148,7 +159,8 @@ public final class HangReport {
         }
         m.put("blocked_tasks", bl);
         m.put("runnable_tasks", runnable);
-        m.put("wait_for_cycle", cycle);
+        m.put("wait_for_cycle", cycle());
+        m.put("wait_for_cycles", cycles);
         m.put("wait_for_chains", chains);
         m.put("hung_task_reports", hungTasks);
         m.put("workqueue_lockups", lockups);
@@ -178,10 +190,12 @@ public final class HangReport {
         if (!runnable.isEmpty()) {
             sb.append("Runnable tasks: ").append(String.join(", ", runnable)).append('\n');
         }
-        if (!cycle.isEmpty()) {
-            sb.append("\nWait-for cycle:\n");
-            for (String e : cycle) {
-                sb.append("  ").append(e).append('\n');
+        if (!cycles.isEmpty()) {
+            for (List<String> c : cycles) {
+                sb.append(cycles.size() == 1 ? "\nWait-for cycle:\n" : "\nWait-for cycle " + (cycles.indexOf(c) + 1) + " of " + cycles.size() + ":\n");
+                for (String e : c) {
+                    sb.append("  ").append(e).append('\n');
+                }
             }
         } else if (!chains.isEmpty()) {
             sb.append("\nWait-for chains (no cycle through tasks):\n");

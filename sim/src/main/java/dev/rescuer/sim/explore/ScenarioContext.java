@@ -30,7 +30,7 @@ public final class ScenarioContext {
     private int running;
     private boolean setUpDone;
     private final Map<String, BooleanSupplier> invariants = new LinkedHashMap<>();
-    private final Map<Primitive, Supplier<List<Object>>> releasers = new IdentityHashMap<>();
+    private final Map<Primitive, Supplier<List<Releaser>>> releasers = new IdentityHashMap<>();
     private final List<String> hungTaskReports = new ArrayList<>();
     private final List<String> lockupReports = new ArrayList<>();
     private String brokenInvariant;
@@ -145,16 +145,23 @@ public final class ScenarioContext {
 
     /**
      * Declares who can release {@code primitive} (complete a completion, up a semaphore, wake a wait
-     * queue), for the wait-for report: the supplier returns tasks, or strings naming something that is
-     * not a task (a pending work item, a device).
+     * queue), for the wait-for report; the supplier is asked when a report is built.
      */
-    public void releasers(Primitive primitive, Supplier<List<Object>> who) {
+    public void releasers(Primitive primitive, Supplier<List<Releaser>> who) {
         releasers.put(primitive, who);
     }
 
-    List<Object> releasersOf(Primitive p) {
-        Supplier<List<Object>> s = releasers.get(p);
-        return s == null ? Collections.emptyList() : s.get();
+    /**
+     * Who can release {@code p}: what the scenario declared, and what the runtime itself knows (the
+     * completion a worker's creation waits on is kthreadd's to complete).
+     */
+    List<Releaser> releasersOf(Primitive p) {
+        Supplier<List<Releaser>> s = releasers.get(p);
+        List<Releaser> out = new ArrayList<>(s == null ? Collections.emptyList() : s.get());
+        if ("kthread_create".equals(p.lockClass()) && system != null && hasWorkqueues(system)) {
+            out.add(new Releaser("kthreadd, which creates the thread:", system.workqueues().kthreaddTask()));
+        }
+        return out;
     }
 
     List<String> hungTaskReports() {

@@ -5,7 +5,6 @@ import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.RwSemaphore;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,21 +19,24 @@ import java.util.function.Function;
  * completion's completer, a semaphore's upper). A releaser that is not a task (a pending work item)
  * ends a chain.
  *
- * <p>{@link #cycle()} is the first cycle found from the blocked tasks in id order; {@link #chains()}
+ * <p>{@link #cycles} finds the distinct cycles through the blocked tasks, in id order; {@link #chains()}
  * follows each blocked task's first edge to the end when there is no cycle.
  */
 final class WaitForGraph {
 
-    /** One edge: {@code from} waits on {@code on}, which {@code to} (a task or a description) stands behind. */
-    record Edge(Task from, Primitive on, String relation, Object to) {
+    /**
+     * One edge: {@code from} waits on {@code on}, which {@code to} stands behind; {@code to} is
+     * {@code null} when what stands behind it is not a task ({@code relation} then says what).
+     */
+    record Edge(Task from, Primitive on, String relation, Task to) {
         String text() {
-            return from + " waits on " + on.describe() + ", " + relation + " " + (to instanceof Task ? to.toString() : to);
+            return from + " waits on " + on.describe() + ", " + relation + (to == null ? "" : " " + to);
         }
     }
 
     private final Map<Task, List<Edge>> edges = new LinkedHashMap<>();
 
-    WaitForGraph(List<Task> tasks, Function<Primitive, List<Object>> releasers) {
+    WaitForGraph(List<Task> tasks, Function<Primitive, List<Releaser>> releasers) {
         for (Task t : tasks) {
             Primitive on = t.waitingOn();
             if (t.state() != Task.State.BLOCKED || on == null || on.isIdleWait()) {
@@ -65,10 +67,9 @@ final class WaitForGraph {
                     }
                 }
             }
-            for (Object r : releasers.apply(on)) {
-                if (r != t) {
-                    out.add(new Edge(t, on, "released by", r));
-                }
+            for (Releaser r : releasers.apply(on)) {
+                // A task can stand behind itself: a rescuer waiting for an item only it could run.
+                out.add(new Edge(t, on, ("released by " + r.via()).trim(), r.task()));
             }
             edges.put(t, out);
         }
@@ -81,41 +82,55 @@ final class WaitForGraph {
 
     /** The first cycle, as its edges in order, or an empty list. */
     List<Edge> cycle() {
-        Set<Task> done = new HashSet<>();
-        for (Task start : edges.keySet()) {
-            List<Edge> path = new ArrayList<>();
-            Map<Task, Integer> onPath = new HashMap<>();
-            List<Edge> c = dfs(start, path, onPath, done);
-            if (c != null) {
-                return c;
-            }
-        }
-        return List.of();
+        List<List<Edge>> all = cycles(1);
+        return all.isEmpty() ? List.of() : all.get(0);
     }
 
-    private List<Edge> dfs(Task t, List<Edge> path, Map<Task, Integer> onPath, Set<Task> done) {
-        if (done.contains(t)) {
-            return null;
-        }
-        onPath.put(t, path.size());
-        for (Edge e : edges.getOrDefault(t, List.of())) {
-            if (!(e.to() instanceof Task)) {
+    /**
+     * Up to {@code max} distinct cycles (by the set of tasks on them), each the first one found through
+     * a blocked task, taking the tasks in id order and each task's edges in order.
+     */
+    List<List<Edge>> cycles(int max) {
+        List<List<Edge>> out = new ArrayList<>();
+        Set<Set<Task>> seen = new HashSet<>();
+        for (Task start : edges.keySet()) {
+            List<Edge> c = cycleThrough(start, start, new ArrayList<>(), new HashSet<>());
+            if (c == null) {
                 continue;
             }
-            Task next = (Task) e.to();
-            path.add(e);
-            Integer at = onPath.get(next);
-            if (at != null) {
-                return new ArrayList<>(path.subList(at, path.size()));
+            Set<Task> members = new HashSet<>();
+            for (Edge e : c) {
+                members.add(e.from());
             }
-            List<Edge> c = dfs(next, path, onPath, done);
+            if (seen.add(members)) {
+                out.add(c);
+                if (out.size() == max) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A path of edges from {@code t} back to {@code start}, or {@code null}. */
+    private List<Edge> cycleThrough(Task start, Task t, List<Edge> path, Set<Task> visited) {
+        if (!visited.add(t)) {
+            return null;
+        }
+        for (Edge e : edges.getOrDefault(t, List.of())) {
+            if (e.to() == null) {
+                continue;
+            }
+            path.add(e);
+            if (e.to() == start) {
+                return new ArrayList<>(path);
+            }
+            List<Edge> c = cycleThrough(start, e.to(), path, visited);
             if (c != null) {
                 return c;
             }
             path.remove(path.size() - 1);
         }
-        onPath.remove(t);
-        done.add(t);
         return null;
     }
 
@@ -133,7 +148,7 @@ final class WaitForGraph {
                 }
                 Edge e = es.get(0);
                 chain.add(e);
-                t = e.to() instanceof Task ? (Task) e.to() : null;
+                t = e.to();
             }
             out.add(chain);
         }

@@ -11,6 +11,7 @@ import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.WorkqueueConfig;
 import dev.rescuer.core.wq.WqFlag;
+import dev.rescuer.sim.explore.Releaser;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.Variant;
@@ -96,7 +97,7 @@ public final class CowThrottle implements Scenario {
                     @Override public void acquireUnderOriginsLock() { cowCount.down(); }
                     @Override public void release() { cowCount.up(); }
                 };
-                ctx.releasers(cowCount, () -> new ArrayList<>(completers));
+                ctx.releasers(cowCount, () -> completers.stream().map(Releaser::task).toList());
                 break;
             }
             case "wait-unlocked": {
@@ -119,7 +120,7 @@ public final class CowThrottle implements Scenario {
                         inProgressWait.wakeUp();
                     }
                 };
-                ctx.releasers(inProgressWait, () -> new ArrayList<>(completers));
+                ctx.releasers(inProgressWait, () -> completers.stream().map(Releaser::task).toList());
                 break;
             }
             default:

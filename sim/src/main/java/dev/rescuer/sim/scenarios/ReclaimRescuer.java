@@ -2,7 +2,6 @@ package dev.rescuer.sim.scenarios;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
-import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.mm.ShrinkControl;
 import dev.rescuer.core.mm.Shrinker;
@@ -13,7 +12,9 @@ import dev.rescuer.core.sync.SpinLock;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.WorkqueueConfig;
+import dev.rescuer.core.wq.Workqueues;
 import dev.rescuer.core.wq.WqFlag;
+import dev.rescuer.sim.explore.Releaser;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.Variant;
@@ -99,7 +100,7 @@ public final class ReclaimRescuer implements Scenario {
             default:
                 throw new IllegalArgumentException("unknown variant " + variant.name());
         }
-        PageCache cache = new PageCache(ctx, sys.pages(), writeback, endio);
+        PageCache cache = new PageCache(ctx, sys.workqueues(), writeback, endio);
         sys.pages().registerShrinker(cache);
         for (int w = 0; w < WRITERS; w++) {
             ctx.spawn("writer/" + w, () -> {
@@ -119,6 +120,7 @@ public final class ReclaimRescuer implements Scenario {
      */
     static final class PageCache implements Shrinker {
         private final ScenarioContext ctx;
+        private final Workqueues workqueues;
         private final Platform platform;
         private final WorkQueue writeback;
         private final WorkQueue endio;
@@ -126,8 +128,9 @@ public final class ReclaimRescuer implements Scenario {
         private final ArrayDeque<Pages> dirty = new ArrayDeque<>();
         private int requests;
 
-        PageCache(ScenarioContext ctx, PageAllocator pages, WorkQueue writeback, WorkQueue endio) {
+        PageCache(ScenarioContext ctx, Workqueues workqueues, WorkQueue writeback, WorkQueue endio) {
             this.ctx = ctx;
+            this.workqueues = workqueues;
             this.platform = ctx.platform();
             this.writeback = writeback;
             this.endio = endio;
@@ -189,15 +192,11 @@ public final class ReclaimRescuer implements Scenario {
                 ioDone.waitFor();        // wait for the device's completion item
                 written.complete();
             });
-            ctx.releasers(written, () -> List.of(state(writebackItem, writeback)));
-            ctx.releasers(ioDone, () -> List.of(irq.isPending() ? "the device (I/O in flight)" : state(endioItem, endio)));
+            ctx.releasers(written, () -> Releaser.forWork(workqueues, writebackItem));
+            ctx.releasers(ioDone, () -> irq.isPending() ? List.of(Releaser.note("the device (I/O in flight)"))
+                    : Releaser.forWork(workqueues, endioItem));
             writeback.queue(writebackItem);
             return written;
-        }
-
-        private static String state(Work item, WorkQueue queue) {
-            return "work " + item.name() + (item.isPending() ? " pending on workqueue " + queue.name()
-                    : item.isBusy() ? " running on workqueue " + queue.name() : " (finished)");
         }
     }
 }
