@@ -39,6 +39,9 @@ import java.util.List;
  *       that must wait drops the read lock first and retries, and the completion path is never
  *       throttled. Every schedule completes.
  * </ul>
+ *
+ * <p>Every timer (the copy's completion on the device among them) fires up to {@link #TIMER_JITTER}
+ * late, drawn from the run's fault stream.
  */
 public final class CowThrottle implements Scenario {
 
@@ -46,6 +49,8 @@ public final class CowThrottle implements Scenario {
     static final int WRITES_PER_WRITER = 2;
     static final int COW_THRESHOLD = 1;
     static final Duration COPY_LATENCY = Duration.ofMillis(1);
+
+    static final Duration TIMER_JITTER = Duration.ofMillis(3);
 
     private static final List<Variant> VARIANTS = List.of(
             new Variant("semaphore-under-lock", "throttle is a semaphore taken under _origins_lock (2019 bug)", Variant.Expectation.HANGS),
@@ -85,6 +90,7 @@ public final class CowThrottle implements Scenario {
     public void setUp(ScenarioContext ctx, Variant variant) {
         RescuerSystem sys = ctx.system(RescuerSystem.builder().name("snap").totalPages(4096)
                 .workqueues(WorkqueueConfig.defaults().withCpus(2)));
+        ctx.faults().timerLatency(TIMER_JITTER); // devices and timers are not punctual
         Platform platform = ctx.platform();
         RwSemaphore origins = new RwSemaphore(platform, "_origins_lock");
         WorkQueue kcopyd = sys.workqueues().create("kcopyd", 0, WqFlag.MEM_RECLAIM);

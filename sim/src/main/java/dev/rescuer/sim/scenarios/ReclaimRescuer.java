@@ -42,6 +42,9 @@ import java.util.List;
  *       queue: the kernel's documented limit that items depending on each other need separate
  *       reclaim queues.
  * </ul>
+ *
+ * <p>Every timer (the device's completion interrupt, the mayday timer) fires up to
+ * {@link #TIMER_JITTER} late, drawn from the run's fault stream, so schedules also vary in timing.
  */
 public final class ReclaimRescuer implements Scenario {
 
@@ -50,6 +53,8 @@ public final class ReclaimRescuer implements Scenario {
     static final int TOTAL_PAGES = 96;
     static final int WRITEBACK_BATCH = 2;
     static final Duration DEVICE_LATENCY = Duration.ofMillis(2);
+
+    static final Duration TIMER_JITTER = Duration.ofMillis(3);
 
     private static final List<Variant> VARIANTS = List.of(
             new Variant("no-rescuer", "writeback and endio queues without WQ_MEM_RECLAIM", Variant.Expectation.HANGS),
@@ -81,6 +86,7 @@ public final class ReclaimRescuer implements Scenario {
     public void setUp(ScenarioContext ctx, Variant variant) {
         RescuerSystem sys = ctx.system(RescuerSystem.builder().name("ram").totalPages(TOTAL_PAGES).watermarks(8, 12, 16)
                 .pagesPerThread(4).workqueues(WorkqueueConfig.defaults().withCpus(1)));
+        ctx.faults().timerLatency(TIMER_JITTER); // devices and timers are not punctual
         Platform platform = ctx.platform();
         WorkQueue writeback;
         WorkQueue endio;
