@@ -37,7 +37,7 @@ final class ReplayCommand implements Callable<Integer> {
     RunSeed seed;
 
     @Option(names = "--trace", paramLabel = "N", defaultValue = "40",
-            description = "Trace events to show before the stop, 0..64 (default: ${DEFAULT-VALUE}).")
+            description = "Task events to show before the stop (timer firings left out), 0..64 (default: ${DEFAULT-VALUE}).")
     int trace;
 
     @Option(names = "--json", description = "Print one JSON object.")
@@ -97,7 +97,7 @@ final class ReplayCommand implements Callable<Integer> {
                 System.out.println(r.report().toText());
             }
             if (!tail.isEmpty()) {
-                System.out.println("Last " + tail.size() + " trace events:");
+                System.out.println("The last " + tail.size() + " task events before the stop (timer firings left out):");
                 tail.forEach(line -> System.out.println("  " + line));
             }
         }

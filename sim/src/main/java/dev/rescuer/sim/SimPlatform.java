@@ -115,6 +115,7 @@ public final class SimPlatform extends AbstractPlatform {
         this.trace = new Trace();
         this.timerContext = newTask("timer/sim", false);
         names.put(timerContext.id(), timerContext.toString());
+        trace.setTimerContext(timerContext.id());
         timerContext.enterAtomic(); // timer callbacks run in softirq
         strategy.taskCreated(timerContext.id());
         this.inspector = newTask("sim/inspector", false);

@@ -12,6 +12,8 @@ import java.util.function.LongFunction;
  * hash; the determinism test compares exactly that.
  *
  * <p>Recording is a few multiplications and array stores: events are formatted only when a report asks.
+ * A second ring keeps the tasks' activity without timer firings, so that a hang detected after
+ * minutes of virtual time (of periodic timers and nothing else) still shows how it began.
  */
 public final class Trace {
 
@@ -44,14 +46,35 @@ public final class Trace {
     private static final int RING = 512;
 
     private long hash = 0xcbf29ce484222325L;
-    private long events;
-    private final byte[] kinds = new byte[RING];
-    private final long[] args = new long[RING];
-    private final long[] times = new long[RING];
-    private final long[] steps = new long[RING];
-    private final Object[] details = new Object[RING];
+    private final Ring all = new Ring();
+    private final Ring activity = new Ring();
+    private long timerContext = -1;
+
+    /** The last {@link #RING} events of one kind of interest. */
+    private static final class Ring {
+        long events;
+        final byte[] kinds = new byte[RING];
+        final long[] args = new long[RING];
+        final long[] times = new long[RING];
+        final long[] steps = new long[RING];
+        final Object[] details = new Object[RING];
+
+        void add(Kind kind, long a, Object detail, long time, long step) {
+            int i = (int) (events++ % RING);
+            kinds[i] = (byte) kind.ordinal();
+            args[i] = a;
+            times[i] = time;
+            steps[i] = step;
+            details[i] = detail;
+        }
+    }
 
     Trace() {
+    }
+
+    /** Names the timer context, whose firings and time jumps are left out of the activity ring. */
+    void setTimerContext(long id) {
+        this.timerContext = id;
     }
 
     void record(Kind kind, long a, Object detail, long time, long step) {
@@ -61,12 +84,12 @@ public final class Trace {
         h = mix(h ^ detailHash(detail));
         h = mix(h ^ time);
         hash = h;
-        int i = (int) (events++ % RING);
-        kinds[i] = (byte) kind.ordinal();
-        args[i] = a;
-        times[i] = time;
-        steps[i] = step;
-        details[i] = detail;
+        all.add(kind, a, detail, time, step);
+        boolean timerOnly = kind == Kind.TIME || kind == Kind.TIMER || kind == Kind.ARM
+                || (kind == Kind.DECISION && a == timerContext);
+        if (!timerOnly) {
+            activity.add(kind, a, detail, time, step);
+        }
     }
 
     private static long detailHash(Object detail) {
@@ -92,30 +115,43 @@ public final class Trace {
 
     /** How many events were recorded. */
     public long events() {
-        return events;
+        return all.events;
     }
 
     /**
-     * The last {@code n} events (at most the ring's size), oldest first, one line each:
+     * The last {@code n} events (at most 512), oldest first, one line each:
      * {@code step 1234 t=0.120000000s DECISION kworker/0:1:7}.
      *
      * @param taskName names a task id for the lines
      */
     public List<String> tail(int n, LongFunction<String> taskName) {
-        long count = Math.min(Math.min(n, RING), events);
+        return format(all, n, taskName);
+    }
+
+    /**
+     * Like {@link #tail}, but of the tasks' activity only: timer firings, timer arming and time jumps
+     * are left out, so that after a long hang the events that led into it are still there.
+     */
+    public List<String> activityTail(int n, LongFunction<String> taskName) {
+        return format(activity, n, taskName);
+    }
+
+    private static List<String> format(Ring r, int n, LongFunction<String> taskName) {
+        long count = Math.min(Math.min(n, RING), r.events);
         List<String> out = new ArrayList<>((int) count);
-        for (long e = events - count; e < events; e++) {
+        for (long e = r.events - count; e < r.events; e++) {
             int i = (int) (e % RING);
-            Kind k = Kind.values()[kinds[i]];
+            Kind k = Kind.values()[r.kinds[i]];
+            long arg = r.args[i];
             StringBuilder sb = new StringBuilder();
-            sb.append("step ").append(steps[i]).append(" t=").append(seconds(times[i])).append(' ').append(k);
-            Object d = details[i];
+            sb.append("step ").append(r.steps[i]).append(" t=").append(seconds(r.times[i])).append(' ').append(k);
+            Object d = r.details[i];
             switch (k) {
                 case TIME:
-                    sb.append(" -> ").append(seconds(args[i]));
+                    sb.append(" -> ").append(seconds(arg));
                     break;
                 case ARM:
-                    sb.append(' ').append(d).append(" for ").append(seconds(args[i]));
+                    sb.append(' ').append(d).append(" for ").append(seconds(arg));
                     break;
                 case TIMER:
                     sb.append(' ').append(d);
@@ -124,13 +160,13 @@ public final class Trace {
                     sb.append(' ').append(d);
                     break;
                 case PARK:
-                    sb.append(' ').append(taskName.apply(args[i]));
+                    sb.append(' ').append(taskName.apply(arg));
                     if (d != null) {
                         sb.append(" on ").append(((Primitive) d).describe());
                     }
                     break;
                 default:
-                    sb.append(' ').append(taskName.apply(args[i]));
+                    sb.append(' ').append(taskName.apply(arg));
                     if (d != null) {
                         sb.append(' ').append(d);
                     }

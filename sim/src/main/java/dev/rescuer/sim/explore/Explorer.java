@@ -119,7 +119,9 @@ public final class Explorer {
                 seed.strategy().create(seed.random(), seed.depth(), scenario.estimatedSteps()), pool, livelockBound);
         ScenarioContext ctx = new ScenarioContext(sim);
         HangReport[] report = new HangReport[1];
+        List<List<String>> tail = new ArrayList<>(1);
         sim.onStopped(() -> {
+            tail.add(sim.trace().activityTail(TRACE_TAIL, sim::taskName)); // up to the stop, before tear-down's exits
             SimPlatform.Stop s = sim.stopped();
             if (s.kind() != SimPlatform.StopKind.DONE) {
                 List<dev.rescuer.core.platform.Task> tasks = new ArrayList<>(sim.tasks());
@@ -143,7 +145,7 @@ public final class Explorer {
                 outcome = Outcome.HANG;
         }
         return new RunResult(schedule, seed, outcome, stop.kind(), stop.reason(), sim.steps(), sim.choices(), sim.nanoTime(),
-                sim.trace().hash(), report[0], sim.trace().tail(TRACE_TAIL, sim::taskName));
+                sim.trace().hash(), report[0], tail.get(0));
     }
 
     private static String kindName(SimPlatform.StopKind k) {

@@ -17,7 +17,7 @@ import java.util.List;
  * @param virtualNanos virtual time at the stop
  * @param traceHash the hash of every decision and event
  * @param report the frozen world's report, for a hang or failure; {@code null} for a completed run
- * @param traceTail the last events before the stop, oldest first
+ * @param traceTail the tasks' last events up to the stop (timer firings left out), oldest first
  */
 public record RunResult(long schedule, RunSeed seed, Outcome outcome, SimPlatform.StopKind stop, String reason, long steps, long choices,
                         long virtualNanos, long traceHash, HangReport report, List<String> traceTail) {
