@@ -274,6 +274,13 @@ public final class SimPlatform extends AbstractPlatform {
         }
     }
 
+    /** Throws unless the caller is the running task, or the timer context or inspector on its thread. */
+    void checkCaller() {
+        if (override == null || overrideThread != Thread.currentThread()) {
+            self();
+        }
+    }
+
     private SimTask self() {
         SimTask r = running;
         if (r == null || r.carrier.thread() != Thread.currentThread()) {
@@ -386,6 +393,7 @@ public final class SimPlatform extends AbstractPlatform {
 
     @Override
     public void wake(Task task) {
+        checkCaller();
         Object data = platformData(task);
         if (!(data instanceof SimTask)) {
             return; // the timer context and the inspector never sleep

@@ -57,6 +57,7 @@ final class SimTimer implements PlatformTimer {
 
     @Override
     public boolean arm(Duration delay) {
+        platform.checkCaller();
         if (delay.isNegative()) {
             throw new IllegalArgumentException("timer " + name + ": negative delay " + delay);
         }
@@ -69,6 +70,7 @@ final class SimTimer implements PlatformTimer {
 
     @Override
     public boolean cancel() {
+        platform.checkCaller();
         boolean was = pending;
         pending = false;
         generation++;
