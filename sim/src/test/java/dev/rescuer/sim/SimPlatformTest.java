@@ -449,6 +449,38 @@ class SimPlatformTest {
                 "a foreign thread calling currentTask() during a timer callback got " + fromForeign.get());
     }
 
+    @Test
+    void wakeAndTimerArmingFromAForeignThreadAreRefused() {
+        SimPlatform sim = sim(1);
+        AtomicReference<Object> wake = new AtomicReference<>();
+        AtomicReference<Object> arm = new AtomicReference<>();
+        SimPlatform.Stop stop = sim.run("init", () -> {
+            Task self = sim.currentTask();
+            PlatformTimer t = sim.newTimer("t", () -> { });
+            Thread foreign = new Thread(() -> {
+                try {
+                    sim.wake(self);
+                    wake.set("no error");
+                } catch (Throwable e) {
+                    wake.set(e);
+                }
+                try {
+                    t.arm(Duration.ofMillis(1));
+                    arm.set("no error");
+                } catch (Throwable e) {
+                    arm.set(e);
+                }
+            }, "foreign");
+            foreign.start();
+            joinUninterruptibly(foreign);
+            assertFalse(t.isPending(), "a refused arming leaves the timer disarmed");
+            sim.stop(SimPlatform.StopKind.DONE, "done");
+        });
+        assertDone(stop);
+        assertInstanceOf(IllegalStateException.class, wake.get(), String.valueOf(wake.get()));
+        assertInstanceOf(IllegalStateException.class, arm.get(), String.valueOf(arm.get()));
+    }
+
     private static void joinUninterruptibly(Thread t) {
         while (true) {
             try {
