@@ -221,6 +221,11 @@ public final class RescuerSystem implements AutoCloseable {
         return pages;
     }
 
+    /** Whether this system has the workqueue subsystem (it was not built {@link Builder#withoutWorkqueues() without}). */
+    public boolean hasWorkqueues() {
+        return workqueues != null;
+    }
+
     /**
      * The workqueue subsystem: pools, system queues and queue creation.
      *
@@ -231,6 +236,11 @@ public final class RescuerSystem implements AutoCloseable {
             throw new IllegalStateException("this system was built without workqueues");
         }
         return workqueues;
+    }
+
+    /** Whether this system runs the hung-task detector (its timeout was not zero). */
+    public boolean hasHungTaskDetector() {
+        return hungTasks != null;
     }
 
     /**

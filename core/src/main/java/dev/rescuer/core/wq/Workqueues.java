@@ -480,7 +480,7 @@ public final class Workqueues implements AutoCloseable {
         try {
             Worker runner = p.busyHash.get(work);
             return new WorkStatus(pwq.wq.name(), work.isPending(), runner == null ? null : runner.task,
-                    p.manager == null ? null : p.manager.task, pwq.wq.hasRescuer() ? pwq.wq.rescuerTask() : null);
+                    p.manager == null ? null : p.manager.task, pwq.wq.rescuerTask());
         } finally {
             p.lock.unlock();
         }

@@ -92,14 +92,7 @@ public final class HangReport {
                 }
             }
         }
-        String dump = null;
-        if (ctx.system() != null) {
-            try {
-                dump = ctx.system().workqueues().dump();
-            } catch (IllegalStateException noWorkqueues) {
-                dump = null;
-            }
-        }
+        String dump = ctx.system() != null && ctx.system().hasWorkqueues() ? ctx.system().workqueues().dump() : null;
         return new HangReport(kind, reason, now, steps, blocked, runnable, cycles, chains,
                 List.copyOf(ctx.hungTaskReports()), List.copyOf(ctx.lockupReports()), dump);
     }

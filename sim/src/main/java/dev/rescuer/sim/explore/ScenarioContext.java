@@ -58,35 +58,17 @@ public final class ScenarioContext {
             throw new IllegalStateException("a scenario builds one system per run");
         }
         system = builder.platform(platform).build();
-        if (hasHungTaskDetector(system)) {
+        if (system.hasHungTaskDetector()) {
             system.hungTaskDetector().onHungTask(r -> {
                 hungTaskReports.add(r.text());
                 platform.stop(SimPlatform.StopKind.HUNG_TASK, "hung task " + r.task() + " blocked for more than "
                         + r.blockedFor().toSeconds() + " s on " + (r.task().waitingOn() == null ? "?" : r.task().waitingOn().describe()));
             });
         }
-        if (hasWorkqueues(system)) {
+        if (system.hasWorkqueues()) {
             system.workqueues().onLockup(r -> lockupReports.add(r.text()));
         }
         return system;
-    }
-
-    private static boolean hasHungTaskDetector(RescuerSystem s) {
-        try {
-            s.hungTaskDetector();
-            return true;
-        } catch (IllegalStateException disabled) {
-            return false;
-        }
-    }
-
-    private static boolean hasWorkqueues(RescuerSystem s) {
-        try {
-            s.workqueues();
-            return true;
-        } catch (IllegalStateException disabled) {
-            return false;
-        }
     }
 
     /** The system built with {@link #system}, or {@code null}. */
@@ -158,7 +140,7 @@ public final class ScenarioContext {
     List<Releaser> releasersOf(Primitive p) {
         Supplier<List<Releaser>> s = releasers.get(p);
         List<Releaser> out = new ArrayList<>(s == null ? Collections.emptyList() : s.get());
-        if ("kthread_create".equals(p.lockClass()) && system != null && hasWorkqueues(system)) {
+        if ("kthread_create".equals(p.lockClass()) && system != null && system.hasWorkqueues()) {
             out.add(new Releaser("kthreadd, which creates the thread:", system.workqueues().kthreaddTask()));
         }
         return out;
