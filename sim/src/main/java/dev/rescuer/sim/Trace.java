@@ -12,8 +12,8 @@ import java.util.function.LongFunction;
  * hash; the determinism test compares exactly that.
  *
  * <p>Recording is a few multiplications and array stores: events are formatted only when a report asks.
- * A second ring keeps the tasks' activity without timer firings, so that a hang detected after
- * minutes of virtual time (of periodic timers and nothing else) still shows how it began.
+ * The ring keeps the tasks' activity without timer firings, so that a hang detected after minutes of
+ * virtual time (of periodic timers and nothing else) still shows how it began.
  */
 public final class Trace {
 
@@ -46,11 +46,11 @@ public final class Trace {
     private static final int RING = 512;
 
     private long hash = 0xcbf29ce484222325L;
-    private final Ring all = new Ring();
+    private long events;
     private final Ring activity = new Ring();
     private long timerContext = -1;
 
-    /** The last {@link #RING} events of one kind of interest. */
+    /** The last {@link #RING} events of the tasks' activity. */
     private static final class Ring {
         long events;
         final byte[] kinds = new byte[RING];
@@ -84,7 +84,7 @@ public final class Trace {
         h = mix(h ^ detailHash(detail));
         h = mix(h ^ time);
         hash = h;
-        all.add(kind, a, detail, time, step);
+        events++;
         boolean timerOnly = kind == Kind.TIME || kind == Kind.TIMER || kind == Kind.ARM
                 || (kind == Kind.DECISION && a == timerContext);
         if (!timerOnly) {
@@ -113,29 +113,24 @@ public final class Trace {
         return hash;
     }
 
-    /** How many events were recorded. */
+    /** How many events were recorded (and hashed), timer events included. */
     public long events() {
-        return all.events;
+        return events;
     }
 
     /**
-     * The last {@code n} events (at most 512), oldest first, one line each:
-     * {@code step 1234 t=0.120000000s DECISION kworker/0:1:7}.
+     * The tasks' last {@code n} events (at most 512), oldest first, one line each:
+     * {@code step 1234 t=0.120000000s DECISION kworker/0:1:7}. Timer firings, timer arming and time
+     * jumps are hashed but left out here, so that after a long hang (minutes of virtual time with only
+     * periodic timers) the events that led into it are still there.
      *
      * @param taskName names a task id for the lines
      */
     public List<String> tail(int n, LongFunction<String> taskName) {
-        return format(all, n, taskName);
-    }
-
-    /**
-     * Like {@link #tail}, but of the tasks' activity only: timer firings, timer arming and time jumps
-     * are left out, so that after a long hang the events that led into it are still there.
-     */
-    public List<String> activityTail(int n, LongFunction<String> taskName) {
         return format(activity, n, taskName);
     }
 
+    /** Formats the ring's last events; timer events never reach it. */
     private static List<String> format(Ring r, int n, LongFunction<String> taskName) {
         long count = Math.min(Math.min(n, RING), r.events);
         List<String> out = new ArrayList<>((int) count);
@@ -147,15 +142,6 @@ public final class Trace {
             sb.append("step ").append(r.steps[i]).append(" t=").append(seconds(r.times[i])).append(' ').append(k);
             Object d = r.details[i];
             switch (k) {
-                case TIME:
-                    sb.append(" -> ").append(seconds(arg));
-                    break;
-                case ARM:
-                    sb.append(' ').append(d).append(" for ").append(seconds(arg));
-                    break;
-                case TIMER:
-                    sb.append(' ').append(d);
-                    break;
                 case STOP:
                     sb.append(' ').append(d);
                     break;

@@ -121,7 +121,7 @@ public final class Explorer {
         HangReport[] report = new HangReport[1];
         List<List<String>> tail = new ArrayList<>(1);
         sim.onStopped(() -> {
-            tail.add(sim.trace().activityTail(TRACE_TAIL, sim::taskName)); // up to the stop, before tear-down's exits
+            tail.add(sim.trace().tail(TRACE_TAIL, sim::taskName)); // up to the stop, before tear-down's exits
             SimPlatform.Stop s = sim.stopped();
             if (s.kind() != SimPlatform.StopKind.DONE) {
                 List<dev.rescuer.core.platform.Task> tasks = new ArrayList<>(sim.tasks());

@@ -33,7 +33,6 @@ public final class ScenarioContext {
     private final Map<Primitive, Supplier<List<Releaser>>> releasers = new IdentityHashMap<>();
     private final List<String> hungTaskReports = new ArrayList<>();
     private final List<String> lockupReports = new ArrayList<>();
-    private String brokenInvariant;
 
     ScenarioContext(SimPlatform platform) {
         this.platform = platform;
@@ -59,10 +58,11 @@ public final class ScenarioContext {
         }
         system = builder.platform(platform).build();
         if (system.hasHungTaskDetector()) {
+            long timeout = system.hungTaskDetector().timeout().toSeconds();
             system.hungTaskDetector().onHungTask(r -> {
                 hungTaskReports.add(r.text());
-                platform.stop(SimPlatform.StopKind.HUNG_TASK, "hung task " + r.task() + " blocked for more than "
-                        + r.blockedFor().toSeconds() + " s on " + (r.task().waitingOn() == null ? "?" : r.task().waitingOn().describe()));
+                platform.stop(SimPlatform.StopKind.HUNG_TASK, "task " + r.task() + " blocked for more than " + timeout
+                        + " seconds on " + (r.task().waitingOn() == null ? "?" : r.task().waitingOn().describe()));
             });
         }
         if (system.hasWorkqueues()) {
@@ -107,7 +107,6 @@ public final class ScenarioContext {
         }
         for (Map.Entry<String, BooleanSupplier> e : invariants.entrySet()) {
             if (!e.getValue().getAsBoolean()) {
-                brokenInvariant = e.getKey();
                 platform.stop(SimPlatform.StopKind.FAILURE, "invariant broken: " + e.getKey());
                 return;
             }
@@ -152,9 +151,5 @@ public final class ScenarioContext {
 
     List<String> lockupReports() {
         return lockupReports;
-    }
-
-    String brokenInvariant() {
-        return brokenInvariant;
     }
 }
