@@ -56,15 +56,26 @@ public final class SimPlatform extends AbstractPlatform {
     /** The kinds of stop. */
     public enum StopKind {
         /** The scenario declared itself done. */
-        DONE,
+        DONE("done"),
         /** No task can run and no timer or timeout is pending. */
-        DEADLOCK,
+        DEADLOCK("deadlock"),
         /** The hung-task detector reported a task (on virtual time). */
-        HUNG_TASK,
+        HUNG_TASK("hung task"),
         /** Too many scheduling steps without progress. */
-        LIVELOCK,
+        LIVELOCK("livelock"),
         /** A task's body threw, or an invariant broke. */
-        FAILURE
+        FAILURE("failure");
+
+        private final String label;
+
+        StopKind(String label) {
+            this.label = label;
+        }
+
+        /** The kind as reports name it: {@code "hung task"}, {@code "deadlock"}, ... */
+        public String label() {
+            return label;
+        }
     }
 
     private final Strategy strategy;

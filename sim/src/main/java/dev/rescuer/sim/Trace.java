@@ -162,7 +162,7 @@ public final class Trace {
         return out;
     }
 
-    static String seconds(long nanos) {
+    private static String seconds(long nanos) {
         return String.format("%d.%09ds", nanos / 1_000_000_000L, nanos % 1_000_000_000L);
     }
 }

@@ -3,7 +3,10 @@ package dev.rescuer.sim.explore;
 import dev.rescuer.sim.CarrierPool;
 import dev.rescuer.sim.SimPlatform;
 
+import dev.rescuer.core.platform.Task;
+
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,7 +40,7 @@ public final class Explorer {
         AtomicInteger firstIndex = new AtomicInteger(Integer.MAX_VALUE);
         AtomicReference<RunResult> first = new AtomicReference<>();
         AtomicReference<RunResult> firstFinding = new AtomicReference<>();
-        java.util.BitSet findingIndices = new java.util.BitSet();
+        BitSet findingIndices = new BitSet(); // guards firstIndex and firstFinding too
         AtomicLong steps = new AtomicLong();
         AtomicLong choices = new AtomicLong();
         AtomicLong runs = new AtomicLong();
@@ -60,8 +63,6 @@ public final class Explorer {
                     if (r.outcome() != Outcome.COMPLETED) {
                         synchronized (findingIndices) {
                             findingIndices.set(i);
-                        }
-                        synchronized (firstFinding) {
                             if (i < firstIndex.get()) {
                                 firstIndex.set(i);
                                 firstFinding.set(r);
@@ -118,46 +119,27 @@ public final class Explorer {
         SimPlatform sim = new SimPlatform(seed.random(),
                 seed.strategy().create(seed.random(), seed.depth(), scenario.estimatedSteps()), pool, livelockBound);
         ScenarioContext ctx = new ScenarioContext(sim);
-        HangReport[] report = new HangReport[1];
-        List<List<String>> tail = new ArrayList<>(1);
-        sim.onStopped(() -> {
-            tail.add(sim.trace().tail(TRACE_TAIL, sim::taskName)); // up to the stop, before tear-down's exits
+        AtomicReference<HangReport> report = new AtomicReference<>();
+        AtomicReference<List<String>> tail = new AtomicReference<>();
+        sim.onStopped(() -> { // the world is frozen: before tear-down unwinds the tasks
+            tail.set(sim.trace().tail(TRACE_TAIL, sim::taskName));
             SimPlatform.Stop s = sim.stopped();
             if (s.kind() != SimPlatform.StopKind.DONE) {
-                List<dev.rescuer.core.platform.Task> tasks = new ArrayList<>(sim.tasks());
+                List<Task> tasks = new ArrayList<>(sim.tasks());
                 tasks.remove(sim.timerContext()); // it only ever "runs" to fire timers
-                report[0] = HangReport.of(kindName(s.kind()), s.reason(), sim.nanoTime(), sim.steps(), tasks, ctx);
+                report.set(HangReport.of(s.kind().label(), s.reason(), sim.nanoTime(), sim.steps(), tasks, ctx));
             }
         });
         SimPlatform.Stop stop = sim.run("scenario/" + scenario.name(), () -> {
             scenario.setUp(ctx, variant);
             ctx.setUpFinished();
         });
-        Outcome outcome;
-        switch (stop.kind()) {
-            case DONE:
-                outcome = Outcome.COMPLETED;
-                break;
-            case FAILURE:
-                outcome = Outcome.FAILURE;
-                break;
-            default:
-                outcome = Outcome.HANG;
-        }
+        Outcome outcome = switch (stop.kind()) {
+            case DONE -> Outcome.COMPLETED;
+            case FAILURE -> Outcome.FAILURE;
+            case DEADLOCK, HUNG_TASK, LIVELOCK -> Outcome.HANG;
+        };
         return new RunResult(schedule, seed, outcome, stop.kind(), stop.reason(), sim.steps(), sim.choices(), sim.nanoTime(),
-                sim.trace().hash(), report[0], tail.get(0));
-    }
-
-    private static String kindName(SimPlatform.StopKind k) {
-        switch (k) {
-            case DEADLOCK:
-                return "deadlock";
-            case HUNG_TASK:
-                return "hung task";
-            case LIVELOCK:
-                return "livelock";
-            default:
-                return "failure";
-        }
+                sim.trace().hash(), report.get(), tail.get());
     }
 }
