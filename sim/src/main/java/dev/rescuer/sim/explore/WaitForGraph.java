@@ -75,17 +75,6 @@ final class WaitForGraph {
         }
     }
 
-    /** The blocked tasks' edges. */
-    Map<Task, List<Edge>> edges() {
-        return edges;
-    }
-
-    /** The first cycle, as its edges in order, or an empty list. */
-    List<Edge> cycle() {
-        List<List<Edge>> all = cycles(1);
-        return all.isEmpty() ? List.of() : all.get(0);
-    }
-
     /**
      * Up to {@code max} distinct cycles (by the set of tasks on them), each the first one found through
      * a blocked task, taking the tasks in id order and each task's edges in order.
