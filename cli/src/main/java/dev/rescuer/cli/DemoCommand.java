@@ -6,6 +6,7 @@ import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.sim.scenarios.Scenarios;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,10 +40,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show the runtime's log as hung-task and watchdog reports fire.")
     boolean verbose;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-        if (parallel < 1 || parallel > 256) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--parallel: must be in 1..256, got " + parallel);
+        ExploreOptions defaults;
+        try {
+            defaults = ExploreOptions.defaults().withParallel(parallel);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--" + e.getMessage());
         }
         SimOptions.quietRuntime(verbose);
         Explorer explorer = new Explorer(Scenarios.all());
@@ -58,8 +65,7 @@ final class DemoCommand implements Callable<Integer> {
         for (Scenario s : Scenarios.all()) {
             for (Variant v : s.variants()) {
                 boolean hangs = v.expected() == Variant.Expectation.HANGS;
-                ExploreOptions o = ExploreOptions.defaults().withParallel(parallel)
-                        .withSchedules(hangs ? HANG_BUDGET : COMPLETE_BUDGET);
+                ExploreOptions o = defaults.withSchedules(hangs ? HANG_BUDGET : COMPLETE_BUDGET);
                 ExploreResult r = explorer.explore(s, v, o);
                 results.add(r);
                 boolean ok = hangs ? "hang".equals(r.result()) : "ok".equals(r.result());

@@ -63,12 +63,17 @@ final class ExploreCommand implements Callable<Integer> {
         CommandLine cmd = spec.commandLine();
         Scenario s = SimOptions.scenario(cmd, scenario);
         Variant v = SimOptions.variant(cmd, s, variant);
+        StrategyKind kind;
+        try {
+            kind = StrategyKind.parse(strategy);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cmd, "--strategy: " + e.getMessage());
+        }
         ExploreOptions options;
         try {
-            options = new ExploreOptions(StrategyKind.parse(strategy), depth, schedules, seed, parallel,
-                    ExploreOptions.DEFAULT_LIVELOCK_BOUND, !all);
+            options = new ExploreOptions(kind, depth, schedules, seed, parallel, ExploreOptions.DEFAULT_LIVELOCK_BOUND, !all);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cmd, "--" + e.getMessage());
+            throw new CommandLine.ParameterException(cmd, "--" + e.getMessage()); // messages start with the field's name
         }
         SimOptions.quietRuntime(verbose);
         ExploreResult r = new Explorer(Scenarios.all()).explore(s, v, options);

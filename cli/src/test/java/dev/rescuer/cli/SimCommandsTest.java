@@ -88,11 +88,13 @@ class SimCommandsTest {
     void badInputIsAPreciseUsageError() {
         assertUsageError(run("explore", "no-such"), "unknown scenario 'no-such'", "reclaim-rescuer", "cow-throttle");
         assertUsageError(run("explore", "cow-throttle", "--variant", "bogus"), "--variant", "unknown variant 'bogus'", "wait-unlocked");
-        assertUsageError(run("explore", "cow-throttle", "--strategy", "dfs"), "unknown strategy 'dfs'");
+        assertUsageError(run("explore", "cow-throttle", "--strategy", "dfs"), "--strategy: unknown strategy 'dfs'", "random, pct");
         assertUsageError(run("explore", "cow-throttle", "--schedules", "0"), "schedules", "at least 1");
         assertUsageError(run("explore", "cow-throttle", "--schedules", "many"), "--schedules", "'many'");
         assertUsageError(run("explore", "cow-throttle", "--depth", "16"), "depth", "1..15");
-        assertUsageError(run("explore", "cow-throttle", "--parallel", "0"), "parallel");
+        assertUsageError(run("explore", "cow-throttle", "--parallel", "0"), "--parallel: must be in 1..256");
+        assertUsageError(run("demo", "--parallel", "0"), "--parallel: must be in 1..256", "Try 'rescuer demo --help'");
+        assertUsageError(run("simbench", "--seeds", "0"), "--seeds: must be at least 1");
         assertUsageError(run("explore", "cow-throttle", "--seed", "0xZZ"), "--seed", "'0xZZ' is not a seed");
         assertUsageError(run("replay", "cow-throttle"), "--seed");
         assertUsageError(run("replay", "cow-throttle", "--seed", "12x"), "'12x' is not a seed");
