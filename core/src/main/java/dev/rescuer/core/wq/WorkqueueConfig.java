@@ -83,6 +83,12 @@ public record WorkqueueConfig(
                 cpuIntensiveThreshold, flushDependencyIsError, watchdogThreshold);
     }
 
+    /** This config with another rescuer batch. */
+    public WorkqueueConfig withRescuerBatch(int batch) {
+        return new WorkqueueConfig(cpus, idleTimeout, maydayInitial, maydayInterval, createCooldown, batch,
+                cpuIntensiveThreshold, flushDependencyIsError, watchdogThreshold);
+    }
+
     /** This config with another CPU-intensive threshold. */
     public WorkqueueConfig withCpuIntensiveThreshold(Duration d) {
         return new WorkqueueConfig(cpus, idleTimeout, maydayInitial, maydayInterval, createCooldown, rescuerBatch,
