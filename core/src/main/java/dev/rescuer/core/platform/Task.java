@@ -52,6 +52,7 @@ public final class Task {
     private int heldCount;
     private SleepListener sleepListener;
     private Object kthreadData;
+    private Object bioList;
 
     private volatile Primitive waitingOn;
     private volatile long waitingSinceNanos;
@@ -264,6 +265,21 @@ public final class Task {
     /** Sets the owning layer's data. Only the task itself, or its creator before it starts, may call this. */
     public void setKthreadData(Object data) {
         this.kthreadData = data;
+    }
+
+    /**
+     * The block layer's {@code current->bio_list}: non-null while the task is inside
+     * {@code submit_bio_noacct}, where bios submitted from a device's {@code submit_bio} are queued
+     * instead of recursing. Core never reads it; the storage layer owns its type. Only the task itself
+     * touches it.
+     */
+    public Object bioList() {
+        return bioList;
+    }
+
+    /** Sets the block layer's {@code current->bio_list}. Only the task itself may call this. */
+    public void setBioList(Object bioList) {
+        this.bioList = bioList;
     }
 
     // ---- exit ----

@@ -1,0 +1,244 @@
+package dev.rescuer.storage.block;
+
+import dev.rescuer.core.mm.Pages;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * One block I/O ({@code struct bio}): an operation on a run of sectors of a device, the pages that
+ * carry its data, and the callback that runs when it ends.
+ *
+ * <p><b>Life.</b> A bio is built, submitted once through {@link BlockLayer#submitBioNoacct}, possibly
+ * remapped by the devices it passes through ({@link #setDevice}, {@link #setSector}), and ended
+ * exactly once with {@link #endio}. Ending it twice throws: in the kernel it corrupts memory. A bio
+ * may be chained to a parent ({@link #chain}): the parent's end-io then runs only after its own
+ * {@code endio} and those of all its chained children, with the first error among them.
+ *
+ * <p><b>Threading.</b> The fields a device changes while it owns the bio (device, sector, status,
+ * private data) are plain: ownership passes with the bio through lists and queues whose locks or
+ * hand-offs order the accesses. The end-io count is atomic because children end on any task.
+ */
+public final class Bio {
+
+    /** Bytes per sector ({@code SECTOR_SIZE}). */
+    public static final int SECTOR_SIZE = 512;
+    /** Bytes per page in the model ({@code PAGE_SIZE}). */
+    public static final int PAGE_SIZE = 4096;
+
+    /** Flush the device's cache before this bio ({@code REQ_PREFLUSH}). */
+    public static final int REQ_PREFLUSH = 1;
+    /** The data is on stable storage when the bio ends ({@code REQ_FUA}). */
+    public static final int REQ_FUA = 1 << 1;
+    /** Someone waits for this bio ({@code REQ_SYNC}). */
+    public static final int REQ_SYNC = 1 << 2;
+    /** Filesystem metadata ({@code REQ_META}). */
+    public static final int REQ_META = 1 << 3;
+
+    private final BioOp op;
+    private final int flags;
+    private final String origin;
+    private BlockDevice device;
+    private long sector;
+    private final int sizeBytes;
+    private final Pages pages;
+    private Consumer<Bio> endIo;
+    private Object privateData;
+    private BlkStatus status = BlkStatus.OK;
+
+    /** Children still to end, plus one for the bio's own {@code endio} ({@code __bi_remaining}). */
+    private final AtomicInteger remaining = new AtomicInteger(1);
+    /** Set once the bio's end-io has run or it was handed to its parent. */
+    private volatile boolean ended;
+    private Bio parent;
+
+    /** The next bio on a {@link BioList} ({@code bi_next}); owned by the list. */
+    Bio next;
+
+    /**
+     * A bio of {@code sizeBytes} bytes at {@code sector} of {@code device}.
+     *
+     * @param origin who built it, for reports ({@code "jbd2 commit"}, {@code "kcopyd read"})
+     * @param pages the pages carrying the data, or {@code null} when the data's pages are accounted
+     *     elsewhere (a page cache's pages) or there are none (a flush)
+     * @param endIo runs once when the bio ends ({@code bi_end_io}); may be {@code null}
+     * @throws IllegalArgumentException for a negative sector, a size that is not a whole number of
+     *     sectors, data on a flush, or a read or write with no data
+     */
+    public Bio(BioOp op, int flags, BlockDevice device, long sector, int sizeBytes, Pages pages,
+               Consumer<Bio> endIo, String origin) {
+        this.op = Objects.requireNonNull(op, "op");
+        this.device = Objects.requireNonNull(device, "device");
+        this.origin = Objects.requireNonNull(origin, "origin");
+        if (sector < 0) {
+            throw new IllegalArgumentException("bio sector " + sector + " is negative");
+        }
+        if (sizeBytes < 0 || sizeBytes % SECTOR_SIZE != 0) {
+            throw new IllegalArgumentException("bio size " + sizeBytes + " is not a whole number of " + SECTOR_SIZE + "-byte sectors");
+        }
+        if (op == BioOp.FLUSH ? sizeBytes != 0 : sizeBytes == 0) {
+            throw new IllegalArgumentException(op == BioOp.FLUSH ? "a flush bio carries no data" : "a " + op + " bio needs data");
+        }
+        this.flags = flags;
+        this.sector = sector;
+        this.sizeBytes = sizeBytes;
+        this.pages = pages;
+        this.endIo = endIo;
+    }
+
+    /** The operation. */
+    public BioOp op() {
+        return op;
+    }
+
+    /** Whether {@code flag} ({@link #REQ_PREFLUSH}, ...) is set. */
+    public boolean hasFlag(int flag) {
+        return (flags & flag) != 0;
+    }
+
+    /** The request flags. */
+    public int flags() {
+        return flags;
+    }
+
+    /** Who built the bio, for reports. */
+    public String origin() {
+        return origin;
+    }
+
+    /** The device the bio is addressed to now ({@code bi_bdev}). */
+    public BlockDevice device() {
+        return device;
+    }
+
+    /** Readdresses the bio to another device, as a remapping target does ({@code bio_set_dev}). */
+    public void setDevice(BlockDevice device) {
+        this.device = Objects.requireNonNull(device, "device");
+    }
+
+    /** The first sector ({@code bi_iter.bi_sector}). */
+    public long sector() {
+        return sector;
+    }
+
+    /** Moves the bio to another first sector. */
+    public void setSector(long sector) {
+        if (sector < 0) {
+            throw new IllegalArgumentException("bio sector " + sector + " is negative");
+        }
+        this.sector = sector;
+    }
+
+    /** Size in bytes ({@code bi_iter.bi_size}). */
+    public int sizeBytes() {
+        return sizeBytes;
+    }
+
+    /** Size in sectors ({@code bio_sectors}). */
+    public int sectors() {
+        return sizeBytes / SECTOR_SIZE;
+    }
+
+    /** The sector just past the bio ({@code bio_end_sector}). */
+    public long endSector() {
+        return sector + sectors();
+    }
+
+    /** The pages carrying the data, or {@code null}. */
+    public Pages pages() {
+        return pages;
+    }
+
+    /** The owner's data ({@code bi_private}). */
+    public Object privateData() {
+        return privateData;
+    }
+
+    /** Sets the owner's data ({@code bi_private}). */
+    public void setPrivateData(Object data) {
+        this.privateData = data;
+    }
+
+    /** Replaces the end-io callback, as a stacking driver that hooks completion does. */
+    public void setEndIo(Consumer<Bio> endIo) {
+        this.endIo = endIo;
+    }
+
+    /** The status: {@link BlkStatus#OK} until someone records an error. */
+    public BlkStatus status() {
+        return status;
+    }
+
+    /** Records the status the bio will end with ({@code bio->bi_status = ...}). */
+    public void setStatus(BlkStatus status) {
+        this.status = Objects.requireNonNull(status, "status");
+    }
+
+    /** Whether the bio has ended. */
+    public boolean hasEnded() {
+        return ended;
+    }
+
+    /**
+     * Makes {@code parent} end only after this bio has ended too ({@code bio_chain}): this bio's
+     * end-io is replaced by the hand-off to the parent, and its error, if any, becomes the parent's.
+     *
+     * @throws IllegalStateException if this bio already has an end-io callback or a parent
+     */
+    public void chain(Bio parent) {
+        if (endIo != null || this.parent != null) {
+            throw new IllegalStateException(this + " already has an end-io; bio_chain would lose it");
+        }
+        this.parent = Objects.requireNonNull(parent, "parent");
+        parent.remaining.incrementAndGet();
+    }
+
+    /**
+     * Ends the bio with {@code status} ({@code bio_endio} after setting {@code bi_status}).
+     *
+     * @see #endio()
+     */
+    public void endio(BlkStatus status) {
+        if (status != BlkStatus.OK) {
+            this.status = status;
+        }
+        endio();
+    }
+
+    /**
+     * Ends the bio ({@code bio_endio}): when it and its chained children have all ended, runs its
+     * end-io, or hands its status to its parent and ends that. Never sleeps; runs in the caller's
+     * context, which may be atomic.
+     *
+     * @throws IllegalStateException if the bio has already ended
+     */
+    public void endio() {
+        Bio bio = this;
+        while (true) {
+            if (bio.ended) {
+                throw new IllegalStateException("bio_endio of " + bio + ", which has already ended");
+            }
+            if (bio.remaining.decrementAndGet() > 0) {
+                return;
+            }
+            bio.ended = true;
+            Bio up = bio.parent;
+            if (up == null) {
+                if (bio.endIo != null) {
+                    bio.endIo.accept(bio);
+                }
+                return;
+            }
+            if (up.status == BlkStatus.OK && bio.status != BlkStatus.OK) {
+                up.status = bio.status;
+            }
+            bio = up;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "bio(" + op + " " + device.name() + " " + sector + "+" + sectors() + ", " + origin + ")";
+    }
+}
