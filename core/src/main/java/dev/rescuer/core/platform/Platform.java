@@ -122,6 +122,25 @@ public interface Platform extends AutoCloseable {
      */
     void setThreadStartCost(ThreadStartCost cost);
 
+    /**
+     * Whether {@code task}'s thread is blocked or waiting right now in code that does not go through
+     * this platform (a JDK lock or monitor, {@code Object.wait}, a latch, blocking I/O), as far as the
+     * platform can tell. The workqueue's concurrency management treats such a worker as sleeping and
+     * the hung-task detector reports it. A platform that cannot tell (or on which nothing blocks
+     * outside it, as in a simulator) answers {@code false}. Never blocks; any task may ask.
+     */
+    default boolean isBlockedOutsidePlatform(Task task) {
+        return false;
+    }
+
+    /**
+     * The JVM stack of {@code task}'s thread, for reports about blocking outside the platform, or an
+     * empty array when the platform has none to give. Never blocks; any task may ask.
+     */
+    default StackTraceElement[] stackOf(Task task) {
+        return new StackTraceElement[0];
+    }
+
     /** A snapshot of the live tasks: started ones that have not exited, and adopted ones. */
     Collection<Task> tasks();
 

@@ -31,6 +31,7 @@ public final class WaitQueue extends SleepingPrimitive {
 
     private volatile int nrWaiters;
     private final boolean idle;
+    private volatile Object owner;
 
     /** A wait queue whose class is its name. */
     public WaitQueue(Platform platform, String name) {
@@ -58,6 +59,20 @@ public final class WaitQueue extends SleepingPrimitive {
     @Override
     public boolean isIdleWait() {
         return idle;
+    }
+
+    /**
+     * The structure whose event this queue waits for (a work item for {@code flush_work}, a workqueue
+     * for {@code flush_workqueue}, a mempool), or {@code null}. Reports follow it to whoever can make
+     * the event happen; the queue itself never uses it.
+     */
+    public Object owner() {
+        return owner;
+    }
+
+    /** Records the structure this queue belongs to; see {@link #owner()}. Set once, before first use. */
+    public void setOwner(Object owner) {
+        this.owner = owner;
     }
 
     @Override
