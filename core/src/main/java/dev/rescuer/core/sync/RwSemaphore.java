@@ -3,6 +3,7 @@ package dev.rescuer.core.sync;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -16,20 +17,39 @@ import java.util.List;
  *       writer starvation, and it is exactly the property behind the 2019 dm-snapshot deadlock
  *       ({@code _origins_lock}): a reader that must re-take the lock to let another reader finish
  *       waits behind the queued writer, which waits for that other reader.
- *   <li>Waiters are served in FIFO order. Releasing the write lock, or the last read lock, hands the
- *       lock over directly to the head of the queue: to one writer, or to every reader queued before
- *       the next writer.
+ *   <li>Wake-ups follow {@code rwsem_mark_wake} in {@code kernel/locking/rwsem.c}, which is
+ *       <em>phase-fair</em>: releasing the write lock or the last read lock hands the lock directly
+ *       to the first waiter's phase. A writer first in line gets it alone. A reader first in line
+ *       gets it together with every other queued reader, also those queued behind writers, up to
+ *       256 ({@code MAX_READERS_WAKEUP}) in one wake-up; the writers keep their places. Writers are
+ *       served in arrival order. {@link #downgradeWrite} lets queued readers in the same way
+ *       ({@code RWSEM_WAKE_READ_OWNED}), never a writer.
  *   <li>Misuse is reported: releasing a mode the caller does not hold, taking it for write while
  *       holding it at all, for read while holding it for write, or for read again while a writer is
- *       queued behind the caller's own read hold (each would deadlock).
+ *       queued ahead of the caller's new request (each would deadlock).
  * </ul>
  * Blocking calls from atomic context throw {@link dev.rescuer.core.platform.AtomicContextException}.
+ *
+ * <p><b>Differences from the kernel.</b> There is no optimistic spinning and no lock stealing: the
+ * lock is always handed over under the guard, as if the kernel's {@code RWSEM_FLAG_HANDOFF} were
+ * always set, so a woken waiter never competes again and schedules stay reproducible.
+ *
+ * <p><b>Memory ordering.</b> All state ({@code readers}, {@code writer}, {@code queuedWriters} and
+ * the waiter queue) is read and written only with the raw {@code guard} held; the guard's
+ * compare-and-set and release store order it. A grant sets the waiter's volatile {@code granted}
+ * under the guard before waking the task; the woken task reads {@code granted} in its wait condition,
+ * so that volatile write/read pair publishes the state the releaser wrote on its behalf.
  */
 public final class RwSemaphore extends SleepingPrimitive {
 
-    // Guarded by guard.
+    /** The kernel's {@code MAX_READERS_WAKEUP}: at most this many readers are let in by one wake-up. */
+    static final int MAX_READERS_WAKEUP = 0x100;
+
+    /** Read holds active. Guarded by {@code guard}. */
     private int readers;
+    /** The write holder, or {@code null}. Guarded by {@code guard}. */
     private Task writer;
+    /** Writers in {@code waiters}. Guarded by {@code guard}. */
     private int queuedWriters;
 
     /** A rw-semaphore whose class is its name. */
@@ -64,12 +84,14 @@ public final class RwSemaphore extends SleepingPrimitive {
                 self.pushHeld(this);
                 return;
             }
-            if (self.holds(this)) {
+            w = enqueueLocked(self, Waiter.SHARED);
+            condWakeLocked();
+            if (!w.granted && self.holds(this)) {
+                waiters.removeLastOccurrence(w);
                 throw new IllegalStateException("recursive down_read of " + describe() + " by task " + self
                         + " while a writer is queued: the writer waits for this task's read hold, and this "
                         + "read waits behind the writer, so it would deadlock");
             }
-            w = enqueueLocked(self, Waiter.SHARED);
         } finally {
             guard.unlock();
         }
@@ -106,7 +128,7 @@ public final class RwSemaphore extends SleepingPrimitive {
             self.removeHeld(this);
             readers--;
             if (readers == 0) {
-                grantHeadLocked();
+                markWakeLocked(WakeType.ANY);
             }
         } finally {
             guard.unlock();
@@ -134,6 +156,7 @@ public final class RwSemaphore extends SleepingPrimitive {
             }
             w = enqueueLocked(self, Waiter.EXCLUSIVE);
             queuedWriters++;
+            condWakeLocked();
         } finally {
             guard.unlock();
         }
@@ -166,7 +189,7 @@ public final class RwSemaphore extends SleepingPrimitive {
             requireWriterLocked(self, "up_write");
             self.removeHeld(this);
             writer = null;
-            grantHeadLocked();
+            markWakeLocked(WakeType.ANY);
         } finally {
             guard.unlock();
         }
@@ -184,7 +207,7 @@ public final class RwSemaphore extends SleepingPrimitive {
             requireWriterLocked(self, "downgrade_write");
             writer = null;
             readers = 1;
-            grantHeadLocked();
+            markWakeLocked(WakeType.READ_OWNED);
         } finally {
             guard.unlock();
         }
@@ -199,27 +222,66 @@ public final class RwSemaphore extends SleepingPrimitive {
     }
 
     /**
-     * Hands the lock to the head of the queue if it can have it: a writer when the lock is free, or
-     * every reader before the next writer when no writer holds it. Call with the guard held.
+     * Why {@link #markWakeLocked} is called, the kernel's {@code enum rwsem_wake_type}: a release that
+     * may let anyone in, a reader's arrival while readers hold the lock, or a downgrade (the caller
+     * already holds a read hold, so readers may join it).
      */
-    private void grantHeadLocked() {
-        Waiter head = waiters.peekFirst();
-        if (head == null || writer != null) {
+    private enum WakeType {
+        /** {@code RWSEM_WAKE_ANY}: the lock may be free; wake the head writer or the readers. */
+        ANY,
+        /** {@code RWSEM_WAKE_READERS}: the lock is read-held; only readers may be let in. */
+        READERS,
+        /** {@code RWSEM_WAKE_READ_OWNED}: the waker holds it for read; only readers may be let in. */
+        READ_OWNED
+    }
+
+    /**
+     * The kernel's {@code rwsem_mark_wake}, with direct hand-over. Call with the guard held.
+     *
+     * <ul>
+     *   <li>First waiter a writer: on {@link WakeType#ANY} with the lock free, it gets the lock, alone.
+     *       Otherwise nobody is woken (readers hold it, or the caller is a reader joining them).
+     *   <li>First waiter a reader, and no writer holds the lock: it and every other queued reader,
+     *       wherever it is in the queue (also behind writers), up to {@link #MAX_READERS_WAKEUP} in
+     *       all, get a read hold; writers keep their places. This is the phase-fair rule of
+     *       {@code rwsem_mark_wake}.
+     * </ul>
+     */
+    private void markWakeLocked(WakeType type) {
+        assert guard.isHeldByCurrentThread();
+        Waiter first = waiters.peekFirst();
+        if (first == null || writer != null) {
             return;
         }
-        if (head.mode == Waiter.EXCLUSIVE) {
-            if (readers == 0) {
+        if (first.mode == Waiter.EXCLUSIVE) {
+            if (type == WakeType.ANY && readers == 0) {
                 waiters.pollFirst();
                 queuedWriters--;
-                writer = head.task;
-                grantLocked(head);
+                writer = first.task;
+                grantLocked(first);
             }
             return;
         }
-        while ((head = waiters.peekFirst()) != null && head.mode == Waiter.SHARED) {
-            waiters.pollFirst();
-            readers++;
-            grantLocked(head);
+        int woken = 0;
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && woken < MAX_READERS_WAKEUP; ) {
+            Waiter w = it.next();
+            if (w.mode == Waiter.SHARED) {
+                it.remove();
+                readers++;
+                woken++;
+                grantLocked(w);
+            }
+        }
+    }
+
+    /**
+     * The kernel's {@code rwsem_cond_wake_waiter}: after queueing, let in whoever may have the lock
+     * now. Only readers beyond one {@link #MAX_READERS_WAKEUP} batch can be in that position, since
+     * every release already grants the head when it can. Call with the guard held.
+     */
+    private void condWakeLocked() {
+        if (writer == null) {
+            markWakeLocked(readers > 0 ? WakeType.READERS : WakeType.ANY);
         }
     }
 

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link RwSemaphore}: shared readers, an exclusive writer, FIFO hand-over, downgrade, misuse, and
+ * {@link RwSemaphore}: shared readers, an exclusive writer, the phase-fair hand-over of
+ * {@code rwsem_mark_wake}, downgrade, misuse, and
  * above all the kernel's writer preference (a queued writer blocks new readers).
  */
 class RwSemaphoreTest {
@@ -174,10 +175,10 @@ class RwSemaphoreTest {
         other.run(sem::upRead);
     }
 
-    // ------------------------------------------------------------------ FIFO hand-over
+    // ------------------------------------------------------------------ phase-fair hand-over (rwsem_mark_wake)
 
     @Test
-    void releasingTheWriteLockLetsInExactlyTheReadersQueuedBeforeTheNextWriter() {
+    void releasingTheWriteLockLetsInEveryQueuedReaderAlsoThoseBehindAWriter() {
         DrivenTask w1 = f.task("W1");
         DrivenTask ra = f.task("Ra");
         DrivenTask rb = f.task("Rb");
@@ -194,27 +195,113 @@ class RwSemaphoreTest {
 
         w1.run(sem::upWrite);
         // The hand-over happens inside upWrite: the state is exact as soon as it returns.
-        assertEquals(2, sem.readers(), "Ra and Rb, queued before W2, are let in together");
-        assertEquals(List.of(rc.task()), sem.queuedReaders(), "Rc, queued after W2, keeps waiting");
-        assertEquals(List.of(w2.task()), sem.queuedWriters());
+        assertEquals(3, sem.readers(), "the first waiter is a reader: Ra, Rb and Rc (queued behind W2) are let in together");
+        assertEquals(List.of(), sem.queuedReaders());
+        assertEquals(List.of(w2.task()), sem.queuedWriters(), "W2 keeps its place");
         awaitOk(raOp);
         awaitOk(rbOp);
+        awaitOk(rcOp);
         assertBlockedOn(w2, sem, w2Op);
-        assertBlockedOn(rc, sem, rcOp);
 
         ra.run(sem::upRead);
+        rc.run(sem::upRead);
         assertBlockedOn(w2, sem, w2Op);
         rb.run(sem::upRead);
         awaitOk(w2Op);
         assertSame(w2.task(), sem.writer());
-        assertBlockedOn(rc, sem, rcOp);
-
         w2.run(sem::upWrite);
-        awaitOk(rcOp);
-        assertEquals(1, sem.readers());
-        rc.run(sem::upRead);
-        assertCompletionOrder(raOp, w2Op, rcOp);
-        assertCompletionOrder(rbOp, w2Op, rcOp);
+        assertCompletionOrder(rcOp, w2Op);
+    }
+
+    @Test
+    void aWriterFirstInLineGetsTheLockAloneAndReadersBehindItWait() {
+        DrivenTask r0 = f.task("R0");
+        DrivenTask w = f.task("W");
+        DrivenTask r1 = f.task("R1");
+        DrivenTask w2 = f.task("W2");
+        DrivenTask r2 = f.task("R2");
+        r0.run(sem::downRead);
+        Op wOp = w.runUntilBlocked(sem::downWrite, sem);
+        Op r1Op = r1.runUntilBlocked(sem::downRead, sem);
+        Op w2Op = w2.runUntilBlocked(sem::downWrite, sem);
+        Op r2Op = r2.runUntilBlocked(sem::downRead, sem);
+
+        r0.run(sem::upRead);
+        awaitOk(wOp);
+        assertSame(w.task(), sem.writer());
+        assertEquals(0, sem.readers());
+        assertEquals(List.of(r1.task(), r2.task()), sem.queuedReaders(), "no reader is let in with a writer");
+        assertEquals(List.of(w2.task()), sem.queuedWriters());
+
+        w.run(sem::upWrite); // now a reader is first: both readers go in, W2 stays
+        awaitOk(r1Op);
+        awaitOk(r2Op);
+        assertEquals(2, sem.readers());
+        assertBlockedOn(w2, sem, w2Op);
+        r1.run(sem::upRead);
+        r2.run(sem::upRead);
+        awaitOk(w2Op);
+        w2.run(sem::upWrite);
+    }
+
+    @Test
+    void oneWakeUpLetsInAtMost256ReadersAndALaterReaderArrivalLetsInTheRest() {
+        int n = RwSemaphore.MAX_READERS_WAKEUP + 1;
+        DrivenTask w = f.task("W");
+        w.run(sem::downWrite);
+        List<DrivenTask> readers = new java.util.ArrayList<>();
+        List<Op> ops = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            DrivenTask r = f.task("R" + i);
+            readers.add(r);
+            ops.add(r.runUntilBlocked(sem::downRead, sem));
+        }
+        DrivenTask w2 = f.task("W2");
+        Op w2Op = w2.runUntilBlocked(sem::downWrite, sem);
+
+        w.run(sem::upWrite);
+        assertEquals(RwSemaphore.MAX_READERS_WAKEUP, sem.readers(), "one wake-up grants MAX_READERS_WAKEUP readers");
+        DrivenTask last = readers.get(n - 1);
+        assertEquals(List.of(last.task()), sem.queuedReaders(), "the reader beyond the cap keeps waiting");
+        assertBlockedOn(last, sem, ops.get(n - 1));
+        for (int i = 0; i < n - 1; i++) {
+            awaitOk(ops.get(i));
+        }
+
+        // rwsem_cond_wake_waiter: a reader arriving while readers hold the lock and a reader is first in
+        // line wakes the readers, itself included, even though W2 is queued.
+        DrivenTask late = f.task("Rlate");
+        Op lateOp = late.submit(sem::downRead);
+        awaitOk(lateOp);
+        awaitOk(ops.get(n - 1));
+        assertEquals(n + 1, sem.readers());
+        assertEquals(List.of(w2.task()), sem.queuedWriters());
+
+        late.run(sem::upRead);
+        for (DrivenTask r : readers) {
+            r.run(sem::upRead);
+        }
+        awaitOk(w2Op);
+        assertSame(w2.task(), sem.writer());
+        w2.run(sem::upWrite);
+    }
+
+    @Test
+    void aNewReaderWaitsBehindAQueuedWriterWhileAWriterHoldsTheLock() {
+        DrivenTask w1 = f.task("W1");
+        DrivenTask w2 = f.task("W2");
+        DrivenTask r = f.task("R");
+        w1.run(sem::downWrite);
+        Op w2Op = w2.runUntilBlocked(sem::downWrite, sem);
+        Op rOp = r.runUntilBlocked(sem::downRead, sem);
+        w1.run(sem::upWrite);
+        awaitOk(w2Op);
+        assertSame(w2.task(), sem.writer(), "the writer queued first gets the lock; the later reader does not overtake it");
+        assertBlockedOn(r, sem, rOp);
+        w2.run(sem::upWrite);
+        awaitOk(rOp);
+        r.run(sem::upRead);
+        assertCompletionOrder(w2Op, rOp);
     }
 
     @Test
@@ -239,7 +326,7 @@ class RwSemaphoreTest {
     // ------------------------------------------------------------------ downgrade
 
     @Test
-    void downgradeWriteKeepsTheLockAndLetsInQueuedReadersButNotTheQueuedWriter() {
+    void downgradeWriteKeepsTheLockAndLetsInEveryQueuedReaderButNotTheQueuedWriter() {
         DrivenTask w = f.task("W");
         DrivenTask r1 = f.task("R1");
         DrivenTask w2 = f.task("W2");
@@ -251,11 +338,11 @@ class RwSemaphoreTest {
 
         w.run(sem::downgradeWrite);
         assertNull(sem.writer());
-        assertEquals(2, sem.readers(), "W now reads, and R1 (queued before W2) joins it");
+        assertEquals(3, sem.readers(), "W now reads, and R1 and R2 (queued behind W2) join it (RWSEM_WAKE_READ_OWNED)");
         assertTrue(w.task().holds(sem));
         awaitOk(r1Op);
+        awaitOk(r2Op);
         assertBlockedOn(w2, sem, w2Op);
-        assertBlockedOn(r2, sem, r2Op);
 
         // W holds a read hold now: upWrite is misuse, upRead is right.
         assertMisuse(IllegalStateException.class, () -> w.run(sem::upWrite), sem, w.task(), "up_write", "not write-locked");
@@ -263,11 +350,11 @@ class RwSemaphoreTest {
         assertFalse(w.task().holds(sem));
         assertBlockedOn(w2, sem, w2Op);
         r1.run(sem::upRead);
+        assertBlockedOn(w2, sem, w2Op);
+        r2.run(sem::upRead);
         awaitOk(w2Op);
         assertSame(w2.task(), sem.writer());
         w2.run(sem::upWrite);
-        awaitOk(r2Op);
-        r2.run(sem::upRead);
         assertEquals(0, sem.readers());
     }
 
