@@ -24,7 +24,8 @@ import java.util.function.Consumer;
  * reported, as the kernel skips {@code TASK_IDLE}.
  *
  * <p>A report names the task, its current work item if it is a worker ("Workqueue: wq func"), the
- * primitive it waits on, the tasks that hold that primitive (found in their task records), any
+ * primitive it waits on, the tasks that hold that primitive (found in their task records, including
+ * tasks that exited holding it, named "(exited)"), any
  * writer queued on a rw-semaphore it waits for, and what the task itself holds. Reports go to
  * listeners, and the first ten to {@code System.Logger}, after which logging is suppressed as the
  * kernel's {@code hung_task_warnings} does. The check runs on the platform's timer context, so a
@@ -116,6 +117,11 @@ public final class HungTaskDetector implements AutoCloseable {
         for (Task o : tasks) {
             if (o != t && o.holds(on)) {
                 holders.add(o.name() + ":" + o.id() + (o.waitingOn() != null ? " (itself waiting on " + o.waitingOn().describe() + ")" : ""));
+            }
+        }
+        for (Task o : platform.exitedHolders()) {
+            if (o.heldAtExit().contains(on)) {
+                holders.add(o.name() + ":" + o.id() + " (exited)");
             }
         }
         sb.append("  held by: ").append(holders.isEmpty() ? "no task (any task may release it)" : String.join(", ", holders)).append('\n');

@@ -11,9 +11,23 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The bookkeeping every platform shares: task records and their registry, the thread-start cost,
- * the wait protocol around {@link #await} (the atomic check, the wait target, the sleep listener) and
- * the thread body wrapper. A concrete platform supplies how a task really sleeps and wakes, how a
- * thread starts, the clock and the timers.
+ * the wait protocol around {@link #await} (the atomic check, the wait target, the sleep listener),
+ * the thread body wrapper and exit processing. A concrete platform supplies how a task really sleeps
+ * and wakes, how a thread starts, the clock and the timers.
+ *
+ * <p><b>Exit.</b> A task leaves the registry when its body ends ({@link #runTask}) or, for an adopted
+ * task, when the platform finds its thread dead ({@link #isLive}). Either way {@link #retire} checks
+ * what it still holds, like the kernel's {@code debug_check_no_locks_held()} in {@code do_exit}: the
+ * locks stay held (the kernel does not release them either), a warning names the task and the
+ * locks, the task's record keeps them as {@link Task#heldAtExit()}, and the record moves to
+ * {@link #exitedHolders()} so that reports name the dead holder instead of nobody.
+ *
+ * <p><b>Memory ordering.</b> The registries are concurrent sets: adding a record happens-before any
+ * thread that iterates them sees it. A task's held-primitive list is plain and written only by the
+ * task; {@link #retire} reads it either on the task's own thread or after the platform has seen the
+ * thread dead ({@code Thread.isAlive()} returning {@code false} synchronizes with the thread's last
+ * action), so it reads the final list. The thread-start cost is volatile, written once under this
+ * object's monitor.
  */
 public abstract class AbstractPlatform implements Platform {
 
@@ -21,7 +35,11 @@ public abstract class AbstractPlatform implements Platform {
     protected static final System.Logger LOG = System.getLogger("dev.rescuer.platform");
 
     private final AtomicLong nextTaskId = new AtomicLong(1);
+    /** Registered tasks not yet retired. Concurrent set: any task adds, removes and iterates. */
     private final Set<Task> live = ConcurrentHashMap.newKeySet();
+    /** Retired tasks that exited holding primitives; kept for reports. Concurrent set. */
+    private final Set<Task> exitedHolders = ConcurrentHashMap.newKeySet();
+    /** Written under {@code this}'s monitor; read anywhere. */
     private volatile ThreadStartCost threadStartCost = ThreadStartCost.FREE;
 
     /** Creates a task record and registers it as live. */
@@ -85,9 +103,35 @@ public abstract class AbstractPlatform implements Platform {
             try {
                 refund.refund(); // before joiners wake, so that they see the thread's pages returned
             } finally {
-                task.exited(failure);
+                retire(task, failure);
             }
         }
+    }
+
+    /**
+     * Exit processing for a task already removed from the registry: the held-locks check, then the
+     * exit itself (state, failure, joiners woken). Runs on the task's own thread, or on any thread
+     * once the platform knows the task's thread is dead.
+     */
+    protected final void retire(Task task, Throwable failure) {
+        List<Primitive> held = task.heldPrimitives();
+        if (!held.isEmpty() && !(failure instanceof TaskAbortedError)) {
+            exitedHolders.add(task);
+            StringBuilder sb = new StringBuilder("WARNING: task ").append(task).append(" exited with locks still held!");
+            for (Primitive p : held) {
+                sb.append("\n  holding: ").append(p.describe());
+            }
+            sb.append("\n  They stay held; a task waiting for them waits forever.");
+            LOG.log(Level.WARNING, sb.toString());
+        }
+        task.exited(failure, held);
+    }
+
+    @Override
+    public Collection<Task> exitedHolders() {
+        List<Task> out = new ArrayList<>(exitedHolders);
+        out.sort((a, b) -> Long.compare(a.id(), b.id()));
+        return out;
     }
 
     @Override
@@ -147,14 +191,41 @@ public abstract class AbstractPlatform implements Platform {
             if (isLive(t)) {
                 out.add(t);
             } else {
-                live.remove(t);
+                drop(t);
             }
         }
         out.sort((a, b) -> Long.compare(a.id(), b.id()));
         return out;
     }
 
-    /** Whether a registered task is still live; platforms drop adopted tasks whose thread died. */
+    /**
+     * Drops every registered task that is no longer live, running exit processing for adopted tasks
+     * whose thread died. {@link #tasks()} does this as it goes; platforms that adopt threads call it
+     * so that the registry stays bounded when nobody asks for the task list.
+     */
+    protected final void pruneRegistry() {
+        for (Task t : live) {
+            if (!isLive(t)) {
+                drop(t);
+            }
+        }
+    }
+
+    private void drop(Task t) {
+        if (live.remove(t) && t.isAdopted() && !t.hasExited()) {
+            retire(t, null); // its thread died: nobody else will
+        }
+    }
+
+    /** How many records the registry holds now, live or not yet pruned. */
+    protected final int registrySize() {
+        return live.size();
+    }
+
+    /**
+     * Whether a registered task is still live. A started task is live until its body ends; a platform
+     * that adopts foreign threads answers {@code false} for an adopted task whose thread has died.
+     */
     protected boolean isLive(Task task) {
         return !task.hasExited();
     }

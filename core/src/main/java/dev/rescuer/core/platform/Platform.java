@@ -141,8 +141,17 @@ public interface Platform extends AutoCloseable {
         return new StackTraceElement[0];
     }
 
-    /** A snapshot of the live tasks: started ones that have not exited, and adopted ones. */
+    /** A snapshot of the live tasks: started ones that have not exited, and adopted ones whose thread lives. */
     Collection<Task> tasks();
+
+    /**
+     * The tasks that exited while holding tracked primitives (a mutex, a rw-semaphore, a spin lock),
+     * which therefore stay held, in id order. Reports use it to name a dead holder; see
+     * {@link Task#heldAtExit()}. A snapshot; never blocks.
+     */
+    default Collection<Task> exitedHolders() {
+        return java.util.List.of();
+    }
 
     /** Stops the timer context. Threads the platform started are not interrupted. */
     @Override

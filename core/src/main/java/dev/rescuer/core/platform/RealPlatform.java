@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,12 +26,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * timer's stale heap entry is skipped by generation number rather than removed.
  *
  * <p>Threads started here are daemon threads. Foreign threads (main, a test runner's) are adopted on
- * first use and dropped from {@link #tasks()} once their thread has died.
+ * first use. An adopted record whose thread has died is retired (exit processing, including the
+ * held-locks check) when {@link #tasks()} or a later adoption finds it, so the registry stays bounded
+ * by the live threads; a dead task that still holds a lock stays reachable through the lock and
+ * {@link #exitedHolders()}.
  */
 public final class RealPlatform extends AbstractPlatform {
 
+    private static final int MIN_ADOPTIONS_BETWEEN_PRUNES = 64;
+
     private final String label;
+    /** The calling thread's record; each thread sets its own. */
     private final ThreadLocal<Task> current = new ThreadLocal<>();
+    /** Adoptions since the last registry prune. Atomic: any foreign thread adopts. */
+    private final AtomicInteger adoptionsSincePrune = new AtomicInteger();
+    /** The registry's size after the last prune; racy by design (a hint for when to prune next). */
+    private volatile int sizeAfterPrune;
 
     // Timer context; the heap and every timer's state are guarded by timerLock.
     private final ReentrantLock timerLock = new ReentrantLock();
@@ -59,12 +70,27 @@ public final class RealPlatform extends AbstractPlatform {
     @Override
     public Task currentTask() {
         Task t = current.get();
-        if (t == null) {
-            Thread th = Thread.currentThread();
-            t = newTask(th.getName(), true);
-            setPlatformData(t, new RealTask(th));
-            current.set(t);
+        return t != null ? t : adopt();
+    }
+
+    /**
+     * Adopts the calling foreign thread. Every so often it first prunes the registry of adopted
+     * records whose thread has died, so that a stream of short-lived foreign threads leaves a number
+     * of records bounded by the live ones, whether or not anybody calls {@link #tasks()}: a prune
+     * runs once the adoptions since the last one reach the registry's size after it (at least
+     * {@link #MIN_ADOPTIONS_BETWEEN_PRUNES}), which keeps the cost amortized O(1) per adoption.
+     */
+    private Task adopt() {
+        int since = adoptionsSincePrune.incrementAndGet();
+        if (since >= Math.max(MIN_ADOPTIONS_BETWEEN_PRUNES, sizeAfterPrune)) {
+            adoptionsSincePrune.set(0);
+            pruneRegistry();
+            sizeAfterPrune = registrySize();
         }
+        Thread th = Thread.currentThread();
+        Task t = newTask(th.getName(), true);
+        setPlatformData(t, new RealTask(th));
+        current.set(t);
         return t;
     }
 

@@ -18,13 +18,18 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   <li>the atomic depth, non-zero while the task holds a spin lock or runs a BH item or timer callback;
  *   <li>the primitives it holds, in acquisition order;
  *   <li>what it is waiting on right now, and since when;
- *   <li>a {@link SleepListener} and a slot for the layer that owns the thread ({@code kthread_data}).
+ *   <li>a {@link SleepListener} and a slot for the layer that owns the thread ({@code kthread_data});
+ *   <li>on exit, the primitives it still held ({@link #heldAtExit()}).
  * </ul>
  *
- * <p><b>Threading.</b> Only the task itself changes its scope flags, atomic depth, held primitives,
- * listener and data slot; those fields are plain, as in the kernel, and other tasks that read them
- * (reports, detectors) get a best-effort snapshot. The wait target and state are volatile so that
- * detectors see them promptly.
+ * <p><b>Threading and memory ordering.</b> Only the task itself changes its scope flags, atomic
+ * depth, held primitives, listener, data slot and bio list; those fields are plain, as in the kernel,
+ * and other tasks that read them (reports, detectors) get a best-effort snapshot. The wait target,
+ * the wait start and the state are volatile so that detectors see them promptly: {@code beginWait}
+ * writes the start time and target before the state, so a reader that sees {@code BLOCKED} sees
+ * the wait it belongs to. Exit writes {@link #heldAtExit()} and the failure before the state
+ * {@code EXITED}, so whoever sees the task exited (a joiner, a report) sees both. The exit waiters
+ * are a concurrent queue that any task may add to.
  */
 public final class Task {
 
@@ -58,6 +63,7 @@ public final class Task {
     private volatile long waitingSinceNanos;
     private volatile State state = State.RUNNING;
     private volatile Throwable failure;
+    private volatile List<Primitive> heldAtExit = List.of();
     private final ConcurrentLinkedQueue<Task> exitWaiters = new ConcurrentLinkedQueue<>();
     private final Primitive exitEvent;
 
@@ -98,7 +104,7 @@ public final class Task {
 
     // ---- memalloc scopes (owned by the memory model) ----
 
-    /** The task's memalloc scope flags; their bits are defined by {@code dev.rescuer.core.mm.Memalloc}. */
+    /** The task's memalloc scope flags; their bits are defined by {@code dev.rescuer.core.mm.MemallocScope}. */
     public int memallocFlags() {
         return memallocFlags;
     }
@@ -303,7 +309,16 @@ public final class Task {
         exitWaiters.add(waiter);
     }
 
-    void exited(Throwable failure) {
+    /**
+     * The primitives the task still held when it exited, oldest first; empty while it runs and when
+     * it exited holding nothing. They stay held: an exit releases nothing, as in the kernel.
+     */
+    public List<Primitive> heldAtExit() {
+        return heldAtExit;
+    }
+
+    void exited(Throwable failure, List<Primitive> held) {
+        this.heldAtExit = List.copyOf(held);
         this.failure = failure;
         this.waitingOn = null;
         this.state = State.EXITED;

@@ -2,6 +2,8 @@ package dev.rescuer.core.debug;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.RealPlatform;
+import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.RwSemaphore;
@@ -133,6 +135,26 @@ class HungTaskDetectorTest {
             }
             assertFalse(reports.stream().anyMatch(r -> !r.task().name().equals("stuck")), reports.toString());
             assertEquals(1, reports.size(), "one report per wait: " + reports);
+        }
+    }
+
+    @Test
+    void aHolderThatExitedIsNamedAsExitedNotAsNobody() {
+        try (RealPlatform p = new RealPlatform(); HungTaskDetector detector = new HungTaskDetector(p, TIMEOUT)) {
+            List<HungTaskReport> reports = new CopyOnWriteArrayList<>();
+            detector.onHungTask(reports::add);
+            Mutex lock = new Mutex(p, "&s->lock", "dm_snapshot_lock");
+            Task leaker = p.startThread("leaker", lock::lock);
+            p.join(leaker);
+            // The mutex stays held by the dead task, so this waiter never returns. It is a daemon
+            // thread of this test's own platform, left parked when the test ends.
+            Task waiter = p.startThread("waiter", lock::lock);
+
+            String text = awaitReport(reports, "waiter").text();
+            assertTrue(text.contains("waiting on: mutex &s->lock [dm_snapshot_lock]"), text);
+            assertTrue(text.contains("held by: leaker:" + leaker.id() + " (exited)"), text);
+            assertFalse(text.contains("no task"), text);
+            assertEquals(Task.State.BLOCKED, waiter.state());
         }
     }
 }
