@@ -30,6 +30,14 @@ import java.util.function.Consumer;
  * listeners, and the first ten to {@code System.Logger}, after which logging is suppressed as the
  * kernel's {@code hung_task_warnings} does. The check runs on the platform's timer context, so a
  * simulator runs it on virtual time.
+ *
+ * <p><b>Blocking outside the platform.</b> A task the platform started that is found
+ * {@linkplain Platform#isBlockedOutsidePlatform blocked outside the platform} (a JDK lock, a latch,
+ * socket I/O) at looks at least a timeout apart, with an unchanged
+ * {@linkplain Platform#switchCount switch count}, is reported once for that episode, with its JVM
+ * stack instead of a primitive ({@link HungTaskReport#jvmStack()}). The kernel cannot see into user
+ * code this way; the JVM can. Adopted threads (the application's own) are not watched: their waits
+ * outside the platform, a join or a future, are ordinary.
  */
 public final class HungTaskDetector implements AutoCloseable {
 
@@ -40,8 +48,19 @@ public final class HungTaskDetector implements AutoCloseable {
     private final Duration timeout;
     private final PlatformTimer timer;
     private final List<Consumer<HungTaskReport>> listeners = new CopyOnWriteArrayList<>();
-    private final Map<Task, Long> reported = new HashMap<>(); // timer context only
+    /** Per task, the start of the platform wait last reported. Timer context only. */
+    private final Map<Task, Long> reported = new HashMap<>();
+    /** Per started task seen blocked outside the platform, the episode being watched. Timer context only. */
+    private final Map<Task, ForeignWait> foreign = new HashMap<>();
+    /** Reports left before logging is suppressed. */
     private final AtomicInteger warningsLeft = new AtomicInteger(WARNINGS);
+
+    /**
+     * A task found blocked outside the platform: its switch count when first seen so, when that was,
+     * and whether this episode has been reported. A new count is a new episode.
+     */
+    private record ForeignWait(long switches, long sinceNanos, boolean reported) {
+    }
 
     /**
      * Starts checking every {@code timeout}.
@@ -73,37 +92,76 @@ public final class HungTaskDetector implements AutoCloseable {
         long limit = timeout.toNanos();
         List<Task> tasks = new ArrayList<>(platform.tasks());
         reported.keySet().retainAll(tasks);
+        foreign.keySet().retainAll(tasks);
         for (Task t : tasks) {
             Primitive on = t.waitingOn();
-            if (t.state() != Task.State.BLOCKED || on == null || on.isIdleWait()) {
-                continue;
-            }
-            long since = t.waitingSinceNanos();
-            long blocked = now - since;
-            if (blocked <= limit) {
-                continue;
-            }
-            Long prev = reported.get(t);
-            if (prev != null && prev == since) {
-                continue; // this wait was reported already
-            }
-            reported.put(t, since);
-            HungTaskReport r = new HungTaskReport(t, Duration.ofNanos(blocked), describe(t, on, blocked, tasks));
-            if (warningsLeft.getAndDecrement() > 0) {
-                LOG.log(Level.ERROR, r.text() + (warningsLeft.get() == 0 ? "\nFuture hung task reports are suppressed" : ""));
-            }
-            for (Consumer<HungTaskReport> l : listeners) {
-                try {
-                    l.accept(r);
-                } catch (RuntimeException e) {
-                    LOG.log(Level.ERROR, "hung-task listener failed", e);
+            if (t.state() == Task.State.BLOCKED) {
+                foreign.remove(t);
+                if (on != null && !on.isIdleWait()) {
+                    checkPlatformWait(t, on, now, limit, tasks);
                 }
+            } else if (!t.isAdopted() && platform.isBlockedOutsidePlatform(t)) {
+                checkForeignWait(t, now, limit);
+            } else {
+                foreign.remove(t);
             }
         }
         timer.arm(timeout);
     }
 
-    private String describe(Task t, Primitive on, long blockedNanos, List<Task> tasks) {
+    /** A task sleeping in a core primitive: reported once per wait, when it has lasted past the timeout. */
+    private void checkPlatformWait(Task t, Primitive on, long now, long limit, List<Task> tasks) {
+        long since = t.waitingSinceNanos();
+        long blocked = now - since;
+        if (blocked <= limit) {
+            return;
+        }
+        Long prev = reported.get(t);
+        if (prev != null && prev == since) {
+            return; // this wait was reported already
+        }
+        reported.put(t, since);
+        publish(new HungTaskReport(t, Duration.ofNanos(blocked), describe(t, on, blocked, tasks), List.of()));
+    }
+
+    /**
+     * A started task blocked outside the platform (a JDK lock, a latch, I/O). As {@code check_hung_task}
+     * does with the switch count, an episode is the span over which the task's switch count stays the
+     * same; it is reported once, when it has lasted for the timeout, with the thread's JVM stack.
+     * Adopted tasks are the application's own threads, whose waits outside the platform (a join, a
+     * future, a sleep) are ordinary; they are not watched.
+     */
+    private void checkForeignWait(Task t, long now, long limit) {
+        long switches = platform.switchCount(t);
+        ForeignWait seen = foreign.get(t);
+        if (seen == null || seen.switches() != switches) {
+            foreign.put(t, new ForeignWait(switches, now, false));
+            return;
+        }
+        long blocked = now - seen.sinceNanos();
+        if (seen.reported() || blocked < limit) {
+            return;
+        }
+        foreign.put(t, new ForeignWait(switches, seen.sinceNanos(), true));
+        List<StackTraceElement> stack = List.of(platform.stackOf(t));
+        publish(new HungTaskReport(t, Duration.ofNanos(blocked), describeForeign(t, blocked, stack), stack));
+    }
+
+    private void publish(HungTaskReport r) {
+        if (warningsLeft.getAndDecrement() > 0) {
+            LOG.log(Level.ERROR, r.text() + (warningsLeft.get() == 0 ? "\nFuture hung task reports are suppressed" : ""));
+        }
+        for (Consumer<HungTaskReport> l : listeners) {
+            try {
+                l.accept(r);
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "hung-task listener failed", e);
+            }
+        }
+    }
+
+    /** The report's first lines: the kernel's banner, and the work item if the task is a worker. */
+    private StringBuilder header(Task t) {
         StringBuilder sb = new StringBuilder();
         sb.append("INFO: task ").append(t.name()).append(':').append(t.id()).append(" blocked for more than ")
                 .append(timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " seconds" : timeout.toMillis() + " ms").append(".\n");
@@ -112,6 +170,37 @@ public final class HungTaskDetector implements AutoCloseable {
         if (wq != null) {
             sb.append(wq).append('\n');
         }
+        return sb;
+    }
+
+    private String describeForeign(Task t, long blockedNanos, List<StackTraceElement> stack) {
+        StringBuilder sb = header(t);
+        sb.append("  blocked outside the platform (in JDK or user code the runtime cannot see) for at least ")
+                .append(String.format("%.3fs", blockedNanos / 1e9)).append('\n');
+        sb.append("  JVM stack:\n");
+        if (stack.isEmpty()) {
+            sb.append("    (not available)\n");
+        }
+        for (StackTraceElement e : stack) {
+            sb.append("    at ").append(e).append('\n');
+        }
+        appendHeld(sb, t);
+        return sb.toString();
+    }
+
+    private static void appendHeld(StringBuilder sb, Task t) {
+        List<Primitive> held = t.heldPrimitives();
+        if (!held.isEmpty()) {
+            List<String> names = new ArrayList<>();
+            for (Primitive p : held) {
+                names.add(p.describe());
+            }
+            sb.append("  holding: ").append(String.join(", ", names)).append('\n');
+        }
+    }
+
+    private String describe(Task t, Primitive on, long blockedNanos, List<Task> tasks) {
+        StringBuilder sb = header(t);
         sb.append("  waiting on: ").append(on.describe()).append(" for ").append(String.format("%.3fs", blockedNanos / 1e9)).append('\n');
         List<String> holders = new ArrayList<>();
         for (Task o : tasks) {
@@ -136,14 +225,7 @@ public final class HungTaskDetector implements AutoCloseable {
                 sb.append("  queued writers ahead (writer preference): ").append(String.join(", ", names)).append('\n');
             }
         }
-        List<Primitive> held = t.heldPrimitives();
-        if (!held.isEmpty()) {
-            List<String> names = new ArrayList<>();
-            for (Primitive p : held) {
-                names.add(p.describe());
-            }
-            sb.append("  holding: ").append(String.join(", ", names)).append('\n');
-        }
+        appendHeld(sb, t);
         return sb.toString();
     }
 

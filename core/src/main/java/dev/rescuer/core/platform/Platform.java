@@ -141,6 +141,16 @@ public interface Platform extends AutoCloseable {
         return new StackTraceElement[0];
     }
 
+    /**
+     * How many times {@code task}'s thread has stopped running to block or wait, inside this platform
+     * or outside it, like the kernel's {@code nvcsw + nivcsw}: the hung-task detector takes a task
+     * whose count has not moved between two looks, and that was blocked at both, to have stayed
+     * blocked all along. {@code -1} when the platform cannot tell. Never blocks; any task may ask.
+     */
+    default long switchCount(Task task) {
+        return -1;
+    }
+
     /** A snapshot of the live tasks: started ones that have not exited, and adopted ones whose thread lives. */
     Collection<Task> tasks();
 

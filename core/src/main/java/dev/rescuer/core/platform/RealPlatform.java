@@ -1,6 +1,8 @@
 package dev.rescuer.core.platform;
 
 import java.lang.System.Logger.Level;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,13 +54,35 @@ public final class RealPlatform extends AbstractPlatform {
     private Task timerTask;
     private boolean closed;
 
-    /** Per-task state of this platform: the JVM thread and the wake-up permit. */
+    /** Per-task state of this platform: the JVM thread, the wake-up permit, the in-platform mark. */
     private static final class RealTask {
         final Thread thread;
+        /** The one-bit wake-up permit: set by any waker, consumed by the task in {@code park}. */
         final AtomicBoolean permit = new AtomicBoolean();
+        /**
+         * Odd while the thread waits inside the platform (its park, the timer context's own waits, the
+         * timer lock), even otherwise; written only by the thread itself, read by any task. A seqlock:
+         * a reader that sees the same even value before and after reading the thread's JVM state knows
+         * that state was not caused by a platform wait.
+         */
+        volatile int platformWaitSeq;
 
         RealTask(Thread thread) {
             this.thread = thread;
+        }
+
+        /** Marks the calling thread (this task's) as waiting inside the platform; false if it already was. */
+        boolean enterPlatformWait() {
+            int seq = platformWaitSeq;
+            if ((seq & 1) != 0) {
+                return false;
+            }
+            platformWaitSeq = seq + 1;
+            return true;
+        }
+
+        void exitPlatformWait() {
+            platformWaitSeq++;
         }
     }
 
@@ -135,6 +159,7 @@ public final class RealPlatform extends AbstractPlatform {
     protected boolean park(Task self, long deadlineNanos) {
         RealTask rt = (RealTask) platformData(self);
         boolean interrupted = false;
+        boolean marked = rt.enterPlatformWait();
         try {
             while (!rt.permit.getAndSet(false)) {
                 if (deadlineNanos == NO_DEADLINE) {
@@ -154,10 +179,86 @@ public final class RealPlatform extends AbstractPlatform {
             }
             return true;
         } finally {
+            if (marked) {
+                rt.exitPlatformWait();
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: the task's thread is alive, its {@link Thread#getState()} is {@code BLOCKED},
+     * {@code WAITING} or {@code TIMED_WAITING}, and it is not inside one of this platform's own waits
+     * (checked with a seqlock around the state read, so a thread that enters or leaves a platform
+     * wait meanwhile is never misreported).
+     */
+    @Override
+    public boolean isBlockedOutsidePlatform(Task task) {
+        if (!(platformData(task) instanceof RealTask rt) || task.hasExited()) {
+            return false;
+        }
+        int before = rt.platformWaitSeq;
+        if ((before & 1) != 0) {
+            return false;
+        }
+        Thread.State state = rt.thread.getState();
+        boolean blocked = state == Thread.State.BLOCKED || state == Thread.State.WAITING
+                || state == Thread.State.TIMED_WAITING;
+        return blocked && rt.platformWaitSeq == before;
+    }
+
+    /** {@inheritDoc} Here: {@link Thread#getStackTrace()} of the task's thread; empty once it has died. */
+    @Override
+    public StackTraceElement[] stackOf(Task task) {
+        if (!(platformData(task) instanceof RealTask rt)) {
+            return new StackTraceElement[0];
+        }
+        return rt.thread.getStackTrace();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: the JVM's count of the times the thread blocked on a monitor plus the times it waited
+     * or parked ({@link ThreadInfo#getBlockedCount()} + {@link ThreadInfo#getWaitedCount()}), which
+     * the JVM keeps whether or not contention monitoring is on; {@code -1} once the thread has died.
+     */
+    @Override
+    public long switchCount(Task task) {
+        if (!(platformData(task) instanceof RealTask rt)) {
+            return -1;
+        }
+        ThreadInfo info = ManagementFactory.getThreadMXBean().getThreadInfo(rt.thread.getId(), 0);
+        return info == null ? -1 : info.getBlockedCount() + info.getWaitedCount();
+    }
+
+    /**
+     * Takes the timer lock, marking the caller as waiting inside the platform if it must wait for it,
+     * so that {@link #isBlockedOutsidePlatform} does not mistake that wait for a foreign one.
+     */
+    private void lockTimer() {
+        if (timerLock.tryLock()) {
+            return;
+        }
+        Task t = current.get();
+        RealTask rt = t == null ? null : (RealTask) platformData(t);
+        boolean marked = rt != null && rt.enterPlatformWait();
+        try {
+            timerLock.lock();
+        } finally {
+            if (marked) {
+                rt.exitPlatformWait();
+            }
+        }
+    }
+
+    /** The calling timer context's record; the timer loop marks its own waits with it. */
+    private RealTask timerRealTask() {
+        return (RealTask) platformData(timerTask);
     }
 
     @Override
@@ -231,7 +332,7 @@ public final class RealPlatform extends AbstractPlatform {
         @Override
         public boolean arm(Duration delay) {
             long deadline = deadlineAfter(delay);
-            timerLock.lock();
+            lockTimer();
             try {
                 if (closed) {
                     throw new IllegalStateException("platform " + label + " is closed; cannot arm timer " + name);
@@ -253,7 +354,7 @@ public final class RealPlatform extends AbstractPlatform {
 
         @Override
         public boolean cancel() {
-            timerLock.lock();
+            lockTimer();
             try {
                 boolean was = pending;
                 pending = false;
@@ -272,7 +373,7 @@ public final class RealPlatform extends AbstractPlatform {
             // disarmed again once it has finished, so on return the timer is neither armed nor running.
             while (true) {
                 was |= cancel();
-                timerLock.lock();
+                lockTimer();
                 try {
                     if (!running) {
                         return was;
@@ -289,7 +390,7 @@ public final class RealPlatform extends AbstractPlatform {
         }
 
         private boolean notRunning() {
-            timerLock.lock();
+            lockTimer();
             try {
                 return !running;
             } finally {
@@ -299,7 +400,7 @@ public final class RealPlatform extends AbstractPlatform {
 
         @Override
         public boolean isPending() {
-            timerLock.lock();
+            lockTimer();
             try {
                 return pending;
             } finally {
@@ -336,12 +437,18 @@ public final class RealPlatform extends AbstractPlatform {
     }
 
     private void timerLoop() {
+        RealTask self = timerRealTask();
         timerLock.lock();
         try {
             while (!closed) {
                 Arming head = heap.peek();
                 if (head == null) {
-                    timerChanged.awaitUninterruptibly();
+                    self.enterPlatformWait();
+                    try {
+                        timerChanged.awaitUninterruptibly();
+                    } finally {
+                        self.exitPlatformWait();
+                    }
                     continue;
                 }
                 if (head.generation != head.timer.generation || !head.timer.pending) {
@@ -350,11 +457,14 @@ public final class RealPlatform extends AbstractPlatform {
                 }
                 long wait = head.deadline - System.nanoTime();
                 if (wait > 0) {
+                    self.enterPlatformWait();
                     try {
                         timerChanged.awaitNanos(wait);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         return;
+                    } finally {
+                        self.exitPlatformWait();
                     }
                     continue;
                 }
@@ -368,7 +478,12 @@ public final class RealPlatform extends AbstractPlatform {
                 } catch (Throwable t) {
                     LOG.log(Level.ERROR, "timer " + timer.name + " callback failed", t);
                 } finally {
-                    timerLock.lock();
+                    self.enterPlatformWait();
+                    try {
+                        timerLock.lock();
+                    } finally {
+                        self.exitPlatformWait();
+                    }
                     timer.running = false;
                     for (Task w : timer.syncWaiters) {
                         wake(w);
@@ -384,7 +499,7 @@ public final class RealPlatform extends AbstractPlatform {
     @Override
     public void close() {
         Thread th;
-        timerLock.lock();
+        lockTimer();
         try {
             closed = true;
             heap.clear();

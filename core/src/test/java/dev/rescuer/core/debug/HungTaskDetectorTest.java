@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -155,6 +156,72 @@ class HungTaskDetectorTest {
             assertTrue(text.contains("held by: leaker:" + leaker.id() + " (exited)"), text);
             assertFalse(text.contains("no task"), text);
             assertEquals(Task.State.BLOCKED, waiter.state());
+        }
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The frame a task blocked on {@code monitor} stands in. */
+    static void enterMonitor(Object monitor) {
+        synchronized (monitor) {
+            monitor.hashCode();
+        }
+    }
+
+    @Test
+    void tasksBlockedOutsideThePlatformAreReportedOncePerEpisodeWithTheirJvmStack() {
+        try (RealPlatform p = new RealPlatform(); HungTaskDetector detector = new HungTaskDetector(p, TIMEOUT)) {
+            List<HungTaskReport> reports = new CopyOnWriteArrayList<>();
+            detector.onHungTask(reports::add);
+            CountDownLatch latch = new CountDownLatch(1);
+            Object monitor = new Object();
+            Completion done = new Completion(p, "done");
+            Task latched = p.startThread("latched", () -> awaitLatch(latch));
+            Task sleeper = p.startThread("sleeper", done::waitFor);
+            Task monitored;
+            synchronized (monitor) {
+                monitored = p.startThread("monitored", () -> enterMonitor(monitor));
+                try {
+                    HungTaskReport l = awaitReport(reports, "latched");
+                    assertTrue(l.blockedOutsidePlatform());
+                    assertEquals(CountDownLatch.class.getName(), l.jvmStack().stream()
+                            .filter(e -> e.getMethodName().equals("await")).findFirst().orElseThrow().getClassName());
+                    assertTrue(l.text().startsWith("INFO: task latched:" + latched.id() + " blocked for more than 200 ms."), l.text());
+                    assertTrue(l.text().contains("blocked outside the platform"), l.text());
+                    assertTrue(l.text().contains(CountDownLatch.class.getName() + ".await("), l.text());
+
+                    HungTaskReport m = awaitReport(reports, "monitored");
+                    assertTrue(m.blockedOutsidePlatform());
+                    assertEquals("enterMonitor", m.jvmStack().get(0).getMethodName(), m.text());
+
+                    HungTaskReport s = awaitReport(reports, "sleeper");
+                    assertFalse(s.blockedOutsidePlatform(), "a task sleeping in the platform is reported as such");
+                    assertTrue(s.text().contains("waiting on: completion done"), s.text());
+                    assertFalse(s.text().contains("blocked outside the platform"), s.text());
+
+                    // A later episode, reported only after at least two more checks: meanwhile the first
+                    // two episodes were seen again and not reported again.
+                    CountDownLatch second = new CountDownLatch(1);
+                    Task late = p.startThread("late", () -> awaitLatch(second));
+                    awaitReport(reports, "late");
+                    second.countDown();
+                    p.join(late);
+                    assertEquals(1, reports.stream().filter(r -> r.task() == latched).count(), reports.toString());
+                    assertEquals(1, reports.stream().filter(r -> r.task() == monitored).count(), reports.toString());
+                } finally {
+                    latch.countDown();
+                    done.complete();
+                }
+            }
+            p.join(latched);
+            p.join(monitored);
+            p.join(sleeper);
         }
     }
 }
