@@ -7,7 +7,11 @@ import dev.rescuer.core.sync.WaitQueue;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A pool with a reserve of {@code minNr} pre-allocated elements that guarantees forward progress
@@ -23,13 +27,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       waits until an element is freed back into the reserve, and starts over. The wait is bounded
  *       by a configurable re-check interval (the kernel's 5 s), after which it retries the source.
  *   <li>In a context that may not sleep it returns {@code null} instead of waiting.
- *   <li>{@link #free} refills the reserve first, waking one waiter; only a full reserve gives the
- *       element back to the source.
- *   <li>It counts elements handed out; freeing more than were allocated, allocating from or
+ *   <li>{@link #free} refills the reserve first and then wakes <em>every</em> waiting allocation, as
+ *       {@code mempool_free} does with {@code wake_up(&pool->wait)} (the waits in
+ *       {@code mempool_alloc} are not exclusive); each re-tries, and those that find the reserve
+ *       empty again go back to sleep. Only a full reserve gives the element back to the source.
+ *   <li>It records which task allocated each element not yet freed ({@link #holders()}), for
+ *       reports. Freeing an element it did not hand out (or one already freed), allocating from or
  *       destroying a destroyed pool, and destroying a pool whose elements are still out are errors.
  * </ul>
  * The forward-progress guarantee holds only if every allocated element is freed in bounded time
- * without needing another element from the same pool: the kernel's rule too.
+ * without needing another element from the same pool: the kernel's rule too. Elements are told apart
+ * by identity: a source must not hand out one object again while it is out.
+ *
+ * <p><b>Locking and memory ordering.</b> The reserve and the element owners are guarded by a raw
+ * spin lock ({@code pool->lock}); every read of them, including the waiters' condition, takes it, so
+ * the guard's acquire and release order all of it. {@code destroyed} is volatile: it is written under
+ * the guard and read without it on entry to every operation (a best-effort misuse check) and in the
+ * waiters' condition. A free makes its element visible under the guard before it wakes the waiters,
+ * and the waiters' condition takes the guard, so a woken waiter sees the element.
  *
  * @param <T> the element type
  */
@@ -50,10 +65,13 @@ public final class Mempool<T> {
     private final Source<T> source;
     private final Duration recheck;
     private final RawSpinLock guard = new RawSpinLock();
-    private final ArrayDeque<T> reserve; // guarded by guard
-    private volatile int reserved;
-    private final AtomicInteger outstanding = new AtomicInteger();
+    /** The reserved elements ({@code pool->elements}); its size is {@code curr_nr}. Guarded by {@code guard}. */
+    private final ArrayDeque<T> reserve;
+    /** Each element handed out and not yet freed, with the task that allocated it. Guarded by {@code guard}. */
+    private final IdentityHashMap<T, Task> out = new IdentityHashMap<>();
+    /** Allocations waiting for a freed element. Its owner is this pool, for reports. */
     private final WaitQueue wait;
+    /** Set once, under {@code guard}; read anywhere. */
     private volatile boolean destroyed;
 
     private Mempool(Platform platform, String name, int minNr, Source<T> source, Duration recheck) {
@@ -64,6 +82,7 @@ public final class Mempool<T> {
         this.recheck = recheck;
         this.reserve = new ArrayDeque<>(Math.max(1, minNr));
         this.wait = new WaitQueue(platform, "mempool " + name, "mempool");
+        this.wait.setOwner(this);
     }
 
     /**
@@ -111,7 +130,6 @@ public final class Mempool<T> {
                 }
             }
         }
-        pool.reserved = minNr;
         return pool;
     }
 
@@ -159,12 +177,11 @@ public final class Mempool<T> {
         while (true) {
             T e = source.allocate(attempt);
             if (e != null) {
-                outstanding.incrementAndGet();
+                handOut(e, self);
                 return e;
             }
-            e = takeReserved();
+            e = takeReserved(self);
             if (e != null) {
-                outstanding.incrementAndGet();
                 return e;
             }
             if (!attempt.equals(full)) {
@@ -174,17 +191,38 @@ public final class Mempool<T> {
             if (!gfp.mayDirectReclaim()) {
                 return null;
             }
-            wait.waitEventTimeout(() -> reserved > 0 || destroyed, recheck);
+            wait.waitEventTimeout(() -> destroyed || reserved() > 0, recheck);
             checkAlive("allocate from");
         }
     }
 
-    private T takeReserved() {
+    /** Records {@code e}, fresh from the source, as allocated by {@code owner}. */
+    private void handOut(T e, Task owner) {
         guard.lock();
         try {
-            T e = reserve.pollLast();
+            recordOwnerLocked(e, owner);
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    private void recordOwnerLocked(T e, Task owner) {
+        assert guard.isHeldByCurrentThread();
+        if (out.putIfAbsent(e, owner) != null) {
+            // Checked before anything else changed; the caller releases the guard in its finally.
+            throw new IllegalStateException("mempool " + name + ": element " + e + " handed out twice; its source "
+                    + "returned an object that is still allocated");
+        }
+    }
+
+    /** Takes an element from the reserve for {@code owner}, or returns {@code null} if it is empty. */
+    private T takeReserved(Task owner) {
+        guard.lock();
+        try {
+            T e = reserve.peekLast();
             if (e != null) {
-                reserved--;
+                recordOwnerLocked(e, owner);
+                reserve.pollLast();
             }
             return e;
         } finally {
@@ -192,34 +230,34 @@ public final class Mempool<T> {
         }
     }
 
-    /** Frees an element: into the reserve if it is short, else back to the source ({@code mempool_free}). */
+    /**
+     * Frees an element ({@code mempool_free}): into the reserve if it is short, waking every waiting
+     * allocation, else back to the source.
+     *
+     * @throws IllegalStateException if the pool did not hand {@code element} out, or it was freed already
+     */
     public void free(T element) {
         if (element == null) {
             throw new NullPointerException("element");
         }
-        if (outstanding.getAndDecrement() <= 0) {
-            outstanding.incrementAndGet();
-            throw new IllegalStateException("mempool " + name + ": free of more elements than were allocated");
-        }
-        if (reserved < minNr && refill(element)) {
-            wait.wakeUp();
-            return;
-        }
-        source.free(element);
-    }
-
-    /** Puts {@code element} into the reserve if it is short; returns whether it did. */
-    private boolean refill(T element) {
+        boolean refilled;
         guard.lock();
         try {
-            if (reserve.size() < minNr && !destroyed) {
-                reserve.addLast(element);
-                reserved++;
-                return true;
+            if (out.remove(element) == null) {
+                throw new IllegalStateException("mempool " + name + ": free of an element it did not hand out, or that "
+                        + "was freed already: " + element);
             }
-            return false;
+            refilled = reserve.size() < minNr && !destroyed;
+            if (refilled) {
+                reserve.addLast(element);
+            }
         } finally {
             guard.unlock();
+        }
+        if (refilled) {
+            wait.wakeUp(); // every waiter: mempool_alloc's waits are not exclusive
+        } else {
+            source.free(element);
         }
     }
 
@@ -230,17 +268,15 @@ public final class Mempool<T> {
      */
     public void destroy() {
         checkAlive("destroy");
-        int out = outstanding.get();
-        if (out != 0) {
-            throw new IllegalStateException("mempool " + name + " destroyed with " + out + " elements still allocated");
-        }
-        guard.lock();
         ArrayDeque<T> all;
+        guard.lock();
         try {
+            if (!out.isEmpty()) {
+                throw new IllegalStateException("mempool " + name + " destroyed with " + out.size() + " elements still allocated");
+            }
             destroyed = true;
             all = new ArrayDeque<>(reserve);
             reserve.clear();
-            reserved = 0;
         } finally {
             guard.unlock();
         }
@@ -268,16 +304,53 @@ public final class Mempool<T> {
 
     /** Elements in the reserve now ({@code curr_nr}). */
     public int reserved() {
-        return reserved;
+        guard.lock();
+        try {
+            return reserve.size();
+        } finally {
+            guard.unlock();
+        }
     }
 
     /** Elements handed out and not yet freed. */
     public int outstanding() {
-        return outstanding.get();
+        guard.lock();
+        try {
+            return out.size();
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /**
+     * The tasks that allocated elements not yet freed, with how many each holds, in task id order. A
+     * snapshot, for reports: an allocation waiting here waits for one of these tasks (or whoever they
+     * handed their element to) to free one.
+     */
+    public Map<Task, Integer> holders() {
+        Map<Task, Integer> counts = new TreeMap<>(Comparator.comparingLong(Task::id));
+        guard.lock();
+        try {
+            for (Task t : out.values()) {
+                counts.merge(t, 1, Integer::sum);
+            }
+        } finally {
+            guard.unlock();
+        }
+        return Collections.unmodifiableMap(counts);
     }
 
     @Override
     public String toString() {
-        return "Mempool[" + name + ": " + reserved + "/" + minNr + " reserved, " + outstanding.get() + " out]";
+        int reserved;
+        int allocated;
+        guard.lock();
+        try {
+            reserved = reserve.size();
+            allocated = out.size();
+        } finally {
+            guard.unlock();
+        }
+        return "Mempool[" + name + ": " + reserved + "/" + minNr + " reserved, " + allocated + " out]";
     }
 }

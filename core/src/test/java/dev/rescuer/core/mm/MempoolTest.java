@@ -4,6 +4,7 @@ import dev.rescuer.core.platform.AtomicContextException;
 import dev.rescuer.core.platform.Bounded;
 import dev.rescuer.core.platform.RealPlatform;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.core.testing.DrivenTask;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -130,6 +131,7 @@ class MempoolTest {
             try {
                 Bounded.untilBlocked(d.task(), Bounded.primitive("waitqueue", "mempool bio"), "the mempool's wait queue", op);
                 assertEquals("mempool", d.task().waitingOn().lockClass());
+                assertSame(pool, ((WaitQueue) d.task().waitingOn()).owner(), "the wait queue names its pool, for reports");
                 assertFalse(op.isDone(), "a sleeping mempool allocation must wait, not fail");
             } finally {
                 pool.free(a); // an I/O completes and gives its element back
@@ -210,7 +212,9 @@ class MempoolTest {
         assertEquals(MIN_NR, pool.reserved(), "a refused destroy leaves the pool intact");
         pool.free(e);
         IllegalStateException over = assertThrows(IllegalStateException.class, () -> pool.free(pages.allocate(PER_ELEMENT, Gfp.KERNEL)));
-        assertTrue(over.getMessage().contains("free of more elements than were allocated"), over.getMessage());
+        assertTrue(over.getMessage().contains("mempool misuse: free of an element it did not hand out"), over.getMessage());
+        IllegalStateException twice = assertThrows(IllegalStateException.class, () -> pool.free(e));
+        assertTrue(twice.getMessage().contains("or that was freed already"), twice.getMessage());
         assertEquals(0, pool.outstanding());
         assertEquals(MIN_NR, pool.reserved());
         assertThrows(NullPointerException.class, () -> pool.free(null));
@@ -275,6 +279,40 @@ class MempoolTest {
         assertNotNull(b);
         pool.free(a);
         pool.free(b);
+        pool.destroy();
+    }
+
+    @Test
+    void aDoubleFreeIsRefusedEvenWhileOtherElementsAreOut() {
+        Mempool<Pages> pool = Mempool.ofPages(pages, "double", MIN_NR, PER_ELEMENT);
+        Pages a = pool.allocate(Gfp.KERNEL);
+        Pages b = pool.allocate(Gfp.KERNEL);
+        pool.free(a);
+        assertThrows(IllegalStateException.class, () -> pool.free(a), "a counter alone would have taken b's place");
+        assertEquals(1, pool.outstanding());
+        pool.free(b);
+        pool.destroy();
+    }
+
+    @Test
+    void holdersNameTheTasksThatAllocatedElementsNotYetFreed() {
+        Mempool<Pages> pool = Mempool.ofPages(pages, "owners", MIN_NR, PER_ELEMENT);
+        Task self = platform.currentTask();
+        Pages mine = pool.allocate(Gfp.KERNEL);
+        AtomicReference<Pages> theirs = new AtomicReference<>();
+        DrivenTask other = new DrivenTask(platform, "other", seq);
+        try {
+            other.run(() -> theirs.set(pool.allocate(Gfp.KERNEL)));
+            Pages second = pool.allocate(Gfp.KERNEL);
+            assertEquals(java.util.Map.of(self, 2, other.task(), 1), pool.holders());
+            other.run(() -> pool.free(mine)); // freed by another task: the element's record goes, not the freer's
+            assertEquals(java.util.Map.of(self, 1, other.task(), 1), pool.holders());
+            pool.free(theirs.get());
+            pool.free(second);
+            assertEquals(java.util.Map.of(), pool.holders());
+        } finally {
+            other.close();
+        }
         pool.destroy();
     }
 }
