@@ -47,6 +47,7 @@ public final class HungTaskDetector implements AutoCloseable {
     private final Platform platform;
     private final Duration timeout;
     private final PlatformTimer timer;
+    /** Copy-on-write: any task registers, the timer context iterates. */
     private final List<Consumer<HungTaskReport>> listeners = new CopyOnWriteArrayList<>();
     /** Per task, the start of the platform wait last reported. Timer context only. */
     private final Map<Task, Long> reported = new HashMap<>();

@@ -21,11 +21,16 @@ final class Kswapd {
     private final Platform platform;
     private final String threadName;
     private final WaitQueue wait;
+    /** Fruitless runs since the last reset ({@code kswapd_failures}). Atomic: kswapd counts, any task resets. */
     private final AtomicInteger failures = new AtomicInteger();
+    /** Statistics; exact only when quiescent. */
     private final LongAdder wakeups = new LongAdder();
     private final LongAdder runs = new LongAdder();
+    /** Set by any allocating task before waking {@code wait}; cleared by kswapd. Volatile: its wait condition. */
     private volatile boolean wakeRequested;
+    /** Set once by close; read by kswapd's wait condition and by {@code start}. Volatile. */
     private volatile boolean stopping;
+    /** The kswapd task once started. Volatile: written by the starter, read by any allocating task. */
     private volatile Task task;
 
     Kswapd(PageAllocator allocator, Platform platform, String allocatorName) {

@@ -52,6 +52,17 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>All blocking goes through the platform, via a {@link WaitQueue} ({@code "<name>/free"}) that
  * frees wake, and the shrinker list is guarded by an {@link RwSemaphore} that reclaim only try-locks,
  * as the kernel's {@code shrinker_rwsem} was.
+ *
+ * <p><b>Memory ordering.</b> The free-page count is one atomic: an allocation takes pages with a
+ * compare-and-set that fails if a concurrent one took them first, so the count never goes below a
+ * floor it checked, and a free adds with {@code addAndGet}. The used count is a second atomic, moved
+ * after the free count on allocation and before it on free, so {@code free + used <= total} holds
+ * at every instant (their sum is exact once allocations and frees have returned). A free publishes
+ * its pages with the atomic add and then wakes the {@code free} wait queue, whose full fence pairs
+ * with the one a waiter issues after queueing: either the waker sees the waiter or the waiter's
+ * condition sees the new count. The fault injector is volatile (set by tests, read per allocation);
+ * statistics are {@code LongAdder}s, exact only when quiescent; the shrinker list is read and written
+ * under {@code shrinkerRwsem}.
  */
 public final class PageAllocator implements AutoCloseable {
 
@@ -70,15 +81,20 @@ public final class PageAllocator implements AutoCloseable {
     private final Duration retryBackoff;
     private final int shrinkBatch;
 
+    /** Free pages ({@code NR_FREE_PAGES}). Atomic: changed by compare-and-set or add, by any task. */
     private final AtomicLong free;
+    /** Pages handed out and not yet freed. Atomic; see the memory-ordering note. */
     private final AtomicLong used = new AtomicLong();
+    /** Atomic: numbers each {@link Pages} handle. */
     private final AtomicLong nextAllocationId = new AtomicLong(1);
 
     private final RwSemaphore shrinkerRwsem;
     private final List<ShrinkerRegistration> shrinkers = new ArrayList<>(); // guarded by shrinkerRwsem
     private final WaitQueue freeWait;
     private final Kswapd kswapd;
+    /** Set once, by the first failure that warns (the kernel's rate limit, reduced to one). Atomic. */
     private final AtomicBoolean failureWarned = new AtomicBoolean();
+    /** Volatile: set by tests, read on every allocation. */
     private volatile AllocationFaultInjector faultInjector;
 
     private final LongAdder allocations = new LongAdder();

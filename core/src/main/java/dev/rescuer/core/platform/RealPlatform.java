@@ -32,6 +32,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * held-locks check) when {@link #tasks()} or a later adoption finds it, so the registry stays bounded
  * by the live threads; a dead task that still holds a lock stays reachable through the lock and
  * {@link #exitedHolders()}.
+ *
+ * <p><b>Blocking outside the platform.</b> {@link #isBlockedOutsidePlatform} reads the JVM thread
+ * state; the task's own waits here (park, and the timer context's waits and timer-lock waits) are
+ * bracketed by an odd/even sequence number so that they are never taken for foreign blocking.
+ *
+ * <p><b>Memory ordering.</b> A wake sets the task's atomic permit and then unparks; park consumes the
+ * permit with {@code getAndSet(false)} before and after every {@code LockSupport.park}, so the
+ * permit's atomic pair orders the waker's writes (the condition's state) before the woken task's
+ * re-check, and a wake that comes first is never lost. The in-platform sequence number is volatile,
+ * written only by its task: entering a wait writes it odd before parking, leaving writes it even
+ * after; a reader that sees the same even value before and after reading {@code Thread.getState()}
+ * knows the state did not come from a platform wait. Timer heaps and timer state are guarded by
+ * {@code timerLock}; a callback runs with it released, and {@code running} (set before, cleared
+ * after, under the lock) is what {@code cancelSync} waits on. The adoption counters are hints: a lost
+ * update only moves the next prune.
  */
 public final class RealPlatform extends AbstractPlatform {
 
@@ -45,7 +60,8 @@ public final class RealPlatform extends AbstractPlatform {
     /** The registry's size after the last prune; racy by design (a hint for when to prune next). */
     private volatile int sizeAfterPrune;
 
-    // Timer context; the heap and every timer's state are guarded by timerLock.
+    // Timer context. The heap, armingSeq, timerThread, timerTask, closed and every timer's state are
+    // guarded by timerLock (taken through lockTimer() by tasks, directly by the timer context).
     private final ReentrantLock timerLock = new ReentrantLock();
     private final Condition timerChanged = timerLock.newCondition();
     private final PriorityQueue<Arming> heap = new PriorityQueue<>();
@@ -256,10 +272,6 @@ public final class RealPlatform extends AbstractPlatform {
         }
     }
 
-    /** The calling timer context's record; the timer loop marks its own waits with it. */
-    private RealTask timerRealTask() {
-        return (RealTask) platformData(timerTask);
-    }
 
     @Override
     public void wake(Task task) {
@@ -428,7 +440,7 @@ public final class RealPlatform extends AbstractPlatform {
         Thread th = new Thread(() -> {
             current.set(task);
             task.enterAtomic(); // softirq: callbacks may not sleep
-            runTask(task, this::timerLoop, () -> { });
+            runTask(task, () -> timerLoop((RealTask) platformData(task)), () -> { }); // set before start()
         }, name);
         th.setDaemon(true);
         setPlatformData(task, new RealTask(th));
@@ -436,8 +448,8 @@ public final class RealPlatform extends AbstractPlatform {
         th.start();
     }
 
-    private void timerLoop() {
-        RealTask self = timerRealTask();
+    /** The timer context's body; {@code self} is its own record, with which it marks its waits. */
+    private void timerLoop(RealTask self) {
         timerLock.lock();
         try {
             while (!closed) {

@@ -69,6 +69,7 @@ public final class Completion extends SleepingPrimitive {
     }
 
     private boolean consumeLocked() {
+        assert guard.isHeldByCurrentThread();
         if (done == 0) {
             return false;
         }

@@ -17,13 +17,23 @@ import java.util.concurrent.atomic.AtomicReference;
  * spinning lets newcomers in), and the woken waiter then sleeps again at the head of the queue.
  *
  * <p>Implementation. The fast path is one compare-and-set of the owner from {@code null} to the
- * current task, and one plain store to release it. Sleepers register under a raw guard and bump a
+ * current task, and one volatile store to release it. Sleepers register under a raw guard and bump a
  * volatile waiter count before their first retry; the releaser clears the owner and then reads the
  * count, so (both being volatile) one of them always sees the other and no wake-up is lost.
+ *
+ * <p><b>Memory ordering.</b> {@code owner} is the lock word, as {@code mutex->owner} is: the
+ * successful compare-and-set that takes it is the acquire, and the volatile store of {@code null}
+ * that releases it is the release, so whatever the holder wrote inside happens-before the next
+ * holder's entry. {@code nrWaiters} (the kernel's {@code MUTEX_FLAG_WAITERS}, as a count) is written
+ * under the guard and read by the releaser without it; the store-then-load on each side
+ * (waiter: count then owner CAS in its condition; releaser: owner then count) is the Dekker pair that
+ * keeps wake-ups from being lost, both being volatile. The waiter queue is guarded by the guard.
  */
 public final class Mutex extends SleepingPrimitive {
 
+    /** The holder, or {@code null}: the lock word. Atomic; changed by its holder or a compare-and-set. */
     private final AtomicReference<Task> owner = new AtomicReference<>();
+    /** Tasks in the slow path, a waiters flag that unlock reads without the guard. Written under {@code guard}. */
     private volatile int nrWaiters;
 
     /** A mutex whose class is its name. */

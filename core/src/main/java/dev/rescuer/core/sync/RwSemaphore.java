@@ -34,8 +34,7 @@ import java.util.List;
  * lock is always handed over under the guard, as if the kernel's {@code RWSEM_FLAG_HANDOFF} were
  * always set, so a woken waiter never competes again and schedules stay reproducible.
  *
- * <p><b>Memory ordering.</b> All state ({@code readers}, {@code writer}, {@code queuedWriters} and
- * the waiter queue) is read and written only with the raw {@code guard} held; the guard's
+ * <p><b>Memory ordering.</b> All state ({@code readers}, {@code writer} and the waiter queue) is read and written only with the raw {@code guard} held; the guard's
  * compare-and-set and release store order it. A grant sets the waiter's volatile {@code granted}
  * under the guard before waking the task; the woken task reads {@code granted} in its wait condition,
  * so that volatile write/read pair publishes the state the releaser wrote on its behalf.
@@ -49,8 +48,6 @@ public final class RwSemaphore extends SleepingPrimitive {
     private int readers;
     /** The write holder, or {@code null}. Guarded by {@code guard}. */
     private Task writer;
-    /** Writers in {@code waiters}. Guarded by {@code guard}. */
-    private int queuedWriters;
 
     /** A rw-semaphore whose class is its name. */
     public RwSemaphore(Platform platform, String name) {
@@ -155,7 +152,6 @@ public final class RwSemaphore extends SleepingPrimitive {
                 return;
             }
             w = enqueueLocked(self, Waiter.EXCLUSIVE);
-            queuedWriters++;
             condWakeLocked();
         } finally {
             guard.unlock();
@@ -215,6 +211,7 @@ public final class RwSemaphore extends SleepingPrimitive {
     }
 
     private void requireWriterLocked(Task self, String op) {
+        assert guard.isHeldByCurrentThread();
         if (writer != self) {
             throw new IllegalStateException(op + " of " + describe() + " by task " + self
                     + (writer == null ? ", but it is not write-locked" : ", but it is write-locked by task " + writer));
@@ -256,7 +253,6 @@ public final class RwSemaphore extends SleepingPrimitive {
         if (first.mode == Waiter.EXCLUSIVE) {
             if (type == WakeType.ANY && readers == 0) {
                 waiters.pollFirst();
-                queuedWriters--;
                 writer = first.task;
                 grantLocked(first);
             }
@@ -280,6 +276,7 @@ public final class RwSemaphore extends SleepingPrimitive {
      * every release already grants the head when it can. Call with the guard held.
      */
     private void condWakeLocked() {
+        assert guard.isHeldByCurrentThread();
         if (writer == null) {
             markWakeLocked(readers > 0 ? WakeType.READERS : WakeType.ANY);
         }
@@ -309,7 +306,12 @@ public final class RwSemaphore extends SleepingPrimitive {
     public boolean hasQueuedWriter() {
         guard.lock();
         try {
-            return queuedWriters > 0;
+            for (Waiter w : waiters) {
+                if (w.mode == Waiter.EXCLUSIVE) {
+                    return true;
+                }
+            }
+            return false;
         } finally {
             guard.unlock();
         }

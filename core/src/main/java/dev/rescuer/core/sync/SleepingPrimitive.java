@@ -17,14 +17,23 @@ import java.util.ArrayDeque;
  * what makes the rw-semaphore's writer preference exact and the simulator's schedules reproducible.
  * A timed wait that expires removes its waiter under the guard, unless it was granted meanwhile, in
  * which case the grant stands and the wait succeeds.
+ *
+ * <p><b>Memory ordering.</b> The waiter queue and each subclass's state are plain fields read and
+ * written only with {@link #guard} held (asserted in the {@code ...Locked} helpers); the guard's
+ * compare-and-set acquire and release store order them. The one field crossing tasks without the
+ * guard is the waiter's volatile {@code granted}: the releaser writes the new owner state and then
+ * {@code granted} under the guard before {@link Platform#wake}; the woken task reads {@code granted}
+ * in its wait condition, and that volatile pair makes the state written on its behalf visible. The
+ * platform's wake/park pair supplies the rest: a wake issued before the park is not lost.
  */
 abstract class SleepingPrimitive implements Primitive {
 
     final Platform platform;
     private final String name;
     private final String lockClass;
+    /** The primitive's {@code wait_lock}: guards {@link #waiters} and the subclass's state. */
     final RawSpinLock guard = new RawSpinLock();
-    /** Guarded by {@link #guard}. */
+    /** Queued waiters, oldest first. Guarded by {@link #guard}. */
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
 
     SleepingPrimitive(Platform platform, String name, String lockClass) {
@@ -60,6 +69,7 @@ abstract class SleepingPrimitive implements Primitive {
 
     /** Enqueues a waiter for {@code self}. Call with the guard held. */
     final Waiter enqueueLocked(Task self, int mode) {
+        assert guard.isHeldByCurrentThread();
         Waiter w = new Waiter(self, mode);
         waiters.addLast(w);
         return w;
@@ -67,6 +77,7 @@ abstract class SleepingPrimitive implements Primitive {
 
     /** Grants {@code w} (already dequeued) and wakes its task. Call with the guard held. */
     final void grantLocked(Waiter w) {
+        assert guard.isHeldByCurrentThread();
         w.granted = true;
         platform.wake(w.task);
     }

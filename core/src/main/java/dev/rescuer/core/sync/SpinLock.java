@@ -23,6 +23,7 @@ public final class SpinLock implements Primitive {
     private final Platform platform;
     private final String name;
     private final String lockClass;
+    /** The holder, or {@code null}: the lock word, taken by compare-and-set (acquire), cleared by its holder (release). */
     private final AtomicReference<Task> owner = new AtomicReference<>();
 
     /** A spin lock whose class is its name. */

@@ -26,11 +26,19 @@ import java.util.function.BooleanSupplier;
  * passing the wake-up on, as in the kernel.
  * Waiting in atomic context throws {@link dev.rescuer.core.platform.AtomicContextException}; waking
  * never sleeps.
+ *
+ * <p><b>Memory ordering.</b> A waiter queues itself under the guard, then issues a full fence, then
+ * evaluates the condition; a waker changes the condition's state, issues a full fence, then reads
+ * {@code nrWaiters}. These are the kernel's {@code set_current_state} and {@code wq_has_sleeper}
+ * barriers: either the waker sees the waiter queued or the waiter sees the new state. A waiter's
+ * {@code granted} and {@code wakes} are written under the guard and read by the waiter's condition.
  */
 public final class WaitQueue extends SleepingPrimitive {
 
+    /** Queued waiters, for the lock-free {@code waitqueue_active} check. Written under {@code guard}. */
     private volatile int nrWaiters;
     private final boolean idle;
+    /** Set once before first use; read by reports. Volatile. */
     private volatile Object owner;
 
     /** A wait queue whose class is its name. */

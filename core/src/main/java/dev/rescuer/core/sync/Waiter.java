@@ -13,6 +13,7 @@ final class Waiter {
 
     final Task task;
     final int mode;
+    /** Written under the primitive's guard; read by the waiting task's condition without it. */
     volatile boolean granted;
     /** For a {@link WaitQueue}: how many wake-ups reached this waiter; written under the guard. */
     volatile int wakes;
