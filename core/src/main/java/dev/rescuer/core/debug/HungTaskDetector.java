@@ -215,14 +215,18 @@ public final class HungTaskDetector implements AutoCloseable {
             }
         }
         sb.append("  held by: ").append(holders.isEmpty() ? "no task (any task may release it)" : String.join(", ", holders)).append('\n');
-        if (on instanceof RwSemaphore) {
-            List<Task> writers = ((RwSemaphore) on).queuedWriters();
-            writers.remove(t);
-            if (!writers.isEmpty()) {
-                List<String> names = new ArrayList<>();
-                for (Task w : writers) {
+        if (on instanceof RwSemaphore rw) {
+            List<Task> writers = rw.queuedWriters();
+            List<String> names = new ArrayList<>();
+            for (Task w : rw.waitingTasks()) {
+                if (w == t) {
+                    break; // only writers queued ahead of it keep it waiting
+                }
+                if (writers.contains(w)) {
                     names.add(w.name() + ":" + w.id());
                 }
+            }
+            if (!names.isEmpty()) {
                 sb.append("  queued writers ahead (writer preference): ").append(String.join(", ", names)).append('\n');
             }
         }

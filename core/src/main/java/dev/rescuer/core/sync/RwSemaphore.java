@@ -317,6 +317,11 @@ public final class RwSemaphore extends SleepingPrimitive {
         }
     }
 
+    /** Every task waiting, readers and writers, in queue order (oldest first). A snapshot. */
+    public List<Task> waitingTasks() {
+        return queuedTasks(-1);
+    }
+
     /** The tasks waiting for write, oldest first. A snapshot. */
     public List<Task> queuedWriters() {
         return queuedTasks(Waiter.EXCLUSIVE);

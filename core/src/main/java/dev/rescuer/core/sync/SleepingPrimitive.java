@@ -12,9 +12,11 @@ import java.util.ArrayDeque;
  *
  * <p>Protocol. A task that must wait enqueues a waiter under the guard and sleeps in
  * {@link Platform#await} until {@code waiter.granted}. The releasing task, under the guard, dequeues
- * the waiter, updates the primitive's state on the waiter's behalf, sets {@code granted} and wakes it.
- * Ownership thus passes in FIFO order, with no window in which a third task could take it: this is
- * what makes the rw-semaphore's writer preference exact and the simulator's schedules reproducible.
+ * the waiters its rule lets in (the first, for a semaphore or completion; the first writer, or up to
+ * 256 readers from anywhere in the queue, for the rw-semaphore), updates the primitive's state on
+ * their behalf, sets {@code granted} and wakes them. Ownership thus passes with no window in which a
+ * third task could take it: this is what makes the rw-semaphore's writer preference exact and the
+ * simulator's schedules reproducible.
  * A timed wait that expires removes its waiter under the guard, unless it was granted meanwhile, in
  * which case the grant stands and the wait succeeds.
  *

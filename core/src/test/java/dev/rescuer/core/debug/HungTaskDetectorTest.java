@@ -90,7 +90,7 @@ class HungTaskDetectorTest {
             RwSemaphore origins = new RwSemaphore(p, "_origins_lock");
             AtomicLong seq = new AtomicLong();
             try (DrivenTask r1 = new DrivenTask(p, "reader1", seq); DrivenTask w = new DrivenTask(p, "lvcreate", seq);
-                 DrivenTask r2 = new DrivenTask(p, "kcopyd", seq)) {
+                 DrivenTask r2 = new DrivenTask(p, "kcopyd", seq); DrivenTask w2 = new DrivenTask(p, "lvremove", seq)) {
                 r1.run(origins::downRead);
                 DrivenTask.Op wOp = w.runUntilBlocked(() -> {
                     origins.downWrite();
@@ -100,15 +100,21 @@ class HungTaskDetectorTest {
                     origins.downRead();
                     origins.upRead();
                 }, origins);
+                DrivenTask.Op w2Op = w2.runUntilBlocked(() -> {
+                    origins.downWrite();
+                    origins.upWrite();
+                }, origins);
 
                 String text = awaitReport(reports, "kcopyd").text();
                 assertTrue(text.contains("waiting on: rwsem _origins_lock"), text);
                 assertTrue(text.contains("held by: reader1:" + r1.task().id()), text);
-                assertTrue(text.contains("queued writers ahead (writer preference): lvcreate:" + w.task().id()), text);
+                assertTrue(text.contains("queued writers ahead (writer preference): lvcreate:" + w.task().id() + "\n"), text);
+                assertFalse(text.contains("lvremove"), "a writer queued behind the reader does not keep it waiting: " + text);
 
                 r1.run(origins::upRead);
                 DrivenTask.awaitDone(wOp);
                 DrivenTask.awaitDone(r2Op);
+                DrivenTask.awaitDone(w2Op);
             }
         }
     }
