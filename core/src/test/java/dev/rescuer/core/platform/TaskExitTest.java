@@ -110,4 +110,28 @@ class TaskExitTest {
                 "the dead holder stays reportable after its record left the registry");
         assertSame(holder, m.owner());
     }
+
+    @Test
+    void theExitWithLocksHeldIsLoggedAsAWarningNamingTheTaskAndTheLocks() {
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.rescuer.platform");
+        List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) { records.add(r); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        log.addHandler(capture);
+        try {
+            Mutex m = new Mutex(platform, "&s->lock", "dm_snapshot_lock");
+            Task t = platform.startThread("leaker", m::lock);
+            platform.join(t);
+            String expected = "WARNING: task " + t + " exited with locks still held!";
+            java.util.logging.LogRecord r = records.stream().filter(x -> x.getMessage().startsWith(expected))
+                    .findFirst().orElseThrow(() -> new AssertionError("no warning for " + t + " in " + records));
+            assertEquals(java.util.logging.Level.WARNING, r.getLevel());
+            assertTrue(r.getMessage().contains("holding: mutex &s->lock [dm_snapshot_lock]"), r.getMessage());
+        } finally {
+            log.removeHandler(capture);
+        }
+    }
 }
