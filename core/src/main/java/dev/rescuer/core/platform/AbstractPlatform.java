@@ -117,7 +117,7 @@ public abstract class AbstractPlatform implements Platform {
         List<Primitive> held = task.heldPrimitives();
         if (!held.isEmpty() && !(failure instanceof TaskAbortedError)) {
             exitedHolders.add(task);
-            StringBuilder sb = new StringBuilder("WARNING: task ").append(task).append(" exited with locks still held!");
+            StringBuilder sb = new StringBuilder("task ").append(task).append(" exited with locks still held!");
             for (Primitive p : held) {
                 sb.append("\n  holding: ").append(p.describe());
             }

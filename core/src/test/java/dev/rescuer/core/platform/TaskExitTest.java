@@ -125,7 +125,7 @@ class TaskExitTest {
             Mutex m = new Mutex(platform, "&s->lock", "dm_snapshot_lock");
             Task t = platform.startThread("leaker", m::lock);
             platform.join(t);
-            String expected = "WARNING: task " + t + " exited with locks still held!";
+            String expected = "task " + t + " exited with locks still held!";
             java.util.logging.LogRecord r = records.stream().filter(x -> x.getMessage().startsWith(expected))
                     .findFirst().orElseThrow(() -> new AssertionError("no warning for " + t + " in " + records));
             assertEquals(java.util.logging.Level.WARNING, r.getLevel());

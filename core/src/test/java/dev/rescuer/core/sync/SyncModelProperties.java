@@ -39,6 +39,7 @@ class SyncModelProperties {
             } finally {
                 t.close();
             }
+            assertEquals(List.of(), t.task().heldAtExit(), "a property must release what it took");
         }
     }
 
@@ -197,6 +198,9 @@ class SyncModelProperties {
             if (atomic) {
                 spin.unlock();
             }
+            if (held) {
+                m.unlock(); // the task must not exit holding it
+            }
         });
     }
 
@@ -295,6 +299,12 @@ class SyncModelProperties {
             }
             if (atomic) {
                 spin.unlock();
+            }
+            if (write) {
+                rw.upWrite();
+            }
+            for (int i = 0; i < reads; i++) {
+                rw.upRead(); // the task must not exit holding it
             }
         });
     }
