@@ -64,7 +64,11 @@ public final class RwSemaphore extends SleepingPrimitive {
         return "rwsem";
     }
 
-    /** Takes the lock for reading, behind any queued writer ({@code down_read}). */
+    /**
+     * Takes the lock for reading ({@code down_read}): at once if no writer holds it and nobody waits;
+     * otherwise the task queues and is let in with the next readers' phase (see the class comment),
+     * so behind any writer that is first in line.
+     */
     public void downRead() {
         Task self = platform.currentTask();
         self.checkMaySleep(this, "down_read");
