@@ -17,6 +17,7 @@ public final class Pages implements AutoCloseable {
     private final int count;
     private final Gfp gfp;
     private final String taskName;
+    /** Pages not yet freed. Atomic: any task may free, and a free takes its pages by compare-and-set. */
     private final AtomicInteger remaining;
 
     Pages(PageAllocator allocator, long id, int count, Gfp gfp, String taskName) {

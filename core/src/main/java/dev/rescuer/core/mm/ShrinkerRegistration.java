@@ -10,6 +10,7 @@ public final class ShrinkerRegistration implements AutoCloseable {
 
     private final PageAllocator allocator;
     private final Shrinker shrinker;
+    /** Set once by the first close. Atomic, so that only one close unregisters. */
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     ShrinkerRegistration(PageAllocator allocator, Shrinker shrinker) {
