@@ -30,8 +30,8 @@ import java.util.Objects;
  * {@link #fsync}); an inode cache whose inodes cost memory and whose shrinker forces the log
  * ({@link SuperCacheShrinker}); size changes logged in transactions ({@link Handle}, in a
  * {@code nofs} scope) that a {@link Journal} pushes to the log on its own {@code MEM_RECLAIM} queue.
- * As XFS does ({@code xfs_setup_inode}), every file's mapping allocates with {@code GFP_NOFS}, so a
- * page-cache miss never recurses into filesystem reclaim. Reads and writes are whole pages: a write
+ * As XFS does ({@code xfs_setup_inode}), every file's mapping allocates with {@code GFP_NOFS}
+ * ({@link #MAPPING_GFP}), so a page-cache miss never recurses into filesystem reclaim. Reads and writes are whole pages: a write
  * that starts or ends inside a page that holds data on disk reads that page first.
  *
  * <p><b>Mount options.</b> {@code ro}: no journal, no CIL queue; writes, creates and fsyncs of dirty
@@ -50,6 +50,14 @@ public final class JournalFs {
 
     /** Log buffers preallocated at mount ({@code l_iclog_bufs}, two pages here). */
     public static final int ICLOG_PAGES = 2;
+    /**
+     * The context every file's pages are allocated in. XFS clears {@code __GFP_FS} from its mappings
+     * ({@code xfs_setup_inode}); and an order-0 {@code GFP_NOFS} allocation never fails in the kernel
+     * ({@code __alloc_pages_may_oom} skips the OOM killer without {@code __GFP_FS} but reports
+     * progress, so the slow path retries for as long as it takes), which this model's allocator, having
+     * no OOM killer, expresses as {@code __GFP_NOFAIL}.
+     */
+    public static final Gfp MAPPING_GFP = Gfp.NOFS.with(Gfp.Modifier.NOFAIL);
     /** Items in the open log context that trigger a background push. */
     public static final int PUSH_THRESHOLD = 32;
 
@@ -234,7 +242,7 @@ public final class JournalFs {
                 return (e.startBlock() + index) * FsLayout.BLOCK_SECTORS;
             }
         };
-        AddressSpace mapping = cache.newAddressSpace(name + ":" + e.name(), Gfp.NOFS, aops, writeback);
+        AddressSpace mapping = cache.newAddressSpace(name + ":" + e.name(), MAPPING_GFP, aops, writeback);
         return new Inode(e, mapping, memory, new Mutex(platform, name + ":" + e.name() + "/i_rwsem", "i_rwsem"));
     }
 

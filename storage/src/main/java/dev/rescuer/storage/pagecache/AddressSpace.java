@@ -75,6 +75,11 @@ public final class AddressSpace {
         return writeback;
     }
 
+    /** Where its pages live on disk. */
+    public AddressSpaceOperations aops() {
+        return aops;
+    }
+
     /** The page cache this mapping belongs to. */
     public PageCache cache() {
         return cache;
@@ -406,6 +411,25 @@ public final class AddressSpace {
             f.page.free();
         }
         return dropped.size();
+    }
+
+    /**
+     * The state of page {@code index} for tests and reports: {@code absent}, or {@code clean},
+     * {@code dirty}, {@code writeback}, {@code dirty+writeback}, with {@code +locked} while a read is
+     * in flight.
+     */
+    String pageState(long index) {
+        cache.lock.lock();
+        try {
+            Folio f = pages.get(index);
+            if (f == null) {
+                return "absent";
+            }
+            String s = f.dirty && f.writeback ? "dirty+writeback" : f.dirty ? "dirty" : f.writeback ? "writeback" : "clean";
+            return f.locked ? s + "+locked" : s;
+        } finally {
+            cache.lock.unlock();
+        }
     }
 
     /** Removes a folio from the tree, for reclaim. Caller holds the lock. */

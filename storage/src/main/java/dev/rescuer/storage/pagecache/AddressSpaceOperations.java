@@ -19,4 +19,14 @@ public interface AddressSpaceOperations {
      *     need one is refused before any page is dirtied
      */
     long sectorOf(AddressSpace mapping, long index);
+
+    /**
+     * Whether reclaim (kswapd) may write a dirty page of this mapping itself ({@code ->writepage}
+     * exists, so {@code pageout} can call it). XFS and ext4 no longer have {@code ->writepage}, and
+     * recent kernels removed it from regular filesystems altogether, leaving file writeback to the
+     * flusher; so the default is {@code false}.
+     */
+    default boolean writepageFromReclaim() {
+        return false;
+    }
 }

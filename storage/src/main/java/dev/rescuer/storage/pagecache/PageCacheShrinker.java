@@ -17,12 +17,15 @@ import java.util.Set;
  * <ul>
  *   <li>clean, not under writeback, not locked: freed ({@code __remove_mapping}), whatever the context;
  *   <li>dirty, in kswapd, with a context that may enter the filesystem and do I/O
- *       ({@code may_enter_fs}): written out here without waiting ({@code pageout} with
- *       {@code wbc.for_reclaim}); the page goes back on the LRU and is freed by a later pass once clean;
- *   <li>dirty anywhere else: left alone. Since 3.2 direct reclaim never writes filesystem pages (its
- *       stack is too deep); if every page it took was dirty and not yet queued for writeback
- *       ({@code nr_unqueued_dirty == nr_taken}), it wakes the flusher of those pages' devices
- *       ({@code wakeup_flusher_threads(WB_REASON_VMSCAN)}), which only queues work;
+ *       ({@code may_enter_fs}), of a mapping that still has {@code ->writepage}
+ *       ({@link AddressSpaceOperations#writepageFromReclaim()}): written out here without waiting
+ *       ({@code pageout} with {@code wbc.for_reclaim}); the page goes back on the LRU and is freed by
+ *       a later pass once clean;
+ *   <li>dirty otherwise: left alone. Direct reclaim never writes filesystem pages (its stack is too
+ *       deep), and current filesystems give kswapd no {@code ->writepage} either; if every page a
+ *       pass took was dirty and not yet queued for writeback ({@code nr_unqueued_dirty == nr_taken}),
+ *       it wakes the flusher of those pages' devices ({@code wakeup_flusher_threads(WB_REASON_VMSCAN)}),
+ *       which only queues work;
  *   <li>under writeback or being read: left alone.
  * </ul>
  * It never waits. Current vmscan waits for writeback only in legacy (cgroup v1) memcg reclaim
@@ -32,9 +35,8 @@ import java.util.Set;
  * writeback item from inside this shrinker; it waits for memory, which writeback frees.
  *
  * <p>Left out on purpose: the kernel's further conditions before kswapd writes a page
- * ({@code PGDAT_DIRTY}, {@code PG_reclaim} from an earlier pass) and the fact that XFS and ext4 no
- * longer have {@code ->writepage}, so kswapd's {@code pageout} does nothing for them: here kswapd
- * writes every dirty page it meets, which can only help forward progress.
+ * ({@code PGDAT_DIRTY}, {@code PG_reclaim} from an earlier pass): for a mapping with
+ * {@code ->writepage}, kswapd here writes every dirty page it meets.
  */
 public final class PageCacheShrinker implements Shrinker {
 
@@ -76,7 +78,7 @@ public final class PageCacheShrinker implements Shrinker {
                     continue;
                 }
                 if (f.dirty && !f.writeback && !f.locked) {
-                    if (mayPageout) {
+                    if (mayPageout && f.mapping().aops().writepageFromReclaim()) {
                         f.mapping().startWritebackLocked(f);
                         pageout.add(f);
                     } else {
