@@ -59,6 +59,8 @@ public final class BdiWriteback implements InodeWriteback {
     private long nrPagesRequested;   // Guarded by listLock
     private boolean background;      // Guarded by listLock
     private long pagesSubmitted;     // Guarded by listLock
+    /** The item's body is running; written only by the item, read by throttled writers' conditions. */
+    private volatile boolean running;
 
     /**
      * The writeback of device {@code name}, queueing its item on {@code bdiWq} and throttling
@@ -107,9 +109,12 @@ public final class BdiWriteback implements InodeWriteback {
         }
     }
 
-    /** Whether the item is queued or running ({@code writeback_in_progress}). */
+    /**
+     * Whether the item is queued or its body is running ({@code writeback_in_progress}). Never blocks;
+     * a throttled writer's wait condition reads it.
+     */
     public boolean writebackInProgress() {
-        return work.isPending() || work.isBusy();
+        return running || work.isPending();
     }
 
     @Override
@@ -162,8 +167,22 @@ public final class BdiWriteback implements InodeWriteback {
         bdiWq.queue(work);
     }
 
-    /** The item's body ({@code wb_workfn} → {@code wb_do_writeback}). */
+    /**
+     * The item's body ({@code wb_workfn}). When it returns, throttled writers are woken to check
+     * whether they must queue it again ({@code running} is cleared first, so none misses that).
+     */
     private void wbWorkfn() {
+        running = true;
+        try {
+            wbDoWriteback();
+        } finally {
+            running = false;
+            domain.writebackEnded();
+        }
+    }
+
+    /** Writes dirty inodes while a request or the background threshold asks for it ({@code wb_do_writeback}). */
+    private void wbDoWriteback() {
         while (true) {
             AddressSpace mapping;
             long chunk;

@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.LongAdder;
  * does. Below the freerun ceiling (halfway between the two thresholds) the writer goes on. Above it,
  * the writer starts background writeback on its device if none is in progress. Above the dirty
  * threshold it sleeps on the throttle's wait queue until dirty plus writeback pages fall to the
- * threshold again; every end of writeback wakes it to check.
+ * threshold again, or until no page is under writeback and the writeback item is idle (then it
+ * queues the item again: the threshold falls when free memory does, so it can drop below what is
+ * dirty after the item stopped); every end of writeback and every end of the item wakes it.
  *
  * <p><b>Differences, on purpose.</b> The kernel paces writers between the freerun ceiling and the
  * limit with pauses computed from each device's measured bandwidth (at most 200 ms each, then it
@@ -134,7 +136,10 @@ public final class DirtyThrottle {
                 return;
             }
             throttled.increment();
-            throttleWait.waitEvent(() -> cache.nrDirty() + cache.nrWriteback() <= dirtyThresh());
+            // Woken by every end of writeback and every end of the writeback item; also returns to
+            // queue the item again when nothing is in flight that would wake it.
+            throttleWait.waitEvent(() -> cache.nrDirty() + cache.nrWriteback() <= dirtyThresh()
+                    || (cache.nrWriteback() == 0 && !wb.writebackInProgress()));
         }
     }
 
