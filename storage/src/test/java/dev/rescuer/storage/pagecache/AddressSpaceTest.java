@@ -49,6 +49,17 @@ class AddressSpaceTest {
         return a;
     }
 
+    /** A 256-page allocator, its page cache, a disk and one file "f" on it. */
+    private record Rig(PageAllocator ram, PageCache cache, TestDisk disk, AddressSpace file) {
+    }
+
+    private Rig rig(Duration latency, InodeWriteback wb) {
+        PageAllocator ram = allocator(256, 4, 8, 12);
+        PageCache cache = new PageCache(ram);
+        TestDisk disk = new TestDisk("sda", platform, 1 << 16, latency);
+        return new Rig(ram, cache, disk, cache.newAddressSpace("f", Gfp.KERNEL, flat(disk), wb));
+    }
+
     /** Pages 0..FILE_PAGES-1 of a file at sector 8 * index of {@code disk}. */
     static AddressSpaceOperations flat(BlockDevice disk) {
         return new AddressSpaceOperations() {
@@ -92,10 +103,11 @@ class AddressSpaceTest {
 
     @Test
     void aMissAllocatesAndReadsOnceAndAHitDoesNeither() {
-        PageAllocator ram = allocator(256, 4, 8, 12);
-        PageCache cache = new PageCache(ram);
-        TestDisk disk = new TestDisk("sda", platform, 1 << 16, Duration.ZERO);
-        AddressSpace m = cache.newAddressSpace("f", Gfp.KERNEL, flat(disk), InodeWriteback.NONE);
+        Rig rig = rig(Duration.ZERO, InodeWriteback.NONE);
+        PageAllocator ram = rig.ram();
+        PageCache cache = rig.cache();
+        TestDisk disk = rig.disk();
+        AddressSpace m = rig.file();
 
         assertEquals(4, m.read(0, 4));
         assertEquals(4, disk.count(BioOp.READ));
@@ -108,10 +120,11 @@ class AddressSpaceTest {
 
     @Test
     void aFailedReadThrowsAndTheNextReadRetries() {
-        PageAllocator ram = allocator(256, 4, 8, 12);
-        PageCache cache = new PageCache(ram);
-        TestDisk disk = new TestDisk("sda", platform, 1 << 16, Duration.ZERO);
-        AddressSpace m = cache.newAddressSpace("f", Gfp.KERNEL, flat(disk), InodeWriteback.NONE);
+        Rig rig = rig(Duration.ZERO, InodeWriteback.NONE);
+        PageAllocator ram = rig.ram();
+        PageCache cache = rig.cache();
+        TestDisk disk = rig.disk();
+        AddressSpace m = rig.file();
         disk.failWhen(b -> true);
         assertThrows(PageIoException.class, () -> m.read(0, 1));
         disk.failWhen(b -> false);
@@ -122,11 +135,11 @@ class AddressSpaceTest {
 
     @Test
     void writeDirtiesAndWriteAndWaitCleansThroughInterruptCompletions() {
-        PageAllocator ram = allocator(256, 4, 8, 12);
-        PageCache cache = new PageCache(ram);
-        TestDisk disk = new TestDisk("sda", platform, 1 << 16, Duration.ofMillis(1));
         RecordingWriteback wb = new RecordingWriteback();
-        AddressSpace m = cache.newAddressSpace("f", Gfp.KERNEL, flat(disk), wb);
+        Rig rig = rig(Duration.ofMillis(1), wb);
+        PageCache cache = rig.cache();
+        TestDisk disk = rig.disk();
+        AddressSpace m = rig.file();
 
         m.write(0, 3);
         m.write(1, 1);
@@ -148,10 +161,11 @@ class AddressSpaceTest {
 
     @Test
     void aWritebackErrorIsReportedOnceAndThePageIsClean() {
-        PageAllocator ram = allocator(256, 4, 8, 12);
-        PageCache cache = new PageCache(ram);
-        TestDisk disk = new TestDisk("sda", platform, 1 << 16, Duration.ZERO);
-        AddressSpace m = cache.newAddressSpace("f", Gfp.KERNEL, flat(disk), InodeWriteback.NONE);
+        Rig rig = rig(Duration.ZERO, InodeWriteback.NONE);
+        PageAllocator ram = rig.ram();
+        PageCache cache = rig.cache();
+        TestDisk disk = rig.disk();
+        AddressSpace m = rig.file();
         disk.failWhen(b -> b.op() == BioOp.WRITE);
         m.write(0, 2);
         assertEquals(BlkStatus.IOERR, m.filemapWriteAndWaitRange(0, 10));
@@ -162,10 +176,11 @@ class AddressSpaceTest {
 
     @Test
     void aWriteWithoutBlocksIsRefusedBeforeDirtyingAnything() {
-        PageAllocator ram = allocator(256, 4, 8, 12);
-        PageCache cache = new PageCache(ram);
-        TestDisk disk = new TestDisk("sda", platform, 1 << 16, Duration.ZERO);
-        AddressSpace m = cache.newAddressSpace("f", Gfp.KERNEL, flat(disk), InodeWriteback.NONE);
+        Rig rig = rig(Duration.ZERO, InodeWriteback.NONE);
+        PageAllocator ram = rig.ram();
+        PageCache cache = rig.cache();
+        TestDisk disk = rig.disk();
+        AddressSpace m = rig.file();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.write(FILE_PAGES - 1, 2));
         assertTrue(e.getMessage().contains("page " + FILE_PAGES + " of f has no block"), e.getMessage());
         assertEquals(0, cache.nrFilePages());
