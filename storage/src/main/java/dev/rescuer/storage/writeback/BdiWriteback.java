@@ -38,8 +38,14 @@ import java.util.Objects;
  * through {@link AddressSpace#filemapWriteAndWaitRange}).
  *
  * <p><b>Locking.</b> {@code listLock} ({@code wb->list_lock}) guards {@code bDirty},
- * {@code nrPagesRequested} and {@code background}. It is taken before the page cache's lock, never
- * inside it; the item drops it around {@link AddressSpace#writepages}.
+ * {@code nrPagesRequested}, {@code background} and {@code pagesSubmitted}. It is taken before the
+ * page cache's lock, never inside it; the item drops it around {@link AddressSpace#writepages}.
+ *
+ * <p><b>Memory ordering.</b> {@code running} is volatile, written only by the item (true first,
+ * false last, then the throttle's wait queue is woken with a fencing {@code wakeUpAll}); a throttled
+ * writer's wait condition reads it with the item's PENDING bit. A writer that saw {@code running}
+ * before the item cleared it is already on the wait queue, so the wake-up after the clear reaches it.
+ * A request set under {@code listLock} before {@code queue} is seen by the run that queueing causes.
  */
 public final class BdiWriteback implements InodeWriteback {
 

@@ -121,7 +121,6 @@ class AddressSpaceTest {
     @Test
     void aFailedReadThrowsAndTheNextReadRetries() {
         Rig rig = rig(Duration.ZERO, InodeWriteback.NONE);
-        PageAllocator ram = rig.ram();
         PageCache cache = rig.cache();
         TestDisk disk = rig.disk();
         AddressSpace m = rig.file();
@@ -162,7 +161,6 @@ class AddressSpaceTest {
     @Test
     void aWritebackErrorIsReportedOnceAndThePageIsClean() {
         Rig rig = rig(Duration.ZERO, InodeWriteback.NONE);
-        PageAllocator ram = rig.ram();
         PageCache cache = rig.cache();
         TestDisk disk = rig.disk();
         AddressSpace m = rig.file();
@@ -177,9 +175,7 @@ class AddressSpaceTest {
     @Test
     void aWriteWithoutBlocksIsRefusedBeforeDirtyingAnything() {
         Rig rig = rig(Duration.ZERO, InodeWriteback.NONE);
-        PageAllocator ram = rig.ram();
         PageCache cache = rig.cache();
-        TestDisk disk = rig.disk();
         AddressSpace m = rig.file();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.write(FILE_PAGES - 1, 2));
         assertTrue(e.getMessage().contains("page " + FILE_PAGES + " of f has no block"), e.getMessage());

@@ -54,5 +54,7 @@ class WritebackUnderPressureTest {
                 "the writeback item waits for a worker that cannot be created:\n" + text);
         RunResult again = EXPLORER.replay(SCENARIO, v, f.seed(), ExploreOptions.DEFAULT_LIVELOCK_BOUND);
         assertEquals(Outcome.HANG, again.outcome(), "the hang replays from its seed");
+        assertEquals(f.traceHash(), again.traceHash(), "exactly: every decision and event");
+        assertEquals(f.steps(), again.steps());
     }
 }
