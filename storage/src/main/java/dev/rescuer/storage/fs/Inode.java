@@ -35,13 +35,13 @@ public final class Inode {
     int refCount;                                         // Guarded by InodeCache.lock
     boolean onLru;                                        // Guarded by InodeCache.lock
 
-    Inode(FsLayout.FileEntry entry, AddressSpace mapping, Pages memory, Mutex iLock) {
+    Inode(FsLayout.FileEntry entry, long sizeOnDisk, AddressSpace mapping, Pages memory, Mutex iLock) {
         this.ino = entry.ino();
         this.entry = entry;
         this.mapping = mapping;
         this.memory = memory;
         this.iLock = iLock;
-        this.size = entry.sizeBytes();
+        this.size = sizeOnDisk;
     }
 
     /** The inode number. */

@@ -243,7 +243,14 @@ public final class JournalFs {
             }
         };
         AddressSpace mapping = cache.newAddressSpace(name + ":" + e.name(), MAPPING_GFP, aops, writeback);
-        return new Inode(e, mapping, memory, new Mutex(platform, name + ":" + e.name() + "/i_rwsem", "i_rwsem"));
+        long size;
+        sbLock.lock();
+        try {
+            size = e.sizeBytes(); // the journal's push updates it under sbLock
+        } finally {
+            sbLock.unlock();
+        }
+        return new Inode(e, size, mapping, memory, new Mutex(platform, name + ":" + e.name() + "/i_rwsem", "i_rwsem"));
     }
 
     void release(Inode inode) {

@@ -37,6 +37,10 @@ import java.util.TreeMap;
  *       writeback in the range, then reports (and clears) a writeback error, as {@code fsync} does.
  * </ul>
  *
+ * <p><b>Left out on purpose:</b> sub-page writes (the filesystem reads a partial page first and
+ * then writes it whole), readahead, large folios, truncation, {@code errseq_t} (one error slot
+ * cleared by the first check, as the old {@code AS_EIO} bit was), the tagged page-tree lookups.
+ *
  * <p><b>Locking.</b> The page tree {@code pages} and {@code error} are guarded by the page cache's
  * lock ({@code PageCache.lock}), like the kernel's {@code mapping->i_pages} xa_lock.
  */
