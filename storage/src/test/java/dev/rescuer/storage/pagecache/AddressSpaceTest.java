@@ -12,7 +12,6 @@ import dev.rescuer.core.platform.RealPlatform;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
-import dev.rescuer.storage.block.BlockDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -57,25 +56,7 @@ class AddressSpaceTest {
         PageAllocator ram = allocator(256, 4, 8, 12);
         PageCache cache = new PageCache(ram);
         TestDisk disk = new TestDisk("sda", platform, 1 << 16, latency);
-        return new Rig(ram, cache, disk, cache.newAddressSpace("f", Gfp.KERNEL, flat(disk), wb));
-    }
-
-    /** Pages 0..FILE_PAGES-1 of a file at sector 8 * index of {@code disk}. */
-    static AddressSpaceOperations flat(BlockDevice disk) {
-        return new AddressSpaceOperations() {
-            @Override
-            public BlockDevice device() {
-                return disk;
-            }
-
-            @Override
-            public long sectorOf(AddressSpace mapping, long index) {
-                if (index >= FILE_PAGES) {
-                    throw new IllegalArgumentException("page " + index + " of " + mapping.name() + " has no block");
-                }
-                return index * 8;
-            }
-        };
+        return new Rig(ram, cache, disk, cache.newAddressSpace("f", Gfp.KERNEL, disk.extent(0, FILE_PAGES, false), wb));
     }
 
     /** Records the calls a mapping makes into writeback. */
@@ -206,7 +187,7 @@ class AddressSpaceTest {
         });
         PageCache cache = new PageCache(ram);
         TestDisk disk = new TestDisk("sda", platform, 1 << 16, Duration.ZERO);
-        AddressSpace m = cache.newAddressSpace("f", Gfp.KERNEL, flat(disk), InodeWriteback.NONE);
+        AddressSpace m = cache.newAddressSpace("f", Gfp.KERNEL, disk.extent(0, FILE_PAGES, false), InodeWriteback.NONE);
         Pages hog = ram.allocate(28, Gfp.KERNEL); // 4 free, min 4: the next page needs direct reclaim, which fails
         try (MemallocScope s = MemallocScope.nofs(platform)) {
             assertThrows(PageAllocationException.class, () -> m.write(0, 1));
@@ -225,8 +206,8 @@ class AddressSpaceTest {
         closeMe.add(cache.registerShrinker());
         TestDisk disk = new TestDisk("sda", platform, 1 << 16, Duration.ZERO);
         RecordingWriteback wb = new RecordingWriteback();
-        AddressSpace clean = cache.newAddressSpace("clean", Gfp.KERNEL, flat(disk), wb);
-        AddressSpace dirty = cache.newAddressSpace("dirty", Gfp.KERNEL, flat(disk), wb);
+        AddressSpace clean = cache.newAddressSpace("clean", Gfp.KERNEL, disk.extent(0, FILE_PAGES, false), wb);
+        AddressSpace dirty = cache.newAddressSpace("dirty", Gfp.KERNEL, disk.extent(0, FILE_PAGES, false), wb);
         dirty.write(0, 40);
         clean.read(0, 10);
         long writesBefore = disk.count(BioOp.WRITE);

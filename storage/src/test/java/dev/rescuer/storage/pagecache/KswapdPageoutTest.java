@@ -11,7 +11,6 @@ import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.Variant;
-import dev.rescuer.storage.block.BlockDevice;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -62,8 +61,8 @@ class KswapdPageoutTest {
             PageCache cache = new PageCache(sys.pages());
             cache.registerShrinker();
             TestDisk disk = new TestDisk("sda", ctx.platform(), 1 << 16, Duration.ofMillis(1));
-            AddressSpace withWritepage = cache.newAddressSpace("legacy", Gfp.KERNEL, aops(disk, 0, true), InodeWriteback.NONE);
-            AddressSpace without = cache.newAddressSpace("xfs", Gfp.KERNEL, aops(disk, 10_000, false), InodeWriteback.NONE);
+            AddressSpace withWritepage = cache.newAddressSpace("legacy", Gfp.KERNEL, disk.extent(0, 1000, true), InodeWriteback.NONE);
+            AddressSpace without = cache.newAddressSpace("xfs", Gfp.KERNEL, disk.extent(10_000, 1000, false), InodeWriteback.NONE);
             ctx.spawn("app", () -> {
                 without.write(0, 20);
                 withWritepage.write(0, 40);
@@ -80,25 +79,6 @@ class KswapdPageoutTest {
             ctx.invariant("the xfs pages are still dirty", () -> without.nrDirty() == 20);
             ctx.invariant("the page cache balances", () -> cache.stats().balances());
         }
-    }
-
-    static AddressSpaceOperations aops(BlockDevice disk, long base, boolean writepage) {
-        return new AddressSpaceOperations() {
-            @Override
-            public BlockDevice device() {
-                return disk;
-            }
-
-            @Override
-            public long sectorOf(AddressSpace mapping, long index) {
-                return (base + index) * 8;
-            }
-
-            @Override
-            public boolean writepageFromReclaim() {
-                return writepage;
-            }
-        };
     }
 
     @ParameterizedTest

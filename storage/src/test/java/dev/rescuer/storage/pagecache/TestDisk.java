@@ -42,6 +42,33 @@ public final class TestDisk implements BlockDevice {
         this.latency = latency;
     }
 
+    /**
+     * A file whose page {@code i} is at block {@code firstBlock + i} of this disk, for {@code pages}
+     * pages; {@code writepage} says whether reclaim may write its pages itself.
+     */
+    public AddressSpaceOperations extent(long firstBlock, long pages, boolean writepage) {
+        BlockDevice disk = this;
+        return new AddressSpaceOperations() {
+            @Override
+            public BlockDevice device() {
+                return disk;
+            }
+
+            @Override
+            public long sectorOf(AddressSpace mapping, long index) {
+                if (index >= pages) {
+                    throw new IllegalArgumentException("page " + index + " of " + mapping.name() + " has no block");
+                }
+                return (firstBlock + index) * 8;
+            }
+
+            @Override
+            public boolean writepageFromReclaim() {
+                return writepage;
+            }
+        };
+    }
+
     /** Makes bios matching {@code p} end with an I/O error. */
     public void failWhen(Predicate<Bio> p) {
         this.failWhen = p;

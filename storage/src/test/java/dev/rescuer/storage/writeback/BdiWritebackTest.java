@@ -5,9 +5,7 @@ import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.WorkqueueConfig;
 import dev.rescuer.core.wq.WqFlag;
-import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.pagecache.AddressSpace;
-import dev.rescuer.storage.pagecache.AddressSpaceOperations;
 import dev.rescuer.storage.pagecache.PageCache;
 import dev.rescuer.storage.pagecache.TestDisk;
 import org.junit.jupiter.api.AfterEach;
@@ -35,17 +33,7 @@ class BdiWritebackTest {
     }
 
     private AddressSpace file(String name, BdiWriteback wb, int base) {
-        return cache.newAddressSpace(name, Gfp.KERNEL, new AddressSpaceOperations() {
-            @Override
-            public BlockDevice device() {
-                return disk;
-            }
-
-            @Override
-            public long sectorOf(AddressSpace mapping, long index) {
-                return (base + index) * 8;
-            }
-        }, wb);
+        return cache.newAddressSpace(name, Gfp.KERNEL, disk.extent(base, 1000, false), wb);
     }
 
     @Test
