@@ -6,15 +6,13 @@ import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkqueueConfig;
-import dev.rescuer.sim.explore.ExploreOptions;
-import dev.rescuer.sim.explore.ExploreResult;
-import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Releaser;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.pagecache.Explorations;
 import dev.rescuer.storage.pagecache.PageCache;
 import dev.rescuer.storage.pagecache.TestDisk;
 import dev.rescuer.storage.writeback.BdiWriteback;
@@ -25,8 +23,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Seed 002's first step, from the mechanisms: kthreadd, creating a worker under memory pressure,
@@ -101,12 +97,6 @@ class KthreaddLogForceTest {
     @ParameterizedTest
     @EnumSource(StrategyKind.class)
     void kthreaddWaitsForTheLogAndTheCilRescuerRunsThePush(StrategyKind kind) {
-        KthreaddLogForce s = new KthreaddLogForce();
-        ExploreResult r = new Explorer(List.of(s)).explore(s, s.variant("default"),
-                ExploreOptions.defaults().withStrategy(kind).withSchedules(30));
-        String why = r.firstFinding() == null ? "" : r.firstFinding().reason() + "\n"
-                + (r.firstFinding().report() == null ? "" : r.firstFinding().report().toText());
-        assertEquals("ok", r.result(), why);
-        assertEquals(30, r.schedulesRun());
+        Explorations.assertCompletes(new KthreaddLogForce(), "default", kind, 30);
     }
 }

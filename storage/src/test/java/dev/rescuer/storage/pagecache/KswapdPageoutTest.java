@@ -4,9 +4,6 @@ import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.wq.WorkqueueConfig;
-import dev.rescuer.sim.explore.ExploreOptions;
-import dev.rescuer.sim.explore.ExploreResult;
-import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.StrategyKind;
@@ -16,8 +13,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Who may write a dirty page from reclaim. Memory is full of dirty pages of two files, one whose
@@ -84,11 +79,6 @@ class KswapdPageoutTest {
     @ParameterizedTest
     @EnumSource(StrategyKind.class)
     void kswapdWritesOnlyWhereWritepageExists(StrategyKind kind) {
-        KswapdPageout s = new KswapdPageout();
-        ExploreResult r = new Explorer(List.of(s)).explore(s, s.variant("default"),
-                ExploreOptions.defaults().withStrategy(kind).withSchedules(20));
-        String why = r.firstFinding() == null ? "" : r.firstFinding().reason() + "\n"
-                + (r.firstFinding().report() == null ? "" : r.firstFinding().report().toText());
-        assertEquals("ok", r.result(), why);
+        Explorations.assertCompletes(new KswapdPageout(), "default", kind, 20);
     }
 }

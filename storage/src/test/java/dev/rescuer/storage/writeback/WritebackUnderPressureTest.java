@@ -8,6 +8,7 @@ import dev.rescuer.sim.explore.Outcome;
 import dev.rescuer.sim.explore.RunResult;
 import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.Variant;
+import dev.rescuer.storage.pagecache.Explorations;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -31,12 +32,7 @@ class WritebackUnderPressureTest {
     @ParameterizedTest
     @EnumSource(StrategyKind.class)
     void memReclaimWritebackCompletesInEverySchedule(StrategyKind kind) {
-        Variant v = SCENARIO.variant("mem-reclaim");
-        ExploreResult r = EXPLORER.explore(SCENARIO, v, ExploreOptions.defaults().withStrategy(kind).withSchedules(COMPLETING_BUDGET));
-        String why = r.firstFinding() == null ? "" : r.firstFinding().reason() + "\n"
-                + (r.firstFinding().report() == null ? "" : r.firstFinding().report().toText());
-        assertEquals("ok", r.result(), why);
-        assertEquals(COMPLETING_BUDGET, r.schedulesRun());
+        Explorations.assertCompletes(SCENARIO, "mem-reclaim", kind, COMPLETING_BUDGET);
     }
 
     @ParameterizedTest
