@@ -1,0 +1,70 @@
+package dev.rescuer.storage.fs.workload;
+
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.block.BlkStatus;
+import dev.rescuer.storage.fs.JournalFs;
+import dev.rescuer.storage.fs.OpenFile;
+
+/**
+ * A task that writes {@code pages} whole pages into a file of a mounted filesystem, one
+ * {@code write} per page from offset 0, creating the file with {@code blocks} blocks if it does not
+ * exist, and optionally {@code fsync}s at the end. Dirtying goes through the page cache, so the task
+ * is throttled in {@code balance_dirty_pages} and its page allocations may reclaim.
+ *
+ * <p>Settings: {@code fs} (required), {@code file} (required), {@code pages} (required, >= 1),
+ * {@code blocks} (>= pages, default pages), {@code fsync} (default false).
+ */
+public final class PageCacheWriter extends AbstractWorkload {
+
+    private final JournalFs fs;
+    private final String file;
+    private final int pages;
+    private final int blocks;
+    private final boolean fsync;
+
+    private PageCacheWriter(String name, JournalFs fs, String file, int pages, int blocks, boolean fsync, WorkloadEnv env) {
+        super(name, pages, env);
+        this.fs = fs;
+        this.file = file;
+        this.pages = pages;
+        this.blocks = blocks;
+        this.fsync = fsync;
+    }
+
+    /** Builds a writer from settings. */
+    public static PageCacheWriter build(String name, Settings s, WorkloadEnv env) {
+        JournalFs fs = env.filesystem(s, "fs");
+        String file = s.string("file");
+        int pages = s.integer("pages", 1);
+        int blocks = s.integer("blocks", 1, pages);
+        if (blocks < pages) {
+            throw new WorkloadConfigException(s.where(), "blocks", "a file of " + blocks + " blocks cannot hold " + pages + " pages");
+        }
+        boolean fsync = s.bool("fsync", false);
+        s.checkAllUsed("fs", "file", "pages", "blocks", "fsync");
+        if (fs.options().readOnly()) {
+            throw new WorkloadConfigException(s.where(), "fs", "filesystem '" + fs.name() + "' is mounted read-only");
+        }
+        return new PageCacheWriter(name, fs, file, pages, blocks, fsync, env);
+    }
+
+    @Override
+    void body() {
+        try (OpenFile f = openOrCreate()) {
+            for (int i = 0; i < pages; i++) {
+                f.write((long) i * Bio.PAGE_SIZE, Bio.PAGE_SIZE);
+                advance();
+            }
+            if (fsync) {
+                BlkStatus st = f.fsync();
+                if (st != BlkStatus.OK) {
+                    throw new IllegalStateException("fsync of " + f + " failed: " + st);
+                }
+            }
+        }
+    }
+
+    private OpenFile openOrCreate() {
+        return fs.sizeOnDisk(file) < 0 ? fs.create(file, blocks) : fs.open(file);
+    }
+}

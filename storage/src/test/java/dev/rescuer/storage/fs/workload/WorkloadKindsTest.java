@@ -1,0 +1,115 @@
+package dev.rescuer.storage.fs.workload;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.wq.WorkqueueConfig;
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.fs.FsLayout;
+import dev.rescuer.storage.fs.JournalFs;
+import dev.rescuer.storage.fs.MountOptions;
+import dev.rescuer.storage.pagecache.PageCache;
+import dev.rescuer.storage.pagecache.TestDisk;
+import dev.rescuer.storage.writeback.BdiWriteback;
+import dev.rescuer.storage.writeback.DirtyThrottle;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Workloads build from settings with errors that name the field, run on the platform and report progress. */
+class WorkloadKindsTest {
+
+    private RescuerSystem sys;
+    private WorkloadEnv env;
+
+    @BeforeEach
+    void boot() {
+        sys = RescuerSystem.builder().name("ram").totalPages(1024).pagesPerThread(1)
+                .workqueues(WorkqueueConfig.defaults().withCpus(1)).build();
+        PageCache cache = new PageCache(sys.pages());
+        cache.registerShrinker();
+        TestDisk rwDisk = new TestDisk("vdb", sys.platform(), 1 << 14, Duration.ZERO);
+        TestDisk roDisk = new TestDisk("vdc", sys.platform(), 1 << 14, Duration.ZERO);
+        BdiWriteback wb = new BdiWriteback("vdb", BdiWriteback.allocBdiWq(sys.workqueues()), DirtyThrottle.withDefaults(cache));
+        JournalFs rw = JournalFs.mount(rwDisk, FsLayout.mkfs(1 << 14, 4, 8), MountOptions.READ_WRITE, cache, sys.workqueues(), wb);
+        FsLayout image = FsLayout.mkfs(1 << 14, 4, 8);
+        image.addFile("ro-data", 8, 5 * Bio.PAGE_SIZE);
+        JournalFs ro = JournalFs.mount(roDisk, image, MountOptions.READ_ONLY, cache, null, null);
+        env = new WorkloadEnv(sys.pages(), Map.of("vdb", rw, "vdc", ro), null);
+    }
+
+    @AfterEach
+    void close() {
+        sys.close();
+    }
+
+    private void runToEnd(Workload... ws) {
+        List<Task> tasks = new ArrayList<>();
+        for (Workload w : ws) {
+            w.start((name, body) -> tasks.add(sys.platform().startThread(name, body)));
+        }
+        for (Task t : tasks) {
+            sys.platform().join(t);
+        }
+    }
+
+    @Test
+    void aWriterAndAReaderRunAndReportProgress() {
+        Workload writer = WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f", "pages", 12, "fsync", true), env);
+        Workload reader = WorkloadKinds.build("reader", "r", Map.of("fs", "vdc", "file", "ro-data", "passes", 2), env);
+        assertEquals(new WorkloadProgress(0, 12, false, null), writer.progress());
+        runToEnd(writer, reader);
+        assertEquals(new WorkloadProgress(12, 12, true, null), writer.progress());
+        assertEquals(new WorkloadProgress(10, 10, true, null), reader.progress());
+        assertEquals(12 * Bio.PAGE_SIZE, env.filesystems().get("vdb").sizeOnDisk("f"), "fsync made the size durable");
+        assertThrows(IllegalStateException.class, () -> writer.start((n, b) -> { }));
+    }
+
+    @Test
+    void aMemoryHogAllocatesHoldsAndFreesEverything() {
+        long free = sys.pages().freePages();
+        Workload hog = WorkloadKinds.build("memory-hog", "hog", Map.of("pages", 100), env);
+        runToEnd(hog);
+        assertEquals(new WorkloadProgress(100, 100, true, null), hog.progress());
+        assertEquals(free, sys.pages().freePages(), "every page the hog (and its thread) took came back");
+    }
+
+    @Test
+    void badSettingsAreRefusedNamingTheField() {
+        assertMessage("workload 'x': field 'kind': unknown workload kind 'juggler'; known kinds: memory-hog, reader, writer",
+                () -> WorkloadKinds.build("juggler", "x", Map.of(), env));
+        assertMessage("workload 'w' (writer): field 'pages': is required",
+                () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f"), env));
+        assertMessage("workload 'w' (writer): field 'pages': expected an integer >= 1, got \"many\"",
+                () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f", "pages", "many"), env));
+        assertMessage("workload 'w' (writer): field 'fsnyc': unknown field; known fields: fs, file, pages, blocks, fsync",
+                () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f", "pages", 1, "fsnyc", true), env));
+        assertMessage("workload 'w' (writer): field 'fs': no filesystem 'sda' is mounted; mounted: vdb, vdc",
+                () -> WorkloadKinds.build("writer", "w", Map.of("fs", "sda", "file", "f", "pages", 1), env));
+        assertMessage("workload 'w' (writer): field 'fs': filesystem 'vdc' is mounted read-only",
+                () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdc", "file", "f", "pages", 1), env));
+        assertMessage("workload 'w' (writer): field 'blocks': a file of 2 blocks cannot hold 3 pages",
+                () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f", "pages", 3, "blocks", 2), env));
+        assertMessage("workload 'r' (reader): field 'file': no file 'nope' on vdc",
+                () -> WorkloadKinds.build("reader", "r", Map.of("fs", "vdc", "file", "nope"), env));
+        assertMessage("workload 'h' (memory-hog): field 'pages': 5000 pages is not less than all of memory (1024 pages)",
+                () -> WorkloadKinds.build("memory-hog", "h", Map.of("pages", 5000), env));
+        assertMessage("workload 'h' (memory-hog): field 'hold_ms': expected an integer >= 0, got -1",
+                () -> WorkloadKinds.build("memory-hog", "h", Map.of("pages", 1, "hold_ms", -1), env));
+        assertEquals(List.of("memory-hog", "reader", "writer"), WorkloadKinds.names());
+    }
+
+    private static void assertMessage(String expected, Runnable r) {
+        WorkloadConfigException e = assertThrows(WorkloadConfigException.class, r::run);
+        assertEquals(expected, e.getMessage());
+    }
+}
