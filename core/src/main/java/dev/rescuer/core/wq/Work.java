@@ -27,7 +27,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       queueing fail until a matching {@link #enable()}.
  * </ul>
  *
- * <p>{@link #isPending()} and {@link #isBusy()} are advisory, as in the kernel.
+ * <p>{@link #isPending()}, {@link #isBusy()} and {@link #busy()} are advisory, as in the kernel.
+ *
+ * <p>Memory ordering. {@code pending} and {@code disableDepth} are atomics: whoever CASes PENDING
+ * from clear to set owns the linkage fields until the item is on a list (after which the pool lock
+ * guards them) or PENDING is cleared; the disable depth is raised before a canceller grabs PENDING
+ * and read by a queuer after it set PENDING, so one of them sees the other. {@code pwq} and
+ * {@code doneSeq} are volatile: written under the pool lock, read without it by flushers and
+ * cancellers, who re-check under the lock; a flusher's wait condition reads {@code doneSeq}, which
+ * the finishing worker writes before it wakes {@code flushWait} (published once by a CAS).
  */
 public class Work implements Primitive {
 
@@ -117,13 +125,38 @@ public class Work implements Primitive {
         return pending.get();
     }
 
-    /** Whether the item is pending or running ({@code work_busy}). Advisory. */
+    /** Whether the item is pending or running. Advisory. */
     public boolean isBusy() {
         if (pending.get()) {
             return true;
         }
         PoolWorkqueue p = pwq;
         return p != null && p.pool.isExecuting(this);
+    }
+
+    /**
+     * Whether the item is pending and whether it is running ({@code work_busy}); both may hold at
+     * once (queued again while it runs). Advisory and racy, as the kernel says: the answer may be
+     * stale by the time it is used; for debugging and statistics only.
+     */
+    public java.util.Set<WorkBusy> busy() {
+        java.util.EnumSet<WorkBusy> s = java.util.EnumSet.noneOf(WorkBusy.class);
+        if (pending.get()) {
+            s.add(WorkBusy.PENDING);
+        }
+        PoolWorkqueue p = pwq;
+        if (p != null && p.pool.isExecuting(this)) {
+            s.add(WorkBusy.RUNNING);
+        }
+        return s;
+    }
+
+    /** Wakes tasks flushing this item; a queueing of it finished or was cancelled. No pool lock held. */
+    void wakeFlushers() {
+        WaitQueue fw = flushWait;
+        if (fw != null) {
+            fw.wakeUpAll();
+        }
     }
 
     /**
@@ -166,19 +199,21 @@ public class Work implements Primitive {
      */
     public boolean cancel() {
         Workqueues sys = ownerForGrab();
-        return sys != null && sys.cancel(this, false);
+        return sys != null && sys.cancel(this);
     }
 
     /**
      * Cancels the item and waits for a running instance to finish ({@code cancel_work_sync}). Wins
      * against an item that re-queues itself: on return it is neither pending nor running, unless
-     * another task queues it concurrently.
+     * another task queues it concurrently. For an item last queued on a BH queue it may be called
+     * from BH context, where it busy-waits for a running instance ({@code WORK_OFFQ_BH}); otherwise
+     * it sleeps, and throws {@link dev.rescuer.core.platform.AtomicContextException} in atomic context.
      *
      * @return whether it was pending
      */
     public boolean cancelSync() {
         Workqueues sys = ownerForGrab();
-        return sys != null && sys.cancel(this, true);
+        return sys != null && sys.cancelSync(this, false);
     }
 
     /**
@@ -195,13 +230,18 @@ public class Work implements Primitive {
 
     /**
      * Like {@link #disable()}, then waits for a running instance to finish ({@code disable_work_sync}).
+     * This is the cancel path ({@code __cancel_work_sync} with {@code WORK_CANCEL_DISABLE}), so it is
+     * not subject to {@code check_flush_dependency}, and it follows {@link #cancelSync()}'s rule for BH items.
      *
      * @return whether it was pending
      */
     public boolean disableSync() {
-        boolean was = disable();
-        flush();
-        return was;
+        Workqueues sys = ownerForGrab();
+        if (sys == null) {
+            incDisable();
+            return false;
+        }
+        return sys.cancelSync(this, true);
     }
 
     /**

@@ -1,8 +1,9 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
-import dev.rescuer.core.sync.Mutex;
+import dev.rescuer.core.sync.RawSpinLock;
 import dev.rescuer.core.sync.WaitQueue;
 
 import java.lang.System.Logger.Level;
@@ -33,15 +34,34 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       non-reentrancy. Queueing on a destroyed queue, or on a draining one from outside its own
  *       items, throws {@link IllegalStateException}.
  *   <li>{@link #flush()} waits for every item queued before the call; later arrivals cannot keep it
- *       waiting. {@link #drain()} waits until the queue is empty, allowing only its own items to
+ *       waiting, even while other flushes are in progress: a flusher's color is fixed on arrival.
+ *       {@link #drain()} waits until the queue is empty, allowing only its own items to
  *       queue more. {@link #destroy()} drains, stops the rescuer and refuses further queueing; it
- *       refuses to run while delayed items are still on their timers.
+ *       refuses to run while delayed items are still on their timers, and while it runs (as while a
+ *       drain runs) a delayed queueing with a non-zero delay is refused. {@link #destroy(Duration)}
+ *       bounds the wait.
+ *   <li>{@link #setMaxActive}, {@link #congested} and {@link Work#busy()} follow
+ *       {@code workqueue_set_max_active}, {@code workqueue_congested} and {@code work_busy}.
  *   <li>A {@link WqFlag#MEM_RECLAIM} queue owns a rescuer thread (see {@link Rescuer}).
  *   <li>{@code check_flush_dependency}: a memory-reclaim worker, or a task in a {@code NORECLAIM}
  *       scope, flushing a queue without {@code MEM_RECLAIM} (or an item on one) is reported; flushing
  *       a queue from one of its own items, or an item from itself, can never finish and throws.
  * </ul>
  * It is also an {@link Executor}: each {@code execute} queues a fresh item.
+ *
+ * <p>Locking legend: {@code FL} = guarded by {@code flushLock} (a raw spin lock; taken before any pool
+ * lock, never while holding one); {@code DL} = guarded by {@code delayedLock}. Flush colors: the
+ * current work color is {@code workSeq % NR_COLORS}; every color with a sequence number below
+ * {@code flushedSeq} has drained; colors in between are being flushed. A flusher takes
+ * {@code workSeq} as its color on arrival and moves every pwq to the next one, then waits until
+ * {@code flushedSeq} passes its own, advancing it over drained colors as it looks (the kernel's
+ * flusher queue, {@code __flush_workqueue}, without a designated first flusher). When all colors are
+ * in use a new flusher waits for one to drain first (the kernel's {@code flusher_overflow}).
+ *
+ * <p>Memory ordering: {@code maxActive}, {@code destroying} and {@code destroyed} are volatile,
+ * written by the owner of the operation and read under pool locks by queuers; {@code drainers} is
+ * atomic. A queuer's refusal test and {@code drain}'s emptiness test both run under the pool lock,
+ * so a queueing is either refused or seen.
  */
 public final class WorkQueue implements Executor, Primitive {
 
@@ -55,14 +75,18 @@ public final class WorkQueue implements Executor, Primitive {
     private volatile int maxActive;
     private final PoolWorkqueue[] pwqs; // per CPU, or one for unbound
     final Rescuer rescuer;
-    private final Mutex flushMutex;
+    private final RawSpinLock flushLock = new RawSpinLock();
+    private long workSeq;      // FL
+    private long flushedSeq;   // FL
     private final WaitQueue flushWait;
-    private int nextColor;
-    /** Delayed items whose timer is armed for this queue (owned by the PENDING bit's owner). */
-    final Set<DelayedWork> armedDelayed = ConcurrentHashMap.newKeySet();
+    private final RawSpinLock delayedLock = new RawSpinLock();
+    /** Delayed items whose timer is armed for this queue; added under DL, removed by the PENDING owner. */
+    private final Set<DelayedWork> armedDelayed = ConcurrentHashMap.newKeySet();
+    /** Timer callbacks (or early fires) between taking an item off its timer and linking it. */
+    private final AtomicInteger firing = new AtomicInteger();
     /** Tasks draining the queue right now; while non-zero only chained queueing is allowed. */
     private final AtomicInteger drainers = new AtomicInteger();
-    private volatile boolean destroying;
+    private volatile boolean destroying; // written under DL
     private volatile boolean destroyed;
 
     WorkQueue(Workqueues sys, String name, Set<WqFlag> flags, int maxActive, boolean ordered) {
@@ -81,7 +105,6 @@ public final class WorkQueue implements Executor, Primitive {
                 pwqs[cpu] = new PoolWorkqueue(this, flags.contains(WqFlag.BH) ? sys.bhPool(cpu, high) : sys.cpuPool(cpu, high));
             }
         }
-        this.flushMutex = new Mutex(sys.platform(), name + "/flush_mutex", "wq_flush_mutex");
         this.flushWait = new WaitQueue(sys.platform(), "(wq_completion)" + name, "wq_completion");
         this.rescuer = flags.contains(WqFlag.MEM_RECLAIM) ? new Rescuer(this) : null;
     }
@@ -118,6 +141,54 @@ public final class WorkQueue implements Executor, Primitive {
     /** The per-pool limit on active items. */
     public int maxActive() {
         return maxActive;
+    }
+
+    /**
+     * Changes the per-pool limit on active items ({@code workqueue_set_max_active}), clamped into
+     * {@code [1, MAX_ACTIVE]} with a warning as {@code wq_clamp_max_active} does. A higher limit
+     * activates waiting inactive items at once; a lower one takes effect as active items finish.
+     *
+     * @throws IllegalStateException for an ordered queue (one at a time is its guarantee) or a BH queue
+     */
+    public void setMaxActive(int maxActive) {
+        if (ordered || flags.contains(WqFlag.BH)) {
+            throw new IllegalStateException("workqueue " + name + ": maxActive of " + (ordered ? "an ordered" : "a BH")
+                    + " queue cannot be changed");
+        }
+        this.maxActive = Workqueues.clampMaxActive(maxActive, name);
+        activateUpToLimit();
+    }
+
+    /** Activates inactive items on every pwq up to the current limit (after a raise or a thaw). */
+    void activateUpToLimit() {
+        for (PoolWorkqueue pwq : pwqs) {
+            pwq.pool.lock.lock();
+            try {
+                pwq.activateUpToLimit();
+            } finally {
+                pwq.pool.lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Whether items of this queue wait for an active slot on {@code cpu}'s pool
+     * ({@code workqueue_congested}): its inactive list there is not empty. Advisory and racy, as in
+     * the kernel: the answer may be stale by the time it is used.
+     *
+     * @param cpu a CPU, or -1 for the calling task's CPU; ignored for an unbound queue
+     */
+    public boolean congested(int cpu) {
+        if (cpu != Workqueues.CURRENT_CPU) {
+            checkCpu(cpu);
+        }
+        PoolWorkqueue pwq = pwqFor(sys.resolveCpu(cpu, sys.platform().currentTask()));
+        pwq.pool.lock.lock();
+        try {
+            return pwq.hasInactive();
+        } finally {
+            pwq.pool.lock.unlock();
+        }
     }
 
     /** Whether the queue owns a rescuer ({@link WqFlag#MEM_RECLAIM}). */
@@ -235,12 +306,23 @@ public final class WorkQueue implements Executor, Primitive {
     // ------------------------------------------------------------------ flush, drain, destroy
 
     /**
-     * Waits for every item queued before this call to finish ({@code flush_workqueue}).
+     * Waits for every item queued before this call to finish ({@code flush_workqueue}). Items queued
+     * after the call, including while other flushes are in progress, do not keep it waiting.
      *
      * @throws IllegalStateException if called from one of this queue's own items
      */
     public void flush() {
-        Task self = sys.platform().currentTask();
+        flushUntil(Platform.NO_DEADLINE);
+    }
+
+    /**
+     * Like {@link #flush()}, giving up at {@code deadline} (a platform time).
+     *
+     * @return whether everything queued before the call finished
+     */
+    boolean flushUntil(long deadline) {
+        Platform platform = sys.platform();
+        Task self = platform.currentTask();
         self.checkMaySleep(this, "flush_workqueue");
         Worker cur = Workqueues.currentWorker(self);
         if (cur != null && cur.currentPwq != null && cur.currentPwq.wq == this) {
@@ -248,38 +330,84 @@ public final class WorkQueue implements Executor, Primitive {
                     + " in " + cur.name + " can never finish");
         }
         sys.checkFlushDependency(self, cur, this, null);
-        flushMutex.lock();
+        platform.preemptionPoint(); // before the color is taken
+        long color;
+        while ((color = takeFlushColor()) < 0) {
+            // Every color is being flushed (the kernel's flusher_overflow): wait for the oldest to drain.
+            if (!flushWait.waitEventUntil(this::colorFree, deadline)) {
+                return false;
+            }
+        }
+        platform.preemptionPoint(); // the color is fixed; later items take the next one
+        final long mine = color;
+        return flushWait.waitEventUntil(() -> flushedPast(mine), deadline);
+    }
+
+    /**
+     * Takes the current work color for a flusher and moves every pwq to the next color
+     * ({@code flush_workqueue_prep_pwqs}).
+     *
+     * @return the flusher's color sequence number, or -1 if all colors are in use
+     */
+    private long takeFlushColor() {
+        flushLock.lock();
         try {
-            int color = nextColor;
-            nextColor = (color + 1) % PoolWorkqueue.NR_COLORS;
+            advanceFlushed();
+            if (workSeq + 1 - flushedSeq >= PoolWorkqueue.NR_COLORS) {
+                return -1;
+            }
+            long mine = workSeq++;
+            int next = (int) (workSeq % PoolWorkqueue.NR_COLORS);
             for (PoolWorkqueue pwq : pwqs) {
                 pwq.pool.lock.lock();
                 try {
-                    pwq.flushColor = color;
-                    pwq.workColor = nextColor;
+                    pwq.setWorkColor(next);
                 } finally {
                     pwq.pool.lock.unlock();
                 }
             }
-            flushWait.waitEvent(() -> colorDone(color));
-            for (PoolWorkqueue pwq : pwqs) {
-                pwq.pool.lock.lock();
-                try {
-                    pwq.flushColor = PoolWorkqueue.NO_COLOR;
-                } finally {
-                    pwq.pool.lock.unlock();
-                }
-            }
+            return mine;
         } finally {
-            flushMutex.unlock();
+            flushLock.unlock();
         }
     }
 
-    private boolean colorDone(int color) {
+    /** Moves {@code flushedSeq} over every drained color older than the work color. FL. */
+    private void advanceFlushed() {
+        assert flushLock.isHeldByCurrentThread();
+        while (flushedSeq < workSeq && colorDrained((int) (flushedSeq % PoolWorkqueue.NR_COLORS))) {
+            flushedSeq++;
+        }
+    }
+
+    /** Whether every color up to {@code seq} has drained. Never sleeps. */
+    private boolean flushedPast(long seq) {
+        flushLock.lock();
+        try {
+            advanceFlushed();
+            return flushedSeq > seq;
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** Whether a flusher could take a color now. Never sleeps. */
+    private boolean colorFree() {
+        flushLock.lock();
+        try {
+            advanceFlushed();
+            return workSeq + 1 - flushedSeq < PoolWorkqueue.NR_COLORS;
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** Whether no item of {@code color} is in flight on any pwq. FL. */
+    private boolean colorDrained(int color) {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
-                if (pwq.nrInFlight[color] != 0) {
+                if (!pwq.colorDrained(color)) {
                     return false;
                 }
             } finally {
@@ -289,8 +417,11 @@ public final class WorkQueue implements Executor, Primitive {
         return true;
     }
 
-    void wakeFlusher() {
-        flushWait.wakeUpAll();
+    /** A color drained: flushers re-check. Called without pool locks. */
+    void wakeFlushers() {
+        if (flushWait.hasWaiters()) {
+            flushWait.wakeUpAll();
+        }
     }
 
     private boolean isEmpty() {
@@ -308,16 +439,36 @@ public final class WorkQueue implements Executor, Primitive {
     }
 
     /**
+     * Whether nothing of this queue is queued, running, on a timer or being fired off one. The
+     * timers are looked at first: a firing callback counts itself before it leaves the armed set.
+     */
+    boolean isQuiet() {
+        return armedDelayed.isEmpty() && firing.get() == 0 && isEmpty();
+    }
+
+    /**
      * Flushes until the queue is empty ({@code drain_workqueue}). Meanwhile only the queue's own items
-     * may queue to it. Warns if it takes more than 10 flushes, then every 100.
+     * may queue to it, and delayed queueing with a non-zero delay is refused. Warns if it takes more
+     * than 10 flushes, then every 100.
      */
     public void drain() {
-        drainers.incrementAndGet();
+        drainUntil(Platform.NO_DEADLINE);
+    }
+
+    private boolean drainUntil(long deadline) {
+        delayedLock.lock();
+        try {
+            drainers.incrementAndGet(); // under DL: a delayed queueing is refused or was armed before
+        } finally {
+            delayedLock.unlock();
+        }
         try {
             for (int tries = 1; ; tries++) {
-                flush();
+                if (!flushUntil(deadline)) {
+                    return false;
+                }
                 if (isEmpty()) {
-                    return;
+                    return true;
                 }
                 if (tries == 10 || (tries % 100 == 0 && tries <= 1000)) {
                     LOG.log(Level.WARNING, "workqueue " + name + ": drain_workqueue() isn't complete after " + tries + " tries");
@@ -330,49 +481,136 @@ public final class WorkQueue implements Executor, Primitive {
 
     /**
      * Drains the queue, stops its rescuer and retires it ({@code destroy_workqueue}); queueing on it
-     * afterwards throws.
+     * afterwards throws. Waits as long as that takes; see {@link #destroy(Duration)}.
      *
      * @throws IllegalStateException if it is already destroyed, or delayed items are still on timers
      */
     public void destroy() {
-        underFlushMutex(() -> {
-            if (destroyed || destroying) {
-                throw new IllegalStateException("workqueue " + name + " is already destroyed");
-            }
-            List<String> armed = new ArrayList<>();
-            for (DelayedWork dw : armedDelayed) {
-                armed.add(dw.name());
-            }
-            if (!armed.isEmpty()) {
-                Collections.sort(armed);
-                throw new IllegalStateException("cannot destroy workqueue " + name + ": " + armed.size()
-                        + " delayed work item(s) are still on their timers (" + String.join(", ", armed)
-                        + "); cancel them first");
-            }
-            destroying = true;
-        });
+        destroyUntil(Platform.NO_DEADLINE, null);
+    }
+
+    /**
+     * Like {@link #destroy()}, giving up after {@code timeout}. On a timeout the exception carries
+     * {@link Workqueues#dump()}; the queue is then not destroyed but left as before the call (usable,
+     * and {@code destroy} may be called again).
+     *
+     * @throws WorkqueueTimeoutException if the queue did not drain within {@code timeout}
+     * @throws IllegalStateException as {@link #destroy()}
+     */
+    public void destroy(Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new IllegalArgumentException("destroy timeout must be >= 0, got " + timeout);
+        }
+        destroyUntil(sys.platform().deadlineAfter(timeout), timeout);
+    }
+
+    private void destroyUntil(long deadline, Duration timeout) {
+        String refusal;
+        delayedLock.lock();
         try {
-            drain();
+            refusal = destroyRefusal();
+            if (refusal == null) {
+                destroying = true; // under DL: no timer can be armed for this queue from here on
+            }
+        } finally {
+            delayedLock.unlock();
+        }
+        if (refusal != null) {
+            throw new IllegalStateException(refusal);
+        }
+        boolean drained;
+        try {
+            drained = drainUntil(deadline);
         } catch (RuntimeException | Error e) {
             // Refused before anything was waited for (from one of its own items, from atomic
             // context, a flush-dependency error): leave the queue as it was.
             destroying = false;
             throw e;
         }
-        destroying = true;
+        if (!drained) {
+            destroying = false;
+            throw new WorkqueueTimeoutException("destroy of workqueue " + name + " did not finish within " + timeout
+                    + ": items are still queued or running\n" + sys.dump());
+        }
         if (rescuer != null) {
-            rescuer.stop();
+            rescuer.stop(Platform.NO_DEADLINE);
         }
         destroyed = true;
         sys.unregister(this);
     }
 
-    private void underFlushMutex(Runnable r) {
-        flushMutex.lock();
+    /** Why destroy cannot start now, or {@code null}. DL. */
+    private String destroyRefusal() {
+        if (destroyed || destroying) {
+            return "workqueue " + name + " is already destroyed";
+        }
+        List<String> armed = new ArrayList<>();
+        for (DelayedWork dw : armedDelayed) {
+            armed.add(dw.name());
+        }
+        if (armed.isEmpty()) {
+            return null;
+        }
+        Collections.sort(armed);
+        return "cannot destroy workqueue " + name + ": " + armed.size() + " delayed work item(s) are still on their timers ("
+                + String.join(", ", armed) + "); cancel them first";
+    }
+
+    // ------------------------------------------------------------------ delayed items' timers
+
+    /**
+     * Arms {@code work}'s timer for this queue, unless the queue is draining, being destroyed or
+     * destroyed, or the subsystem is closing: a timer firing then could not queue.
+     *
+     * @return why it was refused, or {@code null} if armed
+     */
+    String armDelayed(DelayedWork work, Duration delay) {
+        delayedLock.lock();
         try {
-            r.run();
+            if (destroyed) {
+                return "it was destroyed";
+            }
+            if (destroying || drainers.get() != 0) {
+                return "it is draining or being destroyed, and a delayed queueing could not run";
+            }
+            if (sys.isClosing()) {
+                return "the workqueue subsystem is closing";
+            }
+            armedDelayed.add(work);
+            work.timer.arm(delay);
+            return null;
         } finally {
-            flushMutex.unlock();
+            delayedLock.unlock();
+        }
+    }
+
+    /** A cancel took {@code work} off its timer. */
+    void disarmed(DelayedWork work) {
+        armedDelayed.remove(work);
+    }
+
+    /** A timer fired (or a flush fired it early): counted as firing until {@link #endFiring()}. */
+    void beginFiring(DelayedWork work) {
+        firing.incrementAndGet();
+        armedDelayed.remove(work);
+    }
+
+    void endFiring() {
+        firing.decrementAndGet();
+    }
+
+    /** Queues every delayed item on a timer for this queue at once (the subsystem is closing). */
+    void fireArmedDelayed() {
+        for (DelayedWork dw : new ArrayList<>(armedDelayed)) {
+            sys.fireDelayedNow(dw);
+        }
+    }
+
+    /** Stops the rescuer of a queue that was never registered (created while the subsystem closed). */
+    void discard() {
+        destroyed = true;
+        if (rescuer != null) {
+            rescuer.stop(Platform.NO_DEADLINE);
         }
     }
 

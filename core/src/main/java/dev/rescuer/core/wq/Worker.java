@@ -5,6 +5,7 @@ import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.SleepListener;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.platform.TaskAbortedError;
+import dev.rescuer.core.sync.Completion;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -19,7 +20,15 @@ import java.time.Duration;
  * The worker is also the {@link SleepListener} of its task: sleeping in any core primitive while
  * counted as running drops the count and kicks the pool.
  *
- * <p>All fields but {@code kicked} and {@code task} are guarded by the lock of {@link #pool}.
+ * <p>After each item the worker compares its task's state with the state before the item (atomic
+ * depth, held primitives, memalloc scope flags and depth), like {@code process_one_work}'s
+ * "BUG: workqueue leaked lock or atomic" check, and restores the scopes and atomic depth; see
+ * {@link TaskState}.
+ *
+ * <p>All fields but {@code kicked} and {@code task} are guarded by the lock of {@link #pool} (PL);
+ * the worker reads its own {@code flags} and {@code sleeping} without it as hints where noted.
+ * {@code kicked} is volatile: the waker's store before {@code Platform.wake} pairs with the load in
+ * the idle sleep's condition. {@code task} is volatile: published once by the creator.
  */
 final class Worker implements SleepListener {
 
@@ -42,7 +51,10 @@ final class Worker implements SleepListener {
     volatile Task task;
 
     int flags;
+    /** Not counted as running because it sleeps: in a core primitive, or (blockedOutside) outside the platform. */
     boolean sleeping;
+    /** The tick found the thread blocked outside the platform and set {@code sleeping} for it. */
+    boolean blockedOutside;
     Work currentWork;
     PoolWorkqueue currentPwq;
     long currentSeq;
@@ -55,6 +67,8 @@ final class Worker implements SleepListener {
     volatile boolean kicked;
 
     private final Primitive idleWait;
+    /** Completed as a pool worker's thread body returns; {@code null} for rescuers and BH pseudo workers. */
+    private final Completion exited;
 
     Worker(WorkerPool pool, int id, String name, boolean rescuer) {
         this.pool = pool;
@@ -64,6 +78,13 @@ final class Worker implements SleepListener {
         this.rescuer = rescuer;
         this.flags = PREP | (pool != null && pool.isUnbound() ? UNBOUND : 0);
         this.idleWait = new IdleWait(name, rescuer ? "rescuer idle" : "worker idle");
+        this.exited = pool != null && !rescuer && !pool.bh ? new Completion(pool.platform, name + " exit", "kthread_exit") : null;
+    }
+
+    /** Waits until this pool worker, told to die, has exited, no later than {@code deadline}. @return whether it did */
+    boolean join(long deadline) {
+        Task t = task;
+        return t == null || Kthreadd.join(pool.platform, t, exited, deadline);
     }
 
     /** Wakes the worker ({@code wake_up_process}); callable with raw locks held and in atomic context. */
@@ -103,7 +124,6 @@ final class Worker implements SleepListener {
 
     void enterIdle() {
         setFlags(IDLE);
-        pool.nrIdle++;
         lastActiveNanos = pool.platform.nanoTime();
         pool.idleList.addFirst(this);
         pool.maybeArmIdleTimer();
@@ -111,7 +131,6 @@ final class Worker implements SleepListener {
 
     private void leaveIdle() {
         clearFlags(IDLE);
-        pool.nrIdle--;
         pool.idleList.remove(this);
     }
 
@@ -125,7 +144,11 @@ final class Worker implements SleepListener {
         }
         p.lock.lock();
         try {
-            if ((flags & NOT_RUNNING) != 0 || sleeping) {
+            if (sleeping) {
+                blockedOutside = false; // the tick saw it blocked; now the platform's hook owns the sleep
+                return;
+            }
+            if ((flags & NOT_RUNNING) != 0) {
                 return;
             }
             sleeping = true;
@@ -140,20 +163,54 @@ final class Worker implements SleepListener {
     public void running(Task t) {
         WorkerPool p = pool;
         if (p == null || p.bh || !sleeping) {
-            return; // only this worker sets sleeping, in sleeping()
+            return; // a racy hint: a sleep the tick marked and this read misses is undone by the next tick
         }
         p.lock.lock();
         try {
-            if (!sleeping) {
-                return;
-            }
-            sleeping = false;
-            currentAtNanos = p.platform.nanoTime();
-            if ((flags & NOT_RUNNING) == 0) {
-                p.nrRunning++;
+            if (sleeping) {
+                wakeUpCounted(p);
             }
         } finally {
             p.lock.unlock();
+        }
+    }
+
+    /** Ends a sleep (in the platform, or found by the tick outside it): counts the worker running again. PL. */
+    private void wakeUpCounted(WorkerPool p) {
+        sleeping = false;
+        blockedOutside = false;
+        currentAtNanos = p.platform.nanoTime();
+        if ((flags & NOT_RUNNING) == 0) {
+            p.nrRunning++;
+        }
+    }
+
+    /**
+     * The tick found the worker's thread blocked outside the platform (a JDK lock, a latch, socket
+     * I/O): treat it as sleeping, as {@code wq_worker_sleeping} would, and wake another worker. PL.
+     *
+     * @return whether it was counted as running until now
+     */
+    boolean markBlockedOutside() {
+        assert pool.lock.isHeldByCurrentThread();
+        if (sleeping || (flags & NOT_RUNNING) != 0) {
+            return false;
+        }
+        sleeping = true;
+        blockedOutside = true;
+        pool.nrRunning--;
+        pool.kick();
+        return true;
+    }
+
+    /**
+     * The tick found the worker running again after {@link #markBlockedOutside()}: count it again,
+     * as {@code wq_worker_running} would. PL.
+     */
+    void clearBlockedOutside() {
+        assert pool.lock.isHeldByCurrentThread();
+        if (blockedOutside) {
+            wakeUpCounted(pool);
         }
     }
 
@@ -161,6 +218,14 @@ final class Worker implements SleepListener {
 
     /** The body of a pool worker's thread. */
     void run() {
+        try {
+            workerThread();
+        } finally {
+            exited.complete();
+        }
+    }
+
+    private void workerThread() {
         Platform platform = pool.platform;
         Task self = platform.currentTask();
         self.setKthreadData(this);
@@ -203,10 +268,9 @@ final class Worker implements SleepListener {
      */
     private boolean manageWorkers() {
         WorkerPool p = pool;
-        if (p.managerActive) {
+        if (p.managerActive()) {
             return false;
         }
-        p.managerActive = true;
         p.manager = this;
         try {
             WorkqueueConfig cfg = p.sys.config();
@@ -230,7 +294,6 @@ final class Worker implements SleepListener {
                 p.lock.lock();
             } while (p.needToCreateWorker() && (flags & DIE) == 0);
         } finally {
-            p.managerActive = false;
             p.manager = null;
         }
         return true;
@@ -290,7 +353,11 @@ final class Worker implements SleepListener {
         }
     }
 
-    /** Runs one item ({@code process_one_work}). Lock held on entry and exit; dropped around the run. */
+    /**
+     * Runs one item ({@code process_one_work}): the pool hands it over (busy hash, PENDING cleared),
+     * the item runs without the lock, the task's state is checked for leaks, and the item's pwq
+     * accounts for it. Lock held on entry and exit; dropped around the run.
+     */
     private void processOneWork(Work work) {
         WorkerPool p = pool;
         Platform platform = p.platform;
@@ -305,22 +372,23 @@ final class Worker implements SleepListener {
         currentStartNanos = now;
         currentAtNanos = now;
         p.lastProgressNanos = now;
-        boolean cpuIntensive = pwq.wq.isCpuIntensive() && !rescuer && !p.bh;
-        if (cpuIntensive) {
+        if (pwq.wq.isCpuIntensive() && !rescuer && !p.bh) {
             setFlags(CPU_INTENSIVE);
         }
         if (p.needMoreWorker()) {
             p.kick(); // unbound and CPU-intensive pools: let another worker take the rest
         }
         work.pending.set(false); // queueing it again now succeeds, and lands in this pool
-        if (!p.bh && !rescuer && !p.isUnbound()) {
-            p.sys.ensureTick();
-        }
+        boolean watched = !p.bh && !rescuer && !p.isUnbound();
         p.lock.unlock();
+        if (watched) {
+            // Busy (in the busy hash) before the tick's flag is read: see CpuIntensiveTick.
+            platform.preemptionPoint();
+            p.tick.ensureArmed();
+        }
 
         Task self = task; // set before the worker could be handed any item
-        int atomicBefore = self.atomicDepth();
-        int heldBefore = self.heldCount();
+        TaskState before = TaskState.of(self);
         WqEvents.Execute ev = WqEvents.beginExecute(pwq.wq.name(), work.name(), name, rescuer);
         try {
             if (p.bh) {
@@ -336,25 +404,28 @@ final class Worker implements SleepListener {
         } catch (TaskAbortedError aborted) {
             throw aborted; // the platform is tearing this task down: not the item's failure
         } catch (Throwable t) {
-            p.sys.stats.workFailures.increment();
+            p.stats.workFailures.increment();
             LOG.log(Level.ERROR, "work " + work.name() + " on workqueue " + pwq.wq.name() + " failed in " + name, t);
         }
         WqEvents.endExecute(ev);
-        if (self.atomicDepth() != atomicBefore || self.heldCount() != heldBefore) {
-            LOG.log(Level.ERROR, "BUG: workqueue leaked atomic or lock: " + name + " atomic " + atomicBefore + "->"
-                    + self.atomicDepth() + " locks " + heldBefore + "->" + self.heldCount()
-                    + " work " + work.name() + " on " + pwq.wq.name());
+        if (!before.sameAs(self)) {
+            p.stats.leaks.increment();
+            LOG.log(Level.ERROR, before.leakReport(self, name, work.name(), pwq.wq.name()));
+            before.restoreScopesAndAtomic(self);
         }
 
         p.lock.lock();
         if ((flags & CPU_INTENSIVE) != 0) {
             clearFlags(CPU_INTENSIVE);
         }
+        if (blockedOutside) {
+            wakeUpCounted(p); // it is running: it just finished the item
+        }
         p.busyHash.remove(work);
         currentWork = null;
         currentPwq = null;
-        p.sys.stats.workExecuted.increment();
-        boolean wakeFlusher = p.sys.pwqDecNrInFlight(pwq, currentColor, true);
+        p.stats.workExecuted.increment();
+        boolean wakeFlusher = pwq.decNrInFlight(currentColor, true);
         // Done up to this run; and if the item is not queued again, up to its last queueing, which
         // was then cancelled while this run was going on.
         boolean lastWasCancelled = work.list == null && work.pwq == pwq;
@@ -362,9 +433,9 @@ final class Worker implements SleepListener {
         if (wakeFlusher || work.flushWait != null) {
             p.lock.unlock();
             if (wakeFlusher) {
-                pwq.wq.wakeFlusher();
+                pwq.wq.wakeFlushers();
             }
-            p.sys.wakeWorkFlushers(work);
+            work.wakeFlushers();
             p.lock.lock();
         }
     }

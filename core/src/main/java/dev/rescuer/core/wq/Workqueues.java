@@ -4,7 +4,7 @@ import dev.rescuer.core.mm.MemallocScope;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Task;
-import dev.rescuer.core.sync.WaitQueue;
+import dev.rescuer.core.sync.Mutex;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -15,7 +15,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -34,6 +33,28 @@ import java.util.concurrent.atomic.LongAdder;
  * its pool's lock, retrying while a queueing or timer callback is half way. Flushing an item waits
  * until the queueing it saw has finished (a per-item sequence number); flushing a queue waits for a
  * flush color to drain from all its pwqs.
+ *
+ * <p>The subsystem owns the pools, the queues list, the system queues, kthreadd, the CPU-intensive
+ * tick and the entry points that decide <em>where</em> an item goes (CPU, non-reentrancy, refusal);
+ * what happens to it there belongs to its {@link PoolWorkqueue} (activation, flush colors,
+ * {@code pwq_dec_nr_in_flight}), its {@link WorkerPool} (worklist, idle workers, kick) and the
+ * {@link Worker} that runs it, none of which call back up into this class.
+ *
+ * <p>Refusal. Queueing is refused with {@link IllegalStateException} (and PENDING is left clear)
+ * when the queue is destroyed, when it is draining or the subsystem is closing and the caller is not
+ * running one of its items (chained work), and when the subsystem is closed. The test is made under
+ * the target pool's lock, the lock under which {@code drain} and {@code close} look at that pool, so
+ * a queueing either is refused or is seen by them: accepted work runs. A delayed queueing with a
+ * non-zero delay is refused on a draining, destroyed or closing queue (under the queue's delayed
+ * lock, against which {@code destroy} and {@code close} look at the armed timers).
+ *
+ * <p>Memory ordering. PENDING ({@code Work.pending}) is an atomic flag: the CAS that sets it makes the
+ * setter the owner of the item's linkage until it is on a list (published by the pool lock) or
+ * cleared again; a worker's plain store clearing it comes after the item's state was read under the
+ * pool lock, so a re-queue racing the run is ordered by that lock. {@code Work.pwq} and
+ * {@code Work.doneSeq} are volatile: written under the pool lock, read without it by cancellers and
+ * flushers, who re-check under the lock. {@code closing} and {@code closed} are volatile and read
+ * under the pool lock by queuers; {@link #close} writes them before it takes the pool locks to look.
  */
 public final class Workqueues implements AutoCloseable {
 
@@ -58,12 +79,17 @@ public final class Workqueues implements AutoCloseable {
     private final WorkQueue systemUnboundWq;
     private final WorkQueue systemBhWq;
     private final WorkQueue systemBhHighpriWq;
-    private final PlatformTimer tick;
-    private final AtomicBoolean tickArmed = new AtomicBoolean();
+    private final CpuIntensiveTick tick;
     private final Watchdog watchdog;
     private volatile boolean frozen;
+    /** Set by close(): only chained queueing (from this subsystem's running items) and timers are accepted. */
+    private volatile boolean closing;
+    /** Set by close() once every accepted item has run: all queueing is refused. */
     private volatile boolean closed;
+    /** Set once close() has stopped every thread. */
+    private volatile boolean stopped;
     final Stats stats = new Stats();
+    private final Mutex closeMutex;
 
     /** Counters, read by {@link #stats()}. */
     static final class Stats {
@@ -77,6 +103,8 @@ public final class Workqueues implements AutoCloseable {
         final LongAdder rescued = new LongAdder();
         final LongAdder cpuIntensiveMarked = new LongAdder();
         final LongAdder flushDependencyViolations = new LongAdder();
+        final LongAdder leaks = new LongAdder();
+        final LongAdder blockedOutside = new LongAdder();
     }
 
     /**
@@ -92,27 +120,31 @@ public final class Workqueues implements AutoCloseable {
         this.bhPools = new WorkerPool[cpus][2];
         this.unboundPools = new WorkerPool[2];
         this.softirqs = new Softirq[cpus];
-        this.tick = platform.newTimer("wq_tick", this::tick);
+        this.tick = new CpuIntensiveTick(platform, config, stats);
+        this.closeMutex = new Mutex(platform, "workqueues/close_mutex", "wq_close_mutex");
         try {
             int id = 0;
             for (int cpu = 0; cpu < cpus; cpu++) {
                 for (int h = 0; h < 2; h++) {
-                    cpuPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, false);
+                    cpuPools[cpu][h] = new WorkerPool(this, tick, id++, cpu, h == 1, false);
                 }
             }
             for (int h = 0; h < 2; h++) {
-                unboundPools[h] = new WorkerPool(this, id++, -1, h == 1, false);
+                unboundPools[h] = new WorkerPool(this, tick, id++, -1, h == 1, false);
             }
             for (int cpu = 0; cpu < cpus; cpu++) {
                 for (int h = 0; h < 2; h++) {
-                    bhPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, true);
+                    bhPools[cpu][h] = new WorkerPool(this, tick, id++, cpu, h == 1, true);
                 }
                 softirqs[cpu] = new Softirq(this, cpu, bhPools[cpu][0], bhPools[cpu][1]);
             }
+            List<WorkerPool> perCpu = new ArrayList<>();
             for (WorkerPool[] ps : cpuPools) {
-                for (WorkerPool p : ps) {
-                    p.start();
-                }
+                perCpu.addAll(Arrays.asList(ps));
+            }
+            tick.watch(perCpu.toArray(new WorkerPool[0]));
+            for (WorkerPool p : perCpu) {
+                p.start();
             }
             for (WorkerPool p : unboundPools) {
                 p.start();
@@ -139,14 +171,14 @@ public final class Workqueues implements AutoCloseable {
     private void abortStart() {
         for (Softirq sirq : softirqs) {
             if (sirq != null) {
-                sirq.stop();
+                sirq.stop(Platform.NO_DEADLINE);
             }
         }
         for (WorkerPool[] ps : cpuPools) {
             stopPools(ps);
         }
         stopPools(unboundPools);
-        kthreadd.stop();
+        kthreadd.stop(Platform.NO_DEADLINE);
     }
 
     private void stopPools(WorkerPool[] pools) {
@@ -193,7 +225,7 @@ public final class Workqueues implements AutoCloseable {
                     if (pwq.isIdle()) {
                         continue;
                     }
-                    q.append("  pwq ").append(p.describe()).append(" active=").append(pwq.nrActive).append('/')
+                    q.append("  pwq ").append(p.describe()).append(" active=").append(pwq.nrActive()).append('/')
                             .append(wq.maxActive() == Integer.MAX_VALUE ? "-" : String.valueOf(wq.maxActive()))
                             .append(pwq.onMayday ? " [MAYDAY]" : "").append('\n');
                     List<Worker> busy = busyByName(p);
@@ -219,11 +251,7 @@ public final class Workqueues implements AutoCloseable {
                         }
                     }
                     appendList(q, "pending", pending);
-                    List<String> inactive = new ArrayList<>();
-                    for (Work w = pwq.inactive.first(); w != null; w = w.next) {
-                        inactive.add(w.name());
-                    }
-                    appendList(q, "inactive", inactive);
+                    appendList(q, "inactive", pwq.inactiveNames());
                 } finally {
                     p.lock.unlock();
                 }
@@ -241,7 +269,7 @@ public final class Workqueues implements AutoCloseable {
                 }
                 sb.append("pool ").append(p.describe()).append(" hung=")
                         .append(p.worklist.isEmpty() ? "0s" : seconds(now - p.lastProgressNanos))
-                        .append(" workers=").append(p.nrWorkers);
+                        .append(" workers=").append(p.nrWorkers());
                 if (p.manager != null) {
                     sb.append(" manager: ").append(p.manager.name);
                 }
@@ -276,10 +304,12 @@ public final class Workqueues implements AutoCloseable {
      * Creates a queue ({@code alloc_workqueue}). A {@link WqFlag#MEM_RECLAIM} queue starts its rescuer
      * now, through kthreadd.
      *
-     * @param maxActive active items per pool, in {@code [1, MAX_ACTIVE]}, or 0 for {@link #DEFAULT_ACTIVE};
+     * @param maxActive active items per pool; 0 means {@link #DEFAULT_ACTIVE}, and a value outside
+     *     {@code [1, MAX_ACTIVE]} is clamped into it with a warning ({@code wq_clamp_max_active});
      *     must be 0 for a BH queue
-     * @throws IllegalArgumentException for a blank name, a {@code maxActive} out of range, or flags
-     *     that cannot be combined ({@code BH} with anything but {@code HIGHPRI})
+     * @throws IllegalArgumentException for a blank name, a non-zero {@code maxActive} on a BH queue,
+     *     or flags that cannot be combined ({@code BH} with anything but {@code HIGHPRI})
+     * @throws IllegalStateException if the subsystem is closing or closed
      */
     public WorkQueue create(String name, int maxActive, WqFlag... flags) {
         Set<WqFlag> f = flagSet(flags);
@@ -296,11 +326,17 @@ public final class Workqueues implements AutoCloseable {
             }
             return register(new WorkQueue(this, name, f, Integer.MAX_VALUE, false));
         }
-        if (maxActive < 0 || maxActive > MAX_ACTIVE) {
-            throw new IllegalArgumentException("workqueue " + name + ": maxActive must be in [0, " + MAX_ACTIVE + "] (0 means "
-                    + DEFAULT_ACTIVE + "), got " + maxActive);
+        return register(new WorkQueue(this, name, f, clampMaxActive(maxActive == 0 ? DEFAULT_ACTIVE : maxActive, name), false));
+    }
+
+    /** {@code wq_clamp_max_active}: clamps into {@code [1, MAX_ACTIVE]}, warning when it had to. */
+    static int clampMaxActive(int maxActive, String name) {
+        if (maxActive < 1 || maxActive > MAX_ACTIVE) {
+            LOG.log(Level.WARNING, "workqueue: max_active " + maxActive + " requested for " + name
+                    + " is out of range, clamping between 1 and " + MAX_ACTIVE);
+            return Math.max(1, Math.min(MAX_ACTIVE, maxActive));
         }
-        return register(new WorkQueue(this, name, f, maxActive == 0 ? DEFAULT_ACTIVE : maxActive, false));
+        return maxActive;
     }
 
     /**
@@ -338,8 +374,9 @@ public final class Workqueues implements AutoCloseable {
     }
 
     private WorkQueue register(WorkQueue wq) {
-        if (closed) {
-            throw new IllegalStateException("workqueue subsystem is closed; cannot create " + wq.name());
+        if (closing) {
+            wq.discard();
+            throw new IllegalStateException("workqueue subsystem is " + (closed ? "closed" : "closing") + "; cannot create " + wq.name());
         }
         queues.add(wq);
         return wq;
@@ -411,7 +448,7 @@ public final class Workqueues implements AutoCloseable {
         Stats s = stats;
         return new WorkqueueStats(s.queued.sum(), s.workExecuted.sum(), s.workFailures.sum(), s.workersCreated.sum(),
                 s.workerCreationFailures.sum(), s.workersReaped.sum(), s.maydays.sum(), s.rescued.sum(),
-                s.cpuIntensiveMarked.sum(), s.flushDependencyViolations.sum());
+                s.cpuIntensiveMarked.sum(), s.flushDependencyViolations.sum(), s.leaks.sum(), s.blockedOutside.sum());
     }
 
     /** Worker threads alive in all pools, not counting rescuers, kthreadd and softirq contexts. */
@@ -420,7 +457,7 @@ public final class Workqueues implements AutoCloseable {
         for (WorkerPool p : allPools()) {
             p.lock.lock();
             try {
-                n += p.nrWorkers;
+                n += p.nrWorkers();
             } finally {
                 p.lock.unlock();
             }
@@ -520,7 +557,7 @@ public final class Workqueues implements AutoCloseable {
      * its pool's CPU for a bound worker and otherwise the task id modulo the CPU count (the JVM does
      * not say which CPU a thread runs on).
      */
-    private int resolveCpu(int cpu, Task t) {
+    int resolveCpu(int cpu, Task t) {
         if (cpu != CURRENT_CPU) {
             return cpu;
         }
@@ -532,6 +569,27 @@ public final class Workqueues implements AutoCloseable {
             }
         }
         return (int) Math.floorMod(t.id(), (long) config.cpus());
+    }
+
+    /**
+     * The item the current task is running as a worker or rescuer, or {@code null}
+     * ({@code current_work}). Exact for the calling task: only it changes what it runs.
+     */
+    public Work currentWork() {
+        Worker w = currentWorker(platform.currentTask());
+        return w == null ? null : w.currentWork;
+    }
+
+    /** Whether the current task is a queue's rescuer ({@code current_is_workqueue_rescuer}). */
+    public boolean currentIsRescuer() {
+        Worker w = currentWorker(platform.currentTask());
+        return w != null && w.rescuer;
+    }
+
+    /** Whether {@code t} is a worker, rescuer or BH context of this subsystem running an item. */
+    private boolean runsItemHere(Task t) {
+        Worker w = currentWorker(t);
+        return w != null && w.currentPwq != null && w.currentPwq.wq.system() == this;
     }
 
     // ------------------------------------------------------------------ freezing
@@ -546,23 +604,17 @@ public final class Workqueues implements AutoCloseable {
         frozen = false;
         for (WorkQueue wq : queues) {
             if (wq.flags().contains(WqFlag.FREEZABLE)) {
-                for (PoolWorkqueue pwq : wq.pwqs()) {
-                    pwq.pool.lock.lock();
-                    try {
-                        while (activateFirstInactive(pwq)) {
-                            // keep going
-                        }
-                        pwq.pool.kick();
-                    } finally {
-                        pwq.pool.lock.unlock();
-                    }
-                }
+                wq.activateUpToLimit();
             }
         }
     }
 
     boolean isFrozen() {
         return frozen;
+    }
+
+    boolean isClosing() {
+        return closing;
     }
 
     // ------------------------------------------------------------------ queueing
@@ -574,12 +626,13 @@ public final class Workqueues implements AutoCloseable {
         Task self = platform.currentTask();
         int target = resolveCpu(cpu, self);
         platform.preemptionPoint();
-        self.enterAtomic(); // like local_irq_save(): no sleeping, no preemption between PENDING and the list
+        if (!claimPending(work)) {
+            return false;
+        }
+        platform.preemptionPoint(); // PENDING owned, item not linked yet: where cancel must retry
+        self.enterAtomic(); // like local_irq_save(): no sleeping between here and the list
         try {
-            if (!claimPending(work)) {
-                return false;
-            }
-            insertWork(wq, target, work, self);
+            insertWork(wq, target, work, self, false);
             return true;
         } finally {
             self.exitAtomic();
@@ -611,104 +664,74 @@ public final class Workqueues implements AutoCloseable {
         }
     }
 
-    /** Puts an item whose PENDING bit the caller owns on a list ({@code __queue_work}). */
-    private void insertWork(WorkQueue wq, int cpu, Work work, Task self) {
-        if (wq.isDestroyed()) {
-            work.pending.set(false);
-            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name() + ": it was destroyed");
-        }
-        if (wq.isDraining()) {
-            Worker cur = currentWorker(self);
-            if (cur == null || cur.currentPwq == null || cur.currentPwq.wq != wq) {
-                work.pending.set(false);
-                throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name()
-                        + ": it is draining or being destroyed, and only its own items may queue to it now");
-            }
-        }
+    /**
+     * Puts an item whose PENDING bit the caller owns on a list ({@code __queue_work}): chooses the
+     * pwq (the pool still running the item, for non-reentrancy), then, under that pool's lock,
+     * refuses or links it. On refusal PENDING is cleared and {@link IllegalStateException} thrown.
+     *
+     * @param fromTimer whether a delayed item's timer (or a flush firing it early) queues it: that
+     *     queueing was accepted when the timer was armed, so draining and closing let it through
+     */
+    private void insertWork(WorkQueue wq, int cpu, Work work, Task self, boolean fromTimer) {
         PoolWorkqueue pwq = wq.pwqFor(cpu);
         PoolWorkqueue last = work.pwq;
-        WorkerPool pool;
         if (last != null && last.pool != pwq.pool && last.wq == wq) {
-            // Non-reentrancy: if it is running on the pool it last ran on, queue it there.
+            // Non-reentrancy: if it is running on the pool it last ran on, queue it there. Since the
+            // caller owns PENDING the item is on no list, so it cannot start running anywhere else
+            // once this lock is dropped.
             WorkerPool lp = last.pool;
             lp.lock.lock();
-            Worker running = lp.busyHash.get(work);
-            if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
-                pwq = running.currentPwq;
-                pool = lp;
-            } else {
-                lp.lock.unlock();
-                pool = pwq.pool;
-                pool.lock.lock();
-            }
-        } else {
-            pool = pwq.pool;
-            pool.lock.lock();
-        }
-        boolean active;
-        try {
-            work.queueSeq++;
-            work.pwq = pwq;
-            work.color = pwq.workColor;
-            pwq.nrInFlight[work.color]++;
-            active = pwq.nrActive < wq.effectiveMaxActive() && pwq.inactive.isEmpty();
-            if (active) {
-                pwq.nrActive++;
-                work.inactive = false;
-                if (pool.worklist.isEmpty()) {
-                    pool.touchProgress();
+            try {
+                Worker running = lp.busyHash.get(work);
+                if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
+                    pwq = running.currentPwq;
                 }
-                pool.worklist.append(work);
-                pool.kick();
-            } else {
-                work.inactive = true;
-                pwq.inactive.append(work);
+            } finally {
+                lp.lock.unlock();
+            }
+        }
+        WorkerPool pool = pwq.pool;
+        String refusal;
+        boolean active = false;
+        pool.lock.lock();
+        try {
+            refusal = refusal(wq, work, self, fromTimer);
+            if (refusal == null) {
+                active = pwq.insert(work);
             }
         } finally {
             pool.lock.unlock();
+        }
+        if (refusal != null) {
+            work.pending.set(false);
+            throw new IllegalStateException(refusal);
         }
         stats.queued.increment();
         WqEvents.queued(wq.name(), work.name(), pool.name(), active);
     }
 
-    /** Moves the first inactive item of {@code pwq} to the worklist if the limit allows. Pool lock held. */
-    private boolean activateFirstInactive(PoolWorkqueue pwq) {
-        if (pwq.inactive.isEmpty() || pwq.nrActive >= pwq.wq.effectiveMaxActive()) {
-            return false;
+    /** Why {@code work} may not be queued on {@code wq} now, or {@code null}. Under the target pool's lock. */
+    private String refusal(WorkQueue wq, Work work, Task self, boolean fromTimer) {
+        String what = "cannot queue work " + work.name() + " on workqueue " + wq.name() + ": ";
+        if (wq.isDestroyed()) {
+            return what + "it was destroyed";
         }
-        Work w = pwq.inactive.pollFirst();
-        w.inactive = false;
-        pwq.nrActive++;
-        if (pwq.pool.worklist.isEmpty()) {
-            pwq.pool.touchProgress();
+        if (closed) {
+            return what + "the workqueue subsystem is closed";
         }
-        pwq.pool.worklist.append(w);
-        WqEvents.activated(pwq.wq.name(), w.name(), pwq.pool.name());
-        return true;
-    }
-
-    /**
-     * Accounts for an item leaving its pwq, run or cancelled ({@code pwq_dec_nr_in_flight}), and
-     * activates the next inactive one. Pool lock held.
-     *
-     * @return whether a queue flusher waiting on this color must be woken (after unlocking)
-     */
-    boolean pwqDecNrInFlight(PoolWorkqueue pwq, int color, boolean wasActive) {
-        if (wasActive) {
-            pwq.nrActive--;
-            if (activateFirstInactive(pwq)) {
-                pwq.pool.kick();
+        if (fromTimer) {
+            return null;
+        }
+        if (closing && !runsItemHere(self)) {
+            return what + "the workqueue subsystem is closing, and only its running items may queue now";
+        }
+        if (wq.isDraining()) {
+            Worker cur = currentWorker(self);
+            if (cur == null || cur.currentPwq == null || cur.currentPwq.wq != wq) {
+                return what + "it is draining or being destroyed, and only its own items may queue to it now";
             }
         }
-        pwq.nrInFlight[color]--;
-        return pwq.flushColor == color && pwq.nrInFlight[color] == 0;
-    }
-
-    void wakeWorkFlushers(Work work) {
-        WaitQueue fw = work.flushWait;
-        if (fw != null) {
-            fw.wakeUpAll();
-        }
+        return null;
     }
 
     // ------------------------------------------------------------------ delayed work
@@ -718,11 +741,12 @@ public final class Workqueues implements AutoCloseable {
         Task self = platform.currentTask();
         int target = resolveCpu(cpu, self);
         platform.preemptionPoint();
+        if (!claimPending(work)) {
+            return false;
+        }
+        platform.preemptionPoint(); // PENDING owned, neither armed nor linked yet
         self.enterAtomic();
         try {
-            if (!claimPending(work)) {
-                return false;
-            }
             armOrInsert(wq, target, work, delay, self);
             return true;
         } finally {
@@ -733,27 +757,31 @@ public final class Workqueues implements AutoCloseable {
     /** With PENDING owned: queue now, or arm the timer ({@code __queue_delayed_work}). */
     private void armOrInsert(WorkQueue wq, int cpu, DelayedWork work, Duration delay, Task self) {
         if (delay.isZero()) {
-            insertWork(wq, cpu, work, self);
+            insertWork(wq, cpu, work, self, false);
             return;
-        }
-        if (wq.isDestroyed()) {
-            work.pending.set(false);
-            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name() + ": it was destroyed");
         }
         if (work.timer == null) {
             work.timer = platform.newTimer("delayed " + work.name(), () -> delayedTimerFired(work));
         }
         work.targetWq = wq;
         work.targetCpu = cpu;
-        wq.armedDelayed.add(work);
-        work.timer.arm(delay);
+        String refusal = wq.armDelayed(work, delay);
+        if (refusal != null) {
+            work.pending.set(false);
+            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name()
+                    + " after " + delay + ": " + refusal);
+        }
     }
 
     /** Timer callback, in atomic context ({@code delayed_work_timer_fn}). */
     private void delayedTimerFired(DelayedWork work) {
         WorkQueue wq = work.targetWq;
-        wq.armedDelayed.remove(work);
-        insertWork(wq, work.targetCpu, work, platform.currentTask());
+        wq.beginFiring(work);
+        try {
+            insertWork(wq, work.targetCpu, work, platform.currentTask(), true);
+        } finally {
+            wq.endFiring();
+        }
     }
 
     boolean modDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
@@ -779,13 +807,14 @@ public final class Workqueues implements AutoCloseable {
         PlatformTimer t = work.timer;
         if (t != null && t.cancel()) {
             WorkQueue wq = work.targetWq;
-            wq.armedDelayed.remove(work);
             Task self = platform.currentTask();
+            wq.beginFiring(work);
             self.enterAtomic();
             try {
-                insertWork(wq, work.targetCpu, work, self);
+                insertWork(wq, work.targetCpu, work, self, true);
             } finally {
                 self.exitAtomic();
+                wq.endFiring();
             }
         }
     }
@@ -803,7 +832,7 @@ public final class Workqueues implements AutoCloseable {
             DelayedWork dw = (DelayedWork) work;
             PlatformTimer t = dw.timer;
             if (t != null && t.cancel()) {
-                dw.targetWq.armedDelayed.remove(dw);
+                dw.targetWq.disarmed(dw);
                 return 1;
             }
         }
@@ -822,10 +851,7 @@ public final class Workqueues implements AutoCloseable {
             if (work.pwq != pwq || list == null || list.pool != pool) {
                 return -1; // being queued, or queued on another pool meanwhile: retry
             }
-            boolean wasActive = !work.inactive;
-            list.remove(work);
-            work.inactive = false;
-            wakeFlusher = pwqDecNrInFlight(pwq, work.color, wasActive);
+            wakeFlusher = pwq.unlinkCancelled(work);
             // The cancelled queueing counts as finished for flushers, but only once no earlier one is
             // still running: if the item runs here now, its run finishes the cancelled one too (see
             // Worker.processOneWork), so that cancelSync and flush still wait for that run.
@@ -836,9 +862,9 @@ public final class Workqueues implements AutoCloseable {
             pool.lock.unlock();
         }
         if (wakeFlusher) {
-            pwq.wq.wakeFlusher();
+            pwq.wq.wakeFlushers();
         }
-        wakeWorkFlushers(work);
+        work.wakeFlushers();
         return 1;
     }
 
@@ -857,20 +883,34 @@ public final class Workqueues implements AutoCloseable {
         return r == 1;
     }
 
-    boolean cancel(Work work, boolean sync) {
+    /** {@code cancel_work}: takes the item off its queue if pending; never waits. */
+    boolean cancel(Work work) {
+        return grabAndRelease(work);
+    }
+
+    /**
+     * {@code __cancel_work_sync}: disables the item (so a self re-queue cannot win), cancels it and
+     * waits for a running instance ({@code __flush_work} with {@code from_cancel}, which skips
+     * {@code check_flush_dependency}: waiting for one's own item is not a dependency on a worker).
+     * An item last queued on a BH queue is waited for by busy-waiting, which is allowed in BH context
+     * ({@code WORK_OFFQ_BH}); otherwise the caller must be allowed to sleep.
+     *
+     * @param disable whether to leave it disabled ({@code disable_work_sync}) rather than re-enable it
+     */
+    boolean cancelSync(Work work, boolean disable) {
         Task self = platform.currentTask();
-        if (sync) {
-            self.checkMaySleep(work, "cancel_work_sync");
-            work.incDisable(); // so an item that re-queues itself cannot win
+        PoolWorkqueue last = work.pwq;
+        boolean bh = last != null && last.pool.bh;
+        if (!bh) {
+            self.checkMaySleep(work, disable ? "disable_work_sync" : "cancel_work_sync");
         }
+        work.incDisable();
         try {
             boolean was = grabAndRelease(work);
-            if (sync) {
-                flushWork(work, self, false);
-            }
+            flushWork(work, self, false, bh);
             return was;
         } finally {
-            if (sync) {
+            if (!disable) {
                 work.enable();
             }
         }
@@ -879,11 +919,16 @@ public final class Workqueues implements AutoCloseable {
     boolean flushWork(Work work) {
         Task self = platform.currentTask();
         self.checkMaySleep(work, "flush_work");
-        return flushWork(work, self, true);
+        return flushWork(work, self, true, false);
     }
 
-    /** Waits for the last queueing of {@code work} to finish ({@code __flush_work}). */
-    private boolean flushWork(Work work, Task self, boolean checkDependency) {
+    /**
+     * Waits for the last queueing of {@code work} to finish ({@code __flush_work}).
+     *
+     * @param checkDependency whether to apply {@code check_flush_dependency} (not from a cancel)
+     * @param spin busy-wait instead of sleeping (a cancel of a BH item, which may come from BH context)
+     */
+    private boolean flushWork(Work work, Task self, boolean checkDependency, boolean spin) {
         Worker cur = currentWorker(self);
         if (cur != null && cur.currentWork == work) {
             throw new IllegalStateException("flush of work " + work.name() + " from its own run in " + cur.name + " can never finish");
@@ -920,7 +965,13 @@ public final class Workqueues implements AutoCloseable {
             checkFlushDependency(self, cur, pwq.wq, work);
         }
         final long t = target;
-        work.flushWait(platform).waitEvent(() -> work.doneSeq >= t);
+        if (spin) {
+            while (work.doneSeq < t) {
+                platform.cpuRelax();
+            }
+        } else {
+            work.flushWait(platform).waitEvent(() -> work.doneSeq >= t);
+        }
         return true;
     }
 
@@ -951,71 +1002,118 @@ public final class Workqueues implements AutoCloseable {
         LOG.log(Level.WARNING, msg);
     }
 
-    // ------------------------------------------------------------------ CPU-intensive detection
-
-    /** Arms the tick that watches for CPU hogs, if it is not armed. */
-    void ensureTick() {
-        if (!tickArmed.get() && tickArmed.compareAndSet(false, true)) {
-            tick.arm(config.cpuIntensiveThreshold().dividedBy(2));
-        }
-    }
-
-    /**
-     * Marks workers that have run one item past the threshold as CPU-intensive, so their pool lets
-     * another worker start ({@code wq_worker_tick}). Timer context.
-     */
-    private void tick() {
-        long now = platform.nanoTime();
-        long thresh = config.cpuIntensiveThreshold().toNanos();
-        boolean busy = false;
-        for (WorkerPool[] ps : cpuPools) {
-            for (WorkerPool p : ps) {
-                p.lock.lock();
-                try {
-                    for (Worker w : p.busyHash.values()) {
-                        busy = true;
-                        if (!w.rescuer && !w.sleeping && (w.flags & Worker.NOT_RUNNING) == 0
-                                && now - w.currentAtNanos >= thresh) {
-                            w.setFlags(Worker.CPU_INTENSIVE);
-                            stats.cpuIntensiveMarked.increment();
-                            p.kick();
-                        }
-                    }
-                } finally {
-                    p.lock.unlock();
-                }
-            }
-        }
-        if (busy && !closed) {
-            tick.arm(config.cpuIntensiveThreshold().dividedBy(2));
-        } else {
-            tickArmed.set(false);
-        }
-    }
-
     // ------------------------------------------------------------------ shutdown
 
     /**
-     * Stops every worker, rescuer, softirq context and kthreadd, and waits for them. Queues must be
-     * idle; items still queued are not run.
+     * Closes the subsystem and waits as long as that takes; see {@link #close(Duration)}.
      */
     @Override
     public void close() {
-        if (closed) {
+        closeUntil(Platform.NO_DEADLINE, null);
+    }
+
+    /**
+     * Closes the subsystem: from the call on, queueing from outside its running items is refused
+     * ({@link IllegalStateException}; {@code execute} throws {@code RejectedExecutionException});
+     * delayed items still on their timers are queued at once; every accepted item runs (the queues
+     * are drained together, chained queueing allowed); then queueing is refused altogether and every
+     * worker, rescuer, softirq context and kthreadd is stopped and joined. Calling it again after it
+     * timed out continues where it stopped; after it finished, it returns at once.
+     *
+     * @throws WorkqueueTimeoutException if that does not finish within {@code timeout}; its message
+     *     carries {@link #dump()} of what is still queued or running
+     * @throws IllegalStateException if called from one of this subsystem's items, which it would wait for
+     */
+    public void close(Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new IllegalArgumentException("close timeout must be >= 0, got " + timeout);
+        }
+        closeUntil(platform.deadlineAfter(timeout), timeout);
+    }
+
+    private void closeUntil(long deadline, Duration timeout) {
+        if (stopped) {
             return;
         }
-        closed = true;
-        tick.cancelSync();
+        Task self = platform.currentTask();
+        Worker cur = currentWorker(self);
+        if (cur != null && (cur.pool == null ? cur.rescuer : cur.pool.sys == this)) {
+            throw new IllegalStateException("close of the workqueue subsystem from " + cur.name
+                    + " (one of its own threads) would wait for itself");
+        }
+        self.checkMaySleep(systemWq, "workqueues close");
+        closeMutex.lock(); // one closer at a time; a second one waits, then finds the work done
+        try {
+            closeLocked(deadline, timeout);
+        } finally {
+            closeMutex.unlock();
+        }
+    }
+
+    private void closeLocked(long deadline, Duration timeout) {
+        if (stopped) {
+            return;
+        }
+        closing = true;
+        if (!closed) {
+            for (WorkQueue wq : queues()) {
+                wq.fireArmedDelayed();
+            }
+            if (!quiesce(deadline)) {
+                throw new WorkqueueTimeoutException("workqueue subsystem close did not finish within " + timeout
+                        + ": items are still queued or running; queueing stays refused, and close() may be called again\n"
+                        + dump());
+            }
+            closed = true;
+        }
+        if (!stopThreads(deadline)) {
+            throw new WorkqueueTimeoutException("workqueue subsystem close did not finish within " + timeout
+                    + ": threads did not exit\n" + dump());
+        }
+        stopped = true;
+    }
+
+    /**
+     * Flushes every queue until a pass finds them all empty with no timer armed or firing and no
+     * queueing in between (the queueing count did not move), which is stable: while closing only a
+     * running item or a firing timer may queue.
+     */
+    private boolean quiesce(long deadline) {
+        while (true) {
+            long before = stats.queued.sum();
+            boolean quiet = true;
+            for (WorkQueue wq : queues()) {
+                if (!wq.isQuiet()) {
+                    quiet = false;
+                    if (!wq.flushUntil(deadline)) {
+                        return false;
+                    }
+                }
+            }
+            if (quiet && stats.queued.sum() == before) {
+                return true;
+            }
+            if (deadline != Platform.NO_DEADLINE && platform.nanoTime() - deadline >= 0) {
+                return false;
+            }
+        }
+    }
+
+    /** Stops kthreadd, rescuers, workers and softirq contexts, waiting for each until {@code deadline}. */
+    private boolean stopThreads(long deadline) {
+        tick.stop();
         if (watchdog != null) {
             watchdog.stop();
         }
-        kthreadd.stop(); // no thread is created from here on; managers give up
-        for (WorkQueue wq : queues) {
-            if (wq.rescuer != null) {
-                wq.rescuer.stop();
+        if (!kthreadd.stop(deadline)) { // no thread is created from here on; managers give up
+            return false;
+        }
+        for (WorkQueue wq : queues()) {
+            if (wq.rescuer != null && !wq.rescuer.stop(deadline)) {
+                return false;
             }
         }
-        List<Worker> all = new ArrayList<>();
+        List<Worker> all = new ArrayList<>(leftToJoin);
         for (WorkerPool p : allPools()) {
             p.maydayTimer.cancelSync();
             p.idleTimer.cancelSync();
@@ -1023,14 +1121,21 @@ public final class Workqueues implements AutoCloseable {
                 all.addAll(p.stopAll());
             }
         }
-        for (Worker w : all) {
-            Task t = w.task;
-            if (t != null) {
-                platform.join(t);
+        leftToJoin.clear();
+        for (int i = 0; i < all.size(); i++) {
+            if (!all.get(i).join(deadline)) {
+                leftToJoin.addAll(all.subList(i, all.size()));
+                return false;
             }
         }
         for (Softirq s : softirqs) {
-            s.stop();
+            if (!s.stop(deadline)) {
+                return false;
+            }
         }
+        return true;
     }
+
+    /** Workers told to die by a close that timed out before they exited; joined by the next close. */
+    private final List<Worker> leftToJoin = new ArrayList<>(); // guarded by closeMutex
 }
