@@ -3,6 +3,7 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.platform.ThreadStartException;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.RawSpinLock;
@@ -82,9 +83,10 @@ final class Kthreadd {
     private void run() {
         try {
             serve();
-        } finally {
-            exited.complete();
+        } catch (TaskAbortedError aborted) {
+            throw aborted; // torn down: no raw lock on the way out, so no completion either
         }
+        exited.complete();
     }
 
     private void serve() {

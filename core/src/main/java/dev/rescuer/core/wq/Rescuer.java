@@ -3,6 +3,7 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.RawSpinLock;
 
@@ -95,18 +96,23 @@ final class Rescuer {
         Task self = platform.currentTask();
         self.setKthreadData(worker);
         try {
-            while (true) {
-                platform.await(idleWait, () -> hasMaydays || stopping, Platform.NO_DEADLINE);
-                PoolWorkqueue pwq;
-                while ((pwq = nextMayday()) != null) {
-                    rescue(pwq);
-                }
-                if (stopping && !hasMaydays) {
-                    return;
-                }
+            loop();
+        } catch (TaskAbortedError aborted) {
+            throw aborted; // torn down: no raw lock on the way out, so no completion either
+        }
+        exited.complete();
+    }
+
+    private void loop() {
+        while (true) {
+            platform.await(idleWait, () -> hasMaydays || stopping, Platform.NO_DEADLINE);
+            PoolWorkqueue pwq;
+            while ((pwq = nextMayday()) != null) {
+                rescue(pwq);
             }
-        } finally {
-            exited.complete();
+            if (stopping && !hasMaydays) {
+                return;
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.sync.Completion;
 
 /**
@@ -46,17 +47,22 @@ final class Softirq {
 
     private void run() {
         try {
-            while (true) {
-                platform.await(idleWait, () -> raised || stopping, Platform.NO_DEADLINE);
-                raised = false;
-                runPool(high);
-                runPool(normal);
-                if (stopping) {
-                    return;
-                }
+            loop();
+        } catch (TaskAbortedError aborted) {
+            throw aborted; // torn down: no raw lock on the way out, so no completion either
+        }
+        exited.complete();
+    }
+
+    private void loop() {
+        while (true) {
+            platform.await(idleWait, () -> raised || stopping, Platform.NO_DEADLINE);
+            raised = false;
+            runPool(high);
+            runPool(normal);
+            if (stopping) {
+                return;
             }
-        } finally {
-            exited.complete();
         }
     }
 

@@ -191,7 +191,10 @@ public final class WorkQueue implements Executor, Primitive {
         }
     }
 
-    /** Whether the queue owns a rescuer ({@link WqFlag#MEM_RECLAIM}). */
+    /**
+     * Whether the queue owns a rescuer: exactly when it was created with {@link WqFlag#MEM_RECLAIM}
+     * (the kernel's {@code wq->rescuer}, tested wherever it asks {@code WQ_MEM_RECLAIM}).
+     */
     public boolean hasRescuer() {
         return rescuer != null;
     }
@@ -199,10 +202,6 @@ public final class WorkQueue implements Executor, Primitive {
     /** The rescuer's task, or {@code null}. */
     public Task rescuerTask() {
         return rescuer == null ? null : rescuer.task();
-    }
-
-    boolean isMemReclaim() {
-        return rescuer != null;
     }
 
     boolean isCpuIntensive() {

@@ -220,9 +220,10 @@ final class Worker implements SleepListener {
     void run() {
         try {
             workerThread();
-        } finally {
-            exited.complete();
+        } catch (TaskAbortedError aborted) {
+            throw aborted; // torn down: no raw lock on the way out, so no completion either
         }
+        exited.complete();
     }
 
     private void workerThread() {

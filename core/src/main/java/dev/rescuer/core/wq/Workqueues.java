@@ -981,14 +981,14 @@ public final class Workqueues implements AutoCloseable {
      * that has no rescuer, since that queue may need a new worker to make progress.
      */
     void checkFlushDependency(Task self, Worker cur, WorkQueue target, Work work) {
-        if (target.isMemReclaim()) {
+        if (target.hasRescuer()) {
             return;
         }
         String what = target.name() + (work == null ? "" : ":" + work.name());
         String msg = null;
         if ((self.memallocFlags() & MemallocScope.NORECLAIM) != 0) {
             msg = "workqueue: PF_MEMALLOC task " + self.id() + "(" + self.name() + ") is flushing !WQ_MEM_RECLAIM " + what;
-        } else if (cur != null && cur.currentPwq != null && cur.currentPwq.wq.isMemReclaim()) {
+        } else if (cur != null && cur.currentPwq != null && cur.currentPwq.wq.hasRescuer()) {
             msg = "workqueue: WQ_MEM_RECLAIM " + cur.currentPwq.wq.name() + ":" + cur.currentWork.name()
                     + " is flushing !WQ_MEM_RECLAIM " + what;
         }
@@ -1093,6 +1093,7 @@ public final class Workqueues implements AutoCloseable {
             if (quiet && stats.queued.sum() == before) {
                 return true;
             }
+            platform.cpuRelax(); // a queueing or a timer callback may be half way: let it finish
             if (deadline != Platform.NO_DEADLINE && platform.nanoTime() - deadline >= 0) {
                 return false;
             }
