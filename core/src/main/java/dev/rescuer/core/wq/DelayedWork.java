@@ -47,7 +47,7 @@ public class DelayedWork extends Work {
     public boolean flush() {
         WorkQueue wq = targetWq;
         if (wq != null) {
-            wq.system().fireDelayedNow(this);
+            wq.fireDelayedNow(this);
         }
         return super.flush();
     }

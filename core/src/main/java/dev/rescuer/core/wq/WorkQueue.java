@@ -1,6 +1,7 @@
 package dev.rescuer.core.wq;
 
 import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.RawSpinLock;
@@ -246,13 +247,13 @@ public final class WorkQueue implements Executor, Primitive {
      *     of its own items
      */
     public boolean queue(Work work) {
-        return sys.queue(this, Workqueues.CURRENT_CPU, work);
+        return queueOnCpu(Workqueues.CURRENT_CPU, work);
     }
 
     /** Queues {@code work} on {@code cpu}'s pool ({@code queue_work_on}); see {@link #queue}. */
     public boolean queueOn(int cpu, Work work) {
         checkCpu(cpu);
-        return sys.queue(this, cpu, work);
+        return queueOnCpu(cpu, work);
     }
 
     /**
@@ -261,13 +262,13 @@ public final class WorkQueue implements Executor, Primitive {
      * @return {@code false} if it was already pending or is disabled
      */
     public boolean queueDelayed(DelayedWork work, Duration delay) {
-        return sys.queueDelayed(this, Workqueues.CURRENT_CPU, work, delay);
+        return queueDelayedOnCpu(Workqueues.CURRENT_CPU, work, delay);
     }
 
     /** Like {@link #queueDelayed}, on {@code cpu}'s pool. */
     public boolean queueDelayedOn(int cpu, DelayedWork work, Duration delay) {
         checkCpu(cpu);
-        return sys.queueDelayed(this, cpu, work, delay);
+        return queueDelayedOnCpu(cpu, work, delay);
     }
 
     /**
@@ -276,7 +277,7 @@ public final class WorkQueue implements Executor, Primitive {
      * @return whether it was pending before
      */
     public boolean modDelayed(DelayedWork work, Duration delay) {
-        return sys.modDelayed(this, Workqueues.CURRENT_CPU, work, delay);
+        return modDelayedOnCpu(Workqueues.CURRENT_CPU, work, delay);
     }
 
     private void checkCpu(int cpu) {
@@ -601,7 +602,7 @@ public final class WorkQueue implements Executor, Primitive {
     /** Queues every delayed item on a timer for this queue at once (the subsystem is closing). */
     void fireArmedDelayed() {
         for (DelayedWork dw : new ArrayList<>(armedDelayed)) {
-            sys.fireDelayedNow(dw);
+            fireDelayedNow(dw);
         }
     }
 
@@ -610,6 +611,215 @@ public final class WorkQueue implements Executor, Primitive {
         destroyed = true;
         if (rescuer != null) {
             rescuer.stop(Platform.NO_DEADLINE);
+        }
+    }
+
+    // ------------------------------------------------------------------ the queueing path (__queue_work)
+
+    /** {@code queue_work_on}: claims PENDING and links the item, or returns {@code false}. */
+    private boolean queueOnCpu(int cpu, Work work) {
+        if (work == null) {
+            throw new NullPointerException("work");
+        }
+        Platform platform = sys.platform();
+        Task self = platform.currentTask();
+        int target = sys.resolveCpu(cpu, self);
+        platform.preemptionPoint();
+        if (!claimPending(work)) {
+            return false;
+        }
+        platform.preemptionPoint(); // PENDING owned, item not linked yet: where cancel must retry
+        self.enterAtomic(); // like local_irq_save(): no sleeping between here and the list
+        try {
+            insertWork(target, work, self, false);
+            return true;
+        } finally {
+            self.exitAtomic();
+        }
+    }
+
+    /**
+     * Sets PENDING, unless it is set already or the item is disabled ({@code test_and_set_bit} plus
+     * {@code clear_pending_if_disabled}): the disable depth is read after PENDING is set, so a
+     * concurrent {@code disable()}, which raises the depth before grabbing PENDING, cannot miss it.
+     */
+    private static boolean claimPending(Work work) {
+        if (!work.pending.compareAndSet(false, true)) {
+            return false;
+        }
+        if (work.disableDepth.get() != 0) {
+            work.pending.set(false);
+            return false;
+        }
+        return true;
+    }
+
+    private static void checkDelayArgs(DelayedWork work, Duration delay) {
+        if (work == null || delay == null) {
+            throw new NullPointerException(work == null ? "work" : "delay");
+        }
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
+        }
+    }
+
+    /**
+     * Puts an item whose PENDING bit the caller owns on a list ({@code __queue_work}): chooses the
+     * pwq (the pool still running the item, for non-reentrancy), then, under that pool's lock,
+     * refuses or links it. On refusal PENDING is cleared and {@link IllegalStateException} thrown.
+     *
+     * @param fromTimer whether a delayed item's timer (or a flush firing it early) queues it: that
+     *     queueing was accepted when the timer was armed, so draining and closing let it through
+     */
+    private void insertWork(int cpu, Work work, Task self, boolean fromTimer) {
+        WorkQueue wq = this;
+        PoolWorkqueue pwq = pwqFor(cpu);
+        PoolWorkqueue last = work.pwq;
+        if (last != null && last.pool != pwq.pool && last.wq == wq) {
+            // Non-reentrancy: if it is running on the pool it last ran on, queue it there. Since the
+            // caller owns PENDING the item is on no list, so it cannot start running anywhere else
+            // once this lock is dropped.
+            WorkerPool lp = last.pool;
+            lp.lock.lock();
+            try {
+                Worker running = lp.busyHash.get(work);
+                if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
+                    pwq = running.currentPwq;
+                }
+            } finally {
+                lp.lock.unlock();
+            }
+        }
+        WorkerPool pool = pwq.pool;
+        String refusal;
+        boolean active = false;
+        pool.lock.lock();
+        try {
+            refusal = refusal(work, self, fromTimer);
+            if (refusal == null) {
+                active = pwq.insert(work);
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+        if (refusal != null) {
+            work.pending.set(false);
+            throw new IllegalStateException(refusal);
+        }
+        sys.stats.queued.increment();
+        WqEvents.queued(wq.name(), work.name(), pool.name(), active);
+    }
+
+    /** Why {@code work} may not be queued on {@code wq} now, or {@code null}. Under the target pool's lock. */
+    private String refusal(Work work, Task self, boolean fromTimer) {
+        String what = "cannot queue work " + work.name() + " on workqueue " + name + ": ";
+        if (destroyed) {
+            return what + "it was destroyed";
+        }
+        if (sys.isClosed()) {
+            return what + "the workqueue subsystem is closed";
+        }
+        if (fromTimer) {
+            return null;
+        }
+        if (sys.isClosing() && !sys.runsItemHere(self)) {
+            return what + "the workqueue subsystem is closing, and only its running items may queue now";
+        }
+        if (isDraining()) {
+            Worker cur = Workqueues.currentWorker(self);
+            if (cur == null || cur.currentPwq == null || cur.currentPwq.wq != this) {
+                return what + "it is draining or being destroyed, and only its own items may queue to it now";
+            }
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------ delayed work
+
+    /** {@code queue_delayed_work_on}. */
+    private boolean queueDelayedOnCpu(int cpu, DelayedWork work, Duration delay) {
+        checkDelayArgs(work, delay);
+        Platform platform = sys.platform();
+        Task self = platform.currentTask();
+        int target = sys.resolveCpu(cpu, self);
+        platform.preemptionPoint();
+        if (!claimPending(work)) {
+            return false;
+        }
+        platform.preemptionPoint(); // PENDING owned, neither armed nor linked yet
+        self.enterAtomic();
+        try {
+            armOrInsert(target, work, delay, self);
+            return true;
+        } finally {
+            self.exitAtomic();
+        }
+    }
+
+    /** With PENDING owned: queue now, or arm the timer ({@code __queue_delayed_work}). */
+    private void armOrInsert(int cpu, DelayedWork work, Duration delay, Task self) {
+        if (delay.isZero()) {
+            insertWork(cpu, work, self, false);
+            return;
+        }
+        if (work.timer == null) {
+            work.timer = sys.platform().newTimer("delayed " + work.name(), () -> work.targetWq.delayedTimerFired(work));
+        }
+        work.targetWq = this;
+        work.targetCpu = cpu;
+        String refusal = armDelayed(work, delay);
+        if (refusal != null) {
+            work.pending.set(false);
+            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + name
+                    + " after " + delay + ": " + refusal);
+        }
+    }
+
+    /** Timer callback, in atomic context ({@code delayed_work_timer_fn}). */
+    private void delayedTimerFired(DelayedWork work) {
+        beginFiring(work);
+        try {
+            insertWork(work.targetCpu, work, sys.platform().currentTask(), true);
+        } finally {
+            endFiring();
+        }
+    }
+
+    /** {@code mod_delayed_work_on}. */
+    private boolean modDelayedOnCpu(int cpu, DelayedWork work, Duration delay) {
+        checkDelayArgs(work, delay);
+        Task self = sys.platform().currentTask();
+        int target = sys.resolveCpu(cpu, self);
+        int r = sys.grabPendingRetrying(work);
+        self.enterAtomic();
+        try {
+            if (work.disableDepth.get() != 0) {
+                work.pending.set(false);
+            } else {
+                armOrInsert(target, work, delay, self);
+            }
+        } finally {
+            self.exitAtomic();
+        }
+        return r == 1;
+    }
+
+    /**
+     * If {@code work}'s timer (armed for this queue) is pending, queues the item now
+     * ({@code flush_delayed_work}'s first step).
+     */
+    void fireDelayedNow(DelayedWork work) {
+        PlatformTimer t = work.timer;
+        if (t != null && t.cancel()) {
+            Task self = sys.platform().currentTask();
+            beginFiring(work);
+            self.enterAtomic();
+            try {
+                insertWork(work.targetCpu, work, self, true);
+            } finally {
+                self.exitAtomic();
+                endFiring();
+            }
         }
     }
 

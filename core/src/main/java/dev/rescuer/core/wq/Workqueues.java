@@ -212,90 +212,12 @@ public final class Workqueues implements AutoCloseable {
      * idle workers. Safe to call from any context.
      */
     public String dump() {
-        long now = platform.nanoTime();
-        StringBuilder sb = new StringBuilder("Showing busy workqueues and worker pools:\n");
-        List<WorkQueue> sorted = new ArrayList<>(queues);
-        sorted.sort(java.util.Comparator.comparing(WorkQueue::name));
-        for (WorkQueue wq : sorted) {
-            StringBuilder q = new StringBuilder();
-            for (PoolWorkqueue pwq : wq.pwqs()) {
-                WorkerPool p = pwq.pool;
-                p.lock.lock();
-                try {
-                    if (pwq.isIdle()) {
-                        continue;
-                    }
-                    q.append("  pwq ").append(p.describe()).append(" active=").append(pwq.nrActive()).append('/')
-                            .append(wq.maxActive() == Integer.MAX_VALUE ? "-" : String.valueOf(wq.maxActive()))
-                            .append(pwq.onMayday ? " [MAYDAY]" : "").append('\n');
-                    List<Worker> busy = busyByName(p);
-                    List<String> inFlight = new ArrayList<>();
-                    for (Worker w : busy) {
-                        if (w.currentPwq == pwq) {
-                            inFlight.add(w.name + (w.rescuer ? "(RESCUER)" : "") + ":" + w.currentWork.name() + " for "
-                                    + seconds(now - w.currentStartNanos));
-                        }
-                    }
-                    appendList(q, "in-flight", inFlight);
-                    List<String> pending = new ArrayList<>();
-                    for (Work w = p.worklist.first(); w != null; w = w.next) {
-                        if (w.pwq == pwq) {
-                            pending.add(w.name());
-                        }
-                    }
-                    for (Worker w : busy) {
-                        for (Work s = w.scheduled.first(); s != null; s = s.next) {
-                            if (s.pwq == pwq) {
-                                pending.add(s.name());
-                            }
-                        }
-                    }
-                    appendList(q, "pending", pending);
-                    appendList(q, "inactive", pwq.inactiveNames());
-                } finally {
-                    p.lock.unlock();
-                }
-            }
-            if (q.length() > 0) {
-                sb.append("workqueue ").append(wq.name()).append(": flags=").append(wq.flags())
-                        .append(wq.isOrdered() ? " ordered" : "").append('\n').append(q);
-            }
-        }
-        for (WorkerPool p : allPools()) {
-            p.lock.lock();
-            try {
-                if (p.worklist.isEmpty() && p.busyHash.isEmpty()) {
-                    continue;
-                }
-                sb.append("pool ").append(p.describe()).append(" hung=")
-                        .append(p.worklist.isEmpty() ? "0s" : seconds(now - p.lastProgressNanos))
-                        .append(" workers=").append(p.nrWorkers());
-                if (p.manager != null) {
-                    sb.append(" manager: ").append(p.manager.name);
-                }
-                if (!p.idleList.isEmpty()) {
-                    sb.append(" idle:");
-                    for (Worker w : p.idleList) {
-                        sb.append(' ').append(w.name);
-                    }
-                }
-                sb.append('\n');
-            } finally {
-                p.lock.unlock();
-            }
-        }
-        return sb.toString();
-    }
-
-    private static void appendList(StringBuilder sb, String label, List<String> items) {
-        if (!items.isEmpty()) {
-            sb.append("    ").append(label).append(": ").append(String.join(", ", items)).append('\n');
-        }
+        return WorkqueueDump.dump(this, queues());
     }
 
     /** A duration for dumps: whole seconds from 10 s up, milliseconds below. */
     static String seconds(long nanos) {
-        return nanos >= 10_000_000_000L ? (nanos / 1_000_000_000L) + "s" : String.format("%.3fs", nanos / 1e9);
+        return WorkqueueDump.seconds(nanos);
     }
 
     // ------------------------------------------------------------------ creation
@@ -523,13 +445,6 @@ public final class Workqueues implements AutoCloseable {
         }
     }
 
-    /** The pool's busy workers in name order: the busy hash iterates in identity order, which a replay must not show. */
-    private static List<Worker> busyByName(WorkerPool p) {
-        List<Worker> busy = new ArrayList<>(p.busyHash.values());
-        busy.sort((a, b) -> a.name.compareTo(b.name));
-        return busy;
-    }
-
     /**
      * The kernel's {@code print_worker_info} line for a task: {@code "Workqueue: <queue> <item>"} if
      * it is a worker or rescuer running an item, else {@code null}. Advisory; for reports.
@@ -587,7 +502,7 @@ public final class Workqueues implements AutoCloseable {
     }
 
     /** Whether {@code t} is a worker, rescuer or BH context of this subsystem running an item. */
-    private boolean runsItemHere(Task t) {
+    boolean runsItemHere(Task t) {
         Worker w = currentWorker(t);
         return w != null && w.currentPwq != null && w.currentPwq.wq.system() == this;
     }
@@ -617,206 +532,8 @@ public final class Workqueues implements AutoCloseable {
         return closing;
     }
 
-    // ------------------------------------------------------------------ queueing
-
-    boolean queue(WorkQueue wq, int cpu, Work work) {
-        if (work == null) {
-            throw new NullPointerException("work");
-        }
-        Task self = platform.currentTask();
-        int target = resolveCpu(cpu, self);
-        platform.preemptionPoint();
-        if (!claimPending(work)) {
-            return false;
-        }
-        platform.preemptionPoint(); // PENDING owned, item not linked yet: where cancel must retry
-        self.enterAtomic(); // like local_irq_save(): no sleeping between here and the list
-        try {
-            insertWork(wq, target, work, self, false);
-            return true;
-        } finally {
-            self.exitAtomic();
-        }
-    }
-
-    /**
-     * Sets PENDING, unless it is set already or the item is disabled ({@code test_and_set_bit} plus
-     * {@code clear_pending_if_disabled}): the disable depth is read after PENDING is set, so a
-     * concurrent {@code disable()}, which raises the depth before grabbing PENDING, cannot miss it.
-     */
-    private static boolean claimPending(Work work) {
-        if (!work.pending.compareAndSet(false, true)) {
-            return false;
-        }
-        if (work.disableDepth.get() != 0) {
-            work.pending.set(false);
-            return false;
-        }
-        return true;
-    }
-
-    private static void checkDelayArgs(DelayedWork work, Duration delay) {
-        if (work == null || delay == null) {
-            throw new NullPointerException(work == null ? "work" : "delay");
-        }
-        if (delay.isNegative()) {
-            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
-        }
-    }
-
-    /**
-     * Puts an item whose PENDING bit the caller owns on a list ({@code __queue_work}): chooses the
-     * pwq (the pool still running the item, for non-reentrancy), then, under that pool's lock,
-     * refuses or links it. On refusal PENDING is cleared and {@link IllegalStateException} thrown.
-     *
-     * @param fromTimer whether a delayed item's timer (or a flush firing it early) queues it: that
-     *     queueing was accepted when the timer was armed, so draining and closing let it through
-     */
-    private void insertWork(WorkQueue wq, int cpu, Work work, Task self, boolean fromTimer) {
-        PoolWorkqueue pwq = wq.pwqFor(cpu);
-        PoolWorkqueue last = work.pwq;
-        if (last != null && last.pool != pwq.pool && last.wq == wq) {
-            // Non-reentrancy: if it is running on the pool it last ran on, queue it there. Since the
-            // caller owns PENDING the item is on no list, so it cannot start running anywhere else
-            // once this lock is dropped.
-            WorkerPool lp = last.pool;
-            lp.lock.lock();
-            try {
-                Worker running = lp.busyHash.get(work);
-                if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
-                    pwq = running.currentPwq;
-                }
-            } finally {
-                lp.lock.unlock();
-            }
-        }
-        WorkerPool pool = pwq.pool;
-        String refusal;
-        boolean active = false;
-        pool.lock.lock();
-        try {
-            refusal = refusal(wq, work, self, fromTimer);
-            if (refusal == null) {
-                active = pwq.insert(work);
-            }
-        } finally {
-            pool.lock.unlock();
-        }
-        if (refusal != null) {
-            work.pending.set(false);
-            throw new IllegalStateException(refusal);
-        }
-        stats.queued.increment();
-        WqEvents.queued(wq.name(), work.name(), pool.name(), active);
-    }
-
-    /** Why {@code work} may not be queued on {@code wq} now, or {@code null}. Under the target pool's lock. */
-    private String refusal(WorkQueue wq, Work work, Task self, boolean fromTimer) {
-        String what = "cannot queue work " + work.name() + " on workqueue " + wq.name() + ": ";
-        if (wq.isDestroyed()) {
-            return what + "it was destroyed";
-        }
-        if (closed) {
-            return what + "the workqueue subsystem is closed";
-        }
-        if (fromTimer) {
-            return null;
-        }
-        if (closing && !runsItemHere(self)) {
-            return what + "the workqueue subsystem is closing, and only its running items may queue now";
-        }
-        if (wq.isDraining()) {
-            Worker cur = currentWorker(self);
-            if (cur == null || cur.currentPwq == null || cur.currentPwq.wq != wq) {
-                return what + "it is draining or being destroyed, and only its own items may queue to it now";
-            }
-        }
-        return null;
-    }
-
-    // ------------------------------------------------------------------ delayed work
-
-    boolean queueDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
-        checkDelayArgs(work, delay);
-        Task self = platform.currentTask();
-        int target = resolveCpu(cpu, self);
-        platform.preemptionPoint();
-        if (!claimPending(work)) {
-            return false;
-        }
-        platform.preemptionPoint(); // PENDING owned, neither armed nor linked yet
-        self.enterAtomic();
-        try {
-            armOrInsert(wq, target, work, delay, self);
-            return true;
-        } finally {
-            self.exitAtomic();
-        }
-    }
-
-    /** With PENDING owned: queue now, or arm the timer ({@code __queue_delayed_work}). */
-    private void armOrInsert(WorkQueue wq, int cpu, DelayedWork work, Duration delay, Task self) {
-        if (delay.isZero()) {
-            insertWork(wq, cpu, work, self, false);
-            return;
-        }
-        if (work.timer == null) {
-            work.timer = platform.newTimer("delayed " + work.name(), () -> delayedTimerFired(work));
-        }
-        work.targetWq = wq;
-        work.targetCpu = cpu;
-        String refusal = wq.armDelayed(work, delay);
-        if (refusal != null) {
-            work.pending.set(false);
-            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name()
-                    + " after " + delay + ": " + refusal);
-        }
-    }
-
-    /** Timer callback, in atomic context ({@code delayed_work_timer_fn}). */
-    private void delayedTimerFired(DelayedWork work) {
-        WorkQueue wq = work.targetWq;
-        wq.beginFiring(work);
-        try {
-            insertWork(wq, work.targetCpu, work, platform.currentTask(), true);
-        } finally {
-            wq.endFiring();
-        }
-    }
-
-    boolean modDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
-        checkDelayArgs(work, delay);
-        Task self = platform.currentTask();
-        int target = resolveCpu(cpu, self);
-        int r = grabPendingRetrying(work);
-        self.enterAtomic();
-        try {
-            if (work.disableDepth.get() != 0) {
-                work.pending.set(false);
-            } else {
-                armOrInsert(wq, target, work, delay, self);
-            }
-        } finally {
-            self.exitAtomic();
-        }
-        return r == 1;
-    }
-
-    /** If the timer is pending, queues the item now ({@code flush_delayed_work}'s first step). */
-    void fireDelayedNow(DelayedWork work) {
-        PlatformTimer t = work.timer;
-        if (t != null && t.cancel()) {
-            WorkQueue wq = work.targetWq;
-            Task self = platform.currentTask();
-            wq.beginFiring(work);
-            self.enterAtomic();
-            try {
-                insertWork(wq, work.targetCpu, work, self, true);
-            } finally {
-                self.exitAtomic();
-                wq.endFiring();
-            }
-        }
+    boolean isClosed() {
+        return closed;
     }
 
     // ------------------------------------------------------------------ grab, cancel, flush
@@ -868,7 +585,7 @@ public final class Workqueues implements AutoCloseable {
         return 1;
     }
 
-    private int grabPendingRetrying(Work work) {
+    int grabPendingRetrying(Work work) {
         int r;
         while ((r = grabPending(work)) < 0) {
             platform.cpuRelax(); // let the half-done queueing or timer callback finish
