@@ -81,10 +81,19 @@ final class Kthreadd {
     }
 
     private void run() {
+        runThenSignal(this::serve, exited);
+    }
+
+    /**
+     * A daemon thread's body: runs {@code loop}, then completes {@code exited} for bounded joins.
+     * When the platform tears the task down ({@link TaskAbortedError}) nothing is completed: no
+     * raw lock may be taken on the way out.
+     */
+    static void runThenSignal(Runnable loop, Completion exited) {
         try {
-            serve();
+            loop.run();
         } catch (TaskAbortedError aborted) {
-            throw aborted; // torn down: no raw lock on the way out, so no completion either
+            throw aborted;
         }
         exited.complete();
     }

@@ -3,7 +3,6 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
-import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.RawSpinLock;
 
@@ -95,12 +94,7 @@ final class Rescuer {
     private void run() {
         Task self = platform.currentTask();
         self.setKthreadData(worker);
-        try {
-            loop();
-        } catch (TaskAbortedError aborted) {
-            throw aborted; // torn down: no raw lock on the way out, so no completion either
-        }
-        exited.complete();
+        Kthreadd.runThenSignal(this::loop, exited);
     }
 
     private void loop() {

@@ -3,7 +3,6 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
-import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.sync.Completion;
 
 /**
@@ -46,12 +45,7 @@ final class Softirq {
     }
 
     private void run() {
-        try {
-            loop();
-        } catch (TaskAbortedError aborted) {
-            throw aborted; // torn down: no raw lock on the way out, so no completion either
-        }
-        exited.complete();
+        Kthreadd.runThenSignal(this::loop, exited);
     }
 
     private void loop() {

@@ -621,6 +621,14 @@ public final class WorkQueue implements Executor, Primitive {
         if (work == null) {
             throw new NullPointerException("work");
         }
+        return claimAndLink(cpu, work, null);
+    }
+
+    /**
+     * Claims PENDING, then links the item now ({@code delay == null}) or through its timer
+     * ({@code __queue_work} / {@code __queue_delayed_work}).
+     */
+    private boolean claimAndLink(int cpu, Work work, Duration delay) {
         Platform platform = sys.platform();
         Task self = platform.currentTask();
         int target = sys.resolveCpu(cpu, self);
@@ -628,10 +636,14 @@ public final class WorkQueue implements Executor, Primitive {
         if (!claimPending(work)) {
             return false;
         }
-        platform.preemptionPoint(); // PENDING owned, item not linked yet: where cancel must retry
+        platform.preemptionPoint(); // PENDING owned, item not linked (or armed) yet: where cancel must retry
         self.enterAtomic(); // like local_irq_save(): no sleeping between here and the list
         try {
-            insertWork(target, work, self, false);
+            if (delay == null) {
+                insertWork(target, work, self, false);
+            } else {
+                armOrInsert(target, (DelayedWork) work, delay, self);
+            }
             return true;
         } finally {
             self.exitAtomic();
@@ -739,21 +751,7 @@ public final class WorkQueue implements Executor, Primitive {
     /** {@code queue_delayed_work_on}. */
     private boolean queueDelayedOnCpu(int cpu, DelayedWork work, Duration delay) {
         checkDelayArgs(work, delay);
-        Platform platform = sys.platform();
-        Task self = platform.currentTask();
-        int target = sys.resolveCpu(cpu, self);
-        platform.preemptionPoint();
-        if (!claimPending(work)) {
-            return false;
-        }
-        platform.preemptionPoint(); // PENDING owned, neither armed nor linked yet
-        self.enterAtomic();
-        try {
-            armOrInsert(target, work, delay, self);
-            return true;
-        } finally {
-            self.exitAtomic();
-        }
+        return claimAndLink(cpu, work, delay);
     }
 
     /** With PENDING owned: queue now, or arm the timer ({@code __queue_delayed_work}). */

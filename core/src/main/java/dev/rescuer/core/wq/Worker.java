@@ -218,12 +218,7 @@ final class Worker implements SleepListener {
 
     /** The body of a pool worker's thread. */
     void run() {
-        try {
-            workerThread();
-        } catch (TaskAbortedError aborted) {
-            throw aborted; // torn down: no raw lock on the way out, so no completion either
-        }
-        exited.complete();
+        Kthreadd.runThenSignal(this::workerThread, exited);
     }
 
     private void workerThread() {
