@@ -54,6 +54,9 @@ final class CpuIntensiveTick {
 
     /** Timer context: clear the flag, scan, re-arm while some pool is busy. */
     private void tick() {
+        if (stopped) {
+            return;
+        }
         armed.set(false);
         long now = platform.nanoTime();
         boolean busy = false;

@@ -32,8 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Operations and guarantees:
  * <ul>
  *   <li>{@link #queue} returns {@code false} if the item is already pending; see {@link Work} for
- *       non-reentrancy. Queueing on a destroyed queue, or on a draining one from outside its own
- *       items, throws {@link IllegalStateException}.
+ *       non-reentrancy. Work that cannot run is refused at the call with
+ *       {@link IllegalStateException}, never accepted and dropped: queueing on a destroyed queue, on
+ *       a draining one from outside its own items, from outside the subsystem's running items once
+ *       {@link Workqueues#close()} has begun, and from anywhere once it has finished.
  *   <li>{@link #flush()} waits for every item queued before the call; later arrivals cannot keep it
  *       waiting, even while other flushes are in progress: a flusher's color is fixed on arrival.
  *       {@link #drain()} waits until the queue is empty, allowing only its own items to
@@ -244,7 +246,8 @@ public final class WorkQueue implements Executor, Primitive {
      *
      * @return {@code false} if it was already pending or is disabled
      * @throws IllegalStateException if the queue is destroyed, or draining and the caller is not one
-     *     of its own items
+     *     of its own items, or the subsystem is closing (and the caller is not one of its running
+     *     items) or closed
      */
     public boolean queue(Work work) {
         return queueOnCpu(Workqueues.CURRENT_CPU, work);
@@ -260,6 +263,8 @@ public final class WorkQueue implements Executor, Primitive {
      * Queues {@code work} after {@code delay} ({@code queue_delayed_work}); a zero delay queues it now.
      *
      * @return {@code false} if it was already pending or is disabled
+     * @throws IllegalStateException as {@link #queue}; and for a non-zero delay also while the queue
+     *     drains or is being destroyed, or the subsystem closes, since the timer could not queue then
      */
     public boolean queueDelayed(DelayedWork work, Duration delay) {
         return queueDelayedOnCpu(Workqueues.CURRENT_CPU, work, delay);
@@ -289,7 +294,7 @@ public final class WorkQueue implements Executor, Primitive {
     /**
      * Queues {@code command} as a fresh work item.
      *
-     * @throws RejectedExecutionException if the queue is destroyed or draining
+     * @throws RejectedExecutionException where {@link #queue} would throw {@link IllegalStateException}
      */
     @Override
     public void execute(Runnable command) {
@@ -804,12 +809,15 @@ public final class WorkQueue implements Executor, Primitive {
 
     /**
      * If {@code work}'s timer (armed for this queue) is pending, queues the item now
-     * ({@code flush_delayed_work}'s first step).
+     * ({@code flush_delayed_work}'s first step). Like the kernel's {@code del_timer_sync}, it waits
+     * for a callback that is firing right now, so that on return the item is linked or idle, never
+     * half way between its timer and a list (where a flush that follows would miss it). Sleeps.
      */
     void fireDelayedNow(DelayedWork work) {
         PlatformTimer t = work.timer;
-        if (t != null && t.cancel()) {
-            Task self = sys.platform().currentTask();
+        Task self = sys.platform().currentTask();
+        self.checkMaySleep(work, "flush_delayed_work");
+        if (t != null && t.cancelSync()) {
             beginFiring(work);
             self.enterAtomic();
             try {

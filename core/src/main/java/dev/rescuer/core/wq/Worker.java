@@ -43,28 +43,28 @@ final class Worker implements SleepListener {
     /** The NOT_RUNNING bits that only the worker itself sets and clears (the tick sets CPU_INTENSIVE). */
     private static final int SELF_OWNED_NOT_RUNNING = IDLE | PREP | UNBOUND;
 
-    /** The pool the worker serves; a rescuer attaches to the pool it is rescuing. */
+    /** The pool the worker serves; a rescuer attaches to the pool it is rescuing. Written by the worker itself. */
     WorkerPool pool;
-    final int id;
-    final String name;
-    final boolean rescuer;
-    volatile Task task;
+    final int id;                 // I
+    final String name;            // I
+    final boolean rescuer;        // I
+    volatile Task task;           // published once by the creator
 
-    int flags;
+    int flags;                    // PL; the worker reads its own SELF_OWNED bits without it
     /** Not counted as running because it sleeps: in a core primitive, or (blockedOutside) outside the platform. */
-    boolean sleeping;
+    boolean sleeping;             // PL; the worker's unlocked read in running() is a hint
     /** The tick found the thread blocked outside the platform and set {@code sleeping} for it. */
-    boolean blockedOutside;
-    Work currentWork;
-    PoolWorkqueue currentPwq;
-    long currentSeq;
-    int currentColor;
-    long currentStartNanos;
+    boolean blockedOutside;       // PL
+    Work currentWork;             // PL; the worker reads its own without it
+    PoolWorkqueue currentPwq;     // PL; likewise
+    long currentSeq;              // PL
+    int currentColor;             // PL
+    long currentStartNanos;       // PL
     /** When the worker last started running (an item, or again after a sleep): the CPU-hog clock. */
-    long currentAtNanos;
-    long lastActiveNanos;
-    final WorkList scheduled;
-    volatile boolean kicked;
+    long currentAtNanos;          // PL
+    long lastActiveNanos;         // PL
+    final WorkList scheduled;     // PL
+    volatile boolean kicked;      // set by wakers before Platform.wake; cleared by the worker
 
     private final Primitive idleWait;
     /** Completed as a pool worker's thread body returns; {@code null} for rescuers and BH pseudo workers. */
@@ -108,6 +108,7 @@ final class Worker implements SleepListener {
     // ---- flags, with the running count (pool lock held) ----
 
     void setFlags(int f) {
+        assert pool.lock.isHeldByCurrentThread();
         if ((f & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
             pool.nrRunning--;
         }
@@ -115,6 +116,7 @@ final class Worker implements SleepListener {
     }
 
     void clearFlags(int f) {
+        assert pool.lock.isHeldByCurrentThread();
         int old = flags;
         flags &= ~f;
         if ((old & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
@@ -123,6 +125,7 @@ final class Worker implements SleepListener {
     }
 
     void enterIdle() {
+        assert pool.lock.isHeldByCurrentThread();
         setFlags(IDLE);
         lastActiveNanos = pool.platform.nanoTime();
         pool.idleList.addFirst(this);
@@ -130,6 +133,7 @@ final class Worker implements SleepListener {
     }
 
     private void leaveIdle() {
+        assert pool.lock.isHeldByCurrentThread();
         clearFlags(IDLE);
         pool.idleList.remove(this);
     }
@@ -331,6 +335,7 @@ final class Worker implements SleepListener {
      * @return whether the item was assigned to this worker
      */
     boolean assignWork(Work work) {
+        assert pool.lock.isHeldByCurrentThread();
         work.list.remove(work);
         Worker collision = pool.busyHash.get(work);
         if (collision != null && collision != this) {
