@@ -729,26 +729,22 @@ public final class WorkQueue implements Executor, Primitive {
 
     /** Why {@code work} may not be queued on {@code wq} now, or {@code null}. Under the target pool's lock. */
     private String refusal(Work work, Task self, boolean fromTimer) {
-        String what = "cannot queue work " + work.name() + " on workqueue " + name + ": ";
+        String why = null;
         if (destroyed) {
-            return what + "it was destroyed";
-        }
-        if (sys.isClosed()) {
-            return what + "the workqueue subsystem is closed";
-        }
-        if (fromTimer) {
+            why = "it was destroyed";
+        } else if (sys.isClosed()) {
+            why = "the workqueue subsystem is closed";
+        } else if (fromTimer) {
             return null;
-        }
-        if (sys.isClosing() && !sys.runsItemHere(self)) {
-            return what + "the workqueue subsystem is closing, and only its running items may queue now";
-        }
-        if (isDraining()) {
+        } else if (sys.isClosing() && !sys.runsItemHere(self)) {
+            why = "the workqueue subsystem is closing, and only its running items may queue now";
+        } else if (isDraining()) {
             Worker cur = Workqueues.currentWorker(self);
             if (cur == null || cur.currentPwq == null || cur.currentPwq.wq != this) {
-                return what + "it is draining or being destroyed, and only its own items may queue to it now";
+                why = "it is draining or being destroyed, and only its own items may queue to it now";
             }
         }
-        return null;
+        return why == null ? null : "cannot queue work " + work.name() + " on workqueue " + name + ": " + why;
     }
 
     // ------------------------------------------------------------------ delayed work
@@ -794,6 +790,7 @@ public final class WorkQueue implements Executor, Primitive {
         Task self = sys.platform().currentTask();
         int target = sys.resolveCpu(cpu, self);
         int r = sys.grabPendingRetrying(work);
+        sys.platform().preemptionPoint(); // PENDING owned again, neither armed nor linked
         self.enterAtomic();
         try {
             if (work.disableDepth.get() != 0) {

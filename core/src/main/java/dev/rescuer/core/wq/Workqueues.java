@@ -35,10 +35,11 @@ import java.util.concurrent.atomic.LongAdder;
  * flush color to drain from all its pwqs.
  *
  * <p>The subsystem owns the pools, the queues list, the system queues, kthreadd, the CPU-intensive
- * tick and the entry points that decide <em>where</em> an item goes (CPU, non-reentrancy, refusal);
- * what happens to it there belongs to its {@link PoolWorkqueue} (activation, flush colors,
- * {@code pwq_dec_nr_in_flight}), its {@link WorkerPool} (worklist, idle workers, kick) and the
- * {@link Worker} that runs it, none of which call back up into this class.
+ * tick, the grab/cancel/flush paths of items (which follow an item across queues) and shutdown.
+ * The queueing path ({@code __queue_work}: CPU, non-reentrancy, refusal, delayed timers) belongs to
+ * {@link WorkQueue}; what happens to an item on a pool belongs to its {@link PoolWorkqueue}
+ * (activation, flush colors, {@code pwq_dec_nr_in_flight}), its {@link WorkerPool} (worklist, idle
+ * workers, kick) and the {@link Worker} that runs it, none of which call back up into this class.
  *
  * <p>Refusal. Queueing is refused with {@link IllegalStateException} (and PENDING is left clear)
  * when the queue is destroyed, when it is draining or the subsystem is closing and the caller is not
@@ -296,11 +297,14 @@ public final class Workqueues implements AutoCloseable {
     }
 
     private WorkQueue register(WorkQueue wq) {
+        // Added before the test: a close that has begun either sees the queue in its snapshot (and
+        // stops its rescuer) or is seen here.
+        queues.add(wq);
         if (closing) {
+            queues.remove(wq);
             wq.discard();
             throw new IllegalStateException("workqueue subsystem is " + (closed ? "closed" : "closing") + "; cannot create " + wq.name());
         }
-        queues.add(wq);
         return wq;
     }
 
