@@ -419,8 +419,10 @@ final class Worker implements SleepListener {
         if ((flags & CPU_INTENSIVE) != 0) {
             clearFlags(CPU_INTENSIVE);
         }
-        if (blockedOutside) {
-            wakeUpCounted(p); // it is running: it just finished the item
+        if (sleeping) {
+            // It is running: it just finished the item. Still marked sleeping only if the tick saw it
+            // blocked outside the platform, or the item left a Blocking region open.
+            wakeUpCounted(p);
         }
         p.busyHash.remove(work);
         currentWork = null;

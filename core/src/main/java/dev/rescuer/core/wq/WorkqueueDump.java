@@ -37,7 +37,7 @@ final class WorkqueueDump {
                     for (Worker w : busy) {
                         if (w.currentPwq == pwq) {
                             inFlight.add(w.name + (w.rescuer ? "(RESCUER)" : "") + ":" + w.currentWork.name() + " for "
-                                    + seconds(now - w.currentStartNanos));
+                                    + seconds(now - w.currentStartNanos) + (w.blockedOutside ? " (blocked outside the platform)" : ""));
                         }
                     }
                     appendList(q, "in-flight", inFlight);

@@ -58,6 +58,8 @@ class BlockedOutsidePlatformTest {
                 assertNotNull(w);
                 WorkerPool pool = w.pool;
                 assertTrue(locked(pool, () -> w.sleeping && w.blockedOutside), "counted as sleeping");
+                String dump = sys.workqueues().dump();
+                assertTrue(dump.contains("jdk_blocker for") && dump.contains("(blocked outside the platform)"), dump);
 
                 // It runs again (spinning, no longer blocked): a later tick counts it as running.
                 stillBlocked.set(false);
