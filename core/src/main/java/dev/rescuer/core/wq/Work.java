@@ -62,6 +62,12 @@ public class Work implements Primitive {
     volatile long doneSeq;
     /** Created on first flush; woken when a queueing finishes. */
     volatile WaitQueue flushWait;
+    /**
+     * The subsystem of the first queueing, recorded by the PENDING owner right after it claimed the
+     * bit, before the item is linked: so that a canceller can find the subsystem (and retry there)
+     * while that queueing is half way.
+     */
+    volatile Workqueues claimedBy;
 
     /**
      * A work item that runs {@code body}.
@@ -174,18 +180,19 @@ public class Work implements Primitive {
     /** The subsystem this item was last queued (or armed) on, or {@code null} if never. */
     Workqueues owner() {
         PoolWorkqueue p = pwq;
-        return p == null ? null : p.wq.system();
+        return p == null ? claimedBy : p.wq.system();
     }
 
     /**
      * Like {@link #owner()}, for taking PENDING ({@code work_grab_pending}'s retry): an item's first
-     * queueing sets PENDING before the item knows its queue, so while that half-done queueing (an
-     * atomic section of a few instructions) finishes, wait for it, so that it can be taken back.
+     * queueing sets PENDING and then, with no scheduling point in between, records its subsystem in
+     * {@code claimedBy}; wait out that instant, after which the subsystem's grab retries (with
+     * {@code cpuRelax}, so a simulator runs the queuer) until the item is linked or armed.
      */
     Workqueues ownerForGrab() {
         Workqueues sys = owner();
         while (sys == null && pending.get()) {
-            Thread.onSpinWait();
+            Thread.onSpinWait(); // two plain instructions of the claiming task; no scheduling point there
             sys = owner();
         }
         return sys;
