@@ -31,6 +31,17 @@ public class DelayedWork extends Work {
         return sys;
     }
 
+    /** Takes the item off its timer ({@code try_to_grab_pending}'s first step). */
+    @Override
+    boolean grabFromTimer() {
+        PlatformTimer t = timer;
+        if (t != null && t.cancel()) {
+            targetWq.disarmed(this);
+            return true;
+        }
+        return false;
+    }
+
     /** Whether the item is waiting on its timer. Advisory. */
     public boolean isTimerPending() {
         PlatformTimer t = timer;

@@ -2,6 +2,7 @@ package dev.rescuer.core.wq;
 
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.WaitQueue;
 
 import java.lang.invoke.MethodHandles;
@@ -174,7 +175,12 @@ public class Work implements Primitive {
      */
     public boolean flush() {
         Workqueues sys = owner();
-        return sys != null && sys.flushWork(this);
+        if (sys == null) {
+            return false;
+        }
+        Task self = sys.platform().currentTask();
+        self.checkMaySleep(this, "flush_work");
+        return flushWork(sys, self, true, false);
     }
 
     /** The subsystem this item was last queued (or armed) on, or {@code null} if never. */
@@ -206,7 +212,7 @@ public class Work implements Primitive {
      */
     public boolean cancel() {
         Workqueues sys = ownerForGrab();
-        return sys != null && sys.cancel(this);
+        return sys != null && grabAndRelease(sys.platform());
     }
 
     /**
@@ -220,7 +226,7 @@ public class Work implements Primitive {
      */
     public boolean cancelSync() {
         Workqueues sys = ownerForGrab();
-        return sys != null && sys.cancelSync(this, false);
+        return sys != null && cancelSync(sys, false);
     }
 
     /**
@@ -232,7 +238,7 @@ public class Work implements Primitive {
     public boolean disable() {
         incDisable();
         Workqueues sys = ownerForGrab();
-        return sys != null && sys.grabAndRelease(this);
+        return sys != null && grabAndRelease(sys.platform());
     }
 
     /**
@@ -248,7 +254,7 @@ public class Work implements Primitive {
             incDisable();
             return false;
         }
-        return sys.cancelSync(this, true);
+        return cancelSync(sys, true);
     }
 
     /**
@@ -284,6 +290,154 @@ public class Work implements Primitive {
     /** Whether the item is disabled. */
     public boolean isDisabled() {
         return disableDepth.get() != 0;
+    }
+
+    // ---- grab, cancel, flush: the item's own operations, on the subsystem it was queued on ----
+
+    /**
+     * Takes ownership of the PENDING bit ({@code try_to_grab_pending}).
+     *
+     * @return 1 if the item was pending and is now owned (taken off its timer or list), 0 if it was
+     *     idle and PENDING is now owned, -1 if a queueing or timer callback is half way: retry
+     */
+    private int grabPending() {
+        if (grabFromTimer()) {
+            return 1;
+        }
+        if (pending.compareAndSet(false, true)) {
+            return 0;
+        }
+        PoolWorkqueue p = pwq;
+        if (p == null) {
+            return -1;
+        }
+        WorkerPool pool = p.pool;
+        boolean wakeFlusher;
+        pool.lock.lock();
+        try {
+            WorkList l = list;
+            if (pwq != p || l == null || l.pool != pool) {
+                return -1; // being queued, or queued on another pool meanwhile: retry
+            }
+            wakeFlusher = p.unlinkCancelled(this);
+            // The cancelled queueing counts as finished for flushers, but only once no earlier one is
+            // still running: if the item runs here now, its run finishes the cancelled one too (see
+            // Worker.processOneWork), so that cancelSync and flush still wait for that run.
+            if (queueSeq > doneSeq && !pool.busyHash.containsKey(this)) {
+                doneSeq = queueSeq;
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+        if (wakeFlusher) {
+            p.wq.wakeFlushers();
+        }
+        wakeFlushers();
+        return 1;
+    }
+
+    /** Takes the item off its timer if it is on one; {@link DelayedWork} overrides. */
+    boolean grabFromTimer() {
+        return false;
+    }
+
+    /** {@link #grabPending()} until it decides, letting a half-done queueing or timer callback finish. */
+    int grabPendingRetrying(Platform platform) {
+        int r;
+        while ((r = grabPending()) < 0) {
+            platform.cpuRelax();
+        }
+        return r;
+    }
+
+    /** Grabs and releases PENDING ({@code cancel_work}, and {@code disable_work}'s cancel step). */
+    private boolean grabAndRelease(Platform platform) {
+        int r = grabPendingRetrying(platform);
+        pending.set(false);
+        return r == 1;
+    }
+
+    /**
+     * {@code __cancel_work_sync}: disables the item (so a self re-queue cannot win), cancels it and
+     * waits for a running instance ({@code __flush_work} with {@code from_cancel}, which skips
+     * {@code check_flush_dependency}: waiting for one's own item is not a dependency on a worker).
+     * An item last queued on a BH queue is waited for by busy-waiting, which is allowed in BH context
+     * ({@code WORK_OFFQ_BH}); otherwise the caller must be allowed to sleep.
+     *
+     * @param disable whether to leave it disabled ({@code disable_work_sync}) rather than re-enable it
+     */
+    private boolean cancelSync(Workqueues sys, boolean disable) {
+        Platform platform = sys.platform();
+        Task self = platform.currentTask();
+        PoolWorkqueue last = pwq;
+        boolean bh = last != null && last.pool.bh;
+        if (!bh) {
+            self.checkMaySleep(this, disable ? "disable_work_sync" : "cancel_work_sync");
+        }
+        incDisable();
+        try {
+            boolean was = grabAndRelease(platform);
+            flushWork(sys, self, false, bh);
+            return was;
+        } finally {
+            if (!disable) {
+                enable();
+            }
+        }
+    }
+
+    /**
+     * Waits for the last queueing of this item to finish ({@code __flush_work}).
+     *
+     * @param checkDependency whether to apply {@code check_flush_dependency} (not from a cancel)
+     * @param spin busy-wait instead of sleeping (a cancel of a BH item, which may come from BH context)
+     */
+    private boolean flushWork(Workqueues sys, Task self, boolean checkDependency, boolean spin) {
+        Worker cur = Workqueues.currentWorker(self);
+        if (cur != null && cur.currentWork == this) {
+            throw new IllegalStateException("flush of work " + name + " from its own run in " + cur.name + " can never finish");
+        }
+        long target;
+        PoolWorkqueue p;
+        while (true) {
+            p = pwq;
+            if (p == null) {
+                return false;
+            }
+            WorkerPool pool = p.pool;
+            pool.lock.lock();
+            try {
+                WorkList l = list;
+                if (pwq != p || (l != null && l.pool != pool)) {
+                    continue; // queued on another pool meanwhile
+                }
+                if (l != null) {
+                    target = queueSeq;
+                } else {
+                    Worker w = pool.busyHash.get(this);
+                    if (w == null) {
+                        return false;
+                    }
+                    target = w.currentSeq;
+                }
+                break;
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+        if (checkDependency) {
+            sys.checkFlushDependency(self, cur, p.wq, this);
+        }
+        final long t = target;
+        Platform platform = sys.platform();
+        if (spin) {
+            while (doneSeq < t) {
+                platform.cpuRelax();
+            }
+        } else {
+            flushWait(platform).waitEvent(() -> doneSeq >= t);
+        }
+        return true;
     }
 
     @Override

@@ -792,7 +792,7 @@ public final class WorkQueue implements Executor, Primitive {
         checkDelayArgs(work, delay);
         Task self = sys.platform().currentTask();
         int target = sys.resolveCpu(cpu, self);
-        int r = sys.grabPendingRetrying(work);
+        int r = work.grabPendingRetrying(sys.platform());
         sys.platform().preemptionPoint(); // PENDING owned again, neither armed nor linked
         self.enterAtomic();
         try {

@@ -2,7 +2,6 @@ package dev.rescuer.core.wq;
 
 import dev.rescuer.core.mm.MemallocScope;
 import dev.rescuer.core.platform.Platform;
-import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Mutex;
 
@@ -35,9 +34,10 @@ import java.util.concurrent.atomic.LongAdder;
  * flush color to drain from all its pwqs.
  *
  * <p>The subsystem owns the pools, the queues list, the system queues, kthreadd, the CPU-intensive
- * tick, the grab/cancel/flush paths of items (which follow an item across queues) and shutdown.
- * The queueing path ({@code __queue_work}: CPU, non-reentrancy, refusal, delayed timers) belongs to
- * {@link WorkQueue}; what happens to an item on a pool belongs to its {@link PoolWorkqueue}
+ * tick, {@code check_flush_dependency} and shutdown. The queueing path ({@code __queue_work}: CPU,
+ * non-reentrancy, refusal, delayed timers) belongs to {@link WorkQueue}; grabbing PENDING,
+ * cancelling and flushing an item ({@code try_to_grab_pending}, {@code __cancel_work_sync},
+ * {@code __flush_work}) to {@link Work}; what happens to an item on a pool belongs to its {@link PoolWorkqueue}
  * (activation, flush colors, {@code pwq_dec_nr_in_flight}), its {@link WorkerPool} (worklist, idle
  * workers, kick) and the {@link Worker} that runs it, none of which call back up into this class.
  *
@@ -540,161 +540,7 @@ public final class Workqueues implements AutoCloseable {
         return closed;
     }
 
-    // ------------------------------------------------------------------ grab, cancel, flush
-
-    /**
-     * Takes ownership of the PENDING bit ({@code try_to_grab_pending}).
-     *
-     * @return 1 if the item was pending and is now owned (taken off its timer or list), 0 if it was
-     *     idle and PENDING is now owned, -1 if a queueing or timer callback is half way: retry
-     */
-    private int grabPending(Work work) {
-        if (work instanceof DelayedWork) {
-            DelayedWork dw = (DelayedWork) work;
-            PlatformTimer t = dw.timer;
-            if (t != null && t.cancel()) {
-                dw.targetWq.disarmed(dw);
-                return 1;
-            }
-        }
-        if (work.pending.compareAndSet(false, true)) {
-            return 0;
-        }
-        PoolWorkqueue pwq = work.pwq;
-        if (pwq == null) {
-            return -1;
-        }
-        WorkerPool pool = pwq.pool;
-        boolean wakeFlusher;
-        pool.lock.lock();
-        try {
-            WorkList list = work.list;
-            if (work.pwq != pwq || list == null || list.pool != pool) {
-                return -1; // being queued, or queued on another pool meanwhile: retry
-            }
-            wakeFlusher = pwq.unlinkCancelled(work);
-            // The cancelled queueing counts as finished for flushers, but only once no earlier one is
-            // still running: if the item runs here now, its run finishes the cancelled one too (see
-            // Worker.processOneWork), so that cancelSync and flush still wait for that run.
-            if (work.queueSeq > work.doneSeq && !pool.busyHash.containsKey(work)) {
-                work.doneSeq = work.queueSeq;
-            }
-        } finally {
-            pool.lock.unlock();
-        }
-        if (wakeFlusher) {
-            pwq.wq.wakeFlushers();
-        }
-        work.wakeFlushers();
-        return 1;
-    }
-
-    int grabPendingRetrying(Work work) {
-        int r;
-        while ((r = grabPending(work)) < 0) {
-            platform.cpuRelax(); // let the half-done queueing or timer callback finish
-        }
-        return r;
-    }
-
-    /** Grabs and releases PENDING ({@code disable_work}'s cancel step). */
-    boolean grabAndRelease(Work work) {
-        int r = grabPendingRetrying(work);
-        work.pending.set(false);
-        return r == 1;
-    }
-
-    /** {@code cancel_work}: takes the item off its queue if pending; never waits. */
-    boolean cancel(Work work) {
-        return grabAndRelease(work);
-    }
-
-    /**
-     * {@code __cancel_work_sync}: disables the item (so a self re-queue cannot win), cancels it and
-     * waits for a running instance ({@code __flush_work} with {@code from_cancel}, which skips
-     * {@code check_flush_dependency}: waiting for one's own item is not a dependency on a worker).
-     * An item last queued on a BH queue is waited for by busy-waiting, which is allowed in BH context
-     * ({@code WORK_OFFQ_BH}); otherwise the caller must be allowed to sleep.
-     *
-     * @param disable whether to leave it disabled ({@code disable_work_sync}) rather than re-enable it
-     */
-    boolean cancelSync(Work work, boolean disable) {
-        Task self = platform.currentTask();
-        PoolWorkqueue last = work.pwq;
-        boolean bh = last != null && last.pool.bh;
-        if (!bh) {
-            self.checkMaySleep(work, disable ? "disable_work_sync" : "cancel_work_sync");
-        }
-        work.incDisable();
-        try {
-            boolean was = grabAndRelease(work);
-            flushWork(work, self, false, bh);
-            return was;
-        } finally {
-            if (!disable) {
-                work.enable();
-            }
-        }
-    }
-
-    boolean flushWork(Work work) {
-        Task self = platform.currentTask();
-        self.checkMaySleep(work, "flush_work");
-        return flushWork(work, self, true, false);
-    }
-
-    /**
-     * Waits for the last queueing of {@code work} to finish ({@code __flush_work}).
-     *
-     * @param checkDependency whether to apply {@code check_flush_dependency} (not from a cancel)
-     * @param spin busy-wait instead of sleeping (a cancel of a BH item, which may come from BH context)
-     */
-    private boolean flushWork(Work work, Task self, boolean checkDependency, boolean spin) {
-        Worker cur = currentWorker(self);
-        if (cur != null && cur.currentWork == work) {
-            throw new IllegalStateException("flush of work " + work.name() + " from its own run in " + cur.name + " can never finish");
-        }
-        long target;
-        PoolWorkqueue pwq;
-        while (true) {
-            pwq = work.pwq;
-            if (pwq == null) {
-                return false;
-            }
-            WorkerPool pool = pwq.pool;
-            pool.lock.lock();
-            try {
-                WorkList list = work.list;
-                if (work.pwq != pwq || (list != null && list.pool != pool)) {
-                    continue; // queued on another pool meanwhile
-                }
-                if (list != null) {
-                    target = work.queueSeq;
-                } else {
-                    Worker w = pool.busyHash.get(work);
-                    if (w == null) {
-                        return false;
-                    }
-                    target = w.currentSeq;
-                }
-                break;
-            } finally {
-                pool.lock.unlock();
-            }
-        }
-        if (checkDependency) {
-            checkFlushDependency(self, cur, pwq.wq, work);
-        }
-        final long t = target;
-        if (spin) {
-            while (work.doneSeq < t) {
-                platform.cpuRelax();
-            }
-        } else {
-            work.flushWait(platform).waitEvent(() -> work.doneSeq >= t);
-        }
-        return true;
-    }
+    // ------------------------------------------------------------------ flush dependency
 
     /**
      * The kernel's {@code check_flush_dependency}: a task on the reclaim path (a worker of a
