@@ -468,13 +468,21 @@ public final class WorkQueue implements Executor, Primitive {
             delayedLock.unlock();
         }
         try {
-            for (int tries = 1; ; tries++) {
+            int tries = 0;
+            while (true) {
                 if (!flushUntil(deadline)) {
                     return false;
+                }
+                // A timer callback between its timer and the list is accepted work too: read the
+                // firing count first, then the pwqs (it counts itself before it leaves the timer).
+                if (firing.get() != 0) {
+                    sys.platform().cpuRelax(); // it links the item within a few instructions
+                    continue;
                 }
                 if (isEmpty()) {
                     return true;
                 }
+                tries++;
                 if (tries == 10 || (tries % 100 == 0 && tries <= 1000)) {
                     LOG.log(Level.WARNING, "workqueue " + name + ": drain_workqueue() isn't complete after " + tries + " tries");
                 }
