@@ -19,7 +19,8 @@ class CpuIntensiveTickTest {
 
     @Test
     void anItemStartingWhileTheTickIsBeingDisarmedIsStillWatched() throws Exception {
-        WorkqueueConfig cfg = WorkqueueConfig.defaults().withCpus(2).withCpuIntensiveThreshold(Duration.ofMillis(1));
+        // A threshold any run is past by the time the test fires the tick by hand.
+        WorkqueueConfig cfg = WorkqueueConfig.defaults().withCpus(2).withCpuIntensiveThreshold(Duration.ofNanos(1));
         try (ControlledPlatform platform = new ControlledPlatform("wq_tick");
              RescuerSystem sys = RescuerSystem.builder().platform(platform).totalPages(8192).workqueues(cfg).build()) {
             Workqueues wqs = sys.workqueues();
