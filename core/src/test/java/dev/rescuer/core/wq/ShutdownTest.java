@@ -172,4 +172,36 @@ class ShutdownTest {
             assertThrows(IllegalStateException.class, () -> wq.queue(new Work("x", () -> { })));
         }
     }
+
+    @Test
+    void everyQueueingAcceptedWhileCloseRacesRunsBeforeCloseReturns() {
+        RescuerSystem sys = system(2);
+        WorkQueue wq = sys.workqueues().create("racing_close", 0);
+        AtomicInteger accepted = new AtomicInteger();
+        AtomicInteger ran = new AtomicInteger();
+        AtomicBoolean refused = new AtomicBoolean();
+        java.util.List<Task> queuers = new java.util.ArrayList<>();
+        for (int q = 0; q < 3; q++) {
+            queuers.add(sys.platform().startThread("queuer" + q, () -> {
+                for (int i = 0; !refused.get(); i++) {
+                    Work w = new Work("racer" + i, ran::incrementAndGet);
+                    try {
+                        if (wq.queue(w)) {
+                            accepted.incrementAndGet();
+                        }
+                    } catch (IllegalStateException e) {
+                        refused.set(true);
+                    }
+                }
+            }));
+        }
+        Poll.until("queueing under way", () -> accepted.get() > 1000);
+        sys.close();
+        int ranAtClose = ran.get();
+        for (Task t : queuers) {
+            sys.platform().join(t);
+        }
+        assertTrue(refused.get(), "queueing was refused once close began");
+        assertEquals(accepted.get(), ranAtClose, "every accepted queueing ran before close returned");
+    }
 }
