@@ -820,21 +820,25 @@ public final class WorkQueue implements Executor, Primitive {
      * ({@code flush_delayed_work}'s first step). Like the kernel's {@code del_timer_sync}, it waits
      * for a callback that is firing right now, so that on return the item is linked or idle, never
      * half way between its timer and a list (where a flush that follows would miss it). Sleeps.
+     *
+     * @return whether the timer was pending and the item is now queued
      */
-    void fireDelayedNow(DelayedWork work) {
+    boolean fireDelayedNow(DelayedWork work) {
         PlatformTimer t = work.timer;
         Task self = sys.platform().currentTask();
         self.checkMaySleep(work, "flush_delayed_work");
-        if (t != null && t.cancelSync()) {
-            beginFiring(work);
-            self.enterAtomic();
-            try {
-                insertWork(work.targetCpu, work, self, true);
-            } finally {
-                self.exitAtomic();
-                endFiring();
-            }
+        if (t == null || !t.cancelSync()) {
+            return false;
         }
+        beginFiring(work);
+        self.enterAtomic();
+        try {
+            insertWork(work.targetCpu, work, self, true);
+        } finally {
+            self.exitAtomic();
+            endFiring();
+        }
+        return true;
     }
 
     @Override
