@@ -261,16 +261,37 @@ public final class RescuerSystem implements AutoCloseable {
     }
 
     /**
-     * Stops the hung-task detector, the workqueue subsystem and kswapd, takes the thread-start cost
-     * off the platform, then closes the platform if this system created it.
+     * Closes the workqueue subsystem ({@link Workqueues#close()}: queueing is refused from the call
+     * on, accepted items run, threads stop), then stops the hung-task detector and kswapd, takes the
+     * thread-start cost off the platform, and closes the platform if this system created it. Waits
+     * as long as the workqueues take; see {@link #close(Duration)}.
      */
     @Override
     public void close() {
-        if (hungTasks != null) {
-            hungTasks.close();
-        }
         if (workqueues != null) {
             workqueues.close();
+        }
+        closeRest();
+    }
+
+    /**
+     * Like {@link #close()}, but gives the workqueue subsystem at most {@code timeout} to run what it
+     * accepted and stop its threads. If it does not finish, nothing else is closed (the hung-task
+     * detector keeps watching), queueing stays refused, and the exception's message carries
+     * {@link Workqueues#dump()}; {@code close} may be called again.
+     *
+     * @throws dev.rescuer.core.wq.WorkqueueTimeoutException if the workqueues did not finish in time
+     */
+    public void close(Duration timeout) {
+        if (workqueues != null) {
+            workqueues.close(timeout);
+        }
+        closeRest();
+    }
+
+    private void closeRest() {
+        if (hungTasks != null) {
+            hungTasks.close();
         }
         pages.close();
         platform.setThreadStartCost(ThreadStartCost.FREE);

@@ -15,7 +15,9 @@ import dev.rescuer.core.platform.Task;
  * }</pre>
  * Outside a worker it does nothing. Entering it in atomic context throws
  * {@link dev.rescuer.core.platform.AtomicContextException}. Undeclared blocking is still survived, more
- * slowly: a worker running one item past the CPU-intensive threshold stops counting as running.
+ * slowly: on a platform that can tell ({@link Platform#isBlockedOutsidePlatform}), the CPU-intensive
+ * tick finds the worker blocked within half a threshold and stops counting it as running; elsewhere
+ * a worker running one item past the CPU-intensive threshold stops counting as running.
  */
 public final class Blocking implements AutoCloseable {
 

@@ -31,6 +31,17 @@ public class DelayedWork extends Work {
         return sys;
     }
 
+    /** Takes the item off its timer ({@code try_to_grab_pending}'s first step). */
+    @Override
+    boolean grabFromTimer() {
+        PlatformTimer t = timer;
+        if (t != null && t.cancel()) {
+            targetWq.disarmed(this);
+            return true;
+        }
+        return false;
+    }
+
     /** Whether the item is waiting on its timer. Advisory. */
     public boolean isTimerPending() {
         PlatformTimer t = timer;
@@ -41,14 +52,14 @@ public class DelayedWork extends Work {
      * Queues the item at once if its timer is pending, then waits for it to finish
      * ({@code flush_delayed_work}).
      *
-     * @return whether it had to wait
+     * @return whether it had to wait: always when it fired a pending timer (even if the item then
+     *     finished before the wait began), otherwise as {@link Work#flush()}
      */
     @Override
     public boolean flush() {
         WorkQueue wq = targetWq;
-        if (wq != null) {
-            wq.system().fireDelayedNow(this);
-        }
-        return super.flush();
+        boolean fired = wq != null && wq.fireDelayedNow(this);
+        boolean waited = super.flush();
+        return fired || waited;
     }
 }

@@ -3,6 +3,7 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.platform.ThreadStartException;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.RawSpinLock;
@@ -39,9 +40,11 @@ final class Kthreadd {
     private volatile boolean hasRequests;
     private final Task task;
     private final Primitive idleWait = new IdleWait("kthreadd", "kthreadd idle");
+    private final Completion exited;
 
     Kthreadd(Platform platform) {
         this.platform = platform;
+        this.exited = new Completion(platform, "kthreadd exit", "kthread_exit");
         this.task = platform.startThread("kthreadd", this::run);
     }
 
@@ -78,6 +81,24 @@ final class Kthreadd {
     }
 
     private void run() {
+        runThenSignal(this::serve, exited);
+    }
+
+    /**
+     * A daemon thread's body: runs {@code loop}, then completes {@code exited} for bounded joins.
+     * When the platform tears the task down ({@link TaskAbortedError}) nothing is completed: no
+     * raw lock may be taken on the way out.
+     */
+    static void runThenSignal(Runnable loop, Completion exited) {
+        try {
+            loop.run();
+        } catch (TaskAbortedError aborted) {
+            throw aborted;
+        }
+        exited.complete();
+    }
+
+    private void serve() {
         while (true) {
             platform.await(idleWait, () -> hasRequests || stopping, Platform.NO_DEADLINE);
             Request r;
@@ -103,8 +124,12 @@ final class Kthreadd {
         }
     }
 
-    /** Fails pending requests, stops kthreadd and waits for it. */
-    void stop() {
+    /**
+     * Stops kthreadd, waits for it until {@code deadline}, then fails requests still pending.
+     *
+     * @return whether it exited
+     */
+    boolean stop(long deadline) {
         lock.lock();
         try {
             stopping = true;
@@ -112,13 +137,39 @@ final class Kthreadd {
             lock.unlock();
         }
         platform.wake(task);
-        if (platform.currentTask() != task) {
-            platform.join(task);
+        if (platform.currentTask() != task && !join(platform, task, exited, deadline)) {
+            return false;
         }
-        Request r;
-        while ((r = requests.pollFirst()) != null) {
+        while (true) {
+            Request r;
+            lock.lock();
+            try {
+                r = requests.pollFirst();
+            } finally {
+                lock.unlock();
+            }
+            if (r == null) {
+                return true;
+            }
             r.failure = new ThreadStartException("cannot start thread " + r.name + ": kthreadd stopped");
             r.done.complete();
         }
+    }
+
+    /**
+     * Joins a daemon task whose body completes {@code exited} as it returns, waiting no later than
+     * {@code deadline} (a platform time, or {@link Platform#NO_DEADLINE}).
+     *
+     * @return whether it exited
+     */
+    static boolean join(Platform platform, Task task, Completion exited, long deadline) {
+        if (deadline != Platform.NO_DEADLINE) {
+            long left = deadline - platform.nanoTime();
+            if (left <= 0 ? !exited.isDone() : !exited.waitFor(java.time.Duration.ofNanos(left))) {
+                return false;
+            }
+        }
+        platform.join(task); // its body has returned: only the platform's exit bookkeeping is left
+        return true;
     }
 }

@@ -3,6 +3,7 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.RawSpinLock;
 
 import java.util.ArrayDeque;
@@ -34,13 +35,19 @@ final class Rescuer {
     private volatile boolean stopping;
     private final Task task;
     private final Primitive idleWait;
+    private final Workqueues.Stats stats;
+    private final int batch;
+    private final Completion exited;
 
     Rescuer(WorkQueue wq) {
         this.wq = wq;
         this.platform = wq.system().platform();
+        this.stats = wq.system().stats;
+        this.batch = wq.system().config().rescuerBatch();
         String name = "kworker/R-" + wq.name();
         this.worker = new Worker(null, -1, name, true);
         this.idleWait = new IdleWait(name, "rescuer idle");
+        this.exited = new Completion(platform, name + " exit", "kthread_exit");
         this.task = wq.system().kthreadd().create(name, this::run);
         worker.task = task;
     }
@@ -64,7 +71,7 @@ final class Rescuer {
             maydayLock.unlock();
         }
         if (sent) {
-            wq.system().stats.maydays.increment();
+            stats.maydays.increment();
             WqEvents.mayday(wq.name(), pwq.pool.name());
             platform.wake(task);
         }
@@ -87,6 +94,10 @@ final class Rescuer {
     private void run() {
         Task self = platform.currentTask();
         self.setKthreadData(worker);
+        Kthreadd.runThenSignal(this::loop, exited);
+    }
+
+    private void loop() {
         while (true) {
             platform.await(idleWait, () -> hasMaydays || stopping, Platform.NO_DEADLINE);
             PoolWorkqueue pwq;
@@ -101,17 +112,16 @@ final class Rescuer {
 
     private void rescue(PoolWorkqueue pwq) {
         WorkerPool pool = pwq.pool;
-        int batch = wq.system().config().rescuerBatch();
         worker.pool = pool; // attach
         worker.scheduled.pool = pool;
         pool.lock.lock();
         try {
             int n = 0;
             while (assignRescuerWork(pwq)) {
-                wq.system().stats.rescued.increment();
+                stats.rescued.increment();
                 WqEvents.rescue(wq.name(), pool.name());
                 worker.processScheduledWorks();
-                if (++n >= batch && hasMaydays && pwq.nrActive > 0 && pool.needToCreateWorker()) {
+                if (++n >= batch && hasMaydays && pwq.nrActive() > 0 && pool.needToCreateWorker()) {
                     sendMayday(pwq); // others wait: go round them first, then come back
                     break;
                 }
@@ -130,10 +140,10 @@ final class Rescuer {
      */
     private boolean assignRescuerWork(PoolWorkqueue pwq) {
         WorkerPool pool = pwq.pool;
-        if (pwq.nrActive == 0) {
+        if (pwq.nrActive() == 0) {
             return false;
         }
-        if (!pool.needToCreateWorker() && !(pool.managerActive && !hasMaydays)) {
+        if (!pool.needToCreateWorker() && !(pool.managerActive() && !hasMaydays)) {
             return false;
         }
         for (Work w = pool.worklist.first(); w != null; ) {
@@ -146,12 +156,15 @@ final class Rescuer {
         return false;
     }
 
-    /** Stops the rescuer once its mayday list is empty, and waits for it ({@code kthread_stop}). */
-    void stop() {
+    /**
+     * Stops the rescuer once its mayday list is empty, and waits for it until {@code deadline}
+     * ({@code kthread_stop}).
+     *
+     * @return whether it exited
+     */
+    boolean stop(long deadline) {
         stopping = true;
         platform.wake(task);
-        if (platform.currentTask() != task) {
-            platform.join(task);
-        }
+        return platform.currentTask() == task || Kthreadd.join(platform, task, exited, deadline);
     }
 }

@@ -3,6 +3,7 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.Completion;
 
 /**
  * One CPU's softirq context, which runs the items of that CPU's two BH pools (high priority first),
@@ -21,6 +22,7 @@ final class Softirq {
     private volatile boolean stopping;
     private final Task task;
     private final Primitive idleWait;
+    private final Completion exited;
 
     Softirq(Workqueues sys, int cpu, WorkerPool normal, WorkerPool high) {
         this.platform = sys.platform();
@@ -28,6 +30,7 @@ final class Softirq {
         this.high = high;
         String name = "ksoftirqd/" + cpu;
         this.idleWait = new IdleWait(name, "softirq idle");
+        this.exited = new Completion(platform, name + " exit", "kthread_exit");
         this.task = sys.kthreadd().create(name, this::run);
         normal.bhWorker.task = task;
         high.bhWorker.task = task;
@@ -42,6 +45,10 @@ final class Softirq {
     }
 
     private void run() {
+        Kthreadd.runThenSignal(this::loop, exited);
+    }
+
+    private void loop() {
         while (true) {
             platform.await(idleWait, () -> raised || stopping, Platform.NO_DEADLINE);
             raised = false;
@@ -70,11 +77,10 @@ final class Softirq {
         }
     }
 
-    void stop() {
+    /** Stops the context after its current pass and waits for it until {@code deadline}. @return whether it exited */
+    boolean stop(long deadline) {
         stopping = true;
         platform.wake(task);
-        if (platform.currentTask() != task) {
-            platform.join(task);
-        }
+        return platform.currentTask() == task || Kthreadd.join(platform, task, exited, deadline);
     }
 }

@@ -2,6 +2,7 @@ package dev.rescuer.core.wq;
 
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.WaitQueue;
 
 import java.lang.invoke.MethodHandles;
@@ -27,7 +28,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       queueing fail until a matching {@link #enable()}.
  * </ul>
  *
- * <p>{@link #isPending()} and {@link #isBusy()} are advisory, as in the kernel.
+ * <p>{@link #isPending()}, {@link #isBusy()} and {@link #busy()} are advisory, as in the kernel.
+ *
+ * <p>Memory ordering. {@code pending} and {@code disableDepth} are atomics: whoever CASes PENDING
+ * from clear to set owns the linkage fields until the item is on a list (after which the pool lock
+ * guards them) or PENDING is cleared; the disable depth is raised before a canceller grabs PENDING
+ * and read by a queuer after it set PENDING, so one of them sees the other. {@code pwq} and
+ * {@code doneSeq} are volatile: written under the pool lock, read without it by flushers and
+ * cancellers, who re-check under the lock; a flusher's wait condition reads {@code doneSeq}, which
+ * the finishing worker writes before it wakes {@code flushWait} (published once by a CAS).
  */
 public class Work implements Primitive {
 
@@ -54,6 +63,12 @@ public class Work implements Primitive {
     volatile long doneSeq;
     /** Created on first flush; woken when a queueing finishes. */
     volatile WaitQueue flushWait;
+    /**
+     * The subsystem of the first queueing, recorded by the PENDING owner right after it claimed the
+     * bit, before the item is linked: so that a canceller can find the subsystem (and retry there)
+     * while that queueing is half way.
+     */
+    volatile Workqueues claimedBy;
 
     /**
      * A work item that runs {@code body}.
@@ -117,13 +132,38 @@ public class Work implements Primitive {
         return pending.get();
     }
 
-    /** Whether the item is pending or running ({@code work_busy}). Advisory. */
+    /** Whether the item is pending or running. Advisory. */
     public boolean isBusy() {
         if (pending.get()) {
             return true;
         }
         PoolWorkqueue p = pwq;
         return p != null && p.pool.isExecuting(this);
+    }
+
+    /**
+     * Whether the item is pending and whether it is running ({@code work_busy}); both may hold at
+     * once (queued again while it runs). Advisory and racy, as the kernel says: the answer may be
+     * stale by the time it is used; for debugging and statistics only.
+     */
+    public java.util.Set<WorkBusy> busy() {
+        java.util.EnumSet<WorkBusy> s = java.util.EnumSet.noneOf(WorkBusy.class);
+        if (pending.get()) {
+            s.add(WorkBusy.PENDING);
+        }
+        PoolWorkqueue p = pwq;
+        if (p != null && p.pool.isExecuting(this)) {
+            s.add(WorkBusy.RUNNING);
+        }
+        return s;
+    }
+
+    /** Wakes tasks flushing this item; a queueing of it finished or was cancelled. No pool lock held. */
+    void wakeFlushers() {
+        WaitQueue fw = flushWait;
+        if (fw != null) {
+            fw.wakeUpAll();
+        }
     }
 
     /**
@@ -135,24 +175,30 @@ public class Work implements Primitive {
      */
     public boolean flush() {
         Workqueues sys = owner();
-        return sys != null && sys.flushWork(this);
+        if (sys == null) {
+            return false;
+        }
+        Task self = sys.platform().currentTask();
+        self.checkMaySleep(this, "flush_work");
+        return flushWork(sys, self, true, false);
     }
 
     /** The subsystem this item was last queued (or armed) on, or {@code null} if never. */
     Workqueues owner() {
         PoolWorkqueue p = pwq;
-        return p == null ? null : p.wq.system();
+        return p == null ? claimedBy : p.wq.system();
     }
 
     /**
      * Like {@link #owner()}, for taking PENDING ({@code work_grab_pending}'s retry): an item's first
-     * queueing sets PENDING before the item knows its queue, so while that half-done queueing (an
-     * atomic section of a few instructions) finishes, wait for it, so that it can be taken back.
+     * queueing sets PENDING and then, with no scheduling point in between, records its subsystem in
+     * {@code claimedBy}; wait out that instant, after which the subsystem's grab retries (with
+     * {@code cpuRelax}, so a simulator runs the queuer) until the item is linked or armed.
      */
     Workqueues ownerForGrab() {
         Workqueues sys = owner();
         while (sys == null && pending.get()) {
-            Thread.onSpinWait();
+            Thread.onSpinWait(); // two plain instructions of the claiming task; no scheduling point there
             sys = owner();
         }
         return sys;
@@ -166,19 +212,21 @@ public class Work implements Primitive {
      */
     public boolean cancel() {
         Workqueues sys = ownerForGrab();
-        return sys != null && sys.cancel(this, false);
+        return sys != null && grabAndRelease(sys.platform());
     }
 
     /**
      * Cancels the item and waits for a running instance to finish ({@code cancel_work_sync}). Wins
      * against an item that re-queues itself: on return it is neither pending nor running, unless
-     * another task queues it concurrently.
+     * another task queues it concurrently. For an item last queued on a BH queue it may be called
+     * from BH context, where it busy-waits for a running instance ({@code WORK_OFFQ_BH}); otherwise
+     * it sleeps, and throws {@link dev.rescuer.core.platform.AtomicContextException} in atomic context.
      *
      * @return whether it was pending
      */
     public boolean cancelSync() {
         Workqueues sys = ownerForGrab();
-        return sys != null && sys.cancel(this, true);
+        return sys != null && cancelSync(sys, false);
     }
 
     /**
@@ -190,18 +238,23 @@ public class Work implements Primitive {
     public boolean disable() {
         incDisable();
         Workqueues sys = ownerForGrab();
-        return sys != null && sys.grabAndRelease(this);
+        return sys != null && grabAndRelease(sys.platform());
     }
 
     /**
      * Like {@link #disable()}, then waits for a running instance to finish ({@code disable_work_sync}).
+     * This is the cancel path ({@code __cancel_work_sync} with {@code WORK_CANCEL_DISABLE}), so it is
+     * not subject to {@code check_flush_dependency}, and it follows {@link #cancelSync()}'s rule for BH items.
      *
      * @return whether it was pending
      */
     public boolean disableSync() {
-        boolean was = disable();
-        flush();
-        return was;
+        Workqueues sys = ownerForGrab();
+        if (sys == null) {
+            incDisable();
+            return false;
+        }
+        return cancelSync(sys, true);
     }
 
     /**
@@ -237,6 +290,154 @@ public class Work implements Primitive {
     /** Whether the item is disabled. */
     public boolean isDisabled() {
         return disableDepth.get() != 0;
+    }
+
+    // ---- grab, cancel, flush: the item's own operations, on the subsystem it was queued on ----
+
+    /**
+     * Takes ownership of the PENDING bit ({@code try_to_grab_pending}).
+     *
+     * @return 1 if the item was pending and is now owned (taken off its timer or list), 0 if it was
+     *     idle and PENDING is now owned, -1 if a queueing or timer callback is half way: retry
+     */
+    private int grabPending() {
+        if (grabFromTimer()) {
+            return 1;
+        }
+        if (pending.compareAndSet(false, true)) {
+            return 0;
+        }
+        PoolWorkqueue p = pwq;
+        if (p == null) {
+            return -1;
+        }
+        WorkerPool pool = p.pool;
+        boolean wakeFlusher;
+        pool.lock.lock();
+        try {
+            WorkList l = list;
+            if (pwq != p || l == null || l.pool != pool) {
+                return -1; // being queued, or queued on another pool meanwhile: retry
+            }
+            wakeFlusher = p.unlinkCancelled(this);
+            // The cancelled queueing counts as finished for flushers, but only once no earlier one is
+            // still running: if the item runs here now, its run finishes the cancelled one too (see
+            // Worker.processOneWork), so that cancelSync and flush still wait for that run.
+            if (queueSeq > doneSeq && !pool.busyHash.containsKey(this)) {
+                doneSeq = queueSeq;
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+        if (wakeFlusher) {
+            p.wq.wakeFlushers();
+        }
+        wakeFlushers();
+        return 1;
+    }
+
+    /** Takes the item off its timer if it is on one; {@link DelayedWork} overrides. */
+    boolean grabFromTimer() {
+        return false;
+    }
+
+    /** {@link #grabPending()} until it decides, letting a half-done queueing or timer callback finish. */
+    int grabPendingRetrying(Platform platform) {
+        int r;
+        while ((r = grabPending()) < 0) {
+            platform.cpuRelax();
+        }
+        return r;
+    }
+
+    /** Grabs and releases PENDING ({@code cancel_work}, and {@code disable_work}'s cancel step). */
+    private boolean grabAndRelease(Platform platform) {
+        int r = grabPendingRetrying(platform);
+        pending.set(false);
+        return r == 1;
+    }
+
+    /**
+     * {@code __cancel_work_sync}: disables the item (so a self re-queue cannot win), cancels it and
+     * waits for a running instance ({@code __flush_work} with {@code from_cancel}, which skips
+     * {@code check_flush_dependency}: waiting for one's own item is not a dependency on a worker).
+     * An item last queued on a BH queue is waited for by busy-waiting, which is allowed in BH context
+     * ({@code WORK_OFFQ_BH}); otherwise the caller must be allowed to sleep.
+     *
+     * @param disable whether to leave it disabled ({@code disable_work_sync}) rather than re-enable it
+     */
+    private boolean cancelSync(Workqueues sys, boolean disable) {
+        Platform platform = sys.platform();
+        Task self = platform.currentTask();
+        PoolWorkqueue last = pwq;
+        boolean bh = last != null && last.pool.bh;
+        if (!bh) {
+            self.checkMaySleep(this, disable ? "disable_work_sync" : "cancel_work_sync");
+        }
+        incDisable();
+        try {
+            boolean was = grabAndRelease(platform);
+            flushWork(sys, self, false, bh);
+            return was;
+        } finally {
+            if (!disable) {
+                enable();
+            }
+        }
+    }
+
+    /**
+     * Waits for the last queueing of this item to finish ({@code __flush_work}).
+     *
+     * @param checkDependency whether to apply {@code check_flush_dependency} (not from a cancel)
+     * @param spin busy-wait instead of sleeping (a cancel of a BH item, which may come from BH context)
+     */
+    private boolean flushWork(Workqueues sys, Task self, boolean checkDependency, boolean spin) {
+        Worker cur = Workqueues.currentWorker(self);
+        if (cur != null && cur.currentWork == this) {
+            throw new IllegalStateException("flush of work " + name + " from its own run in " + cur.name + " can never finish");
+        }
+        long target;
+        PoolWorkqueue p;
+        while (true) {
+            p = pwq;
+            if (p == null) {
+                return false;
+            }
+            WorkerPool pool = p.pool;
+            pool.lock.lock();
+            try {
+                WorkList l = list;
+                if (pwq != p || (l != null && l.pool != pool)) {
+                    continue; // queued on another pool meanwhile
+                }
+                if (l != null) {
+                    target = queueSeq;
+                } else {
+                    Worker w = pool.busyHash.get(this);
+                    if (w == null) {
+                        return false;
+                    }
+                    target = w.currentSeq;
+                }
+                break;
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+        if (checkDependency) {
+            sys.checkFlushDependency(self, cur, p.wq, this);
+        }
+        final long t = target;
+        Platform platform = sys.platform();
+        if (spin) {
+            while (doneSeq < t) {
+                platform.cpuRelax();
+            }
+        } else {
+            flushWait(platform).waitEvent(() -> doneSeq >= t);
+        }
+        return true;
     }
 
     @Override

@@ -3,7 +3,7 @@ package dev.rescuer.core.wq;
 /**
  * An intrusive doubly-linked list of work items: a pool's worklist, a pwq's inactive list or a
  * worker's scheduled list. O(1) append, removal and move, so that cancelling a pending item is cheap.
- * Guarded by the lock of {@link #pool}, the pool the list belongs to.
+ * Guarded by the lock of {@link #pool}, the pool the list belongs to (asserted on every change).
  *
  * <p>The pool is recorded so that a task holding one pool's lock can tell whether an item's list is
  * guarded by that lock: an item being queued on another pool at the same moment may already sit on
@@ -30,6 +30,7 @@ final class WorkList {
     }
 
     void append(Work w) {
+        assert pool == null || pool.lock.isHeldByCurrentThread();
         if (w.list != null) {
             throw new IllegalStateException("work " + w.name() + " is already on a list");
         }
@@ -45,6 +46,7 @@ final class WorkList {
     }
 
     void remove(Work w) {
+        assert pool == null || pool.lock.isHeldByCurrentThread();
         if (w.list != this) {
             throw new IllegalStateException("work " + w.name() + " is not on this list");
         }

@@ -1,8 +1,10 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
-import dev.rescuer.core.sync.Mutex;
+import dev.rescuer.core.sync.RawSpinLock;
 import dev.rescuer.core.sync.WaitQueue;
 
 import java.lang.System.Logger.Level;
@@ -30,18 +32,39 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Operations and guarantees:
  * <ul>
  *   <li>{@link #queue} returns {@code false} if the item is already pending; see {@link Work} for
- *       non-reentrancy. Queueing on a destroyed queue, or on a draining one from outside its own
- *       items, throws {@link IllegalStateException}.
+ *       non-reentrancy. Work that cannot run is refused at the call with
+ *       {@link IllegalStateException}, never accepted and dropped: queueing on a destroyed queue, on
+ *       a draining one from outside its own items, from outside the subsystem's running items once
+ *       {@link Workqueues#close()} has begun, and from anywhere once it has finished.
  *   <li>{@link #flush()} waits for every item queued before the call; later arrivals cannot keep it
- *       waiting. {@link #drain()} waits until the queue is empty, allowing only its own items to
+ *       waiting, even while other flushes are in progress: a flusher's color is fixed on arrival.
+ *       {@link #drain()} waits until the queue is empty, allowing only its own items to
  *       queue more. {@link #destroy()} drains, stops the rescuer and refuses further queueing; it
- *       refuses to run while delayed items are still on their timers.
+ *       refuses to run while delayed items are still on their timers, and while it runs (as while a
+ *       drain runs) a delayed queueing with a non-zero delay is refused. {@link #destroy(Duration)}
+ *       bounds the wait.
+ *   <li>{@link #setMaxActive}, {@link #congested} and {@link Work#busy()} follow
+ *       {@code workqueue_set_max_active}, {@code workqueue_congested} and {@code work_busy}.
  *   <li>A {@link WqFlag#MEM_RECLAIM} queue owns a rescuer thread (see {@link Rescuer}).
  *   <li>{@code check_flush_dependency}: a memory-reclaim worker, or a task in a {@code NORECLAIM}
  *       scope, flushing a queue without {@code MEM_RECLAIM} (or an item on one) is reported; flushing
  *       a queue from one of its own items, or an item from itself, can never finish and throws.
  * </ul>
  * It is also an {@link Executor}: each {@code execute} queues a fresh item.
+ *
+ * <p>Locking legend: {@code FL} = guarded by {@code flushLock} (a raw spin lock; taken before any pool
+ * lock, never while holding one); {@code DL} = guarded by {@code delayedLock}. Flush colors: the
+ * current work color is {@code workSeq % NR_COLORS}; every color with a sequence number below
+ * {@code flushedSeq} has drained; colors in between are being flushed. A flusher takes
+ * {@code workSeq} as its color on arrival and moves every pwq to the next one, then waits until
+ * {@code flushedSeq} passes its own, advancing it over drained colors as it looks (the kernel's
+ * flusher queue, {@code __flush_workqueue}, without a designated first flusher). When all colors are
+ * in use a new flusher waits for one to drain first (the kernel's {@code flusher_overflow}).
+ *
+ * <p>Memory ordering: {@code maxActive}, {@code destroying} and {@code destroyed} are volatile,
+ * written by the owner of the operation and read under pool locks by queuers; {@code drainers} is
+ * atomic. A queuer's refusal test and {@code drain}'s emptiness test both run under the pool lock,
+ * so a queueing is either refused or seen.
  */
 public final class WorkQueue implements Executor, Primitive {
 
@@ -55,14 +78,18 @@ public final class WorkQueue implements Executor, Primitive {
     private volatile int maxActive;
     private final PoolWorkqueue[] pwqs; // per CPU, or one for unbound
     final Rescuer rescuer;
-    private final Mutex flushMutex;
+    private final RawSpinLock flushLock = new RawSpinLock();
+    private long workSeq;      // FL
+    private long flushedSeq;   // FL
     private final WaitQueue flushWait;
-    private int nextColor;
-    /** Delayed items whose timer is armed for this queue (owned by the PENDING bit's owner). */
-    final Set<DelayedWork> armedDelayed = ConcurrentHashMap.newKeySet();
+    private final RawSpinLock delayedLock = new RawSpinLock();
+    /** Delayed items whose timer is armed for this queue; added under DL, removed by the PENDING owner. */
+    private final Set<DelayedWork> armedDelayed = ConcurrentHashMap.newKeySet();
+    /** Timer callbacks (or early fires) between taking an item off its timer and linking it. */
+    private final AtomicInteger firing = new AtomicInteger();
     /** Tasks draining the queue right now; while non-zero only chained queueing is allowed. */
     private final AtomicInteger drainers = new AtomicInteger();
-    private volatile boolean destroying;
+    private volatile boolean destroying; // written under DL
     private volatile boolean destroyed;
 
     WorkQueue(Workqueues sys, String name, Set<WqFlag> flags, int maxActive, boolean ordered) {
@@ -81,7 +108,6 @@ public final class WorkQueue implements Executor, Primitive {
                 pwqs[cpu] = new PoolWorkqueue(this, flags.contains(WqFlag.BH) ? sys.bhPool(cpu, high) : sys.cpuPool(cpu, high));
             }
         }
-        this.flushMutex = new Mutex(sys.platform(), name + "/flush_mutex", "wq_flush_mutex");
         this.flushWait = new WaitQueue(sys.platform(), "(wq_completion)" + name, "wq_completion");
         this.rescuer = flags.contains(WqFlag.MEM_RECLAIM) ? new Rescuer(this) : null;
     }
@@ -120,7 +146,58 @@ public final class WorkQueue implements Executor, Primitive {
         return maxActive;
     }
 
-    /** Whether the queue owns a rescuer ({@link WqFlag#MEM_RECLAIM}). */
+    /**
+     * Changes the per-pool limit on active items ({@code workqueue_set_max_active}), clamped into
+     * {@code [1, MAX_ACTIVE]} with a warning as {@code wq_clamp_max_active} does. A higher limit
+     * activates waiting inactive items at once; a lower one takes effect as active items finish.
+     *
+     * @throws IllegalStateException for an ordered queue (one at a time is its guarantee) or a BH queue
+     */
+    public void setMaxActive(int maxActive) {
+        if (ordered || flags.contains(WqFlag.BH)) {
+            throw new IllegalStateException("workqueue " + name + ": maxActive of " + (ordered ? "an ordered" : "a BH")
+                    + " queue cannot be changed");
+        }
+        this.maxActive = Workqueues.clampMaxActive(maxActive, name);
+        activateUpToLimit();
+    }
+
+    /** Activates inactive items on every pwq up to the current limit (after a raise or a thaw). */
+    void activateUpToLimit() {
+        for (PoolWorkqueue pwq : pwqs) {
+            pwq.pool.lock.lock();
+            try {
+                pwq.activateUpToLimit();
+            } finally {
+                pwq.pool.lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Whether items of this queue wait for an active slot on {@code cpu}'s pool
+     * ({@code workqueue_congested}): its inactive list there is not empty. Advisory and racy, as in
+     * the kernel: the answer may be stale by the time it is used.
+     *
+     * @param cpu a CPU, or -1 for the calling task's CPU; ignored for an unbound queue
+     */
+    public boolean congested(int cpu) {
+        if (cpu != Workqueues.CURRENT_CPU) {
+            checkCpu(cpu);
+        }
+        PoolWorkqueue pwq = pwqFor(sys.resolveCpu(cpu, sys.platform().currentTask()));
+        pwq.pool.lock.lock();
+        try {
+            return pwq.hasInactive();
+        } finally {
+            pwq.pool.lock.unlock();
+        }
+    }
+
+    /**
+     * Whether the queue owns a rescuer: exactly when it was created with {@link WqFlag#MEM_RECLAIM}
+     * (the kernel's {@code wq->rescuer}, tested wherever it asks {@code WQ_MEM_RECLAIM}).
+     */
     public boolean hasRescuer() {
         return rescuer != null;
     }
@@ -128,10 +205,6 @@ public final class WorkQueue implements Executor, Primitive {
     /** The rescuer's task, or {@code null}. */
     public Task rescuerTask() {
         return rescuer == null ? null : rescuer.task();
-    }
-
-    boolean isMemReclaim() {
-        return rescuer != null;
     }
 
     boolean isCpuIntensive() {
@@ -173,31 +246,34 @@ public final class WorkQueue implements Executor, Primitive {
      *
      * @return {@code false} if it was already pending or is disabled
      * @throws IllegalStateException if the queue is destroyed, or draining and the caller is not one
-     *     of its own items
+     *     of its own items, or the subsystem is closing (and the caller is not one of its running
+     *     items) or closed
      */
     public boolean queue(Work work) {
-        return sys.queue(this, Workqueues.CURRENT_CPU, work);
+        return queueOnCpu(Workqueues.CURRENT_CPU, work);
     }
 
     /** Queues {@code work} on {@code cpu}'s pool ({@code queue_work_on}); see {@link #queue}. */
     public boolean queueOn(int cpu, Work work) {
         checkCpu(cpu);
-        return sys.queue(this, cpu, work);
+        return queueOnCpu(cpu, work);
     }
 
     /**
      * Queues {@code work} after {@code delay} ({@code queue_delayed_work}); a zero delay queues it now.
      *
      * @return {@code false} if it was already pending or is disabled
+     * @throws IllegalStateException as {@link #queue}; and for a non-zero delay also while the queue
+     *     drains or is being destroyed, or the subsystem closes, since the timer could not queue then
      */
     public boolean queueDelayed(DelayedWork work, Duration delay) {
-        return sys.queueDelayed(this, Workqueues.CURRENT_CPU, work, delay);
+        return queueDelayedOnCpu(Workqueues.CURRENT_CPU, work, delay);
     }
 
     /** Like {@link #queueDelayed}, on {@code cpu}'s pool. */
     public boolean queueDelayedOn(int cpu, DelayedWork work, Duration delay) {
         checkCpu(cpu);
-        return sys.queueDelayed(this, cpu, work, delay);
+        return queueDelayedOnCpu(cpu, work, delay);
     }
 
     /**
@@ -206,7 +282,7 @@ public final class WorkQueue implements Executor, Primitive {
      * @return whether it was pending before
      */
     public boolean modDelayed(DelayedWork work, Duration delay) {
-        return sys.modDelayed(this, Workqueues.CURRENT_CPU, work, delay);
+        return modDelayedOnCpu(Workqueues.CURRENT_CPU, work, delay);
     }
 
     private void checkCpu(int cpu) {
@@ -218,7 +294,7 @@ public final class WorkQueue implements Executor, Primitive {
     /**
      * Queues {@code command} as a fresh work item.
      *
-     * @throws RejectedExecutionException if the queue is destroyed or draining
+     * @throws RejectedExecutionException where {@link #queue} would throw {@link IllegalStateException}
      */
     @Override
     public void execute(Runnable command) {
@@ -235,12 +311,23 @@ public final class WorkQueue implements Executor, Primitive {
     // ------------------------------------------------------------------ flush, drain, destroy
 
     /**
-     * Waits for every item queued before this call to finish ({@code flush_workqueue}).
+     * Waits for every item queued before this call to finish ({@code flush_workqueue}). Items queued
+     * after the call, including while other flushes are in progress, do not keep it waiting.
      *
      * @throws IllegalStateException if called from one of this queue's own items
      */
     public void flush() {
-        Task self = sys.platform().currentTask();
+        flushUntil(Platform.NO_DEADLINE);
+    }
+
+    /**
+     * Like {@link #flush()}, giving up at {@code deadline} (a platform time).
+     *
+     * @return whether everything queued before the call finished
+     */
+    boolean flushUntil(long deadline) {
+        Platform platform = sys.platform();
+        Task self = platform.currentTask();
         self.checkMaySleep(this, "flush_workqueue");
         Worker cur = Workqueues.currentWorker(self);
         if (cur != null && cur.currentPwq != null && cur.currentPwq.wq == this) {
@@ -248,38 +335,84 @@ public final class WorkQueue implements Executor, Primitive {
                     + " in " + cur.name + " can never finish");
         }
         sys.checkFlushDependency(self, cur, this, null);
-        flushMutex.lock();
+        platform.preemptionPoint(); // before the color is taken
+        long color;
+        while ((color = takeFlushColor()) < 0) {
+            // Every color is being flushed (the kernel's flusher_overflow): wait for the oldest to drain.
+            if (!flushWait.waitEventUntil(this::colorFree, deadline)) {
+                return false;
+            }
+        }
+        platform.preemptionPoint(); // the color is fixed; later items take the next one
+        final long mine = color;
+        return flushWait.waitEventUntil(() -> flushedPast(mine), deadline);
+    }
+
+    /**
+     * Takes the current work color for a flusher and moves every pwq to the next color
+     * ({@code flush_workqueue_prep_pwqs}).
+     *
+     * @return the flusher's color sequence number, or -1 if all colors are in use
+     */
+    private long takeFlushColor() {
+        flushLock.lock();
         try {
-            int color = nextColor;
-            nextColor = (color + 1) % PoolWorkqueue.NR_COLORS;
+            advanceFlushed();
+            if (workSeq + 1 - flushedSeq >= PoolWorkqueue.NR_COLORS) {
+                return -1;
+            }
+            long mine = workSeq++;
+            int next = (int) (workSeq % PoolWorkqueue.NR_COLORS);
             for (PoolWorkqueue pwq : pwqs) {
                 pwq.pool.lock.lock();
                 try {
-                    pwq.flushColor = color;
-                    pwq.workColor = nextColor;
+                    pwq.setWorkColor(next);
                 } finally {
                     pwq.pool.lock.unlock();
                 }
             }
-            flushWait.waitEvent(() -> colorDone(color));
-            for (PoolWorkqueue pwq : pwqs) {
-                pwq.pool.lock.lock();
-                try {
-                    pwq.flushColor = PoolWorkqueue.NO_COLOR;
-                } finally {
-                    pwq.pool.lock.unlock();
-                }
-            }
+            return mine;
         } finally {
-            flushMutex.unlock();
+            flushLock.unlock();
         }
     }
 
-    private boolean colorDone(int color) {
+    /** Moves {@code flushedSeq} over every drained color older than the work color. FL. */
+    private void advanceFlushed() {
+        assert flushLock.isHeldByCurrentThread();
+        while (flushedSeq < workSeq && colorDrained((int) (flushedSeq % PoolWorkqueue.NR_COLORS))) {
+            flushedSeq++;
+        }
+    }
+
+    /** Whether every color up to {@code seq} has drained. Never sleeps. */
+    private boolean flushedPast(long seq) {
+        flushLock.lock();
+        try {
+            advanceFlushed();
+            return flushedSeq > seq;
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** Whether a flusher could take a color now. Never sleeps. */
+    private boolean colorFree() {
+        flushLock.lock();
+        try {
+            advanceFlushed();
+            return workSeq + 1 - flushedSeq < PoolWorkqueue.NR_COLORS;
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** Whether no item of {@code color} is in flight on any pwq. FL. */
+    private boolean colorDrained(int color) {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
-                if (pwq.nrInFlight[color] != 0) {
+                if (!pwq.colorDrained(color)) {
                     return false;
                 }
             } finally {
@@ -289,8 +422,11 @@ public final class WorkQueue implements Executor, Primitive {
         return true;
     }
 
-    void wakeFlusher() {
-        flushWait.wakeUpAll();
+    /** A color drained: flushers re-check. Called without pool locks. */
+    void wakeFlushers() {
+        if (flushWait.hasWaiters()) {
+            flushWait.wakeUpAll();
+        }
     }
 
     private boolean isEmpty() {
@@ -308,17 +444,45 @@ public final class WorkQueue implements Executor, Primitive {
     }
 
     /**
+     * Whether nothing of this queue is queued, running, on a timer or being fired off one. The
+     * timers are looked at first: a firing callback counts itself before it leaves the armed set.
+     */
+    boolean isQuiet() {
+        return armedDelayed.isEmpty() && firing.get() == 0 && isEmpty();
+    }
+
+    /**
      * Flushes until the queue is empty ({@code drain_workqueue}). Meanwhile only the queue's own items
-     * may queue to it. Warns if it takes more than 10 flushes, then every 100.
+     * may queue to it, and delayed queueing with a non-zero delay is refused. Warns if it takes more
+     * than 10 flushes, then every 100.
      */
     public void drain() {
-        drainers.incrementAndGet();
+        drainUntil(Platform.NO_DEADLINE);
+    }
+
+    private boolean drainUntil(long deadline) {
+        delayedLock.lock();
         try {
-            for (int tries = 1; ; tries++) {
-                flush();
-                if (isEmpty()) {
-                    return;
+            drainers.incrementAndGet(); // under DL: a delayed queueing is refused or was armed before
+        } finally {
+            delayedLock.unlock();
+        }
+        try {
+            int tries = 0;
+            while (true) {
+                if (!flushUntil(deadline)) {
+                    return false;
                 }
+                // A timer callback between its timer and the list is accepted work too: read the
+                // firing count first, then the pwqs (it counts itself before it leaves the timer).
+                if (firing.get() != 0) {
+                    sys.platform().cpuRelax(); // it links the item within a few instructions
+                    continue;
+                }
+                if (isEmpty()) {
+                    return true;
+                }
+                tries++;
                 if (tries == 10 || (tries % 100 == 0 && tries <= 1000)) {
                     LOG.log(Level.WARNING, "workqueue " + name + ": drain_workqueue() isn't complete after " + tries + " tries");
                 }
@@ -330,50 +494,351 @@ public final class WorkQueue implements Executor, Primitive {
 
     /**
      * Drains the queue, stops its rescuer and retires it ({@code destroy_workqueue}); queueing on it
-     * afterwards throws.
+     * afterwards throws. Waits as long as that takes; see {@link #destroy(Duration)}.
      *
      * @throws IllegalStateException if it is already destroyed, or delayed items are still on timers
      */
     public void destroy() {
-        underFlushMutex(() -> {
-            if (destroyed || destroying) {
-                throw new IllegalStateException("workqueue " + name + " is already destroyed");
-            }
-            List<String> armed = new ArrayList<>();
-            for (DelayedWork dw : armedDelayed) {
-                armed.add(dw.name());
-            }
-            if (!armed.isEmpty()) {
-                Collections.sort(armed);
-                throw new IllegalStateException("cannot destroy workqueue " + name + ": " + armed.size()
-                        + " delayed work item(s) are still on their timers (" + String.join(", ", armed)
-                        + "); cancel them first");
-            }
-            destroying = true;
-        });
+        destroyUntil(Platform.NO_DEADLINE, null);
+    }
+
+    /**
+     * Like {@link #destroy()}, giving up after {@code timeout}. On a timeout the exception carries
+     * {@link Workqueues#dump()}; the queue is then not destroyed but left as before the call (usable,
+     * and {@code destroy} may be called again).
+     *
+     * @throws WorkqueueTimeoutException if the queue did not drain within {@code timeout}
+     * @throws IllegalStateException as {@link #destroy()}
+     */
+    public void destroy(Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new IllegalArgumentException("destroy timeout must be >= 0, got " + timeout);
+        }
+        destroyUntil(sys.platform().deadlineAfter(timeout), timeout);
+    }
+
+    private void destroyUntil(long deadline, Duration timeout) {
+        String refusal;
+        delayedLock.lock();
         try {
-            drain();
+            refusal = destroyRefusal();
+            if (refusal == null) {
+                destroying = true; // under DL: no timer can be armed for this queue from here on
+            }
+        } finally {
+            delayedLock.unlock();
+        }
+        if (refusal != null) {
+            throw new IllegalStateException(refusal);
+        }
+        boolean drained;
+        try {
+            drained = drainUntil(deadline);
         } catch (RuntimeException | Error e) {
             // Refused before anything was waited for (from one of its own items, from atomic
             // context, a flush-dependency error): leave the queue as it was.
             destroying = false;
             throw e;
         }
-        destroying = true;
+        if (!drained) {
+            destroying = false;
+            throw new WorkqueueTimeoutException("destroy of workqueue " + name + " did not finish within " + timeout
+                    + ": items are still queued or running\n" + sys.dump());
+        }
         if (rescuer != null) {
-            rescuer.stop();
+            rescuer.stop(Platform.NO_DEADLINE);
         }
         destroyed = true;
         sys.unregister(this);
     }
 
-    private void underFlushMutex(Runnable r) {
-        flushMutex.lock();
-        try {
-            r.run();
-        } finally {
-            flushMutex.unlock();
+    /** Why destroy cannot start now, or {@code null}. DL. */
+    private String destroyRefusal() {
+        if (destroyed || destroying) {
+            return "workqueue " + name + " is already destroyed";
         }
+        List<String> armed = new ArrayList<>();
+        for (DelayedWork dw : armedDelayed) {
+            armed.add(dw.name());
+        }
+        if (armed.isEmpty()) {
+            return null;
+        }
+        Collections.sort(armed);
+        return "cannot destroy workqueue " + name + ": " + armed.size() + " delayed work item(s) are still on their timers ("
+                + String.join(", ", armed) + "); cancel them first";
+    }
+
+    // ------------------------------------------------------------------ delayed items' timers
+
+    /**
+     * Arms {@code work}'s timer for this queue, unless the queue is draining, being destroyed or
+     * destroyed, or the subsystem is closing: a timer firing then could not queue.
+     *
+     * @return why it was refused, or {@code null} if armed
+     */
+    String armDelayed(DelayedWork work, Duration delay) {
+        delayedLock.lock();
+        try {
+            if (destroyed) {
+                return "it was destroyed";
+            }
+            if (destroying || drainers.get() != 0) {
+                return "it is draining or being destroyed, and a delayed queueing could not run";
+            }
+            if (sys.isClosing()) {
+                return "the workqueue subsystem is closing";
+            }
+            armedDelayed.add(work);
+            work.timer.arm(delay);
+            return null;
+        } finally {
+            delayedLock.unlock();
+        }
+    }
+
+    /** A cancel took {@code work} off its timer. */
+    void disarmed(DelayedWork work) {
+        armedDelayed.remove(work);
+    }
+
+    /** A timer fired (or a flush fired it early): counted as firing until {@link #endFiring()}. */
+    void beginFiring(DelayedWork work) {
+        firing.incrementAndGet();
+        armedDelayed.remove(work);
+    }
+
+    void endFiring() {
+        firing.decrementAndGet();
+    }
+
+    /** Queues every delayed item on a timer for this queue at once (the subsystem is closing). */
+    void fireArmedDelayed() {
+        for (DelayedWork dw : new ArrayList<>(armedDelayed)) {
+            fireDelayedNow(dw);
+        }
+    }
+
+    /** Stops the rescuer of a queue that was never registered (created while the subsystem closed). */
+    void discard() {
+        destroyed = true;
+        if (rescuer != null) {
+            rescuer.stop(Platform.NO_DEADLINE);
+        }
+    }
+
+    // ------------------------------------------------------------------ the queueing path (__queue_work)
+
+    /** {@code queue_work_on}: claims PENDING and links the item, or returns {@code false}. */
+    private boolean queueOnCpu(int cpu, Work work) {
+        if (work == null) {
+            throw new NullPointerException("work");
+        }
+        return claimAndLink(cpu, work, null);
+    }
+
+    /**
+     * Claims PENDING, then links the item now ({@code delay == null}) or through its timer
+     * ({@code __queue_work} / {@code __queue_delayed_work}).
+     */
+    private boolean claimAndLink(int cpu, Work work, Duration delay) {
+        Platform platform = sys.platform();
+        Task self = platform.currentTask();
+        int target = sys.resolveCpu(cpu, self);
+        platform.preemptionPoint();
+        if (!claimPending(work)) {
+            return false;
+        }
+        if (work.claimedBy == null) {
+            work.claimedBy = sys; // before the scheduling point: a canceller must find the subsystem
+        }
+        platform.preemptionPoint(); // PENDING owned, item not linked (or armed) yet: where cancel must retry
+        self.enterAtomic(); // like local_irq_save(): no sleeping between here and the list
+        try {
+            if (delay == null) {
+                insertWork(target, work, self, false);
+            } else {
+                armOrInsert(target, (DelayedWork) work, delay, self);
+            }
+            return true;
+        } finally {
+            self.exitAtomic();
+        }
+    }
+
+    /**
+     * Sets PENDING, unless it is set already or the item is disabled ({@code test_and_set_bit} plus
+     * {@code clear_pending_if_disabled}): the disable depth is read after PENDING is set, so a
+     * concurrent {@code disable()}, which raises the depth before grabbing PENDING, cannot miss it.
+     */
+    private static boolean claimPending(Work work) {
+        if (!work.pending.compareAndSet(false, true)) {
+            return false;
+        }
+        if (work.disableDepth.get() != 0) {
+            work.pending.set(false);
+            return false;
+        }
+        return true;
+    }
+
+    private static void checkDelayArgs(DelayedWork work, Duration delay) {
+        if (work == null || delay == null) {
+            throw new NullPointerException(work == null ? "work" : "delay");
+        }
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
+        }
+    }
+
+    /**
+     * Puts an item whose PENDING bit the caller owns on a list ({@code __queue_work}): chooses the
+     * pwq (the pool still running the item, for non-reentrancy), then, under that pool's lock,
+     * refuses or links it. On refusal PENDING is cleared and {@link IllegalStateException} thrown.
+     *
+     * @param fromTimer whether a delayed item's timer (or a flush firing it early) queues it: that
+     *     queueing was accepted when the timer was armed, so draining and closing let it through
+     */
+    private void insertWork(int cpu, Work work, Task self, boolean fromTimer) {
+        WorkQueue wq = this;
+        PoolWorkqueue pwq = pwqFor(cpu);
+        PoolWorkqueue last = work.pwq;
+        if (last != null && last.pool != pwq.pool && last.wq == wq) {
+            // Non-reentrancy: if it is running on the pool it last ran on, queue it there. Since the
+            // caller owns PENDING the item is on no list, so it cannot start running anywhere else
+            // once this lock is dropped.
+            WorkerPool lp = last.pool;
+            lp.lock.lock();
+            try {
+                Worker running = lp.busyHash.get(work);
+                if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
+                    pwq = running.currentPwq;
+                }
+            } finally {
+                lp.lock.unlock();
+            }
+        }
+        WorkerPool pool = pwq.pool;
+        String refusal;
+        boolean active = false;
+        pool.lock.lock();
+        try {
+            refusal = refusal(work, self, fromTimer);
+            if (refusal == null) {
+                active = pwq.insert(work);
+            }
+        } finally {
+            pool.lock.unlock();
+        }
+        if (refusal != null) {
+            work.pending.set(false);
+            throw new IllegalStateException(refusal);
+        }
+        sys.stats.queued.increment();
+        WqEvents.queued(wq.name(), work.name(), pool.name(), active);
+    }
+
+    /** Why {@code work} may not be queued on {@code wq} now, or {@code null}. Under the target pool's lock. */
+    private String refusal(Work work, Task self, boolean fromTimer) {
+        String why = null;
+        if (destroyed) {
+            why = "it was destroyed";
+        } else if (sys.isClosed()) {
+            why = "the workqueue subsystem is closed";
+        } else if (fromTimer) {
+            return null;
+        } else if (sys.isClosing() && !sys.runsItemHere(self)) {
+            why = "the workqueue subsystem is closing, and only its running items may queue now";
+        } else if (isDraining()) {
+            Worker cur = Workqueues.currentWorker(self);
+            if (cur == null || cur.currentPwq == null || cur.currentPwq.wq != this) {
+                why = "it is draining or being destroyed, and only its own items may queue to it now";
+            }
+        }
+        return why == null ? null : "cannot queue work " + work.name() + " on workqueue " + name + ": " + why;
+    }
+
+    // ------------------------------------------------------------------ delayed work
+
+    /** {@code queue_delayed_work_on}. */
+    private boolean queueDelayedOnCpu(int cpu, DelayedWork work, Duration delay) {
+        checkDelayArgs(work, delay);
+        return claimAndLink(cpu, work, delay);
+    }
+
+    /** With PENDING owned: queue now, or arm the timer ({@code __queue_delayed_work}). */
+    private void armOrInsert(int cpu, DelayedWork work, Duration delay, Task self) {
+        if (delay.isZero()) {
+            insertWork(cpu, work, self, false);
+            return;
+        }
+        if (work.timer == null) {
+            work.timer = sys.platform().newTimer("delayed " + work.name(), () -> work.targetWq.delayedTimerFired(work));
+        }
+        work.targetWq = this;
+        work.targetCpu = cpu;
+        String refusal = armDelayed(work, delay);
+        if (refusal != null) {
+            work.pending.set(false);
+            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + name
+                    + " after " + delay + ": " + refusal);
+        }
+    }
+
+    /** Timer callback, in atomic context ({@code delayed_work_timer_fn}). */
+    private void delayedTimerFired(DelayedWork work) {
+        beginFiring(work);
+        try {
+            insertWork(work.targetCpu, work, sys.platform().currentTask(), true);
+        } finally {
+            endFiring();
+        }
+    }
+
+    /** {@code mod_delayed_work_on}. */
+    private boolean modDelayedOnCpu(int cpu, DelayedWork work, Duration delay) {
+        checkDelayArgs(work, delay);
+        Task self = sys.platform().currentTask();
+        int target = sys.resolveCpu(cpu, self);
+        int r = work.grabPendingRetrying(sys.platform());
+        sys.platform().preemptionPoint(); // PENDING owned again, neither armed nor linked
+        self.enterAtomic();
+        try {
+            if (work.disableDepth.get() != 0) {
+                work.pending.set(false);
+            } else {
+                armOrInsert(target, work, delay, self);
+            }
+        } finally {
+            self.exitAtomic();
+        }
+        return r == 1;
+    }
+
+    /**
+     * If {@code work}'s timer (armed for this queue) is pending, queues the item now
+     * ({@code flush_delayed_work}'s first step). Like the kernel's {@code del_timer_sync}, it waits
+     * for a callback that is firing right now, so that on return the item is linked or idle, never
+     * half way between its timer and a list (where a flush that follows would miss it). Sleeps.
+     *
+     * @return whether the timer was pending and the item is now queued
+     */
+    boolean fireDelayedNow(DelayedWork work) {
+        PlatformTimer t = work.timer;
+        Task self = sys.platform().currentTask();
+        self.checkMaySleep(work, "flush_delayed_work");
+        if (t == null || !t.cancelSync()) {
+            return false;
+        }
+        beginFiring(work);
+        self.enterAtomic();
+        try {
+            insertWork(work.targetCpu, work, self, true);
+        } finally {
+            self.exitAtomic();
+            endFiring();
+        }
+        return true;
     }
 
     @Override

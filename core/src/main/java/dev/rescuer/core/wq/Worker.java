@@ -5,6 +5,7 @@ import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.SleepListener;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.platform.TaskAbortedError;
+import dev.rescuer.core.sync.Completion;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -19,7 +20,15 @@ import java.time.Duration;
  * The worker is also the {@link SleepListener} of its task: sleeping in any core primitive while
  * counted as running drops the count and kicks the pool.
  *
- * <p>All fields but {@code kicked} and {@code task} are guarded by the lock of {@link #pool}.
+ * <p>After each item the worker compares its task's state with the state before the item (atomic
+ * depth, held primitives, memalloc scope flags and depth), like {@code process_one_work}'s
+ * "BUG: workqueue leaked lock or atomic" check, and restores the scopes and atomic depth; see
+ * {@link TaskState}.
+ *
+ * <p>All fields but {@code kicked} and {@code task} are guarded by the lock of {@link #pool} (PL);
+ * the worker reads its own {@code flags} and {@code sleeping} without it as hints where noted.
+ * {@code kicked} is volatile: the waker's store before {@code Platform.wake} pairs with the load in
+ * the idle sleep's condition. {@code task} is volatile: published once by the creator.
  */
 final class Worker implements SleepListener {
 
@@ -34,27 +43,32 @@ final class Worker implements SleepListener {
     /** The NOT_RUNNING bits that only the worker itself sets and clears (the tick sets CPU_INTENSIVE). */
     private static final int SELF_OWNED_NOT_RUNNING = IDLE | PREP | UNBOUND;
 
-    /** The pool the worker serves; a rescuer attaches to the pool it is rescuing. */
+    /** The pool the worker serves; a rescuer attaches to the pool it is rescuing. Written by the worker itself. */
     WorkerPool pool;
-    final int id;
-    final String name;
-    final boolean rescuer;
-    volatile Task task;
+    final int id;                 // I
+    final String name;            // I
+    final boolean rescuer;        // I
+    volatile Task task;           // published once by the creator
 
-    int flags;
-    boolean sleeping;
-    Work currentWork;
-    PoolWorkqueue currentPwq;
-    long currentSeq;
-    int currentColor;
-    long currentStartNanos;
+    int flags;                    // PL; the worker reads its own SELF_OWNED bits without it
+    /** Not counted as running because it sleeps: in a core primitive, or (blockedOutside) outside the platform. */
+    boolean sleeping;             // PL; the worker's unlocked read in running() is a hint
+    /** The tick found the thread blocked outside the platform and set {@code sleeping} for it. */
+    boolean blockedOutside;       // PL
+    Work currentWork;             // PL; the worker reads its own without it
+    PoolWorkqueue currentPwq;     // PL; likewise
+    long currentSeq;              // PL
+    int currentColor;             // PL
+    long currentStartNanos;       // PL
     /** When the worker last started running (an item, or again after a sleep): the CPU-hog clock. */
-    long currentAtNanos;
-    long lastActiveNanos;
-    final WorkList scheduled;
-    volatile boolean kicked;
+    long currentAtNanos;          // PL
+    long lastActiveNanos;         // PL
+    final WorkList scheduled;     // PL
+    volatile boolean kicked;      // set by wakers before Platform.wake; cleared by the worker
 
     private final Primitive idleWait;
+    /** Completed as a pool worker's thread body returns; {@code null} for rescuers and BH pseudo workers. */
+    private final Completion exited;
 
     Worker(WorkerPool pool, int id, String name, boolean rescuer) {
         this.pool = pool;
@@ -64,6 +78,13 @@ final class Worker implements SleepListener {
         this.rescuer = rescuer;
         this.flags = PREP | (pool != null && pool.isUnbound() ? UNBOUND : 0);
         this.idleWait = new IdleWait(name, rescuer ? "rescuer idle" : "worker idle");
+        this.exited = pool != null && !rescuer && !pool.bh ? new Completion(pool.platform, name + " exit", "kthread_exit") : null;
+    }
+
+    /** Waits until this pool worker, told to die, has exited, no later than {@code deadline}. @return whether it did */
+    boolean join(long deadline) {
+        Task t = task;
+        return t == null || Kthreadd.join(pool.platform, t, exited, deadline);
     }
 
     /** Wakes the worker ({@code wake_up_process}); callable with raw locks held and in atomic context. */
@@ -87,6 +108,7 @@ final class Worker implements SleepListener {
     // ---- flags, with the running count (pool lock held) ----
 
     void setFlags(int f) {
+        assert pool.lock.isHeldByCurrentThread();
         if ((f & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
             pool.nrRunning--;
         }
@@ -94,6 +116,7 @@ final class Worker implements SleepListener {
     }
 
     void clearFlags(int f) {
+        assert pool.lock.isHeldByCurrentThread();
         int old = flags;
         flags &= ~f;
         if ((old & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
@@ -102,16 +125,16 @@ final class Worker implements SleepListener {
     }
 
     void enterIdle() {
+        assert pool.lock.isHeldByCurrentThread();
         setFlags(IDLE);
-        pool.nrIdle++;
         lastActiveNanos = pool.platform.nanoTime();
         pool.idleList.addFirst(this);
         pool.maybeArmIdleTimer();
     }
 
     private void leaveIdle() {
+        assert pool.lock.isHeldByCurrentThread();
         clearFlags(IDLE);
-        pool.nrIdle--;
         pool.idleList.remove(this);
     }
 
@@ -125,7 +148,11 @@ final class Worker implements SleepListener {
         }
         p.lock.lock();
         try {
-            if ((flags & NOT_RUNNING) != 0 || sleeping) {
+            if (sleeping) {
+                blockedOutside = false; // the tick saw it blocked; now the platform's hook owns the sleep
+                return;
+            }
+            if ((flags & NOT_RUNNING) != 0) {
                 return;
             }
             sleeping = true;
@@ -140,20 +167,54 @@ final class Worker implements SleepListener {
     public void running(Task t) {
         WorkerPool p = pool;
         if (p == null || p.bh || !sleeping) {
-            return; // only this worker sets sleeping, in sleeping()
+            return; // a racy hint: a sleep the tick marked and this read misses is undone by the next tick
         }
         p.lock.lock();
         try {
-            if (!sleeping) {
-                return;
-            }
-            sleeping = false;
-            currentAtNanos = p.platform.nanoTime();
-            if ((flags & NOT_RUNNING) == 0) {
-                p.nrRunning++;
+            if (sleeping) {
+                wakeUpCounted(p);
             }
         } finally {
             p.lock.unlock();
+        }
+    }
+
+    /** Ends a sleep (in the platform, or found by the tick outside it): counts the worker running again. PL. */
+    private void wakeUpCounted(WorkerPool p) {
+        sleeping = false;
+        blockedOutside = false;
+        currentAtNanos = p.platform.nanoTime();
+        if ((flags & NOT_RUNNING) == 0) {
+            p.nrRunning++;
+        }
+    }
+
+    /**
+     * The tick found the worker's thread blocked outside the platform (a JDK lock, a latch, socket
+     * I/O): treat it as sleeping, as {@code wq_worker_sleeping} would, and wake another worker. PL.
+     *
+     * @return whether it was counted as running until now
+     */
+    boolean markBlockedOutside() {
+        assert pool.lock.isHeldByCurrentThread();
+        if (sleeping || (flags & NOT_RUNNING) != 0) {
+            return false;
+        }
+        sleeping = true;
+        blockedOutside = true;
+        pool.nrRunning--;
+        pool.kick();
+        return true;
+    }
+
+    /**
+     * The tick found the worker running again after {@link #markBlockedOutside()}: count it again,
+     * as {@code wq_worker_running} would. PL.
+     */
+    void clearBlockedOutside() {
+        assert pool.lock.isHeldByCurrentThread();
+        if (blockedOutside) {
+            wakeUpCounted(pool);
         }
     }
 
@@ -161,6 +222,10 @@ final class Worker implements SleepListener {
 
     /** The body of a pool worker's thread. */
     void run() {
+        Kthreadd.runThenSignal(this::workerThread, exited);
+    }
+
+    private void workerThread() {
         Platform platform = pool.platform;
         Task self = platform.currentTask();
         self.setKthreadData(this);
@@ -203,10 +268,9 @@ final class Worker implements SleepListener {
      */
     private boolean manageWorkers() {
         WorkerPool p = pool;
-        if (p.managerActive) {
+        if (p.managerActive()) {
             return false;
         }
-        p.managerActive = true;
         p.manager = this;
         try {
             WorkqueueConfig cfg = p.sys.config();
@@ -230,7 +294,6 @@ final class Worker implements SleepListener {
                 p.lock.lock();
             } while (p.needToCreateWorker() && (flags & DIE) == 0);
         } finally {
-            p.managerActive = false;
             p.manager = null;
         }
         return true;
@@ -272,6 +335,7 @@ final class Worker implements SleepListener {
      * @return whether the item was assigned to this worker
      */
     boolean assignWork(Work work) {
+        assert pool.lock.isHeldByCurrentThread();
         work.list.remove(work);
         Worker collision = pool.busyHash.get(work);
         if (collision != null && collision != this) {
@@ -290,7 +354,11 @@ final class Worker implements SleepListener {
         }
     }
 
-    /** Runs one item ({@code process_one_work}). Lock held on entry and exit; dropped around the run. */
+    /**
+     * Runs one item ({@code process_one_work}): the pool hands it over (busy hash, PENDING cleared),
+     * the item runs without the lock, the task's state is checked for leaks, and the item's pwq
+     * accounts for it. Lock held on entry and exit; dropped around the run.
+     */
     private void processOneWork(Work work) {
         WorkerPool p = pool;
         Platform platform = p.platform;
@@ -305,22 +373,23 @@ final class Worker implements SleepListener {
         currentStartNanos = now;
         currentAtNanos = now;
         p.lastProgressNanos = now;
-        boolean cpuIntensive = pwq.wq.isCpuIntensive() && !rescuer && !p.bh;
-        if (cpuIntensive) {
+        if (pwq.wq.isCpuIntensive() && !rescuer && !p.bh) {
             setFlags(CPU_INTENSIVE);
         }
         if (p.needMoreWorker()) {
             p.kick(); // unbound and CPU-intensive pools: let another worker take the rest
         }
         work.pending.set(false); // queueing it again now succeeds, and lands in this pool
-        if (!p.bh && !rescuer && !p.isUnbound()) {
-            p.sys.ensureTick();
-        }
+        boolean watched = !p.bh && !rescuer && !p.isUnbound();
         p.lock.unlock();
+        if (watched) {
+            // Busy (in the busy hash) before the tick's flag is read: see CpuIntensiveTick.
+            platform.preemptionPoint();
+            p.tick.ensureArmed();
+        }
 
         Task self = task; // set before the worker could be handed any item
-        int atomicBefore = self.atomicDepth();
-        int heldBefore = self.heldCount();
+        TaskState before = TaskState.of(self);
         WqEvents.Execute ev = WqEvents.beginExecute(pwq.wq.name(), work.name(), name, rescuer);
         try {
             if (p.bh) {
@@ -336,25 +405,30 @@ final class Worker implements SleepListener {
         } catch (TaskAbortedError aborted) {
             throw aborted; // the platform is tearing this task down: not the item's failure
         } catch (Throwable t) {
-            p.sys.stats.workFailures.increment();
+            p.stats.workFailures.increment();
             LOG.log(Level.ERROR, "work " + work.name() + " on workqueue " + pwq.wq.name() + " failed in " + name, t);
         }
         WqEvents.endExecute(ev);
-        if (self.atomicDepth() != atomicBefore || self.heldCount() != heldBefore) {
-            LOG.log(Level.ERROR, "BUG: workqueue leaked atomic or lock: " + name + " atomic " + atomicBefore + "->"
-                    + self.atomicDepth() + " locks " + heldBefore + "->" + self.heldCount()
-                    + " work " + work.name() + " on " + pwq.wq.name());
+        if (!before.sameAs(self)) {
+            p.stats.leaks.increment();
+            LOG.log(Level.ERROR, before.leakReport(self, name, work.name(), pwq.wq.name()));
+            before.restoreScopesAndAtomic(self);
         }
 
         p.lock.lock();
         if ((flags & CPU_INTENSIVE) != 0) {
             clearFlags(CPU_INTENSIVE);
         }
+        if (sleeping) {
+            // It is running: it just finished the item. Still marked sleeping only if the tick saw it
+            // blocked outside the platform, or the item left a Blocking region open.
+            wakeUpCounted(p);
+        }
         p.busyHash.remove(work);
         currentWork = null;
         currentPwq = null;
-        p.sys.stats.workExecuted.increment();
-        boolean wakeFlusher = p.sys.pwqDecNrInFlight(pwq, currentColor, true);
+        p.stats.workExecuted.increment();
+        boolean wakeFlusher = pwq.decNrInFlight(currentColor, true);
         // Done up to this run; and if the item is not queued again, up to its last queueing, which
         // was then cancelled while this run was going on.
         boolean lastWasCancelled = work.list == null && work.pwq == pwq;
@@ -362,9 +436,9 @@ final class Worker implements SleepListener {
         if (wakeFlusher || work.flushWait != null) {
             p.lock.unlock();
             if (wakeFlusher) {
-                pwq.wq.wakeFlusher();
+                pwq.wq.wakeFlushers();
             }
-            p.sys.wakeWorkFlushers(work);
+            work.wakeFlushers();
             p.lock.lock();
         }
     }

@@ -34,47 +34,61 @@ import java.util.concurrent.atomic.AtomicInteger;
  * idle one ({@code too_many_workers}), the idle timer retires workers idle longer than
  * {@code idleTimeout}, oldest first.
  *
- * <p>Everything is guarded by {@link #lock}, a raw spin lock never held across a sleep.
+ * <p>Locking legend: {@code PL} = guarded by {@link #lock}, a raw spin lock never held across a sleep
+ * (the predicates and mutators assert it with assertions on); {@code I} = set at construction.
+ * Derived counts are computed, not stored: the number of workers is {@code workers.size()}, of idle
+ * ones {@code idleList.size()}, and a manager is active when {@code manager != null}.
+ *
+ * <p>Memory ordering. {@link #lastProgressNanos} is volatile: written under the lock, read by the
+ * watchdog without it (advisory). A {@link Worker}'s {@code kicked} flag is volatile and pairs the
+ * waker's store (then {@code Platform.wake}) with the sleeper's load in its await condition.
+ * Everything else is read and written under {@link #lock}, whose release/acquire orders it.
  */
 final class WorkerPool {
 
     private static final System.Logger LOG = System.getLogger("dev.rescuer.wq");
 
-    final Workqueues sys;
-    final Platform platform;
-    final int id;
-    final int cpu;
-    final boolean highpri;
-    final boolean bh;
-    private final String name;
+    final Workqueues sys;                    // I
+    final Platform platform;                 // I
+    /** The subsystem's counters and CPU-intensive tick, reached without going through {@link #sys}. */
+    final Workqueues.Stats stats;            // I
+    final CpuIntensiveTick tick;             // I
+    final int id;                            // I
+    final int cpu;                           // I; -1 for the unbound pools
+    final boolean highpri;                   // I
+    final boolean bh;                        // I
+    private final String name;               // I
 
     final RawSpinLock lock = new RawSpinLock();
-    final WorkList worklist = new WorkList(this);
-    final ArrayDeque<Worker> idleList = new ArrayDeque<>(); // most recently idle first
+    final WorkList worklist = new WorkList(this);                     // PL
+    final ArrayDeque<Worker> idleList = new ArrayDeque<>();           // PL; most recently idle first
     /** Items being executed, by identity, and who runs them ({@code busy_hash}). */
-    final IdentityHashMap<Work, Worker> busyHash = new IdentityHashMap<>();
-    final List<Worker> workers = new ArrayList<>();
+    final IdentityHashMap<Work, Worker> busyHash = new IdentityHashMap<>(); // PL
+    final List<Worker> workers = new ArrayList<>();                   // PL
     /** Workers told to die by the idle timer that may still be exiting; pruned at each reap. */
-    private final List<Worker> reaped = new ArrayList<>();
-    int nrWorkers;
-    int nrIdle;
-    int nrRunning;
-    boolean managerActive;
-    Worker manager;
+    private final List<Worker> reaped = new ArrayList<>();            // PL
+    /** Workers counted as running (concurrency management's {@code nr_running}). */
+    int nrRunning;                                                    // PL
+    /** The worker creating workers for the pool ({@code pool->manager}), or {@code null}. */
+    Worker manager;                                                   // PL
+    /** Set by {@link #stopAll()}: a worker created from then on is told to die at once. */
+    private boolean stopped;                                          // PL
     /** Platform time of the last forward progress, for the watchdog. */
-    volatile long lastProgressNanos;
+    volatile long lastProgressNanos;                                  // written PL, read racily
 
-    final PlatformTimer maydayTimer;
-    final PlatformTimer idleTimer;
+    final PlatformTimer maydayTimer;         // I
+    final PlatformTimer idleTimer;           // I
     private final AtomicInteger nextWorkerId = new AtomicInteger();
-    private boolean creationFailureWarned;
+    private boolean creationFailureWarned;                            // PL
 
     /** For a BH pool: the pseudo worker that the CPU's softirq task runs items as. */
     final Worker bhWorker;
 
-    WorkerPool(Workqueues sys, int id, int cpu, boolean highpri, boolean bh) {
+    WorkerPool(Workqueues sys, CpuIntensiveTick tick, int id, int cpu, boolean highpri, boolean bh) {
         this.sys = sys;
         this.platform = sys.platform();
+        this.stats = sys.stats;
+        this.tick = tick;
         this.id = id;
         this.cpu = cpu;
         this.highpri = highpri;
@@ -103,16 +117,19 @@ final class WorkerPool {
 
     /** Items wait and no worker runs: wake one ({@code need_more_worker}). */
     boolean needMoreWorker() {
+        assert lock.isHeldByCurrentThread();
         return !worklist.isEmpty() && nrRunning == 0;
     }
 
     /** An idle worker is available ({@code may_start_working}). */
     boolean mayStartWorking() {
-        return nrIdle > 0;
+        assert lock.isHeldByCurrentThread();
+        return !idleList.isEmpty();
     }
 
     /** A worker may take another item ({@code keep_working}). */
     boolean keepWorking() {
+        assert lock.isHeldByCurrentThread();
         return !worklist.isEmpty() && nrRunning <= 1;
     }
 
@@ -121,14 +138,40 @@ final class WorkerPool {
         return needMoreWorker() && !mayStartWorking();
     }
 
+    /** Whether a worker is creating workers for the pool right now. PL. */
+    boolean managerActive() {
+        assert lock.isHeldByCurrentThread();
+        return manager != null;
+    }
+
+    /** Live workers, idle or busy, rescuers not counted. PL. */
+    int nrWorkers() {
+        assert lock.isHeldByCurrentThread();
+        return workers.size();
+    }
+
     private boolean tooManyWorkers() {
-        int idle = nrIdle + (managerActive ? 1 : 0);
-        int busy = nrWorkers - idle;
+        int idle = idleList.size() + (manager != null ? 1 : 0);
+        int busy = workers.size() - idle;
         return idle > 2 && (idle - 2) * 4 >= busy;
     }
 
-    /** Wakes the most recently idle worker if one is needed ({@code kick_pool}). Lock held. */
+    /**
+     * Puts an active item on the worklist and wakes a worker if one is needed ({@code insert_work}
+     * plus {@code kick_pool}). PL.
+     */
+    void insertWork(Work work) {
+        assert lock.isHeldByCurrentThread();
+        if (worklist.isEmpty()) {
+            touchProgress();
+        }
+        worklist.append(work);
+        kick();
+    }
+
+    /** Wakes the most recently idle worker if one is needed ({@code kick_pool}). PL. */
     void kick() {
+        assert lock.isHeldByCurrentThread();
         if (bh) {
             if (!worklist.isEmpty()) {
                 sys.raiseSoftirq(cpu);
@@ -181,7 +224,7 @@ final class WorkerPool {
         try {
             w.task = sys.kthreadd().create(wname, w::run);
         } catch (ThreadStartException e) {
-            sys.stats.workerCreationFailures.increment();
+            stats.workerCreationFailures.increment();
             WqEvents.creationFailed(name, e.getMessage());
             boolean warn;
             lock.lock();
@@ -196,15 +239,24 @@ final class WorkerPool {
             }
             return null;
         }
-        sys.stats.workersCreated.increment();
+        stats.workersCreated.increment();
+        boolean late;
         lock.lock();
         try {
-            workers.add(w);
-            nrWorkers++;
-            w.enterIdle();
+            late = stopped;
+            if (late) {
+                w.flags |= Worker.DIE; // stopAll() has run: nobody else will tell it to die or join it
+            } else {
+                workers.add(w);
+                w.enterIdle();
+            }
             w.wakeUp();
         } finally {
             lock.unlock();
+        }
+        if (late) {
+            w.join(Platform.NO_DEADLINE); // it exits at once; its thread's pages go back as it does
+            return null;
         }
         return w;
     }
@@ -241,30 +293,33 @@ final class WorkerPool {
                     break;
                 }
                 idleList.pollLast();
-                nrIdle--;
-                nrWorkers--;
                 workers.remove(w);
                 w.flags |= Worker.DIE;
                 w.wakeUp();
                 reaped.add(w);
-                sys.stats.workersReaped.increment();
+                stats.workersReaped.increment();
             }
         } finally {
             lock.unlock();
         }
     }
 
-    /** Arms the idle timer if there are too many idle workers. Lock held. */
+    /** Arms the idle timer if there are too many idle workers. PL. */
     void maybeArmIdleTimer() {
+        assert lock.isHeldByCurrentThread();
         if (tooManyWorkers() && !idleTimer.isPending()) {
             idleTimer.arm(sys.config().idleTimeout());
         }
     }
 
-    /** Asks every worker to exit (system shutdown); returns them, with any still exiting after a reap. */
+    /**
+     * Asks every worker to exit (system shutdown); returns them, with any still exiting after a reap.
+     * A worker whose creation finishes after this call is told to die by {@link #createWorker()}.
+     */
     List<Worker> stopAll() {
         lock.lock();
         try {
+            stopped = true;
             List<Worker> all = new ArrayList<>(workers);
             all.addAll(reaped);
             reaped.clear();
@@ -274,8 +329,6 @@ final class WorkerPool {
             }
             workers.clear();
             idleList.clear();
-            nrIdle = 0;
-            nrWorkers = 0;
             return all;
         } finally {
             lock.unlock();

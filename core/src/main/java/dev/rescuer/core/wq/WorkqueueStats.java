@@ -13,6 +13,10 @@ package dev.rescuer.core.wq;
  * @param rescued items run by rescuers
  * @param cpuIntensiveMarked runs that exceeded the CPU-intensive threshold and stopped counting as running
  * @param flushDependencyViolations flushes reported by {@code check_flush_dependency}
+ * @param leaks item runs that left a lock, atomic context or memalloc scope behind
+ *     ("BUG: workqueue leaked lock or atomic")
+ * @param blockedOutside times a running worker was found blocked outside the platform and stopped
+ *     counting as running
  */
 public record WorkqueueStats(
         long queued,
@@ -24,5 +28,7 @@ public record WorkqueueStats(
         long maydays,
         long rescued,
         long cpuIntensiveMarked,
-        long flushDependencyViolations) {
+        long flushDependencyViolations,
+        long leaks,
+        long blockedOutside) {
 }

@@ -2,9 +2,8 @@ package dev.rescuer.core.wq;
 
 import dev.rescuer.core.mm.MemallocScope;
 import dev.rescuer.core.platform.Platform;
-import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Task;
-import dev.rescuer.core.sync.WaitQueue;
+import dev.rescuer.core.sync.Mutex;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -15,7 +14,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -34,6 +32,30 @@ import java.util.concurrent.atomic.LongAdder;
  * its pool's lock, retrying while a queueing or timer callback is half way. Flushing an item waits
  * until the queueing it saw has finished (a per-item sequence number); flushing a queue waits for a
  * flush color to drain from all its pwqs.
+ *
+ * <p>The subsystem owns the pools, the queues list, the system queues, kthreadd, the CPU-intensive
+ * tick, {@code check_flush_dependency} and shutdown. The queueing path ({@code __queue_work}: CPU,
+ * non-reentrancy, refusal, delayed timers) belongs to {@link WorkQueue}; grabbing PENDING,
+ * cancelling and flushing an item ({@code try_to_grab_pending}, {@code __cancel_work_sync},
+ * {@code __flush_work}) to {@link Work}; what happens to an item on a pool belongs to its {@link PoolWorkqueue}
+ * (activation, flush colors, {@code pwq_dec_nr_in_flight}), its {@link WorkerPool} (worklist, idle
+ * workers, kick) and the {@link Worker} that runs it, none of which call back up into this class.
+ *
+ * <p>Refusal. Queueing is refused with {@link IllegalStateException} (and PENDING is left clear)
+ * when the queue is destroyed, when it is draining or the subsystem is closing and the caller is not
+ * running one of its items (chained work), and when the subsystem is closed. The test is made under
+ * the target pool's lock, the lock under which {@code drain} and {@code close} look at that pool, so
+ * a queueing either is refused or is seen by them: accepted work runs. A delayed queueing with a
+ * non-zero delay is refused on a draining, destroyed or closing queue (under the queue's delayed
+ * lock, against which {@code destroy} and {@code close} look at the armed timers).
+ *
+ * <p>Memory ordering. PENDING ({@code Work.pending}) is an atomic flag: the CAS that sets it makes the
+ * setter the owner of the item's linkage until it is on a list (published by the pool lock) or
+ * cleared again; a worker's plain store clearing it comes after the item's state was read under the
+ * pool lock, so a re-queue racing the run is ordered by that lock. {@code Work.pwq} and
+ * {@code Work.doneSeq} are volatile: written under the pool lock, read without it by cancellers and
+ * flushers, who re-check under the lock. {@code closing} and {@code closed} are volatile and read
+ * under the pool lock by queuers; {@link #close} writes them before it takes the pool locks to look.
  */
 public final class Workqueues implements AutoCloseable {
 
@@ -58,12 +80,17 @@ public final class Workqueues implements AutoCloseable {
     private final WorkQueue systemUnboundWq;
     private final WorkQueue systemBhWq;
     private final WorkQueue systemBhHighpriWq;
-    private final PlatformTimer tick;
-    private final AtomicBoolean tickArmed = new AtomicBoolean();
+    private final CpuIntensiveTick tick;
     private final Watchdog watchdog;
     private volatile boolean frozen;
+    /** Set by close(): only chained queueing (from this subsystem's running items) and timers are accepted. */
+    private volatile boolean closing;
+    /** Set by close() once every accepted item has run: all queueing is refused. */
     private volatile boolean closed;
+    /** Set once close() has stopped every thread. */
+    private volatile boolean stopped;
     final Stats stats = new Stats();
+    private final Mutex closeMutex;
 
     /** Counters, read by {@link #stats()}. */
     static final class Stats {
@@ -77,6 +104,8 @@ public final class Workqueues implements AutoCloseable {
         final LongAdder rescued = new LongAdder();
         final LongAdder cpuIntensiveMarked = new LongAdder();
         final LongAdder flushDependencyViolations = new LongAdder();
+        final LongAdder leaks = new LongAdder();
+        final LongAdder blockedOutside = new LongAdder();
     }
 
     /**
@@ -92,27 +121,31 @@ public final class Workqueues implements AutoCloseable {
         this.bhPools = new WorkerPool[cpus][2];
         this.unboundPools = new WorkerPool[2];
         this.softirqs = new Softirq[cpus];
-        this.tick = platform.newTimer("wq_tick", this::tick);
+        this.tick = new CpuIntensiveTick(platform, config, stats);
+        this.closeMutex = new Mutex(platform, "workqueues/close_mutex", "wq_close_mutex");
         try {
             int id = 0;
             for (int cpu = 0; cpu < cpus; cpu++) {
                 for (int h = 0; h < 2; h++) {
-                    cpuPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, false);
+                    cpuPools[cpu][h] = new WorkerPool(this, tick, id++, cpu, h == 1, false);
                 }
             }
             for (int h = 0; h < 2; h++) {
-                unboundPools[h] = new WorkerPool(this, id++, -1, h == 1, false);
+                unboundPools[h] = new WorkerPool(this, tick, id++, -1, h == 1, false);
             }
             for (int cpu = 0; cpu < cpus; cpu++) {
                 for (int h = 0; h < 2; h++) {
-                    bhPools[cpu][h] = new WorkerPool(this, id++, cpu, h == 1, true);
+                    bhPools[cpu][h] = new WorkerPool(this, tick, id++, cpu, h == 1, true);
                 }
                 softirqs[cpu] = new Softirq(this, cpu, bhPools[cpu][0], bhPools[cpu][1]);
             }
+            List<WorkerPool> perCpu = new ArrayList<>();
             for (WorkerPool[] ps : cpuPools) {
-                for (WorkerPool p : ps) {
-                    p.start();
-                }
+                perCpu.addAll(Arrays.asList(ps));
+            }
+            tick.watch(perCpu.toArray(new WorkerPool[0]));
+            for (WorkerPool p : perCpu) {
+                p.start();
             }
             for (WorkerPool p : unboundPools) {
                 p.start();
@@ -139,14 +172,14 @@ public final class Workqueues implements AutoCloseable {
     private void abortStart() {
         for (Softirq sirq : softirqs) {
             if (sirq != null) {
-                sirq.stop();
+                sirq.stop(Platform.NO_DEADLINE);
             }
         }
         for (WorkerPool[] ps : cpuPools) {
             stopPools(ps);
         }
         stopPools(unboundPools);
-        kthreadd.stop();
+        kthreadd.stop(Platform.NO_DEADLINE);
     }
 
     private void stopPools(WorkerPool[] pools) {
@@ -180,94 +213,12 @@ public final class Workqueues implements AutoCloseable {
      * idle workers. Safe to call from any context.
      */
     public String dump() {
-        long now = platform.nanoTime();
-        StringBuilder sb = new StringBuilder("Showing busy workqueues and worker pools:\n");
-        List<WorkQueue> sorted = new ArrayList<>(queues);
-        sorted.sort(java.util.Comparator.comparing(WorkQueue::name));
-        for (WorkQueue wq : sorted) {
-            StringBuilder q = new StringBuilder();
-            for (PoolWorkqueue pwq : wq.pwqs()) {
-                WorkerPool p = pwq.pool;
-                p.lock.lock();
-                try {
-                    if (pwq.isIdle()) {
-                        continue;
-                    }
-                    q.append("  pwq ").append(p.describe()).append(" active=").append(pwq.nrActive).append('/')
-                            .append(wq.maxActive() == Integer.MAX_VALUE ? "-" : String.valueOf(wq.maxActive()))
-                            .append(pwq.onMayday ? " [MAYDAY]" : "").append('\n');
-                    List<Worker> busy = busyByName(p);
-                    List<String> inFlight = new ArrayList<>();
-                    for (Worker w : busy) {
-                        if (w.currentPwq == pwq) {
-                            inFlight.add(w.name + (w.rescuer ? "(RESCUER)" : "") + ":" + w.currentWork.name() + " for "
-                                    + seconds(now - w.currentStartNanos));
-                        }
-                    }
-                    appendList(q, "in-flight", inFlight);
-                    List<String> pending = new ArrayList<>();
-                    for (Work w = p.worklist.first(); w != null; w = w.next) {
-                        if (w.pwq == pwq) {
-                            pending.add(w.name());
-                        }
-                    }
-                    for (Worker w : busy) {
-                        for (Work s = w.scheduled.first(); s != null; s = s.next) {
-                            if (s.pwq == pwq) {
-                                pending.add(s.name());
-                            }
-                        }
-                    }
-                    appendList(q, "pending", pending);
-                    List<String> inactive = new ArrayList<>();
-                    for (Work w = pwq.inactive.first(); w != null; w = w.next) {
-                        inactive.add(w.name());
-                    }
-                    appendList(q, "inactive", inactive);
-                } finally {
-                    p.lock.unlock();
-                }
-            }
-            if (q.length() > 0) {
-                sb.append("workqueue ").append(wq.name()).append(": flags=").append(wq.flags())
-                        .append(wq.isOrdered() ? " ordered" : "").append('\n').append(q);
-            }
-        }
-        for (WorkerPool p : allPools()) {
-            p.lock.lock();
-            try {
-                if (p.worklist.isEmpty() && p.busyHash.isEmpty()) {
-                    continue;
-                }
-                sb.append("pool ").append(p.describe()).append(" hung=")
-                        .append(p.worklist.isEmpty() ? "0s" : seconds(now - p.lastProgressNanos))
-                        .append(" workers=").append(p.nrWorkers);
-                if (p.manager != null) {
-                    sb.append(" manager: ").append(p.manager.name);
-                }
-                if (!p.idleList.isEmpty()) {
-                    sb.append(" idle:");
-                    for (Worker w : p.idleList) {
-                        sb.append(' ').append(w.name);
-                    }
-                }
-                sb.append('\n');
-            } finally {
-                p.lock.unlock();
-            }
-        }
-        return sb.toString();
-    }
-
-    private static void appendList(StringBuilder sb, String label, List<String> items) {
-        if (!items.isEmpty()) {
-            sb.append("    ").append(label).append(": ").append(String.join(", ", items)).append('\n');
-        }
+        return WorkqueueDump.dump(this, queues());
     }
 
     /** A duration for dumps: whole seconds from 10 s up, milliseconds below. */
     static String seconds(long nanos) {
-        return nanos >= 10_000_000_000L ? (nanos / 1_000_000_000L) + "s" : String.format("%.3fs", nanos / 1e9);
+        return WorkqueueDump.seconds(nanos);
     }
 
     // ------------------------------------------------------------------ creation
@@ -276,10 +227,12 @@ public final class Workqueues implements AutoCloseable {
      * Creates a queue ({@code alloc_workqueue}). A {@link WqFlag#MEM_RECLAIM} queue starts its rescuer
      * now, through kthreadd.
      *
-     * @param maxActive active items per pool, in {@code [1, MAX_ACTIVE]}, or 0 for {@link #DEFAULT_ACTIVE};
+     * @param maxActive active items per pool; 0 means {@link #DEFAULT_ACTIVE}, and a value outside
+     *     {@code [1, MAX_ACTIVE]} is clamped into it with a warning ({@code wq_clamp_max_active});
      *     must be 0 for a BH queue
-     * @throws IllegalArgumentException for a blank name, a {@code maxActive} out of range, or flags
-     *     that cannot be combined ({@code BH} with anything but {@code HIGHPRI})
+     * @throws IllegalArgumentException for a blank name, a non-zero {@code maxActive} on a BH queue,
+     *     or flags that cannot be combined ({@code BH} with anything but {@code HIGHPRI})
+     * @throws IllegalStateException if the subsystem is closing or closed
      */
     public WorkQueue create(String name, int maxActive, WqFlag... flags) {
         Set<WqFlag> f = flagSet(flags);
@@ -296,11 +249,17 @@ public final class Workqueues implements AutoCloseable {
             }
             return register(new WorkQueue(this, name, f, Integer.MAX_VALUE, false));
         }
-        if (maxActive < 0 || maxActive > MAX_ACTIVE) {
-            throw new IllegalArgumentException("workqueue " + name + ": maxActive must be in [0, " + MAX_ACTIVE + "] (0 means "
-                    + DEFAULT_ACTIVE + "), got " + maxActive);
+        return register(new WorkQueue(this, name, f, clampMaxActive(maxActive == 0 ? DEFAULT_ACTIVE : maxActive, name), false));
+    }
+
+    /** {@code wq_clamp_max_active}: clamps into {@code [1, MAX_ACTIVE]}, warning when it had to. */
+    static int clampMaxActive(int maxActive, String name) {
+        if (maxActive < 1 || maxActive > MAX_ACTIVE) {
+            LOG.log(Level.WARNING, "workqueue: max_active " + maxActive + " requested for " + name
+                    + " is out of range, clamping between 1 and " + MAX_ACTIVE);
+            return Math.max(1, Math.min(MAX_ACTIVE, maxActive));
         }
-        return register(new WorkQueue(this, name, f, maxActive == 0 ? DEFAULT_ACTIVE : maxActive, false));
+        return maxActive;
     }
 
     /**
@@ -338,10 +297,14 @@ public final class Workqueues implements AutoCloseable {
     }
 
     private WorkQueue register(WorkQueue wq) {
-        if (closed) {
-            throw new IllegalStateException("workqueue subsystem is closed; cannot create " + wq.name());
-        }
+        // Added before the test: a close that has begun either sees the queue in its snapshot (and
+        // stops its rescuer) or is seen here.
         queues.add(wq);
+        if (closing) {
+            queues.remove(wq);
+            wq.discard();
+            throw new IllegalStateException("workqueue subsystem is " + (closed ? "closed" : "closing") + "; cannot create " + wq.name());
+        }
         return wq;
     }
 
@@ -411,7 +374,7 @@ public final class Workqueues implements AutoCloseable {
         Stats s = stats;
         return new WorkqueueStats(s.queued.sum(), s.workExecuted.sum(), s.workFailures.sum(), s.workersCreated.sum(),
                 s.workerCreationFailures.sum(), s.workersReaped.sum(), s.maydays.sum(), s.rescued.sum(),
-                s.cpuIntensiveMarked.sum(), s.flushDependencyViolations.sum());
+                s.cpuIntensiveMarked.sum(), s.flushDependencyViolations.sum(), s.leaks.sum(), s.blockedOutside.sum());
     }
 
     /** Worker threads alive in all pools, not counting rescuers, kthreadd and softirq contexts. */
@@ -420,7 +383,7 @@ public final class Workqueues implements AutoCloseable {
         for (WorkerPool p : allPools()) {
             p.lock.lock();
             try {
-                n += p.nrWorkers;
+                n += p.nrWorkers();
             } finally {
                 p.lock.unlock();
             }
@@ -486,13 +449,6 @@ public final class Workqueues implements AutoCloseable {
         }
     }
 
-    /** The pool's busy workers in name order: the busy hash iterates in identity order, which a replay must not show. */
-    private static List<Worker> busyByName(WorkerPool p) {
-        List<Worker> busy = new ArrayList<>(p.busyHash.values());
-        busy.sort((a, b) -> a.name.compareTo(b.name));
-        return busy;
-    }
-
     /**
      * The kernel's {@code print_worker_info} line for a task: {@code "Workqueue: <queue> <item>"} if
      * it is a worker or rescuer running an item, else {@code null}. Advisory; for reports.
@@ -520,7 +476,7 @@ public final class Workqueues implements AutoCloseable {
      * its pool's CPU for a bound worker and otherwise the task id modulo the CPU count (the JVM does
      * not say which CPU a thread runs on).
      */
-    private int resolveCpu(int cpu, Task t) {
+    int resolveCpu(int cpu, Task t) {
         if (cpu != CURRENT_CPU) {
             return cpu;
         }
@@ -532,6 +488,27 @@ public final class Workqueues implements AutoCloseable {
             }
         }
         return (int) Math.floorMod(t.id(), (long) config.cpus());
+    }
+
+    /**
+     * The item the current task is running as a worker or rescuer, or {@code null}
+     * ({@code current_work}). Exact for the calling task: only it changes what it runs.
+     */
+    public Work currentWork() {
+        Worker w = currentWorker(platform.currentTask());
+        return w == null ? null : w.currentWork;
+    }
+
+    /** Whether the current task is a queue's rescuer ({@code current_is_workqueue_rescuer}). */
+    public boolean currentIsRescuer() {
+        Worker w = currentWorker(platform.currentTask());
+        return w != null && w.rescuer;
+    }
+
+    /** Whether {@code t} is a worker, rescuer or BH context of this subsystem running an item. */
+    boolean runsItemHere(Task t) {
+        Worker w = currentWorker(t);
+        return w != null && w.currentPwq != null && w.currentPwq.wq.system() == this;
     }
 
     // ------------------------------------------------------------------ freezing
@@ -546,17 +523,7 @@ public final class Workqueues implements AutoCloseable {
         frozen = false;
         for (WorkQueue wq : queues) {
             if (wq.flags().contains(WqFlag.FREEZABLE)) {
-                for (PoolWorkqueue pwq : wq.pwqs()) {
-                    pwq.pool.lock.lock();
-                    try {
-                        while (activateFirstInactive(pwq)) {
-                            // keep going
-                        }
-                        pwq.pool.kick();
-                    } finally {
-                        pwq.pool.lock.unlock();
-                    }
-                }
+                wq.activateUpToLimit();
             }
         }
     }
@@ -565,364 +532,15 @@ public final class Workqueues implements AutoCloseable {
         return frozen;
     }
 
-    // ------------------------------------------------------------------ queueing
-
-    boolean queue(WorkQueue wq, int cpu, Work work) {
-        if (work == null) {
-            throw new NullPointerException("work");
-        }
-        Task self = platform.currentTask();
-        int target = resolveCpu(cpu, self);
-        platform.preemptionPoint();
-        self.enterAtomic(); // like local_irq_save(): no sleeping, no preemption between PENDING and the list
-        try {
-            if (!claimPending(work)) {
-                return false;
-            }
-            insertWork(wq, target, work, self);
-            return true;
-        } finally {
-            self.exitAtomic();
-        }
+    boolean isClosing() {
+        return closing;
     }
 
-    /**
-     * Sets PENDING, unless it is set already or the item is disabled ({@code test_and_set_bit} plus
-     * {@code clear_pending_if_disabled}): the disable depth is read after PENDING is set, so a
-     * concurrent {@code disable()}, which raises the depth before grabbing PENDING, cannot miss it.
-     */
-    private static boolean claimPending(Work work) {
-        if (!work.pending.compareAndSet(false, true)) {
-            return false;
-        }
-        if (work.disableDepth.get() != 0) {
-            work.pending.set(false);
-            return false;
-        }
-        return true;
+    boolean isClosed() {
+        return closed;
     }
 
-    private static void checkDelayArgs(DelayedWork work, Duration delay) {
-        if (work == null || delay == null) {
-            throw new NullPointerException(work == null ? "work" : "delay");
-        }
-        if (delay.isNegative()) {
-            throw new IllegalArgumentException("negative delay " + delay + " for work " + work.name());
-        }
-    }
-
-    /** Puts an item whose PENDING bit the caller owns on a list ({@code __queue_work}). */
-    private void insertWork(WorkQueue wq, int cpu, Work work, Task self) {
-        if (wq.isDestroyed()) {
-            work.pending.set(false);
-            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name() + ": it was destroyed");
-        }
-        if (wq.isDraining()) {
-            Worker cur = currentWorker(self);
-            if (cur == null || cur.currentPwq == null || cur.currentPwq.wq != wq) {
-                work.pending.set(false);
-                throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name()
-                        + ": it is draining or being destroyed, and only its own items may queue to it now");
-            }
-        }
-        PoolWorkqueue pwq = wq.pwqFor(cpu);
-        PoolWorkqueue last = work.pwq;
-        WorkerPool pool;
-        if (last != null && last.pool != pwq.pool && last.wq == wq) {
-            // Non-reentrancy: if it is running on the pool it last ran on, queue it there.
-            WorkerPool lp = last.pool;
-            lp.lock.lock();
-            Worker running = lp.busyHash.get(work);
-            if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
-                pwq = running.currentPwq;
-                pool = lp;
-            } else {
-                lp.lock.unlock();
-                pool = pwq.pool;
-                pool.lock.lock();
-            }
-        } else {
-            pool = pwq.pool;
-            pool.lock.lock();
-        }
-        boolean active;
-        try {
-            work.queueSeq++;
-            work.pwq = pwq;
-            work.color = pwq.workColor;
-            pwq.nrInFlight[work.color]++;
-            active = pwq.nrActive < wq.effectiveMaxActive() && pwq.inactive.isEmpty();
-            if (active) {
-                pwq.nrActive++;
-                work.inactive = false;
-                if (pool.worklist.isEmpty()) {
-                    pool.touchProgress();
-                }
-                pool.worklist.append(work);
-                pool.kick();
-            } else {
-                work.inactive = true;
-                pwq.inactive.append(work);
-            }
-        } finally {
-            pool.lock.unlock();
-        }
-        stats.queued.increment();
-        WqEvents.queued(wq.name(), work.name(), pool.name(), active);
-    }
-
-    /** Moves the first inactive item of {@code pwq} to the worklist if the limit allows. Pool lock held. */
-    private boolean activateFirstInactive(PoolWorkqueue pwq) {
-        if (pwq.inactive.isEmpty() || pwq.nrActive >= pwq.wq.effectiveMaxActive()) {
-            return false;
-        }
-        Work w = pwq.inactive.pollFirst();
-        w.inactive = false;
-        pwq.nrActive++;
-        if (pwq.pool.worklist.isEmpty()) {
-            pwq.pool.touchProgress();
-        }
-        pwq.pool.worklist.append(w);
-        WqEvents.activated(pwq.wq.name(), w.name(), pwq.pool.name());
-        return true;
-    }
-
-    /**
-     * Accounts for an item leaving its pwq, run or cancelled ({@code pwq_dec_nr_in_flight}), and
-     * activates the next inactive one. Pool lock held.
-     *
-     * @return whether a queue flusher waiting on this color must be woken (after unlocking)
-     */
-    boolean pwqDecNrInFlight(PoolWorkqueue pwq, int color, boolean wasActive) {
-        if (wasActive) {
-            pwq.nrActive--;
-            if (activateFirstInactive(pwq)) {
-                pwq.pool.kick();
-            }
-        }
-        pwq.nrInFlight[color]--;
-        return pwq.flushColor == color && pwq.nrInFlight[color] == 0;
-    }
-
-    void wakeWorkFlushers(Work work) {
-        WaitQueue fw = work.flushWait;
-        if (fw != null) {
-            fw.wakeUpAll();
-        }
-    }
-
-    // ------------------------------------------------------------------ delayed work
-
-    boolean queueDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
-        checkDelayArgs(work, delay);
-        Task self = platform.currentTask();
-        int target = resolveCpu(cpu, self);
-        platform.preemptionPoint();
-        self.enterAtomic();
-        try {
-            if (!claimPending(work)) {
-                return false;
-            }
-            armOrInsert(wq, target, work, delay, self);
-            return true;
-        } finally {
-            self.exitAtomic();
-        }
-    }
-
-    /** With PENDING owned: queue now, or arm the timer ({@code __queue_delayed_work}). */
-    private void armOrInsert(WorkQueue wq, int cpu, DelayedWork work, Duration delay, Task self) {
-        if (delay.isZero()) {
-            insertWork(wq, cpu, work, self);
-            return;
-        }
-        if (wq.isDestroyed()) {
-            work.pending.set(false);
-            throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + wq.name() + ": it was destroyed");
-        }
-        if (work.timer == null) {
-            work.timer = platform.newTimer("delayed " + work.name(), () -> delayedTimerFired(work));
-        }
-        work.targetWq = wq;
-        work.targetCpu = cpu;
-        wq.armedDelayed.add(work);
-        work.timer.arm(delay);
-    }
-
-    /** Timer callback, in atomic context ({@code delayed_work_timer_fn}). */
-    private void delayedTimerFired(DelayedWork work) {
-        WorkQueue wq = work.targetWq;
-        wq.armedDelayed.remove(work);
-        insertWork(wq, work.targetCpu, work, platform.currentTask());
-    }
-
-    boolean modDelayed(WorkQueue wq, int cpu, DelayedWork work, Duration delay) {
-        checkDelayArgs(work, delay);
-        Task self = platform.currentTask();
-        int target = resolveCpu(cpu, self);
-        int r = grabPendingRetrying(work);
-        self.enterAtomic();
-        try {
-            if (work.disableDepth.get() != 0) {
-                work.pending.set(false);
-            } else {
-                armOrInsert(wq, target, work, delay, self);
-            }
-        } finally {
-            self.exitAtomic();
-        }
-        return r == 1;
-    }
-
-    /** If the timer is pending, queues the item now ({@code flush_delayed_work}'s first step). */
-    void fireDelayedNow(DelayedWork work) {
-        PlatformTimer t = work.timer;
-        if (t != null && t.cancel()) {
-            WorkQueue wq = work.targetWq;
-            wq.armedDelayed.remove(work);
-            Task self = platform.currentTask();
-            self.enterAtomic();
-            try {
-                insertWork(wq, work.targetCpu, work, self);
-            } finally {
-                self.exitAtomic();
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ grab, cancel, flush
-
-    /**
-     * Takes ownership of the PENDING bit ({@code try_to_grab_pending}).
-     *
-     * @return 1 if the item was pending and is now owned (taken off its timer or list), 0 if it was
-     *     idle and PENDING is now owned, -1 if a queueing or timer callback is half way: retry
-     */
-    private int grabPending(Work work) {
-        if (work instanceof DelayedWork) {
-            DelayedWork dw = (DelayedWork) work;
-            PlatformTimer t = dw.timer;
-            if (t != null && t.cancel()) {
-                dw.targetWq.armedDelayed.remove(dw);
-                return 1;
-            }
-        }
-        if (work.pending.compareAndSet(false, true)) {
-            return 0;
-        }
-        PoolWorkqueue pwq = work.pwq;
-        if (pwq == null) {
-            return -1;
-        }
-        WorkerPool pool = pwq.pool;
-        boolean wakeFlusher;
-        pool.lock.lock();
-        try {
-            WorkList list = work.list;
-            if (work.pwq != pwq || list == null || list.pool != pool) {
-                return -1; // being queued, or queued on another pool meanwhile: retry
-            }
-            boolean wasActive = !work.inactive;
-            list.remove(work);
-            work.inactive = false;
-            wakeFlusher = pwqDecNrInFlight(pwq, work.color, wasActive);
-            // The cancelled queueing counts as finished for flushers, but only once no earlier one is
-            // still running: if the item runs here now, its run finishes the cancelled one too (see
-            // Worker.processOneWork), so that cancelSync and flush still wait for that run.
-            if (work.queueSeq > work.doneSeq && !pool.busyHash.containsKey(work)) {
-                work.doneSeq = work.queueSeq;
-            }
-        } finally {
-            pool.lock.unlock();
-        }
-        if (wakeFlusher) {
-            pwq.wq.wakeFlusher();
-        }
-        wakeWorkFlushers(work);
-        return 1;
-    }
-
-    private int grabPendingRetrying(Work work) {
-        int r;
-        while ((r = grabPending(work)) < 0) {
-            platform.cpuRelax(); // let the half-done queueing or timer callback finish
-        }
-        return r;
-    }
-
-    /** Grabs and releases PENDING ({@code disable_work}'s cancel step). */
-    boolean grabAndRelease(Work work) {
-        int r = grabPendingRetrying(work);
-        work.pending.set(false);
-        return r == 1;
-    }
-
-    boolean cancel(Work work, boolean sync) {
-        Task self = platform.currentTask();
-        if (sync) {
-            self.checkMaySleep(work, "cancel_work_sync");
-            work.incDisable(); // so an item that re-queues itself cannot win
-        }
-        try {
-            boolean was = grabAndRelease(work);
-            if (sync) {
-                flushWork(work, self, false);
-            }
-            return was;
-        } finally {
-            if (sync) {
-                work.enable();
-            }
-        }
-    }
-
-    boolean flushWork(Work work) {
-        Task self = platform.currentTask();
-        self.checkMaySleep(work, "flush_work");
-        return flushWork(work, self, true);
-    }
-
-    /** Waits for the last queueing of {@code work} to finish ({@code __flush_work}). */
-    private boolean flushWork(Work work, Task self, boolean checkDependency) {
-        Worker cur = currentWorker(self);
-        if (cur != null && cur.currentWork == work) {
-            throw new IllegalStateException("flush of work " + work.name() + " from its own run in " + cur.name + " can never finish");
-        }
-        long target;
-        PoolWorkqueue pwq;
-        while (true) {
-            pwq = work.pwq;
-            if (pwq == null) {
-                return false;
-            }
-            WorkerPool pool = pwq.pool;
-            pool.lock.lock();
-            try {
-                WorkList list = work.list;
-                if (work.pwq != pwq || (list != null && list.pool != pool)) {
-                    continue; // queued on another pool meanwhile
-                }
-                if (list != null) {
-                    target = work.queueSeq;
-                } else {
-                    Worker w = pool.busyHash.get(work);
-                    if (w == null) {
-                        return false;
-                    }
-                    target = w.currentSeq;
-                }
-                break;
-            } finally {
-                pool.lock.unlock();
-            }
-        }
-        if (checkDependency) {
-            checkFlushDependency(self, cur, pwq.wq, work);
-        }
-        final long t = target;
-        work.flushWait(platform).waitEvent(() -> work.doneSeq >= t);
-        return true;
-    }
+    // ------------------------------------------------------------------ flush dependency
 
     /**
      * The kernel's {@code check_flush_dependency}: a task on the reclaim path (a worker of a
@@ -930,14 +548,14 @@ public final class Workqueues implements AutoCloseable {
      * that has no rescuer, since that queue may need a new worker to make progress.
      */
     void checkFlushDependency(Task self, Worker cur, WorkQueue target, Work work) {
-        if (target.isMemReclaim()) {
+        if (target.hasRescuer()) {
             return;
         }
         String what = target.name() + (work == null ? "" : ":" + work.name());
         String msg = null;
         if ((self.memallocFlags() & MemallocScope.NORECLAIM) != 0) {
             msg = "workqueue: PF_MEMALLOC task " + self.id() + "(" + self.name() + ") is flushing !WQ_MEM_RECLAIM " + what;
-        } else if (cur != null && cur.currentPwq != null && cur.currentPwq.wq.isMemReclaim()) {
+        } else if (cur != null && cur.currentPwq != null && cur.currentPwq.wq.hasRescuer()) {
             msg = "workqueue: WQ_MEM_RECLAIM " + cur.currentPwq.wq.name() + ":" + cur.currentWork.name()
                     + " is flushing !WQ_MEM_RECLAIM " + what;
         }
@@ -951,71 +569,119 @@ public final class Workqueues implements AutoCloseable {
         LOG.log(Level.WARNING, msg);
     }
 
-    // ------------------------------------------------------------------ CPU-intensive detection
-
-    /** Arms the tick that watches for CPU hogs, if it is not armed. */
-    void ensureTick() {
-        if (!tickArmed.get() && tickArmed.compareAndSet(false, true)) {
-            tick.arm(config.cpuIntensiveThreshold().dividedBy(2));
-        }
-    }
-
-    /**
-     * Marks workers that have run one item past the threshold as CPU-intensive, so their pool lets
-     * another worker start ({@code wq_worker_tick}). Timer context.
-     */
-    private void tick() {
-        long now = platform.nanoTime();
-        long thresh = config.cpuIntensiveThreshold().toNanos();
-        boolean busy = false;
-        for (WorkerPool[] ps : cpuPools) {
-            for (WorkerPool p : ps) {
-                p.lock.lock();
-                try {
-                    for (Worker w : p.busyHash.values()) {
-                        busy = true;
-                        if (!w.rescuer && !w.sleeping && (w.flags & Worker.NOT_RUNNING) == 0
-                                && now - w.currentAtNanos >= thresh) {
-                            w.setFlags(Worker.CPU_INTENSIVE);
-                            stats.cpuIntensiveMarked.increment();
-                            p.kick();
-                        }
-                    }
-                } finally {
-                    p.lock.unlock();
-                }
-            }
-        }
-        if (busy && !closed) {
-            tick.arm(config.cpuIntensiveThreshold().dividedBy(2));
-        } else {
-            tickArmed.set(false);
-        }
-    }
-
     // ------------------------------------------------------------------ shutdown
 
     /**
-     * Stops every worker, rescuer, softirq context and kthreadd, and waits for them. Queues must be
-     * idle; items still queued are not run.
+     * Closes the subsystem and waits as long as that takes; see {@link #close(Duration)}.
      */
     @Override
     public void close() {
-        if (closed) {
+        closeUntil(Platform.NO_DEADLINE, null);
+    }
+
+    /**
+     * Closes the subsystem: from the call on, queueing from outside its running items is refused
+     * ({@link IllegalStateException}; {@code execute} throws {@code RejectedExecutionException});
+     * delayed items still on their timers are queued at once; every accepted item runs (the queues
+     * are drained together, chained queueing allowed); then queueing is refused altogether and every
+     * worker, rescuer, softirq context and kthreadd is stopped and joined. Calling it again after it
+     * timed out continues where it stopped; after it finished, it returns at once.
+     *
+     * @throws WorkqueueTimeoutException if that does not finish within {@code timeout}; its message
+     *     carries {@link #dump()} of what is still queued or running
+     * @throws IllegalStateException if called from one of this subsystem's items, which it would wait for
+     */
+    public void close(Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new IllegalArgumentException("close timeout must be >= 0, got " + timeout);
+        }
+        closeUntil(platform.deadlineAfter(timeout), timeout);
+    }
+
+    private void closeUntil(long deadline, Duration timeout) {
+        if (stopped) {
             return;
         }
-        closed = true;
-        tick.cancelSync();
+        Task self = platform.currentTask();
+        Worker cur = currentWorker(self);
+        if (cur != null && (cur.pool == null ? cur.rescuer : cur.pool.sys == this)) {
+            throw new IllegalStateException("close of the workqueue subsystem from " + cur.name
+                    + " (one of its own threads) would wait for itself");
+        }
+        self.checkMaySleep(systemWq, "workqueues close");
+        closeMutex.lock(); // one closer at a time; a second one waits, then finds the work done
+        try {
+            closeLocked(deadline, timeout);
+        } finally {
+            closeMutex.unlock();
+        }
+    }
+
+    private void closeLocked(long deadline, Duration timeout) {
+        if (stopped) {
+            return;
+        }
+        closing = true;
+        if (!closed) {
+            for (WorkQueue wq : queues()) {
+                wq.fireArmedDelayed();
+            }
+            if (!quiesce(deadline)) {
+                throw new WorkqueueTimeoutException("workqueue subsystem close did not finish within " + timeout
+                        + ": items are still queued or running; queueing stays refused, and close() may be called again\n"
+                        + dump());
+            }
+            closed = true;
+        }
+        if (!stopThreads(deadline)) {
+            throw new WorkqueueTimeoutException("workqueue subsystem close did not finish within " + timeout
+                    + ": threads did not exit\n" + dump());
+        }
+        stopped = true;
+    }
+
+    /**
+     * Flushes every queue until a pass finds them all empty with no timer armed or firing and no
+     * queueing in between (the queueing count did not move), which is stable: while closing only a
+     * running item or a firing timer may queue.
+     */
+    private boolean quiesce(long deadline) {
+        while (true) {
+            long before = stats.queued.sum();
+            boolean quiet = true;
+            for (WorkQueue wq : queues()) {
+                if (!wq.isQuiet()) {
+                    quiet = false;
+                    if (!wq.flushUntil(deadline)) {
+                        return false;
+                    }
+                }
+            }
+            if (quiet && stats.queued.sum() == before) {
+                return true;
+            }
+            platform.cpuRelax(); // a queueing or a timer callback may be half way: let it finish
+            if (deadline != Platform.NO_DEADLINE && platform.nanoTime() - deadline >= 0) {
+                return false;
+            }
+        }
+    }
+
+    /** Stops kthreadd, rescuers, workers and softirq contexts, waiting for each until {@code deadline}. */
+    private boolean stopThreads(long deadline) {
+        tick.stop();
         if (watchdog != null) {
             watchdog.stop();
         }
-        kthreadd.stop(); // no thread is created from here on; managers give up
-        for (WorkQueue wq : queues) {
-            if (wq.rescuer != null) {
-                wq.rescuer.stop();
+        if (!kthreadd.stop(deadline)) { // no thread is created from here on; managers give up
+            return false;
+        }
+        for (WorkQueue wq : queues()) {
+            if (wq.rescuer != null && !wq.rescuer.stop(deadline)) {
+                return false;
             }
         }
-        List<Worker> all = new ArrayList<>();
+        List<Worker> all = new ArrayList<>(leftToJoin);
         for (WorkerPool p : allPools()) {
             p.maydayTimer.cancelSync();
             p.idleTimer.cancelSync();
@@ -1023,14 +689,21 @@ public final class Workqueues implements AutoCloseable {
                 all.addAll(p.stopAll());
             }
         }
-        for (Worker w : all) {
-            Task t = w.task;
-            if (t != null) {
-                platform.join(t);
+        leftToJoin.clear();
+        for (int i = 0; i < all.size(); i++) {
+            if (!all.get(i).join(deadline)) {
+                leftToJoin.addAll(all.subList(i, all.size()));
+                return false;
             }
         }
         for (Softirq s : softirqs) {
-            s.stop();
+            if (!s.stop(deadline)) {
+                return false;
+            }
         }
+        return true;
     }
+
+    /** Workers told to die by a close that timed out before they exited; joined by the next close. */
+    private final List<Worker> leftToJoin = new ArrayList<>(); // guarded by closeMutex
 }

@@ -9,7 +9,9 @@ import jdk.jfr.Name;
  * The workqueue's tracepoints as JFR events (the kernel's {@code workqueue:*} tracepoints): queueing
  * ({@code dev.rescuer.wq.Queue}), activation of an inactive item ({@code Activate}), execution with its
  * duration ({@code Execute}), {@code Mayday}, {@code Rescue} and {@code WorkerCreationFailed}.
- * Disabled events cost one check.
+ * A disabled event costs one {@code isEnabled()} check on a static probe instance and nothing else:
+ * no event object is allocated and no field is written. The caller still passes its arguments, which
+ * are names already stored in fields (no string is built for the event).
  */
 final class WqEvents {
 
@@ -72,6 +74,9 @@ final class WqEvents {
     private static final QueueEvent QUEUE_PROBE = new QueueEvent();
     private static final Execute EXECUTE_PROBE = new Execute();
     private static final ActivateEvent ACTIVATE_PROBE = new ActivateEvent();
+    private static final MaydayEvent MAYDAY_PROBE = new MaydayEvent();
+    private static final RescueEvent RESCUE_PROBE = new RescueEvent();
+    private static final CreationFailedEvent CREATION_FAILED_PROBE = new CreationFailedEvent();
 
     /** An inactive item became active (it was held back by {@code maxActive} or freezing). */
     static void activated(String wq, String work, String pool) {
@@ -116,8 +121,8 @@ final class WqEvents {
     }
 
     static void mayday(String wq, String pool) {
-        MaydayEvent e = new MaydayEvent();
-        if (e.isEnabled()) {
+        if (MAYDAY_PROBE.isEnabled()) {
+            MaydayEvent e = new MaydayEvent();
             e.workqueue = wq;
             e.pool = pool;
             e.commit();
@@ -125,8 +130,8 @@ final class WqEvents {
     }
 
     static void rescue(String wq, String pool) {
-        RescueEvent e = new RescueEvent();
-        if (e.isEnabled()) {
+        if (RESCUE_PROBE.isEnabled()) {
+            RescueEvent e = new RescueEvent();
             e.workqueue = wq;
             e.pool = pool;
             e.commit();
@@ -134,8 +139,8 @@ final class WqEvents {
     }
 
     static void creationFailed(String pool, String reason) {
-        CreationFailedEvent e = new CreationFailedEvent();
-        if (e.isEnabled()) {
+        if (CREATION_FAILED_PROBE.isEnabled()) {
+            CreationFailedEvent e = new CreationFailedEvent();
             e.pool = pool;
             e.reason = reason;
             e.commit();

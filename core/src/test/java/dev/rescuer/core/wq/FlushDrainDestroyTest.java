@@ -8,6 +8,8 @@ import dev.rescuer.core.testing.DrivenTask;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -274,6 +276,63 @@ class FlushDrainDestroyTest {
             assertThrows(IllegalStateException.class, () -> wq.queueDelayed(dw, Duration.ofHours(1)));
             assertFalse(dw.isTimerPending());
             assertEquals(1, runs.get());
+        }
+    }
+
+    @Test
+    void overlappingFlushersEachTakeTheirColorOnArrival() {
+        try (RescuerSystem sys = system(2);
+             DrivenTask first = new DrivenTask(sys.platform(), "flusher1", new AtomicLong());
+             DrivenTask second = new DrivenTask(sys.platform(), "flusher2", new AtomicLong())) {
+            WorkQueue wq = sys.workqueues().create("overlap", 0);
+            Completion early = new Completion(sys.platform(), "early");
+            Completion late = new Completion(sys.platform(), "late");
+            assertTrue(wq.queue(new Work("before_both", early::waitFor)));
+            Poll.until("the early item asleep", () -> early.waitingTasks().size() == 1);
+            DrivenTask.Op f1 = first.submit(wq::flush);
+            awaitBlocked(first);
+            DrivenTask.Op f2 = second.submit(wq::flush);
+            awaitBlocked(second); // arrived while the first flush is in progress
+            AtomicBoolean lateDone = new AtomicBoolean();
+            assertTrue(wq.queue(new Work("after_both", () -> {
+                late.waitFor();
+                lateDone.set(true);
+            })));
+            Poll.until("the late item asleep", () -> late.waitingTasks().size() == 1);
+            try {
+                early.complete();
+                DrivenTask.awaitDone(f1);
+                DrivenTask.rethrow(f1);
+                DrivenTask.awaitDone(f2); // would wait for after_both if its color were taken after the first flush
+                DrivenTask.rethrow(f2);
+                assertFalse(lateDone.get(), "the second flush returned without waiting for an item queued after it");
+            } finally {
+                late.completeAll();
+                early.completeAll();
+            }
+            wq.destroy();
+        }
+    }
+
+    @Test
+    void moreFlushersThanColorsAllReturn() {
+        try (RescuerSystem sys = system(1)) {
+            WorkQueue wq = sys.workqueues().create("many_flushers", 0);
+            Completion gate = new Completion(sys.platform(), "gate");
+            assertTrue(wq.queue(new Work("held", gate::waitFor)));
+            Poll.until("held asleep", () -> gate.waitingTasks().size() == 1);
+            int n = PoolWorkqueue.NR_COLORS + 4;
+            List<Task> flushers = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                flushers.add(sys.platform().startThread("flusher" + i, wq::flush));
+            }
+            Poll.until("every flusher waits", () -> flushers.stream().allMatch(t -> t.state() == Task.State.BLOCKED));
+            gate.complete();
+            for (Task t : flushers) {
+                sys.platform().join(t);
+                assertNull(t.failure(), t.name());
+            }
+            wq.destroy();
         }
     }
 }

@@ -61,4 +61,23 @@ class WorkerPagesTest {
             Poll.until("the rescuer's pages come back", () -> sys.pages().freePages() == free);
         }
     }
+
+    @Test
+    void aWorkerWhoseCreationFinishesAfterThePoolStoppedIsToldToDieJoinedAndRefunded() {
+        // The race of close() with a manager's creation, in its losing order: stopAll() has run
+        // when kthreadd hands the new thread back.
+        try (RescuerSystem sys = RescuerSystem.builder().totalPages(4096).pagesPerThread(4)
+                .workqueues(WorkqueueConfig.defaults().withCpus(1)).build()) {
+            WorkerPool pool = sys.workqueues().unboundPool(false);
+            for (Worker w : pool.stopAll()) {
+                assertTrue(w.join(dev.rescuer.core.platform.Platform.NO_DEADLINE));
+            }
+            String prefix = WqTesting.unboundPrefix(1);
+            Poll.until("the stopped pool's workers are gone", () -> WqTesting.liveTasks(sys, prefix) == 0);
+            long free = sys.pages().freePages();
+            assertNull(pool.createWorker(), "a worker created after stopAll() is not handed to the pool");
+            assertEquals(0, WqTesting.liveTasks(sys, prefix), "and it has exited");
+            Poll.until("its pages come back", () -> sys.pages().freePages() == free);
+        }
+    }
 }
