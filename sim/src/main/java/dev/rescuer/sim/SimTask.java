@@ -13,6 +13,10 @@ final class SimTask {
 
     /** Asleep in {@code park}: not runnable until woken or timed out. */
     boolean parked;
+    /** At {@code cpuRelax}: waits for another task's progress, so it runs only when nothing else can. */
+    boolean spinning;
+    /** The scheduler's change count when this task last started spinning. */
+    long spinEpoch;
     /** A wake-up not yet consumed by a sleep. */
     boolean permit;
     /** When a sleep times out, or {@code Platform.NO_DEADLINE}. */
