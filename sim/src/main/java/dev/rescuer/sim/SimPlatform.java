@@ -3,6 +3,7 @@ package dev.rescuer.sim;
 import dev.rescuer.core.platform.AbstractPlatform;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
+import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.platform.ThreadStartCost;
@@ -72,6 +73,26 @@ public final class SimPlatform extends AbstractPlatform {
 
     /** Why a run stopped, and the details the explorer reports. */
     public record Stop(StopKind kind, String reason) { }
+
+    /**
+     * What the scheduler knows of a task beyond its record, for reports on a stopped run.
+     *
+     * @param asleep parked in a sleep, not yet woken or timed out
+     * @param timedOut its sleep's deadline passed and it has not yet run to re-check its condition
+     * @param deadline when its current or last sleep times out, or {@link Platform#NO_DEADLINE}
+     * @param spinning at {@code cpuRelax}, waiting for another task's progress
+     * @param repeatedOn what its last sleeps, one after another, were on, or {@code null} if it never slept
+     * @param repeatedSinceNanos when the first of those sleeps began
+     * @param repeats how many sleeps in a row on {@code repeatedOn} (a timed retry loop counts each round)
+     */
+    public record TaskView(boolean asleep, boolean timedOut, long deadline, boolean spinning, Primitive repeatedOn,
+                           long repeatedSinceNanos, int repeats) {
+
+        /** Whether the current or last sleep has a deadline. */
+        public boolean timed() {
+            return deadline != NO_DEADLINE;
+        }
+    }
 
     /** The kinds of stop. */
     public enum StopKind {
@@ -182,6 +203,20 @@ public final class SimPlatform extends AbstractPlatform {
     /** Of the {@linkplain #steps() steps}, those with two or more candidates, where the strategy chose. */
     public long choices() {
         return choices;
+    }
+
+    /**
+     * What the scheduler knows of {@code task}: whether it sleeps, until when, whether it spins, and
+     * its sleeps in a row on one primitive. For reports; the timer context and tasks of other
+     * platforms have an empty view.
+     */
+    public TaskView view(Task task) {
+        Object data = platformData(task);
+        if (!(data instanceof SimTask)) {
+            return new TaskView(false, false, NO_DEADLINE, false, null, 0, 0);
+        }
+        SimTask t = (SimTask) data;
+        return new TaskView(t.parked, t.timedOut, t.deadline, t.spinning, t.repeatedOn, t.repeatedSince, t.repeats);
     }
 
     /** The task record of the timer context. */
@@ -414,6 +449,7 @@ public final class SimPlatform extends AbstractPlatform {
         me.parked = true;
         me.deadline = deadlineNanos;
         me.timedOut = false;
+        me.noteSleep(me.task.waitingOn(), me.task.waitingSinceNanos());
         trace.record(Trace.Kind.PARK, me.task.id(), me.task.waitingOn(), now, steps);
         reschedule(me, false);
         if (me.timedOut) {

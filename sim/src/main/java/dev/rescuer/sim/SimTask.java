@@ -1,5 +1,6 @@
 package dev.rescuer.sim;
 
+import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.platform.ThreadStartCost;
 
@@ -23,6 +24,12 @@ final class SimTask {
     long deadline;
     /** The last sleep ended by its deadline rather than a wake-up. */
     boolean timedOut;
+    /** What its last sleeps in a row were on, when the first began, and how many (a retry loop's rounds). */
+    Primitive repeatedOn;
+    long repeatedSince;
+    int repeats;
+    /** The wait (by its start time) the last sleep belonged to: one wait may park several times. */
+    long lastWaitBegan = -1;
     boolean started;
     boolean exited;
     /** Tear-down has thrown into this task once already. */
@@ -32,6 +39,18 @@ final class SimTask {
         this.task = task;
         this.body = body;
         this.refund = refund;
+    }
+
+    /** Records a sleep in the wait on {@code on} that began at {@code waitBegan}. */
+    void noteSleep(Primitive on, long waitBegan) {
+        if (on != repeatedOn || on == null) {
+            repeatedOn = on;
+            repeatedSince = waitBegan;
+            repeats = 1;
+        } else if (waitBegan != lastWaitBegan) {
+            repeats++;
+        }
+        lastWaitBegan = waitBegan;
     }
 
     @Override
