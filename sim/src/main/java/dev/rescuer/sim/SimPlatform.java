@@ -121,6 +121,7 @@ public final class SimPlatform extends AbstractPlatform {
 
     private final Strategy strategy;
     private final SimFaults faults;
+    private final SplittableRandom workload;
     private final CarrierPool carriers;
     private final long livelockBound;
     private final Trace trace;
@@ -165,7 +166,9 @@ public final class SimPlatform extends AbstractPlatform {
         this.strategy = strategy;
         this.carriers = carriers;
         this.livelockBound = livelockBound;
-        this.faults = new SimFaults(new SplittableRandom(seed).split());
+        SplittableRandom root = new SplittableRandom(seed);
+        this.faults = new SimFaults(root.split());
+        this.workload = root.split();
         this.trace = new Trace();
         this.timerContext = newTask("timer/sim", false);
         names.put(timerContext.id(), timerContext.toString());
@@ -180,6 +183,15 @@ public final class SimPlatform extends AbstractPlatform {
     /** The fault injection of this run; configure it before the faults should apply. */
     public SimFaults faults() {
         return faults;
+    }
+
+    /**
+     * A random stream of this run's seed for the workload's own draws (which operations a scenario's
+     * tasks perform), apart from the strategy's and the fault injector's, so that a seed replays the
+     * workload too. Draw only from the running task.
+     */
+    public SplittableRandom workloadRandom() {
+        return workload;
     }
 
     /** The trace: hash of every decision and event, and the most recent ones. */

@@ -43,6 +43,14 @@ public final class ScenarioContext {
         return platform;
     }
 
+    /**
+     * The run's random stream for the scenario's own draws (a generated workload); it replays with the
+     * seed. See {@link SimPlatform#workloadRandom()}.
+     */
+    public java.util.SplittableRandom random() {
+        return platform.workloadRandom();
+    }
+
     /** The run's fault injection. */
     public SimFaults faults() {
         return platform.faults();
