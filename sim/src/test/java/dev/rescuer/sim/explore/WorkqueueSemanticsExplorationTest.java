@@ -62,6 +62,9 @@ class WorkqueueSemanticsExplorationTest {
             fail(describe(r.firstFinding()));
         }
         assertEquals(SCHEDULES, r.schedulesRun());
+        long mean = r.totalSteps() / r.runsExecuted();
+        assertTrue(mean * 3 >= SCENARIO.estimatedSteps() && SCENARIO.estimatedSteps() * 3 >= mean,
+                "estimatedSteps " + SCENARIO.estimatedSteps() + " but a run takes " + mean + " steps on average");
         // The schedules reached what the checks are about.
         assertTrue(c.runs > SCHEDULES && c.cancelsReported > 0 && c.waitingFlushes > 0, c.toString());
         if (variant == WorkqueueSemantics.MEM_RECLAIM) {
