@@ -126,6 +126,33 @@ class VirtualCpuTimeTest {
     }
 
     @Test
+    void theHungTaskDetectorReportsATaskFlushingAnItemThatSpinsForever() {
+        InlineScenario s = new InlineScenario("spin-forever", 100, (ctx, v) -> {
+            RescuerSystem sys = ctx.system(RescuerSystem.builder().name("forever").totalPages(4096)
+                    .workqueues(WorkqueueConfig.defaults().withCpus(1)));
+            Platform platform = ctx.platform();
+            Work spinner = new Work("spin-forever", () -> {
+                while (true) {
+                    platform.cpuRelax();
+                }
+            });
+            ctx.spawn("flusher", () -> {
+                sys.workqueues().systemWq().queue(spinner);
+                spinner.flush();
+            });
+        });
+        for (StrategyKind kind : StrategyKind.values()) {
+            RunResult r = s.run(kind, 0, pool, ExploreOptions.DEFAULT_LIVELOCK_BOUND);
+            assertEquals(SimPlatform.StopKind.HUNG_TASK, r.stop(), kind + ": " + r.reason());
+            assertTrue(r.reason().contains("flusher"), r.reason());
+            assertTrue(r.virtualNanos() > 120_000_000_000L, "reported after " + r.virtualNanos() + " ns");
+            String text = r.report().toText();
+            assertTrue(text.lines().anyMatch(l -> l.contains("spinning in cpu_relax") && l.contains("spin-forever")),
+                    "the report does not show the spinning worker:\n" + text);
+        }
+    }
+
+    @Test
     void twoSpinnersUnderPctDoNotStarveTheTimerTheyWaitFor() {
         // PCT keeps running its highest-priority task; with two spinners, each at cpuRelax in turn, a
         // due timer must still get its turn: spinners run only when nothing else can.
