@@ -38,28 +38,25 @@ public record Releaser(String via, Task task) {
      */
     public static List<Releaser> forWork(Workqueues workqueues, Work item) {
         WorkStatus st = workqueues.status(item);
-        String what = "work " + item.name() + (st.queue() == null ? "" : " on workqueue " + st.queue());
-        if (st.runningOn() != null) {
-            return List.of(new Releaser(what + ", running in", st.runningOn()));
+        List<Work> ahead = st.runningOn() == null && st.pending() ? workqueues.activeAhead(item) : List.of();
+        if (ahead.isEmpty()) {
+            return forActive(item, st);
         }
-        if (!st.pending()) {
-            return List.of(note(what + " (not queued)"));
-        }
-        List<Work> ahead = workqueues.activeAhead(item);
-        if (!ahead.isEmpty()) {
-            List<Releaser> out = new ArrayList<>();
-            for (Work a : ahead) {
-                for (Releaser r : forActive(workqueues, a, workqueues.status(a))) {
-                    out.add(new Releaser(what + ", held back by max_active behind " + r.via(), r.task()));
-                }
+        String what = "work " + item.name() + " on workqueue " + st.queue();
+        List<Releaser> out = new ArrayList<>();
+        for (Work a : ahead) {
+            for (Releaser r : forActive(a, workqueues.status(a))) {
+                out.add(new Releaser(what + ", held back by max_active behind " + r.via(), r.task()));
             }
-            return distinct(out);
         }
-        return forActive(workqueues, item, st);
+        return distinct(out);
     }
 
-    /** Who can finish an active item: its runner, or while it waits for a worker, the rescuer and the manager. */
-    private static List<Releaser> forActive(Workqueues workqueues, Work item, WorkStatus st) {
+    /**
+     * Who can finish an item that is not held back: its runner, or while it waits for a worker, the
+     * rescuer and the manager; a note when it is not queued.
+     */
+    private static List<Releaser> forActive(Work item, WorkStatus st) {
         String what = "work " + item.name() + (st.queue() == null ? "" : " on workqueue " + st.queue());
         if (st.runningOn() != null) {
             return List.of(new Releaser(what + ", running in", st.runningOn()));
