@@ -4,7 +4,11 @@ import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.platform.ThreadStartCost;
 
-/** The simulator's state for one task, attached to its {@link Task} record as platform data. */
+/**
+ * The simulator's state for one task, attached to its {@link Task} record as platform data. Every
+ * mutable field is touched only by the thread holding the baton, or by the controller while no task
+ * runs (guarded by the baton; see {@link SimPlatform}'s scheduler state).
+ */
 final class SimTask {
 
     final Task task;

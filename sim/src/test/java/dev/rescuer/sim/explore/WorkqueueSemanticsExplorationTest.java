@@ -1,5 +1,7 @@
 package dev.rescuer.sim.explore;
 
+import dev.rescuer.sim.CarrierPool;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -76,6 +78,25 @@ class WorkqueueSemanticsExplorationTest {
         if (variant == WorkqueueSemantics.NORMAL) {
             assertTrue(c.mostAtOnce >= 2, "no two items ever ran at once: " + c);
         }
+    }
+
+    @Test
+    void aSeedReplaysItsProgramAndSchedule() {
+        java.util.Set<Long> hashes = new java.util.HashSet<>();
+        try (CarrierPool pool = new CarrierPool("wq-semantics-replay")) {
+            for (Variant v : SCENARIO.variants()) {
+                for (int i = 0; i < 5; i++) {
+                    RunSeed seed = RunSeed.forSchedule(SCENARIO, v, StrategyKind.RANDOM, ExploreOptions.DEFAULT_DEPTH, 11, i);
+                    RunResult first = EXPLORER.run(SCENARIO, v, seed, i, pool, ExploreOptions.DEFAULT_LIVELOCK_BOUND);
+                    RunResult again = EXPLORER.replay(SCENARIO, v, seed, ExploreOptions.DEFAULT_LIVELOCK_BOUND);
+                    assertEquals(first.traceHash(), again.traceHash(), v.name() + " seed " + seed);
+                    assertEquals(first.steps(), again.steps(), v.name() + " seed " + seed);
+                    assertEquals(first.virtualNanos(), again.virtualNanos(), v.name() + " seed " + seed);
+                    hashes.add(first.traceHash());
+                }
+            }
+        }
+        assertTrue(hashes.size() >= 15, "only " + hashes.size() + " distinct runs of 20 seeds: the programs do not vary");
     }
 
     private static String describe(RunResult f) {
