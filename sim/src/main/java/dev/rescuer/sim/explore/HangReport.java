@@ -16,8 +16,8 @@ import java.util.Set;
  * What a stopped run looked like, as the kernel would report it: every blocked task with what it waits
  * on, for how long, whether the wait is timed (and when it times out), how many waits in a row it
  * made there (a timed retry loop's rounds) and what it holds; every runnable task, whether it spins,
- * its work item and the waits it made before running again; the wait-for cycles and the chains of the blocked tasks on none;
- * the hung-task detector's and the workqueue watchdog's reports; and the workqueue dump. Built from
+ * its work item and the waits it made before running again; the wait-for cycles, and the chains of
+ * the blocked tasks on none; the hung-task detector's and the workqueue watchdog's reports; and the workqueue dump. Built from
  * the frozen world before tear-down; rendered as text or as a JSON-ready map.
  */
 public final class HangReport {
@@ -33,10 +33,11 @@ public final class HangReport {
      * @param waitsInARow how many waits in a row it made on this primitive, this one included (a timed
      *     retry loop, such as a mempool's 5 s re-check, makes one per round)
      * @param waitingInAllNanos how long since the first of those waits began
+     * @param aboutToRecheck woken or timed out, it has yet to run and re-check its condition
      */
     public record BlockedTask(String task, long id, String waitsOn, String primitive, String primitiveClass,
                               String kind, long blockedNanos, long timesOutInNanos, int waitsInARow, long waitingInAllNanos,
-                              List<String> holds, String workqueue) {
+                              boolean aboutToRecheck, List<String> holds, String workqueue) {
 
         /** Whether the wait has a deadline. */
         public boolean timed() {
@@ -92,7 +93,7 @@ public final class HangReport {
                 blocked.add(new BlockedTask(t.name(), t.id(), on.describe(), on.name(), on.lockClass(), on.kind(),
                         now - t.waitingSinceNanos(), v.timed() ? Math.max(0, v.deadline() - now) : -1,
                         repeated ? v.repeats() : 1, now - (repeated ? v.repeatedSinceNanos() : t.waitingSinceNanos()),
-                        holds, Workqueues.describeWorker(t)));
+                        !v.asleep(), holds, Workqueues.describeWorker(t)));
             } else if (t.state() == Task.State.RUNNING) {
                 runnable.add(describeRunnable(t, v, now));
             }
@@ -197,6 +198,7 @@ public final class HangReport {
             e.put("times_out_in_ns", b.timed() ? b.timesOutInNanos() : null);
             e.put("waits_in_a_row", b.waitsInARow());
             e.put("waiting_in_all_ns", b.waitingInAllNanos());
+            e.put("about_to_recheck", b.aboutToRecheck());
             e.put("holds", b.holds());
             e.put("workqueue", b.workqueue());
             bl.add(e);
@@ -224,9 +226,13 @@ public final class HangReport {
         for (BlockedTask b : blocked) {
             sb.append("  ").append(b.task()).append(':').append(b.id()).append(" blocked for ")
                     .append(seconds(b.blockedNanos())).append(" s on ").append(b.waitsOn());
-            if (b.timed()) {
-                sb.append(b.timesOutInNanos() == 0 ? "; timed out, about to re-check"
-                        : "; a timed wait, times out in " + seconds(b.timesOutInNanos()) + " s");
+            if (b.timed() && b.timesOutInNanos() == 0) {
+                sb.append("; timed out");
+            } else if (b.timed()) {
+                sb.append("; a timed wait, times out in ").append(seconds(b.timesOutInNanos())).append(" s");
+            }
+            if (b.aboutToRecheck()) {
+                sb.append(b.timed() && b.timesOutInNanos() == 0 ? ", about to re-check" : "; woken, about to re-check");
             }
             if (b.waitsInARow() > 1) {
                 sb.append("; wait ").append(b.waitsInARow()).append(" in a row on it, ")

@@ -114,7 +114,8 @@ class HangReportTest {
                 @SuppressWarnings("unchecked")
                 List<Map<String, Object>> json = (List<Map<String, Object>>) report.toMap().get("blocked_tasks");
                 for (Map<String, Object> e : json) {
-                    assertTrue(e.containsKey("timed") && e.containsKey("times_out_in_ns") && e.containsKey("waits_in_a_row"), e.toString());
+                    assertTrue(e.containsKey("timed") && e.containsKey("times_out_in_ns") && e.containsKey("waits_in_a_row")
+                            && e.containsKey("about_to_recheck"), e.toString());
                 }
             }
         }
