@@ -5,6 +5,8 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.dm.snapshot.DmSnapshot;
+import dev.rescuer.storage.dm.snapshot.OriginTarget;
 import dev.rescuer.storage.dm.snapshot.SnapshotModule;
 
 import java.util.ArrayList;
@@ -30,6 +32,9 @@ import java.util.function.BiConsumer;
  */
 public final class DeviceMapper {
 
+    /** The targets every instance has: {@code linear}, and dm-snapshot's {@code snapshot-origin} and {@code snapshot}. */
+    private static final List<TargetType<?>> BUILT_IN = List.of(LinearTarget.TYPE, OriginTarget.TYPE, DmSnapshot.TYPE);
+
     private final RescuerSystem system;
     private final ModuleParams params;
     private final ConcurrentHashMap<String, BlockDevice> devices = new ConcurrentHashMap<>();
@@ -48,9 +53,10 @@ public final class DeviceMapper {
     public DeviceMapper(RescuerSystem system, ModuleParams params) {
         this.system = Objects.requireNonNull(system, "system");
         this.params = Objects.requireNonNull(params, "params");
-        registerTarget(LinearTarget.TYPE);
         this.snapshot = new SnapshotModule(this, params);
-        snapshot.registerTargets();
+        for (TargetType<?> t : BUILT_IN) {
+            registerTarget(t);
+        }
     }
 
     /** The system the devices run on. */
@@ -106,19 +112,24 @@ public final class DeviceMapper {
     }
 
     /**
-     * Checks a table for a device called {@code name} without building it: the lines' syntax, the
-     * target types, and each constructor's argument rules ({@link TargetType#parse}).
+     * Checks a table for a device called {@code name} without building it or any system: the lines'
+     * syntax, the built-in target types, and each constructor's argument rules ({@link TargetType#parse}).
      *
      * @param exists which device names exist (or will, when the table is loaded)
      * @throws IllegalArgumentException naming the line, or a {@link DmTargetException} in the kernel's words
      */
-    public void checkTable(String name, String table, java.util.function.Predicate<String> exists) {
+    public static void checkTable(String name, String table, java.util.function.Predicate<String> exists) {
+        Map<String, TargetType<?>> builtIn = new java.util.HashMap<>();
+        for (TargetType<?> t : BUILT_IN) {
+            builtIn.put(t.name(), t);
+        }
         for (TableLine line : TableLine.parseTable(table)) {
-            parse(name, line, exists);
+            parse(builtIn, name, line, exists);
         }
     }
 
-    private Object parse(String name, TableLine line, java.util.function.Predicate<String> exists) {
+    private static Object parse(Map<String, TargetType<?>> types, String name, TableLine line,
+                                java.util.function.Predicate<String> exists) {
         TargetType<?> type = types.get(line.type());
         if (type == null) {
             throw new IllegalArgumentException("unknown target type '" + line.type() + "'; known: "
@@ -152,7 +163,7 @@ public final class DeviceMapper {
     @SuppressWarnings("unchecked")
     private <A> Target construct(String name, TableLine line) {
         TargetType<A> type = (TargetType<A>) types.get(line.type());
-        A args = (A) parse(name, line, devices::containsKey);
+        A args = (A) parse(types, name, line, devices::containsKey);
         return type.construct(new TargetContext(this, name, line.type(), line.start(), line.length()), args);
     }
 

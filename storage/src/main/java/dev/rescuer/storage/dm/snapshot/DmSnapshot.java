@@ -52,9 +52,8 @@ public final class DmSnapshot implements Target {
     public record Args(String origin, String cow, boolean persistent, int chunkSize) {
     }
 
-    /** The {@code snapshot} target type of {@code module}. */
-    static TargetType<Args> type(SnapshotModule module) {
-        return new TargetType<>() {
+    /** The {@code snapshot} target type; its targets share their device-mapper's {@link SnapshotModule}. */
+    public static final TargetType<Args> TYPE = new TargetType<>() {
             @Override
             public String name() {
                 return "snapshot";
@@ -100,10 +99,9 @@ public final class DmSnapshot implements Target {
 
             @Override
             public Target construct(TargetContext ti, Args args) {
-                return new DmSnapshot(module, ti, args);
+                return new DmSnapshot(ti.dm().snapshotModule(), ti, args);
             }
         };
-    }
 
     /** What {@code __origin_write} did with one snapshot, under its locks. */
     record OriginWriteStep(boolean submitted, boolean tookBio, PendingException startNow, PendingException startLast) {

@@ -17,10 +17,10 @@ import dev.rescuer.storage.dm.TargetType;
  * snapshot. Left out: the {@code dm_origin} registry used by snapshot merging, and suspend/resume of
  * the origin (the split boundary is read at each write instead of at resume).
  */
-final class OriginTarget implements Target {
+public final class OriginTarget implements Target {
 
-    static TargetType<String> type(SnapshotModule module) {
-        return new TargetType<>() {
+    /** The {@code snapshot-origin} target type. */
+    public static final TargetType<String> TYPE = new TargetType<>() {
             @Override
             public String name() {
                 return "snapshot-origin";
@@ -34,10 +34,9 @@ final class OriginTarget implements Target {
 
             @Override
             public Target construct(TargetContext ti, String device) {
-                return new OriginTarget(module, ti, ti.getDevice(device, ti.len(), "Cannot get target device"));
+                return new OriginTarget(ti.dm().snapshotModule(), ti, ti.getDevice(device, ti.len(), "Cannot get target device"));
             }
         };
-    }
 
     private final SnapshotModule module;
     private final TargetContext ti;

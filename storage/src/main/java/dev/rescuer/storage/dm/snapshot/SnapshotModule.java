@@ -46,23 +46,28 @@ public final class SnapshotModule {
     public SnapshotModule(DeviceMapper dm, ModuleParams params) {
         this.dm = dm;
         this.originsLock = new RwSemaphore(dm.platform(), "_origins_lock", "&_origins_lock");
+        checkParams(params);
+        this.cowThreshold = Integer.parseUnsignedInt(params.get("dm_snapshot", "snapshot_cow_threshold"));
+        this.throttle = params.get("dm_snapshot", "cow_throttle");
+    }
+
+    /**
+     * Checks the module's parameter values.
+     *
+     * @throws IllegalArgumentException naming the parameter and the value
+     */
+    public static void checkParams(ModuleParams params) {
         String t = params.get("dm_snapshot", "snapshot_cow_threshold");
         try {
-            this.cowThreshold = Integer.parseUnsignedInt(t);
+            Integer.parseUnsignedInt(t);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("dm_snapshot.snapshot_cow_threshold: '" + t + "' is not an unsigned integer");
         }
-        this.throttle = params.get("dm_snapshot", "cow_throttle");
+        String throttle = params.get("dm_snapshot", "cow_throttle");
         if (!List.of(THROTTLE_SEMAPHORE, THROTTLE_WAIT_UNLOCKED).contains(throttle)) {
             throw new IllegalArgumentException("dm_snapshot.cow_throttle: '" + throttle + "' is neither "
                     + THROTTLE_SEMAPHORE + " nor " + THROTTLE_WAIT_UNLOCKED);
         }
-    }
-
-    /** {@code dm_snapshot_init}: registers {@code snapshot-origin} and {@code snapshot}. */
-    public void registerTargets() {
-        dm.registerTarget(OriginTarget.type(this));
-        dm.registerTarget(DmSnapshot.type(this));
     }
 
     /** {@code _origins_lock}. */
