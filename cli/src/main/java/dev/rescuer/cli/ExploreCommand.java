@@ -6,7 +6,6 @@ import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.Variant;
-import dev.rescuer.sim.scenarios.Scenarios;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,7 +24,7 @@ final class ExploreCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer or cow-throttle.")
+    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer, cow-throttle, or a stack file (stacks/*.yaml).")
     String scenario;
 
     @Option(names = "--variant", paramLabel = "V", description = "The scenario's variant (default: its first).")
@@ -76,16 +75,16 @@ final class ExploreCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cmd, "--" + e.getMessage()); // messages start with the field's name
         }
         SimOptions.quietRuntime(verbose);
-        ExploreResult r = new Explorer(Scenarios.all()).explore(s, v, options);
+        ExploreResult r = new Explorer(SimOptions.catalogue(s)).explore(s, v, options);
         if (json) {
             System.out.println(SimOptions.json().writeValueAsString(r.toMap()));
         } else {
-            print(System.out, r);
+            print(System.out, r, scenario);
         }
         return r.firstFinding() == null ? 0 : 1;
     }
 
-    static void print(PrintStream out, ExploreResult r) {
+    static void print(PrintStream out, ExploreResult r, String cliName) {
         out.printf("%s --variant %s: %s after %d schedule(s) (%s, depth %d, base seed %d)%n", r.scenario(), r.variant(),
                 r.result().toUpperCase(), r.schedulesRun(), r.options().strategy().cliName(), r.options().depth(), r.options().seed());
         out.printf("%,.0f scheduling steps/s (%,.0f with a choice), %.1f schedules/s, %d thread(s), %.1f s%n",
@@ -99,7 +98,7 @@ final class ExploreCommand implements Callable<Integer> {
             if (r.firstFinding().report() != null) {
                 out.println(r.firstFinding().report().toText());
             }
-            out.printf("replay: ./rescuer replay %s --variant %s --seed %s%n", r.scenario(), r.variant(), r.firstFinding().seed());
+            out.printf("replay: ./rescuer replay %s --variant %s --seed %s%n", cliName, r.variant(), r.firstFinding().seed());
         }
     }
 }
