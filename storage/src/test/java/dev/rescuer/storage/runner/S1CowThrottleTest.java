@@ -55,9 +55,9 @@ class S1CowThrottleTest {
     void waitUnlockedCompletesUnderPctAndRandomWalk() {
         for (StrategyKind k : List.of(StrategyKind.PCT, StrategyKind.RANDOM)) {
             ExploreResult r = explorer.explore(s1, s1.variant("wait-unlocked"),
-                    ExploreOptions.defaults().withStrategy(k).withSchedules(150));
+                    ExploreOptions.defaults().withStrategy(k).withSchedules(100));
             assertEquals("ok", r.result(), () -> k + ": " + r.firstFinding().reason() + "\n" + r.firstFinding().report());
-            assertEquals(150, r.schedulesRun());
+            assertEquals(100, r.schedulesRun());
         }
     }
 
