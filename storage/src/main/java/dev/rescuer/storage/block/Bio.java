@@ -168,6 +168,11 @@ public final class Bio {
         this.privateData = data;
     }
 
+    /** The end-io callback ({@code bi_end_io}), or {@code null}; a driver that hooks it saves it first. */
+    public Consumer<Bio> endIo() {
+        return endIo;
+    }
+
     /** Replaces the end-io callback, as a stacking driver that hooks completion does. */
     public void setEndIo(Consumer<Bio> endIo) {
         this.endIo = endIo;
@@ -220,6 +225,22 @@ public final class Bio {
         }
         this.pool = pool;
         this.poolElement = element;
+    }
+
+    /**
+     * Makes an ended bio live again, to be ended once more: for a driver that hooked the bio's end-io
+     * and must finish work before the saved end-io runs (dm-verity's {@code verity_end_io} verifies,
+     * then restores {@code bi_end_io} and calls {@code bio_endio} again). Call it from the hooked
+     * end-io, before handing the bio on.
+     *
+     * @throws IllegalStateException if the bio has not ended or is chained to a parent
+     */
+    public void reopen() {
+        if (!ended || parent != null) {
+            throw new IllegalStateException("reopen of " + this + (parent != null ? ", which is chained" : ", which has not ended"));
+        }
+        remaining.set(1);
+        ended = false;
     }
 
     /** Whether the bio has ended. */

@@ -8,6 +8,7 @@ import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.dm.snapshot.DmSnapshot;
 import dev.rescuer.storage.dm.snapshot.OriginTarget;
 import dev.rescuer.storage.dm.snapshot.SnapshotModule;
+import dev.rescuer.storage.dm.verity.VerityTarget;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +33,8 @@ import java.util.function.BiConsumer;
  */
 public final class DeviceMapper {
 
-    /** The targets every instance has: {@code linear}, and dm-snapshot's {@code snapshot-origin} and {@code snapshot}. */
-    private static final List<TargetType<?>> BUILT_IN = List.of(LinearTarget.TYPE, OriginTarget.TYPE, DmSnapshot.TYPE);
+    /** The targets every instance has: {@code linear}, dm-snapshot's {@code snapshot-origin} and {@code snapshot}, and {@code verity}. */
+    private static final List<TargetType<?>> BUILT_IN = List.of(LinearTarget.TYPE, OriginTarget.TYPE, DmSnapshot.TYPE, VerityTarget.TYPE);
 
     private final RescuerSystem system;
     private final ModuleParams params;
