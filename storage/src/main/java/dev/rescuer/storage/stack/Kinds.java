@@ -16,11 +16,12 @@ public final class Kinds {
     private final Map<String, DeviceKind<?>> devices = new LinkedHashMap<>();
     private final Map<String, WorkloadKind<?>> workloads = new LinkedHashMap<>();
 
-    /** A registry with {@code disk}, {@code dm}, {@code writer}, {@code reader} and {@code dmsetup-create}. */
+    /** A registry with {@code disk}, {@code dm}, {@code veritysetup}, {@code writer}, {@code reader} and {@code dmsetup-create}. */
     public static Kinds builtIn() {
         Kinds k = new Kinds();
         k.register(new DiskKind());
         k.register(new DmKind());
+        k.register(new VeritysetupKind());
         k.register(new IoKind(BioOp.WRITE));
         k.register(new IoKind(BioOp.READ));
         k.register(new DmsetupCreateKind());
