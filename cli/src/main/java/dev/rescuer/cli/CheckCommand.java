@@ -1,7 +1,5 @@
 package dev.rescuer.cli;
 
-import dev.rescuer.sim.explore.ExploreOptions;
-import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.storage.runner.StackScenario;
 import picocli.CommandLine;
@@ -36,25 +34,13 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--variant", paramLabel = "V", description = "Explore only this variant.")
     String variant;
 
-    @Option(names = "--strategy", paramLabel = "random|pct", defaultValue = "pct",
-            description = "Schedule search: random walk or PCT (default: ${DEFAULT-VALUE}).")
-    String strategy;
-
-    @Option(names = "--depth", paramLabel = "D", defaultValue = "3", description = "PCT's bug depth, 1..15 (default: ${DEFAULT-VALUE}).")
-    int depth;
+    @CommandLine.Mixin
+    SearchOptions search;
 
     @Option(names = "--schedules", paramLabel = "N",
             description = "Schedules per variant (default: " + DemoCommand.HANG_BUDGET + " for a variant expected to hang, "
                     + DemoCommand.COMPLETE_BUDGET + " for one expected to complete).")
     Integer schedules;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", converter = SimOptions.BaseSeedConverter.class,
-            description = "The exploration's base seed, decimal or 0x hex (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--parallel", paramLabel = "P", defaultValue = "1",
-            description = "Explorer threads; the results do not depend on it (default: ${DEFAULT-VALUE}).")
-    int parallel;
 
     @Option(names = "--json", description = "Print a JSON list, one object per variant.")
     boolean json;
@@ -67,22 +53,11 @@ final class CheckCommand implements Callable<Integer> {
         CommandLine cmd = spec.commandLine();
         StackScenario s = SimOptions.stack(cmd, stack);
         List<Variant> variants = variant == null ? s.variants() : List.of(SimOptions.variant(cmd, s, variant));
-        StrategyKind kind;
-        try {
-            kind = StrategyKind.parse(strategy);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cmd, "--strategy: " + e.getMessage());
-        }
         List<VariantTable.Row> rows = new ArrayList<>();
         for (Variant v : variants) {
             int n = schedules != null ? schedules
                     : v.expected() == Variant.Expectation.HANGS ? DemoCommand.HANG_BUDGET : DemoCommand.COMPLETE_BUDGET;
-            try {
-                rows.add(new VariantTable.Row(s, stack.toString(), v,
-                        new ExploreOptions(kind, depth, n, seed, parallel, ExploreOptions.DEFAULT_LIVELOCK_BOUND, true)));
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(cmd, "--" + e.getMessage()); // messages start with the field's name
-            }
+            rows.add(new VariantTable.Row(s, stack.toString(), v, search.toOptions(cmd, n, true)));
         }
         SimOptions.quietRuntime(verbose);
         return VariantTable.run(System.out, rows, json) ? 0 : 1;

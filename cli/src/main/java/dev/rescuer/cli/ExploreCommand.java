@@ -4,7 +4,6 @@ import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
-import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.Variant;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,23 +29,11 @@ final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--variant", paramLabel = "V", description = "The scenario's variant (default: its first).")
     String variant;
 
-    @Option(names = "--strategy", paramLabel = "random|pct", defaultValue = "pct",
-            description = "Schedule search: random walk or PCT (default: ${DEFAULT-VALUE}).")
-    String strategy;
-
-    @Option(names = "--depth", paramLabel = "D", defaultValue = "3", description = "PCT's bug depth, 1..15 (default: ${DEFAULT-VALUE}).")
-    int depth;
+    @CommandLine.Mixin
+    SearchOptions search;
 
     @Option(names = "--schedules", paramLabel = "N", defaultValue = "100", description = "Schedules to run at most (default: ${DEFAULT-VALUE}).")
     int schedules;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", converter = SimOptions.BaseSeedConverter.class,
-            description = "The exploration's base seed, decimal or 0x hex (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--parallel", paramLabel = "P", defaultValue = "1",
-            description = "Explorer threads; the result does not depend on it (default: ${DEFAULT-VALUE}).")
-    int parallel;
 
     @Option(names = "--all", description = "Run every schedule even after a hang, and count the hangs.")
     boolean all;
@@ -62,18 +49,7 @@ final class ExploreCommand implements Callable<Integer> {
         CommandLine cmd = spec.commandLine();
         Scenario s = SimOptions.scenario(cmd, scenario);
         Variant v = SimOptions.variant(cmd, s, variant);
-        StrategyKind kind;
-        try {
-            kind = StrategyKind.parse(strategy);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cmd, "--strategy: " + e.getMessage());
-        }
-        ExploreOptions options;
-        try {
-            options = new ExploreOptions(kind, depth, schedules, seed, parallel, ExploreOptions.DEFAULT_LIVELOCK_BOUND, !all);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cmd, "--" + e.getMessage()); // messages start with the field's name
-        }
+        ExploreOptions options = search.toOptions(cmd, schedules, !all);
         SimOptions.quietRuntime(verbose);
         ExploreResult r = new Explorer(SimOptions.catalogue(s)).explore(s, v, options);
         if (json) {
