@@ -5,10 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -24,23 +21,8 @@ class CheckCommandTest {
     @TempDir
     Path tmp;
 
-    private record Run(int code, String out, String err) { }
-
-    private static Run run(String... args) {
-        PrintStream savedOut = System.out;
-        PrintStream savedErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.execute(args);
-        } finally {
-            System.setOut(savedOut);
-            System.setErr(savedErr);
-        }
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     private Path file(String text) throws IOException {
@@ -49,7 +31,7 @@ class CheckCommandTest {
         return p;
     }
 
-    private static void assertUsageError(Run r, String... fragments) {
+    private static void assertUsageError(CliRun r, String... fragments) {
         assertEquals(2, r.code(), r.err());
         for (String f : fragments) {
             assertTrue(r.err().contains(f), "error names '" + f + "':\n" + r.err());
@@ -60,7 +42,7 @@ class CheckCommandTest {
 
     @Test
     void checkJsonHasOneObjectPerVariantWithTheHangsSeedAndCycles() throws Exception {
-        Run r = run("check", S1, "--schedules", "20", "--json");
+        CliRun r = run("check", S1, "--schedules", "20", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode list = new ObjectMapper().readTree(r.out());
         assertEquals(2, list.size());
@@ -78,7 +60,7 @@ class CheckCommandTest {
         assertTrue(seed.startsWith("0x"));
         assertFalse(hang.get("first_hang").get("report").get("wait_for_cycles").isEmpty());
 
-        Run replay = run("replay", S1, "--seed", seed, "--json");
+        CliRun replay = run("replay", S1, "--seed", seed, "--json");
         assertEquals(1, replay.code(), replay.err());
         JsonNode rj = new ObjectMapper().readTree(replay.out());
         assertEquals("semaphore-under-lock", rj.get("variant").asText(), "the seed names its variant");
@@ -87,7 +69,7 @@ class CheckCommandTest {
 
     @Test
     void exploreTakesAStackFile() {
-        Run r = run("explore", S1, "--variant", "semaphore-under-lock", "--schedules", "20");
+        CliRun r = run("explore", S1, "--variant", "semaphore-under-lock", "--schedules", "20");
         assertEquals(1, r.code(), r.err());
         assertTrue(r.out().contains("replay: ./rescuer replay " + S1 + " --variant semaphore-under-lock --seed 0x"), r.out());
     }
