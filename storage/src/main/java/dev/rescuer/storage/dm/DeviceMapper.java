@@ -41,8 +41,9 @@ public final class DeviceMapper {
     private final ConcurrentHashMap<String, BlockDevice> devices = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, TargetType<?>> types = new ConcurrentHashMap<>();
     private final SnapshotModule snapshot;
-    /** Declared (primitive, releasing work) pairs, kept for listeners that come late. Guarded by {@code this}'s creation order: written by tasks one at a time under the simulator; a concurrent list otherwise. */
+    /** Declared (primitive, releasing work) pairs, kept for a listener that comes later. Lock-free: constructors in any task append. */
     private final List<Map.Entry<Primitive, Work>> releasers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Who hears of new declarations; volatile, set once by the runner before devices are built. */
     private volatile BiConsumer<Primitive, Work> releaserListener;
 
     /**
