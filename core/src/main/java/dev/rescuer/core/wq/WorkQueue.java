@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Primitive;
@@ -129,6 +130,42 @@ public final class WorkQueue implements Executor, Primitive {
     @Override
     public String kind() {
         return "workqueue";
+    }
+
+    /**
+     * Whether waiting for one of this queue's items can mean waiting for another of its items: an
+     * ordered or {@code maxActive == 1} queue runs them one at a time, and a queue with a rescuer
+     * may have only the rescuer, which runs them one at a time, under memory pressure. The kernel's
+     * {@code start_flush_work} takes the queue's lockdep map in exactly these cases.
+     */
+    boolean serializesItems() {
+        return ordered || maxActive == 1 || rescuer != null;
+    }
+
+    /**
+     * lockdep's annotations in {@code process_one_work}, reported before {@code work} runs on
+     * {@code self}: a new signalling context; where the queue has no rescuer and starting a worker
+     * may enter reclaim, the dependency of its items on {@code fs_reclaim}; then the queue's
+     * pseudo-lock (exclusive where {@link #serializesItems()}, recursive otherwise) and the item's.
+     */
+    void lockdepBeginItem(LockEvents ev, Task self, Work work, boolean bh) {
+        ev.contextBoundary(self);
+        if (!bh && rescuer == null && sys.platform().threadStartMayReclaim()) {
+            // An item may wait for a worker to be created, and creating one allocates (create_worker).
+            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, true);
+            ev.acquire(self, LockEvents.FS_RECLAIM, LockEvents.EXCLUSIVE, 0, false);
+            ev.release(self, LockEvents.FS_RECLAIM);
+            ev.release(self, this);
+        }
+        ev.acquire(self, this, serializesItems() ? LockEvents.EXCLUSIVE : LockEvents.RECURSIVE, 0, false);
+        ev.acquire(self, work, LockEvents.EXCLUSIVE, 0, false);
+    }
+
+    /** The releases matching {@link #lockdepBeginItem}, after {@code work} ran, and the context's end. */
+    void lockdepEndItem(LockEvents ev, Task self, Work work) {
+        ev.release(self, work);
+        ev.release(self, this);
+        ev.contextBoundary(self);
     }
 
     /** The queue's flags. */
@@ -335,6 +372,11 @@ public final class WorkQueue implements Executor, Primitive {
                     + " in " + cur.name + " can never finish");
         }
         sys.checkFlushDependency(self, cur, this, null);
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) { // __flush_workqueue: lock_map_acquire(&wq->lockdep_map), then release
+            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, false);
+            ev.release(self, this);
+        }
         platform.preemptionPoint(); // before the color is taken
         long color;
         while ((color = takeFlushColor()) < 0) {
