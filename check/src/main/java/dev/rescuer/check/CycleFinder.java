@@ -21,6 +21,8 @@ import java.util.Set;
  * holds block each other only through a queued writer, so only if the class was ever taken
  * exclusively.
  *
+ * <p>Only minimal cycles are returned: one whose classes include a shorter one's adds nothing.
+ *
  * <p>Bounds: cycles up to {@link #MAX_LENGTH} links, at most {@link #MAX_CYCLES} of them, and a
  * budget of {@link #MAX_STEPS} edge visits; a search that hits a bound says so in its result.
  */
@@ -70,7 +72,32 @@ final class CycleFinder {
             search(start, start);
         }
         found.sort(Comparator.comparingInt((PotentialCycle c) -> c.links().size()));
-        return found;
+        return minimal(found);
+    }
+
+    /**
+     * Drops every cycle whose classes include all of a shorter kept cycle's: it is the same hang
+     * seen through more classes (an item's pseudo-lock and its queue's, say, on the way to the lock
+     * the item takes). Expects {@code cycles} shortest first.
+     */
+    static List<PotentialCycle> minimal(List<PotentialCycle> cycles) {
+        List<PotentialCycle> kept = new ArrayList<>();
+        List<Set<LockClass>> keptClasses = new ArrayList<>();
+        for (PotentialCycle c : cycles) {
+            Set<LockClass> cs = new HashSet<>(c.classes());
+            boolean redundant = false;
+            for (Set<LockClass> k : keptClasses) {
+                if (cs.containsAll(k)) {
+                    redundant = true;
+                    break;
+                }
+            }
+            if (!redundant) {
+                kept.add(c);
+                keptClasses.add(cs);
+            }
+        }
+        return kept;
     }
 
     private void search(LockClass start, LockClass at) {
