@@ -1,8 +1,6 @@
 package dev.rescuer.cli;
 
 import dev.rescuer.sim.explore.ExploreOptions;
-import dev.rescuer.sim.explore.ExploreResult;
-import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.sim.scenarios.Scenarios;
@@ -12,12 +10,11 @@ import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code rescuer demo}: the main job. Explores every variant of every scenario on the simulator with
- * PCT and prints a table, then the first hang's report.
+ * {@code rescuer demo}: the main job. Explores every variant of every scenario, and of every stack file
+ * in {@code stacks/}, on the simulator with PCT and prints a table, then the first hang's report.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"The main job: explore every scenario variant on the deterministic simulator (PCT) and show which "
@@ -52,51 +49,26 @@ final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--" + e.getMessage());
         }
         SimOptions.quietRuntime(verbose);
-        Explorer explorer = new Explorer(Scenarios.all());
-        List<ExploreResult> results = new ArrayList<>();
-        List<Boolean> asExpected = new ArrayList<>();
-        if (!json) {
-            System.out.println("Rescuer demo: every scenario variant explored on the deterministic simulator (PCT, depth "
-                    + ExploreOptions.DEFAULT_DEPTH + ").");
-            System.out.println();
-            System.out.printf("%-16s %-21s %-9s %9s  %-6s %-20s %7s%n", "scenario", "variant", "expected", "schedules",
-                    "result", "first-hang seed", "time");
+        List<VariantTable.Row> rows = new ArrayList<>();
+        List<Scenario> scenarios = new ArrayList<>(Scenarios.all());
+        List<String> names = new ArrayList<>(scenarios.stream().map(Scenario::name).toList());
+        for (var st : SimOptions.shippedStacks(spec.commandLine()).entrySet()) {
+            scenarios.add(st.getValue());
+            names.add(st.getKey());
         }
-        for (Scenario s : Scenarios.all()) {
-            for (Variant v : s.variants()) {
+        for (int i = 0; i < scenarios.size(); i++) {
+            for (Variant v : scenarios.get(i).variants()) {
                 boolean hangs = v.expected() == Variant.Expectation.HANGS;
-                ExploreOptions o = defaults.withSchedules(hangs ? HANG_BUDGET : COMPLETE_BUDGET);
-                ExploreResult r = explorer.explore(s, v, o);
-                results.add(r);
-                boolean ok = hangs ? "hang".equals(r.result()) : "ok".equals(r.result());
-                asExpected.add(ok);
-                if (!json) {
-                    System.out.printf("%-16s %-21s %-9s %9d  %-6s %-20s %6.1fs%s%n", s.name(), v.name(),
-                            hangs ? "hang" : "complete", r.schedulesRun(), r.result(),
-                            r.firstFinding() == null ? "-" : r.firstFinding().seed().toString(), r.elapsedNanos() / 1e9,
-                            ok ? "" : "   <- NOT AS EXPECTED");
-                }
+                rows.add(new VariantTable.Row(scenarios.get(i), names.get(i), v,
+                        defaults.withSchedules(hangs ? HANG_BUDGET : COMPLETE_BUDGET)));
             }
         }
-        boolean allOk = !asExpected.contains(false);
-        if (json) {
-            List<Map<String, Object>> list = new ArrayList<>();
-            for (ExploreResult r : results) {
-                list.add(r.toMap());
-            }
-            System.out.println(SimOptions.json().writeValueAsString(list));
-        } else {
-            long passed = asExpected.stream().filter(b -> b).count();
-            System.out.printf("%n%d of %d variants behaved as expected.%n", passed, asExpected.size());
-            for (ExploreResult r : results) {
-                if (r.firstFinding() != null && r.firstFinding().report() != null) {
-                    System.out.printf("%nThe first hang: %s --variant %s, schedule %d (replay: ./rescuer replay %s --variant %s --seed %s)%n%n",
-                            r.scenario(), r.variant(), r.firstFinding().schedule(), r.scenario(), r.variant(), r.firstFinding().seed());
-                    System.out.println(r.firstFinding().report().toText());
-                    break;
-                }
-            }
+        if (!json) {
+            System.out.println("Rescuer demo: every scenario variant and every stack in stacks/ explored on the deterministic "
+                    + "simulator (PCT, depth " + ExploreOptions.DEFAULT_DEPTH + ").");
+            System.out.println();
         }
+        boolean allOk = VariantTable.run(System.out, rows, json);
         return allOk ? 0 : 1;
     }
 }

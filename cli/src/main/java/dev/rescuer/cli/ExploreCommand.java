@@ -4,10 +4,8 @@ import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
-import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.ValidationResult;
 import dev.rescuer.sim.explore.Variant;
-import dev.rescuer.sim.scenarios.Scenarios;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,29 +29,17 @@ final class ExploreCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer or cow-throttle.")
+    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer, cow-throttle, or a stack file (stacks/*.yaml).")
     String scenario;
 
     @Option(names = "--variant", paramLabel = "V", description = "The scenario's variant (default: its first).")
     String variant;
 
-    @Option(names = "--strategy", paramLabel = "random|pct", defaultValue = "pct",
-            description = "Schedule search: random walk or PCT (default: ${DEFAULT-VALUE}).")
-    String strategy;
-
-    @Option(names = "--depth", paramLabel = "D", defaultValue = "3", description = "PCT's bug depth, 1..15 (default: ${DEFAULT-VALUE}).")
-    int depth;
+    @CommandLine.Mixin
+    SearchOptions search;
 
     @Option(names = "--schedules", paramLabel = "N", defaultValue = "100", description = "Schedules to run at most (default: ${DEFAULT-VALUE}).")
     int schedules;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", converter = SimOptions.BaseSeedConverter.class,
-            description = "The exploration's base seed, decimal or 0x hex (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--parallel", paramLabel = "P", defaultValue = "1",
-            description = "Explorer threads; the result does not depend on it (default: ${DEFAULT-VALUE}).")
-    int parallel;
 
     @Option(names = "--all", description = "Run every schedule even after a hang, and count the hangs.")
     boolean all;
@@ -73,20 +59,9 @@ final class ExploreCommand implements Callable<Integer> {
         CommandLine cmd = spec.commandLine();
         Scenario s = SimOptions.scenario(cmd, scenario);
         Variant v = SimOptions.variant(cmd, s, variant);
-        StrategyKind kind;
-        try {
-            kind = StrategyKind.parse(strategy);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cmd, "--strategy: " + e.getMessage());
-        }
-        ExploreOptions options;
-        try {
-            options = new ExploreOptions(kind, depth, schedules, seed, parallel, ExploreOptions.DEFAULT_LIVELOCK_BOUND, !all && !validate);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cmd, "--" + e.getMessage()); // messages start with the field's name
-        }
+        ExploreOptions options = search.toOptions(cmd, schedules, !all && !validate);
         SimOptions.quietRuntime(verbose);
-        Explorer explorer = new Explorer(Scenarios.all());
+        Explorer explorer = new Explorer(SimOptions.catalogue(s));
         ExploreResult r = explorer.explore(s, v, options);
         ValidationResult vr = validate ? explorer.validate(s, v, options) : null;
         if (json) {
@@ -96,7 +71,7 @@ final class ExploreCommand implements Callable<Integer> {
             }
             System.out.println(SimOptions.json().writeValueAsString(m));
         } else {
-            print(System.out, r);
+            print(System.out, r, scenario);
             if (vr != null) {
                 printValidation(System.out, vr);
             }
@@ -113,7 +88,7 @@ final class ExploreCommand implements Callable<Integer> {
         }
     }
 
-    static void print(PrintStream out, ExploreResult r) {
+    static void print(PrintStream out, ExploreResult r, String cliName) {
         out.printf("%s --variant %s: %s after %d schedule(s) (%s, depth %d, base seed %d)%n", r.scenario(), r.variant(),
                 r.result().toUpperCase(), r.schedulesRun(), r.options().strategy().cliName(), r.options().depth(), r.options().seed());
         out.printf("%,.0f scheduling steps/s (%,.0f with a choice), %.1f schedules/s, %d thread(s), %.1f s%n",
@@ -127,7 +102,7 @@ final class ExploreCommand implements Callable<Integer> {
             if (r.firstFinding().report() != null) {
                 out.println(r.firstFinding().report().toText());
             }
-            out.printf("replay: ./rescuer replay %s --variant %s --seed %s%n", r.scenario(), r.variant(), r.firstFinding().seed());
+            out.printf("replay: ./rescuer replay %s --variant %s --seed %s%n", cliName, r.variant(), r.firstFinding().seed());
         }
     }
 }

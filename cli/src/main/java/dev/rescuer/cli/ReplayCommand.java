@@ -6,7 +6,6 @@ import dev.rescuer.sim.explore.RunResult;
 import dev.rescuer.sim.explore.RunSeed;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.Variant;
-import dev.rescuer.sim.scenarios.Scenarios;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,7 +25,7 @@ final class ReplayCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer or cow-throttle.")
+    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer, cow-throttle, or a stack file (stacks/*.yaml).")
     String scenario;
 
     @Option(names = "--variant", paramLabel = "V", description = "The variant the seed was recorded for (default: the one the seed names).")
@@ -64,7 +63,7 @@ final class ReplayCommand implements Callable<Integer> {
         if (trace < 0 || trace > 64) {
             throw new CommandLine.ParameterException(cmd, "--trace: must be in 0..64, got " + trace);
         }
-        Explorer explorer = new Explorer(Scenarios.all());
+        Explorer explorer = new Explorer(SimOptions.catalogue(s));
         SimOptions.quietRuntime(verbose);
         RunResult r;
         try {

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,26 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code explore} and {@code replay}: their JSON contracts, exit codes and errors for bad input. */
 class SimCommandsTest {
 
-    private record Run(int code, String out, String err) { }
-
-    private static Run run(String... args) {
-        PrintStream savedOut = System.out;
-        PrintStream savedErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.execute(args);
-        } finally {
-            System.setOut(savedOut);
-            System.setErr(savedErr);
-        }
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
-    private static void assertUsageError(Run r, String... fragments) {
+    private static void assertUsageError(CliRun r, String... fragments) {
         assertEquals(2, r.code(), r.err());
         for (String f : fragments) {
             assertTrue(r.err().contains(f), "error names '" + f + "':\n" + r.err());
@@ -44,7 +26,7 @@ class SimCommandsTest {
 
     @Test
     void exploreValidatePrintsTheCyclesOfCompletedSchedulesAndAddsThemToTheJson() throws Exception {
-        Run buggy = run("explore", "cow-throttle", "--variant", "semaphore-under-lock", "--schedules", "20", "--validate", "--json");
+        CliRun buggy = run("explore", "cow-throttle", "--variant", "semaphore-under-lock", "--schedules", "20", "--validate", "--json");
         assertEquals(1, buggy.code(), buggy.err());
         JsonNode b = new ObjectMapper().readTree(buggy.out());
         assertTrue(b.get("validated_schedules").asLong() > 0, buggy.out());
@@ -54,7 +36,7 @@ class SimCommandsTest {
         assertEquals(2, cycles.get(0).get("links").size());
         assertTrue(cycles.get(0).get("tasks").toString().contains("drbd_r/"), buggy.out());
 
-        Run fixed = run("explore", "cow-throttle", "--variant", "wait-unlocked", "--schedules", "20", "--validate");
+        CliRun fixed = run("explore", "cow-throttle", "--variant", "wait-unlocked", "--schedules", "20", "--validate");
         assertEquals(0, fixed.code(), fixed.out() + fixed.err());
         assertTrue(fixed.out().contains("validator: 20 of 20 schedules completed and were validated (0 hung or failed); 0 potential cycle(s)"),
                 fixed.out());
@@ -62,7 +44,7 @@ class SimCommandsTest {
 
     @Test
     void exploreFindsTheCowThrottleHangAndReplayReproducesItExactly() throws Exception {
-        Run explore = run("explore", "cow-throttle", "--variant", "semaphore-under-lock", "--json");
+        CliRun explore = run("explore", "cow-throttle", "--variant", "semaphore-under-lock", "--json");
         assertEquals(1, explore.code(), "a hang found exits 1:\n" + explore.err());
         JsonNode e = new ObjectMapper().readTree(explore.out());
         assertEquals("cow-throttle", e.get("scenario").asText());
@@ -78,7 +60,7 @@ class SimCommandsTest {
         assertFalse(report.get("blocked_tasks").isEmpty());
         assertTrue(report.get("wait_for_cycle").toString().contains("_origins_lock"), report.toString());
 
-        Run replay = run("replay", "cow-throttle", "--variant", "semaphore-under-lock", "--seed", seed, "--json");
+        CliRun replay = run("replay", "cow-throttle", "--variant", "semaphore-under-lock", "--seed", seed, "--json");
         assertEquals(1, replay.code(), replay.err());
         JsonNode r = new ObjectMapper().readTree(replay.out());
         assertEquals(seed, r.get("seed").asText());
@@ -87,14 +69,14 @@ class SimCommandsTest {
         assertEquals(hang.get("steps").asLong(), r.get("steps").asLong());
         assertFalse(r.get("trace").isEmpty(), "replay shows the trace before the hang");
 
-        Run inferred = run("replay", "cow-throttle", "--seed", seed, "--json");
+        CliRun inferred = run("replay", "cow-throttle", "--seed", seed, "--json");
         assertEquals(r.get("trace_hash"), new ObjectMapper().readTree(inferred.out()).get("trace_hash"),
                 "without --variant the seed's own variant is replayed");
     }
 
     @Test
     void exploreOfAVariantThatCompletesExitsZero() throws Exception {
-        Run r = run("explore", "cow-throttle", "--variant", "wait-unlocked", "--schedules", "20", "--strategy", "random", "--json");
+        CliRun r = run("explore", "cow-throttle", "--variant", "wait-unlocked", "--schedules", "20", "--strategy", "random", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode e = new ObjectMapper().readTree(r.out());
         assertEquals("ok", e.get("result").asText());
@@ -121,7 +103,7 @@ class SimCommandsTest {
 
     @Test
     void aSeedFromAnotherScenarioIsRefusedAndNamed() throws Exception {
-        Run explore = run("explore", "reclaim-rescuer", "--variant", "no-rescuer", "--json");
+        CliRun explore = run("explore", "reclaim-rescuer", "--variant", "no-rescuer", "--json");
         String seed = new ObjectMapper().readTree(explore.out()).get("first_hang").get("seed").asText();
         assertUsageError(run("replay", "cow-throttle", "--variant", "semaphore-under-lock", "--seed", seed),
                 "was not recorded for cow-throttle", "it replays reclaim-rescuer --variant no-rescuer");

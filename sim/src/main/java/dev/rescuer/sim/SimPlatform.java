@@ -3,6 +3,7 @@ package dev.rescuer.sim;
 import dev.rescuer.core.platform.AbstractPlatform;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
+import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.platform.ThreadStartCost;
@@ -32,11 +33,24 @@ import java.util.SplittableRandom;
  * while holding a raw spin lock, and never switches away from atomic context, no JVM-level lock is
  * ever contended and every interleaving the strategy produces is one the real code could take.
  *
- * <p><b>Virtual time.</b> The clock stands still while any task can run. When none can, it jumps to
- * the next event: a timer's deadline or a sleeping task's timeout. Timer callbacks run at scheduling
- * points, as one more candidate the strategy may pick ("the timer context"), on the thread that holds
- * the baton but under the timer context's own task record, in atomic context, as the kernel runs
- * softirqs on top of whatever was running.
+ * <p><b>Virtual time.</b> Running costs virtual CPU time: every segment a task runs between two
+ * scheduling points (from getting the baton to its next scheduling point, sleep or exit) advances the
+ * clock by {@link #STEP_NANOS}, a fixed cost, so a replay sees the same clock. Timer callbacks are not
+ * charged (interrupt time is not accounted). When no task can run, the clock jumps to the next event:
+ * a timer's deadline or a sleeping task's timeout; it does the same when every task that can run is
+ * spinning in {@link #cpuRelax()}, each has looked at the world since it last changed, and no timer
+ * is due, as CPUs spin until the next interrupt. Timer
+ * callbacks run at scheduling points, as one more candidate the strategy may pick ("the timer
+ * context"), on the thread that holds the baton but under the timer context's own task record, in
+ * atomic context, as the kernel runs softirqs on top of whatever was running.
+ *
+ * <p><b>Spinners.</b> A task at {@link #cpuRelax()} waits for another to make progress, so it is a
+ * candidate only when no task that is not spinning, and no due timer, can run: a strategy that
+ * favours it (PCT's highest priority) cannot starve what it spins on. The world changes for a spinner
+ * when a timer callback runs or a task runs a segment that does not end at {@code cpuRelax}; a segment
+ * from one {@code cpuRelax} to the next is taken to change nothing others wait for (the contract of
+ * {@code cpu_relax()}: the caller waits). Spinners that have not looked since the last change run
+ * before the clock jumps.
  *
  * <p><b>Determinism.</b> Nothing here reads the wall clock or depends on thread timing: the strategy's
  * choices, the fault injector's draws (from its own stream of the run's seed) and the order of
@@ -50,8 +64,35 @@ import java.util.SplittableRandom;
  */
 public final class SimPlatform extends AbstractPlatform {
 
+    /**
+     * The virtual CPU time, in nanoseconds, that one segment of a task's run costs: from the moment it
+     * gets the baton to its next scheduling point, sleep or exit. One microsecond, about what a
+     * stretch of kernel code between two scheduling points takes. Fixed, so that a seed replays.
+     */
+    public static final long STEP_NANOS = 1_000;
+
     /** Why a run stopped, and the details the explorer reports. */
     public record Stop(StopKind kind, String reason) { }
+
+    /**
+     * What the scheduler knows of a task beyond its record, for reports on a stopped run.
+     *
+     * @param asleep parked in a sleep, not yet woken or timed out
+     * @param timedOut its sleep's deadline passed and it has not yet run to re-check its condition
+     * @param deadline when its current or last sleep times out, or {@link Platform#NO_DEADLINE}
+     * @param spinning at {@code cpuRelax}, waiting for another task's progress
+     * @param repeatedOn what its last sleeps, one after another, were on, or {@code null} if it never slept
+     * @param repeatedSinceNanos when the first of those sleeps began
+     * @param repeats how many sleeps in a row on {@code repeatedOn} (a timed retry loop counts each round)
+     */
+    public record TaskView(boolean asleep, boolean timedOut, long deadline, boolean spinning, Primitive repeatedOn,
+                           long repeatedSinceNanos, int repeats) {
+
+        /** Whether the current or last sleep has a deadline. */
+        public boolean timed() {
+            return deadline != NO_DEADLINE;
+        }
+    }
 
     /** The kinds of stop. */
     public enum StopKind {
@@ -80,6 +121,7 @@ public final class SimPlatform extends AbstractPlatform {
 
     private final Strategy strategy;
     private final SimFaults faults;
+    private final SplittableRandom workload;
     private final CarrierPool carriers;
     private final long livelockBound;
     private final Trace trace;
@@ -94,6 +136,8 @@ public final class SimPlatform extends AbstractPlatform {
     private long steps;
     private long choices;
     private long stepsSinceProgress;
+    /** Counts changes spinners may wait for: timer callbacks and segments that did not end spinning. */
+    private long epoch;
     private SimTask running;
     private Task override; // the timer context or the inspector while they run on someone's thread
     private Thread overrideThread; // the thread running as the override
@@ -122,7 +166,9 @@ public final class SimPlatform extends AbstractPlatform {
         this.strategy = strategy;
         this.carriers = carriers;
         this.livelockBound = livelockBound;
-        this.faults = new SimFaults(new SplittableRandom(seed).split());
+        SplittableRandom root = new SplittableRandom(seed);
+        this.faults = new SimFaults(root.split());
+        this.workload = root.split();
         this.trace = new Trace();
         this.timerContext = newTask("timer/sim", false);
         names.put(timerContext.id(), timerContext.toString());
@@ -137,6 +183,15 @@ public final class SimPlatform extends AbstractPlatform {
     /** The fault injection of this run; configure it before the faults should apply. */
     public SimFaults faults() {
         return faults;
+    }
+
+    /**
+     * A random stream of this run's seed for the workload's own draws (which operations a scenario's
+     * tasks perform), apart from the strategy's and the fault injector's, so that a seed replays the
+     * workload too. Draw only from the running task.
+     */
+    public SplittableRandom workloadRandom() {
+        return workload;
     }
 
     /** The trace: hash of every decision and event, and the most recent ones. */
@@ -160,6 +215,20 @@ public final class SimPlatform extends AbstractPlatform {
     /** Of the {@linkplain #steps() steps}, those with two or more candidates, where the strategy chose. */
     public long choices() {
         return choices;
+    }
+
+    /**
+     * What the scheduler knows of {@code task}: whether it sleeps, until when, whether it spins, and
+     * its sleeps in a row on one primitive. For reports; the timer context and tasks of other
+     * platforms have an empty view.
+     */
+    public TaskView view(Task task) {
+        Object data = platformData(task);
+        if (!(data instanceof SimTask)) {
+            return new TaskView(false, false, NO_DEADLINE, false, null, 0, 0);
+        }
+        SimTask t = (SimTask) data;
+        return new TaskView(t.parked, t.timedOut, t.deadline, t.spinning, t.repeatedOn, t.repeatedSince, t.repeats);
     }
 
     /** The task record of the timer context. */
@@ -392,6 +461,7 @@ public final class SimPlatform extends AbstractPlatform {
         me.parked = true;
         me.deadline = deadlineNanos;
         me.timedOut = false;
+        me.noteSleep(me.task.waitingOn(), me.task.waitingSinceNanos());
         trace.record(Trace.Kind.PARK, me.task.id(), me.task.waitingOn(), now, steps);
         reschedule(me, false);
         if (me.timedOut) {
@@ -438,7 +508,13 @@ public final class SimPlatform extends AbstractPlatform {
         if (me.task.inAtomic() || aborting) {
             return;
         }
-        reschedule(me, yield);
+        me.spinning = yield;
+        me.spinEpoch = epoch; // it has just looked and found nothing to do
+        try {
+            reschedule(me, yield);
+        } finally {
+            me.spinning = false;
+        }
     }
 
     @Override
@@ -497,23 +573,38 @@ public final class SimPlatform extends AbstractPlatform {
      * @return the next task, {@code me} to go on, or {@code null} when the run has stopped
      */
     private SimTask pick(SimTask me, boolean yield) {
+        if (me != null) {
+            now += STEP_NANOS; // the segment me ran since it got the baton
+            if (!yield) {
+                epoch++; // it may have changed what spinners wait for
+            }
+        }
         while (true) {
             if (stop != null) {
                 return null;
             }
             long[] ids = choice.ids(live.size() + 1);
             dropStaleTimers();
+            timeOutExpiredSleeps(); // the clock may have passed a deadline while tasks ran
             SimTimer.Arming due = timers.peek();
             boolean timerDue = due != null && due.deadline <= now;
             int n = 0;
             for (int i = 0, size = live.size(); i < size; i++) {
                 SimTask t = live.get(i);
-                if (!t.parked && !(yield && t == me) && !t.exited) {
+                if (!t.parked && !t.spinning && !t.exited) {
                     ids[n++] = t.task.id();
                 }
             }
-            if (n == 0 && !timerDue && yield && me != null && !me.parked && !me.exited) {
-                ids[n++] = me.task.id(); // nobody else can run: spin on
+            if (n == 0 && !timerDue) {
+                n = spinners(ids, me, yield);
+                if (n < 0) {
+                    long next = nextEvent();
+                    if (next != NO_DEADLINE) {
+                        advanceTo(next); // every spinner has seen the world as it is: spin until the next interrupt
+                        continue;
+                    }
+                    n = -n; // nothing will ever change: spin on, until the livelock bound
+                }
             }
             int timerIndex = -1;
             if (timerDue) {
@@ -530,12 +621,7 @@ public final class SimPlatform extends AbstractPlatform {
                     stop(StopKind.DEADLOCK, "no task can run and no timer is armed");
                     continue;
                 }
-                now = next;
-                trace.record(Trace.Kind.TIME, now, null, now, steps);
-                timeOutExpiredSleeps();
-                if (++stepsSinceProgress > livelockBound) {
-                    stop(StopKind.LIVELOCK, livelockBound + " scheduling steps and timer events without progress");
-                }
+                advanceTo(next);
                 continue;
             }
             steps++;
@@ -557,6 +643,46 @@ public final class SimPlatform extends AbstractPlatform {
                 continue;
             }
             return taskById(ids[c]);
+        }
+    }
+
+    /**
+     * Fills {@code ids} with the spinners that may run when nothing else can: those that have not spun
+     * since the last change (a timer callback or a segment that did not end spinning), which must
+     * look at the world again; or, when every spinner has seen it, all of them, {@code me} only if it
+     * is the only one, as a negative count.
+     */
+    private int spinners(long[] ids, SimTask me, boolean yield) {
+        int stale = 0;
+        for (int i = 0, size = live.size(); i < size; i++) {
+            SimTask t = live.get(i);
+            if (!t.parked && t.spinning && !t.exited && t.spinEpoch != epoch) {
+                ids[stale++] = t.task.id();
+            }
+        }
+        if (stale > 0) {
+            return stale;
+        }
+        int n = 0;
+        for (int i = 0, size = live.size(); i < size; i++) {
+            SimTask t = live.get(i);
+            if (!t.parked && t.spinning && !t.exited && !(yield && t == me)) {
+                ids[n++] = t.task.id();
+            }
+        }
+        if (n == 0 && yield && me != null && !me.parked && !me.exited) {
+            ids[n++] = me.task.id();
+        }
+        return -n;
+    }
+
+    /** Jumps the clock to {@code next}, the next event; counts toward the livelock bound. */
+    private void advanceTo(long next) {
+        now = next;
+        trace.record(Trace.Kind.TIME, now, null, now, steps);
+        timeOutExpiredSleeps();
+        if (++stepsSinceProgress > livelockBound) {
+            stop(StopKind.LIVELOCK, livelockBound + " scheduling steps and timer events without progress");
         }
     }
 
@@ -616,6 +742,7 @@ public final class SimPlatform extends AbstractPlatform {
     private void fire(SimTimer.Arming arming) {
         SimTimer timer = arming.timer;
         timer.firing();
+        epoch++; // the callback may set what spinners wait for
         trace.record(Trace.Kind.TIMER, timerContext.id(), timer.name(), now, steps);
         Task saved = enterOverride(timerContext);
         try {

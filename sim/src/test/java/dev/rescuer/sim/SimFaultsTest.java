@@ -233,7 +233,9 @@ class SimFaultsTest {
                 PlatformTimer t = s.newTimer("t" + i, () -> {
                     when[index] = s.nanoTime();
                     fired[0]++;
-                    wq.wakeUpAll();
+                    if (fired[0] == 30) {
+                        wq.wakeUpAll(); // no task runs between the firings, so no segment delays one
+                    }
                 });
                 t.arm(Duration.ofMillis(2));
             }

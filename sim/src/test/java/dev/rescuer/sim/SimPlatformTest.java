@@ -75,7 +75,7 @@ class SimPlatformTest {
     // ------------------------------------------------------------------ virtual time
 
     @Test
-    void timeStandsStillWhileATaskCanRunAndATimeoutEndsAtExactlyItsVirtualDeadline() {
+    void eachSegmentATaskRunsCostsOneStepOfVirtualTimeAndATimeoutEndsAtExactlyItsVirtualDeadline() {
         for (long seed = 0; seed < 5; seed++) {
             SimPlatform sim = sim(seed);
             List<Long> busyTimes = Collections.synchronizedList(new ArrayList<>());
@@ -102,12 +102,45 @@ class SimPlatformTest {
             });
             assertDone(stop);
             assertEquals(300, busyTimes.size());
-            assertTrue(busyTimes.stream().allMatch(t -> t == 0), "the clock moved while a task could run: " + busyTimes);
+            for (int i = 1; i < busyTimes.size(); i++) {
+                // Between two readings busy ran one segment, and others may have run some too.
+                assertTrue(busyTimes.get(i) - busyTimes.get(i - 1) >= SimPlatform.STEP_NANOS,
+                        "reading " + i + ": the clock did not charge busy's segment: " + busyTimes);
+            }
+            // 300 segments of busy and a few of init: well short of the timer's millisecond.
+            assertTrue(busyTimes.get(299) < 310 * SimPlatform.STEP_NANOS, "busy's last reading " + busyTimes.get(299));
             assertFalse(timerFiredWhileBusy[0], "a 1 ms timer fired before the clock could reach 1 ms");
             assertEquals(Boolean.FALSE, waited[0], "nobody completes the completion: the wait times out");
-            assertEquals(0, times[0]);
-            assertEquals(5_000_000, times[1], "the timeout ends at exactly its virtual deadline");
-            assertEquals(5_000_000, sim.nanoTime());
+            assertEquals(times[0] + 5_000_000, times[1], "the timeout ends at exactly its virtual deadline");
+        }
+    }
+
+    @Test
+    void aDueTimerFiresWhenTheStrategyPicksItAndReadsTheClockThen() {
+        // Two tasks keep running; the 1 ms timer comes due during their segments and fires at a step
+        // where the strategy picks it, never before its deadline.
+        for (long seed = 0; seed < 5; seed++) {
+            SimPlatform sim = sim(seed);
+            long[] firedAt = {-1};
+            SimPlatform.Stop stop = sim.run("init", () -> {
+                PlatformTimer t = sim.newTimer("t", () -> firedAt[0] = sim.nanoTime());
+                t.arm(Duration.ofMillis(1));
+                Task other = sim.startThread("other", () -> {
+                    while (firedAt[0] < 0) {
+                        sim.preemptionPoint();
+                    }
+                });
+                while (firedAt[0] < 0) {
+                    sim.preemptionPoint();
+                }
+                sim.join(other);
+                sim.stop(SimPlatform.StopKind.DONE, "done");
+            });
+            assertDone(stop);
+            assertTrue(firedAt[0] >= 1_000_000, "fired at " + firedAt[0] + " ns, before its deadline");
+            assertTrue(firedAt[0] < 1_000_000 + 50 * SimPlatform.STEP_NANOS, "seed " + seed + ": fired at " + firedAt[0]
+                    + " ns: the strategy picks among two tasks and the timer, so it fires within a few steps of its deadline");
+            assertTrue(sim.steps() >= 1_000, "1 ms of segments is 1000 steps, got " + sim.steps());
         }
     }
 
@@ -145,7 +178,9 @@ class SimPlatformTest {
                     timers.add(sim.newTimer(name, () -> {
                         fired.add(name);
                         at.add(sim.nanoTime());
-                        wq.wakeUpAll();
+                        if (fired.size() >= 5) {
+                            wq.wakeUpAll(); // no task runs between the firings, so no segment delays one
+                        }
                     }));
                 }
                 timers.get(0).arm(Duration.ofMillis(3));  // c

@@ -164,6 +164,20 @@ final class PoolWorkqueue {
         return names;
     }
 
+    /** Whether {@code work} waits on this pwq's inactive list. PL. */
+    boolean isInactive(Work work) {
+        assert locked();
+        return work.inactive && work.list == inactive;
+    }
+
+    /** Appends the inactive items in order, for reports. PL. */
+    void addInactive(List<Work> out) {
+        assert locked();
+        for (Work w = inactive.first(); w != null; w = w.next) {
+            out.add(w);
+        }
+    }
+
     /** Whether nothing of this queue is queued, inactive or running on the pool. PL. */
     boolean isIdle() {
         assert locked();

@@ -434,7 +434,7 @@ public class Work implements Primitive {
         if (checkDependency) {
             sys.checkFlushDependency(self, cur, p.wq, this);
         }
-        if (ev != null && p.wq.serializesItems()) { // start_flush_work: the queue's map too
+        if (ev != null && p.wq.flushWaitsOnQueue()) { // start_flush_work: the queue's map too
             ev.acquire(self, p.wq, LockEvents.EXCLUSIVE, 0, false);
             ev.release(self, p.wq);
         }

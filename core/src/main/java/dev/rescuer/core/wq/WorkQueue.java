@@ -133,20 +133,32 @@ public final class WorkQueue implements Executor, Primitive {
     }
 
     /**
-     * Whether waiting for one of this queue's items can mean waiting for another of its items: an
-     * ordered or {@code maxActive == 1} queue runs them one at a time, and a queue with a rescuer
-     * may have only the rescuer, which runs them one at a time, under memory pressure. The kernel's
-     * {@code start_flush_work} takes the queue's lockdep map in exactly these cases.
+     * Whether this queue runs its items one at a time, always: an ordered or {@code maxActive == 1}
+     * queue. A running item then holds the queue's pseudo-lock exclusively for the validator, so an
+     * item that waits for something only a later item of its queue provides is a cycle.
      */
     boolean serializesItems() {
-        return ordered || maxActive == 1 || rescuer != null;
+        return ordered || maxActive == 1;
+    }
+
+    /**
+     * Whether {@code flush_work} on one of this queue's items also waits on the queue's pseudo-lock:
+     * when it {@linkplain #serializesItems() serializes items}, or has a rescuer, which alone runs
+     * them, one at a time, under memory pressure ({@code start_flush_work} takes
+     * {@code wq->lockdep_map} in exactly these cases).
+     */
+    boolean flushWaitsOnQueue() {
+        return serializesItems() || rescuer != null;
     }
 
     /**
      * lockdep's annotations in {@code process_one_work}, reported before {@code work} runs on
      * {@code self}: a new signalling context; where the queue has no rescuer and starting a worker
      * may enter reclaim, the dependency of its items on {@code fs_reclaim}; then the queue's
-     * pseudo-lock (exclusive where {@link #serializesItems()}, recursive otherwise) and the item's.
+     * pseudo-lock (exclusive where {@link #serializesItems()}, recursive otherwise) and the item's
+     * (recursive: other items of its class run alongside it; only a flush of it waits for it).
+     * The kernel takes both maps exclusively, but it tracks no waits on events, through which two
+     * items of one class would then look like a cycle; see docs/VALIDATOR.md.
      */
     void lockdepBeginItem(LockEvents ev, Task self, Work work, boolean bh) {
         ev.contextBoundary(self);
@@ -158,7 +170,7 @@ public final class WorkQueue implements Executor, Primitive {
             ev.release(self, this);
         }
         ev.acquire(self, this, serializesItems() ? LockEvents.EXCLUSIVE : LockEvents.RECURSIVE, 0, false);
-        ev.acquire(self, work, LockEvents.EXCLUSIVE, 0, false);
+        ev.acquire(self, work, LockEvents.RECURSIVE, 0, false);
     }
 
     /** The releases matching {@link #lockdepBeginItem}, after {@code work} ran, and the context's end. */

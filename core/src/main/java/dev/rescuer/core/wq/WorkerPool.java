@@ -187,6 +187,14 @@ final class WorkerPool {
         }
     }
 
+    /** The busy workers in name order: the busy hash iterates in identity order, which a replay must not show. PL. */
+    List<Worker> busyWorkersByName() {
+        assert lock.isHeldByCurrentThread();
+        List<Worker> busy = new ArrayList<>(busyHash.values());
+        busy.sort((a, b) -> a.name.compareTo(b.name));
+        return busy;
+    }
+
     boolean isExecuting(Work work) {
         lock.lock();
         try {

@@ -32,7 +32,7 @@ final class WorkqueueDump {
                     q.append("  pwq ").append(p.describe()).append(" active=").append(pwq.nrActive()).append('/')
                             .append(wq.maxActive() == Integer.MAX_VALUE ? "-" : String.valueOf(wq.maxActive()))
                             .append(pwq.onMayday ? " [MAYDAY]" : "").append('\n');
-                    List<Worker> busy = busyByName(p);
+                    List<Worker> busy = p.busyWorkersByName();
                     List<String> inFlight = new ArrayList<>();
                     for (Worker w : busy) {
                         if (w.currentPwq == pwq) {
@@ -100,13 +100,6 @@ final class WorkqueueDump {
     /** A duration for dumps: whole seconds from 10 s up, milliseconds below. */
     static String seconds(long nanos) {
         return nanos >= 10_000_000_000L ? (nanos / 1_000_000_000L) + "s" : String.format("%.3fs", nanos / 1e9);
-    }
-
-    /** The pool's busy workers in name order: the busy hash iterates in identity order, which a replay must not show. */
-    private static List<Worker> busyByName(WorkerPool p) {
-        List<Worker> busy = new ArrayList<>(p.busyHash.values());
-        busy.sort((a, b) -> a.name.compareTo(b.name));
-        return busy;
     }
 
 }

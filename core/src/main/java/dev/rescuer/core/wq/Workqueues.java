@@ -450,6 +450,72 @@ public final class Workqueues implements AutoCloseable {
     }
 
     /**
+     * The items that hold {@code work} back while {@code max_active} keeps it inactive: the active items
+     * of the same pool_workqueue (running ones first, in their workers' name order, then those waiting
+     * for a worker, in queueing order); empty if {@code work} is not inactive. For hang reports: a
+     * rescuer runs only active items, so an inactive item waits for these. A snapshot taken under the
+     * pool's lock; advisory once the lock is dropped.
+     */
+    public List<Work> activeAhead(Work work) {
+        PoolWorkqueue pwq = work.pwq;
+        if (pwq == null) {
+            return List.of();
+        }
+        List<Work> out = new ArrayList<>();
+        pwq.pool.lock.lock();
+        try {
+            if (pwq.isInactive(work)) {
+                addActive(pwq, out);
+            }
+        } finally {
+            pwq.pool.lock.unlock();
+        }
+        return out;
+    }
+
+    /**
+     * The items of {@code wq} in flight now, the ones its {@code flush()} may wait for: per pool, the
+     * running ones (in their workers' name order), those waiting for a worker, then those held back
+     * by {@code max_active}. For hang reports; a snapshot per pool, advisory.
+     */
+    public List<Work> inFlight(WorkQueue wq) {
+        List<Work> out = new ArrayList<>();
+        for (PoolWorkqueue pwq : wq.pwqs()) {
+            pwq.pool.lock.lock();
+            try {
+                addActive(pwq, out);
+                pwq.addInactive(out);
+            } finally {
+                pwq.pool.lock.unlock();
+            }
+        }
+        return out;
+    }
+
+    /** Adds the active items of {@code pwq}: running, then on the worklist or a worker's scheduled list. Pool lock held. */
+    private static void addActive(PoolWorkqueue pwq, List<Work> out) {
+        WorkerPool p = pwq.pool;
+        List<Worker> busy = p.busyWorkersByName();
+        for (Worker w : busy) {
+            if (w.currentPwq == pwq) {
+                out.add(w.currentWork);
+            }
+        }
+        for (Work w = p.worklist.first(); w != null; w = w.next) {
+            if (w.pwq == pwq) {
+                out.add(w);
+            }
+        }
+        for (Worker w : busy) {
+            for (Work s = w.scheduled.first(); s != null; s = s.next) {
+                if (s.pwq == pwq) {
+                    out.add(s);
+                }
+            }
+        }
+    }
+
+    /**
      * The kernel's {@code print_worker_info} line for a task: {@code "Workqueue: <queue> <item>"} if
      * it is a worker or rescuer running an item, else {@code null}. Advisory; for reports.
      */

@@ -3,25 +3,47 @@ package dev.rescuer.sim.explore;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.wq.Workqueues;
+import dev.rescuer.sim.SimPlatform;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a stopped run looked like, as the kernel would report it: every blocked task with what it waits
- * on, for how long and what it holds; the wait-for cycle (or, without one, each blocked task's chain);
- * the hung-task detector's and the workqueue watchdog's reports; and the workqueue dump. Built from
+ * on, for how long, whether the wait is timed (and when it times out), how many waits in a row it
+ * made there (a timed retry loop's rounds) and what it holds; every runnable task, whether it spins,
+ * its work item and the waits it made before running again; the wait-for cycles, and the chains of
+ * the blocked tasks on none; the hung-task detector's and the workqueue watchdog's reports; and the workqueue dump. Built from
  * the frozen world before tear-down; rendered as text or as a JSON-ready map.
  */
 public final class HangReport {
 
     private static final int MAX_CYCLES = 4;
 
-    /** One blocked task. */
+    /**
+     * One blocked task.
+     *
+     * @param blockedNanos how long its current wait has lasted
+     * @param timesOutInNanos for a timed wait, how long until it times out (0 once it has, and the task
+     *     has yet to re-check); {@code -1} for a wait without a deadline
+     * @param waitsInARow how many waits in a row it made on this primitive, this one included (a timed
+     *     retry loop, such as a mempool's 5 s re-check, makes one per round)
+     * @param waitingInAllNanos how long since the first of those waits began
+     * @param aboutToRecheck woken or timed out, it has yet to run and re-check its condition
+     */
     public record BlockedTask(String task, long id, String waitsOn, String primitive, String primitiveClass,
-                              String kind, long blockedNanos, List<String> holds, String workqueue) { }
+                              String kind, long blockedNanos, long timesOutInNanos, int waitsInARow, long waitingInAllNanos,
+                              boolean aboutToRecheck, List<String> holds, String workqueue) {
+
+        /** Whether the wait has a deadline. */
+        public boolean timed() {
+            return timesOutInNanos >= 0;
+        }
+    }
 
     private final String kind;
     private final String reason;
@@ -53,10 +75,12 @@ public final class HangReport {
 
     /** Builds the report of a stopped run; called under the simulator's inspection. */
     static HangReport of(String kind, String reason, long now, long steps, List<Task> tasks, ScenarioContext ctx) {
+        SimPlatform sim = ctx.platform();
         List<BlockedTask> blocked = new ArrayList<>();
         List<String> runnable = new ArrayList<>();
         for (Task t : tasks) {
             Primitive on = t.waitingOn();
+            SimPlatform.TaskView v = sim.view(t);
             if (t.state() == Task.State.BLOCKED && on != null) {
                 if (on.isIdleWait()) {
                     continue;
@@ -65,36 +89,60 @@ public final class HangReport {
                 for (Primitive p : t.heldPrimitives()) {
                     holds.add(p.describe());
                 }
+                boolean repeated = v.repeatedOn() == on;
                 blocked.add(new BlockedTask(t.name(), t.id(), on.describe(), on.name(), on.lockClass(), on.kind(),
-                        now - t.waitingSinceNanos(), holds, Workqueues.describeWorker(t)));
+                        now - t.waitingSinceNanos(), v.timed() ? Math.max(0, v.deadline() - now) : -1,
+                        repeated ? v.repeats() : 1, now - (repeated ? v.repeatedSinceNanos() : t.waitingSinceNanos()),
+                        !v.asleep(), holds, Workqueues.describeWorker(t)));
             } else if (t.state() == Task.State.RUNNING) {
-                runnable.add(t.toString());
+                runnable.add(describeRunnable(t, v, now));
             }
         }
         WaitForGraph g = new WaitForGraph(tasks, ctx::releasersOf);
         List<List<String>> cycles = new ArrayList<>();
+        Set<Task> onCycles = new HashSet<>();
         for (List<WaitForGraph.Edge> c : g.cycles(MAX_CYCLES)) {
             List<String> lines = new ArrayList<>();
             for (WaitForGraph.Edge e : c) {
                 lines.add(e.text());
+                onCycles.add(e.from());
             }
             cycles.add(lines);
         }
         List<List<String>> chains = new ArrayList<>();
-        if (cycles.isEmpty()) {
-            for (List<WaitForGraph.Edge> chain : g.chains()) {
-                List<String> c = new ArrayList<>();
-                for (WaitForGraph.Edge e : chain) {
-                    c.add(e.text());
-                }
-                if (!c.isEmpty()) {
-                    chains.add(c);
-                }
+        for (List<WaitForGraph.Edge> chain : g.chains(onCycles)) {
+            List<String> c = new ArrayList<>();
+            for (WaitForGraph.Edge e : chain) {
+                c.add(e.text());
+            }
+            if (!c.isEmpty()) {
+                chains.add(c);
             }
         }
         String dump = ctx.system() != null && ctx.system().hasWorkqueues() ? ctx.system().workqueues().dump() : null;
         return new HangReport(kind, reason, now, steps, blocked, runnable, cycles, chains,
                 List.copyOf(ctx.hungTaskReports()), List.copyOf(ctx.lockupReports()), dump);
+    }
+
+    /** A runnable task: whether it spins, its work item, and the waits it made in a row before running again. */
+    private static String describeRunnable(Task t, SimPlatform.TaskView v, long now) {
+        StringBuilder sb = new StringBuilder(t.toString());
+        if (v.spinning()) {
+            sb.append(" spinning in cpu_relax");
+        }
+        String work = Workqueues.describeWorker(t);
+        if (work != null) {
+            sb.append(" (").append(work).append(')');
+        }
+        if (v.repeatedOn() != null && v.repeats() > 1) {
+            sb.append(", between waits: ").append(v.repeats()).append(" in a row on ").append(v.repeatedOn().describe())
+                    .append(v.timed() ? " (timed)" : "").append(" over ").append(seconds(now - v.repeatedSinceNanos())).append(" s");
+        }
+        return sb.toString();
+    }
+
+    private static String seconds(long nanos) {
+        return String.format("%.3f", nanos / 1e9);
     }
 
     /** {@code deadlock}, {@code hung task}, {@code livelock} or {@code failure}. */
@@ -122,7 +170,7 @@ public final class HangReport {
         return cycles;
     }
 
-    /** Each blocked task's wait-for chain, when there is no cycle. */
+    /** The wait-for chains of the blocked tasks on no cycle: every path of edges from each. */
     public List<List<String>> chains() {
         return chains;
     }
@@ -146,6 +194,11 @@ public final class HangReport {
             e.put("pid", b.id());
             e.put("waits_on", Map.of("name", b.primitive(), "class", b.primitiveClass(), "kind", b.kind()));
             e.put("blocked_ns", b.blockedNanos());
+            e.put("timed", b.timed());
+            e.put("times_out_in_ns", b.timed() ? b.timesOutInNanos() : null);
+            e.put("waits_in_a_row", b.waitsInARow());
+            e.put("waiting_in_all_ns", b.waitingInAllNanos());
+            e.put("about_to_recheck", b.aboutToRecheck());
             e.put("holds", b.holds());
             e.put("workqueue", b.workqueue());
             bl.add(e);
@@ -172,7 +225,20 @@ public final class HangReport {
         }
         for (BlockedTask b : blocked) {
             sb.append("  ").append(b.task()).append(':').append(b.id()).append(" blocked for ")
-                    .append(String.format("%.3f", b.blockedNanos() / 1e9)).append(" s on ").append(b.waitsOn()).append('\n');
+                    .append(seconds(b.blockedNanos())).append(" s on ").append(b.waitsOn());
+            if (b.timed() && b.timesOutInNanos() == 0) {
+                sb.append("; timed out");
+            } else if (b.timed()) {
+                sb.append("; a timed wait, times out in ").append(seconds(b.timesOutInNanos())).append(" s");
+            }
+            if (b.aboutToRecheck()) {
+                sb.append(b.timed() && b.timesOutInNanos() == 0 ? ", about to re-check" : "; woken, about to re-check");
+            }
+            if (b.waitsInARow() > 1) {
+                sb.append("; wait ").append(b.waitsInARow()).append(" in a row on it, ")
+                        .append(seconds(b.waitingInAllNanos())).append(" s in all");
+            }
+            sb.append('\n');
             if (b.workqueue() != null) {
                 sb.append("    ").append(b.workqueue()).append('\n');
             }
@@ -181,7 +247,10 @@ public final class HangReport {
             }
         }
         if (!runnable.isEmpty()) {
-            sb.append("Runnable tasks: ").append(String.join(", ", runnable)).append('\n');
+            sb.append("Runnable tasks:\n");
+            for (String r : runnable) {
+                sb.append("  ").append(r).append('\n');
+            }
         }
         if (!cycles.isEmpty()) {
             for (List<String> c : cycles) {
@@ -190,8 +259,9 @@ public final class HangReport {
                     sb.append("  ").append(e).append('\n');
                 }
             }
-        } else if (!chains.isEmpty()) {
-            sb.append("\nWait-for chains (no cycle through tasks):\n");
+        }
+        if (!chains.isEmpty()) {
+            sb.append(cycles.isEmpty() ? "\nWait-for chains (no cycle through tasks):\n" : "\nWait-for chains of the tasks on no cycle:\n");
             for (List<String> c : chains) {
                 sb.append("  ").append(String.join("\n    -> ", c)).append('\n');
             }

@@ -43,6 +43,14 @@ public final class ScenarioContext {
         return platform;
     }
 
+    /**
+     * The run's random stream for the scenario's own draws (a generated workload); it replays with the
+     * seed. See {@link SimPlatform#workloadRandom()}.
+     */
+    public java.util.SplittableRandom random() {
+        return platform.workloadRandom();
+    }
+
     /** The run's fault injection. */
     public SimFaults faults() {
         return platform.faults();
@@ -133,15 +141,14 @@ public final class ScenarioContext {
     }
 
     /**
-     * Who can release {@code p}: what the scenario declared, and what the runtime itself knows (the
-     * completion a worker's creation waits on is kthreadd's to complete).
+     * Who can release {@code p}: what the scenario declared, and what the runtime itself knows
+     * ({@link RuntimeReleasers}: kthreadd completes a worker's creation; a flush waits for whoever
+     * finishes the item or the queue's items in flight; a mempool waits for a freed element).
      */
     List<Releaser> releasersOf(Primitive p) {
         Supplier<List<Releaser>> s = releasers.get(p);
         List<Releaser> out = new ArrayList<>(s == null ? Collections.emptyList() : s.get());
-        if ("kthread_create".equals(p.lockClass()) && system != null && system.hasWorkqueues()) {
-            out.add(new Releaser("kthreadd, which creates the thread:", system.workqueues().kthreaddTask()));
-        }
+        out.addAll(RuntimeReleasers.of(p, system));
         return out;
     }
 

@@ -16,11 +16,12 @@ import java.util.function.Function;
  * Who waits for whom among blocked tasks, built from what the primitives record: a blocked task has an
  * edge to every task that holds what it waits on, to every writer queued ahead of it on a
  * rw-semaphore (writer preference), and to every releaser the scenario declared for an event (a
- * completion's completer, a semaphore's upper). A releaser that is not a task (a pending work item)
- * ends a chain.
+ * completion's completer, a semaphore's upper) or that the runtime knows ({@link RuntimeReleasers}: a
+ * flush's items, a worker's creation). A releaser that is not a task (a device, a mempool) ends a
+ * chain.
  *
  * <p>{@link #cycles} finds the distinct cycles through the blocked tasks, in id order; {@link #chains()}
- * follows each blocked task's first edge to the end when there is no cycle.
+ * follows every edge of each blocked task (those on no cycle, when there are cycles) to the end.
  */
 final class WaitForGraph {
 
@@ -33,6 +34,9 @@ final class WaitForGraph {
             return from + " waits on " + on.describe() + ", " + relation + (to == null ? "" : " " + to);
         }
     }
+
+    /** How many chains {@link #chains()} shows per blocked task. */
+    static final int MAX_PATHS = 8;
 
     private final Map<Task, List<Edge>> edges = new LinkedHashMap<>();
 
@@ -123,24 +127,41 @@ final class WaitForGraph {
         return null;
     }
 
-    /** For each blocked task, its chain of first edges until something that waits on nothing. */
-    List<List<Edge>> chains() {
+    /**
+     * For each blocked task not in {@code skip} (the tasks on cycles), every path of edges from it
+     * (each task's edges in order) to where it ends: a task that waits on nothing, a releaser that is
+     * not a task, a task in {@code skip}, or a task already on the path; at most {@value #MAX_PATHS}
+     * paths per task.
+     */
+    List<List<Edge>> chains(Set<Task> skip) {
         List<List<Edge>> out = new ArrayList<>();
         for (Task start : edges.keySet()) {
-            List<Edge> chain = new ArrayList<>();
-            Set<Task> seen = new HashSet<>();
-            Task t = start;
-            while (t != null && seen.add(t)) {
-                List<Edge> es = edges.get(t);
-                if (es == null || es.isEmpty()) {
-                    break;
-                }
-                Edge e = es.get(0);
-                chain.add(e);
-                t = e.to();
+            if (skip.contains(start)) {
+                continue;
             }
-            out.add(chain);
+            List<List<Edge>> paths = new ArrayList<>();
+            paths(start, new ArrayList<>(), new HashSet<>(), skip, paths);
+            out.addAll(paths);
         }
         return out;
+    }
+
+    private void paths(Task t, List<Edge> path, Set<Task> onPath, Set<Task> stopAt, List<List<Edge>> out) {
+        List<Edge> es = t == null || stopAt.contains(t) ? null : edges.get(t);
+        if (es == null || es.isEmpty() || !onPath.add(t)) {
+            if (!path.isEmpty() && out.size() < MAX_PATHS) {
+                out.add(new ArrayList<>(path));
+            }
+            return;
+        }
+        for (Edge e : es) {
+            if (out.size() >= MAX_PATHS) {
+                break;
+            }
+            path.add(e);
+            paths(e.to(), path, onPath, stopAt, out);
+            path.remove(path.size() - 1);
+        }
+        onPath.remove(t);
     }
 }

@@ -56,6 +56,14 @@ public final class Bio {
     /** The next bio on a {@link BioList} ({@code bi_next}); owned by the list. */
     Bio next;
 
+    /** The content the bio carries, one long per sector, from {@link #dataOffset}; {@code null} for none. */
+    private long[] data;
+    private int dataOffset;
+    /** The bio set the bio came from ({@code bi_pool}), or {@code null}; set once by {@link BioSet}. */
+    private BioSet pool;
+    /** The pool element accounting for the bio's memory, given back by {@link BioSet#free}. */
+    Object poolElement;
+
     /**
      * A bio of {@code sizeBytes} bytes at {@code sector} of {@code device}.
      *
@@ -160,6 +168,11 @@ public final class Bio {
         this.privateData = data;
     }
 
+    /** The end-io callback ({@code bi_end_io}), or {@code null}; a driver that hooks it saves it first. */
+    public Consumer<Bio> endIo() {
+        return endIo;
+    }
+
     /** Replaces the end-io callback, as a stacking driver that hooks completion does. */
     public void setEndIo(Consumer<Bio> endIo) {
         this.endIo = endIo;
@@ -173,6 +186,61 @@ public final class Bio {
     /** Records the status the bio will end with ({@code bio->bi_status = ...}). */
     public void setStatus(BlkStatus status) {
         this.status = Objects.requireNonNull(status, "status");
+    }
+
+    /**
+     * Attaches the content the bio carries: sector {@code i} of the bio is {@code buffer[offset + i]}.
+     * A write's disk stores it; a read's disk fills it. Clones of a bio share the buffer at an offset,
+     * as the kernel's clones share the bio_vec pages.
+     *
+     * @throws IllegalArgumentException if the buffer is shorter than the bio from {@code offset}
+     */
+    public void setData(long[] buffer, int offset) {
+        if (buffer != null && (offset < 0 || buffer.length - offset < sectors())) {
+            throw new IllegalArgumentException("data buffer of " + buffer.length + " sectors at offset " + offset
+                    + " is shorter than " + this);
+        }
+        this.data = buffer;
+        this.dataOffset = offset;
+    }
+
+    /** The content buffer (see {@link #setData}), or {@code null}. */
+    public long[] data() {
+        return data;
+    }
+
+    /** Where the bio's first sector sits in {@link #data()}. */
+    public int dataOffset() {
+        return dataOffset;
+    }
+
+    /** The bio set the bio was allocated from ({@code bi_pool}), or {@code null} for a bio built directly. */
+    public BioSet pool() {
+        return pool;
+    }
+
+    void setPool(BioSet pool, Object element) {
+        if (this.pool != null) {
+            throw new IllegalStateException(this + " already belongs to bio set " + this.pool.name());
+        }
+        this.pool = pool;
+        this.poolElement = element;
+    }
+
+    /**
+     * Makes an ended bio live again, to be ended once more: for a driver that hooked the bio's end-io
+     * and must finish work before the saved end-io runs (dm-verity's {@code verity_end_io} verifies,
+     * then restores {@code bi_end_io} and calls {@code bio_endio} again). Call it from the hooked
+     * end-io, before handing the bio on.
+     *
+     * @throws IllegalStateException if the bio has not ended or is chained to a parent
+     */
+    public void reopen() {
+        if (!ended || parent != null) {
+            throw new IllegalStateException("reopen of " + this + (parent != null ? ", which is chained" : ", which has not ended"));
+        }
+        remaining.set(1);
+        ended = false;
     }
 
     /** Whether the bio has ended. */

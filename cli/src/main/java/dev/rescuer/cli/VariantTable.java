@@ -1,0 +1,109 @@
+package dev.rescuer.cli;
+
+import dev.rescuer.sim.explore.ExploreOptions;
+import dev.rescuer.sim.explore.ExploreResult;
+import dev.rescuer.sim.explore.Explorer;
+import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.ValidationResult;
+import dev.rescuer.sim.explore.Variant;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code demo} and {@code check} share: explore a list of (scenario, variant) pairs, print the
+ * table (scenario, variant, expected, schedules, result, first-hang seed, time) and the first hang's
+ * report, or the JSON list, and say whether every variant behaved as expected.
+ */
+final class VariantTable {
+
+    /** One row to run: the scenario, how the CLI names it (a name or a stack file's path), a variant, its options. */
+    record Row(Scenario scenario, String cliName, Variant variant, ExploreOptions options) {
+    }
+
+    private VariantTable() {
+    }
+
+    /**
+     * Runs every row in order and prints the result to {@code out}.
+     *
+     * @return whether every variant behaved as expected
+     */
+    static boolean run(PrintStream out, List<Row> rows, boolean json) throws Exception {
+        return run(out, rows, json, false);
+    }
+
+    /**
+     * Like {@link #run(PrintStream, List, boolean)}; with {@code validate}, each variant's schedules
+     * also run under the validator ({@link Explorer#validate}), the table is followed by every
+     * potential cycle found in completed schedules, and each JSON object gains
+     * {@code validated_schedules} and {@code potential_cycles}. A cycle does not change whether a
+     * variant behaved as expected; it is reported.
+     */
+    static boolean run(PrintStream out, List<Row> rows, boolean json, boolean validate) throws Exception {
+        List<ExploreResult> results = new ArrayList<>();
+        List<ValidationResult> validations = new ArrayList<>();
+        List<Boolean> asExpected = new ArrayList<>();
+        if (!json) {
+            out.printf("%-16s %-21s %-9s %9s  %-6s %-20s %7s%n", "scenario", "variant", "expected", "schedules",
+                    "result", "first-hang seed", "time");
+        }
+        for (Row row : rows) {
+            Scenario s = row.scenario();
+            Variant v = row.variant();
+            boolean hangs = v.expected() == Variant.Expectation.HANGS;
+            Explorer explorer = new Explorer(SimOptions.catalogue(s));
+            ExploreResult r = explorer.explore(s, v, row.options());
+            results.add(r);
+            validations.add(validate ? explorer.validate(s, v, row.options().runningAll()) : null);
+            boolean ok = hangs ? "hang".equals(r.result()) : "ok".equals(r.result());
+            asExpected.add(ok);
+            if (!json) {
+                out.printf("%-16s %-21s %-9s %9d  %-6s %-20s %6.1fs%s%n", s.name(), v.name(),
+                        hangs ? "hang" : "complete", r.schedulesRun(), r.result(),
+                        r.firstFinding() == null ? "-" : r.firstFinding().seed().toString(), r.elapsedNanos() / 1e9,
+                        ok ? "" : "   <- NOT AS EXPECTED");
+            }
+        }
+        if (json) {
+            List<Map<String, Object>> list = new ArrayList<>();
+            for (int i = 0; i < results.size(); i++) {
+                Map<String, Object> m = new LinkedHashMap<>(results.get(i).toMap());
+                Map<String, Object> withExpected = new LinkedHashMap<>();
+                withExpected.put("scenario", m.remove("scenario"));
+                withExpected.put("variant", m.remove("variant"));
+                withExpected.put("expected", rows.get(i).variant().expected() == Variant.Expectation.HANGS ? "hang" : "complete");
+                withExpected.put("as_expected", asExpected.get(i));
+                withExpected.putAll(m);
+                if (validations.get(i) != null) {
+                    withExpected.putAll(validations.get(i).toMap());
+                }
+                list.add(withExpected);
+            }
+            out.println(SimOptions.json().writeValueAsString(list));
+        } else {
+            long passed = asExpected.stream().filter(b -> b).count();
+            out.printf("%n%d of %d variants behaved as expected.%n", passed, asExpected.size());
+            for (ValidationResult vr : validations) {
+                if (vr != null) {
+                    out.printf("%n%s --variant %s:", vr.scenario(), vr.variant());
+                    ExploreCommand.printValidation(out, vr);
+                }
+            }
+            for (int i = 0; i < results.size(); i++) {
+                ExploreResult r = results.get(i);
+                if (r.firstFinding() != null && r.firstFinding().report() != null) {
+                    String target = rows.get(i).cliName();
+                    out.printf("%nThe first hang: %s --variant %s, schedule %d (replay: ./rescuer replay %s --variant %s --seed %s)%n%n",
+                            r.scenario(), r.variant(), r.firstFinding().schedule(), target, r.variant(), r.firstFinding().seed());
+                    out.println(r.firstFinding().report().toText());
+                    break;
+                }
+            }
+        }
+        return !asExpected.contains(false);
+    }
+}

@@ -1,0 +1,191 @@
+package dev.rescuer.storage.dm;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.wq.Work;
+import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.dm.snapshot.DmSnapshot;
+import dev.rescuer.storage.dm.snapshot.OriginTarget;
+import dev.rescuer.storage.dm.snapshot.SnapshotModule;
+import dev.rescuer.storage.dm.verity.VerityTarget;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+
+/**
+ * The device-mapper of one system: the block devices it can find by name, the registered target types
+ * ({@code dm_register_target}), the modules' shared state (dm-snapshot's {@code _origins_lock} and
+ * origin table), and {@code dmsetup create}. There is no global state: everything hangs off this
+ * instance, which hangs off one {@link RescuerSystem}.
+ *
+ * <p><b>Who releases what</b> is declared here as data: a target that makes tasks wait on a primitive
+ * that only a work item of its own can release (a COW throttle released by kcopyd's completion) says
+ * so through {@link #declareReleaser}, and whoever watches the system (the simulator's hang report)
+ * learns it through {@link #onReleaser}.
+ *
+ * <p><b>Threading.</b> The device and type maps are concurrent maps; creating a device runs in the
+ * creating task.
+ */
+public final class DeviceMapper {
+
+    /** The targets every instance has: {@code linear}, dm-snapshot's {@code snapshot-origin} and {@code snapshot}, and {@code verity}. */
+    private static final List<TargetType<?>> BUILT_IN = List.of(LinearTarget.TYPE, OriginTarget.TYPE, DmSnapshot.TYPE, VerityTarget.TYPE);
+
+    private final RescuerSystem system;
+    private final ModuleParams params;
+    private final ConcurrentHashMap<String, BlockDevice> devices = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, TargetType<?>> types = new ConcurrentHashMap<>();
+    private final SnapshotModule snapshot;
+    /** Declared (primitive, releasing work) pairs, kept for a listener that comes later. Lock-free: constructors in any task append. */
+    private final List<Map.Entry<Primitive, Work>> releasers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Who hears of new declarations; volatile, set once by the runner before devices are built. */
+    private volatile BiConsumer<Primitive, Work> releaserListener;
+
+    /**
+     * The device-mapper of {@code system}, with the built-in targets ({@code linear},
+     * {@code snapshot-origin}, {@code snapshot}) registered and module parameters {@code params}.
+     *
+     * @throws IllegalArgumentException for an unknown module parameter or a bad value
+     */
+    public DeviceMapper(RescuerSystem system, ModuleParams params) {
+        this.system = Objects.requireNonNull(system, "system");
+        this.params = Objects.requireNonNull(params, "params");
+        this.snapshot = new SnapshotModule(this, params);
+        for (TargetType<?> t : BUILT_IN) {
+            registerTarget(t);
+        }
+    }
+
+    /** The system the devices run on. */
+    public RescuerSystem system() {
+        return system;
+    }
+
+    /** The system's platform. */
+    public Platform platform() {
+        return system.platform();
+    }
+
+    /** The module parameters. */
+    public ModuleParams params() {
+        return params;
+    }
+
+    /** dm-snapshot's shared state. */
+    public SnapshotModule snapshotModule() {
+        return snapshot;
+    }
+
+    /**
+     * Registers a target type ({@code dm_register_target}).
+     *
+     * @throws IllegalArgumentException if a type of that name is registered
+     */
+    public void registerTarget(TargetType<?> type) {
+        if (types.putIfAbsent(type.name(), type) != null) {
+            throw new IllegalArgumentException("target type " + type.name() + " is already registered");
+        }
+    }
+
+    /** The registered type called {@code name}, or {@code null}. */
+    public TargetType<?> targetType(String name) {
+        return types.get(name);
+    }
+
+    /**
+     * Adds a device to the namespace ({@code add_disk}).
+     *
+     * @throws IllegalArgumentException if a device of that name exists
+     */
+    public void addDevice(BlockDevice device) {
+        if (devices.putIfAbsent(device.name(), device) != null) {
+            throw new IllegalArgumentException("device " + device.name() + " already exists");
+        }
+    }
+
+    /** The device called {@code name}, or {@code null}. */
+    public BlockDevice lookup(String name) {
+        return devices.get(name);
+    }
+
+    /**
+     * Checks a table for a device called {@code name} without building it or any system: the lines'
+     * syntax, the built-in target types, and each constructor's argument rules ({@link TargetType#parse}).
+     *
+     * @param exists which device names exist (or will, when the table is loaded)
+     * @throws IllegalArgumentException naming the line, or a {@link DmTargetException} in the kernel's words
+     */
+    public static void checkTable(String name, String table, java.util.function.Predicate<String> exists) {
+        Map<String, TargetType<?>> builtIn = new java.util.HashMap<>();
+        for (TargetType<?> t : BUILT_IN) {
+            builtIn.put(t.name(), t);
+        }
+        for (TableLine line : TableLine.parseTable(table)) {
+            parse(builtIn, name, line, exists);
+        }
+    }
+
+    private static Object parse(Map<String, TargetType<?>> types, String name, TableLine line,
+                                java.util.function.Predicate<String> exists) {
+        TargetType<?> type = types.get(line.type());
+        if (type == null) {
+            throw new IllegalArgumentException("unknown target type '" + line.type() + "'; known: "
+                    + String.join(", ", new java.util.TreeSet<>(types.keySet())));
+        }
+        return type.parse(new TargetArgs(line.type(), name, line.start(), line.length(), line.args(), exists));
+    }
+
+    /**
+     * Creates, loads and resumes a mapped device ({@code dmsetup create NAME --table TABLE}): parses
+     * the table, constructs each target in the calling task (which may sleep), adds the device to the
+     * namespace and resumes it.
+     *
+     * @throws IllegalArgumentException for a bad table, or a {@link DmTargetException} from a constructor
+     */
+    public MappedDevice create(String name, String table) {
+        if (devices.containsKey(name)) {
+            throw new IllegalArgumentException("device " + name + " already exists");
+        }
+        List<MappedDevice.Slot> slots = new ArrayList<>();
+        for (TableLine line : TableLine.parseTable(table)) {
+            slots.add(new MappedDevice.Slot(new TargetContext(this, name, line.type(), line.start(), line.length()),
+                    construct(name, line)));
+        }
+        MappedDevice md = new MappedDevice(this, name, slots);
+        addDevice(md);
+        md.resume();
+        return md;
+    }
+
+    @SuppressWarnings("unchecked")
+    private <A> Target construct(String name, TableLine line) {
+        TargetType<A> type = (TargetType<A>) types.get(line.type());
+        A args = (A) parse(types, name, line, devices::containsKey);
+        return type.construct(new TargetContext(this, name, line.type(), line.start(), line.length()), args);
+    }
+
+    /**
+     * Declares that tasks waiting on {@code waitedOn} can only be released by {@code releasedBy}
+     * running (for reports and the validator).
+     */
+    public void declareReleaser(Primitive waitedOn, Work releasedBy) {
+        releasers.add(Map.entry(waitedOn, releasedBy));
+        BiConsumer<Primitive, Work> l = releaserListener;
+        if (l != null) {
+            l.accept(waitedOn, releasedBy);
+        }
+    }
+
+    /** Sets who hears of declared releasers; it is told the ones declared so far at once. */
+    public void onReleaser(BiConsumer<Primitive, Work> listener) {
+        releaserListener = listener;
+        for (Map.Entry<Primitive, Work> e : releasers) {
+            listener.accept(e.getKey(), e.getValue());
+        }
+    }
+}

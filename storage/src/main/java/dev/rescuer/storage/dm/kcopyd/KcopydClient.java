@@ -1,0 +1,173 @@
+package dev.rescuer.storage.dm.kcopyd;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.sync.SpinLock;
+import dev.rescuer.core.wq.Work;
+import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.core.wq.WqFlag;
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.block.BioOp;
+import dev.rescuer.storage.block.BioSet;
+import dev.rescuer.storage.block.BlkStatus;
+import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.block.BlockLayer;
+
+import java.util.ArrayDeque;
+import java.util.Objects;
+
+/**
+ * A kcopyd client ({@code struct dm_kcopyd_client}, {@code drivers/md/dm-kcopyd.c}): copies a region of
+ * one device to another by bios, from its own {@code MEM_RECLAIM} workqueue, and calls the caller's
+ * notify function from that queue when the copy is done.
+ *
+ * <p>A job ({@link #copy}, {@code dm_kcopyd_copy}) goes on the client's {@code io_jobs} list and the
+ * client's one work item ({@code kcopyd_work}, {@code do_work}) is queued. The work runs the completed
+ * jobs' notify functions first ({@code run_complete_job}), then starts the I/O of waiting jobs
+ * ({@code run_io_job}): a read of the source into the job's buffer, then, when the read's interrupt
+ * ({@code complete_io}) has put the job back on {@code io_jobs}, the write of the destination; the
+ * write's interrupt moves the job to {@code complete_jobs}. Bios come from the client's own bio set,
+ * allocated with {@code GFP_NOIO}.
+ *
+ * <p>Left out on purpose: the page list and its reserve (the copy buffer is a plain array; the model
+ * charges no pages for it), the job mempool, several destinations, sub-jobs that split big copies,
+ * zeroing, and the I/O throttle ({@code dm_kcopyd_throttle}).
+ */
+public final class KcopydClient {
+
+    /** A region of a device ({@code struct dm_io_region}). */
+    public record Region(BlockDevice device, long sector, int count) {
+    }
+
+    /** The caller's completion ({@code dm_kcopyd_notify_fn}); runs in the client's worker, may sleep. */
+    @FunctionalInterface
+    public interface NotifyFn {
+        /** The copy is done; {@code readErr}/{@code writeErr} say whether either half failed. */
+        void notify(boolean readErr, boolean writeErr);
+    }
+
+    /** One copy ({@code struct kcopyd_job}); owned by whichever list or bio holds it. */
+    private static final class Job {
+        final Region from;
+        final Region to;
+        final NotifyFn fn;
+        final long[] buffer;
+        boolean readDone;
+        boolean readErr;
+        boolean writeErr;
+
+        Job(Region from, Region to, NotifyFn fn) {
+            this.from = from;
+            this.to = to;
+            this.fn = fn;
+            this.buffer = new long[from.count()];
+        }
+    }
+
+    private final String name;
+    private final Platform platform;
+    private final WorkQueue kcopydWq;
+    private final Work kcopydWork;
+    private final BioSet bios;
+    private final SpinLock jobLock;
+    /** Jobs whose I/O is done. Guarded by {@link #jobLock}. */
+    private final ArrayDeque<Job> completeJobs = new ArrayDeque<>();
+    /** Jobs waiting to start their read or write. Guarded by {@link #jobLock}. */
+    private final ArrayDeque<Job> ioJobs = new ArrayDeque<>();
+
+    /**
+     * A client with its own {@code kcopyd} workqueue ({@code dm_kcopyd_client_create}:
+     * {@code alloc_workqueue("kcopyd", WQ_MEM_RECLAIM, 0)}).
+     */
+    public KcopydClient(RescuerSystem system, String name) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.platform = system.platform();
+        this.kcopydWq = system.workqueues().create("kcopyd/" + name, 0, WqFlag.MEM_RECLAIM);
+        this.kcopydWork = new Work("kcopyd do_work " + name, this::doWork);
+        this.bios = new BioSet(system.pages(), null, "kcopyd-" + name, 16, 0);
+        this.jobLock = new SpinLock(platform, "kcopyd " + name + "/job_lock", "&kc->job_lock");
+    }
+
+    /** The client's work item: who runs it runs every notify function. */
+    public Work work() {
+        return kcopydWork;
+    }
+
+    /** The client's workqueue. */
+    public WorkQueue workqueue() {
+        return kcopydWq;
+    }
+
+    /**
+     * Copies {@code from} to {@code to} ({@code dm_kcopyd_copy}); returns at once, and {@code fn} runs
+     * later in the client's worker.
+     *
+     * @throws IllegalArgumentException if the regions differ in length
+     */
+    public void copy(Region from, Region to, NotifyFn fn) {
+        if (from.count() != to.count()) {
+            throw new IllegalArgumentException("kcopyd " + name + ": source of " + from.count()
+                    + " sectors, destination of " + to.count());
+        }
+        push(ioJobs, new Job(from, to, fn));
+        wake();
+    }
+
+    private void push(ArrayDeque<Job> list, Job job) {
+        jobLock.lock();
+        try {
+            list.addLast(job);
+        } finally {
+            jobLock.unlock();
+        }
+    }
+
+    private Job pop(ArrayDeque<Job> list) {
+        jobLock.lock();
+        try {
+            return list.pollFirst();
+        } finally {
+            jobLock.unlock();
+        }
+    }
+
+    private void wake() {
+        kcopydWq.queue(kcopydWork);
+    }
+
+    /** {@code do_work}. */
+    private void doWork() {
+        for (Job job; (job = pop(completeJobs)) != null; ) {
+            job.fn.notify(job.readErr, job.writeErr); // run_complete_job
+        }
+        for (Job job; (job = pop(ioJobs)) != null; ) {
+            runIoJob(job);
+        }
+    }
+
+    /** {@code run_io_job}: the read first, then the write. */
+    private void runIoJob(Job job) {
+        boolean read = !job.readDone;
+        Region r = read ? job.from : job.to;
+        Bio bio = bios.alloc(read ? BioOp.READ : BioOp.WRITE, 0, r.device(), r.sector(), r.count() * Bio.SECTOR_SIZE,
+                b -> completeIo(job, b), "kcopyd " + (read ? "read" : "write"), Gfp.NOIO);
+        bio.setData(job.buffer, 0);
+        BlockLayer.submitBioNoacct(bio);
+    }
+
+    /** {@code complete_io}: interrupt context. */
+    private void completeIo(Job job, Bio bio) {
+        boolean failed = bio.status() != BlkStatus.OK;
+        bios.free(bio);
+        if (!job.readDone) {
+            job.readDone = true;
+            job.readErr = failed;
+            push(job.readErr ? completeJobs : ioJobs, job);
+        } else {
+            job.writeErr = failed;
+            push(completeJobs, job);
+        }
+        wake();
+    }
+}

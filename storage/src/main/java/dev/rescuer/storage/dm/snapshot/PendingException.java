@@ -1,0 +1,32 @@
+package dev.rescuer.storage.dm.snapshot;
+
+import dev.rescuer.storage.block.BioList;
+
+/**
+ * A chunk being copied to the COW device ({@code struct dm_snap_pending_exception}): its origin and
+ * COW chunks, the bios that wait for the copy (writes to the origin, {@code origin_bios}; writes to
+ * the snapshot, {@code snapshot_bios}), whether the copy was started, and its place in the order of
+ * completion ({@code exception_sequence}). Guarded by the snapshot's {@code s->lock}, except the copy
+ * result, which only kcopyd's completion touches.
+ */
+final class PendingException {
+
+    final DmSnapshot snap;
+    final long oldChunk;
+    long newChunk;
+    final BioList originBios = new BioList();
+    final BioList snapshotBios = new BioList();
+    boolean started;
+    long exceptionSequence;
+    boolean copyError;
+
+    PendingException(DmSnapshot snap, long oldChunk) {
+        this.snap = snap;
+        this.oldChunk = oldChunk;
+    }
+
+    @Override
+    public String toString() {
+        return "pending exception " + oldChunk + "->" + newChunk + " of " + snap.name();
+    }
+}

@@ -1,0 +1,118 @@
+package dev.rescuer.storage.runner;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.wq.WorkqueueConfig;
+import dev.rescuer.sim.explore.Releaser;
+import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.ScenarioContext;
+import dev.rescuer.sim.explore.Variant;
+import dev.rescuer.storage.dm.DeviceMapper;
+import dev.rescuer.storage.stack.Kinds;
+import dev.rescuer.storage.stack.ResolvedStack;
+import dev.rescuer.storage.stack.StackBuild;
+import dev.rescuer.storage.stack.StackFile;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A stack file as a simulator {@link Scenario}: each run builds the variant's system (CPUs, pages,
+ * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
+ * and starts the workload; the file's timer jitter goes to the run's fault injection. Who can release
+ * what (a COW throttle by kcopyd's work) comes from the targets' declarations
+ * ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs beyond building
+ * that variant's stack.
+ */
+public final class StackScenario implements Scenario {
+
+    private final StackFile file;
+    private final List<Variant> variants;
+
+    /** The scenario of a loaded stack file. */
+    public StackScenario(StackFile file) {
+        this.file = file;
+        this.variants = file.variants().stream()
+                .map(v -> new Variant(v.name(), v.description(), v.expectHang() ? Variant.Expectation.HANGS : Variant.Expectation.COMPLETES))
+                .toList();
+    }
+
+    /**
+     * Loads and checks {@code path} with the built-in kinds.
+     *
+     * @throws dev.rescuer.storage.stack.StackFileException if the file is refused
+     */
+    public static StackScenario load(Path path) {
+        return new StackScenario(StackFile.load(path, Kinds.builtIn()));
+    }
+
+    /** The stack file. */
+    public StackFile file() {
+        return file;
+    }
+
+    @Override
+    public String name() {
+        return file.name();
+    }
+
+    @Override
+    public String description() {
+        return file.description();
+    }
+
+    @Override
+    public List<Variant> variants() {
+        return variants;
+    }
+
+    @Override
+    public long estimatedSteps() {
+        return file.stack(variants.get(0).name()).estimatedSteps();
+    }
+
+    @Override
+    public void setUp(ScenarioContext ctx, Variant variant) {
+        ResolvedStack stack = file.stack(variant.name());
+        RescuerSystem.Builder b = RescuerSystem.builder().name(file.name()).totalPages(stack.pages())
+                .pagesPerThread(stack.pagesPerThread())
+                .hungTaskTimeout(Duration.ofSeconds(stack.hungTaskTimeoutSeconds()))
+                .workqueues(WorkqueueConfig.defaults().withCpus(stack.cpus()));
+        if (stack.watermarks() != null) {
+            b.watermarks(stack.watermarks().get(0), stack.watermarks().get(1), stack.watermarks().get(2));
+        }
+        RescuerSystem sys = ctx.system(b);
+        if (stack.timerJitterMs() > 0) {
+            ctx.faults().timerLatency(Duration.ofMillis(stack.timerJitterMs()));
+        }
+        DeviceMapper dm = new DeviceMapper(sys, stack.moduleParams());
+        dm.onReleaser((primitive, work) -> ctx.releasers(primitive, () -> Releaser.forWork(sys.workqueues(), work)));
+        stack.build(new StackBuild() {
+            @Override
+            public RescuerSystem system() {
+                return sys;
+            }
+
+            @Override
+            public DeviceMapper dm() {
+                return dm;
+            }
+
+            @Override
+            public void spawn(String name, Runnable body) {
+                ctx.spawn(name, body);
+            }
+
+            @Override
+            public void progress() {
+                ctx.progress();
+            }
+
+            @Override
+            public void invariant(String name, BooleanSupplier holds) {
+                ctx.invariant(name, holds);
+            }
+        });
+    }
+}

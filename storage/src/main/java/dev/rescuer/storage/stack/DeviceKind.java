@@ -1,0 +1,31 @@
+package dev.rescuer.storage.stack;
+
+/**
+ * A kind of entry in a stack file's {@code devices} list ({@code kind: disk}, {@code kind: dm}),
+ * registered in {@link Kinds}. The entry's keys bind to {@link #configType()} (unknown keys refused);
+ * {@link #check} validates it before anything runs; {@link #build} creates the device in the setup
+ * task of a run.
+ *
+ * @param <C> the entry's bound configuration
+ */
+public interface DeviceKind<C> {
+
+    /** The value of the entry's {@code kind} key. */
+    String kind();
+
+    /** The type the entry binds to. */
+    Class<C> configType();
+
+    /** The device's name (its {@code name} key). */
+    String name(C config);
+
+    /**
+     * Validates the entry: required keys, values, the devices it stacks on ({@code check.requireDevice}).
+     *
+     * @throws StackFileException through {@link StackCheck#error}
+     */
+    void check(C config, StackCheck check);
+
+    /** Creates the device on the run's system and adds it to the device-mapper's namespace. */
+    void build(C config, StackBuild build);
+}

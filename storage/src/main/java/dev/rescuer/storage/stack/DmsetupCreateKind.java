@@ -1,0 +1,55 @@
+package dev.rescuer.storage.stack;
+
+import java.util.List;
+
+/**
+ * {@code kind: dmsetup-create}: a task that creates a mapped device while the workload runs
+ * ({@code lvcreate -s} ends in {@code dmsetup create}, that is the targets' constructors, such as
+ * {@code snapshot_ctr}, in the calling task).
+ */
+public final class DmsetupCreateKind implements WorkloadKind<DmsetupCreateKind.Config> {
+
+    /**
+     * A device created at run time.
+     *
+     * @param kind {@code dmsetup-create}
+     * @param name the task's name ({@code lvcreate})
+     * @param device the new device's name
+     * @param table its {@code dmsetup} table
+     * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     */
+    public record Config(String kind, String name, String device, String table,
+                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs) {
+    }
+
+    @Override
+    public String kind() {
+        return "dmsetup-create";
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    public List<String> createsDevices(Config c) {
+        return c.device() == null ? List.of() : List.of(c.device());
+    }
+
+    @Override
+    public void check(Config c, StackCheck check) {
+        check.require(c.name(), "name");
+        check.require(c.device(), "device");
+        StartDelay.check(c.startMs(), check);
+        DmKind.checkTable(c.device(), c.table(), check);
+    }
+
+    @Override
+    public void start(Config c, StackBuild b) {
+        b.spawn(c.name(), () -> {
+            StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
+            b.dm().create(c.device(), c.table());
+        });
+    }
+}

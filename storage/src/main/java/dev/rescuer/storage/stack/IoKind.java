@@ -1,0 +1,120 @@
+package dev.rescuer.storage.stack;
+
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.block.BioOp;
+import dev.rescuer.storage.block.BlkStatus;
+import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.core.sync.WaitQueue;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code kind: writer} and {@code kind: reader}: a task doing {@code count} I/Os of {@code sectors}
+ * sectors on a device, from {@code start_sector} on, {@code stride} apart, keeping up to
+ * {@code in_flight} of them submitted at once (a DRBD receiver submitting the writes it receives,
+ * say; 1 is synchronous I/O), and waiting for the last ones before it returns. A writer's data is
+ * {@code name}-specific, so a test can tell whose write a sector holds. The invariant: every I/O
+ * ended without error.
+ */
+public final class IoKind implements WorkloadKind<IoKind.Config> {
+
+    /**
+     * An I/O task.
+     *
+     * @param kind {@code writer} or {@code reader}
+     * @param name the task's name
+     * @param device the device
+     * @param startSector the first I/O's sector; default 0
+     * @param sectors sectors per I/O; default 8
+     * @param count how many I/Os; default 1
+     * @param stride sectors from one I/O to the next; default {@code sectors}
+     * @param inFlight I/Os submitted and not yet ended at most; default 1
+     * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     */
+    public record Config(String kind, String name, String device,
+                         @com.fasterxml.jackson.annotation.JsonProperty("start_sector") Long startSector,
+                         Integer sectors, Integer count, Long stride,
+                         @com.fasterxml.jackson.annotation.JsonProperty("in_flight") Integer inFlight,
+                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs) {
+    }
+
+    private final BioOp op;
+
+    /** The writer kind ({@code op} WRITE) or the reader kind (READ). */
+    public IoKind(BioOp op) {
+        this.op = op;
+    }
+
+    @Override
+    public String kind() {
+        return op == BioOp.WRITE ? "writer" : "reader";
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    public void check(Config c, StackCheck check) {
+        check.require(c.name(), "name");
+        check.requireDevice(c.device(), "device", null);
+        if (c.sectors() != null && c.sectors() < 1) {
+            throw check.error("sectors", "must be >= 1, got " + c.sectors());
+        }
+        if (c.count() != null && c.count() < 0) {
+            throw check.error("count", "must not be negative, got " + c.count());
+        }
+        StartDelay.check(c.startMs(), check);
+        if (c.inFlight() != null && c.inFlight() < 1) {
+            throw check.error("in_flight", "must be >= 1, got " + c.inFlight());
+        }
+        if (c.startSector() != null && c.startSector() < 0) {
+            throw check.error("start_sector", "must not be negative, got " + c.startSector());
+        }
+    }
+
+    @Override
+    public void start(Config c, StackBuild b) {
+        int sectors = c.sectors() == null ? 8 : c.sectors();
+        int count = c.count() == null ? 1 : c.count();
+        long start = c.startSector() == null ? 0 : c.startSector();
+        long stride = c.stride() == null ? sectors : c.stride();
+        int inFlight = c.inFlight() == null ? 1 : c.inFlight();
+        AtomicInteger failed = new AtomicInteger();
+        AtomicInteger outstanding = new AtomicInteger();
+        long tag = (long) c.name().hashCode() << 32;
+        WaitQueue ioWait = new WaitQueue(b.system().platform(), c.name() + "/io_wait", "io_wait");
+        b.spawn(c.name(), () -> {
+            StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
+            BlockDevice dev = b.dm().lookup(c.device());
+            if (dev == null) {
+                throw new IllegalStateException(c.name() + ": device " + c.device() + " does not exist (yet)");
+            }
+            for (int i = 0; i < count; i++) {
+                ioWait.waitEvent(() -> outstanding.get() < inFlight);
+                long sector = start + i * stride;
+                Bio bio = new Bio(op, 0, dev, sector, sectors * Bio.SECTOR_SIZE, null, done -> {
+                    if (done.status() != BlkStatus.OK) {
+                        failed.incrementAndGet();
+                    }
+                    outstanding.decrementAndGet();
+                    ioWait.wakeUp(); // end-io context: may be atomic; waking never sleeps
+                }, kind() + " " + c.name());
+                long[] data = new long[sectors];
+                if (op == BioOp.WRITE) {
+                    for (int s = 0; s < sectors; s++) {
+                        data[s] = tag | (sector + s);
+                    }
+                }
+                bio.setData(data, 0);
+                outstanding.incrementAndGet();
+                BlockLayer.submitBioNoacct(bio);
+                b.progress();
+            }
+            ioWait.waitEvent(() -> outstanding.get() == 0);
+        });
+        b.invariant(c.name() + ": every I/O succeeded", () -> failed.get() == 0);
+    }
+}

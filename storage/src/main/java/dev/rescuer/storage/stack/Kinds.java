@@ -1,0 +1,70 @@
+package dev.rescuer.storage.stack;
+
+import dev.rescuer.storage.block.BioOp;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The device and workload kinds a stack file may use, by their {@code kind} key. An instance, not a
+ * global: {@link #builtIn()} gives a fresh registry with the model's kinds, to which others (a
+ * filesystem, a page-cache writer) are added with {@link #register}.
+ */
+public final class Kinds {
+
+    private final Map<String, DeviceKind<?>> devices = new LinkedHashMap<>();
+    private final Map<String, WorkloadKind<?>> workloads = new LinkedHashMap<>();
+
+    /** A registry with {@code disk}, {@code dm}, {@code veritysetup}, {@code writer}, {@code reader} and {@code dmsetup-create}. */
+    public static Kinds builtIn() {
+        Kinds k = new Kinds();
+        k.register(new DiskKind());
+        k.register(new DmKind());
+        k.register(new VeritysetupKind());
+        k.register(new IoKind(BioOp.WRITE));
+        k.register(new IoKind(BioOp.READ));
+        k.register(new DmsetupCreateKind());
+        return k;
+    }
+
+    /**
+     * Adds a device kind.
+     *
+     * @throws IllegalArgumentException if the name is taken
+     */
+    public Kinds register(DeviceKind<?> kind) {
+        if (devices.putIfAbsent(kind.kind(), kind) != null) {
+            throw new IllegalArgumentException("device kind " + kind.kind() + " is already registered");
+        }
+        return this;
+    }
+
+    /**
+     * Adds a workload kind.
+     *
+     * @throws IllegalArgumentException if the name is taken
+     */
+    public Kinds register(WorkloadKind<?> kind) {
+        if (workloads.putIfAbsent(kind.kind(), kind) != null) {
+            throw new IllegalArgumentException("workload kind " + kind.kind() + " is already registered");
+        }
+        return this;
+    }
+
+    DeviceKind<?> device(String kind) {
+        return devices.get(kind);
+    }
+
+    WorkloadKind<?> workload(String kind) {
+        return workloads.get(kind);
+    }
+
+    String deviceKinds() {
+        return String.join(", ", new TreeSet<>(devices.keySet()));
+    }
+
+    String workloadKinds() {
+        return String.join(", ", new TreeSet<>(workloads.keySet()));
+    }
+}

@@ -1,0 +1,92 @@
+package dev.rescuer.storage.stack;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonMappingException;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Where each key and list element of a YAML document is, by path ({@code devices[2].table}), so that
+ * an error found after parsing (a wrong type, a missing device) can name its line and column.
+ */
+final class Locations {
+
+    private final String file;
+    private final Map<String, JsonLocation> byPath = new HashMap<>();
+
+    private Locations(String file) {
+        this.file = file;
+    }
+
+    /** Indexes the document that {@code parser} reads (positioned before its first token). */
+    static Locations index(String file, JsonParser parser) throws IOException {
+        Locations l = new Locations(file);
+        if (parser.nextToken() != null) {
+            l.byPath.put("", parser.currentTokenLocation());
+            l.walk(parser, "");
+        }
+        return l;
+    }
+
+    private void walk(JsonParser p, String path) throws IOException {
+        JsonToken t = p.currentToken();
+        if (t == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = child(path, p.currentName());
+                byPath.put(key, p.currentTokenLocation());
+                p.nextToken();
+                walk(p, key);
+            }
+        } else if (t == JsonToken.START_ARRAY) {
+            int i = 0;
+            while (p.nextToken() != JsonToken.END_ARRAY) {
+                String elem = path + "[" + i++ + "]";
+                byPath.put(elem, p.currentTokenLocation());
+                walk(p, elem);
+            }
+        }
+    }
+
+    /** The path of key {@code key} under {@code path}. */
+    static String child(String path, String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    /** The path a mapping exception points at, under {@code prefix}. */
+    static String pathOf(String prefix, JsonMappingException e) {
+        StringBuilder sb = new StringBuilder(prefix);
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** An error at {@code path}, or at its nearest enclosing key that has a location. */
+    StackFileException error(String path, String message) {
+        String p = path;
+        while (true) {
+            JsonLocation loc = byPath.get(p);
+            if (loc != null) {
+                return new StackFileException(file, loc.getLineNr(), loc.getColumnNr(), message);
+            }
+            if (p.isEmpty()) {
+                return new StackFileException(file, 0, 0, message);
+            }
+            int cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+            p = cut < 0 ? "" : p.substring(0, cut);
+        }
+    }
+
+    /** The file's name. */
+    String file() {
+        return file;
+    }
+}

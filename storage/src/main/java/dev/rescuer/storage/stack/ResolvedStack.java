@@ -1,0 +1,92 @@
+package dev.rescuer.storage.stack;
+
+import dev.rescuer.storage.dm.ModuleParams;
+
+import java.util.List;
+
+/**
+ * One variant of a stack file, checked and bound: what a runner builds. {@link #build} creates the
+ * devices in file order and starts the workload's tasks.
+ */
+public final class ResolvedStack {
+
+    /** A bound entry and the kind that binds and builds it. */
+    record Entry<K, C>(K kind, C config) {
+    }
+
+    private final StackSpec spec;
+    private final ModuleParams params;
+    private final List<Entry<DeviceKind<?>, Object>> devices;
+    private final List<Entry<WorkloadKind<?>, Object>> workload;
+
+    ResolvedStack(StackSpec spec, ModuleParams params, List<Entry<DeviceKind<?>, Object>> devices,
+                  List<Entry<WorkloadKind<?>, Object>> workload) {
+        this.spec = spec;
+        this.params = params;
+        this.devices = List.copyOf(devices);
+        this.workload = List.copyOf(workload);
+    }
+
+    /** The bound top level (after the variant's overrides). */
+    public StackSpec spec() {
+        return spec;
+    }
+
+    /** The module parameters. */
+    public ModuleParams moduleParams() {
+        return params;
+    }
+
+    /** CPUs; default 2. */
+    public int cpus() {
+        return spec.system() == null || spec.system().cpus() == null ? 2 : spec.system().cpus();
+    }
+
+    /** Total pages; default 4096. */
+    public long pages() {
+        StackSpec.MemorySpec m = memory();
+        return m == null || m.pages() == null ? 4096 : m.pages();
+    }
+
+    /** {@code [min, low, high]}, or {@code null} for the allocator's defaults. */
+    public List<Long> watermarks() {
+        StackSpec.MemorySpec m = memory();
+        return m == null ? null : m.watermarks();
+    }
+
+    /** Pages per thread start; default 4. */
+    public int pagesPerThread() {
+        StackSpec.MemorySpec m = memory();
+        return m == null || m.pagesPerThread() == null ? 4 : m.pagesPerThread();
+    }
+
+    /** The hung-task timeout in seconds; default 120. */
+    public int hungTaskTimeoutSeconds() {
+        return spec.system() == null || spec.system().hungTaskTimeoutS() == null ? 120 : spec.system().hungTaskTimeoutS();
+    }
+
+    /** PCT's {@code k}; default 500. */
+    public long estimatedSteps() {
+        return spec.explore() == null || spec.explore().estimatedSteps() == null ? 500 : spec.explore().estimatedSteps();
+    }
+
+    /** The timer jitter in milliseconds; default 0. */
+    public int timerJitterMs() {
+        return spec.explore() == null || spec.explore().timerJitterMs() == null ? 0 : spec.explore().timerJitterMs();
+    }
+
+    private StackSpec.MemorySpec memory() {
+        return spec.system() == null ? null : spec.system().memory();
+    }
+
+    /** Builds the devices in order, then starts the workload. Runs in a run's setup task. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public void build(StackBuild build) {
+        for (Entry<DeviceKind<?>, Object> d : devices) {
+            ((DeviceKind) d.kind()).build(d.config(), build);
+        }
+        for (Entry<WorkloadKind<?>, Object> w : workload) {
+            ((WorkloadKind) w.kind()).start(w.config(), build);
+        }
+    }
+}

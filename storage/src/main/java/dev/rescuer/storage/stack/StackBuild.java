@@ -1,0 +1,29 @@
+package dev.rescuer.storage.stack;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.storage.dm.DeviceMapper;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * What a kind builds devices and starts tasks with, in a run: the system, its device-mapper (the
+ * device namespace), and the run's task and invariant hooks. A runner implements it (the simulator's
+ * in {@code dev.rescuer.storage.runner}).
+ */
+public interface StackBuild {
+
+    /** The run's system. */
+    RescuerSystem system();
+
+    /** The run's device-mapper, whose namespace holds every device. */
+    DeviceMapper dm();
+
+    /** Starts a workload task; the run is done when every one has returned. */
+    void spawn(String name, Runnable body);
+
+    /** Records progress (an I/O done), for livelock detection. */
+    void progress();
+
+    /** Declares what must hold when every task has returned. */
+    void invariant(String name, BooleanSupplier holds);
+}

@@ -1,0 +1,56 @@
+package dev.rescuer.storage.stack;
+
+import java.util.Set;
+import java.util.function.BiFunction;
+
+/**
+ * What a kind's {@code check} works with: the devices the stack defines (statically or during the
+ * workload), and errors that carry the entry's file, line and column.
+ */
+public final class StackCheck {
+
+    private final String path;
+    private final Set<String> devices;
+    private final BiFunction<String, String, StackFileException> errors;
+
+    StackCheck(String path, Set<String> devices, BiFunction<String, String, StackFileException> errors) {
+        this.path = path;
+        this.devices = devices;
+        this.errors = errors;
+    }
+
+    /** Whether a device called {@code name} is defined. */
+    public boolean deviceExists(String name) {
+        return devices.contains(name);
+    }
+
+    /** Every defined device name. */
+    public Set<String> devices() {
+        return devices;
+    }
+
+    /** A refusal located at key {@code key} of the entry (or the entry itself for {@code null}). */
+    public StackFileException error(String key, String message) {
+        return errors.apply(key == null ? path : Locations.child(path, key), message);
+    }
+
+    /** Requires {@code value} (the entry's {@code key}) to be present. */
+    public void require(Object value, String key) {
+        if (value == null) {
+            throw error(null, "missing key '" + key + "'");
+        }
+    }
+
+    /**
+     * Requires key {@code key} to name a defined device other than {@code self}.
+     */
+    public void requireDevice(String device, String key, String self) {
+        require(device, key);
+        if (device.equals(self)) {
+            throw error(key, "device " + self + " cannot be stacked on itself");
+        }
+        if (!devices.contains(device)) {
+            throw error(key, "no device '" + device + "'; devices: " + String.join(", ", new java.util.TreeSet<>(devices)));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.rescuer.storage.stack;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A stack file's top level, as written (field names are the YAML keys). Devices and workload entries
+ * stay trees here: each is bound by the kind its {@code kind} key names ({@link Kinds}).
+ *
+ * @param name the scenario's name (default: the file's name without {@code .yaml})
+ * @param description one paragraph for the reader
+ * @param system CPUs, memory and the hung-task timeout
+ * @param modules module parameters: module → parameter → value ({@code dm_snapshot: {snapshot_cow_threshold: 1}})
+ * @param devices disks and mapped devices, in creation order
+ * @param workload the tasks that run
+ * @param explore settings for the explorer
+ * @param variants named overrides with what each is expected to do
+ */
+public record StackSpec(String name, String description, SystemSpec system, Map<String, Map<String, JsonNode>> modules,
+                        List<ObjectNode> devices, List<ObjectNode> workload, ExploreSpec explore,
+                        List<VariantSpec> variants) {
+
+    /**
+     * The machine.
+     *
+     * @param cpus CPUs (per-CPU worker pools); default 2
+     * @param memory the page budget
+     * @param hungTaskTimeoutS the hung-task detector's timeout in seconds; default 120
+     */
+    public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS) {
+    }
+
+    /**
+     * The page budget.
+     *
+     * @param pages total pages; default 4096
+     * @param watermarks {@code [min, low, high]}; default the allocator's
+     * @param pagesPerThread what starting a thread costs; default 4
+     */
+    public record MemorySpec(Long pages, List<Long> watermarks, @JsonProperty("pages_per_thread") Integer pagesPerThread) {
+    }
+
+    /**
+     * Explorer settings.
+     *
+     * @param estimatedSteps PCT's {@code k}; default 500
+     * @param timerJitterMs every timer fires up to this late, drawn from the run's fault stream; default 0
+     */
+    public record ExploreSpec(@JsonProperty("estimated_steps") Long estimatedSteps,
+                              @JsonProperty("timer_jitter_ms") Integer timerJitterMs) {
+    }
+
+    /**
+     * A variant.
+     *
+     * @param name its name
+     * @param description one line
+     * @param expected {@code hang} or {@code complete}
+     * @param set dotted paths into the file and the values that replace what is there
+     *     ({@code modules.dm_snapshot.cow_throttle: semaphore}; a list element is named by its
+     *     {@code name} key or its index)
+     */
+    public record VariantSpec(String name, String description, String expected, Map<String, JsonNode> set) {
+    }
+}

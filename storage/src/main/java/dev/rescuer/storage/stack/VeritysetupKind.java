@@ -1,0 +1,81 @@
+package dev.rescuer.storage.stack;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.dm.verity.VeritySetup;
+import dev.rescuer.storage.dm.verity.VerityTarget;
+
+import java.util.List;
+
+/**
+ * {@code kind: veritysetup}: {@code veritysetup format} followed by {@code veritysetup open}: at set-up
+ * the hash tree of {@code data} is written to {@code hash}, and a {@code verity} device is created
+ * with the table that carries the root digest (checked, like every table, by the target's rules).
+ */
+public final class VeritysetupKind implements DeviceKind<VeritysetupKind.Config> {
+
+    /**
+     * A verity device.
+     *
+     * @param kind {@code veritysetup}
+     * @param name the mapped device's name
+     * @param data the data device
+     * @param hash the hash device
+     * @param dataBlockSize bytes per data block; default 4096
+     * @param hashBlockSize bytes per hash block; default 4096
+     * @param blocks data blocks; default all of the data device
+     * @param salt the salt, 16 hex digits, or {@code -}; default {@code -}
+     * @param options the table's optional parameters ({@code try_verify_in_tasklet}, {@code kverityd_flags=...})
+     */
+    public record Config(String kind, String name, String data, String hash,
+                         @JsonProperty("data_block_size") Integer dataBlockSize,
+                         @JsonProperty("hash_block_size") Integer hashBlockSize, Long blocks, String salt, List<String> options) {
+    }
+
+    @Override
+    public String kind() {
+        return "veritysetup";
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    public String name(Config c) {
+        return c.name();
+    }
+
+    @Override
+    public void check(Config c, StackCheck check) {
+        check.requireDevice(c.data(), "data", c.name());
+        check.requireDevice(c.hash(), "hash", c.name());
+        if (c.blocks() == null) {
+            return; // the table is checked against the device's size at set-up
+        }
+        DmKind.checkTable(c.name(), table(c, c.blocks(), 0), check);
+    }
+
+    private static String table(Config c, long blocks, long root) {
+        int dbs = c.dataBlockSize() == null ? 4096 : c.dataBlockSize();
+        int hbs = c.hashBlockSize() == null ? 4096 : c.hashBlockSize();
+        List<String> opts = c.options() == null ? List.of() : c.options();
+        return "0 " + blocks * (dbs / Bio.SECTOR_SIZE) + " verity 1 " + c.data() + " " + c.hash() + " " + dbs + " " + hbs + " "
+                + blocks + " 0 sha256 " + VerityTarget.hex(root) + " " + (c.salt() == null ? "-" : c.salt())
+                + (opts.isEmpty() ? "" : " " + opts.size() + " " + String.join(" ", opts));
+    }
+
+    @Override
+    public void build(Config c, StackBuild b) {
+        BlockDevice data = b.dm().lookup(c.data());
+        BlockDevice hash = b.dm().lookup(c.hash());
+        int dbs = c.dataBlockSize() == null ? 4096 : c.dataBlockSize();
+        int hbs = c.hashBlockSize() == null ? 4096 : c.hashBlockSize();
+        long blocks = c.blocks() != null ? c.blocks() : data.capacitySectors() / (dbs / Bio.SECTOR_SIZE);
+        long salt = c.salt() == null || c.salt().equals("-") ? 0 : Long.parseUnsignedLong(c.salt(), 16);
+        long root = VeritySetup.format(data, hash, dbs, hbs, blocks, 0, salt);
+        b.dm().create(c.name(), table(c, blocks, root));
+    }
+}
