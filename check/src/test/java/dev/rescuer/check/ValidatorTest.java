@@ -3,6 +3,7 @@ package dev.rescuer.check;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.MemallocScope;
+import dev.rescuer.core.mm.Mempool;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.mm.ShrinkControl;
 import dev.rescuer.core.mm.Shrinker;
@@ -188,6 +189,21 @@ class ValidatorTest {
         List<PotentialCycle> cycles = validator.potentialCycles();
         assertEquals(1, cycles.size(), validator::report);
         assertTrue(validator.report().contains("a writer of _origins_lock queues here"), validator::report);
+    }
+
+    @Test
+    void allocatingFromAMempoolWhileHoldingALockItsFreerNeedsIsACycle() {
+        Mutex a = new Mutex(platform, "A");
+        Mempool<Object> pool = Mempool.create(platform, "bioset", 1, new Mempool.Source<>() {
+            @Override public Object allocate(Gfp gfp) { return new Object(); }
+            @Override public void free(Object element) { }
+        });
+        Object[] element = new Object[1];
+        run("submitter", () -> { a.lock(); element[0] = pool.allocate(Gfp.NOIO); a.unlock(); });
+        run("endio", () -> { a.lock(); a.unlock(); pool.free(element[0]); });
+        List<PotentialCycle> cycles = validator.potentialCycles();
+        assertEquals(1, cycles.size(), validator::report);
+        assertEquals(List.of("A", "mempool bioset"), classNames(cycles.get(0)));
     }
 
     @Test
