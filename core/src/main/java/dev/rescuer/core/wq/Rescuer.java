@@ -128,7 +128,8 @@ final class Rescuer {
             }
             pool.kick(); // let regular workers continue, if there are any
         } finally {
-            pool.lock.unlock();
+            // processOneWork drops the lock around each item; a tear-down there leaves without it.
+            pool.lock.unlockIfHeldByCurrentThread();
             worker.pool = null; // detach
             worker.scheduled.pool = null;
         }

@@ -73,7 +73,8 @@ final class Softirq {
                 raised = true;
             }
         } finally {
-            pool.lock.unlock();
+            // processOneWork drops the lock around each item; a tear-down there leaves without it.
+            pool.lock.unlockIfHeldByCurrentThread();
         }
     }
 
