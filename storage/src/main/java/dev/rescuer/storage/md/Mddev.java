@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       member and clears the flag.
  * </ul>
  *
- * <p><b>Flushes</b> ({@code md_flush_request}): one flush at a time per array ({@code flush_bio});
+ * <p><b>Flushes</b> ({@code md_flush_request}, as in the 6.6 kernel of the report; 6.12 replaced the
+ * flush work with a plain preflush to each member): one flush at a time per array ({@code flush_bio});
  * {@code submit_flushes} runs on {@code md_wq}, sends an empty {@code REQ_PREFLUSH} bio to each member,
  * and when the last one ends (interrupt context) queues {@code md_submit_flush_data} on {@code md_wq},
  * which sends the data part through {@code md_handle_request}, so {@code md_write_start} sleeps on the
@@ -51,7 +52,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Mddev implements BlockDevice {
 
-    /** {@code MD_SB_CHANGE_DEVS}-style bit: the superblock must be written because the array went dirty. */
+    /** The array went from clean to dirty; the superblock must say so. */
     public static final int MD_SB_CHANGE_CLEAN = 1 << 1;
     /** The superblock change is not yet on disk; writes wait for this to clear. */
     public static final int MD_SB_CHANGE_PENDING = 1 << 2;
@@ -237,19 +238,17 @@ public final class Mddev implements BlockDevice {
      * bio is now owned by the flush machinery.
      */
     boolean mdFlushRequest(Bio bio) {
-        lock.lock();
-        try {
-            while (flushBio != null) {
-                lock.unlock();
-                try {
-                    sbWait.waitEvent(this::flushSlotFree);
-                } finally {
-                    lock.lock();
+        while (true) {
+            lock.lock();
+            try {
+                if (flushBio == null) {
+                    flushBio = bio;
+                    break;
                 }
+            } finally {
+                lock.unlock();
             }
-            flushBio = bio;
-        } finally {
-            lock.unlock();
+            sbWait.waitEvent(this::flushSlotFree);
         }
         md.mdWq().queue(submitFlushes);
         return true;

@@ -68,7 +68,7 @@ public final class Mdmon {
     private final Memory memory;
     private final Wakeup wakeup;
     private final AtomicInteger metadataUpdates = new AtomicInteger();
-    private Task task;
+    private volatile Task task;
 
     /**
      * mdmon for the container holding {@code array}; not yet running.

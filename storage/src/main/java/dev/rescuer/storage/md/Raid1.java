@@ -8,6 +8,7 @@ import dev.rescuer.storage.block.BlockLayer;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * The raid1 personality ({@code drivers/md/raid1.c}): {@code raid1_make_request}. A read goes to one
@@ -64,7 +65,7 @@ final class Raid1 {
         return clone(bio, bio.device(), bio.flags() & ~Bio.REQ_PREFLUSH, b -> bio.endio(b.status()));
     }
 
-    private static Bio clone(Bio bio, BlockDevice to, int flags, java.util.function.Consumer<Bio> endIo) {
+    private static Bio clone(Bio bio, BlockDevice to, int flags, Consumer<Bio> endIo) {
         Bio c = new Bio(bio.op(), flags, to, bio.sector(), bio.sizeBytes(), null, endIo, bio.origin());
         if (bio.data() != null) {
             c.setData(bio.data(), bio.dataOffset());
