@@ -23,8 +23,9 @@ import java.util.ArrayDeque;
  * for an inotify event does.
  *
  * <p><b>The queue</b> is a setting ({@link NotifyQueue}): {@code system_wq}, as upstream
- * ({@code schedule_work}), or a dedicated {@code kernfs_wq} with {@code WQ_MEM_RECLAIM}, as Junxiao
- * Bi's 2023 patch proposed (never merged).
+ * ({@code schedule_work}), or a dedicated {@code kernfs_wq}
+ * ({@code alloc_workqueue("kernfs", WQ_MEM_RECLAIM, 0)}), as Junxiao Bi's 2023 patch proposed (never
+ * merged).
  *
  * <p>Left out: the open-file tracking ({@code kernfs_open_node} lifetime), reference counting of
  * nodes, several roots and superblocks (one root, one notional superblock).
@@ -56,7 +57,7 @@ public final class Kernfs {
         this.notifyLock = new SpinLock(platform, "kernfs_notify_lock", "kernfs_notify_lock");
         this.notifyWork = new Work("kernfs_notify_workfn", this::kernfsNotifyWorkfn);
         this.wq = queue == NotifyQueue.SYSTEM_WQ ? workqueues.systemWq()
-                : workqueues.create("kernfs_notify", 0, WqFlag.MEM_RECLAIM);
+                : workqueues.create("kernfs", 0, WqFlag.MEM_RECLAIM);
     }
 
     /** A regular file node at {@code path} that user space can poll or watch. */

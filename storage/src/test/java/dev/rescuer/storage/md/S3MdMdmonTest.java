@@ -216,7 +216,7 @@ class S3MdMdmonTest {
     @Test
     void reclaimQueueWithAnAllocatingRwsemWriterHangs() {
         String report = assertHangs(new S3(Mdmon.Wakeup.FSNOTIFY), "notify-reclaim-wq-supers-rwsem").firstFinding().report().toText();
-        assertContains(report, "kworker/R-kernfs_notify:", "on rwsem sysfs/kernfs_supers_rwsem",
+        assertContains(report, "kworker/R-kernfs:", "on rwsem sysfs/kernfs_supers_rwsem",
                 "mount:", "on waitqueue (work_completion)xlog_cil_push_work md126", "on waitqueue md127/sb_wait");
     }
 
