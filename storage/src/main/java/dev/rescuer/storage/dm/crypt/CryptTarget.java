@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@code same_cpu_crypt}); {@code high_priority} adds {@code WQ_HIGHPRI} to both.
  *   <li>{@code crypt_map}: a write is queued on {@code kcryptd} ({@code kcryptd_queue_crypt}); a read
  *       is cloned with {@code GFP_NOWAIT} and submitted, or, when that fails, handed to
- *       {@code kcryptd_io} ({@code kcryptd_queue_read}), whose item clones with {@code GFP_NOIO}. Its
+ *       {@code kcryptd_io} ({@code kcryptd_queue_read}), whose item clones with {@code GFP_NOIO}; clones come
+ *       from the target's bio set ({@code cc->bs}, a pool of {@code MIN_IOS}). Its
  *       end-io ({@code crypt_endio}, interrupt context) queues the decryption on {@code kcryptd}.
  *       {@code no_write_workqueue} / {@code no_read_workqueue} run {@code kcryptd_crypt} in the calling
  *       context instead, or, from interrupt context, in the system's BH workqueue (the kernel's tasklet).
@@ -80,6 +81,8 @@ public final class CryptTarget implements Target {
 
     /** Pages one bio may carry at most, and the pool's reserve ({@code BIO_MAX_VECS}, scaled down). */
     public static final int BIO_MAX_VECS = 2;
+    /** The clone bio set's reserve ({@code MIN_IOS}, scaled down). */
+    static final int MIN_IOS = 4;
     /** {@code DM_CRYPT_MEMORY_PERCENT}. */
     static final int DM_CRYPT_MEMORY_PERCENT = 2;
     /** {@code DM_CRYPT_MIN_PAGES_PER_CLIENT}. */
@@ -230,6 +233,8 @@ public final class CryptTarget implements Target {
     private final WorkQueue cryptQueue;
     /** {@code cc->page_pool}: {@code BIO_MAX_VECS} single pages from {@link #cryptPageAlloc}. */
     private final Mempool<Pages> pagePool;
+    /** {@code cc->bs}: the memory of read clones, {@code MIN_IOS} one-page elements. */
+    private final Mempool<Pages> cloneSet;
     /** {@code cc->bio_alloc_lock}. */
     private final Mutex bioAllocLock;
     /** {@code dm_crypt_pages_per_client}, fixed at construction. */
@@ -265,6 +270,7 @@ public final class CryptTarget implements Target {
             crypt.add(WqFlag.UNBOUND);
             this.cryptQueue = sys.workqueues().create("kcryptd/" + name, sys.workqueues().cpus(), crypt.toArray(new WqFlag[0]));
         }
+        this.cloneSet = Mempool.ofPages(pages, "crypt bs " + name, MIN_IOS, 1);
         this.bioAllocLock = new Mutex(sys.platform(), "bio_alloc_lock " + name, "cc->bio_alloc_lock");
         this.pagePool = Mempool.create(sys.platform(), "crypt page_pool " + name, BIO_MAX_VECS, new Mempool.Source<>() {
             @Override
@@ -358,13 +364,13 @@ public final class CryptTarget implements Target {
     }
 
     /**
-     * {@code kcryptd_io_read}: clones the read with {@code gfp} (from the allocator: the model's bios
-     * carry no pages of their own, so the clone is one page of bookkeeping) and submits it.
+     * {@code kcryptd_io_read}: clones the read from {@code cc->bs} with {@code gfp} and submits it;
+     * with {@code GFP_NOIO} the bio set's pool never fails.
      *
      * @return false if the clone could not be allocated
      */
     private boolean kcryptdIoRead(CryptIo io, Gfp gfp) {
-        Pages cloneMem = sys.pages().tryAllocate(1, gfp);
+        Pages cloneMem = cloneSet.allocate(gfp);
         if (cloneMem == null) {
             return false;
         }
@@ -494,7 +500,7 @@ public final class CryptTarget implements Target {
     private void cryptEndio(CryptIo io, Bio clone) {
         BlkStatus status = clone.status();
         if (clone.pages() != null) {
-            clone.pages().free(); // bio_put of a read clone
+            cloneSet.free(clone.pages()); // bio_put of a read clone
         }
         if (io.base.op() == BioOp.WRITE) {
             cryptFreeBufferPages(io);
