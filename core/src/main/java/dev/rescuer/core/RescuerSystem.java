@@ -44,6 +44,7 @@ public final class RescuerSystem implements AutoCloseable {
         if (b.minMark >= 0) {
             pb.watermarks(b.minMark, b.lowMark, b.highMark);
         }
+        pb.mergeNofsNoio(b.mergeNofsNoio);
         if (b.reclaimRetries >= 0) {
             pb.reclaimRetries(b.reclaimRetries);
         }
@@ -100,6 +101,7 @@ public final class RescuerSystem implements AutoCloseable {
         private int pagesPerThread = 4;
         private boolean backgroundReclaim = true;
         private int reclaimRetries = -1;
+        private boolean mergeNofsNoio;
         private Duration retryBackoff;
         private WorkqueueConfig workqueues = WorkqueueConfig.defaults();
         private Duration hungTaskTimeout = Duration.ofSeconds(120);
@@ -187,6 +189,12 @@ public final class RescuerSystem implements AutoCloseable {
         /** Whether to start kswapd. Default {@code true}. */
         public Builder backgroundReclaim(boolean on) {
             this.backgroundReclaim = on;
+            return this;
+        }
+
+        /** See {@link PageAllocator.Builder#mergeNofsNoio}. Default off. */
+        public Builder mergeNofsNoio(boolean on) {
+            this.mergeNofsNoio = on;
             return this;
         }
 

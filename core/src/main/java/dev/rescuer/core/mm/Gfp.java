@@ -138,6 +138,16 @@ public final class Gfp {
         return this;
     }
 
+    /**
+     * Like {@link #scopedBy(int)}; with {@code mergeNofsNoio} (Patocka's proposal, seed 003) a context
+     * left without {@code __GFP_FS}, by its own flags or by a {@code NOFS} scope, loses
+     * {@code __GFP_IO} too.
+     */
+    public Gfp scopedBy(int memallocFlags, boolean mergeNofsNoio) {
+        Gfp g = scopedBy(memallocFlags);
+        return mergeNofsNoio && !g.mayFs() ? g.clear(IO) : g;
+    }
+
     /** Reclaim for this allocation may start I/O ({@code __GFP_IO}). */
     public boolean mayIo() {
         return (bits & IO) != 0;

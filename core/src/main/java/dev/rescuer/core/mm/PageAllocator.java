@@ -81,6 +81,7 @@ public final class PageAllocator implements AutoCloseable {
     private final int reclaimRetries;
     private final Duration retryBackoff;
     private final int shrinkBatch;
+    private final boolean mergeNofsNoio;
 
     /** Free pages ({@code NR_FREE_PAGES}). Atomic: changed by compare-and-set or add, by any task. */
     private final AtomicLong free;
@@ -124,6 +125,7 @@ public final class PageAllocator implements AutoCloseable {
         this.reclaimRetries = b.reclaimRetries;
         this.retryBackoff = b.retryBackoff;
         this.shrinkBatch = b.shrinkBatch;
+        this.mergeNofsNoio = b.mergeNofsNoio;
         this.free = new AtomicLong(total);
         this.shrinkerRwsem = new RwSemaphore(platform, name + "/shrinker_rwsem", "shrinker_rwsem");
         this.freeWait = new WaitQueue(platform, name + "/free", "page_alloc_free");
@@ -146,6 +148,7 @@ public final class PageAllocator implements AutoCloseable {
         private int reclaimRetries = 16;
         private Duration retryBackoff = Duration.ofMillis(10);
         private int shrinkBatch = 128;
+        private boolean mergeNofsNoio;
 
         private Builder(Platform platform) {
             if (platform == null) {
@@ -204,6 +207,17 @@ public final class PageAllocator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Patocka's proposal (seed 003): every context without {@code __GFP_FS} also loses
+         * {@code __GFP_IO}, so {@code GFP_NOFS} and a {@code NOFS} scope behave as {@code NOIO}
+         * ({@link Gfp#scopedBy(int, boolean)}). A setting of this allocator, not of the kernel: upstream
+         * never merged it. Default off.
+         */
+        public Builder mergeNofsNoio(boolean on) {
+            this.mergeNofsNoio = on;
+            return this;
+        }
+
         /** Objects per shrinker scan call. Default 128 ({@code SHRINK_BATCH}). */
         public Builder shrinkBatch(int batch) {
             if (batch < 1) {
@@ -248,7 +262,7 @@ public final class PageAllocator implements AutoCloseable {
             throw new NullPointerException("gfp");
         }
         Task self = platform.currentTask();
-        Gfp eff = gfp.scopedBy(self.memallocFlags());
+        Gfp eff = gfp.scopedBy(self.memallocFlags(), mergeNofsNoio);
         if (eff.mayDirectReclaim()) {
             self.checkMaySleep(freeWait, "page allocation (" + gfp + ")");
         }
@@ -434,6 +448,20 @@ public final class PageAllocator implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ free
+
+    /**
+     * The context an allocation asking for {@code gfp} runs with in the current task
+     * ({@code current_gfp_context}): the task's scopes applied, and this allocator's
+     * {@link Builder#mergeNofsNoio} setting.
+     */
+    public Gfp currentGfpContext(Gfp gfp) {
+        return gfp.scopedBy(platform.currentTask().memallocFlags(), mergeNofsNoio);
+    }
+
+    /** Whether every NOFS context also clears {@code __GFP_IO} here ({@link Builder#mergeNofsNoio}). */
+    public boolean mergeNofsNoio() {
+        return mergeNofsNoio;
+    }
 
     /** Returns pages from a {@link Pages} handle. */
     void release(int n) {

@@ -5,6 +5,7 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.dm.crypt.CryptTarget;
 import dev.rescuer.storage.dm.snapshot.DmSnapshot;
 import dev.rescuer.storage.dm.snapshot.OriginTarget;
 import dev.rescuer.storage.dm.snapshot.SnapshotModule;
@@ -33,8 +34,9 @@ import java.util.function.BiConsumer;
  */
 public final class DeviceMapper {
 
-    /** The targets every instance has: {@code linear}, dm-snapshot's {@code snapshot-origin} and {@code snapshot}, and {@code verity}. */
-    private static final List<TargetType<?>> BUILT_IN = List.of(LinearTarget.TYPE, OriginTarget.TYPE, DmSnapshot.TYPE, VerityTarget.TYPE);
+    /** The targets every instance has: {@code linear}, dm-snapshot's {@code snapshot-origin} and {@code snapshot}, {@code verity} and {@code crypt}. */
+    private static final List<TargetType<?>> BUILT_IN = List.of(LinearTarget.TYPE, OriginTarget.TYPE, DmSnapshot.TYPE, VerityTarget.TYPE,
+            CryptTarget.TYPE);
 
     private final RescuerSystem system;
     private final ModuleParams params;
@@ -56,6 +58,7 @@ public final class DeviceMapper {
         this.system = Objects.requireNonNull(system, "system");
         this.params = Objects.requireNonNull(params, "params");
         this.snapshot = new SnapshotModule(this, params);
+        CryptTarget.checkParams(params);
         for (TargetType<?> t : BUILT_IN) {
             registerTarget(t);
         }

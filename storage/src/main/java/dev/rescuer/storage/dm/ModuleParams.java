@@ -15,7 +15,9 @@ public final class ModuleParams {
     private static final Map<String, Map<String, String>> KNOWN = Map.of(
             "dm_snapshot", Map.of(
                     "snapshot_cow_threshold", "2048",
-                    "cow_throttle", "wait-unlocked"));
+                    "cow_throttle", "wait-unlocked"),
+            "dm_crypt", Map.of(
+                    "alloc_buffer", "serialised"));
 
     private final Map<String, Map<String, String>> values;
 

@@ -77,6 +77,7 @@ public final class StackScenario implements Scenario {
         ResolvedStack stack = file.stack(variant.name());
         RescuerSystem.Builder b = RescuerSystem.builder().name(file.name()).totalPages(stack.pages())
                 .pagesPerThread(stack.pagesPerThread())
+                .mergeNofsNoio(stack.mergeNofsNoio())
                 .hungTaskTimeout(Duration.ofSeconds(stack.hungTaskTimeoutSeconds()))
                 .workqueues(WorkqueueConfig.defaults().withCpus(stack.cpus()));
         if (stack.watermarks() != null) {

@@ -60,6 +60,11 @@ public final class ResolvedStack {
         return m == null || m.pagesPerThread() == null ? 4 : m.pagesPerThread();
     }
 
+    /** Whether every NOFS context also clears {@code __GFP_IO} ({@code system.merge_nofs_noio}); default false. */
+    public boolean mergeNofsNoio() {
+        return spec.system() != null && Boolean.TRUE.equals(spec.system().mergeNofsNoio());
+    }
+
     /** The hung-task timeout in seconds; default 120. */
     public int hungTaskTimeoutSeconds() {
         return spec.system() == null || spec.system().hungTaskTimeoutS() == null ? 120 : spec.system().hungTaskTimeoutS();

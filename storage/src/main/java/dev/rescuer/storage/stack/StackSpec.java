@@ -30,8 +30,10 @@ public record StackSpec(String name, String description, SystemSpec system, Map<
      * @param cpus CPUs (per-CPU worker pools); default 2
      * @param memory the page budget
      * @param hungTaskTimeoutS the hung-task detector's timeout in seconds; default 120
+     * @param mergeNofsNoio Patocka's proposal: every NOFS context also clears {@code __GFP_IO}; default false
      */
-    public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS) {
+    public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS,
+                             @JsonProperty("merge_nofs_noio") Boolean mergeNofsNoio) {
     }
 
     /**

@@ -1,0 +1,81 @@
+package dev.rescuer.storage.swap;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.core.mm.Pages;
+import dev.rescuer.core.mm.ShrinkerRegistration;
+import dev.rescuer.storage.block.Disk;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Swap-out on real threads: memory is full of a process's anonymous pages and nothing else is
+ * reclaimable; an allocation gets memory only if its reclaim may swap, that is with {@code __GFP_IO}
+ * (and {@code __GFP_FS} for a swap file). With merge-nofs-noio, GFP_NOFS loses that: Chinner's cost.
+ */
+class SwapAreaTest {
+
+    /** Allocates one page with {@code gfp} with memory full of anonymous pages; returns the pages swapped for it. */
+    private static long swappedFor(Gfp gfp, boolean merge, boolean swapFile, boolean expectSuccess) {
+        try (RescuerSystem sys = RescuerSystem.builder().totalPages(256).watermarks(16, 20, 24).reclaimRetries(0)
+                .retryBackoff(Duration.ofMillis(1)).backgroundReclaim(false).pagesPerThread(0).mergeNofsNoio(merge).build()) {
+            Disk swapDisk = new Disk(sys.platform(), "sdb", 1024, Duration.ofMillis(1), 8);
+            SwapArea area = new SwapArea(swapDisk, swapFile);
+            AnonMemory hog = new AnonMemory(sys.pages(), "hog");
+            area.add(hog);
+            ShrinkerRegistration reg = sys.pages().registerShrinker(area);
+            try {
+                while (sys.pages().freePages() > sys.pages().minWatermark()) {
+                    assertTrue(hog.fault(Gfp.NOWAIT.with(Gfp.Modifier.NOWARN)));
+                }
+                assertEquals(0, area.pagesSwapped(), "filling memory swapped nothing (NOWAIT never reclaims)");
+                Pages p = sys.pages().tryAllocate(1, gfp.with(Gfp.Modifier.NOWARN));
+                if (expectSuccess) {
+                    assertNotNull(p, gfp + " merge=" + merge + " swapFile=" + swapFile + " should get memory by swapping");
+                    assertEquals(area.pagesSwapped(), hog.swapped());
+                    p.free();
+                } else {
+                    assertNull(p, gfp + " merge=" + merge + " swapFile=" + swapFile + " should not get memory");
+                }
+                return area.pagesSwapped();
+            } finally {
+                reg.close();
+                hog.release(area);
+                assertEquals(0, area.slotsUsed());
+            }
+        }
+    }
+
+    @Test
+    void gfpKernelSwaps() {
+        assertTrue(swappedFor(Gfp.KERNEL, false, false, true) > 0);
+    }
+
+    @Test
+    void gfpNoioNeverSwaps() {
+        assertEquals(0, swappedFor(Gfp.NOIO, false, false, false));
+    }
+
+    @Test
+    void gfpNofsSwapsToADevice() {
+        assertTrue(swappedFor(Gfp.NOFS, false, false, true) > 0);
+    }
+
+    @Test
+    void gfpNofsDoesNotSwapToAFile() {
+        assertEquals(0, swappedFor(Gfp.NOFS, false, true, false));
+    }
+
+    /** Patocka's merge: GFP_NOFS becomes GFP_NOIO, and reclaim for it can no longer swap. */
+    @Test
+    void withMergeNofsNoioGfpNofsCannotSwap() {
+        assertEquals(0, swappedFor(Gfp.NOFS, true, false, false));
+        assertTrue(swappedFor(Gfp.KERNEL, true, false, true) > 0, "GFP_KERNEL still swaps under the merge");
+    }
+}
