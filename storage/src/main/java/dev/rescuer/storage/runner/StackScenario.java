@@ -8,6 +8,7 @@ import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.storage.dm.DeviceMapper;
 import dev.rescuer.storage.stack.Kinds;
+import dev.rescuer.storage.stack.PageCacheSetup;
 import dev.rescuer.storage.stack.ResolvedStack;
 import dev.rescuer.storage.stack.StackBuild;
 import dev.rescuer.storage.stack.StackFile;
@@ -89,6 +90,16 @@ public final class StackScenario implements Scenario {
         DeviceMapper dm = new DeviceMapper(sys, stack.moduleParams());
         dm.onReleaser((primitive, work) -> ctx.releasers(primitive, () -> Releaser.forWork(sys.workqueues(), work)));
         stack.build(new StackBuild() {
+            private PageCacheSetup pageCache; // The setup task only.
+
+            @Override
+            public PageCacheSetup pageCache() {
+                if (pageCache == null) {
+                    pageCache = new PageCacheSetup(sys, dm);
+                }
+                return pageCache;
+            }
+
             @Override
             public RescuerSystem system() {
                 return sys;

@@ -18,6 +18,12 @@ public interface StackBuild {
     /** The run's device-mapper, whose namespace holds every device. */
     DeviceMapper dm();
 
+    /**
+     * The run's page cache, dirty limits, {@code bdi_wq} and mounted filesystems, created on first
+     * use (by the first {@code filesystem} entry).
+     */
+    PageCacheSetup pageCache();
+
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);
 
