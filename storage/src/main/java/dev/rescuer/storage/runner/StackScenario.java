@@ -73,6 +73,15 @@ public final class StackScenario implements Scenario {
         return file.stack(variants.get(0).name()).estimatedSteps();
     }
 
+    /**
+     * How many schedules {@code ./rescuer demo} should run for a variant expected to complete: the
+     * file's {@code explore.demo_schedules}, or {@code dflt}.
+     */
+    public int demoSchedules(int dflt) {
+        Integer n = file.stack(variants.get(0).name()).demoSchedules();
+        return n == null ? dflt : n;
+    }
+
     @Override
     public void setUp(ScenarioContext ctx, Variant variant) {
         ResolvedStack stack = file.stack(variant.name());

@@ -310,6 +310,9 @@ public final class StackFile {
             if (spec.explore() != null && spec.explore().estimatedSteps() != null && spec.explore().estimatedSteps() < 1) {
                 throw error("explore.estimated_steps", "must be >= 1, got " + spec.explore().estimatedSteps());
             }
+            if (spec.explore() != null && spec.explore().demoSchedules() != null && spec.explore().demoSchedules() < 1) {
+                throw error("explore.demo_schedules", "must be >= 1, got " + spec.explore().demoSchedules());
+            }
             ModuleParams params;
             try {
                 params = ModuleParams.of(moduleValues(spec.modules()));
