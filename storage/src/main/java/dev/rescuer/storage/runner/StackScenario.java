@@ -30,6 +30,8 @@ public final class StackScenario implements Scenario {
 
     private final StackFile file;
     private final List<Variant> variants;
+    /** Samples of every run so far, by variant and series. Any run's tasks append (lock-free). */
+    private final java.util.concurrent.ConcurrentMap<String, java.util.Queue<Long>> samples = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The scenario of a loaded stack file. */
     public StackScenario(StackFile file) {
@@ -82,6 +84,15 @@ public final class StackScenario implements Scenario {
         return n == null ? dflt : n;
     }
 
+    /**
+     * Every sample of {@code series} recorded by runs of {@code variant} so far (in no particular
+     * order), for measurements: e.g. a reader's {@code "<name> latency_ns"}.
+     */
+    public List<Long> samples(String variant, String series) {
+        java.util.Queue<Long> q = samples.get(variant + "/" + series);
+        return q == null ? List.of() : List.copyOf(q);
+    }
+
     @Override
     public void setUp(ScenarioContext ctx, Variant variant) {
         ResolvedStack stack = file.stack(variant.name());
@@ -127,6 +138,11 @@ public final class StackScenario implements Scenario {
             @Override
             public void progress() {
                 ctx.progress();
+            }
+
+            @Override
+            public void sample(String series, long value) {
+                samples.computeIfAbsent(variant.name() + "/" + series, k -> new java.util.concurrent.ConcurrentLinkedQueue<>()).add(value);
             }
 
             @Override

@@ -30,6 +30,12 @@ public interface StackBuild {
     /** Records progress (an I/O done), for livelock detection. */
     void progress();
 
+    /**
+     * Records one sample of a measured series (a reader's I/O latency in virtual nanoseconds), for
+     * measurements taken over many runs; it has no effect on the run. Any context, never blocks.
+     */
+    void sample(String series, long value);
+
     /** Declares what must hold when every task has returned. */
     void invariant(String name, BooleanSupplier holds);
 }
