@@ -14,51 +14,15 @@ class ParallelIndependenceTest {
         java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
     }
 
-    /**
-     * Two tasks take two mutexes in opposite orders (ABBA): a hang in some schedules only, so that
-     * the first finding can lie past schedule 0 and running every schedule finds some, not all.
-     */
-    static final Scenario ABBA = new InlineScenario("abba", 40, (ctx, v) -> {
-        ctx.system(dev.rescuer.core.RescuerSystem.builder().name("abba"));
-        ctx.faults().timerLatency(java.time.Duration.ofMillis(2));
-        dev.rescuer.core.sync.Mutex a = new dev.rescuer.core.sync.Mutex(ctx.platform(), "A");
-        dev.rescuer.core.sync.Mutex b = new dev.rescuer.core.sync.Mutex(ctx.platform(), "B");
-        // "A then B" takes A and naps 1 ms before taking B; "B then A" naps 1 ms before taking B and
-        // then A. Each nap ends up to 2 ms late (timer jitter): if A-then-B wakes first it takes B and
-        // finishes; if B-then-A wakes first, each waits for the other's lock.
-        java.util.function.Consumer<String> nap = name -> dev.rescuer.core.sync.WaitQueue.idle(ctx.platform(), name + "/nap", "nap")
-                .waitEventTimeout(() -> false, java.time.Duration.ofMillis(1));
-        ctx.spawn("A then B", () -> {
-            a.lock();
-            try {
-                nap.accept("A then B");
-                b.lock();
-                b.unlock();
-            } finally {
-                a.unlock();
-            }
-        });
-        ctx.spawn("B then A", () -> {
-            nap.accept("B then A");
-            b.lock();
-            try {
-                a.lock();
-                a.unlock();
-            } finally {
-                b.unlock();
-            }
-        });
-    });
-
-    private static final Explorer EXPLORER = new Explorer(java.util.List.of(Scenarios.byName("reclaim-rescuer"), ABBA));
+    private static final Explorer EXPLORER = new Explorer(java.util.List.of(Scenarios.byName("reclaim-rescuer"), Abba.SCENARIO));
 
     /**
-     * ABBA from base seed 3 at PCT depth 1 first hangs past schedule 0 (earlier schedules complete), so with two
+     * Abba.SCENARIO from base seed 3 at PCT depth 1 first hangs past schedule 0 (earlier schedules complete), so with two
      * threads some schedule past the first finding also runs and hangs, and the lowest must win.
      */
     @Test
     void firstFindingIsTheSameWithOneOrTwoThreads() {
-        Scenario cow = ABBA;
+        Scenario cow = Abba.SCENARIO;
         Variant bug = InlineScenario.ONLY;
         ExploreOptions options = ExploreOptions.defaults().withDepth(1).withSeed(3).withSchedules(20);
         ExploreResult one = EXPLORER.explore(cow, bug, options.withParallel(1));
@@ -100,7 +64,7 @@ class ParallelIndependenceTest {
 
     @Test
     void runningEveryScheduleCountsTheSameFindingsWithOneOrTwoThreads() {
-        Scenario cow = ABBA;
+        Scenario cow = Abba.SCENARIO;
         Variant bug = InlineScenario.ONLY;
         ExploreOptions options = ExploreOptions.defaults().withDepth(1).withSeed(3).withSchedules(8).runningAll();
         ExploreResult one = EXPLORER.explore(cow, bug, options.withParallel(1));
@@ -153,7 +117,7 @@ class ParallelIndependenceTest {
         Scenario reclaim = Scenarios.byName("reclaim-rescuer");
         Variant bug = reclaim.variant("shared-queue");
         ExploreOptions options = ExploreOptions.defaults().withStrategy(StrategyKind.RANDOM).withSchedules(10);
-        Scenario cow = ABBA;
+        Scenario cow = Abba.SCENARIO;
         ExploreOptions later = ExploreOptions.defaults().withDepth(1).withSeed(3).withSchedules(20);
         for (ExploreResult[] pair : new ExploreResult[][] {
                 {EXPLORER.explore(reclaim, bug, options.withParallel(1)), EXPLORER.explore(reclaim, bug, options.withParallel(2))},
