@@ -2,8 +2,11 @@ package dev.rescuer.storage.stack;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.dm.DeviceMapper;
+import dev.rescuer.storage.fs.FsLayout;
 import dev.rescuer.storage.fs.JournalFs;
+import dev.rescuer.storage.fs.MountOptions;
 import dev.rescuer.storage.fs.workload.WorkloadEnv;
 import dev.rescuer.storage.pagecache.PageCache;
 import dev.rescuer.storage.writeback.BdiWriteback;
@@ -56,8 +59,7 @@ public final class PageCacheSetup {
      * Mounts {@code fs}'s filesystem under the entry name {@code name}: a read-write mount gets the
      * device's {@code bdi_writeback} on {@code bdi_wq}; declares who releases its waits.
      */
-    JournalFs mount(String name, dev.rescuer.storage.block.BlockDevice device, dev.rescuer.storage.fs.FsLayout layout,
-                    dev.rescuer.storage.fs.MountOptions options) {
+    JournalFs mount(String name, BlockDevice device, FsLayout layout, MountOptions options) {
         JournalFs fs;
         if (options.readOnly()) {
             fs = JournalFs.mount(device, layout, options, cache, null, null);
