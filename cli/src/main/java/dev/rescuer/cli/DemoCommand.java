@@ -4,6 +4,7 @@ import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.sim.scenarios.Scenarios;
+import dev.rescuer.storage.runner.StackScenario;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +21,8 @@ import java.util.concurrent.Callable;
         description = {"The main job: explore every scenario variant on the deterministic simulator (PCT) and show which "
                 + "hang, with the seed that replays each hang and the first hang's report.",
                 "Variants expected to hang stop at their first hang (budget " + DemoCommand.HANG_BUDGET + " schedules); "
-                + "variants expected to complete run " + DemoCommand.COMPLETE_BUDGET + " schedules.",
+                + "variants expected to complete run " + DemoCommand.COMPLETE_BUDGET + " schedules (or a stack file's "
+                + "explore.demo_schedules).",
                 "Exit code: 0 if every variant behaved as expected, 1 otherwise."})
 final class DemoCommand implements Callable<Integer> {
 
@@ -59,8 +61,9 @@ final class DemoCommand implements Callable<Integer> {
         for (int i = 0; i < scenarios.size(); i++) {
             for (Variant v : scenarios.get(i).variants()) {
                 boolean hangs = v.expected() == Variant.Expectation.HANGS;
+                int complete = scenarios.get(i) instanceof StackScenario st ? st.demoSchedules(COMPLETE_BUDGET) : COMPLETE_BUDGET;
                 rows.add(new VariantTable.Row(scenarios.get(i), names.get(i), v,
-                        defaults.withSchedules(hangs ? HANG_BUDGET : COMPLETE_BUDGET)));
+                        defaults.withSchedules(hangs ? HANG_BUDGET : complete)));
             }
         }
         if (!json) {

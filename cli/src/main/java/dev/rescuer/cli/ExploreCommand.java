@@ -29,7 +29,7 @@ final class ExploreCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer, cow-throttle, or a stack file (stacks/*.yaml).")
+    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer, or a stack file (stacks/*.yaml).")
     String scenario;
 
     @Option(names = "--variant", paramLabel = "V", description = "The scenario's variant (default: its first).")

@@ -25,7 +25,7 @@ final class ReplayCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer, cow-throttle, or a stack file (stacks/*.yaml).")
+    @Parameters(index = "0", paramLabel = "<scenario>", description = "reclaim-rescuer, or a stack file (stacks/*.yaml).")
     String scenario;
 
     @Option(names = "--variant", paramLabel = "V", description = "The variant the seed was recorded for (default: the one the seed names).")

@@ -12,7 +12,7 @@ public final class Scenarios {
 
     /** Every scenario. */
     public static List<Scenario> all() {
-        return List.of(new ReclaimRescuer(), new CowThrottle());
+        return List.of(new ReclaimRescuer());
     }
 
     /**

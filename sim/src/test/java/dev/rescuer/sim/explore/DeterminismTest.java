@@ -28,18 +28,8 @@ class DeterminismTest {
     private static final Explorer EXPLORER = new Explorer(Scenarios.all());
 
     @Test
-    void cowThrottleWaitUnlockedIsDeterministicOver100SeedsPerStrategy() {
-        checkVariant("cow-throttle", "wait-unlocked", SEEDS);
-    }
-
-    @Test
     void reclaimRescuerMemReclaimIsDeterministicOver100SeedsPerStrategy() {
         checkVariant("reclaim-rescuer", "mem-reclaim", SEEDS);
-    }
-
-    @Test
-    void cowThrottleSemaphoreUnderLockIsDeterministic() {
-        checkVariant("cow-throttle", "semaphore-under-lock", HANGING_SEEDS);
     }
 
     @Test
@@ -54,8 +44,7 @@ class DeterminismTest {
 
     @Test
     void everyVariantIsCovered() {
-        Set<String> covered = Set.of("cow-throttle/wait-unlocked", "cow-throttle/semaphore-under-lock",
-                "reclaim-rescuer/mem-reclaim", "reclaim-rescuer/no-rescuer", "reclaim-rescuer/shared-queue");
+        Set<String> covered = Set.of("reclaim-rescuer/mem-reclaim", "reclaim-rescuer/no-rescuer", "reclaim-rescuer/shared-queue");
         Set<String> all = new HashSet<>();
         for (Scenario s : Scenarios.all()) {
             for (Variant v : s.variants()) {

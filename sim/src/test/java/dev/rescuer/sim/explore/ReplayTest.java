@@ -30,12 +30,13 @@ class ReplayTest {
         java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
     }
 
-    private static final Explorer EXPLORER = new Explorer(Scenarios.all());
+    /** The built-in scenarios and a second one, so that a seed can belong to another scenario. */
+    private static final Explorer EXPLORER = new Explorer(java.util.List.of(Scenarios.byName("reclaim-rescuer"), new WorkqueueSemantics()));
 
     @Test
     void replayingAFindingsSeedReproducesItsTraceAndReport() {
-        Scenario cow = Scenarios.byName("cow-throttle");
-        Variant bug = cow.variant("semaphore-under-lock");
+        Scenario cow = Scenarios.byName("reclaim-rescuer");
+        Variant bug = cow.variant("no-rescuer");
         ExploreResult explored = EXPLORER.explore(cow, bug, ExploreOptions.defaults().withSchedules(20));
         assertEquals("hang", explored.result());
         RunResult found = explored.firstFinding();
@@ -99,29 +100,29 @@ class ReplayTest {
 
     @Test
     void replayRefusesASeedOfAnotherScenarioAndNamesItsOwner() {
-        Scenario cow = Scenarios.byName("cow-throttle");
+        Scenario other = new WorkqueueSemantics();
         Scenario reclaim = Scenarios.byName("reclaim-rescuer");
-        RunSeed foreign = RunSeed.forSchedule(reclaim, reclaim.variant("no-rescuer"), StrategyKind.PCT, 3, 1, 0);
+        RunSeed foreign = RunSeed.forSchedule(other, WorkqueueSemantics.NORMAL, StrategyKind.PCT, 3, 1, 0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> EXPLORER.replay(cow, cow.variant("semaphore-under-lock"), foreign, ExploreOptions.DEFAULT_LIVELOCK_BOUND));
-        assertTrue(e.getMessage().contains("reclaim-rescuer"), e.getMessage());
-        assertTrue(e.getMessage().contains("no-rescuer"), e.getMessage());
+                () -> EXPLORER.replay(reclaim, reclaim.variant("no-rescuer"), foreign, ExploreOptions.DEFAULT_LIVELOCK_BOUND));
+        assertTrue(e.getMessage().contains(other.name()), e.getMessage());
+        assertTrue(e.getMessage().contains("normal"), e.getMessage());
         assertTrue(e.getMessage().contains(foreign.toString()), e.getMessage());
     }
 
     @Test
     void replayRefusesASeedOfAnotherVariantOfTheSameScenario() {
-        Scenario cow = Scenarios.byName("cow-throttle");
-        RunSeed otherVariant = RunSeed.forSchedule(cow, cow.variant("wait-unlocked"), StrategyKind.RANDOM, 3, 1, 0);
+        Scenario cow = Scenarios.byName("reclaim-rescuer");
+        RunSeed otherVariant = RunSeed.forSchedule(cow, cow.variant("mem-reclaim"), StrategyKind.RANDOM, 3, 1, 0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> EXPLORER.replay(cow, cow.variant("semaphore-under-lock"), otherVariant, ExploreOptions.DEFAULT_LIVELOCK_BOUND));
-        assertTrue(e.getMessage().contains("wait-unlocked"), e.getMessage());
+                () -> EXPLORER.replay(cow, cow.variant("no-rescuer"), otherVariant, ExploreOptions.DEFAULT_LIVELOCK_BOUND));
+        assertTrue(e.getMessage().contains("mem-reclaim"), e.getMessage());
     }
 
     @Test
     void replayRefusesASeedNoScenarioRecorded() {
-        Scenario cow = Scenarios.byName("cow-throttle");
-        Variant v = cow.variant("semaphore-under-lock");
+        Scenario cow = Scenarios.byName("reclaim-rescuer");
+        Variant v = cow.variant("no-rescuer");
         Set<Integer> known = new HashSet<>();
         for (Scenario s : Scenarios.all()) {
             for (Variant x : s.variants()) {

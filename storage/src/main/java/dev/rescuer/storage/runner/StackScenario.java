@@ -8,6 +8,7 @@ import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.storage.dm.DeviceMapper;
 import dev.rescuer.storage.stack.Kinds;
+import dev.rescuer.storage.stack.PageCacheSetup;
 import dev.rescuer.storage.stack.ResolvedStack;
 import dev.rescuer.storage.stack.StackBuild;
 import dev.rescuer.storage.stack.StackFile;
@@ -29,6 +30,8 @@ public final class StackScenario implements Scenario {
 
     private final StackFile file;
     private final List<Variant> variants;
+    /** Samples of every run so far, by variant and series. Any run's tasks append (lock-free). */
+    private final java.util.concurrent.ConcurrentMap<String, java.util.Queue<Long>> samples = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The scenario of a loaded stack file. */
     public StackScenario(StackFile file) {
@@ -72,6 +75,24 @@ public final class StackScenario implements Scenario {
         return file.stack(variants.get(0).name()).estimatedSteps();
     }
 
+    /**
+     * How many schedules {@code ./rescuer demo} should run for a variant expected to complete: the
+     * file's {@code explore.demo_schedules}, or {@code dflt}.
+     */
+    public int demoSchedules(int dflt) {
+        Integer n = file.stack(variants.get(0).name()).demoSchedules();
+        return n == null ? dflt : n;
+    }
+
+    /**
+     * Every sample of {@code series} recorded by runs of {@code variant} so far (in no particular
+     * order), for measurements: e.g. a reader's {@code "<name> latency_ns"}.
+     */
+    public List<Long> samples(String variant, String series) {
+        java.util.Queue<Long> q = samples.get(variant + "/" + series);
+        return q == null ? List.of() : List.copyOf(q);
+    }
+
     @Override
     public void setUp(ScenarioContext ctx, Variant variant) {
         ResolvedStack stack = file.stack(variant.name());
@@ -90,6 +111,16 @@ public final class StackScenario implements Scenario {
         DeviceMapper dm = new DeviceMapper(sys, stack.moduleParams());
         dm.onReleaser((primitive, work) -> ctx.releasers(primitive, () -> Releaser.forWork(sys.workqueues(), work)));
         stack.build(new StackBuild() {
+            private PageCacheSetup pageCache; // The setup task only.
+
+            @Override
+            public PageCacheSetup pageCache() {
+                if (pageCache == null) {
+                    pageCache = new PageCacheSetup(sys, dm);
+                }
+                return pageCache;
+            }
+
             @Override
             public RescuerSystem system() {
                 return sys;
@@ -108,6 +139,11 @@ public final class StackScenario implements Scenario {
             @Override
             public void progress() {
                 ctx.progress();
+            }
+
+            @Override
+            public void sample(String series, long value) {
+                samples.computeIfAbsent(variant.name() + "/" + series, k -> new java.util.concurrent.ConcurrentLinkedQueue<>()).add(value);
             }
 
             @Override

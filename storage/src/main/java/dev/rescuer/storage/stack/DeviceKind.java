@@ -20,6 +20,14 @@ public interface DeviceKind<C> {
     String name(C config);
 
     /**
+     * Whether the entry is a block device others may stack on (a disk, a mapped device); false for a
+     * filesystem, which workloads name in {@code fs} instead.
+     */
+    default boolean blockDevice() {
+        return true;
+    }
+
+    /**
      * Validates the entry: required keys, values, the devices it stacks on ({@code check.requireDevice}).
      *
      * @throws StackFileException through {@link StackCheck#error}

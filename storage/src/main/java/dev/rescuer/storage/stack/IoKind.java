@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code in_flight} of them submitted at once (a DRBD receiver submitting the writes it receives,
  * say; 1 is synchronous I/O), and waiting for the last ones before it returns. A writer's data is
  * {@code name}-specific, so a test can tell whose write a sector holds. The invariant: every I/O
- * ended without error.
+ * ended without error. Each I/O's latency, from submission to end-io in platform time, is recorded
+ * as a sample of the series {@code "<name> latency_ns"} ({@link StackBuild#sample}).
  */
 public final class IoKind implements WorkloadKind<IoKind.Config> {
 
@@ -95,7 +96,9 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
             for (int i = 0; i < count; i++) {
                 ioWait.waitEvent(() -> outstanding.get() < inFlight);
                 long sector = start + i * stride;
+                long[] submitted = new long[1];
                 Bio bio = new Bio(op, 0, dev, sector, sectors * Bio.SECTOR_SIZE, null, done -> {
+                    b.sample(c.name() + " latency_ns", b.system().platform().nanoTime() - submitted[0]);
                     if (done.status() != BlkStatus.OK) {
                         failed.incrementAndGet();
                     }
@@ -110,6 +113,7 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
                 }
                 bio.setData(data, 0);
                 outstanding.incrementAndGet();
+                submitted[0] = b.system().platform().nanoTime();
                 BlockLayer.submitBioNoacct(bio);
                 b.progress();
             }

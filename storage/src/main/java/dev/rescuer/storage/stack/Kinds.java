@@ -16,7 +16,8 @@ public final class Kinds {
     private final Map<String, DeviceKind<?>> devices = new LinkedHashMap<>();
     private final Map<String, WorkloadKind<?>> workloads = new LinkedHashMap<>();
 
-    /** A registry with {@code disk}, {@code dm}, {@code veritysetup}, {@code writer}, {@code reader} and {@code dmsetup-create}. */
+    /** A registry with {@code disk}, {@code dm}, {@code veritysetup}, {@code filesystem}, {@code writer}, {@code reader},
+     *  {@code dmsetup-create}, {@code file-writer}, {@code file-reader} and {@code memory-hog}. */
     public static Kinds builtIn() {
         Kinds k = new Kinds();
         k.register(new DiskKind());
@@ -25,6 +26,10 @@ public final class Kinds {
         k.register(new IoKind(BioOp.WRITE));
         k.register(new IoKind(BioOp.READ));
         k.register(new DmsetupCreateKind());
+        k.register(new FilesystemKind());
+        k.register(PageCacheWorkloadKind.fileWriter());
+        k.register(PageCacheWorkloadKind.fileReader());
+        k.register(PageCacheWorkloadKind.memoryHog());
         return k;
     }
 

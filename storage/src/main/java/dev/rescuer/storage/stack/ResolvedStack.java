@@ -80,6 +80,11 @@ public final class ResolvedStack {
         return spec.explore() == null || spec.explore().timerJitterMs() == null ? 0 : spec.explore().timerJitterMs();
     }
 
+    /** The file's {@code explore.demo_schedules}, or {@code null}. */
+    public Integer demoSchedules() {
+        return spec.explore() == null ? null : spec.explore().demoSchedules();
+    }
+
     private StackSpec.MemorySpec memory() {
         return spec.system() == null ? null : spec.system().memory();
     }

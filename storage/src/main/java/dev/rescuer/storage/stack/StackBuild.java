@@ -18,11 +18,23 @@ public interface StackBuild {
     /** The run's device-mapper, whose namespace holds every device. */
     DeviceMapper dm();
 
+    /**
+     * The run's page cache, dirty limits, {@code bdi_wq} and mounted filesystems, created on first
+     * use (by the first {@code filesystem} entry).
+     */
+    PageCacheSetup pageCache();
+
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);
 
     /** Records progress (an I/O done), for livelock detection. */
     void progress();
+
+    /**
+     * Records one sample of a measured series (a reader's I/O latency in virtual nanoseconds), for
+     * measurements taken over many runs; it has no effect on the run. Any context, never blocks.
+     */
+    void sample(String series, long value);
 
     /** Declares what must hold when every task has returned. */
     void invariant(String name, BooleanSupplier holds);

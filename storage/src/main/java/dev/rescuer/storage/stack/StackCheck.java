@@ -4,18 +4,20 @@ import java.util.Set;
 import java.util.function.BiFunction;
 
 /**
- * What a kind's {@code check} works with: the devices the stack defines (statically or during the
- * workload), and errors that carry the entry's file, line and column.
+ * What a kind's {@code check} works with: the block devices the stack defines (statically or during
+ * the workload), its filesystems, and errors that carry the entry's file, line and column.
  */
 public final class StackCheck {
 
     private final String path;
     private final Set<String> devices;
+    private final Set<String> filesystems;
     private final BiFunction<String, String, StackFileException> errors;
 
-    StackCheck(String path, Set<String> devices, BiFunction<String, String, StackFileException> errors) {
+    StackCheck(String path, Set<String> devices, Set<String> filesystems, BiFunction<String, String, StackFileException> errors) {
         this.path = path;
         this.devices = devices;
+        this.filesystems = filesystems;
         this.errors = errors;
     }
 
@@ -51,6 +53,15 @@ public final class StackCheck {
         }
         if (!devices.contains(device)) {
             throw error(key, "no device '" + device + "'; devices: " + String.join(", ", new java.util.TreeSet<>(devices)));
+        }
+    }
+
+    /** Requires key {@code key} to name a filesystem entry ({@code kind: filesystem}). */
+    public void requireFilesystem(String fs, String key) {
+        require(fs, key);
+        if (!filesystems.contains(fs)) {
+            throw error(key, "no filesystem '" + fs + "'; filesystems: "
+                    + (filesystems.isEmpty() ? "none" : String.join(", ", new java.util.TreeSet<>(filesystems))));
         }
     }
 }

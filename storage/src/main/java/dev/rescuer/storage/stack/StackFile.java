@@ -310,6 +310,9 @@ public final class StackFile {
             if (spec.explore() != null && spec.explore().estimatedSteps() != null && spec.explore().estimatedSteps() < 1) {
                 throw error("explore.estimated_steps", "must be >= 1, got " + spec.explore().estimatedSteps());
             }
+            if (spec.explore() != null && spec.explore().demoSchedules() != null && spec.explore().demoSchedules() < 1) {
+                throw error("explore.demo_schedules", "must be >= 1, got " + spec.explore().demoSchedules());
+            }
             ModuleParams params;
             try {
                 params = ModuleParams.of(moduleValues(spec.modules()));
@@ -335,6 +338,7 @@ public final class StackFile {
                 created.addAll(createsDevices(kind, c));
             }
             Set<String> defined = new LinkedHashSet<>();
+            Set<String> filesystems = new LinkedHashSet<>();
             List<ResolvedStack.Entry<DeviceKind<?>, Object>> devs = new ArrayList<>();
             for (int i = 0; i < spec.devices().size(); i++) {
                 String at = "devices[" + i + "]";
@@ -348,10 +352,12 @@ public final class StackFile {
                 if (dname == null || dname.isBlank()) {
                     throw error(at, "missing key 'name'");
                 }
-                check(kind, c, new StackCheck(at, Set.copyOf(defined), this::error));
-                if (!defined.add(dname) || created.contains(dname)) {
+                check(kind, c, new StackCheck(at, Set.copyOf(defined), Set.copyOf(filesystems), this::error));
+                boolean fresh = !defined.contains(dname) && !filesystems.contains(dname) && !created.contains(dname);
+                if (!fresh) {
                     throw error(at + ".name", "a second device called '" + dname + "'");
                 }
+                (kind.blockDevice() ? defined : filesystems).add(dname);
                 devs.add(new ResolvedStack.Entry<>(kind, c));
             }
             Set<String> all = new LinkedHashSet<>(defined);
@@ -361,7 +367,7 @@ public final class StackFile {
                 ResolvedStack.Entry<WorkloadKind<?>, Object> w = work.get(i);
                 Set<String> visible = new LinkedHashSet<>(all);
                 visible.removeAll(createsDevices(w.kind(), w.config()));
-                check(w.kind(), w.config(), new StackCheck(at, Set.copyOf(visible), this::error));
+                check(w.kind(), w.config(), new StackCheck(at, Set.copyOf(visible), Set.copyOf(filesystems), this::error));
             }
             return new ResolvedStack(spec, params, devs, work);
         }

@@ -51,9 +51,12 @@ public record StackSpec(String name, String description, SystemSpec system, Map<
      *
      * @param estimatedSteps PCT's {@code k}; default 500
      * @param timerJitterMs every timer fires up to this late, drawn from the run's fault stream; default 0
+     * @param demoSchedules schedules {@code ./rescuer demo} runs for a variant expected to complete
+     *     (default: the demo's own budget), for a stack whose runs are long
      */
     public record ExploreSpec(@JsonProperty("estimated_steps") Long estimatedSteps,
-                              @JsonProperty("timer_jitter_ms") Integer timerJitterMs) {
+                              @JsonProperty("timer_jitter_ms") Integer timerJitterMs,
+                              @JsonProperty("demo_schedules") Integer demoSchedules) {
     }
 
     /**

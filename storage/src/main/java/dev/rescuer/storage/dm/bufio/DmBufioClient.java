@@ -26,14 +26,20 @@ import java.util.Map;
  * and a shrinker that evicts unheld buffers. Each buffer costs one page per 4 KiB from the system's
  * page allocator, allocated with {@code GFP_NOIO} as {@code alloc_buffer} does.
  *
+ * <p><b>Reserved buffers.</b> A client keeps {@code reserved_buffers} buffers' pages allocated from
+ * its creation on, as {@code dm_bufio_client_create} does (verity asks for 1). A read that finds no
+ * free memory ({@code __alloc_buffer_wait_no_callback}) takes a reserved buffer, else reuses an
+ * unheld cached one ({@code __get_unclaimed_buffer}), else sleeps on {@code free_buffer_wait} until a
+ * release makes one unheld. A buffer freed while the reserve is short refills it
+ * ({@code __free_buffer_wake}). So a read never fails for want of memory; it waits for another read.
+ *
  * <p><b>Locking.</b> The client's lock ({@code c->lock}) guards the cache and every buffer's hold
  * count and state. With {@link #DM_BUFIO_CLIENT_NO_SLEEP} it is a spin lock, so that {@code get}
  * works in BH context (dm-verity's {@code try_verify_in_tasklet}); otherwise a mutex. A reader
  * waiting for another task's read of the same block sleeps on {@link #readWait}.
  *
  * <p>Left out on purpose: writing (dirty buffers, {@code dm_bufio_write_dirty_buffers}), prefetch,
- * the global LRU and the background cleaner, the cache-wide memory limit, reserved buffers (an
- * allocation that fails ends the read with an error), and the shrinker's deferral to a workqueue
+ * the global LRU and the background cleaner, the cache-wide memory limit, and the shrinker's deferral to a workqueue
  * (buffers here are never dirty, so eviction never waits).
  */
 public final class DmBufioClient {
@@ -49,6 +55,11 @@ public final class DmBufioClient {
     private final SpinLock spin;
     private final Mutex mutex;
     private final WaitQueue readWait;
+    private final WaitQueue freeBufferWait;
+    /** Pages of reserved buffers not in use ({@code c->reserved_buffers}). Guarded by the client's lock. */
+    private final java.util.ArrayDeque<Pages> reserved = new java.util.ArrayDeque<>();
+    /** Reserved buffers in use, to be refilled ({@code c->need_reserved_buffers}). Guarded by the client's lock. */
+    private int needReserved;
     /** The cache, least recently used first. Guarded by the client's lock. */
     private final LinkedHashMap<Long, DmBuffer> cache = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -57,6 +68,14 @@ public final class DmBufioClient {
      * registers its shrinker with the system's page allocator.
      */
     public DmBufioClient(RescuerSystem system, BlockDevice dev, int blockBytes, int flags, String name) {
+        this(system, dev, blockBytes, 0, flags, name);
+    }
+
+    /**
+     * A client that also keeps {@code reservedBuffers} buffers' pages allocated ({@code GFP_KERNEL},
+     * now), for reads under memory pressure.
+     */
+    public DmBufioClient(RescuerSystem system, BlockDevice dev, int blockBytes, int reservedBuffers, int flags, String name) {
         this.system = system;
         this.platform = system.platform();
         this.dev = dev;
@@ -70,6 +89,10 @@ public final class DmBufioClient {
             this.mutex = new Mutex(platform, name + "/c->lock", "&c->lock");
         }
         this.readWait = new WaitQueue(platform, name + "/buffer_read", "dm_buffer read");
+        this.freeBufferWait = new WaitQueue(platform, name + "/free_buffer_wait", "&c->free_buffer_wait");
+        for (int i = 0; i < reservedBuffers; i++) {
+            reserved.add(system.pages().allocate(pagesPerBuffer(), Gfp.KERNEL));
+        }
         system.pages().registerShrinker(new Shrinker() {
             @Override
             public String name() {
@@ -138,7 +161,8 @@ public final class DmBufioClient {
 
     /**
      * The buffer of {@code block}, held, reading it first if it is not cached ({@code dm_bufio_read});
-     * sleeps for the read. Returns {@code null} if the read failed or no memory could be had for it.
+     * sleeps for the read. Returns {@code null} if the read failed; waits
+     * for a buffer when memory is short (see the class comment).
      */
     public DmBuffer read(long block) {
         platform.currentTask().checkMaySleep(readWait, "dm_bufio_read");
@@ -154,10 +178,7 @@ public final class DmBufioClient {
             unlock();
         }
         if (b == null) {
-            Pages pages = system.pages().tryAllocate(Math.max(1, blockSectors * Bio.SECTOR_SIZE / Bio.PAGE_SIZE), Gfp.NOIO);
-            if (pages == null) {
-                return null;
-            }
+            Pages pages = allocBufferWait();
             DmBuffer fresh = new DmBuffer(block, blockSectors, pages);
             lock();
             try {
@@ -201,6 +222,72 @@ public final class DmBufioClient {
         return b;
     }
 
+    private int pagesPerBuffer() {
+        return Math.max(1, blockSectors * Bio.SECTOR_SIZE / Bio.PAGE_SIZE);
+    }
+
+    /**
+     * {@code __alloc_buffer_wait_no_callback}: fresh pages ({@code GFP_NOIO}), else a reserved
+     * buffer's, else an unheld cached buffer's; else sleeps until a release and tries again.
+     */
+    private Pages allocBufferWait() {
+        while (true) {
+            Pages pages = system.pages().tryAllocate(pagesPerBuffer(), Gfp.NOIO);
+            if (pages != null) {
+                return pages;
+            }
+            lock();
+            try {
+                if (!reserved.isEmpty()) {
+                    needReserved++;
+                    return reserved.poll();
+                }
+                Pages unclaimed = getUnclaimedBuffer();
+                if (unclaimed != null) {
+                    return unclaimed;
+                }
+            } finally {
+                unlock();
+            }
+            freeBufferWait.waitEvent(this::hasUnclaimedBuffer);
+        }
+    }
+
+    /** {@code __get_unclaimed_buffer}: takes the oldest unheld, read buffer out of the cache. Under the lock. */
+    private Pages getUnclaimedBuffer() {
+        Iterator<Map.Entry<Long, DmBuffer>> it = cache.entrySet().iterator();
+        while (it.hasNext()) {
+            DmBuffer b = it.next().getValue();
+            if (b.holdCount == 0 && b.ready) {
+                it.remove();
+                return b.pages;
+            }
+        }
+        return null;
+    }
+
+    private boolean hasUnclaimedBuffer() {
+        lock();
+        try {
+            return !reserved.isEmpty() || cache.values().stream().anyMatch(b -> b.holdCount == 0 && b.ready);
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * {@code __free_buffer_wake}: a freed buffer refills the reserve if it is short, else its pages
+     * go back to the allocator (returned, to free outside the lock). Under the lock.
+     */
+    private Pages freeBufferWake(Pages pages) {
+        if (needReserved > 0) {
+            needReserved--;
+            reserved.add(pages);
+            return null;
+        }
+        return pages;
+    }
+
     private boolean isReady(DmBuffer b) {
         lock();
         try {
@@ -222,6 +309,7 @@ public final class DmBufioClient {
     /** Drops a hold ({@code dm_bufio_release}); a failed buffer leaves the cache with its last holder. */
     public void release(DmBuffer b) {
         Pages free = null;
+        boolean unheld;
         lock();
         try {
             if (b.holdCount <= 0) {
@@ -230,13 +318,17 @@ public final class DmBufioClient {
             b.holdCount--;
             if (b.holdCount == 0 && b.readError && cache.get(b.block) == b) {
                 cache.remove(b.block);
-                free = b.pages;
+                free = freeBufferWake(b.pages);
             }
+            unheld = b.holdCount == 0;
         } finally {
             unlock();
         }
         if (free != null) {
             free.free();
+        }
+        if (unheld) {
+            freeBufferWait.wakeUpAll(); // never sleeps, so fine in BH
         }
     }
 
@@ -257,17 +349,26 @@ public final class DmBufioClient {
             return Shrinker.STOP;
         }
         java.util.List<Pages> freed = new java.util.ArrayList<>();
+        boolean refilled = false;
         try {
             Iterator<Map.Entry<Long, DmBuffer>> it = cache.entrySet().iterator();
             while (it.hasNext() && freed.size() < control.nrToScan()) {
                 DmBuffer b = it.next().getValue();
                 if (b.holdCount == 0 && b.ready) {
                     it.remove();
-                    freed.add(b.pages);
+                    Pages p = freeBufferWake(b.pages);
+                    if (p != null) {
+                        freed.add(p);
+                    } else {
+                        refilled = true;
+                    }
                 }
             }
         } finally {
             unlock();
+        }
+        if (refilled) {
+            freeBufferWait.wakeUpAll();
         }
         long pages = 0;
         for (Pages p : freed) {

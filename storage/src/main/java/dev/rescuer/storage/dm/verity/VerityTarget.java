@@ -195,7 +195,7 @@ public final class VerityTarget implements Target {
         this.useBhWq = a.tryVerifyInTasklet();
         this.tree = new VerityTree(dataBlocks, hashSectors, a.hashStart());
         BlockDevice hashDev = ti.getDevice(a.hashDev(), tree.hashDeviceBlocks() * hashSectors, "Hash device lookup failed");
-        this.bufio = new DmBufioClient(sys, hashDev, a.hashBlockBytes(),
+        this.bufio = new DmBufioClient(sys, hashDev, a.hashBlockBytes(), 1,
                 useBhWq ? DmBufioClient.DM_BUFIO_CLIENT_NO_SLEEP : 0, "verity " + ti.deviceName());
         this.verifyWq = sys.workqueues().create("kverityd/" + ti.deviceName(), sys.workqueues().cpus(),
                 a.kverityd().toArray(new WqFlag[0]));

@@ -79,6 +79,23 @@ class VerityTest {
     }
 
     @Test
+    void withNoFreeMemoryReadsVerifyThroughTheReservedBuffer() {
+        MappedDevice v = verity("");
+        java.util.List<dev.rescuer.core.mm.Pages> taken = new java.util.ArrayList<>();
+        try {
+            for (dev.rescuer.core.mm.Pages p; (p = sys.pages().tryAllocate(1, dev.rescuer.core.mm.Gfp.KERNEL)) != null; ) {
+                taken.add(p);
+            }
+            assertEquals(null, sys.pages().tryAllocate(1, dev.rescuer.core.mm.Gfp.NOIO), "dm-bufio's own allocation must fail");
+            long[] got = io(v, BioOp.READ, 16, new long[8], BlkStatus.OK); // root and a level-0 block, one at a time
+            assertEquals(7 * 16 + 3, got[0]);
+            io(v, BioOp.READ, 64, new long[8], BlkStatus.OK); // another level-0 block reuses an unheld buffer
+        } finally {
+            taken.forEach(dev.rescuer.core.mm.Pages::free);
+        }
+    }
+
+    @Test
     void aCorruptedHashBlockFails() {
         MappedDevice v = verity("");
         io(hash, BioOp.WRITE, 8 + 2, new long[] {42}, BlkStatus.OK); // level 0, block 0 (after the root block)

@@ -1,0 +1,121 @@
+package dev.rescuer.storage.stack;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.fs.FsLayout;
+import dev.rescuer.storage.fs.JournalFs;
+import dev.rescuer.storage.fs.MountOptions;
+
+import java.util.List;
+
+/**
+ * {@code kind: filesystem}: {@code mkfs} on a device, then a line of {@code /etc/fstab}: the journaling
+ * filesystem ({@link JournalFs}) laid out with {@code log_blocks} log blocks, room for {@code inodes}
+ * inodes and the listed {@code files} (each with its data extent and its size on disk), mounted
+ * with {@code options} ({@code rw} or {@code ro}). Its {@code name} is what page-cache workloads name
+ * in {@code fs}; it is not a block device, so no table can stack on it.
+ */
+public final class FilesystemKind implements DeviceKind<FilesystemKind.Config> {
+
+    /**
+     * A filesystem entry.
+     *
+     * @param kind {@code filesystem}
+     * @param name the filesystem's name (its mount point, for the reader)
+     * @param device the block device it is made on
+     * @param options mount options, {@code rw} or {@code ro}; default {@code rw}
+     * @param logBlocks log blocks, at least 2; default 8
+     * @param inodes inodes; default 16
+     * @param files files made by {@code mkfs} (a populated image)
+     */
+    public record Config(String kind, String name, String device, String options,
+                         @JsonProperty("log_blocks") Integer logBlocks, Integer inodes, List<FileSpec> files) {
+    }
+
+    /**
+     * A file in the image.
+     *
+     * @param name its name
+     * @param blocks its data extent in 4 KiB blocks
+     * @param sizeBytes its size on disk; default the whole extent
+     */
+    public record FileSpec(String name, Long blocks, @JsonProperty("size_bytes") Long sizeBytes) {
+    }
+
+    @Override
+    public String kind() {
+        return "filesystem";
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    public String name(Config c) {
+        return c.name();
+    }
+
+    @Override
+    public boolean blockDevice() {
+        return false;
+    }
+
+    @Override
+    public void check(Config c, StackCheck check) {
+        check.requireDevice(c.device(), "device", c.name());
+        try {
+            MountOptions.parse(c.options() == null ? "rw" : c.options());
+        } catch (IllegalArgumentException e) {
+            throw check.error("options", e.getMessage());
+        }
+        // mkfs's own rules on a device of unknown size: the size is checked when the device exists.
+        FsLayout layout;
+        try {
+            layout = FsLayout.mkfs(Long.MAX_VALUE / 2, logBlocks(c), inodes(c));
+        } catch (IllegalArgumentException e) {
+            throw check.error(c.logBlocks() != null && c.logBlocks() < 2 ? "log_blocks" : "inodes", e.getMessage());
+        }
+        List<FileSpec> files = files(c);
+        for (int i = 0; i < files.size(); i++) {
+            FileSpec f = files.get(i);
+            String at = "files[" + i + "]";
+            if (f.blocks() == null) {
+                throw check.error(at, "missing key 'blocks'");
+            }
+            try {
+                layout.addFile(f.name(), f.blocks(), size(f));
+            } catch (IllegalArgumentException e) {
+                throw check.error(at, e.getMessage());
+            }
+        }
+    }
+
+    private static int logBlocks(Config c) {
+        return c.logBlocks() == null ? 8 : c.logBlocks();
+    }
+
+    private static int inodes(Config c) {
+        return c.inodes() == null ? 16 : c.inodes();
+    }
+
+    private static List<FileSpec> files(Config c) {
+        return c.files() == null ? List.of() : c.files();
+    }
+
+    private static long size(FileSpec f) {
+        return f.sizeBytes() == null ? f.blocks() * Bio.PAGE_SIZE : f.sizeBytes();
+    }
+
+    @Override
+    public void build(Config c, StackBuild b) {
+        BlockDevice dev = b.dm().lookup(c.device());
+        FsLayout layout = FsLayout.mkfs(dev.capacitySectors(), logBlocks(c), inodes(c));
+        for (FileSpec f : files(c)) {
+            layout.addFile(f.name(), f.blocks(), size(f));
+        }
+        b.pageCache().mount(c.name(), dev, layout, MountOptions.parse(c.options() == null ? "rw" : c.options()));
+    }
+}

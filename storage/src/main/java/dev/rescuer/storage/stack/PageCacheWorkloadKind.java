@@ -1,0 +1,143 @@
+package dev.rescuer.storage.stack;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rescuer.storage.fs.workload.Workload;
+import dev.rescuer.storage.fs.workload.WorkloadKinds;
+import dev.rescuer.storage.fs.workload.WorkloadProgress;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The page-cache workloads of {@link WorkloadKinds} as stack-file entries: {@code file-writer}
+ * ({@code writer}: write {@code pages} whole pages into {@code file} of filesystem {@code fs}, then
+ * {@code fsync} if asked), {@code file-reader} ({@code reader}: read the whole file {@code passes}
+ * times) and {@code memory-hog} (allocate {@code pages} pages, hold them {@code hold_ms}). Each may
+ * start late ({@code start_ms}). {@link #check} applies the factories' rules that need no mounted
+ * filesystem (required keys, bounds); the rest ({@code fs} mounted read-only for a writer, a reader's
+ * missing file, a hog as large as memory) is refused when the run builds the workload. The invariant: every task finished without failure and did all its
+ * units.
+ */
+public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorkloadKind.Config> {
+
+    /**
+     * A page-cache workload; which keys apply depends on the kind.
+     *
+     * @param kind {@code file-writer}, {@code file-reader} or {@code memory-hog}
+     * @param name the task's name
+     * @param fs the filesystem entry's name (writer, reader)
+     * @param file the file (writer, reader)
+     * @param pages pages to write (writer) or allocate (hog)
+     * @param blocks the extent of a file the writer creates; default {@code pages}
+     * @param fsync whether the writer fsyncs at the end; default false
+     * @param passes how often the reader reads the file; default 1
+     * @param holdMs how long the hog holds its pages; default 0
+     * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     */
+    public record Config(String kind, String name, String fs, String file, Integer pages, Integer blocks, Boolean fsync,
+                         Integer passes, @JsonProperty("hold_ms") Integer holdMs,
+                         @JsonProperty("start_ms") Double startMs) {
+    }
+
+    private final String kind;
+    private final String factoryKind;
+    private final List<String> keys;
+
+    private PageCacheWorkloadKind(String kind, String factoryKind, List<String> keys) {
+        this.kind = kind;
+        this.factoryKind = factoryKind;
+        this.keys = keys;
+    }
+
+    /** {@code file-writer}. */
+    public static PageCacheWorkloadKind fileWriter() {
+        return new PageCacheWorkloadKind("file-writer", "writer", List.of("fs", "file", "pages", "blocks", "fsync"));
+    }
+
+    /** {@code file-reader}. */
+    public static PageCacheWorkloadKind fileReader() {
+        return new PageCacheWorkloadKind("file-reader", "reader", List.of("fs", "file", "passes"));
+    }
+
+    /** {@code memory-hog}. */
+    public static PageCacheWorkloadKind memoryHog() {
+        return new PageCacheWorkloadKind("memory-hog", "memory-hog", List.of("pages", "hold_ms"));
+    }
+
+    @Override
+    public String kind() {
+        return kind;
+    }
+
+    @Override
+    public Class<Config> configType() {
+        return Config.class;
+    }
+
+    @Override
+    public void check(Config c, StackCheck check) {
+        check.require(c.name(), "name");
+        Map<String, Object> given = settings(c);
+        for (String key : given.keySet()) {
+            if (!keys.contains(key)) {
+                throw check.error(key, "key '" + key + "' does not apply to " + kind + "; its keys: name, start_ms, "
+                        + String.join(", ", keys));
+            }
+        }
+        if (given.containsKey("fs")) {
+            check.requireFilesystem(c.fs(), "fs");
+        }
+        StartDelay.check(c.startMs(), check);
+        if (!kind.equals("memory-hog")) {
+            check.require(c.file(), "file");
+        }
+        if (keys.contains("pages")) {
+            check.require(c.pages(), "pages");
+            atLeast(check, "pages", c.pages(), 1);
+        }
+        atLeast(check, "blocks", c.blocks(), 1);
+        if (c.blocks() != null && c.blocks() < c.pages()) {
+            throw check.error("blocks", "a file of " + c.blocks() + " blocks cannot hold " + c.pages() + " pages");
+        }
+        atLeast(check, "passes", c.passes(), 1);
+        atLeast(check, "hold_ms", c.holdMs(), 0);
+    }
+
+    private static void atLeast(StackCheck check, String key, Integer value, int min) {
+        if (value != null && value < min) {
+            throw check.error(key, "must be >= " + min + ", got " + value);
+        }
+    }
+
+    private static Map<String, Object> settings(Config c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        put(m, "fs", c.fs());
+        put(m, "file", c.file());
+        put(m, "pages", c.pages());
+        put(m, "blocks", c.blocks());
+        put(m, "fsync", c.fsync());
+        put(m, "passes", c.passes());
+        put(m, "hold_ms", c.holdMs());
+        return m;
+    }
+
+    private static void put(Map<String, Object> m, String key, Object value) {
+        if (value != null) {
+            m.put(key, value);
+        }
+    }
+
+    @Override
+    public void start(Config c, StackBuild b) {
+        Workload w = WorkloadKinds.build(factoryKind, c.name(), settings(c), b.pageCache().env(b::progress));
+        w.start((name, body) -> b.spawn(name, () -> {
+            StartDelay.sleep(b.system().platform(), name, c.startMs());
+            body.run();
+        }));
+        b.invariant(c.name() + ": finished without failure and did all its work", () -> {
+            WorkloadProgress p = w.progress();
+            return p.finished() && p.failure() == null && p.done() == p.total();
+        });
+    }
+}
