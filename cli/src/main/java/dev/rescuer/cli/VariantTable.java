@@ -47,8 +47,16 @@ final class VariantTable {
         List<ExploreResult> results = new ArrayList<>();
         List<ValidationResult> validations = new ArrayList<>();
         List<Boolean> asExpected = new ArrayList<>();
+        // Columns as wide as the longest scenario and variant name, so long stack names stay aligned.
+        int sw = "scenario".length();
+        int vw = "variant".length();
+        for (Row row : rows) {
+            sw = Math.max(sw, row.scenario().name().length());
+            vw = Math.max(vw, row.variant().name().length());
+        }
+        String names = "%-" + sw + "s %-" + vw + "s ";
         if (!json) {
-            out.printf("%-16s %-21s %-9s %9s  %-6s %-20s %7s%n", "scenario", "variant", "expected", "schedules",
+            out.printf(names + "%-9s %9s  %-6s %-20s %7s%n", "scenario", "variant", "expected", "schedules",
                     "result", "first-hang seed", "time");
         }
         for (Row row : rows) {
@@ -62,7 +70,7 @@ final class VariantTable {
             boolean ok = hangs ? "hang".equals(r.result()) : "ok".equals(r.result());
             asExpected.add(ok);
             if (!json) {
-                out.printf("%-16s %-21s %-9s %9d  %-6s %-20s %6.1fs%s%n", s.name(), v.name(),
+                out.printf(names + "%-9s %9d  %-6s %-20s %6.1fs%s%n", s.name(), v.name(),
                         hangs ? "hang" : "complete", r.schedulesRun(), r.result(),
                         r.firstFinding() == null ? "-" : r.firstFinding().seed().toString(), r.elapsedNanos() / 1e9,
                         ok ? "" : "   <- NOT AS EXPECTED");
