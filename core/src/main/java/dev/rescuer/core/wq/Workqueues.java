@@ -76,6 +76,8 @@ public final class Workqueues implements AutoCloseable {
     private final Softirq[] softirqs;
     private final Set<WorkQueue> queues = ConcurrentHashMap.newKeySet();
     private final Map<String, RescuerDomain> domains = new ConcurrentHashMap<>();
+    /** Queue name to the rescuer domain it joins when created ({@link #presetRescuerDomain}). */
+    private final Map<String, String> presets = new ConcurrentHashMap<>();
     private final WorkQueue systemWq;
     private final WorkQueue systemHighpriWq;
     private final WorkQueue systemLongWq;
@@ -237,7 +239,7 @@ public final class Workqueues implements AutoCloseable {
      * @throws IllegalStateException if the subsystem is closing or closed
      */
     public WorkQueue create(String name, int maxActive, WqFlag... flags) {
-        return create(name, maxActive, null, flags);
+        return create(name, maxActive, presetDomain(name, flags), flags);
     }
 
     /**
@@ -284,7 +286,7 @@ public final class Workqueues implements AutoCloseable {
      * may be given.
      */
     public WorkQueue createOrdered(String name, WqFlag... flags) {
-        return createOrdered(name, null, flags);
+        return createOrdered(name, presetDomain(name, flags), flags);
     }
 
     /**
@@ -364,6 +366,47 @@ public final class Workqueues implements AutoCloseable {
             throw new IllegalStateException("workqueue subsystem is closing; cannot create rescuer domain " + name);
         }
         return d;
+    }
+
+    /**
+     * Sets the rescuer domain that a {@code MEM_RECLAIM} queue called {@code queue}, created later
+     * without an explicit domain, joins (created on first use): the administrator's knob, like a boot
+     * parameter, that lets a plan from the analyzer be applied to code that creates its queues
+     * itself. A queue created without {@code MEM_RECLAIM} ignores it. {@code null} removes the preset.
+     *
+     * @throws IllegalArgumentException for a blank queue or domain name
+     */
+    public void presetRescuerDomain(String queue, String domain) {
+        if (queue == null || queue.isBlank()) {
+            throw new IllegalArgumentException("a rescuer-domain preset needs a non-blank queue name");
+        }
+        if (domain == null) {
+            presets.remove(queue);
+        } else if (domain.isBlank()) {
+            throw new IllegalArgumentException("rescuer-domain preset for queue " + queue + ": blank domain name");
+        } else {
+            presets.put(queue, domain);
+        }
+    }
+
+    /** Queue names preset to a domain for which no {@code MEM_RECLAIM} queue has been created yet. */
+    public List<String> unusedRescuerDomainPresets() {
+        List<String> unused = new ArrayList<>();
+        for (String q : presets.keySet()) {
+            if (queues.stream().noneMatch(w -> w.name().equals(q) && w.rescuerDomain() != null)) {
+                unused.add(q);
+            }
+        }
+        return unused;
+    }
+
+    private RescuerDomain presetDomain(String queue, WqFlag[] flags) {
+        String d = queue == null ? null : presets.get(queue);
+        if (d == null || !Arrays.asList(flags).contains(WqFlag.MEM_RECLAIM)) {
+            return null;
+        }
+        RescuerDomain existing = domains.get(d);
+        return existing != null ? existing : createRescuerDomain(d);
     }
 
     /** The rescuer domain called {@code name}, or {@code null}. */

@@ -1,5 +1,6 @@
 package dev.rescuer.storage.stack;
 
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
@@ -86,6 +87,10 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         AtomicInteger outstanding = new AtomicInteger();
         long tag = (long) c.name().hashCode() << 32;
         WaitQueue ioWait = new WaitQueue(b.system().platform(), c.name() + "/io_wait", "io_wait");
+        var graph = b.dm().waitGraph();
+        graph.node(c.name(), WaitGraph.NodeKind.TASK);
+        graph.node(c.device(), WaitGraph.NodeKind.DEVICE);
+        graph.waitsOn(c.name(), c.device(), kind() + ": waits for its bios (io_schedule)");
         b.spawn(c.name(), () -> {
             StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
             BlockDevice dev = b.dm().lookup(c.device());

@@ -30,8 +30,11 @@ public record StackSpec(String name, String description, SystemSpec system, Map<
      * @param cpus CPUs (per-CPU worker pools); default 2
      * @param memory the page budget
      * @param hungTaskTimeoutS the hung-task detector's timeout in seconds; default 120
+     * @param rescuerDomains queue name to the rescuer domain its rescuer is shared in (the analyzer's
+     *     plan; see {@code Workqueues.presetRescuerDomain}); a queue not named has its own rescuer
      */
-    public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS) {
+    public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS,
+                             @JsonProperty("rescuer_domains") Map<String, String> rescuerDomains) {
     }
 
     /**
