@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the graph is a real {@link WorkQueue}; an item of queue {@code q} queues one item on each queue
  * {@code q} waits on (through devices and points, contracted) and waits for it, then completes.
  * {@link #SUBMITTERS} tasks per top queue (one nothing waits on) queue an item there and wait.
- * Once the queues (and their rescuers) exist, every further thread start fails, as when memory is
- * exhausted: the pool keeps the one worker it has, and everything else depends on rescuers.
+ * Once the queues (and their rescuers) and the submitters exist, every further thread start fails,
+ * as when memory is exhausted: the pool keeps the one worker it has, and everything else depends on rescuers.
  *
  * <p>Variants differ only in the rescuer domain of each queue (the one knob,
  * {@link Workqueues#presetRescuerDomain}); a queue without a domain has its own rescuer.
@@ -133,7 +133,6 @@ public final class GraphScenario implements Scenario {
         for (String q : queues) {
             live.put(q, memReclaim.contains(q) ? wqs.create(q, 0, WqFlag.MEM_RECLAIM) : wqs.create(q, 0));
         }
-        ctx.faults().threadStartFailsAfter(0); // from here on no worker can be created
         AtomicInteger ids = new AtomicInteger();
         Submit submit = new Submit() {
             @Override
@@ -157,6 +156,7 @@ public final class GraphScenario implements Scenario {
                 ctx.spawn("submit/" + top + "/" + i, () -> submit.submit(top).waitFor());
             }
         }
+        ctx.faults().threadStartFailsAfter(0); // from here on no worker can be created
     }
 
     private interface Submit {

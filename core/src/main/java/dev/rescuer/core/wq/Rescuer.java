@@ -144,7 +144,9 @@ final class Rescuer {
             }
             pool.kick(); // let regular workers continue, if there are any
         } finally {
-            pool.lock.unlock();
+            // An item that is torn down (TaskAbortedError) leaves processOneWork without the lock,
+            // which it dropped around the run: release it only if held, as the worker loop does.
+            pool.lock.unlockIfHeldByCurrentThread();
             worker.pool = null; // detach
             worker.scheduled.pool = null;
         }
