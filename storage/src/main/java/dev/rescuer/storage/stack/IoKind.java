@@ -1,12 +1,12 @@
 package dev.rescuer.storage.stack;
 
-import dev.rescuer.storage.deps.WaitGraph;
+import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
-import dev.rescuer.core.sync.WaitQueue;
+import dev.rescuer.storage.deps.WaitGraph;
 
 import java.util.concurrent.atomic.AtomicInteger;
 

@@ -1,9 +1,9 @@
 package dev.rescuer.storage.dm.snapshot;
 
-import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.dm.DmMapio;
 import dev.rescuer.storage.dm.Target;
 import dev.rescuer.storage.dm.TargetArgs;
