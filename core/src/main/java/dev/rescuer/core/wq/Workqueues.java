@@ -389,17 +389,6 @@ public final class Workqueues implements AutoCloseable {
         }
     }
 
-    /** Queue names preset to a domain for which no {@code MEM_RECLAIM} queue has been created yet. */
-    public List<String> unusedRescuerDomainPresets() {
-        List<String> unused = new ArrayList<>();
-        for (String q : presets.keySet()) {
-            if (queues.stream().noneMatch(w -> w.name().equals(q) && w.rescuerDomain() != null)) {
-                unused.add(q);
-            }
-        }
-        return unused;
-    }
-
     private RescuerDomain presetDomain(String queue, WqFlag[] flags) {
         String d = queue == null ? null : presets.get(queue);
         if (d == null || !Arrays.asList(flags).contains(WqFlag.MEM_RECLAIM)) {

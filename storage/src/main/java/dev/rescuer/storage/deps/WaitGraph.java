@@ -121,7 +121,7 @@ public final class WaitGraph {
                     + " and as a " + n.kind());
         }
         if (old == null || n.kind() == NodeKind.QUEUE) {
-            nodes.put(n.name(), n); // a queue's live declaration replaces a placeholder
+            nodes.put(n.name(), n); // a queue declared again (a later, live declaration) keeps its newest flags and domain
         }
     }
 
