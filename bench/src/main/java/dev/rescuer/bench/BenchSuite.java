@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Runs every benchmark in one go and turns JMH's results into comparisons: {@code ./rescuer bench}.
  *
  * <p>Beyond JMH it measures two counts directly: the peak number of worker threads each executor
- * used for the blocking mix, and how many threads 1,000 idle {@code MEM_RECLAIM} queues cost.
+ * used for the blocking mix, and what 1,000 {@code MEM_RECLAIM} queues in 250 independent four-layer
+ * stacks cost in rescuer threads under the analyzer's plan against one per queue ({@link RescuerThreadsBench}).
  */
 public final class BenchSuite {
 
@@ -78,8 +79,7 @@ public final class BenchSuite {
                         lat.get("rescuer").getPrimaryResult().getStatistics().getPercentile(pct), peers));
             }
         }
-        out.add(BenchResult.lowerIsBetter("rescuer-threads", "threads for " + IDLE_RECLAIM_QUEUES + " idle MEM_RECLAIM queues",
-                rescuerThreads(IDLE_RECLAIM_QUEUES), Map.of("kernel", (double) IDLE_RECLAIM_QUEUES)));
+        rescuerThreadRows(out);
         pair(out, byBench, "mutexLockUnlock", "mutex-uncontended", Map.of(
                 "reentrantlock", "reentrantLockLockUnlock", "synchronized", "synchronizedBlock"));
         pair(out, byBench, "rwsemReadLockUnlock", "rwsem-read-uncontended", Map.of(
@@ -145,15 +145,25 @@ public final class BenchSuite {
         return BenchResult.lowerIsBetter("blocking-mix-threads", "peak worker threads", ours, peers);
     }
 
-    /** Threads alive after creating {@code queues} idle MEM_RECLAIM queues, less those alive before. */
-    static double rescuerThreads(int queues) {
-        try (RescuerSystem sys = RescuerSystem.builder().totalPages(1 << 20).workqueues(WorkqueueConfig.defaults()).build()) {
-            int before = sys.platform().tasks().size();
-            AtomicLong n = new AtomicLong();
-            for (int i = 0; i < queues; i++) {
-                sys.workqueues().create("idle" + n.incrementAndGet(), 0, WqFlag.MEM_RECLAIM);
-            }
-            return sys.platform().tasks().size() - before;
-        }
+    /**
+     * The rescuer rows (issue 13): 1,000 MEM_RECLAIM queues in 250 independent four-layer stacks,
+     * under the analyzer's plan (Rescuer) against one rescuer per queue (the kernel), and the
+     * analyzer's time on a 10,000-queue graph.
+     */
+    static void rescuerThreadRows(List<BenchResult> out) {
+        var graph = RescuerThreadsBench.graph(RescuerThreadsBench.STACKS);
+        RescuerThreadsBench.Cost kernel = RescuerThreadsBench.measure(graph, Map.of());
+        RescuerThreadsBench.Cost plan = RescuerThreadsBench.measure(graph, RescuerThreadsBench.plan(graph));
+        String what = IDLE_RECLAIM_QUEUES + " MEM_RECLAIM queues in " + RescuerThreadsBench.STACKS + " four-layer stacks";
+        out.add(BenchResult.lowerIsBetter("rescuer-threads", "rescuer threads for " + what,
+                plan.rescuerThreads(), Map.of("kernel", (double) kernel.rescuerThreads())));
+        out.add(BenchResult.lowerIsBetter("rescuer-thread-pages", "model pages their stacks cost, " + what,
+                plan.pages(), Map.of("kernel", (double) kernel.pages())));
+        out.add(BenchResult.lowerIsBetter("rescuer-jvm-threads", "JVM threads started on RealPlatform, " + what,
+                plan.jvmThreads(), Map.of("kernel", (double) kernel.jvmThreads())));
+        out.add(BenchResult.lowerIsBetter("rescuer-rss-kib", "resident memory growth (KiB) on RealPlatform, " + what,
+                Math.max(1, plan.rssKib()), Map.of("kernel", (double) Math.max(1, kernel.rssKib()))));
+        out.add(BenchResult.lowerIsBetter("analyze-10k-queues", "ms to analyze a 10,000-queue graph (best of 5)",
+                RescuerThreadsBench.analyzeMillis(2_500, 5), Map.of()));
     }
 }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Forward progress in layered I/O on the JVM: kernel-style workqueues, sleeping locks and a page budget, "
                 + "and a deterministic simulator that finds their deadlocks.",
-        subcommands = {DemoCommand.class, CheckCommand.class, ExploreCommand.class, ReplayCommand.class, SelfCheckCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, CheckCommand.class, AnalyzeCommand.class, ExploreCommand.class, ReplayCommand.class, SelfCheckCommand.class, BenchCommand.class,
                 SimBenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -21,7 +21,7 @@ import java.util.List;
  * </ul>
  *
  * <p>Locking legend: {@code PL} = guarded by {@code pool.lock} (asserted in every accessor with
- * assertions on); {@code MD} = guarded by the queue's rescuer's mayday lock.
+ * assertions on); {@code MD} = guarded by the mayday lock of the rescuer serving the queue (its own or its domain's).
  */
 final class PoolWorkqueue {
 

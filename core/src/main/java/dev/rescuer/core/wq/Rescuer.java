@@ -9,29 +9,41 @@ import dev.rescuer.core.sync.RawSpinLock;
 import java.util.ArrayDeque;
 
 /**
- * The rescuer of one {@link WqFlag#MEM_RECLAIM} queue ({@code rescuer_thread}): a thread created
- * with the queue, so that it exists however short memory is later, which runs the queue's items on
- * pools that cannot create a worker.
+ * The rescuer of one {@link WqFlag#MEM_RECLAIM} queue, or of every queue of one
+ * {@link RescuerDomain} ({@code rescuer_thread}): a thread created with the queue (or the domain), so
+ * that it exists however short memory is later, which runs its queues' items on pools that cannot
+ * create a worker.
  *
  * <p>A pool's mayday timer calls {@link #sendMayday} for every pwq with items waiting while the pool
  * needs a worker and has none idle. The rescuer then attaches to each such pool in turn and runs
- * <em>only this queue's</em> active items there, one at a time, for as long as the pool still needs
- * a worker (or its manager is still trying to create one and nobody else waits). After
- * {@code rescuerBatch} items, if other pools called too, it re-queues this pwq's mayday and moves on,
- * for fairness. It never takes part in concurrency management.
+ * <em>only that pwq's queue's</em> active items there, one at a time, for as long as the pool still
+ * needs a worker (or its manager is still trying to create one and nobody else waits). After
+ * {@code rescuerBatch} items, if other pwqs called too (other pools, or other queues of the domain),
+ * it re-queues this pwq's mayday at the tail and moves on, so one queue cannot starve the others.
+ * It never takes part in concurrency management.
  *
- * <p>The guarantee is the kernel's, and so is its limit: one execution context per queue. An item
- * run by the rescuer that waits for another item of the same queue deadlocks when no worker can be
- * created; items that depend on each other need separate reclaim queues.
+ * <p>The kernel's mayday list ({@code wq->maydays}) already holds pwqs, each naming its queue; a
+ * shared rescuer is that list fed by several queues. Upstream has one rescuer per queue; the
+ * domain is a difference on purpose (docs/ARCHITECTURE.md).
+ *
+ * <p>The guarantee is the kernel's, and so is its limit: one execution context per rescuer. An item
+ * run by the rescuer that waits for another item it serves (of the same queue, or of another queue
+ * of its domain) deadlocks when no worker can be created; items that depend on each other need
+ * separate rescuers.
+ *
+ * <p>Locking legend: {@code maydays} and every pwq's {@code onMayday} are guarded by
+ * {@code maydayLock} (a raw spin lock, taken under a pool lock, never the other way round).
+ * Memory ordering: {@code hasMaydays} is written under {@code maydayLock} and read without it by the
+ * rescuer's idle wait, after which it takes the lock; {@code stopping} is written by the stopper
+ * before {@code platform.wake} and read under {@code maydayLock} by {@code sendMayday}.
  */
 final class Rescuer {
 
-    private final WorkQueue wq;
     private final Platform platform;
     private final Worker worker;
     private final RawSpinLock maydayLock = new RawSpinLock();
     private final ArrayDeque<PoolWorkqueue> maydays = new ArrayDeque<>(); // guarded by maydayLock
-    private volatile boolean hasMaydays;
+    private volatile boolean hasMaydays; // written under maydayLock
     private volatile boolean stopping;
     private final Task task;
     private final Primitive idleWait;
@@ -39,16 +51,20 @@ final class Rescuer {
     private final int batch;
     private final Completion exited;
 
-    Rescuer(WorkQueue wq) {
-        this.wq = wq;
-        this.platform = wq.system().platform();
-        this.stats = wq.system().stats;
-        this.batch = wq.system().config().rescuerBatch();
-        String name = "kworker/R-" + wq.name();
+    /**
+     * Starts the rescuer thread {@code kworker/R-<name>} through kthreadd.
+     *
+     * @param name the queue's name for a private rescuer, the domain's for a shared one
+     */
+    Rescuer(Workqueues sys, String name) {
+        this.platform = sys.platform();
+        this.stats = sys.stats;
+        this.batch = sys.config().rescuerBatch();
+        name = "kworker/R-" + name;
         this.worker = new Worker(null, -1, name, true);
         this.idleWait = new IdleWait(name, "rescuer idle");
         this.exited = new Completion(platform, name + " exit", "kthread_exit");
-        this.task = wq.system().kthreadd().create(name, this::run);
+        this.task = sys.kthreadd().create(name, this::run);
         worker.task = task;
     }
 
@@ -72,7 +88,7 @@ final class Rescuer {
         }
         if (sent) {
             stats.maydays.increment();
-            WqEvents.mayday(wq.name(), pwq.pool.name());
+            WqEvents.mayday(pwq.wq.name(), pwq.pool.name());
             platform.wake(task);
         }
     }
@@ -119,7 +135,7 @@ final class Rescuer {
             int n = 0;
             while (assignRescuerWork(pwq)) {
                 stats.rescued.increment();
-                WqEvents.rescue(wq.name(), pool.name());
+                WqEvents.rescue(pwq.wq.name(), pool.name());
                 worker.processScheduledWorks();
                 if (++n >= batch && hasMaydays && pwq.nrActive() > 0 && pool.needToCreateWorker()) {
                     sendMayday(pwq); // others wait: go round them first, then come back
@@ -128,7 +144,8 @@ final class Rescuer {
             }
             pool.kick(); // let regular workers continue, if there are any
         } finally {
-            // processOneWork drops the lock around each item; a tear-down there leaves without it.
+            // An item that is torn down (TaskAbortedError) leaves processOneWork without the lock,
+            // which it dropped around the run: release it only if held, as the worker loop does.
             pool.lock.unlockIfHeldByCurrentThread();
             worker.pool = null; // detach
             worker.scheduled.pool = null;

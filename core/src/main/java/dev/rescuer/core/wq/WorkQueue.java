@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       bounds the wait.
  *   <li>{@link #setMaxActive}, {@link #congested} and {@link Work#busy()} follow
  *       {@code workqueue_set_max_active}, {@code workqueue_congested} and {@code work_busy}.
- *   <li>A {@link WqFlag#MEM_RECLAIM} queue owns a rescuer thread (see {@link Rescuer}).
+ *   <li>A {@link WqFlag#MEM_RECLAIM} queue owns a rescuer thread (see {@link Rescuer}), or, created
+ *       in a {@link RescuerDomain}, shares that domain's one rescuer with the domain's other queues.
  *   <li>{@code check_flush_dependency}: a memory-reclaim worker, or a task in a {@code NORECLAIM}
  *       scope, flushing a queue without {@code MEM_RECLAIM} (or an item on one) is reported; flushing
  *       a queue from one of its own items, or an item from itself, can never finish and throws.
@@ -78,7 +79,10 @@ public final class WorkQueue implements Executor, Primitive {
     private final boolean ordered;
     private volatile int maxActive;
     private final PoolWorkqueue[] pwqs; // per CPU, or one for unbound
+    /** Its private rescuer, its domain's shared one, or {@code null} without {@code MEM_RECLAIM}. */
     final Rescuer rescuer;
+    /** The rescuer domain it was created in, or {@code null} for a private rescuer (or none). */
+    private final RescuerDomain domain;
     private final RawSpinLock flushLock = new RawSpinLock();
     private long workSeq;      // FL
     private long flushedSeq;   // FL
@@ -93,7 +97,7 @@ public final class WorkQueue implements Executor, Primitive {
     private volatile boolean destroying; // written under DL
     private volatile boolean destroyed;
 
-    WorkQueue(Workqueues sys, String name, Set<WqFlag> flags, int maxActive, boolean ordered) {
+    WorkQueue(Workqueues sys, String name, Set<WqFlag> flags, int maxActive, boolean ordered, RescuerDomain domain) {
         this.sys = sys;
         this.name = name;
         this.executeName = name + "/execute";
@@ -110,7 +114,11 @@ public final class WorkQueue implements Executor, Primitive {
             }
         }
         this.flushWait = new WaitQueue(sys.platform(), "(wq_completion)" + name, "wq_completion");
-        this.rescuer = flags.contains(WqFlag.MEM_RECLAIM) ? new Rescuer(this) : null;
+        this.domain = domain;
+        this.rescuer = domain != null ? domain.rescuer() : flags.contains(WqFlag.MEM_RECLAIM) ? new Rescuer(sys, name) : null;
+        if (domain != null) {
+            domain.join(this);
+        }
     }
 
     Workqueues system() {
@@ -244,16 +252,31 @@ public final class WorkQueue implements Executor, Primitive {
     }
 
     /**
-     * Whether the queue owns a rescuer: exactly when it was created with {@link WqFlag#MEM_RECLAIM}
-     * (the kernel's {@code wq->rescuer}, tested wherever it asks {@code WQ_MEM_RECLAIM}).
+     * Whether the queue has a rescuer: exactly when it was created with {@link WqFlag#MEM_RECLAIM}
+     * (the kernel's {@code wq->rescuer}, tested wherever it asks {@code WQ_MEM_RECLAIM}); the rescuer
+     * is its own, or its {@linkplain #rescuerDomain() domain's}.
      */
     public boolean hasRescuer() {
         return rescuer != null;
     }
 
-    /** The rescuer's task, or {@code null}. */
+    /** The rescuer's task (its own, or its domain's shared one), or {@code null}. */
     public Task rescuerTask() {
         return rescuer == null ? null : rescuer.task();
+    }
+
+    /** The rescuer domain the queue was created in, or {@code null} if its rescuer is its own (or it has none). */
+    public RescuerDomain rescuerDomain() {
+        return domain;
+    }
+
+    /** Stops the rescuer if it is the queue's own; a domain's rescuer lives until the subsystem closes. */
+    private void stopOwnRescuer() {
+        if (domain != null) {
+            domain.leave(this);
+        } else if (rescuer != null) {
+            rescuer.stop(Platform.NO_DEADLINE);
+        }
     }
 
     boolean isCpuIntensive() {
@@ -599,9 +622,7 @@ public final class WorkQueue implements Executor, Primitive {
             throw new WorkqueueTimeoutException("destroy of workqueue " + name + " did not finish within " + timeout
                     + ": items are still queued or running\n" + sys.dump());
         }
-        if (rescuer != null) {
-            rescuer.stop(Platform.NO_DEADLINE);
-        }
+        stopOwnRescuer();
         destroyed = true;
         sys.unregister(this);
     }
@@ -673,12 +694,10 @@ public final class WorkQueue implements Executor, Primitive {
         }
     }
 
-    /** Stops the rescuer of a queue that was never registered (created while the subsystem closed). */
+    /** Stops the own rescuer of a queue that was never registered (created while the subsystem closed). */
     void discard() {
         destroyed = true;
-        if (rescuer != null) {
-            rescuer.stop(Platform.NO_DEADLINE);
-        }
+        stopOwnRescuer();
     }
 
     // ------------------------------------------------------------------ the queueing path (__queue_work)

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -74,6 +75,9 @@ public final class Workqueues implements AutoCloseable {
     private final Kthreadd kthreadd;
     private final Softirq[] softirqs;
     private final Set<WorkQueue> queues = ConcurrentHashMap.newKeySet();
+    private final Map<String, RescuerDomain> domains = new ConcurrentHashMap<>();
+    /** Queue name to the rescuer domain it joins when created ({@link #presetRescuerDomain}). */
+    private final Map<String, String> presets = new ConcurrentHashMap<>();
     private final WorkQueue systemWq;
     private final WorkQueue systemHighpriWq;
     private final WorkQueue systemLongWq;
@@ -235,8 +239,22 @@ public final class Workqueues implements AutoCloseable {
      * @throws IllegalStateException if the subsystem is closing or closed
      */
     public WorkQueue create(String name, int maxActive, WqFlag... flags) {
+        return create(name, maxActive, presetDomain(name, flags), flags);
+    }
+
+    /**
+     * Creates a queue whose rescuer is {@code domain}'s shared one ({@code alloc_workqueue} with a
+     * rescuer domain, which upstream does not have): like {@link #create(String, int, WqFlag...)},
+     * except that no rescuer thread is started for the queue. With a {@code null} domain it is that
+     * method.
+     *
+     * @throws IllegalArgumentException also if {@code domain} is given without {@link WqFlag#MEM_RECLAIM}
+     *     or belongs to another subsystem
+     */
+    public WorkQueue create(String name, int maxActive, RescuerDomain domain, WqFlag... flags) {
         Set<WqFlag> f = flagSet(flags);
         checkName(name);
+        checkDomain(name, domain, f);
         if (f.contains(WqFlag.BH)) {
             Set<WqFlag> extra = EnumSet.copyOf(f);
             extra.removeAll(EnumSet.of(WqFlag.BH, WqFlag.HIGHPRI));
@@ -247,9 +265,9 @@ public final class Workqueues implements AutoCloseable {
             if (maxActive != 0) {
                 throw new IllegalArgumentException("workqueue " + name + ": a BH queue's maxActive must be 0, got " + maxActive);
             }
-            return register(new WorkQueue(this, name, f, Integer.MAX_VALUE, false));
+            return register(new WorkQueue(this, name, f, Integer.MAX_VALUE, false, null));
         }
-        return register(new WorkQueue(this, name, f, clampMaxActive(maxActive == 0 ? DEFAULT_ACTIVE : maxActive, name), false));
+        return register(new WorkQueue(this, name, f, clampMaxActive(maxActive == 0 ? DEFAULT_ACTIVE : maxActive, name), false, domain));
     }
 
     /** {@code wq_clamp_max_active}: clamps into {@code [1, MAX_ACTIVE]}, warning when it had to. */
@@ -268,15 +286,24 @@ public final class Workqueues implements AutoCloseable {
      * may be given.
      */
     public WorkQueue createOrdered(String name, WqFlag... flags) {
+        return createOrdered(name, presetDomain(name, flags), flags);
+    }
+
+    /**
+     * Creates an ordered queue whose rescuer is {@code domain}'s shared one; see
+     * {@link #createOrdered(String, WqFlag...)} and {@link #create(String, int, RescuerDomain, WqFlag...)}.
+     */
+    public WorkQueue createOrdered(String name, RescuerDomain domain, WqFlag... flags) {
         Set<WqFlag> f = flagSet(flags);
         checkName(name);
+        checkDomain(name, domain, f);
         Set<WqFlag> extra = EnumSet.copyOf(f.isEmpty() ? EnumSet.noneOf(WqFlag.class) : f);
         extra.removeAll(EnumSet.of(WqFlag.MEM_RECLAIM, WqFlag.FREEZABLE, WqFlag.HIGHPRI));
         if (!extra.isEmpty()) {
             throw new IllegalArgumentException("ordered workqueue " + name + ": only MEM_RECLAIM, FREEZABLE and HIGHPRI may be given, not " + extra);
         }
         f.add(WqFlag.UNBOUND);
-        return register(new WorkQueue(this, name, f, 1, true));
+        return register(new WorkQueue(this, name, f, 1, true, domain));
     }
 
     private static Set<WqFlag> flagSet(WqFlag[] flags) {
@@ -288,6 +315,108 @@ public final class Workqueues implements AutoCloseable {
             f.add(x);
         }
         return f;
+    }
+
+    private void checkDomain(String name, RescuerDomain domain, Set<WqFlag> f) {
+        if (domain == null) {
+            return;
+        }
+        if (!f.contains(WqFlag.MEM_RECLAIM)) {
+            throw new IllegalArgumentException("workqueue " + name + ": rescuer domain " + domain.name()
+                    + " given without MEM_RECLAIM (only memory-reclaim queues have a rescuer)");
+        }
+        if (domain.system() != this) {
+            throw new IllegalArgumentException("workqueue " + name + ": rescuer domain " + domain.name()
+                    + " belongs to another workqueue subsystem");
+        }
+    }
+
+    // ------------------------------------------------------------------ rescuer domains
+
+    /**
+     * Creates a rescuer domain: one rescuer thread, started now through kthreadd, that will serve
+     * every {@code MEM_RECLAIM} queue created in it. It lives until the subsystem closes.
+     *
+     * <p>Sharing is safe only for queues none of whose items waits, directly or through I/O or other
+     * queues, on an item of another queue of the same domain: the shared rescuer runs one item at a
+     * time. The analyzer ({@code ./rescuer analyze}) computes such a partition.
+     *
+     * @throws IllegalArgumentException for a blank name or one already used by a domain of this subsystem
+     * @throws IllegalStateException if the subsystem is closing or closed
+     */
+    public RescuerDomain createRescuerDomain(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a rescuer domain needs a non-blank name");
+        }
+        if (domains.containsKey(name)) {
+            throw new IllegalArgumentException("rescuer domain " + name + " already exists");
+        }
+        if (closing) {
+            throw new IllegalStateException("workqueue subsystem is " + (closed ? "closed" : "closing")
+                    + "; cannot create rescuer domain " + name);
+        }
+        RescuerDomain d = new RescuerDomain(this, name, new Rescuer(this, name));
+        if (domains.putIfAbsent(name, d) != null) {
+            d.rescuer().stop(Platform.NO_DEADLINE);
+            throw new IllegalArgumentException("rescuer domain " + name + " already exists");
+        }
+        if (closing) { // a close that has begun either stops it in stopThreads or is seen here
+            domains.remove(name, d);
+            d.rescuer().stop(Platform.NO_DEADLINE);
+            throw new IllegalStateException("workqueue subsystem is closing; cannot create rescuer domain " + name);
+        }
+        return d;
+    }
+
+    /**
+     * Sets the rescuer domain that a {@code MEM_RECLAIM} queue called {@code queue}, created later
+     * without an explicit domain, joins (created on first use): the administrator's knob, like a boot
+     * parameter, that lets a plan from the analyzer be applied to code that creates its queues
+     * itself. A queue created without {@code MEM_RECLAIM} ignores it. {@code null} removes the preset.
+     *
+     * @throws IllegalArgumentException for a blank queue or domain name
+     */
+    public void presetRescuerDomain(String queue, String domain) {
+        if (queue == null || queue.isBlank()) {
+            throw new IllegalArgumentException("a rescuer-domain preset needs a non-blank queue name");
+        }
+        if (domain == null) {
+            presets.remove(queue);
+        } else if (domain.isBlank()) {
+            throw new IllegalArgumentException("rescuer-domain preset for queue " + queue + ": blank domain name");
+        } else {
+            presets.put(queue, domain);
+        }
+    }
+
+    private RescuerDomain presetDomain(String queue, WqFlag[] flags) {
+        String d = queue == null ? null : presets.get(queue);
+        if (d == null || !Arrays.asList(flags).contains(WqFlag.MEM_RECLAIM)) {
+            return null;
+        }
+        RescuerDomain existing = domains.get(d);
+        return existing != null ? existing : createRescuerDomain(d);
+    }
+
+    /** The rescuer domain called {@code name}, or {@code null}. */
+    public RescuerDomain rescuerDomain(String name) {
+        return domains.get(name);
+    }
+
+    /** The rescuer domains, in no particular order. */
+    public List<RescuerDomain> rescuerDomains() {
+        return List.copyOf(domains.values());
+    }
+
+    /** Rescuer threads: one per {@code MEM_RECLAIM} queue outside any domain, plus one per domain. */
+    public int rescuerThreads() {
+        int n = domains.size();
+        for (WorkQueue q : queues) {
+            if (q.hasRescuer() && q.rescuerDomain() == null) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static void checkName(String name) {
@@ -743,7 +872,12 @@ public final class Workqueues implements AutoCloseable {
             return false;
         }
         for (WorkQueue wq : queues()) {
-            if (wq.rescuer != null && !wq.rescuer.stop(deadline)) {
+            if (wq.rescuer != null && wq.rescuerDomain() == null && !wq.rescuer.stop(deadline)) {
+                return false;
+            }
+        }
+        for (RescuerDomain d : domains.values()) {
+            if (!d.rescuer().stop(deadline)) {
                 return false;
             }
         }

@@ -5,6 +5,7 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.dm.crypt.CryptTarget;
 import dev.rescuer.storage.dm.snapshot.DmSnapshot;
 import dev.rescuer.storage.dm.snapshot.OriginTarget;
@@ -47,6 +48,8 @@ public final class DeviceMapper {
     private final List<Map.Entry<Primitive, Work>> releasers = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Who hears of new declarations; volatile, set once by the runner before devices are built. */
     private volatile BiConsumer<Primitive, Work> releaserListener;
+    /** Who waits on whom, declared by the devices and targets as they are built; its own lock. */
+    private final WaitGraph waitGraph = new WaitGraph();
 
     /**
      * The device-mapper of {@code system}, with the built-in targets ({@code linear},
@@ -109,6 +112,15 @@ public final class DeviceMapper {
         if (devices.putIfAbsent(device.name(), device) != null) {
             throw new IllegalArgumentException("device " + device.name() + " already exists");
         }
+        waitGraph.node(device.name(), WaitGraph.NodeKind.DEVICE);
+    }
+
+    /**
+     * The declared dependency graph of the devices in this namespace: every device, the queues the
+     * targets created and what waits on what (see {@link WaitGraph} for what a target declares).
+     */
+    public WaitGraph waitGraph() {
+        return waitGraph;
     }
 
     /** The device called {@code name}, or {@code null}. */
@@ -154,6 +166,7 @@ public final class DeviceMapper {
         if (devices.containsKey(name)) {
             throw new IllegalArgumentException("device " + name + " already exists");
         }
+        waitGraph.node(name, WaitGraph.NodeKind.DEVICE); // before the constructors declare their edges from it
         List<MappedDevice.Slot> slots = new ArrayList<>();
         for (TableLine line : TableLine.parseTable(table)) {
             slots.add(new MappedDevice.Slot(new TargetContext(this, name, line.type(), line.start(), line.length()),

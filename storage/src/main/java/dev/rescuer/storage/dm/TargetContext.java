@@ -65,6 +65,7 @@ public final class TargetContext {
             throw new DmTargetException(type, tiError + " (" + name + " has " + d.capacitySectors()
                     + " sectors, the target needs " + minSectors + ")");
         }
+        dm.waitGraph().waitsOn(device, name, type + " maps to " + name + " (dm_get_device)");
         return d;
     }
 }

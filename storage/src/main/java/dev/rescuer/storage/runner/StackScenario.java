@@ -16,6 +16,7 @@ import dev.rescuer.storage.stack.StackFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -32,10 +33,20 @@ public final class StackScenario implements Scenario {
     private final List<Variant> variants;
     /** Samples of every run so far, by variant and series. Any run's tasks append (lock-free). */
     private final java.util.concurrent.ConcurrentMap<String, java.util.Queue<Long>> samples = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Consumer<DeviceMapper> built;
 
     /** The scenario of a loaded stack file. */
     public StackScenario(StackFile file) {
+        this(file, dm -> { });
+    }
+
+    /**
+     * The scenario of a loaded stack file that hands each run's device-mapper to {@code built} once
+     * the devices are built (for the analyzer, which reads its {@link DeviceMapper#waitGraph()}).
+     */
+    public StackScenario(StackFile file, Consumer<DeviceMapper> built) {
         this.file = file;
+        this.built = built;
         this.variants = file.variants().stream()
                 .map(v -> new Variant(v.name(), v.description(), v.expectHang() ? Variant.Expectation.HANGS : Variant.Expectation.COMPLETES))
                 .toList();
@@ -105,6 +116,7 @@ public final class StackScenario implements Scenario {
             b.watermarks(stack.watermarks().get(0), stack.watermarks().get(1), stack.watermarks().get(2));
         }
         RescuerSystem sys = ctx.system(b);
+        stack.rescuerDomains().forEach(sys.workqueues()::presetRescuerDomain);
         if (stack.timerJitterMs() > 0) {
             ctx.faults().timerLatency(Duration.ofMillis(stack.timerJitterMs()));
         }
@@ -151,5 +163,6 @@ public final class StackScenario implements Scenario {
                 ctx.invariant(name, holds);
             }
         });
+        built.accept(dm);
     }
 }

@@ -1,11 +1,12 @@
 package dev.rescuer.storage.stack;
 
+import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
-import dev.rescuer.core.sync.WaitQueue;
+import dev.rescuer.storage.deps.WaitGraph;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -87,6 +88,10 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         AtomicInteger outstanding = new AtomicInteger();
         long tag = (long) c.name().hashCode() << 32;
         WaitQueue ioWait = new WaitQueue(b.system().platform(), c.name() + "/io_wait", "io_wait");
+        var graph = b.dm().waitGraph();
+        graph.node(c.name(), WaitGraph.NodeKind.TASK);
+        graph.node(c.device(), WaitGraph.NodeKind.DEVICE);
+        graph.waitsOn(c.name(), c.device(), kind() + ": waits for its bios (io_schedule)");
         b.spawn(c.name(), () -> {
             StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
             BlockDevice dev = b.dm().lookup(c.device());

@@ -11,9 +11,10 @@ import java.util.Map;
 
 /**
  * Where each key and list element of a YAML document is, by path ({@code devices[2].table}), so that
- * an error found after parsing (a wrong type, a missing device) can name its line and column.
+ * an error found after parsing (a wrong type, a missing device) can name its line and column. Public
+ * for the analyzer's declared-graph files, which report their errors the same way.
  */
-final class Locations {
+public final class Locations {
 
     private final String file;
     private final Map<String, JsonLocation> byPath = new HashMap<>();
@@ -23,7 +24,7 @@ final class Locations {
     }
 
     /** Indexes the document that {@code parser} reads (positioned before its first token). */
-    static Locations index(String file, JsonParser parser) throws IOException {
+    public static Locations index(String file, JsonParser parser) throws IOException {
         Locations l = new Locations(file);
         if (parser.nextToken() != null) {
             l.byPath.put("", parser.currentTokenLocation());
@@ -70,7 +71,7 @@ final class Locations {
     }
 
     /** An error at {@code path}, or at its nearest enclosing key that has a location. */
-    StackFileException error(String path, String message) {
+    public StackFileException error(String path, String message) {
         String p = path;
         while (true) {
             JsonLocation loc = byPath.get(p);

@@ -3,6 +3,7 @@ package dev.rescuer.storage.stack;
 import dev.rescuer.storage.dm.ModuleParams;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One variant of a stack file, checked and bound: what a runner builds. {@link #build} creates the
@@ -68,6 +69,11 @@ public final class ResolvedStack {
     /** The hung-task timeout in seconds; default 120. */
     public int hungTaskTimeoutSeconds() {
         return spec.system() == null || spec.system().hungTaskTimeoutS() == null ? 120 : spec.system().hungTaskTimeoutS();
+    }
+
+    /** Queue name to rescuer domain ({@code system.rescuer_domains}); empty if not given. */
+    public Map<String, String> rescuerDomains() {
+        return spec.system() == null || spec.system().rescuerDomains() == null ? Map.of() : spec.system().rescuerDomains();
     }
 
     /** PCT's {@code k}; default 500. */

@@ -297,6 +297,13 @@ public final class StackFile {
             if (spec.system() != null && spec.system().cpus() != null && spec.system().cpus() < 1) {
                 throw error("system.cpus", "must be >= 1, got " + spec.system().cpus());
             }
+            if (spec.system() != null && spec.system().rescuerDomains() != null) {
+                for (Map.Entry<String, String> e : spec.system().rescuerDomains().entrySet()) {
+                    if (e.getKey().isBlank() || e.getValue() == null || e.getValue().isBlank()) {
+                        throw error("system.rescuer_domains", "queue '" + e.getKey() + "': needs a queue name and a non-blank domain name");
+                    }
+                }
+            }
             if (spec.system() != null && spec.system().memory() != null) {
                 StackSpec.MemorySpec m = spec.system().memory();
                 if (m.pages() != null && m.pages() < 1) {

@@ -31,9 +31,12 @@ public record StackSpec(String name, String description, SystemSpec system, Map<
      * @param memory the page budget
      * @param hungTaskTimeoutS the hung-task detector's timeout in seconds; default 120
      * @param mergeNofsNoio Patocka's proposal: every NOFS context also clears {@code __GFP_IO}; default false
+     * @param rescuerDomains queue name to the rescuer domain its rescuer is shared in (the analyzer's
+     *     plan; see {@code Workqueues.presetRescuerDomain}); a queue not named has its own rescuer
      */
     public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS,
-                             @JsonProperty("merge_nofs_noio") Boolean mergeNofsNoio) {
+                             @JsonProperty("merge_nofs_noio") Boolean mergeNofsNoio,
+                             @JsonProperty("rescuer_domains") Map<String, String> rescuerDomains) {
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.dm.DmMapio;
 import dev.rescuer.storage.dm.DmTargetException;
 import dev.rescuer.storage.dm.Target;
@@ -132,6 +133,29 @@ public final class DmSnapshot implements Target {
     /** Set under {@link #tableLock} when the COW device filled; acted on outside it. */
     private volatile boolean full;
 
+    /**
+     * Declares who waits on whom: a write to the snapshot, and any origin write to a chunk this
+     * snapshot has not copied ({@code __origin_write}, through the origin's pending exceptions), wait
+     * for kcopyd's copy; kcopyd's items wait for reads of the origin and writes of the COW device;
+     * the persistent store's metadata items write the COW device.
+     */
+    private void declareWaits(String name, String originDev) {
+        WaitGraph g = module.dm().waitGraph();
+        g.queue(kcopyd.workqueue());
+        g.waitsOn(name, kcopyd.workqueue().name(), "snapshot_map -> start_copy: the write waits for the COW copy");
+        String pending = SnapshotModule.pendingExceptionsPoint(originDev);
+        g.node(pending, WaitGraph.NodeKind.POINT);
+        g.waitsOn(pending, kcopyd.workqueue().name(), "__origin_write: the origin bio waits on this snapshot's pending exception");
+        g.waitsOn(kcopyd.workqueue().name(), originDev, "kcopyd reads the chunk from the origin");
+        g.waitsOn(kcopyd.workqueue().name(), cow.name(), "kcopyd writes the chunk to the COW device");
+        if (store instanceof PersistentStore ps) {
+            g.queue(ps.metadataWorkqueue());
+            g.flushes(kcopyd.workqueue().name(), ps.metadataWorkqueue().name(),
+                    "copy_callback -> persistent_commit_exception -> chunk_io: flush_workqueue(ps->metadata_wq)");
+            g.waitsOn(ps.metadataWorkqueue().name(), cow.name(), "do_metadata writes the COW device");
+        }
+    }
+
     private DmSnapshot(SnapshotModule module, TargetContext ti, Args args) {
         this.module = module;
         this.ti = ti;
@@ -151,6 +175,7 @@ public final class DmSnapshot implements Target {
         this.throttle = module.newThrottle(name);
         this.kcopyd = new KcopydClient(module.dm().system(), name);
         module.dm().declareReleaser(throttle.waitedOn(), kcopyd.work());
+        declareWaits(name, args.origin());
         module.registerSnapshot(this); // exceptions are not triggered until resume
         boolean ok = store.readMetadata((oldChunk, newChunk) -> {
             tableLock.lock();

@@ -3,6 +3,7 @@ package dev.rescuer.storage.dm.snapshot;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.dm.DmMapio;
 import dev.rescuer.storage.dm.Target;
 import dev.rescuer.storage.dm.TargetArgs;
@@ -46,6 +47,10 @@ public final class OriginTarget implements Target {
         this.module = module;
         this.ti = ti;
         this.dev = dev;
+        String pending = SnapshotModule.pendingExceptionsPoint(dev.name());
+        module.dm().waitGraph().node(pending, WaitGraph.NodeKind.POINT);
+        module.dm().waitGraph().waitsOn(ti.deviceName(), pending,
+                "origin_map -> do_origin: a write waits for every snapshot's copy of the chunk");
     }
 
     @Override

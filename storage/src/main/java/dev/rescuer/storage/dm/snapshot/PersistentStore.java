@@ -62,6 +62,11 @@ final class PersistentStore implements ExceptionStore {
         this.area = new long[chunkSize];
     }
 
+    /** The {@code ksnaphd} queue the metadata I/O runs on ({@code chunk_io}). */
+    WorkQueue metadataWorkqueue() {
+        return metadataWq;
+    }
+
     @Override
     public int chunkSize() {
         return chunkSize;

@@ -75,6 +75,14 @@ public final class SnapshotModule {
         return originsLock;
     }
 
+    /**
+     * The wait-graph point standing for the pending exceptions of every snapshot of origin device
+     * {@code origin} (what {@code __origin_write} makes an origin bio wait on).
+     */
+    static String pendingExceptionsPoint(String origin) {
+        return "pending_exceptions/" + origin;
+    }
+
     DeviceMapper dm() {
         return dm;
     }

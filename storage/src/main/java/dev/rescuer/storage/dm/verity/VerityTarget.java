@@ -200,6 +200,10 @@ public final class VerityTarget implements Target {
         this.verifyWq = sys.workqueues().create("kverityd/" + ti.deviceName(), sys.workqueues().cpus(),
                 a.kverityd().toArray(new WqFlag[0]));
         this.bhWq = sys.workqueues().systemBhWq();
+        var g = ti.dm().waitGraph();
+        g.queue(verifyWq);
+        g.waitsOn(ti.deviceName(), verifyWq.name(), "verity_end_io -> verity_submit_verify: the read completes after kverityd verifies it");
+        g.waitsOn(verifyWq.name(), hashDev.name(), "verity_verify_io -> dm_bufio_read of the hash blocks");
     }
 
     /** The {@code kverityd} queue. */

@@ -1,0 +1,79 @@
+package dev.rescuer.analyze;
+
+import dev.rescuer.sim.explore.ExploreOptions;
+import dev.rescuer.sim.explore.ExploreResult;
+import dev.rescuer.sim.explore.Explorer;
+import dev.rescuer.sim.explore.StrategyKind;
+import dev.rescuer.storage.deps.WaitGraph;
+import dev.rescuer.storage.runner.StackScenario;
+import dev.rescuer.storage.stack.Kinds;
+import dev.rescuer.storage.stack.StackFile;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The seed stacks and a stack of independent dm stacks, analyzed from their targets' declarations,
+ * with the plan written back as a variant and explored (CI budgets; the 5,000-schedule runs are in
+ * docs/SHARING-RESCUERS.md).
+ */
+class StackPlanTest {
+
+    static final Path S1 = Path.of("..", "stacks", "s1-cow-throttle.yaml");
+    static final Path S13 = Path.of("..", "stacks", "s13-independent-stacks.yaml");
+    static final int SCHEDULES = 100;
+
+    @Test
+    void s1DeclaresItsQueuesAndWaitsAndThePlanPairsTheTwoSnapshotsByHeight() {
+        StackGraphs.Built b = StackGraphs.declared(S1, "wait-unlocked");
+        assertEquals("completed", b.outcome());
+        Analysis a = Analyzer.analyze(b.graph(), "s1");
+        assertTrue(a.violations().isEmpty(), a.violations().toString());
+        assertEquals(List.of("ksnaphd/vg-snap0", "kcopyd/vg-snap0"), a.longestChain());
+        assertEquals(List.of(List.of("ksnaphd/vg-snap0", "ksnaphd/vg-snap1"), List.of("kcopyd/vg-snap0", "kcopyd/vg-snap1")), a.domains());
+        assertEquals(4, a.kernelRescuers());
+        Analysis.Need need = a.needsRescuer().stream().filter(n -> n.queue().equals("ksnaphd/vg-snap0")).findFirst().orElseThrow();
+        assertEquals(List.of("vg-snap0", "kcopyd/vg-snap0", "ksnaphd/vg-snap0"), need.path());
+    }
+
+    @Test
+    void s1WithTheEmittedPlanRunsItsQueuesInTheDomainsAndCompletes() throws Exception {
+        Analysis a = Analyzer.analyze(StackGraphs.declared(S1, null).graph(), "s1");
+        String text = Files.readString(S1) + a.toVariantYaml("plan");
+        StackFile file = StackFile.parse("s1+plan", "s1-cow-throttle", text, Kinds.builtIn());
+        WaitGraph planned = StackGraphs.declared(file, "plan").graph();
+        Map<String, String> domains = new HashMap<>();
+        planned.nodes().stream().filter(n -> n.kind() == WaitGraph.NodeKind.QUEUE).forEach(n -> domains.put(n.name(), n.domain()));
+        assertEquals(a.assignment(), domains, "each queue was created in the domain the plan gave it");
+        StackScenario s = new StackScenario(file);
+        for (StrategyKind k : StrategyKind.values()) {
+            ExploreResult r = new Explorer(List.of(s)).explore(s, s.variant("plan"),
+                    ExploreOptions.defaults().withStrategy(k).withSchedules(SCHEDULES));
+            assertEquals("ok", r.result(), () -> k + ": " + r.firstFinding().report());
+        }
+    }
+
+    @Test
+    void independentStacksShareAndTheFilesPlanIsTheAnalyzers() {
+        StackFile file = StackFile.load(S13, Kinds.builtIn());
+        Analysis a = Analyzer.analyze(StackGraphs.declared(file, "own-rescuers").graph(), "s13");
+        assertEquals(2, a.minRescuers());
+        assertEquals(5, a.kernelRescuers());
+        WaitGraph planned = StackGraphs.declared(file, "plan").graph();
+        for (Map.Entry<String, String> e : a.assignment().entrySet()) {
+            assertEquals(e.getValue(), planned.node(e.getKey()).domain(), e.getKey());
+        }
+        StackScenario s = new StackScenario(file);
+        for (StrategyKind k : StrategyKind.values()) {
+            ExploreResult r = new Explorer(List.of(s)).explore(s, s.variant("plan"),
+                    ExploreOptions.defaults().withStrategy(k).withSchedules(SCHEDULES));
+            assertEquals("ok", r.result(), () -> k + ": " + r.firstFinding().report());
+        }
+    }
+}
