@@ -190,10 +190,6 @@ public final class LoopDevice implements BlockDevice {
 
     /** {@code loop_handle_cmd} → {@code do_req_filebacked}. */
     private void loopHandleCmd(Bio bio) {
-        if (bio.op() != BioOp.FLUSH && bio.endSector() > capacitySectors) {
-            bio.endio(BlkStatus.IOERR);
-            return;
-        }
         try {
             switch (bio.op()) {
                 case FLUSH:
