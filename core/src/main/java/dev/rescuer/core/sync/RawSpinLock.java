@@ -12,35 +12,29 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * switches tasks only at scheduling points it is therefore never contended. Code outside core wants
  * {@link SpinLock}, which is tracked and checked.
  *
- * <p><b>Owner checks.</b> When Java assertions are enabled ({@code -ea}, as in the tests), the lock
- * records the thread that holds it, so that code guarded by it can state its locking rule as
- * {@code assert lock.isHeldByCurrentThread()}. With assertions off nothing is recorded and the check
- * is never evaluated.
+ * <p><b>Owner.</b> The lock records the thread that holds it in a plain field, written by the holder
+ * right after it takes the lock and cleared right before it lets go. So
+ * {@link #isHeldByCurrentThread()} is exact for the calling thread (a thread always sees its own
+ * writes, and it cleared the field before its last release, so a stale value is never itself), which
+ * lets code guarded by the lock state its rule as {@code assert lock.isHeldByCurrentThread()} and lets
+ * an unwinding path that may or may not hold it release it ({@link #unlockIfHeldByCurrentThread()}).
+ * The cost is two plain stores per hold. With assertions on, {@link #unlock()} also checks that the
+ * caller is the holder.
  */
 public final class RawSpinLock {
 
     private static final int SPINS_BEFORE_YIELD = 64;
 
-    private static final boolean TRACK_OWNER;
-
-    static {
-        boolean ea = false;
-        assert ea = true; // deliberate side effect: true only when assertions are enabled
-        TRACK_OWNER = ea;
-    }
-
     private final AtomicBoolean locked = new AtomicBoolean();
-    /** The holder, recorded only when assertions are on; written by the holder under the lock. */
-    private volatile Thread owner;
+    /** The holder; written only by the holder, under the lock. Exact for the holder, advisory for others. */
+    private Thread owner;
 
     /** Takes the lock, spinning while another thread holds it. */
     public void lock() {
         if (!locked.compareAndSet(false, true)) {
             lockContended();
         }
-        if (TRACK_OWNER) {
-            owner = Thread.currentThread();
-        }
+        owner = Thread.currentThread();
     }
 
     private void lockContended() {
@@ -58,9 +52,7 @@ public final class RawSpinLock {
     /** Takes the lock if it is free. */
     public boolean tryLock() {
         if (!locked.get() && locked.compareAndSet(false, true)) {
-            if (TRACK_OWNER) {
-                owner = Thread.currentThread();
-            }
+            owner = Thread.currentThread();
             return true;
         }
         return false;
@@ -72,21 +64,29 @@ public final class RawSpinLock {
      * @throws AssertionError with assertions on, if the calling thread does not hold it
      */
     public void unlock() {
-        if (TRACK_OWNER) {
-            assert owner == Thread.currentThread() : "raw spin lock released by " + Thread.currentThread().getName()
-                    + ", which does not hold it (holder: " + (owner == null ? "none" : owner.getName()) + ")";
-            owner = null;
-        }
+        assert owner == Thread.currentThread() : "raw spin lock released by " + Thread.currentThread().getName()
+                + ", which does not hold it";
+        owner = null;
         locked.set(false);
     }
 
     /**
-     * Whether the calling thread holds the lock, for {@code assert} statements of a locking rule.
-     * Meaningful only with assertions on; with them off it answers {@code true} whenever the lock is
-     * held by anyone, so that it can never fail an assertion it was not meant to check.
+     * Releases the lock if the calling thread holds it, for unwinding paths of code that holds the
+     * lock across calls (a worker's loop) and may be left by an exception with or without it.
+     *
+     * @return whether the lock was held and is now released
      */
+    public boolean unlockIfHeldByCurrentThread() {
+        if (owner != Thread.currentThread()) {
+            return false;
+        }
+        unlock();
+        return true;
+    }
+
+    /** Whether the calling thread holds the lock: exact, for locking-rule asserts and unwinding. */
     public boolean isHeldByCurrentThread() {
-        return TRACK_OWNER ? owner == Thread.currentThread() : locked.get();
+        return owner == Thread.currentThread();
     }
 
     /** Whether some thread holds the lock; advisory. */

@@ -233,9 +233,19 @@ final class Worker implements SleepListener {
         idleSleep(platform); // until createWorker has registered and woken us
         WorkerPool p = pool;
         p.lock.lock();
+        try {
+            workerLoop(platform, p);
+        } finally {
+            // The loop holds the pool lock across calls, as worker_thread does; whatever ends it (DIE,
+            // a tear-down, a bug in the runtime) must not leave the lock held for the next task.
+            p.lock.unlockIfHeldByCurrentThread();
+        }
+    }
+
+    /** {@code worker_thread}'s loop: entered with the pool lock held, left with it held on DIE. */
+    private void workerLoop(Platform platform, WorkerPool p) {
         while (true) {
             if ((flags & DIE) != 0) {
-                p.lock.unlock();
                 return;
             }
             leaveIdle();
@@ -262,7 +272,7 @@ final class Worker implements SleepListener {
 
     /**
      * Becomes the pool's manager and creates workers until one is idle ({@code manage_workers} and
-     * {@code maybe_create_worker}). Lock held on entry and exit; dropped meanwhile.
+     * {@code maybe_create_worker}). Lock held on entry and on normal exit; dropped meanwhile.
      *
      * @return {@code false} if another worker is already managing
      */
@@ -276,21 +286,15 @@ final class Worker implements SleepListener {
             WorkqueueConfig cfg = p.sys.config();
             do {
                 p.lock.unlock();
-                try {
-                    p.maydayTimer.arm(cfg.maydayInitial());
-                    while (p.createWorker() == null && needToCreateLocked(p) && !dying()) {
-                        cooldown(cfg.createCooldown());
-                        if (!needToCreateLocked(p)) {
-                            break;
-                        }
+                // An exception here leaves without the lock; workerThread's unwinding copes with both.
+                p.maydayTimer.arm(cfg.maydayInitial());
+                while (p.createWorker() == null && needToCreateLocked(p) && !dying()) {
+                    cooldown(cfg.createCooldown());
+                    if (!needToCreateLocked(p)) {
+                        break;
                     }
-                    p.maydayTimer.cancelSync();
-                } catch (TaskAbortedError aborted) {
-                    throw aborted; // torn down: leave without the lock, or the next task to unwind spins on it
-                } catch (RuntimeException | Error e) {
-                    p.lock.lock(); // the caller's contract: held on exit, even by an exception
-                    throw e;
                 }
+                p.maydayTimer.cancelSync();
                 p.lock.lock();
             } while (p.needToCreateWorker() && (flags & DIE) == 0);
         } finally {
