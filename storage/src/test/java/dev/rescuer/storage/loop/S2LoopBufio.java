@@ -66,6 +66,8 @@ final class S2LoopBufio implements Scenario {
                 Variant.Expectation.COMPLETES, new Settings(ShrinkerForm.GFP_FS_2014, buffered, false, true, false, 0));
         add("chinner-noio-pre2014-shrinker", "(a) with the loop worker under PF_MEMALLOC_NOIO and the pre-2014 shrinker (Chinner: the 2014 change is then unneeded)",
                 Variant.Expectation.HANGS, new Settings(ShrinkerForm.PRE_2014, bufferedNoio, false, true, false, 0));
+        add("chinner-noio-2014-shrinker", "(a) the fourth cell of Chinner's table: loop worker NOIO and the 2014 shrinker",
+                Variant.Expectation.COMPLETES, new Settings(ShrinkerForm.GFP_FS_2014, bufferedNoio, false, true, false, 0));
         add("kswapd-loop-gfp-kernel", "(b) kswapd in the shrinker holds c->lock waiting for loop I/O; the loop worker's GFP_KERNEL dio allocation blocks on c->lock",
                 Variant.Expectation.HANGS, new Settings(ShrinkerForm.GFP_FS_2014, direct, true, false, true, 50));
         add("kswapd-loop-noio", "(b) with d0a255e795ab: the loop worker's allocations are NOIO",

@@ -80,7 +80,7 @@ class S2LoopBufioTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nofs-2014-shrinker", "kswapd-loop-noio", "kswapd-shrinker-workqueue"})
+    @ValueSource(strings = {"nofs-2014-shrinker", "chinner-noio-2014-shrinker", "kswapd-loop-noio", "kswapd-shrinker-workqueue"})
     void theFixesComplete(String variant) {
         for (StrategyKind k : List.of(StrategyKind.PCT, StrategyKind.RANDOM)) {
             Explorations.assertCompletes(s2, variant, k, 100);
