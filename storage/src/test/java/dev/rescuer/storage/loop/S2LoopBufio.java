@@ -46,7 +46,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * worker's mode and {@code PF_MEMALLOC_NOIO}, direct I/O, kswapd, the workload's steps); the setup
  * reads settings, never variant names.
  */
-final class S2LoopBufio implements Scenario {
+class S2LoopBufio implements Scenario {
 
     /** The settings of one run. */
     record Settings(ShrinkerForm form, LoopSettings loop, boolean kswapd, boolean nofsImageWriter, boolean dataWrite, int holdMs) {

@@ -88,6 +88,23 @@ class S2LoopBufioTest {
     }
 
     @Test
+    void theNoioFixIsTestedOnTheDangerousInterleaving() {
+        // Not vacuous: in some schedules reclaim does write a dirty buffer and wait for it with c->lock
+        // held (kswapd, or a kernel thread's GFP_KERNEL reclaim; never the NOIO worker, and thin's own
+        // allocations never reach reclaim), and the NOIO loop worker serves that write.
+        List<S2LoopBufio.Stack> runs = new java.util.ArrayList<>();
+        S2LoopBufio recording = new S2LoopBufio() {
+            @Override
+            public void setUp(dev.rescuer.sim.explore.ScenarioContext ctx, dev.rescuer.sim.explore.Variant v) {
+                runs.add(build(ctx, SETTINGS.get(v.name())));
+            }
+        };
+        Explorations.assertCompletes(recording, "kswapd-loop-noio", StrategyKind.PCT, 50);
+        assertTrue(runs.stream().anyMatch(r -> r.bufio().cleanedByReclaim() > 0),
+                "no schedule had reclaim clean a buffer under c->lock");
+    }
+
+    @Test
     void aHangReplaysFromItsSeed() {
         ExploreResult r = explorer.explore(s2, s2.variant("kswapd-loop-gfp-kernel"), ExploreOptions.defaults().withSchedules(100));
         RunResult again = explorer.replay(s2, s2.variant("kswapd-loop-gfp-kernel"), r.firstFinding().seed(),
