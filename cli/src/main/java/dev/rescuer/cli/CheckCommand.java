@@ -42,6 +42,11 @@ final class CheckCommand implements Callable<Integer> {
                     + DemoCommand.COMPLETE_BUDGET + " for one expected to complete).")
     Integer schedules;
 
+    @Option(names = "--validate", description = "Also run each variant's schedules under the validator and print every potential "
+            + "cycle found in the schedules that completed; in --json, each variant's object gains validated_schedules and "
+            + "potential_cycles.")
+    boolean validate;
+
     @Option(names = "--json", description = "Print a JSON list, one object per variant.")
     boolean json;
 
@@ -60,6 +65,6 @@ final class CheckCommand implements Callable<Integer> {
             rows.add(new VariantTable.Row(s, stack.toString(), v, search.toOptions(cmd, n, true)));
         }
         SimOptions.quietRuntime(verbose);
-        return VariantTable.run(System.out, rows, json) ? 0 : 1;
+        return VariantTable.run(System.out, rows, json, validate) ? 0 : 1;
     }
 }

@@ -4,6 +4,7 @@ import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.ValidationResult;
 import dev.rescuer.sim.explore.Variant;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,13 +12,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code rescuer explore}: runs a scenario under many schedules until one hangs. */
 @Command(name = "explore", mixinStandardHelpOptions = true,
         description = {"Run a scenario on the deterministic simulator under many schedules until one hangs (or all complete), "
                 + "then print the hang report and the seed that replays it.",
-                "Exit code: 0 if every schedule completed, 1 if a schedule hung or failed, 2 on bad input."})
+                "With --validate, every schedule also runs under the validator, and every potential cycle recorded in a "
+                        + "schedule that completed is printed.",
+                "Exit code: 0 if every schedule completed (and, with --validate, no potential cycle was found), "
+                        + "1 if a schedule hung or failed or a cycle was found, 2 on bad input."})
 final class ExploreCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -38,6 +44,10 @@ final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--all", description = "Run every schedule even after a hang, and count the hangs.")
     boolean all;
 
+    @Option(names = "--validate", description = "Run every schedule (implies --all) with the validator watching; print each potential "
+            + "cycle found in the schedules that completed. In --json, adds validated_schedules and potential_cycles.")
+    boolean validate;
+
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
@@ -49,15 +59,33 @@ final class ExploreCommand implements Callable<Integer> {
         CommandLine cmd = spec.commandLine();
         Scenario s = SimOptions.scenario(cmd, scenario);
         Variant v = SimOptions.variant(cmd, s, variant);
-        ExploreOptions options = search.toOptions(cmd, schedules, !all);
+        ExploreOptions options = search.toOptions(cmd, schedules, !all && !validate);
         SimOptions.quietRuntime(verbose);
-        ExploreResult r = new Explorer(SimOptions.catalogue(s)).explore(s, v, options);
+        Explorer explorer = new Explorer(SimOptions.catalogue(s));
+        ExploreResult r = explorer.explore(s, v, options);
+        ValidationResult vr = validate ? explorer.validate(s, v, options) : null;
         if (json) {
-            System.out.println(SimOptions.json().writeValueAsString(r.toMap()));
+            Map<String, Object> m = new LinkedHashMap<>(r.toMap());
+            if (vr != null) {
+                m.putAll(vr.toMap());
+            }
+            System.out.println(SimOptions.json().writeValueAsString(m));
         } else {
             print(System.out, r, scenario);
+            if (vr != null) {
+                printValidation(System.out, vr);
+            }
         }
-        return r.firstFinding() == null ? 0 : 1;
+        return r.firstFinding() == null && (vr == null || vr.cycles().isEmpty()) ? 0 : 1;
+    }
+
+    static void printValidation(PrintStream out, ValidationResult vr) {
+        out.printf("%nvalidator: %d of %d schedules completed and were validated (%d hung or failed); %d potential cycle(s)%n",
+                vr.validatedSchedules(), vr.schedulesRun(), vr.hangs(), vr.cycles().size());
+        if (!vr.cycles().isEmpty()) {
+            out.println();
+            out.print(vr.report());
+        }
     }
 
     static void print(PrintStream out, ExploreResult r, String cliName) {

@@ -4,6 +4,7 @@ import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.ValidationResult;
 import dev.rescuer.sim.explore.Variant;
 
 import java.io.PrintStream;
@@ -32,7 +33,19 @@ final class VariantTable {
      * @return whether every variant behaved as expected
      */
     static boolean run(PrintStream out, List<Row> rows, boolean json) throws Exception {
+        return run(out, rows, json, false);
+    }
+
+    /**
+     * Like {@link #run(PrintStream, List, boolean)}; with {@code validate}, each variant's schedules
+     * also run under the validator ({@link Explorer#validate}), the table is followed by every
+     * potential cycle found in completed schedules, and each JSON object gains
+     * {@code validated_schedules} and {@code potential_cycles}. A cycle does not change whether a
+     * variant behaved as expected; it is reported.
+     */
+    static boolean run(PrintStream out, List<Row> rows, boolean json, boolean validate) throws Exception {
         List<ExploreResult> results = new ArrayList<>();
+        List<ValidationResult> validations = new ArrayList<>();
         List<Boolean> asExpected = new ArrayList<>();
         if (!json) {
             out.printf("%-16s %-21s %-9s %9s  %-6s %-20s %7s%n", "scenario", "variant", "expected", "schedules",
@@ -42,8 +55,10 @@ final class VariantTable {
             Scenario s = row.scenario();
             Variant v = row.variant();
             boolean hangs = v.expected() == Variant.Expectation.HANGS;
-            ExploreResult r = new Explorer(SimOptions.catalogue(s)).explore(s, v, row.options());
+            Explorer explorer = new Explorer(SimOptions.catalogue(s));
+            ExploreResult r = explorer.explore(s, v, row.options());
             results.add(r);
+            validations.add(validate ? explorer.validate(s, v, row.options().runningAll()) : null);
             boolean ok = hangs ? "hang".equals(r.result()) : "ok".equals(r.result());
             asExpected.add(ok);
             if (!json) {
@@ -63,12 +78,21 @@ final class VariantTable {
                 withExpected.put("expected", rows.get(i).variant().expected() == Variant.Expectation.HANGS ? "hang" : "complete");
                 withExpected.put("as_expected", asExpected.get(i));
                 withExpected.putAll(m);
+                if (validations.get(i) != null) {
+                    withExpected.putAll(validations.get(i).toMap());
+                }
                 list.add(withExpected);
             }
             out.println(SimOptions.json().writeValueAsString(list));
         } else {
             long passed = asExpected.stream().filter(b -> b).count();
             out.printf("%n%d of %d variants behaved as expected.%n", passed, asExpected.size());
+            for (ValidationResult vr : validations) {
+                if (vr != null) {
+                    out.printf("%n%s --variant %s:", vr.scenario(), vr.variant());
+                    ExploreCommand.printValidation(out, vr);
+                }
+            }
             for (int i = 0; i < results.size(); i++) {
                 ExploreResult r = results.get(i);
                 if (r.firstFinding() != null && r.firstFinding().report() != null) {

@@ -41,6 +41,22 @@ class CheckCommandTest {
     }
 
     @Test
+    void checkValidateReportsTheS1CycleFromCompletedSchedulesAndNothingForTheFix() throws Exception {
+        CliRun r = run("check", S1, "--schedules", "20", "--validate", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode list = new ObjectMapper().readTree(r.out());
+        JsonNode fixed = list.get(0);
+        assertEquals("wait-unlocked", fixed.get("variant").asText());
+        assertEquals(20, fixed.get("validated_schedules").asInt());
+        assertEquals(0, fixed.get("potential_cycles").size(), fixed.toString());
+        JsonNode buggy = list.get(1);
+        assertEquals("semaphore-under-lock", buggy.get("variant").asText());
+        assertTrue(buggy.get("validated_schedules").asInt() > 0, buggy.toString());
+        assertEquals(1, buggy.get("potential_cycles").size(), buggy.toString());
+        assertEquals("&_origins_lock -> &s->cow_count -> &_origins_lock", buggy.get("potential_cycles").get(0).get("chain").asText());
+    }
+
+    @Test
     void checkJsonHasOneObjectPerVariantWithTheHangsSeedAndCycles() throws Exception {
         CliRun r = run("check", S1, "--schedules", "20", "--json");
         assertEquals(0, r.code(), r.err());

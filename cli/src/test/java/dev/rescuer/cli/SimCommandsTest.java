@@ -25,6 +25,24 @@ class SimCommandsTest {
     }
 
     @Test
+    void exploreValidatePrintsTheCyclesOfCompletedSchedulesAndAddsThemToTheJson() throws Exception {
+        CliRun buggy = run("explore", "cow-throttle", "--variant", "semaphore-under-lock", "--schedules", "20", "--validate", "--json");
+        assertEquals(1, buggy.code(), buggy.err());
+        JsonNode b = new ObjectMapper().readTree(buggy.out());
+        assertTrue(b.get("validated_schedules").asLong() > 0, buggy.out());
+        JsonNode cycles = b.get("potential_cycles");
+        assertEquals(1, cycles.size(), buggy.out());
+        assertEquals("_origins_lock -> &s->cow_count -> _origins_lock", cycles.get(0).get("chain").asText());
+        assertEquals(2, cycles.get(0).get("links").size());
+        assertTrue(cycles.get(0).get("tasks").toString().contains("drbd_r/"), buggy.out());
+
+        CliRun fixed = run("explore", "cow-throttle", "--variant", "wait-unlocked", "--schedules", "20", "--validate");
+        assertEquals(0, fixed.code(), fixed.out() + fixed.err());
+        assertTrue(fixed.out().contains("validator: 20 of 20 schedules completed and were validated (0 hung or failed); 0 potential cycle(s)"),
+                fixed.out());
+    }
+
+    @Test
     void exploreFindsTheCowThrottleHangAndReplayReproducesItExactly() throws Exception {
         CliRun explore = run("explore", "cow-throttle", "--variant", "semaphore-under-lock", "--json");
         assertEquals(1, explore.code(), "a hang found exits 1:\n" + explore.err());

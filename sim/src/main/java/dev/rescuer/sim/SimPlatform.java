@@ -746,6 +746,7 @@ public final class SimPlatform extends AbstractPlatform {
         trace.record(Trace.Kind.TIMER, timerContext.id(), timer.name(), now, steps);
         Task saved = enterOverride(timerContext);
         try {
+            beginTimerCallback(timerContext);
             timer.callback.run();
         } catch (TaskAbortedError e) {
             throw e;

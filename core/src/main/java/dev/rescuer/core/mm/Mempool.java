@@ -1,6 +1,8 @@
 package dev.rescuer.core.mm;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.RawSpinLock;
 import dev.rescuer.core.sync.WaitQueue;
@@ -73,6 +75,11 @@ public final class Mempool<T> {
     private final WaitQueue wait;
     /** Set once, under {@code guard}; read anywhere. */
     private volatile boolean destroyed;
+    /**
+     * The pool as an event for the validator: an allocation that may sleep waits on it and a free
+     * signals it. Its class is the pool's name, so that two pools are two classes. Immutable.
+     */
+    private final Primitive event;
 
     private Mempool(Platform platform, String name, int minNr, Source<T> source, Duration recheck) {
         this.platform = platform;
@@ -83,6 +90,12 @@ public final class Mempool<T> {
         this.reserve = new ArrayDeque<>(Math.max(1, minNr));
         this.wait = new WaitQueue(platform, "mempool " + name, "mempool");
         this.wait.setOwner(this);
+        String eventName = "mempool " + name;
+        this.event = new Primitive() {
+            @Override public String name() { return eventName; }
+            @Override public String kind() { return "mempool"; }
+            @Override public String toString() { return eventName; }
+        };
     }
 
     /**
@@ -169,6 +182,10 @@ public final class Mempool<T> {
             self.checkMaySleep(wait, "mempool_alloc");
         }
         platform.preemptionPoint();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null && gfp.mayDirectReclaim()) {
+            ev.waitOn(self, event); // mempool_alloc waits for a free whenever the reserve is empty
+        }
         // The kernel ORs in __GFP_NOMEMALLOC, which overrides a caller's __GFP_MEMALLOC; here the two
         // cannot be combined, so the caller's MEMALLOC is dropped rather than rejected.
         Gfp full = gfp.without(Gfp.Modifier.NOFAIL, Gfp.Modifier.RETRY_MAYFAIL, Gfp.Modifier.MEMALLOC)
@@ -239,6 +256,10 @@ public final class Mempool<T> {
     public void free(T element) {
         if (element == null) {
             throw new NullPointerException("element");
+        }
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.signal(platform.currentTask(), event);
         }
         boolean refilled;
         guard.lock();

@@ -1,5 +1,6 @@
 package dev.rescuer.core.mm;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.RwSemaphore;
@@ -252,6 +253,12 @@ public final class PageAllocator implements AutoCloseable {
             self.checkMaySleep(freeWait, "page allocation (" + gfp + ")");
         }
         platform.preemptionPoint();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null && eff.mayFs() && eff.mayDirectReclaim() && (self.memallocFlags() & MemallocScope.NORECLAIM) == 0) {
+            // fs_reclaim_acquire/release (mm/page_alloc.c): this allocation could enter reclaim.
+            ev.acquire(self, LockEvents.FS_RECLAIM, LockEvents.EXCLUSIVE, 0, false);
+            ev.release(self, LockEvents.FS_RECLAIM);
+        }
         String why;
         AllocationFaultInjector injector = faultInjector;
         if (injector != null && !eff.has(Gfp.Modifier.NOFAIL) && injector.shouldFail(n, eff, self)) {
@@ -375,6 +382,22 @@ public final class PageAllocator implements AutoCloseable {
      * batches until {@code target} objects are freed. Returns the objects freed.
      */
     long shrink(long target, Gfp eff) {
+        // __perform_reclaim and balance_pgdat hold fs_reclaim while the shrinkers run, when the
+        // context allows __GFP_FS; the validator learns what reclaim waits on under it.
+        LockEvents ev = eff.mayFs() ? platform.lockEvents() : null;
+        if (ev == null) {
+            return shrinkLocked(target, eff);
+        }
+        Task self = platform.currentTask();
+        ev.acquire(self, LockEvents.FS_RECLAIM, LockEvents.EXCLUSIVE, 0, false);
+        try {
+            return shrinkLocked(target, eff);
+        } finally {
+            ev.release(self, LockEvents.FS_RECLAIM);
+        }
+    }
+
+    private long shrinkLocked(long target, Gfp eff) {
         if (!shrinkerRwsem.tryDownRead()) {
             return 0; // a shrinker is being (un)registered; the kernel skipped slab reclaim then too
         }

@@ -39,6 +39,12 @@ public final class ThreadPages implements ThreadStartCost {
         return pagesPerThread;
     }
 
+    /** A non-zero charge allocates with {@code GFP_KERNEL}, which may reclaim. */
+    @Override
+    public boolean mayReclaim() {
+        return pagesPerThread > 0;
+    }
+
     @Override
     public Refund charge(String threadName) {
         if (pagesPerThread == 0) {

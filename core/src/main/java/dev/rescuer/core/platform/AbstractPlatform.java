@@ -41,6 +41,8 @@ public abstract class AbstractPlatform implements Platform {
     private final Set<Task> exitedHolders = ConcurrentHashMap.newKeySet();
     /** Written under {@code this}'s monitor; read anywhere. */
     private volatile ThreadStartCost threadStartCost = ThreadStartCost.FREE;
+    /** The validator's listener, or null. Written by {@link #setLockEvents}; read on every reported event. */
+    private volatile LockEvents lockEvents;
 
     /** Creates a task record and registers it as live. */
     protected final Task newTask(String name, boolean adopted) {
@@ -83,6 +85,37 @@ public abstract class AbstractPlatform implements Platform {
             }
             threadStartCost = cost;
         }
+    }
+
+    @Override
+    public final LockEvents lockEvents() {
+        return lockEvents;
+    }
+
+    /**
+     * Installs (or, with {@code null}, removes) the validator's listener. Events from then on go to
+     * it; install it before the tasks it should watch start, since a listener learns only what it
+     * sees (a lock taken before it was installed and released after is released without having
+     * been seen acquired, which a listener must tolerate).
+     */
+    public final void setLockEvents(LockEvents listener) {
+        this.lockEvents = listener;
+    }
+
+    /**
+     * Tells the validator, if any, that a timer callback is about to run on {@code timerTask}: a
+     * new signalling context, since one callback's signals owe nothing to the previous callback's.
+     */
+    protected final void beginTimerCallback(Task timerTask) {
+        LockEvents ev = lockEvents;
+        if (ev != null) {
+            ev.contextBoundary(timerTask);
+        }
+    }
+
+    @Override
+    public final boolean threadStartMayReclaim() {
+        return threadStartCost.mayReclaim();
     }
 
     /**

@@ -151,6 +151,23 @@ public interface Platform extends AutoCloseable {
         return -1;
     }
 
+    /**
+     * The validator's listener, or {@code null} when no validator watches this platform (the
+     * default). The primitives read it on every acquisition, wait and signal; see {@link LockEvents}.
+     */
+    default LockEvents lockEvents() {
+        return null;
+    }
+
+    /**
+     * Whether starting a thread may block in memory reclaim, because the installed
+     * {@linkplain #setThreadStartCost thread-start cost} allocates with a context that allows it. The
+     * validator uses it: items of a queue without a rescuer then depend on reclaim.
+     */
+    default boolean threadStartMayReclaim() {
+        return false;
+    }
+
     /** A snapshot of the live tasks: started ones that have not exited, and adopted ones whose thread lives. */
     Collection<Task> tasks();
 

@@ -486,6 +486,7 @@ public final class RealPlatform extends AbstractPlatform {
                 timer.running = true;
                 timerLock.unlock();
                 try {
+                    beginTimerCallback(timerTask);
                     timer.callback.run();
                 } catch (Throwable t) {
                     LOG.log(Level.ERROR, "timer " + timer.name + " callback failed", t);

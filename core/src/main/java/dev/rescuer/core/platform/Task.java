@@ -58,6 +58,7 @@ public final class Task {
     private SleepListener sleepListener;
     private Object kthreadData;
     private Object bioList;
+    private Object lockdepData;
 
     private volatile Primitive waitingOn;
     private volatile long waitingSinceNanos;
@@ -286,6 +287,19 @@ public final class Task {
     /** Sets the block layer's {@code current->bio_list}. Only the task itself may call this. */
     public void setBioList(Object bioList) {
         this.bioList = bioList;
+    }
+
+    /**
+     * The validator's per-task state (lockdep's {@code held_locks} and DEPT's context), owned by the
+     * installed {@link LockEvents}. Core never reads it. Only the task itself touches it.
+     */
+    public Object lockdepData() {
+        return lockdepData;
+    }
+
+    /** Sets the validator's per-task state. Only the task itself may call this. */
+    public void setLockdepData(Object data) {
+        this.lockdepData = data;
     }
 
     // ---- exit ----

@@ -23,6 +23,11 @@ public interface ThreadStartCost {
      */
     Refund charge(String threadName);
 
+    /** Whether a charge may enter direct memory reclaim (and so block on shrinkers). */
+    default boolean mayReclaim() {
+        return false;
+    }
+
     /** Gives a charge back. Must not block; it runs on the exiting thread. */
     @FunctionalInterface
     interface Refund {

@@ -55,6 +55,9 @@ public final class Completion extends SleepingPrimitive {
         Task self = platform.currentTask();
         self.checkMaySleep(this, op);
         platform.preemptionPoint();
+        if (deadline == Platform.NO_DEADLINE) {
+            reportWait(self);
+        }
         Waiter w;
         guard.lock();
         try {
@@ -92,6 +95,7 @@ public final class Completion extends SleepingPrimitive {
 
     /** Releases one waiter, or the next wait if none is waiting ({@code complete}). */
     public void complete() {
+        reportSignal();
         guard.lock();
         try {
             Waiter w = waiters.pollFirst();
@@ -111,6 +115,7 @@ public final class Completion extends SleepingPrimitive {
 
     /** Releases every waiter and every future wait until {@link #reinit()} ({@code complete_all}). */
     public void completeAll() {
+        reportSignal();
         guard.lock();
         try {
             done = ALL;

@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 
@@ -53,9 +54,24 @@ public final class Mutex extends SleepingPrimitive {
 
     /** Takes the mutex, sleeping while another task holds it ({@code mutex_lock}). */
     public void lock() {
+        lockNested(0);
+    }
+
+    /**
+     * Like {@link #lock()}, telling the validator that this instance is taken nested inside another
+     * of its class on purpose ({@code mutex_lock_nested}): {@code subclass} tells the levels apart.
+     * Without a validator it is {@link #lock()}.
+     *
+     * @param subclass the nesting level, 0 for the outermost
+     */
+    public void lockNested(int subclass) {
         Task self = platform.currentTask();
         self.checkMaySleep(this, "mutex_lock");
         platform.preemptionPoint();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.acquire(self, this, LockEvents.EXCLUSIVE, subclass, false);
+        }
         if (!owner.compareAndSet(null, self)) {
             lockSlow(self);
         }
@@ -99,6 +115,10 @@ public final class Mutex extends SleepingPrimitive {
         platform.preemptionPoint();
         if (owner.compareAndSet(null, self)) {
             self.pushHeld(this);
+            LockEvents ev = platform.lockEvents();
+            if (ev != null) {
+                ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, true);
+            }
             return true;
         }
         return false;
@@ -118,6 +138,10 @@ public final class Mutex extends SleepingPrimitive {
                     : "unlock of " + describe() + " by task " + self + ", but it is held by task " + o);
         }
         self.removeHeld(this);
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.release(self, this);
+        }
         owner.set(null);
         if (nrWaiters != 0) {
             wakeFirst();

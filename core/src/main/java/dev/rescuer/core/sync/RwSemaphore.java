@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 
@@ -70,9 +71,21 @@ public final class RwSemaphore extends SleepingPrimitive {
      * so behind any writer that is first in line.
      */
     public void downRead() {
+        downReadNested(0);
+    }
+
+    /**
+     * Like {@link #downRead()}, telling the validator the nesting level among instances of this
+     * class taken together on purpose ({@code down_read_nested}).
+     */
+    public void downReadNested(int subclass) {
         Task self = platform.currentTask();
         self.checkMaySleep(this, "down_read");
         platform.preemptionPoint();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.acquire(self, this, LockEvents.SHARED, subclass, false);
+        }
         Waiter w;
         guard.lock();
         try {
@@ -106,14 +119,29 @@ public final class RwSemaphore extends SleepingPrimitive {
         platform.preemptionPoint();
         guard.lock();
         try {
-            if (writer == null && waiters.isEmpty()) {
-                readers++;
-                self.pushHeld(this);
-                return true;
+            if (writer != null || !waiters.isEmpty()) {
+                return false;
             }
-            return false;
+            readers++;
+            self.pushHeld(this);
         } finally {
             guard.unlock();
+        }
+        reportTryAcquire(self, LockEvents.SHARED);
+        return true;
+    }
+
+    private void reportTryAcquire(Task self, int mode) {
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.acquire(self, this, mode, 0, true);
+        }
+    }
+
+    private void reportRelease(Task self) {
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.release(self, this);
         }
     }
 
@@ -134,14 +162,27 @@ public final class RwSemaphore extends SleepingPrimitive {
         } finally {
             guard.unlock();
         }
+        reportRelease(self);
         platform.preemptionPoint();
     }
 
     /** Takes the lock for writing, waiting for current holders and earlier waiters ({@code down_write}). */
     public void downWrite() {
+        downWriteNested(0);
+    }
+
+    /**
+     * Like {@link #downWrite()}, telling the validator the nesting level among instances of this
+     * class taken together on purpose ({@code down_write_nested}).
+     */
+    public void downWriteNested(int subclass) {
         Task self = platform.currentTask();
         self.checkMaySleep(this, "down_write");
         platform.preemptionPoint();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.acquire(self, this, LockEvents.EXCLUSIVE, subclass, false);
+        }
         Waiter w;
         guard.lock();
         try {
@@ -170,15 +211,16 @@ public final class RwSemaphore extends SleepingPrimitive {
         platform.preemptionPoint();
         guard.lock();
         try {
-            if (writer == null && readers == 0 && waiters.isEmpty()) {
-                writer = self;
-                self.pushHeld(this);
-                return true;
+            if (writer != null || readers != 0 || !waiters.isEmpty()) {
+                return false;
             }
-            return false;
+            writer = self;
+            self.pushHeld(this);
         } finally {
             guard.unlock();
         }
+        reportTryAcquire(self, LockEvents.EXCLUSIVE);
+        return true;
     }
 
     /** Releases the write lock ({@code up_write}). */
@@ -193,6 +235,7 @@ public final class RwSemaphore extends SleepingPrimitive {
         } finally {
             guard.unlock();
         }
+        reportRelease(self);
         platform.preemptionPoint();
     }
 
@@ -211,6 +254,9 @@ public final class RwSemaphore extends SleepingPrimitive {
         } finally {
             guard.unlock();
         }
+        // lockdep's lock_downgrade: the hold changes mode, with no wait and so no new dependency.
+        reportRelease(self);
+        reportTryAcquire(self, LockEvents.SHARED);
         platform.preemptionPoint();
     }
 

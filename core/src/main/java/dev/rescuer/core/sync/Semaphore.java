@@ -59,6 +59,9 @@ public final class Semaphore extends SleepingPrimitive {
         Task self = platform.currentTask();
         self.checkMaySleep(this, op);
         platform.preemptionPoint();
+        if (deadline == Platform.NO_DEADLINE) {
+            reportWait(self);
+        }
         Waiter w;
         guard.lock();
         try {
@@ -90,6 +93,7 @@ public final class Semaphore extends SleepingPrimitive {
 
     /** Gives a unit back, to the first waiter if there is one ({@code up}). Never sleeps. */
     public void up() {
+        reportSignal();
         guard.lock();
         try {
             Waiter w = waiters.pollFirst();

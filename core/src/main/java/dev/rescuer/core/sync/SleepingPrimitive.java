@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
@@ -103,6 +104,25 @@ abstract class SleepingPrimitive implements Primitive {
             return false;
         } finally {
             guard.unlock();
+        }
+    }
+
+    /**
+     * Tells the validator, if one is installed, that {@code self} enters an untimed wait on this
+     * event. Idle waits (an idle worker, a daemon) are not dependencies and are not reported.
+     */
+    final void reportWait(Task self) {
+        LockEvents ev = platform.lockEvents();
+        if (ev != null && !isIdleWait()) {
+            ev.waitOn(self, this);
+        }
+    }
+
+    /** Tells the validator, if one is installed, that the current task signals this event. */
+    final void reportSignal() {
+        LockEvents ev = platform.lockEvents();
+        if (ev != null && !isIdleWait()) {
+            ev.signal(platform.currentTask(), this);
         }
     }
 

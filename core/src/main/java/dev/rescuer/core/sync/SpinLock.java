@@ -1,5 +1,6 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
@@ -74,6 +75,12 @@ public final class SpinLock implements Primitive {
             }
         }
         self.pushHeld(this);
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            // After the spin, unlike lockdep: a spinning task has no other way to report (it never
+            // sleeps), and the edges are the same.
+            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, false);
+        }
     }
 
     /** Takes the lock if it is free; on success the caller is in atomic context. */
@@ -82,6 +89,10 @@ public final class SpinLock implements Primitive {
         self.enterAtomic();
         if (owner.compareAndSet(null, self)) {
             self.pushHeld(this);
+            LockEvents ev = platform.lockEvents();
+            if (ev != null) {
+                ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, true);
+            }
             return true;
         }
         self.exitAtomic();
@@ -98,6 +109,10 @@ public final class SpinLock implements Primitive {
                     : "spin_unlock of " + describe() + " by task " + self + ", but it is held by task " + o);
         }
         self.removeHeld(this);
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.release(self, this);
+        }
         owner.set(null);
         self.exitAtomic();
         platform.preemptionPoint();

@@ -120,6 +120,9 @@ public final class WaitQueue extends SleepingPrimitive {
         Task self = platform.currentTask();
         self.checkMaySleep(this, op);
         platform.preemptionPoint();
+        if (deadline == Platform.NO_DEADLINE) {
+            reportWait(self); // a potential wait, even if the condition already holds
+        }
         if (condition.getAsBoolean()) {
             return true;
         }
@@ -174,6 +177,7 @@ public final class WaitQueue extends SleepingPrimitive {
     }
 
     private void wake(boolean all) {
+        reportSignal(); // with or without waiters: the validator learns who signals
         VarHandle.fullFence();
         if (nrWaiters == 0) {
             platform.preemptionPoint();

@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
@@ -397,6 +398,11 @@ public class Work implements Primitive {
         if (cur != null && cur.currentWork == this) {
             throw new IllegalStateException("flush of work " + name + " from its own run in " + cur.name + " can never finish");
         }
+        LockEvents ev = sys.platform().lockEvents();
+        if (ev != null) { // __flush_work: lock_map_acquire(&work->lockdep_map), then release, even if idle
+            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, false);
+            ev.release(self, this);
+        }
         long target;
         PoolWorkqueue p;
         while (true) {
@@ -427,6 +433,10 @@ public class Work implements Primitive {
         }
         if (checkDependency) {
             sys.checkFlushDependency(self, cur, p.wq, this);
+        }
+        if (ev != null && p.wq.flushWaitsOnQueue()) { // start_flush_work: the queue's map too
+            ev.acquire(self, p.wq, LockEvents.EXCLUSIVE, 0, false);
+            ev.release(self, p.wq);
         }
         final long t = target;
         Platform platform = sys.platform();

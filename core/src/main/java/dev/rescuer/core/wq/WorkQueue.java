@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Primitive;
@@ -129,6 +130,54 @@ public final class WorkQueue implements Executor, Primitive {
     @Override
     public String kind() {
         return "workqueue";
+    }
+
+    /**
+     * Whether this queue runs its items one at a time, always: an ordered or {@code maxActive == 1}
+     * queue. A running item then holds the queue's pseudo-lock exclusively for the validator, so an
+     * item that waits for something only a later item of its queue provides is a cycle.
+     */
+    boolean serializesItems() {
+        return ordered || maxActive == 1;
+    }
+
+    /**
+     * Whether {@code flush_work} on one of this queue's items also waits on the queue's pseudo-lock:
+     * when it {@linkplain #serializesItems() serializes items}, or has a rescuer, which alone runs
+     * them, one at a time, under memory pressure ({@code start_flush_work} takes
+     * {@code wq->lockdep_map} in exactly these cases).
+     */
+    boolean flushWaitsOnQueue() {
+        return serializesItems() || rescuer != null;
+    }
+
+    /**
+     * lockdep's annotations in {@code process_one_work}, reported before {@code work} runs on
+     * {@code self}: a new signalling context; where the queue has no rescuer and starting a worker
+     * may enter reclaim, the dependency of its items on {@code fs_reclaim}; then the queue's
+     * pseudo-lock (exclusive where {@link #serializesItems()}, recursive otherwise) and the item's
+     * (recursive: other items of its class run alongside it; only a flush of it waits for it).
+     * The kernel takes both maps exclusively, but it tracks no waits on events, through which two
+     * items of one class would then look like a cycle; see docs/VALIDATOR.md.
+     */
+    void lockdepBeginItem(LockEvents ev, Task self, Work work, boolean bh) {
+        ev.contextBoundary(self);
+        if (!bh && rescuer == null && sys.platform().threadStartMayReclaim()) {
+            // An item may wait for a worker to be created, and creating one allocates (create_worker).
+            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, true);
+            ev.acquire(self, LockEvents.FS_RECLAIM, LockEvents.EXCLUSIVE, 0, false);
+            ev.release(self, LockEvents.FS_RECLAIM);
+            ev.release(self, this);
+        }
+        ev.acquire(self, this, serializesItems() ? LockEvents.EXCLUSIVE : LockEvents.RECURSIVE, 0, false);
+        ev.acquire(self, work, LockEvents.RECURSIVE, 0, false);
+    }
+
+    /** The releases matching {@link #lockdepBeginItem}, after {@code work} ran, and the context's end. */
+    void lockdepEndItem(LockEvents ev, Task self, Work work) {
+        ev.release(self, work);
+        ev.release(self, this);
+        ev.contextBoundary(self);
     }
 
     /** The queue's flags. */
@@ -335,6 +384,11 @@ public final class WorkQueue implements Executor, Primitive {
                     + " in " + cur.name + " can never finish");
         }
         sys.checkFlushDependency(self, cur, this, null);
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) { // __flush_workqueue: lock_map_acquire(&wq->lockdep_map), then release
+            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, false);
+            ev.release(self, this);
+        }
         platform.preemptionPoint(); // before the color is taken
         long color;
         while ((color = takeFlushColor()) < 0) {

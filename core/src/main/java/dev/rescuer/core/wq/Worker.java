@@ -1,5 +1,6 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.SleepListener;
@@ -395,6 +396,10 @@ final class Worker implements SleepListener {
         Task self = task; // set before the worker could be handed any item
         TaskState before = TaskState.of(self);
         WqEvents.Execute ev = WqEvents.beginExecute(pwq.wq.name(), work.name(), name, rescuer);
+        LockEvents lockEvents = platform.lockEvents();
+        if (lockEvents != null) {
+            pwq.wq.lockdepBeginItem(lockEvents, self, work, p.bh);
+        }
         try {
             if (p.bh) {
                 self.enterAtomic();
@@ -411,6 +416,9 @@ final class Worker implements SleepListener {
         } catch (Throwable t) {
             p.stats.workFailures.increment();
             LOG.log(Level.ERROR, "work " + work.name() + " on workqueue " + pwq.wq.name() + " failed in " + name, t);
+        }
+        if (lockEvents != null) {
+            pwq.wq.lockdepEndItem(lockEvents, self, work);
         }
         WqEvents.endExecute(ev);
         if (!before.sameAs(self)) {

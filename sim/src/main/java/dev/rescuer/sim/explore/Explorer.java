@@ -3,11 +3,15 @@ package dev.rescuer.sim.explore;
 import dev.rescuer.sim.CarrierPool;
 import dev.rescuer.sim.SimPlatform;
 
+import dev.rescuer.check.PotentialCycle;
+import dev.rescuer.check.Validator;
 import dev.rescuer.core.platform.Task;
 
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -114,10 +118,52 @@ public final class Explorer {
         }
     }
 
+    /**
+     * Runs every one of {@code options.schedules()} schedules of {@code variant} with a fresh
+     * {@link Validator} watching each, and collects the potential cycles recorded in the schedules
+     * that completed; schedules that hang or fail are counted and not searched (their graph stops
+     * mid-run). Deterministic: schedule {@code i} has the same seed as in {@link #explore}. Runs on
+     * one thread, in index order, so the first schedule named for each cycle is the lowest.
+     */
+    public ValidationResult validate(Scenario scenario, Variant variant, ExploreOptions options) {
+        Map<String, ValidationResult.Found> found = new LinkedHashMap<>();
+        long validated = 0;
+        long hangs = 0;
+        try (CarrierPool pool = new CarrierPool("validate")) {
+            for (int i = 0; i < options.schedules(); i++) {
+                RunSeed seed = RunSeed.forSchedule(scenario, variant, options.strategy(), options.depth(), options.seed(), i);
+                Validator validator = new Validator();
+                RunResult r = run(scenario, variant, seed, i, pool, options.livelockBound(), validator);
+                if (r.outcome() != Outcome.COMPLETED) {
+                    hangs++;
+                    continue;
+                }
+                validated++;
+                for (PotentialCycle c : validator.potentialCycles()) {
+                    found.putIfAbsent(c.chain(), new ValidationResult.Found(c, i, seed));
+                }
+            }
+        }
+        return new ValidationResult(scenario.name(), variant.name(), options.schedules(), validated, hangs,
+                new ArrayList<>(found.values()));
+    }
+
     /** Runs one schedule on {@code pool}'s threads. */
     public RunResult run(Scenario scenario, Variant variant, RunSeed seed, long schedule, CarrierPool pool, long livelockBound) {
+        return run(scenario, variant, seed, schedule, pool, livelockBound, null);
+    }
+
+    /**
+     * Runs one schedule on {@code pool}'s threads with {@code validator} (or none, if {@code null})
+     * installed on the platform before the scenario is set up.
+     */
+    public RunResult run(Scenario scenario, Variant variant, RunSeed seed, long schedule, CarrierPool pool, long livelockBound,
+                         Validator validator) {
         SimPlatform sim = new SimPlatform(seed.random(),
                 seed.strategy().create(seed.random(), seed.depth(), scenario.estimatedSteps()), pool, livelockBound);
+        if (validator != null) {
+            validator.attachTo(sim);
+        }
         ScenarioContext ctx = new ScenarioContext(sim);
         AtomicReference<HangReport> report = new AtomicReference<>();
         AtomicReference<List<String>> tail = new AtomicReference<>();

@@ -1,0 +1,224 @@
+package dev.rescuer.check;
+
+import dev.rescuer.core.platform.AbstractPlatform;
+import dev.rescuer.core.platform.LockEvents;
+import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.Task;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The validator: lockdep's dependency graph over core's {@link LockEvents}, extended with DEPT's
+ * waits on events, learned exactly from the primitives' own reports.
+ *
+ * <p>What it records, per pair of classes (not instances), once, with the first task and stack:
+ * <ul>
+ *   <li><b>Lock order</b> ({@code check_prev_add}): acquiring class B while holding class A adds
+ *       A → B, from every held class (not only the last, so that no transitivity through one task's
+ *       own stack is needed), except for try-acquisitions, which cannot wait.
+ *   <li><b>Waits</b>: waiting on an event E (a completion, a semaphore's {@code down}, a wait queue,
+ *       a mempool, a flush) while holding A adds A → E.
+ *   <li><b>Signals</b> (DEPT's event context): signalling E after acquiring or waiting on C in the
+ *       same context (since the task's last {@linkplain LockEvents#contextBoundary boundary}: a work
+ *       item's start, a timer callback's start, the task's start) adds E → C: a waiter of E waits,
+ *       through the signaller, for C.
+ * </ul>
+ * The graph is searched for cycles when asked ({@link #potentialCycles()}), normally once at the end
+ * of a run: a cycle is reported only if every junction blocks, where a junction at class X joins an
+ * edge that acquires X to one that leaves X held. It blocks unless neither side is exclusive and
+ * either side is recursive, or both are shared and no task ever took X exclusively (a rw-semaphore's
+ * read-after-read is a dependency only because a queued writer makes the second reader wait; see
+ * {@link CycleFinder}).
+ *
+ * <p><b>Threading and memory ordering.</b> Each task's held stack and context live in its own
+ * {@link Task#lockdepData()}, touched only by that task. The class and edge tables are concurrent
+ * maps: a class or edge is published by {@code computeIfAbsent}/{@code putIfAbsent}, and
+ * {@link #potentialCycles()} reads them after the run (on a real platform, after joining the tasks,
+ * which orders their writes before the read). {@link LockClass#exclusiveSeen()} is volatile.
+ */
+public final class Validator implements LockEvents {
+
+    private static final int MAX_STACK = 16;
+
+    private final ConcurrentHashMap<String, LockClass> classes = new ConcurrentHashMap<>();
+    private final AtomicInteger nextClassId = new AtomicInteger();
+    private final ConcurrentHashMap<Long, Dependency> dependencies = new ConcurrentHashMap<>();
+
+    /** A validator watching nothing yet; {@link #attachTo} installs it. */
+    public Validator() {
+    }
+
+    /** Creates a validator and installs it on {@code platform}; events from then on are recorded. */
+    public static Validator attach(AbstractPlatform platform) {
+        Validator v = new Validator();
+        v.attachTo(platform);
+        return v;
+    }
+
+    /** Installs this validator as {@code platform}'s listener, replacing any other. */
+    public void attachTo(AbstractPlatform platform) {
+        platform.setLockEvents(this);
+    }
+
+    /** Removes this validator from {@code platform} if it is the installed listener. */
+    public void detachFrom(AbstractPlatform platform) {
+        if (platform.lockEvents() == this) {
+            platform.setLockEvents(null);
+        }
+    }
+
+    static boolean isEventKind(String kind) {
+        switch (kind) {
+            case "completion":
+            case "semaphore":
+            case "waitqueue":
+            case "mempool":
+            case "exit of task":
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    // ------------------------------------------------------------------ LockEvents
+
+    @Override
+    public void acquire(Task task, Primitive lock, int mode, int subclass, boolean trylock) {
+        if (mode < EXCLUSIVE || mode > RECURSIVE) {
+            throw new IllegalArgumentException("unknown lock mode " + mode + " acquiring " + lock.describe());
+        }
+        if (subclass < 0) {
+            throw new IllegalArgumentException("negative subclass " + subclass + " acquiring " + lock.describe());
+        }
+        TaskLocks t = locksOf(task);
+        LockClass c = classOf(lock, subclass);
+        if (mode == EXCLUSIVE) {
+            c.markExclusive();
+        }
+        if (!trylock) {
+            for (int i = 0; i < t.heldCount; i++) {
+                record(t.heldClass[i], c, t.heldMode[i], mode, Dependency.Type.LOCK, task);
+            }
+            t.remember(c, mode);
+        }
+        t.push(lock, c, mode);
+    }
+
+    @Override
+    public void release(Task task, Primitive lock) {
+        locksOf(task).pop(lock);
+    }
+
+    @Override
+    public void waitOn(Task task, Primitive event) {
+        TaskLocks t = locksOf(task);
+        LockClass e = classOf(event, 0);
+        for (int i = 0; i < t.heldCount; i++) {
+            record(t.heldClass[i], e, t.heldMode[i], EXCLUSIVE, Dependency.Type.WAIT, task);
+        }
+        t.remember(e, EXCLUSIVE);
+    }
+
+    @Override
+    public void signal(Task task, Primitive event) {
+        TaskLocks t = locksOf(task);
+        LockClass e = classOf(event, 0);
+        for (int i = 0; i < t.contextCount; i++) {
+            if (t.contextClass[i] != e) {
+                record(e, t.contextClass[i], EXCLUSIVE, t.contextMode[i], Dependency.Type.SIGNAL, task);
+            }
+        }
+        for (int i = 0; i < t.heldCount; i++) { // held since before the context began
+            if (t.heldClass[i] != e) {
+                record(e, t.heldClass[i], EXCLUSIVE, t.heldMode[i], Dependency.Type.SIGNAL, task);
+            }
+        }
+    }
+
+    @Override
+    public void contextBoundary(Task task) {
+        locksOf(task).clearContext();
+    }
+
+    // ------------------------------------------------------------------ results
+
+    /** Every class seen, in order of first appearance. A snapshot. */
+    public List<LockClass> classes() {
+        List<LockClass> out = new ArrayList<>(classes.values());
+        out.sort(Comparator.comparingInt(LockClass::id));
+        return out;
+    }
+
+    /** Every dependency recorded, ordered by their classes. A snapshot. */
+    public List<Dependency> dependencies() {
+        List<Dependency> out = new ArrayList<>(dependencies.values());
+        out.sort(Comparator.comparingInt((Dependency d) -> d.from().id()).thenComparingInt(d -> d.to().id())
+                .thenComparingInt(Dependency::fromMode).thenComparingInt(Dependency::toMode));
+        return out;
+    }
+
+    /**
+     * Searches the graph for cycles whose every junction blocks (see the class comment) and returns
+     * them, shortest first. Call when the tasks being watched are quiescent, typically at the end of
+     * a run; it may be called again as the run goes on.
+     */
+    public List<PotentialCycle> potentialCycles() {
+        return new CycleFinder(classes(), dependencies()).find();
+    }
+
+    /** Every potential cycle in lockdep's report shape, separated by blank lines; empty if none. */
+    public String report() {
+        StringBuilder sb = new StringBuilder();
+        for (PotentialCycle c : potentialCycles()) {
+            if (sb.length() > 0) {
+                sb.append('\n');
+            }
+            sb.append(c.format());
+        }
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private TaskLocks locksOf(Task task) {
+        Object d = task.lockdepData();
+        if (d instanceof TaskLocks && ((TaskLocks) d).owner == this) {
+            return (TaskLocks) d;
+        }
+        TaskLocks t = new TaskLocks(this);
+        task.setLockdepData(t);
+        return t;
+    }
+
+    private LockClass classOf(Primitive p, int subclass) {
+        String name = p.lockClass();
+        String key = subclass == 0 ? name : name + '\u0000' + subclass;
+        LockClass c = classes.get(key);
+        if (c != null) {
+            return c;
+        }
+        return classes.computeIfAbsent(key, k -> new LockClass(nextClassId.getAndIncrement(), name, subclass, p.kind()));
+    }
+
+    private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task) {
+        long key = ((long) from.id() << 36) | ((long) to.id() << 8) | (fromMode << 4) | (toMode << 2) | type.ordinal();
+        if (dependencies.containsKey(key)) {
+            return;
+        }
+        dependencies.putIfAbsent(key, new Dependency(from, to, fromMode, toMode, type, task.name(), callerStack()));
+    }
+
+    private static List<StackTraceElement> callerStack() {
+        StackTraceElement[] st = new Throwable().getStackTrace();
+        int i = 0;
+        while (i < st.length && st[i].getClassName().equals(Validator.class.getName())) {
+            i++;
+        }
+        return List.of(Arrays.copyOfRange(st, i, Math.min(st.length, i + MAX_STACK)));
+    }
+}

@@ -1,0 +1,78 @@
+package dev.rescuer.core.platform;
+
+/**
+ * The validator's hook: what the primitives, the page allocator and the workqueues report about
+ * acquisitions, waits and signals, like the kernel's {@code lock_acquire}/{@code lock_release}
+ * (lockdep) and DEPT's {@code dept_wait}/{@code dept_event}.
+ *
+ * <p>A platform holds at most one listener ({@link Platform#lockEvents()}); with none installed,
+ * each reporting site costs one volatile read and a null check, and allocates nothing. Core never
+ * implements this interface; the {@code check} module does.
+ *
+ * <p>Every method runs on the task the event is about, synchronously, at the point named; it must
+ * not block and must not call back into a sleeping primitive. It may be called in atomic context
+ * (with spin locks held). Calls for one task arrive in program order; calls for different tasks
+ * may arrive concurrently on a real platform.
+ *
+ * <p>What counts as a wait is a <em>potential</em> wait: {@link #waitOn} is reported every time a
+ * task enters an operation that can sleep until another task signals, whether or not it ends up
+ * sleeping this time, because the validator looks for what <em>could</em> hang. Waits bounded by a
+ * timeout are not reported (they end on their own), as DEPT skips timed waits.
+ */
+public interface LockEvents {
+
+    /** Held alone: excludes every other holder ({@code mutex_lock}, {@code down_write}, a spin lock). */
+    int EXCLUSIVE = 0;
+    /**
+     * Held shared, behind a queued writer ({@code down_read}): two shared holders do not exclude
+     * each other, but a shared acquisition waits for a writer queued in between.
+     */
+    int SHARED = 1;
+    /**
+     * Held shared, never behind anyone of its class except an exclusive holder: a workqueue's
+     * pseudo-lock while an item of a concurrency-managed queue runs (more workers can always start,
+     * reclaim permitting).
+     */
+    int RECURSIVE = 2;
+
+    /**
+     * The {@code fs_reclaim} pseudo-lock ({@code mm/page_alloc.c}, {@code __fs_reclaim_map}): an
+     * allocation that may enter direct reclaim with {@code __GFP_FS} acquires and releases it; a
+     * reclaim pass holds it while the shrinkers run. An immutable constant, as the kernel's map is.
+     */
+    Primitive FS_RECLAIM = new Primitive() {
+        @Override public String name() { return "fs_reclaim"; }
+        @Override public String kind() { return "pseudo-lock"; }
+        @Override public String toString() { return "fs_reclaim"; }
+    };
+
+    /**
+     * {@code task} is about to acquire {@code lock} (before it may sleep for it, as lockdep's
+     * {@code lock_acquire} comes before the attempt), in {@code mode}.
+     *
+     * @param subclass lockdep's subclass ({@code mutex_lock_nested}): instances of one class taken
+     *     nested on purpose use different subclasses; 0 otherwise
+     * @param trylock whether this is a try-acquisition, which cannot wait and so adds no dependency
+     *     of its own (it is still held while later acquisitions happen); reported only on success
+     */
+    void acquire(Task task, Primitive lock, int mode, int subclass, boolean trylock);
+
+    /** {@code task} released {@code lock} (or one shared hold of it). */
+    void release(Task task, Primitive lock);
+
+    /**
+     * {@code task} enters a wait on {@code event} that only another task's {@link #signal} can end
+     * ({@code wait_for_completion}, {@code down}, {@code wait_event}, {@code mempool_alloc}).
+     */
+    void waitOn(Task task, Primitive event);
+
+    /** {@code task} signals {@code event} ({@code complete}, {@code up}, {@code wake_up}, {@code mempool_free}). */
+    void signal(Task task, Primitive event);
+
+    /**
+     * {@code task} starts (or ends) an execution context whose signals owe nothing to what the
+     * task did before: a work item begins or ends, a timer callback begins. A signal's context is
+     * what its task acquired and waited on since the last call.
+     */
+    void contextBoundary(Task task);
+}
