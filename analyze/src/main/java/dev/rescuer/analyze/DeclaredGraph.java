@@ -75,18 +75,9 @@ public final class DeclaredGraph {
      * @throws StackFileException if it is refused
      */
     public static WaitGraph parse(String file, String text) {
-        JsonNode root;
-        Locations at;
-        try (JsonParser p = MAPPER.createParser(text)) {
-            at = Locations.index(file, p);
-            root = MAPPER.readTree(text);
-        } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            throw new StackFileException(file, loc == null ? 0 : loc.getLineNr(), loc == null ? 0 : loc.getColumnNr(),
-                    "not valid YAML: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new StackFileException(file, 0, 0, e.getMessage());
-        }
+        Locations.Document doc = Locations.read(MAPPER, file, text);
+        JsonNode root = doc.root();
+        Locations at = doc.locations();
         if (root == null || !root.isObject()) {
             throw at.error("", "a graph file is a mapping with the keys name, description, queues, nodes, waits");
         }

@@ -2,8 +2,11 @@ package dev.rescuer.storage.stack;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.util.HashMap;
@@ -21,6 +24,29 @@ public final class Locations {
 
     private Locations(String file) {
         this.file = file;
+    }
+
+    /** A YAML document read as a tree, with the locations of its keys and elements. */
+    public record Document(JsonNode root, Locations locations) {
+    }
+
+    /**
+     * Reads {@code text} with {@code mapper} into a tree and indexes its locations; malformed YAML is
+     * refused with the parser's line and column.
+     *
+     * @throws StackFileException if the text is not valid YAML
+     */
+    public static Document read(ObjectMapper mapper, String file, String text) {
+        try (JsonParser p = mapper.createParser(text)) {
+            Locations at = index(file, p);
+            return new Document(mapper.readTree(text), at);
+        } catch (JsonProcessingException e) {
+            JsonLocation loc = e.getLocation();
+            throw new StackFileException(file, loc == null ? 0 : loc.getLineNr(), loc == null ? 0 : loc.getColumnNr(),
+                    "not valid YAML: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new StackFileException(file, 0, 0, e.getMessage());
+        }
     }
 
     /** Indexes the document that {@code parser} reads (positioned before its first token). */

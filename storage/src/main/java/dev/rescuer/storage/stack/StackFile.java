@@ -89,18 +89,9 @@ public final class StackFile {
      * @throws StackFileException if the text is refused
      */
     public static StackFile parse(String file, String defaultName, String text, Kinds kinds) {
-        JsonNode root;
-        Locations locations;
-        try (JsonParser p = MAPPER.createParser(text)) {
-            locations = Locations.index(file, p);
-            root = MAPPER.readTree(text);
-        } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            throw new StackFileException(file, loc == null ? 0 : loc.getLineNr(), loc == null ? 0 : loc.getColumnNr(),
-                    "not valid YAML: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new StackFileException(file, 0, 0, e.getMessage());
-        }
+        Locations.Document doc = Locations.read(MAPPER, file, text);
+        JsonNode root = doc.root();
+        Locations locations = doc.locations();
         if (root == null || !root.isObject()) {
             throw new StackFileException(file, 1, 1, "a stack file is a mapping with the keys "
                     + "name, description, system, modules, devices, workload, explore, variants");
