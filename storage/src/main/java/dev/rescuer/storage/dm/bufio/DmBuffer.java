@@ -19,6 +19,14 @@ public final class DmBuffer {
     boolean ready;
     /** Guarded by the client's lock. */
     boolean readError;
+    /** {@code B_DIRTY}: changed since it was last written. Guarded by the client's lock. */
+    boolean dirty;
+    /**
+     * {@code B_WRITING}: a write is in flight. Set under the client's lock before the write is
+     * submitted; cleared by the write's completion before it wakes the client's write wait queue.
+     * Volatile: it is that wait's condition.
+     */
+    volatile boolean writing;
     /** The client's aux data ({@code dm_bufio_get_aux_data}); owned by the holder. */
     private volatile boolean verified;
 

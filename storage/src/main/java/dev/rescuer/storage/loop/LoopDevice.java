@@ -1,0 +1,261 @@
+package dev.rescuer.storage.loop;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.core.mm.MemallocScope;
+import dev.rescuer.core.mm.PageAllocator;
+import dev.rescuer.core.mm.Pages;
+import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.WaitQueue;
+import dev.rescuer.core.wq.Work;
+import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.core.wq.WqFlag;
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.block.BioOp;
+import dev.rescuer.storage.block.BlkStatus;
+import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.storage.fs.FsLayout;
+import dev.rescuer.storage.fs.JournalFs;
+import dev.rescuer.storage.fs.OpenFile;
+import dev.rescuer.storage.fs.ReadOnlyFilesystemException;
+import dev.rescuer.storage.pagecache.PageIoException;
+
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A loop device ({@code drivers/block/loop.c}) backed by a file of a {@link JournalFs}.
+ *
+ * <p><b>Request path.</b> {@link #submitBio} ({@code loop_queue_rq}) only queues the bio on the
+ * device's command list and kicks the worker ({@code loop_queue_work}); it never sleeps. The worker
+ * ({@link LoopWorkerMode}: the device's kthread {@code loop<N>}, or a work item on the device's
+ * workqueue) takes commands one by one ({@code loop_process_work}) and serves each
+ * ({@code loop_handle_cmd} → {@code do_req_filebacked}):
+ * <ul>
+ *   <li>buffered ({@code lo_write_simple}, {@code lo_read_simple}): {@link JournalFs#write} /
+ *       {@link JournalFs#read} of the backing file, which take the inode's lock and allocate page-cache
+ *       pages in the filesystem's mapping context ({@code GFP_NOFS} for this XFS-like filesystem);
+ *   <li>direct I/O ({@code lo_rw_aio} with {@code LO_FLAGS_DIRECT_IO}): allocates a {@code struct dio}
+ *       with {@code GFP_KERNEL} ({@code do_blockdev_direct_IO}'s {@code kmem_cache_alloc}, one page
+ *       here), then submits a bio to the backing file's blocks on the filesystem's device; its
+ *       completion frees the dio and ends the loop bio ({@code lo_rw_aio_complete}). A failed dio
+ *       allocation ends the request with an error ({@code -ENOMEM});
+ *   <li>flush ({@code lo_req_flush}): {@link JournalFs#fsync} of the backing file.
+ * </ul>
+ * With {@link LoopSettings#memallocNoio()} the worker serves every command inside a
+ * {@code memalloc_noio} scope, so each of those allocations is at most {@code GFP_NOIO} and its
+ * direct reclaim never starts I/O nor enters a filesystem (d0a255e795ab).
+ *
+ * <p>Left out on purpose: the page cache carries no content in this model, so buffered requests
+ * move no data (direct I/O does); XFS's {@code IOLOCK_SHARED} on direct I/O (direct requests here
+ * take no inode lock); per-cgroup workers; discard, write-zeroes and partitions; {@code loop_configure}'s
+ * ioctls (a device is bound to its file when built).
+ *
+ * <p><b>Memory ordering.</b> The command list is a lock-free queue (the kernel's {@code lo_work_lock}
+ * spin lock around a list): a submitter adds a bio, then wakes the worker; the kthread's wait
+ * condition reads the queue after queueing itself on {@code workWait}, so a bio is either seen or the
+ * wake-up arrives. {@code stopping} is volatile, written once by {@link #close}.
+ */
+public final class LoopDevice implements BlockDevice {
+
+    private final String name;
+    private final Platform platform;
+    private final PageAllocator allocator;
+    private final JournalFs fs;
+    private final OpenFile backing;
+    private final long backingStartSector;
+    private final long capacitySectors;
+    private final LoopSettings settings;
+    /** The command list ({@code lo->rootcg_cmd_list}); lock-free. */
+    private final Queue<Bio> cmdList = new ConcurrentLinkedQueue<>();
+    /** The kthread's wait queue; {@code null} in workqueue mode. */
+    private final WaitQueue workWait;
+    /** The kthread; {@code null} in workqueue mode. Written once by the constructor. */
+    private final Task worker;
+    /** The device's workqueue and its work item; {@code null} in kthread mode. */
+    private final WorkQueue workqueue;
+    private final Work rootcgWork;
+    /** Set once by {@link #close}; the kthread's wait condition. */
+    private volatile boolean stopping;
+
+    /**
+     * Binds loop device {@code name} to file {@code backing} of {@code fs} ({@code LOOP_CONFIGURE})
+     * and starts its worker.
+     *
+     * @throws IllegalArgumentException if the file does not exist in {@code fs}
+     */
+    public LoopDevice(RescuerSystem system, String name, JournalFs fs, FsLayout.FileEntry backing, LoopSettings settings) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.platform = system.platform();
+        this.allocator = system.pages();
+        this.fs = Objects.requireNonNull(fs, "fs");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.backing = fs.open(backing.name());
+        this.backingStartSector = backing.startBlock() * FsLayout.BLOCK_SECTORS;
+        this.capacitySectors = backing.blocks() * FsLayout.BLOCK_SECTORS;
+        if (settings.worker() == LoopWorkerMode.KTHREAD) {
+            this.workWait = WaitQueue.idle(platform, name + "/worker", "loop kthread_worker");
+            this.workqueue = null;
+            this.rootcgWork = null;
+            this.worker = platform.startThread(name, this::loopKthreadWorkerFn);
+        } else {
+            this.workWait = null;
+            this.worker = null;
+            this.workqueue = system.workqueues().create(name, 0, WqFlag.UNBOUND, WqFlag.FREEZABLE);
+            this.rootcgWork = new Work(name + " loop_workqueue_workfn", this::loopProcessWork);
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public long capacitySectors() {
+        return capacitySectors;
+    }
+
+    @Override
+    public Platform platform() {
+        return platform;
+    }
+
+    /** The device's settings. */
+    public LoopSettings settings() {
+        return settings;
+    }
+
+    /** The kthread worker, or {@code null} in workqueue mode. */
+    public Task workerTask() {
+        return worker;
+    }
+
+    /** The work item that serves the device in workqueue mode, or {@code null}. */
+    public Work work() {
+        return rootcgWork;
+    }
+
+    /** The kthread's wait queue, or {@code null} in workqueue mode. */
+    public WaitQueue workWait() {
+        return workWait;
+    }
+
+    /** {@code loop_queue_rq}: queues the bio for the worker ({@code loop_queue_work}); never sleeps. */
+    @Override
+    public void submitBio(Bio bio) {
+        if (stopping) {
+            bio.endio(BlkStatus.IOERR);
+            return;
+        }
+        cmdList.add(bio);
+        if (workqueue != null) {
+            workqueue.queue(rootcgWork);
+        } else {
+            workWait.wakeUp();
+        }
+    }
+
+    /** {@code loop_kthread_worker_fn}: the device's thread, serving commands until the device closes. */
+    private void loopKthreadWorkerFn() {
+        while (true) {
+            workWait.waitEvent(() -> stopping || !cmdList.isEmpty());
+            if (stopping && cmdList.isEmpty()) {
+                return;
+            }
+            loopProcessWork();
+        }
+    }
+
+    /** {@code loop_process_work}: serves the queued commands, under {@code PF_MEMALLOC_NOIO} if set. */
+    private void loopProcessWork() {
+        if (settings.memallocNoio()) {
+            try (MemallocScope noio = MemallocScope.noio(platform)) {
+                drainCmdList();
+            }
+        } else {
+            drainCmdList();
+        }
+    }
+
+    private void drainCmdList() {
+        Bio bio;
+        while ((bio = cmdList.poll()) != null) {
+            loopHandleCmd(bio);
+        }
+    }
+
+    /** {@code loop_handle_cmd} → {@code do_req_filebacked}. */
+    private void loopHandleCmd(Bio bio) {
+        try {
+            switch (bio.op()) {
+                case FLUSH:
+                    bio.endio(fs.fsync(backing));
+                    return;
+                case READ:
+                case WRITE:
+                    if (settings.directIo()) {
+                        loRwAio(bio);
+                    } else {
+                        long offset = bio.sector() * Bio.SECTOR_SIZE;
+                        if (bio.op() == BioOp.WRITE) {
+                            fs.write(backing, offset, bio.sizeBytes()); // lo_write_simple
+                        } else {
+                            fs.read(backing, offset, bio.sizeBytes()); // lo_read_simple
+                        }
+                        bio.endio(BlkStatus.OK);
+                    }
+                    return;
+                default:
+                    bio.endio(BlkStatus.IOERR); // discard and the rest are left out
+            }
+        } catch (PageIoException | ReadOnlyFilesystemException e) {
+            bio.endio(BlkStatus.IOERR); // the file's read or write failed: the request fails with it
+        }
+    }
+
+    /** {@code lo_rw_aio}: direct I/O to the backing file's blocks; the dio is allocated with {@code GFP_KERNEL}. */
+    private void loRwAio(Bio bio) {
+        Pages dio = allocator.tryAllocate(1, Gfp.KERNEL);
+        if (dio == null) {
+            bio.endio(BlkStatus.IOERR); // -ENOMEM
+            return;
+        }
+        Bio lower = new Bio(bio.op(), bio.flags(), fs.device(), backingStartSector + bio.sector(), bio.sizeBytes(), null, null,
+                name + " lo_rw_aio");
+        if (bio.data() != null) {
+            lower.setData(bio.data(), bio.dataOffset());
+        }
+        lower.setEndIo(done -> { // lo_rw_aio_complete
+            dio.free();
+            bio.endio(done.status());
+        });
+        BlockLayer.submitBioNoacct(lower);
+    }
+
+    /** Detaches the device ({@code LOOP_CLR_FD}): stops the worker after the queued commands; idempotent. */
+    public void close() {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        if (worker != null) {
+            workWait.wakeUpAll();
+            if (worker != platform.currentTask()) {
+                platform.join(worker);
+            }
+        } else {
+            rootcgWork.flush();
+        }
+        backing.close();
+    }
+
+    @Override
+    public String toString() {
+        return "loop " + name + " on " + fs.name() + " (" + settings.worker().key() + (settings.memallocNoio() ? ", noio" : "")
+                + (settings.directIo() ? ", direct-io" : "") + ")";
+    }
+}

@@ -1,0 +1,121 @@
+package dev.rescuer.storage.loop;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.block.BioOp;
+import dev.rescuer.storage.block.BlkStatus;
+import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.storage.block.Disk;
+import dev.rescuer.storage.fs.FsLayout;
+import dev.rescuer.storage.fs.JournalFs;
+import dev.rescuer.storage.fs.MountOptions;
+import dev.rescuer.storage.fs.OpenFile;
+import dev.rescuer.storage.pagecache.PageCache;
+import dev.rescuer.storage.writeback.BdiWriteback;
+import dev.rescuer.storage.writeback.DirtyThrottle;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The loop device's request path and its allocation scope, on real threads. */
+class LoopDeviceTest {
+
+    private final RescuerSystem sys = RescuerSystem.builder().totalPages(512).backgroundReclaim(false).build();
+    private final PageCache cache = new PageCache(sys.pages());
+    private final Disk sda = new Disk(sys.platform(), "sda", 1 << 12, Duration.ZERO, 4);
+    private final FsLayout layout = FsLayout.mkfs(1 << 12, 4, 4);
+    private final FsLayout.FileEntry image = layout.addFile("image", 16, 16L * Bio.PAGE_SIZE);
+    private final JournalFs fs = JournalFs.mount(sda, layout, MountOptions.READ_WRITE, cache, sys.workqueues(),
+            new BdiWriteback("sda", BdiWriteback.allocBdiWq(sys.workqueues()), DirtyThrottle.withDefaults(cache)));
+    /** Effective contexts of the allocations loop0's worker made, recorded by a fault injector that never fails. */
+    private final List<Gfp> workerAllocations = new CopyOnWriteArrayList<>();
+    private LoopDevice loop;
+
+    private LoopDevice loop(LoopWorkerMode mode, boolean noio, boolean directIo) {
+        loop = new LoopDevice(sys, "loop0", fs, image, new LoopSettings(mode, noio, directIo));
+        sys.pages().setFaultInjector((n, eff, task) -> {
+            if (task.name().startsWith("loop0") || task.name().startsWith("kworker")) {
+                workerAllocations.add(eff);
+            }
+            return false;
+        });
+        return loop;
+    }
+
+    @AfterEach
+    void close() {
+        if (loop != null) {
+            loop.close();
+        }
+        sys.close();
+    }
+
+    private BlkStatus write(LoopDevice dev, long block, long value) {
+        Bio bio = new Bio(BioOp.WRITE, 0, dev, block * FsLayout.BLOCK_SECTORS, Bio.PAGE_SIZE, null, null, "test");
+        long[] data = new long[FsLayout.BLOCK_SECTORS];
+        java.util.Arrays.fill(data, value);
+        bio.setData(data, 0);
+        return BlockLayer.submitBioWait(bio);
+    }
+
+    @ParameterizedTest
+    @EnumSource(LoopWorkerMode.class)
+    void directIoLandsOnTheBackingFilesBlocks(LoopWorkerMode mode) {
+        LoopDevice dev = loop(mode, false, true);
+        assertEquals(BlkStatus.OK, write(dev, 3, 42));
+        long sector = (image.startBlock() + 3) * FsLayout.BLOCK_SECTORS;
+        assertEquals(42, sda.contentAt(sector));
+        assertEquals(42, sda.contentAt(sector + FsLayout.BLOCK_SECTORS - 1));
+        Bio read = new Bio(BioOp.READ, 0, dev, 3L * FsLayout.BLOCK_SECTORS, Bio.PAGE_SIZE, null, null, "test");
+        long[] back = new long[FsLayout.BLOCK_SECTORS];
+        read.setData(back, 0);
+        assertEquals(BlkStatus.OK, BlockLayer.submitBioWait(read));
+        assertEquals(42, back[0]);
+    }
+
+    @ParameterizedTest(name = "{0}, PF_MEMALLOC_NOIO {1}: the dio is allocated in {2}")
+    @CsvSource({"KTHREAD, false, GFP_KERNEL", "KTHREAD, true, GFP_NOIO", "WORKQUEUE, false, GFP_KERNEL", "WORKQUEUE, true, GFP_NOIO"})
+    void theWorkersScopeMasksTheDioAllocation(LoopWorkerMode mode, boolean noio, String expected) {
+        LoopDevice dev = loop(mode, noio, true);
+        assertEquals(BlkStatus.OK, write(dev, 0, 1));
+        assertEquals(List.of(expected), workerAllocations.stream().map(Gfp::toString).distinct().toList());
+    }
+
+    @ParameterizedTest
+    @EnumSource(LoopWorkerMode.class)
+    void bufferedWritesGoThroughTheBackingFilesPageCache(LoopWorkerMode mode) {
+        LoopDevice dev = loop(mode, true, false);
+        assertEquals(BlkStatus.OK, write(dev, 2, 5));
+        try (OpenFile f = fs.open("image")) {
+            assertEquals(1, f.inode().mapping().nrDirty(), "the loop write dirtied one page of the image");
+        }
+        assertEquals(0, sda.contentAt((image.startBlock() + 2) * FsLayout.BLOCK_SECTORS), "nothing reached the disk yet");
+    }
+
+    @Test
+    void theDeviceIsTheFilesExtentAndRequestsPastItAreRefusedAtSubmission() {
+        LoopDevice dev = loop(LoopWorkerMode.KTHREAD, true, true);
+        assertEquals(16L * FsLayout.BLOCK_SECTORS, dev.capacitySectors());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> write(dev, 16, 1));
+        assertTrue(e.getMessage().contains("past the end of loop0"), e.getMessage());
+        assertEquals(BlkStatus.OK, write(dev, 15, 1));
+    }
+
+    @Test
+    void aModeIsSpelledAsASetting() {
+        assertEquals(LoopWorkerMode.WORKQUEUE, LoopWorkerMode.of("workqueue"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoopWorkerMode.of("kworker"));
+        assertTrue(e.getMessage().contains("'kworker'"), e.getMessage());
+    }
+}
