@@ -80,16 +80,21 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         }
     }
 
+    /** The bios' request flags; {@code check} locates a refusal (null once the entry was checked). */
     private static int flags(Config c, StackCheck check) {
         int opf = 0;
         java.util.List<String> given = c.flags() == null ? java.util.List.of() : c.flags();
         for (int i = 0; i < given.size(); i++) {
-            opf |= switch (String.valueOf(given.get(i))) {
-                case "preflush" -> Bio.REQ_PREFLUSH;
-                case "fua" -> Bio.REQ_FUA;
-                case "sync" -> Bio.REQ_SYNC;
-                default -> throw check.error("flags[" + i + "]", "'" + given.get(i) + "' is not one of preflush, fua, sync");
-            };
+            String f = String.valueOf(given.get(i));
+            switch (f) {
+                case "preflush" -> opf |= Bio.REQ_PREFLUSH;
+                case "fua" -> opf |= Bio.REQ_FUA;
+                case "sync" -> opf |= Bio.REQ_SYNC;
+                default -> {
+                    String why = "'" + f + "' is not one of preflush, fua, sync";
+                    throw check == null ? new IllegalStateException(why) : check.error("flags[" + i + "]", why);
+                }
+            }
         }
         return opf;
     }

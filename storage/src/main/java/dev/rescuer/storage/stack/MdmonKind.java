@@ -42,19 +42,16 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
     @Override
     public void check(Config c, StackCheck check) {
         check.require(c.name(), "name");
-        memory(c, check);
-        wakeup(c, check);
+        if (c.memory() != null && value(Mdmon.Memory.class, c.memory(), null) == null) {
+            throw check.error("memory", "'" + c.memory() + "' is not one of " + known(Mdmon.Memory.class));
+        }
+        if (c.wakeup() != null && value(Mdmon.Wakeup.class, c.wakeup(), null) == null) {
+            throw check.error("wakeup", "'" + c.wakeup() + "' is not one of " + known(Mdmon.Wakeup.class));
+        }
     }
 
-    private static Mdmon.Memory memory(Config c, StackCheck check) {
-        return value(Mdmon.Memory.class, c.memory(), Mdmon.Memory.ALLOCATES, "memory", check);
-    }
-
-    private static Mdmon.Wakeup wakeup(Config c, StackCheck check) {
-        return value(Mdmon.Wakeup.class, c.wakeup(), Mdmon.Wakeup.FSNOTIFY, "wakeup", check);
-    }
-
-    private static <E extends Enum<E>> E value(Class<E> type, String given, E dflt, String key, StackCheck check) {
+    /** The constant spelled {@code given} in lower case, {@code dflt} if none is given, {@code null} if none matches. */
+    private static <E extends Enum<E>> E value(Class<E> type, String given, E dflt) {
         if (given == null) {
             return dflt;
         }
@@ -63,17 +60,21 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
                 return e;
             }
         }
-        StringBuilder known = new StringBuilder();
-        for (E e : type.getEnumConstants()) {
-            known.append(known.length() == 0 ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT));
+        return null;
+    }
+
+    private static String known(Class<? extends Enum<?>> type) {
+        StringBuilder s = new StringBuilder();
+        for (Enum<?> e : type.getEnumConstants()) {
+            s.append(s.length() == 0 ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT));
         }
-        throw check.error(key, "'" + given + "' is not one of " + known);
+        return s.toString();
     }
 
     @Override
     public void start(Config c, StackBuild b) {
-        Mdmon.Memory memory = memory(c, null);
-        Mdmon.Wakeup wakeup = wakeup(c, null);
+        Mdmon.Memory memory = value(Mdmon.Memory.class, c.memory(), Mdmon.Memory.ALLOCATES);
+        Mdmon.Wakeup wakeup = value(Mdmon.Wakeup.class, c.wakeup(), Mdmon.Wakeup.FSNOTIFY);
         for (Mddev a : b.md().arrays()) {
             if (a.external()) {
                 Mdmon m = new Mdmon(a, b.system().pages(), memory, wakeup);
