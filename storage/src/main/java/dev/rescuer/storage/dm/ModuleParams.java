@@ -17,7 +17,9 @@ public final class ModuleParams {
                     "snapshot_cow_threshold", "2048",
                     "cow_throttle", "wait-unlocked"),
             "dm_crypt", Map.of(
-                    "alloc_buffer", "serialised"));
+                    "alloc_buffer", "serialised"),
+            "kernfs", Map.of(
+                    "notify_wq", "system_wq"));
 
     private final Map<String, Map<String, String>> values;
 

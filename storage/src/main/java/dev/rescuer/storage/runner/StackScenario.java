@@ -8,6 +8,7 @@ import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.storage.dm.DeviceMapper;
 import dev.rescuer.storage.stack.Kinds;
+import dev.rescuer.storage.stack.MdSetup;
 import dev.rescuer.storage.stack.PageCacheSetup;
 import dev.rescuer.storage.stack.ResolvedStack;
 import dev.rescuer.storage.stack.StackBuild;
@@ -124,6 +125,15 @@ public final class StackScenario implements Scenario {
         dm.onReleaser((primitive, work) -> ctx.releasers(primitive, () -> Releaser.forWork(sys.workqueues(), work)));
         stack.build(new StackBuild() {
             private PageCacheSetup pageCache; // The setup task only.
+            private MdSetup md; // The setup task only.
+
+            @Override
+            public MdSetup md() {
+                if (md == null) {
+                    md = new MdSetup(sys, stack.moduleParams());
+                }
+                return md;
+            }
 
             @Override
             public PageCacheSetup pageCache() {

@@ -33,12 +33,15 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
      * @param stride sectors from one I/O to the next; default {@code sectors}
      * @param inFlight I/Os submitted and not yet ended at most; default 1
      * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     * @param flags request flags of every I/O: {@code preflush}, {@code fua}, {@code sync} (a database's
+     *     {@code fsync} of a raw device: {@code REQ_PREFLUSH | REQ_FUA}); default none
      */
     public record Config(String kind, String name, String device,
                          @com.fasterxml.jackson.annotation.JsonProperty("start_sector") Long startSector,
                          Integer sectors, Integer count, Long stride,
                          @com.fasterxml.jackson.annotation.JsonProperty("in_flight") Integer inFlight,
-                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs) {
+                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs,
+                         java.util.List<String> flags) {
     }
 
     private final BioOp op;
@@ -72,13 +75,34 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         if (c.inFlight() != null && c.inFlight() < 1) {
             throw check.error("in_flight", "must be >= 1, got " + c.inFlight());
         }
+        flags(c, check);
         if (c.startSector() != null && c.startSector() < 0) {
             throw check.error("start_sector", "must not be negative, got " + c.startSector());
         }
     }
 
+    /** The bios' request flags; {@code check} locates a refusal (null once the entry was checked). */
+    private static int flags(Config c, StackCheck check) {
+        int opf = 0;
+        java.util.List<String> given = c.flags() == null ? java.util.List.of() : c.flags();
+        for (int i = 0; i < given.size(); i++) {
+            String f = String.valueOf(given.get(i));
+            switch (f) {
+                case "preflush" -> opf |= Bio.REQ_PREFLUSH;
+                case "fua" -> opf |= Bio.REQ_FUA;
+                case "sync" -> opf |= Bio.REQ_SYNC;
+                default -> {
+                    String why = "'" + f + "' is not one of preflush, fua, sync";
+                    throw check == null ? new IllegalStateException(why) : check.error("flags[" + i + "]", why);
+                }
+            }
+        }
+        return opf;
+    }
+
     @Override
     public void start(Config c, StackBuild b) {
+        int opf = flags(c, null);
         int sectors = c.sectors() == null ? 8 : c.sectors();
         int count = c.count() == null ? 1 : c.count();
         long start = c.startSector() == null ? 0 : c.startSector();
@@ -102,7 +126,7 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
                 ioWait.waitEvent(() -> outstanding.get() < inFlight);
                 long sector = start + i * stride;
                 long[] submitted = new long[1];
-                Bio bio = new Bio(op, 0, dev, sector, sectors * Bio.SECTOR_SIZE, null, done -> {
+                Bio bio = new Bio(op, opf, dev, sector, sectors * Bio.SECTOR_SIZE, null, done -> {
                     b.sample(c.name() + " latency_ns", b.system().platform().nanoTime() - submitted[0]);
                     if (done.status() != BlkStatus.OK) {
                         failed.incrementAndGet();

@@ -17,7 +17,8 @@ public final class Kinds {
     private final Map<String, WorkloadKind<?>> workloads = new LinkedHashMap<>();
 
     /** A registry with {@code disk}, {@code dm}, {@code veritysetup}, {@code filesystem}, {@code writer}, {@code reader},
-     *  {@code dmsetup-create}, {@code file-writer}, {@code file-reader} and {@code memory-hog}. */
+     *  {@code dmsetup-create}, {@code file-writer}, {@code file-reader}, {@code memory-hog},
+     *  {@code md-raid1}, {@code mdmon} and {@code sysfs-mount}. */
     public static Kinds builtIn() {
         Kinds k = new Kinds();
         k.register(new DiskKind());
@@ -30,6 +31,7 @@ public final class Kinds {
         k.register(PageCacheWorkloadKind.fileWriter());
         k.register(PageCacheWorkloadKind.fileReader());
         k.register(PageCacheWorkloadKind.memoryHog());
+        k.register(new MdRaid1Kind()).register(new MdmonKind()).register(new KernfsMountKind());
         return k;
     }
 

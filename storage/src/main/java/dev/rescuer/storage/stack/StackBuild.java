@@ -24,6 +24,9 @@ public interface StackBuild {
      */
     PageCacheSetup pageCache();
 
+    /** The run's sysfs and md core ({@code md_wq}), created on first use (by the first {@code md-raid1} entry). */
+    MdSetup md();
+
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);
 

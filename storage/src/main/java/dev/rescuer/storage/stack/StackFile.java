@@ -315,6 +315,7 @@ public final class StackFile {
             try {
                 params = ModuleParams.of(moduleValues(spec.modules()));
                 SnapshotModule.checkParams(params);
+                MdSetup.checkParams(params);
             } catch (IllegalArgumentException e) {
                 throw error("modules", e.getMessage());
             }

@@ -1,0 +1,79 @@
+package dev.rescuer.storage.runner;
+
+import dev.rescuer.sim.explore.ExploreOptions;
+import dev.rescuer.sim.explore.ExploreResult;
+import dev.rescuer.sim.explore.Explorer;
+import dev.rescuer.sim.explore.StrategyKind;
+import dev.rescuer.storage.pagecache.Explorations;
+import dev.rescuer.storage.stack.Kinds;
+import dev.rescuer.storage.stack.StackFile;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * md arrays built from a stack file, run in the simulator: a flushing write to an array with
+ * external metadata completes only when mdmon clears {@code MD_SB_CHANGE_PENDING} (on either notify
+ * queue, woken by poll or by fsnotify); without mdmon it waits on {@code sb_wait} for good; with
+ * internal metadata the array's md thread clears it.
+ */
+class MdStackRunTest {
+
+    static {
+        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
+    }
+
+    private static final String STACK = """
+            name: md-run
+            system: {cpus: 1, memory: {pages: 256}}
+            modules:
+              kernfs: {notify_wq: system_wq}
+            devices:
+              - {kind: disk, name: sda, sectors: 1024, latency_ms: 1}
+              - {kind: disk, name: sdb, sectors: 1024, latency_ms: 1}
+              - {kind: md-raid1, name: md0, members: [sda, sdb], metadata: external}
+            workload:
+              - {kind: mdmon, name: mdmon, memory: mlocked, wakeup: fsnotify}
+              - {kind: writer, name: db, device: md0, count: 2, flags: [preflush, fua]}
+            variants:
+              - {name: system-wq, expected: complete, set: {}}
+              - {name: kernfs-wq, expected: complete, set: {modules.kernfs.notify_wq: kernfs_wq}}
+              - {name: poll, expected: complete, set: {workload.mdmon.wakeup: poll}}
+              - {name: allocating, expected: complete, set: {workload.mdmon.memory: allocates}}
+              - {name: internal, expected: complete, set: {devices.md0.metadata: internal}}
+            """;
+
+    private static StackScenario scenario(String text) {
+        return new StackScenario(StackFile.parse("md-run.yaml", "md-run", text, Kinds.builtIn()));
+    }
+
+    @Test
+    void mdmonClearsThePendingFlagOnEveryQueueAndWakeup() {
+        StackScenario s = scenario(STACK);
+        for (String v : List.of("system-wq", "kernfs-wq", "poll", "allocating", "internal")) {
+            for (StrategyKind k : List.of(StrategyKind.PCT, StrategyKind.RANDOM)) {
+                Explorations.assertCompletes(s, v, k, 30);
+            }
+        }
+    }
+
+    @Test
+    void withoutMdmonTheWriteWaitsOnSbWaitForGood() {
+        StackScenario s = scenario(STACK.replace("  - {kind: mdmon, name: mdmon, memory: mlocked, wakeup: fsnotify}\n", "")
+                .replace("set: {workload.mdmon.wakeup: poll}", "set: {}").replace("set: {workload.mdmon.memory: allocates}", "set: {}"));
+        ExploreResult r = new Explorer(List.of(s)).explore(s, s.variant("system-wq"), ExploreOptions.defaults().withSchedules(5));
+        assertEquals("hang", r.result());
+        String report = r.firstFinding().report().toText();
+        assertTrue(report.contains("on waitqueue md0/sb_wait"), report);
+        Explorations.assertCompletes(s, "internal", StrategyKind.PCT, 10);
+    }
+
+    @Test
+    void aSysfsMountReleasesTheRwsemItHolds() {
+        StackScenario s = scenario(STACK.replace("  - {kind: writer,", "  - {kind: sysfs-mount, name: mount, pages: 2}\n  - {kind: writer,"));
+        Explorations.assertCompletes(s, "kernfs-wq", StrategyKind.PCT, 30);
+    }
+}

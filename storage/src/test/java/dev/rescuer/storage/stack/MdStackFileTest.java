@@ -1,0 +1,61 @@
+package dev.rescuer.storage.stack;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** md raid1, mdmon, sysfs mounts and kernfs.notify_wq in stack files: accepted entries, and located refusals. */
+class MdStackFileTest {
+
+    private static final String GOOD = """
+            name: t
+            modules:
+              kernfs: {notify_wq: kernfs_wq}
+            devices:
+              - {kind: disk, name: sda, sectors: 1024}
+              - {kind: disk, name: sdb, sectors: 1024}
+              - {kind: md-raid1, name: md0, members: [sda, sdb], metadata: external}
+            workload:
+              - {kind: mdmon, name: mdmon, memory: mlocked, wakeup: fsnotify}
+              - {kind: sysfs-mount, name: mount, pages: 2}
+              - {kind: writer, name: db, device: md0, flags: [preflush, fua, sync]}
+            variants:
+              - {name: a, expected: complete, set: {devices.md0.metadata: internal}}
+            """;
+
+    private static StackFile parse(String text) {
+        return StackFile.parse("t.yaml", "t", text, Kinds.builtIn());
+    }
+
+    private static String refused(String text) {
+        return assertThrows(StackFileException.class, () -> parse(text)).getMessage().replaceFirst("^t\\.yaml:\\d+:\\d+: ", "");
+    }
+
+    @Test
+    void anArrayWithMdmonAndAFlushingWriterIsAccepted() {
+        assertEquals("internal", parse(GOOD).stack("a").spec().devices().get(2).get("metadata").asText());
+    }
+
+    @Test
+    void badArrayEntriesAreNamedAtTheirKey() {
+        assertEquals("devices[2].metadata: 'imsm' is neither external nor internal", refused(GOOD.replace("metadata: external", "metadata: imsm")));
+        assertEquals("devices[2].members[1]: device sda is already a member of md0", refused(GOOD.replace("[sda, sdb]", "[sda, sda]")));
+        assertEquals("devices[2].members: missing key 'members' (a list of at least one device)", refused(GOOD.replace("members: [sda, sdb], ", "")));
+        assertEquals("devices[2].members[1]: no device 'sdz'; devices: sda, sdb", refused(GOOD.replace("[sda, sdb]", "[sda, sdz]")));
+    }
+
+    @Test
+    void badWorkloadSettingsAreNamedAtTheirKey() {
+        assertEquals("workload[0].memory: 'pinned' is not one of allocates, mlocked", refused(GOOD.replace("memory: mlocked", "memory: pinned")));
+        assertEquals("workload[0].wakeup: 'epoll' is not one of poll, fsnotify", refused(GOOD.replace("wakeup: fsnotify", "wakeup: epoll")));
+        assertEquals("workload[1].pages: must be >= 1, got 0", refused(GOOD.replace("pages: 2", "pages: 0")));
+        assertEquals("workload[2].flags[1]: 'discard' is not one of preflush, fua, sync", refused(GOOD.replace("fua", "discard")));
+    }
+
+    @Test
+    void theNotifyQueueIsAModuleParameterWithTwoValues() {
+        assertEquals("modules: kernfs.notify_wq: 'events' is neither system_wq nor kernfs_wq", refused(GOOD.replace("notify_wq: kernfs_wq", "notify_wq: events")));
+        assertEquals("modules: module kernfs has no parameter 'wq'; parameters: notify_wq", refused(GOOD.replace("notify_wq: kernfs_wq", "wq: kernfs_wq")));
+    }
+}
