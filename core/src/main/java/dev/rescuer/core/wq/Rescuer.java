@@ -93,6 +93,21 @@ final class Rescuer {
         }
     }
 
+    /** Whether a pwq of {@code wq} is on this rescuer's mayday list: advisory, for tests and reports. */
+    boolean hasMaydayFor(WorkQueue wq) {
+        maydayLock.lock();
+        try {
+            for (PoolWorkqueue pwq : maydays) {
+                if (pwq.wq == wq) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            maydayLock.unlock();
+        }
+    }
+
     private PoolWorkqueue nextMayday() {
         maydayLock.lock();
         try {

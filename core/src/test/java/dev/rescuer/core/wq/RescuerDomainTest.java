@@ -140,7 +140,15 @@ class RescuerDomainTest {
             withoutMemory(sys, () -> {
                 for (int i = 0; i < many; i++) {
                     String name = "busy#" + i;
-                    assertTrue(busy.queue(new Work(name, () -> order.add(name))));
+                    boolean first = i == 0;
+                    assertTrue(busy.queue(new Work(name, () -> {
+                        if (first) {
+                            // Hold the rescuer in the first item until quiet has asked for it too, so
+                            // the batch, not the mayday timer's timing, decides when it turns to quiet.
+                            Poll.until("quiet's mayday", () -> d.rescuer().hasMaydayFor(quiet));
+                        }
+                        order.add(name);
+                    })));
                 }
                 assertTrue(quiet.queue(new Work("quiet#0", () -> order.add("quiet#0"))));
                 Poll.until("every item is rescued", () -> order.size() == many + 1);
