@@ -42,9 +42,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * </ol>
  * then frees the memory and commits the metadata ({@code dm_bufio_write_dirty_buffers}). It may
  * start late ({@code start_ms}). The invariants: the commit and the data write succeeded, and no
- * metadata block is left dirty.
+ * metadata block is left dirty. Each run that commits records one sample of {@link #CLEANED_BY_RECLAIM}.
  */
 public final class ThinWorkloadKind implements WorkloadKind<ThinWorkloadKind.Config> {
+
+    /**
+     * The series ({@code "<name> metadata_cleaned_by_reclaim"}) each run that commits records once:
+     * how many metadata buffers reclaim wrote and waited for under {@code c->lock} before the commit.
+     */
+    public static final String CLEANED_BY_RECLAIM = "metadata_cleaned_by_reclaim";
 
     /**
      * A thin entry.
@@ -180,6 +186,7 @@ public final class ThinWorkloadKind implements WorkloadKind<ThinWorkloadKind.Con
             faulted.forEach(Pages::free);
             commit.set(bufio.writeDirtyBuffers());
             b.progress();
+            b.sample(c.name() + " " + CLEANED_BY_RECLAIM, bufio.cleanedByReclaim());
         });
         b.invariant(c.name() + ": the metadata commit succeeded", () -> commit.get() == BlkStatus.OK);
         b.invariant(c.name() + ": the data write succeeded", () -> dataWrite.get() == BlkStatus.OK);
