@@ -11,6 +11,10 @@ import java.util.Map;
  */
 public final class ResolvedStack {
 
+    /** The values of {@code system.page_cache_shrinker}. */
+    static final String FIRST_MOUNT = "first-mount";
+    static final String AFTER_DEVICES = "after-devices";
+
     /** A bound entry and the kind that binds and builds it. */
     record Entry<K, C>(K kind, C config) {
     }
@@ -78,10 +82,6 @@ public final class ResolvedStack {
     public boolean pageCacheShrinkerAfterDevices() {
         return spec.system() != null && AFTER_DEVICES.equals(spec.system().pageCacheShrinker());
     }
-
-    /** The values of {@code system.page_cache_shrinker}. */
-    static final String FIRST_MOUNT = "first-mount";
-    static final String AFTER_DEVICES = "after-devices";
 
     /** The hung-task timeout in seconds; default 120. */
     public int hungTaskTimeoutSeconds() {

@@ -61,6 +61,11 @@ public final class StackCheck {
         }
     }
 
+    /** The bound configuration of the device entry called {@code name} defined so far, or {@code null}. */
+    Object entry(String name) {
+        return entries.get(name);
+    }
+
     /**
      * Requires key {@code key} to name a device entry of the kind whose configuration is {@code type}
      * ({@code what} names that kind in the message), and returns that entry's bound configuration.

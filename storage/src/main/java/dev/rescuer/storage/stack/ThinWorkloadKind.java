@@ -104,9 +104,15 @@ public final class ThinWorkloadKind implements WorkloadKind<ThinWorkloadKind.Con
     @Override
     public void check(Config c, StackCheck check) {
         check.require(c.name(), "name");
-        check.requireEntry(c.metadata(), "metadata", DmBufioKind.Config.class, "dm-bufio client");
+        DmBufioKind.Config md = check.requireEntry(c.metadata(), "metadata", DmBufioKind.Config.class, "dm-bufio client");
         if (c.dirtyBlocks() != null && c.dirtyBlocks() < 0) {
             throw check.error("dirty_blocks", "must be >= 0, got " + c.dirtyBlocks());
+        }
+        Long mdSectors = knownSectors(check, md.device());
+        long mdBlocks = mdSectors == null ? Long.MAX_VALUE : mdSectors / (DmBufioKind.blockSize(md) / Bio.SECTOR_SIZE);
+        if (c.dirtyBlocks() != null && c.dirtyBlocks() > mdBlocks) {
+            throw check.error("dirty_blocks", "metadata device " + md.device() + " has " + mdBlocks + " blocks of "
+                    + DmBufioKind.blockSize(md) + " bytes, got " + c.dirtyBlocks());
         }
         if (c.read() != null) {
             LoopKind.requireFile(check, c.read().fs(), c.read().file(), "read");
@@ -134,11 +140,33 @@ public final class ThinWorkloadKind implements WorkloadKind<ThinWorkloadKind.Con
             if (c.dataWrite().block() != null && c.dataWrite().block() < 0) {
                 throw check.error("data_write.block", "must be >= 0, got " + c.dataWrite().block());
             }
+            Long sectors = knownSectors(check, c.dataWrite().device());
+            long block = c.dataWrite().block() == null ? 0 : c.dataWrite().block();
+            if (sectors != null && (block + 1) * FsLayout.BLOCK_SECTORS > sectors) {
+                throw check.error("data_write.block", "device " + c.dataWrite().device() + " has " + sectors / FsLayout.BLOCK_SECTORS
+                        + " blocks of 4096 bytes, got block " + block);
+            }
         }
         if (c.holdMs() != null && c.holdMs() < 0) {
             throw check.error("hold_ms", "must be >= 0, got " + c.holdMs());
         }
         StartDelay.check(c.startMs(), check);
+    }
+
+    /**
+     * The size in sectors of device entry {@code device} where the file gives it (a disk's
+     * {@code sectors}, a loop device's backing file extent), else {@code null}.
+     */
+    private static Long knownSectors(StackCheck check, String device) {
+        Object e = check.entry(device);
+        if (e instanceof DiskKind.Config d) {
+            return d.sectors();
+        }
+        if (e instanceof LoopKind.Config l && check.entry(l.backing().fs()) instanceof FilesystemKind.Config f) {
+            return f.files().stream().filter(x -> x.name().equals(l.backing().file())).findFirst()
+                    .map(x -> x.blocks() * FsLayout.BLOCK_SECTORS).orElse(null);
+        }
+        return null;
     }
 
     @Override

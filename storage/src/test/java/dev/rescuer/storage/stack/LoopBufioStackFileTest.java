@@ -119,6 +119,10 @@ class LoopBufioStackFileTest {
                 refused(GOOD.replace("fault_memory: min", "fault_memory: high")));
         assertEquals("t.yaml:15:41: workload[0].file_write.page: must be in 0..15 (file image has 16 blocks), got 16",
                 refused(GOOD.replace("page: 15", "page: 16")));
+        assertEquals("t.yaml:12:5: workload[0].dirty_blocks: metadata device loop0 has 16 blocks of 4096 bytes, got 17",
+                refused(GOOD.replace("dirty_blocks: 4", "dirty_blocks: 17")));
+        assertEquals("t.yaml:16:33: workload[0].data_write.block: device loop0 has 16 blocks of 4096 bytes, got block 16",
+                refused(GOOD.replace("block: 8", "block: 16")));
         assertEquals("t.yaml:16:33: workload[0].data_write.block: must be >= 0, got -1",
                 refused(GOOD.replace("block: 8", "block: -1")));
         assertEquals("t.yaml:17:5: workload[0].hold_ms: must be >= 0, got -50",
