@@ -4,6 +4,7 @@ import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.ValidationResult;
 import dev.rescuer.sim.explore.Variant;
 import picocli.CommandLine;
@@ -89,8 +90,10 @@ final class ExploreCommand implements Callable<Integer> {
     }
 
     static void print(PrintStream out, ExploreResult r, String cliName) {
-        out.printf("%s --variant %s: %s after %d schedule(s) (%s, depth %d, base seed %d)%n", r.scenario(), r.variant(),
-                r.result().toUpperCase(), r.schedulesRun(), r.options().strategy().cliName(), r.options().depth(), r.options().seed());
+        String strategy = r.options().strategy() == StrategyKind.PCT
+                ? "pct, depth " + r.options().depth() : r.options().strategy().cliName();
+        out.printf("%s --variant %s: %s after %d schedule(s) (%s, base seed %s)%n", r.scenario(), r.variant(),
+                r.result().toUpperCase(), r.schedulesRun(), strategy, Long.toUnsignedString(r.options().seed()));
         out.printf("%,.0f scheduling steps/s (%,.0f with a choice), %.1f schedules/s, %d thread(s), %.1f s%n",
                 r.stepsPerSecond(), r.choicesPerSecond(), r.schedulesPerSecond(), r.options().parallel(), r.elapsedNanos() / 1e9);
         if (!r.options().stopAtFirstHang()) {

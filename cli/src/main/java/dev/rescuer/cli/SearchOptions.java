@@ -34,6 +34,9 @@ final class SearchOptions {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cmd, "--strategy: " + e.getMessage());
         }
+        if (kind == StrategyKind.RANDOM && cmd.getParseResult() != null && cmd.getParseResult().hasMatchedOption("--depth")) {
+            throw new CommandLine.ParameterException(cmd, "--depth: PCT's bug depth has no meaning with --strategy random");
+        }
         try {
             return new ExploreOptions(kind, depth, schedules, seed, parallel, ExploreOptions.DEFAULT_LIVELOCK_BOUND, stopAtFirstHang);
         } catch (IllegalArgumentException e) {

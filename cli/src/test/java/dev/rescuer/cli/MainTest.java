@@ -44,6 +44,16 @@ class MainTest {
     }
 
     @Test
+    void helpFollowedByASubcommandShowsThatSubcommandsHelp() {
+        for (String flag : new String[] {"--help", "-h"}) {
+            int[] code = new int[1];
+            String out = capture(() -> code[0] = Main.execute(flag, "explore"), false);
+            assertEquals(0, code[0]);
+            assertTrue(out.startsWith("Usage: rescuer explore"), flag + " explore shows explore's help:\n" + out);
+        }
+    }
+
+    @Test
     void unknownSubcommandOrOptionIsAUsageError() {
         int[] code = new int[1];
         String err = capture(() -> code[0] = Main.execute("bogus"), true);

@@ -13,6 +13,8 @@ import java.util.Map;
  *     depend on {@code --parallel}
  * @param firstFinding the lowest-numbered schedule that hung or failed, or {@code null}
  * @param firstRun schedule 0
+ * @param lastCompletedSeed the seed of the highest-numbered schedule among the first {@code schedulesRun}
+ *     that completed, which {@code replay} runs again; {@code null} if none did
  * @param findings how many of the first {@code schedulesRun} schedules hung or failed (1 when
  *     stopping at the first); independent of {@code parallel}
  * @param totalSteps scheduling decisions over every run executed, including any run past the first
@@ -22,7 +24,7 @@ import java.util.Map;
  * @param elapsedNanos wall-clock time of the exploration
  */
 public record ExploreResult(String scenario, String variant, ExploreOptions options, long schedulesRun, RunResult firstFinding,
-                            RunResult firstRun, long findings, long totalSteps, long totalChoices, long runsExecuted, long elapsedNanos) {
+                            RunResult firstRun, RunSeed lastCompletedSeed, long findings, long totalSteps, long totalChoices, long runsExecuted, long elapsedNanos) {
 
     /** {@code "ok"}, {@code "hang"} or {@code "failure"}. */
     public String result() {
@@ -54,6 +56,9 @@ public record ExploreResult(String scenario, String variant, ExploreOptions opti
         m.put("variant", variant);
         m.put("strategy", options.strategy().cliName());
         m.put("depth", options.depth());
+        m.put("base_seed", Long.toUnsignedString(options.seed()));
+        m.put("parallel", options.parallel());
+        m.put("schedules_requested", options.schedules());
         m.put("schedules_run", schedulesRun);
         m.put("result", result());
         m.put("schedules_hung_or_failed", findings);
@@ -67,6 +72,7 @@ public record ExploreResult(String scenario, String variant, ExploreOptions opti
             h.put("report", firstFinding.report() == null ? null : firstFinding.report().toMap());
             m.put("first_hang", h);
         }
+        m.put("last_completed_seed", lastCompletedSeed == null ? null : lastCompletedSeed.toString());
         m.put("steps_per_second", Math.round(stepsPerSecond()));
         m.put("choices_per_second", Math.round(choicesPerSecond()));
         m.put("schedules_per_second", Math.round(schedulesPerSecond() * 10) / 10.0);

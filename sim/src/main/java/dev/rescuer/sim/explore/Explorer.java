@@ -102,7 +102,10 @@ public final class Explorer {
         RunResult f = firstFinding.get();
         long schedulesRun = f != null && options.stopAtFirstHang() ? f.schedule() + 1 : n;
         long findings = findingIndices.get(0, (int) schedulesRun).cardinality(); // not those run past the first by other threads
-        return new ExploreResult(scenario.name(), variant.name(), options, schedulesRun, f, first.get(),
+        int lastCompleted = findingIndices.previousClearBit((int) schedulesRun - 1);
+        RunSeed lastCompletedSeed = lastCompleted < 0 ? null
+                : RunSeed.forSchedule(scenario, variant, options.strategy(), options.depth(), options.seed(), lastCompleted);
+        return new ExploreResult(scenario.name(), variant.name(), options, schedulesRun, f, first.get(), lastCompletedSeed,
                 findings, steps.get(), choices.get(), runs.get(), System.nanoTime() - start);
     }
 
