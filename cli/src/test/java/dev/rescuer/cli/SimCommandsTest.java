@@ -162,4 +162,14 @@ class SimCommandsTest {
                 "its depth field is 0");
         assertFalse(r.err().contains("it replays"), r.err());
     }
+
+    @Test
+    void aHangReportShowsTheWorkqueueDumpOnceAndNamesVirtualTime() {
+        CliRun r = run("explore", "reclaim-rescuer", "--variant", "no-rescuer");
+        assertEquals(1, r.code(), r.err());
+        String out = r.out();
+        assertEquals(1, out.split("Showing busy workqueues", -1).length - 1, "one dump of busy workqueues:\n" + out);
+        assertTrue(out.contains("BUG: workqueue lockup") && out.contains("the same busy queues as the one below"), out);
+        assertTrue(out.matches("(?s).*blocked for [0-9.]+ s of virtual time on .*"), out);
+    }
 }
