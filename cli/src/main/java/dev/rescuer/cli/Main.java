@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Forward progress in layered I/O on the JVM: kernel-style workqueues, sleeping locks and a page budget, "
                 + "and a deterministic simulator that finds their deadlocks.",
+        footer = {"", "Terms (PCT, depth, base and run seed, step and choice, virtual time, pwq, mayday, GFP, NOIO/NOFS): "
+                + "docs/GLOSSARY.md. 'rescuer help COMMAND' or 'rescuer COMMAND --help' shows a command's options."},
         subcommands = {DemoCommand.class, CheckCommand.class, AnalyzeCommand.class, ExploreCommand.class, ReplayCommand.class, SelfCheckCommand.class, BenchCommand.class,
                 SimBenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

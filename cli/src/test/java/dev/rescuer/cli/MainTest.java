@@ -41,6 +41,8 @@ class MainTest {
         for (String sub : new String[] {"demo", "explore", "replay", "selfcheck", "bench"}) {
             assertTrue(out.contains("  " + sub + " "), "help lists " + sub + ":\n" + out);
         }
+        assertTrue(out.contains("docs/GLOSSARY.md"), "help links the glossary:\n" + out);
+        assertTrue(java.nio.file.Files.exists(java.nio.file.Path.of("..", "docs", "GLOSSARY.md")), "the glossary exists");
     }
 
     @Test
