@@ -6,8 +6,9 @@ package dev.rescuer.sim.explore;
  *
  * <p>A stop request is honoured between schedules: each explorer thread finishes the schedule it is
  * running, starts no other, and {@link Explorer#explore} returns a result marked
- * {@link ExploreResult#stopped()} that counts only the schedules {@code 0..k-1} that had all finished,
- * so the result is still independent of {@code --parallel}.
+ * {@link ExploreResult#stopped()} that counts only the schedules {@code 0..k-1} that had all finished:
+ * every schedule it counts ran, and its first finding is the lowest-numbered among them. How far
+ * {@code k} reaches depends on timing (and so on {@code --parallel}); what is counted does not.
  *
  * <p>Thread safety: {@link #requestStop} may be called from any thread (a signal handler's);
  * {@link #scheduleFinished} is called from the explorer's threads, concurrently when it runs several.
