@@ -139,6 +139,38 @@ class S2LoopBufioTest {
         Explorations.assertCompletes(firstMount, "nofs-pre2014-shrinker", StrategyKind.PCT, 50);
     }
 
+    @Test
+    void systemKswapdDecidesWhetherTheMachineHasBackgroundReclaim() {
+        List<Boolean> kswapd = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StackScenario watched = new StackScenario(s.file(), dm -> kswapd.add(dm.system().pages().kswapdTask() != null));
+        Explorations.assertCompletes(watched, "nofs-2014-shrinker", StrategyKind.PCT, 1);
+        Explorations.assertCompletes(watched, "kswapd-loop-noio", StrategyKind.PCT, 1);
+        assertEquals(List.of(false, true), kswapd);
+    }
+
+    @Test
+    void aLoopWorkqueueWorkerIsTheReleaserOfTheBufioWrite() {
+        StackScenario wq = parse(readStack().replace("worker: kthread", "worker: workqueue"));
+        ExploreResult r = new Explorer(List.of(wq)).explore(wq, wq.variant("nofs-pre2014-shrinker"), ExploreOptions.defaults().withSchedules(100));
+        assertEquals("hang", r.result());
+        String cycle = String.join("\n", r.firstFinding().report().cycle());
+        assertTrue(cycle.contains("thin:") && cycle.contains("waits on waitqueue thin-metadata/buffer_write [dm_buffer B_WRITING], "
+                + "released by work loop0 loop_workqueue_workfn on workqueue loop0"), cycle);
+    }
+
+    @Test
+    void theLoopWorkqueueHasNoRescuerSoNoioOnItsWorkerDoesNotSaveCaseB() {
+        // 5.13's loop workqueue (87579e9b7d8d) is WQ_UNBOUND | WQ_FREEZABLE without WQ_MEM_RECLAIM: its
+        // work waits for a new worker, whose creation allocates in kthreadd, whose reclaim writes a
+        // dirty metadata buffer to loop0 and waits for it under c->lock.
+        StackScenario wq = parse(readStack().replace("worker: kthread", "worker: workqueue"));
+        ExploreResult r = new Explorer(List.of(wq)).explore(wq, wq.variant("kswapd-loop-noio"), ExploreOptions.defaults().withSchedules(100));
+        assertEquals("hang", r.result());
+        String cycle = String.join("\n", r.firstFinding().report().cycle());
+        assertTrue(cycle.contains("kthreadd") && cycle.contains("waits on waitqueue thin-metadata/buffer_write [dm_buffer B_WRITING], "
+                + "released by work loop0 loop_workqueue_workfn on workqueue loop0, pending: no idle worker"), cycle);
+    }
+
     private static StackScenario parse(String text) {
         return new StackScenario(StackFile.parse("s2.yaml", "s2", text, Kinds.builtIn()));
     }
