@@ -29,8 +29,8 @@ import java.util.function.BooleanSupplier;
  * and starts the workload; the file's timer jitter goes to the run's fault injection; without
  * {@code system.kswapd} the system has no background reclaim. Who can release what (a COW throttle
  * by kcopyd's work, a dm-bufio write by the loop device's kthread) comes from the targets'
- * declarations ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs beyond building
- * that variant's stack.
+ * declarations ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs
+ * beyond building that variant's stack.
  */
 public final class StackScenario implements Scenario {
 

@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * What every filesystem of one run shares, as the kernel has one of each per machine: the page cache
- * (with its shrinker registered), the global dirty limits ({@code vm.dirty_ratio} 20,
+ * (with its shrinker, registered at creation or, with {@code system.page_cache_shrinker:
+ * after-devices}, once every device is built), the global dirty limits ({@code vm.dirty_ratio} 20,
  * {@code vm.dirty_background_ratio} 10), the {@code bdi_wq} writeback queue ({@code MEM_RECLAIM |
  * UNBOUND | FREEZABLE}, {@code default_bdi_init}), and the mounted filesystems by their entry's name.
  * Created on first use by the run's {@link StackBuild}, in the setup task; a stack without a
