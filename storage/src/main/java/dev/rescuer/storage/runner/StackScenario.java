@@ -24,8 +24,9 @@ import java.util.function.BooleanSupplier;
  * A stack file as a simulator {@link Scenario}: each run builds the variant's system (CPUs, pages,
  * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
  * and starts the workload; the file's timer jitter goes to the run's fault injection. Who can release
- * what (a COW throttle by kcopyd's work) comes from the targets' declarations
- * ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs beyond building
+ * what (a COW throttle by kcopyd's work, md's {@code sb_wait} by mdmon) comes from the targets' and
+ * workloads' declarations ({@link DeviceMapper#declareReleaser(dev.rescuer.core.platform.Primitive,
+ * dev.rescuer.core.wq.Work)} and its task form). Nothing here looks at which variant runs beyond building
  * that variant's stack.
  */
 public final class StackScenario implements Scenario {
@@ -123,6 +124,7 @@ public final class StackScenario implements Scenario {
         }
         DeviceMapper dm = new DeviceMapper(sys, stack.moduleParams());
         dm.onReleaser((primitive, work) -> ctx.releasers(primitive, () -> Releaser.forWork(sys.workqueues(), work)));
+        dm.onTaskReleaser((primitive, task) -> ctx.releasers(primitive, () -> List.of(Releaser.task(task))));
         stack.build(new StackBuild() {
             private PageCacheSetup pageCache; // The setup task only.
             private MdSetup md; // The setup task only.

@@ -12,7 +12,9 @@ import java.util.Locale;
  * faults in pages, with direct reclaim) or {@code mlocked} ({@code mlockall}, buffers allocated in
  * advance); default {@code allocates}. {@code wakeup}: {@code fsnotify} (an inotify watch on
  * {@code array_state}, woken by {@code kernfs_notify_workfn}) or {@code poll} ({@code select} on it,
- * woken by {@code kernfs_notify} itself); default {@code fsnotify}. The daemons never return; the
+ * woken by {@code kernfs_notify} itself); default {@code fsnotify}. Each daemon is declared the
+ * releaser of its array's {@code sb_wait} (a task releaser, so a hang report's cycle goes through
+ * mdmon), and with {@code fsnotify} the notify item the releaser of its inotify wait. The daemons never return; the
  * run ends without them. The invariant: every array it monitors had its metadata updated as often as
  * it went write-pending (at least once for an array that was written).
  */
@@ -79,6 +81,7 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
             if (a.external()) {
                 Mdmon m = new Mdmon(a, b.system().pages(), memory, wakeup);
                 m.start();
+                b.dm().declareReleaser(a.sbWait(), m.task()); // only mdmon's write of "active" clears MD_SB_CHANGE_PENDING
                 if (wakeup == Mdmon.Wakeup.FSNOTIFY) {
                     b.dm().declareReleaser(a.sysfsState().inotifyQueue(), b.md().kernfs().notifyWork());
                 }
