@@ -112,6 +112,7 @@ public final class StackScenario implements Scenario {
         RescuerSystem.Builder b = RescuerSystem.builder().name(file.name()).totalPages(stack.pages())
                 .pagesPerThread(stack.pagesPerThread())
                 .mergeNofsNoio(stack.mergeNofsNoio())
+                .backgroundReclaim(stack.kswapd())
                 .hungTaskTimeout(Duration.ofSeconds(stack.hungTaskTimeoutSeconds()))
                 .workqueues(WorkqueueConfig.defaults().withCpus(stack.cpus()));
         if (stack.watermarks() != null) {

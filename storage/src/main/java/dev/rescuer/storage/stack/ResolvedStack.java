@@ -61,6 +61,11 @@ public final class ResolvedStack {
         return m == null || m.pagesPerThread() == null ? 4 : m.pagesPerThread();
     }
 
+    /** Whether kswapd runs ({@code system.kswapd}, default true). */
+    public boolean kswapd() {
+        return spec.system() == null || !Boolean.FALSE.equals(spec.system().kswapd());
+    }
+
     /** Whether every NOFS context also clears {@code __GFP_IO} ({@code system.merge_nofs_noio}); default false. */
     public boolean mergeNofsNoio() {
         return spec.system() != null && Boolean.TRUE.equals(spec.system().mergeNofsNoio());
