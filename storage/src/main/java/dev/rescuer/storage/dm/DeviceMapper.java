@@ -30,7 +30,8 @@ import java.util.function.BiConsumer;
  * that only a work item of its own can release (a COW throttle released by kcopyd's completion) says
  * so through {@link #declareReleaser(Primitive, Work)}, and whoever watches the system (the simulator's
  * hang report) learns it through {@link #onReleaser}. A wait that only a task releases (md's
- * {@code sb_wait}, released by mdmon writing {@code active}) is declared with
+ * {@code sb_wait}, released by mdmon writing {@code active}; a loop device's queue, served by its
+ * {@code loop<N>} kthread) is declared with
  * {@link #declareReleaser(Primitive, Task)} and heard through {@link #onTaskReleaser}.
  *
  * <p><b>Threading.</b> The device and type maps are concurrent maps; creating a device runs in the
@@ -203,7 +204,8 @@ public final class DeviceMapper {
 
     /**
      * Declares that tasks waiting on {@code waitedOn} can only be released by the task
-     * {@code releasedBy} acting (a daemon such as mdmon, a kernel thread such as the md thread), for
+     * {@code releasedBy} acting (a daemon such as mdmon, a kernel thread that serves a device such as the
+     * md thread or a loop device's {@code loop<N>} kthread), for
      * reports and the validator.
      */
     public void declareReleaser(Primitive waitedOn, Task releasedBy) {
