@@ -70,6 +70,38 @@ public interface Platform extends AutoCloseable {
     boolean await(Primitive on, BooleanSupplier condition, long deadlineNanos);
 
     /**
+     * Like {@link #await}, but an interrupt ends the sleep: the condition is evaluated first (if it
+     * holds, the call returns {@code true} even with an interrupt pending, as the kernel's fast paths
+     * succeed with a signal pending); then an interrupt pending on entry, or one delivered while the
+     * task sleeps ({@link #interrupt}), makes it throw {@link InterruptedException} and consumes the
+     * interrupt. This is the kernel's {@code TASK_INTERRUPTIBLE} / {@code TASK_KILLABLE} sleep: the
+     * JVM has one kind of interrupt, so both map to it.
+     *
+     * @return the condition's last value: {@code false} only when the deadline passed first
+     * @throws InterruptedException if interrupted before the condition held; the interrupt is consumed
+     */
+    boolean awaitInterruptible(Primitive on, BooleanSupplier condition, long deadlineNanos) throws InterruptedException;
+
+    /**
+     * Delivers an interrupt to {@code task}: its current or next {@link #awaitInterruptible} ends with
+     * {@link InterruptedException}; uninterruptible sleeps ({@link #await}) ignore it, and it stays
+     * pending for the next interruptible one. On {@link RealPlatform} this is
+     * {@link Thread#interrupt()} of the task's thread, and an interrupt sent with
+     * {@code Thread.interrupt} directly counts the same. Never blocks and is never a scheduling point.
+     */
+    void interrupt(Task task);
+
+    /** Whether an interrupt is pending for {@code task}. Advisory when asked about another task. */
+    boolean isInterrupted(Task task);
+
+    /**
+     * Consumes the calling task's pending interrupt, like {@link Thread#interrupted()}.
+     *
+     * @return whether one was pending
+     */
+    boolean interrupted();
+
+    /**
      * Wakes {@code task} if it sleeps in {@link #await}, or makes its next sleep return at once.
      * Never blocks and is never a scheduling point, so it may be called with raw spin locks held.
      */

@@ -18,8 +18,8 @@ import java.util.ArrayDeque;
  * their behalf, sets {@code granted} and wakes them. Ownership thus passes with no window in which a
  * third task could take it: this is what makes the rw-semaphore's writer preference exact and the
  * simulator's schedules reproducible.
- * A timed wait that expires removes its waiter under the guard, unless it was granted meanwhile, in
- * which case the grant stands and the wait succeeds.
+ * A timed wait that expires, or an interruptible one that is interrupted, removes its waiter under
+ * the guard, unless it was granted meanwhile, in which case the grant stands and the wait succeeds.
  *
  * <p><b>Memory ordering.</b> The waiter queue and each subclass's state are plain fields read and
  * written only with {@link #guard} held (asserted in the {@code ...Locked} helpers); the guard's
@@ -85,6 +85,13 @@ abstract class SleepingPrimitive implements Primitive {
         platform.wake(w.task);
     }
 
+    /** {@link #awaitGrant(Waiter, long, boolean)}: the waiter was granted. */
+    static final int GRANTED = 0;
+    /** {@link #awaitGrant(Waiter, long, boolean)}: the deadline passed first; the waiter is withdrawn. */
+    static final int TIMED_OUT = 1;
+    /** {@link #awaitGrant(Waiter, long, boolean)}: the task was interrupted first; the waiter is withdrawn. */
+    static final int INTERRUPTED = 2;
+
     /**
      * Sleeps until {@code w} is granted or the deadline passes. On timeout the waiter is withdrawn,
      * unless it was granted in the meantime.
@@ -92,19 +99,55 @@ abstract class SleepingPrimitive implements Primitive {
      * @return whether the waiter was granted
      */
     final boolean awaitGrant(Waiter w, long deadlineNanos) {
-        if (platform.await(this, w::isGranted, deadlineNanos)) {
-            return true;
+        return awaitGrant(w, deadlineNanos, false) == GRANTED;
+    }
+
+    /**
+     * Sleeps until {@code w} is granted, the deadline passes or (if {@code interruptible}) the task is
+     * interrupted. A waiter that gives up is withdrawn under the guard, and {@link #withdrawnLocked}
+     * lets in whoever it was holding back; if it was granted in the meantime the grant stands, and an
+     * interrupt that came too late is left pending.
+     *
+     * @return {@link #GRANTED}, {@link #TIMED_OUT} or {@link #INTERRUPTED}
+     */
+    final int awaitGrant(Waiter w, long deadlineNanos, boolean interruptible) {
+        boolean interrupted = false;
+        try {
+            boolean granted = interruptible
+                    ? platform.awaitInterruptible(this, w::isGranted, deadlineNanos)
+                    : platform.await(this, w::isGranted, deadlineNanos);
+            if (granted) {
+                return GRANTED;
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
         }
         guard.lock();
         try {
             if (w.granted) {
-                return true;
+                if (interrupted) {
+                    platform.interrupt(w.task); // too late to matter here: keep it for the next wait
+                }
+                return GRANTED;
             }
             waiters.remove(w);
-            return false;
+            withdrawnLocked();
+            return interrupted ? INTERRUPTED : TIMED_OUT;
         } finally {
             guard.unlock();
         }
+    }
+
+    /**
+     * A waiter gave up and was removed from the queue; a primitive whose grant rule depends on who
+     * is queued first lets the next waiters in here. Call with the guard held.
+     */
+    void withdrawnLocked() {
+    }
+
+    /** The exception an interruptible acquisition throws. */
+    final InterruptedException interruptedWhile(String op, Task self) {
+        return new InterruptedException(op + " of " + describe() + " by task " + self + " was interrupted");
     }
 
     /**
