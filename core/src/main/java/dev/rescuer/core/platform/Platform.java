@@ -15,7 +15,8 @@ import java.util.function.BooleanSupplier;
  *   <li><b>One blocking operation</b>, {@link #await}: the waiter sleeps until a condition it evaluates
  *       itself becomes true. A waker first makes the condition true, then calls {@link #wake}. Wake-ups
  *       are never lost (a wake that arrives before the sleep makes the sleep return at once) and may
- *       be spurious (the condition is simply re-checked).
+ *       be spurious (the condition is simply re-checked). {@link #awaitInterruptible} is the same sleep
+ *       ended also by {@link #interrupt}.
  *   <li><b>Scheduling points</b>: {@link #preemptionPoint()} marks places where another task could run
  *       first. A real platform does nothing there; a simulator may switch tasks. It is never called
  *       while holding a raw spin lock, and a platform must not switch away from a task in atomic

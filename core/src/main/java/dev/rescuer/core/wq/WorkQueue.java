@@ -53,7 +53,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       scope, flushing a queue without {@code MEM_RECLAIM} (or an item on one) is reported; flushing
  *       a queue from one of its own items, or an item from itself, can never finish and throws.
  * </ul>
- * It is also an {@link Executor}: each {@code execute} queues a fresh item.
+ * It is also an {@link Executor}: each {@code execute} queues a fresh item; {@link #asExecutorService()}
+ * gives an {@link java.util.concurrent.ExecutorService} over it. An item that throws is logged,
+ * counted and passed to the {@linkplain #setFailureHandler failure handler}.
  *
  * <p>Locking legend: {@code FL} = guarded by {@code flushLock} (a raw spin lock; taken before any pool
  * lock, never while holding one); {@code DL} = guarded by {@code delayedLock}. Flush colors: the
