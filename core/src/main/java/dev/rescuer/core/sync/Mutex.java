@@ -90,9 +90,7 @@ public final class Mutex extends SleepingPrimitive {
      *     {@code Thread.interrupt} on a real platform) before the mutex was free; the interrupt is consumed
      */
     public void lockInterruptible() throws InterruptedException {
-        if (!acquire(Platform.NO_DEADLINE, true, "mutex_lock_interruptible")) {
-            throw new AssertionError("an untimed acquisition cannot time out");
-        }
+        acquire(Platform.NO_DEADLINE, true, "mutex_lock_interruptible");
     }
 
     /**
@@ -104,11 +102,7 @@ public final class Mutex extends SleepingPrimitive {
      * @return whether the mutex was taken
      */
     public boolean tryLock(Duration timeout) {
-        try {
-            return acquire(platform.deadlineAfter(timeout), false, "mutex_lock_timeout");
-        } catch (InterruptedException e) {
-            throw new AssertionError("an uninterruptible acquisition was interrupted", e);
-        }
+        return uninterruptible(() -> acquire(platform.deadlineAfter(timeout), false, "mutex_lock_timeout"));
     }
 
     /** For the {@link java.util.concurrent.locks.Lock} adapter: timed and interruptible. */
@@ -118,29 +112,12 @@ public final class Mutex extends SleepingPrimitive {
 
     private boolean acquire(long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
-        self.checkMaySleep(this, op);
-        platform.preemptionPoint();
-        boolean timed = deadline != Platform.NO_DEADLINE;
-        LockEvents ev = platform.lockEvents();
-        if (ev != null && !timed) {
-            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, false);
-        }
-        if (!owner.compareAndSet(null, self)) {
-            int outcome = lockSlow(self, deadline, interruptible);
-            if (outcome != GRANTED) {
-                if (ev != null && !timed) {
-                    ev.release(self, this);
-                }
-                if (outcome == INTERRUPTED) {
-                    throw interruptedWhile(op, self);
-                }
-                return false;
-            }
+        LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, 0);
+        if (!owner.compareAndSet(null, self) && !settle(self, lockSlow(self, deadline, interruptible), ev, deadline, op)) {
+            return false;
         }
         self.pushHeld(this);
-        if (ev != null && timed) {
-            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, true);
-        }
+        endAcquire(self, ev, deadline, LockEvents.EXCLUSIVE);
         return true;
     }
 

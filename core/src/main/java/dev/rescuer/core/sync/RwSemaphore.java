@@ -111,13 +111,7 @@ public final class RwSemaphore extends SleepingPrimitive {
 
     private boolean downReadCommon(int subclass, long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
-        self.checkMaySleep(this, op);
-        platform.preemptionPoint();
-        boolean timed = deadline != Platform.NO_DEADLINE;
-        LockEvents ev = platform.lockEvents();
-        if (ev != null && !timed) {
-            ev.acquire(self, this, LockEvents.SHARED, subclass, false);
-        }
+        LockEvents ev = beginAcquire(self, op, deadline, LockEvents.SHARED, subclass);
         Waiter w;
         guard.lock();
         try {
@@ -143,45 +137,13 @@ public final class RwSemaphore extends SleepingPrimitive {
             guard.unlock();
         }
         if (w != null) {
-            if (!settle(self, awaitGrant(w, deadline, interruptible), ev, timed, op)) {
+            if (!settle(self, awaitGrant(w, deadline, interruptible), ev, deadline, op)) {
                 return false;
             }
             self.pushHeld(this);
         }
-        if (ev != null && timed) {
-            ev.acquire(self, this, LockEvents.SHARED, 0, true);
-        }
+        endAcquire(self, ev, deadline, LockEvents.SHARED);
         return true;
-    }
-
-    /**
-     * After a sleep for the lock: on success {@code true}; a waiter that gave up tells the validator
-     * the untimed acquisition it reported is released, and an interrupted one throws.
-     */
-    private boolean settle(Task self, int outcome, LockEvents ev, boolean timed, String op) throws InterruptedException {
-        if (outcome == GRANTED) {
-            return true;
-        }
-        if (ev != null && !timed) {
-            ev.release(self, this);
-        }
-        if (outcome == INTERRUPTED) {
-            throw interruptedWhile(op, self);
-        }
-        return false;
-    }
-
-    /** An acquisition that is not interruptible, called from a method that declares no exception. */
-    private interface Acquisition {
-        boolean run() throws InterruptedException;
-    }
-
-    private static boolean uninterruptible(Acquisition a) {
-        try {
-            return a.run();
-        } catch (InterruptedException e) {
-            throw new AssertionError("an uninterruptible acquisition was interrupted", e);
-        }
     }
 
     /** Takes the lock for reading if no writer holds it or waits for it ({@code down_read_trylock}). */
@@ -279,13 +241,7 @@ public final class RwSemaphore extends SleepingPrimitive {
 
     private boolean downWriteCommon(int subclass, long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
-        self.checkMaySleep(this, op);
-        platform.preemptionPoint();
-        boolean timed = deadline != Platform.NO_DEADLINE;
-        LockEvents ev = platform.lockEvents();
-        if (ev != null && !timed) {
-            ev.acquire(self, this, LockEvents.EXCLUSIVE, subclass, false);
-        }
+        LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, subclass);
         Waiter w;
         guard.lock();
         try {
@@ -306,14 +262,12 @@ public final class RwSemaphore extends SleepingPrimitive {
             guard.unlock();
         }
         if (w != null) {
-            if (!settle(self, awaitGrant(w, deadline, interruptible), ev, timed, op)) {
+            if (!settle(self, awaitGrant(w, deadline, interruptible), ev, deadline, op)) {
                 return false;
             }
             self.pushHeld(this);
         }
-        if (ev != null && timed) {
-            ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, true);
-        }
+        endAcquire(self, ev, deadline, LockEvents.EXCLUSIVE);
         return true;
     }
 

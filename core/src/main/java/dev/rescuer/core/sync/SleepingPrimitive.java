@@ -145,6 +145,61 @@ abstract class SleepingPrimitive implements Primitive {
     void withdrawnLocked() {
     }
 
+    /**
+     * The start of a lock acquisition that may sleep ({@code op} for messages): the atomic check, the
+     * scheduling point, and, for an untimed one, lockdep's {@code lock_acquire} before the attempt.
+     *
+     * @return the validator's listener, or {@code null}
+     */
+    final LockEvents beginAcquire(Task self, String op, long deadline, int mode, int subclass) {
+        self.checkMaySleep(this, op);
+        platform.preemptionPoint();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null && deadline == Platform.NO_DEADLINE) {
+            ev.acquire(self, this, mode, subclass, false);
+        }
+        return ev;
+    }
+
+    /**
+     * After a sleep for the lock: {@code true} when granted. A waiter that gave up tells the validator
+     * that the untimed acquisition {@link #beginAcquire} reported is released (the kernel's
+     * {@code mutex_release}/{@code rwsem_release} on its error paths), and an interrupted one throws.
+     */
+    final boolean settle(Task self, int outcome, LockEvents ev, long deadline, String op) throws InterruptedException {
+        if (outcome == GRANTED) {
+            return true;
+        }
+        if (ev != null && deadline == Platform.NO_DEADLINE) {
+            ev.release(self, this);
+        }
+        if (outcome == INTERRUPTED) {
+            throw interruptedWhile(op, self);
+        }
+        return false;
+    }
+
+    /** The end of a successful acquisition: a timed one is reported now, as a try-lock (it could not hang). */
+    final void endAcquire(Task self, LockEvents ev, long deadline, int mode) {
+        if (ev != null && deadline != Platform.NO_DEADLINE) {
+            ev.acquire(self, this, mode, 0, true);
+        }
+    }
+
+    /** An acquisition that may throw {@link InterruptedException}. */
+    interface Acquisition {
+        boolean run() throws InterruptedException;
+    }
+
+    /** Runs an uninterruptible acquisition from a method that declares no exception. */
+    static boolean uninterruptible(Acquisition a) {
+        try {
+            return a.run();
+        } catch (InterruptedException e) {
+            throw new AssertionError("an uninterruptible acquisition was interrupted", e);
+        }
+    }
+
     /** The exception an interruptible acquisition throws. */
     final InterruptedException interruptedWhile(String op, Task self) {
         return new InterruptedException(op + " of " + describe() + " by task " + self + " was interrupted");
