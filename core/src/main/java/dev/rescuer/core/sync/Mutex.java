@@ -139,7 +139,7 @@ public final class Mutex extends SleepingPrimitive {
         } finally {
             guard.unlock();
         }
-        int outcome = TIMED_OUT;
+        int outcome = GRANTED; // stays so if the platform tears the task down meanwhile
         try {
             if (interruptible) {
                 outcome = platform.awaitInterruptible(this, () -> owner.compareAndSet(null, self), deadline) ? GRANTED : TIMED_OUT;
