@@ -16,9 +16,9 @@ public interface HandedOnEvent {
     /**
      * Who completes the event now: a work item ({@code dev.rescuer.core.wq.Work}) it was deferred to,
      * a {@link Task}, another {@code HandedOnEvent} it waits for in turn, any other object for
-     * something that is no task and does not block (a device with the I/O in flight; its
-     * {@code toString} says what), or {@code null} once the event has happened or before it was
-     * handed to anyone.
+     * something that is no task and does not block (a device with the I/O in flight), or
+     * {@code null} once the event has happened or before it was handed to anyone. For the last two,
+     * {@link #describe()} says where the event stands: reports end the chain there.
      */
     Object completer();
 

@@ -43,7 +43,7 @@ final class HandedOnReleasers {
         } else if (c instanceof HandedOnEvent) {
             out.add(Releaser.note(path + " -> ... (more than " + MAX_HOPS + " hops)"));
         } else {
-            out.add(Releaser.note(path + (c == null ? " (no completer recorded)" : " " + c)));
+            out.add(Releaser.note(path.toString())); // the last hop's describe() says where it stands
         }
         return out;
     }

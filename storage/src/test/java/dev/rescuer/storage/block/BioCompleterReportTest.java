@@ -89,7 +89,8 @@ class BioCompleterReportTest {
         }));
         List<String> edges = edgesOf(report, "reader");
         assertEquals(1, edges.size(), report.toText());
-        assertTrue(edges.get(0).contains("released by bio(READ sda 0+8, slow read), in flight on disk sda"), report.toText());
+        assertTrue(edges.get(0).endsWith("released by bio(READ sda 0+8, slow read), in flight on disk sda (I/O: no task needed)"),
+                report.toText());
         assertTrue(report.cycles().isEmpty(), report.toText());
     }
 
