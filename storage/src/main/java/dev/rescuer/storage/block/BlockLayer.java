@@ -61,6 +61,7 @@ public final class BlockLayer {
         Task self = platform.currentTask();
         PendingBios lists = (PendingBios) self.bioList();
         if (lists != null) {
+            bio.handTo(self);
             lists.current.add(bio);
             return;
         }
@@ -70,6 +71,7 @@ public final class BlockLayer {
             do {
                 BlockDevice device = bio.device();
                 lists.saved.merge(lists.current);
+                bio.handTo(device);
                 device.submitBio(bio);
                 BioList lower = new BioList();
                 BioList same = new BioList();
@@ -99,6 +101,7 @@ public final class BlockLayer {
                     + "the bio stays on the task's bio_list until submit_bio returns, so the wait never ends");
         }
         Completion done = new Completion(platform, "submit_bio_wait " + bio.origin(), "submit_bio_wait");
+        done.setOwner(bio); // the report follows the bio to whoever will end it
         bio.setEndIo(b -> done.complete());
         submitBioNoacct(bio);
         done.waitFor();

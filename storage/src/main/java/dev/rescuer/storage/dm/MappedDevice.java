@@ -120,6 +120,7 @@ public final class MappedDevice implements BlockDevice {
             rest.chain(bio);
         }
         Bio clone = clone(bio, slot, bio.sector(), (int) len);
+        bio.handTo(clone); // the piece ends when its clone does (clone_endio)
         mapClone(clone);
         if (rest != null) {
             BlockLayer.submitBioNoacct(rest);

@@ -13,7 +13,7 @@ import java.util.Map;
  * The page-cache workloads of {@link WorkloadKinds} as stack-file entries: {@code file-writer}
  * ({@code writer}: write {@code pages} whole pages into {@code file} of filesystem {@code fs}, then
  * {@code sync_file_range} and {@code fsync} if asked), {@code file-reader} ({@code reader}: read the whole file {@code passes}
- * times) and {@code memory-hog} (allocate {@code pages} pages, hold them {@code hold_ms}). Each may
+ * times) and {@code memory-hog} (allocate {@code pages} pages, or down to {@code leave_free} free pages, hold them {@code hold_ms}). Each may
  * start late ({@code start_ms}). {@link #check} applies the factories' rules that need no mounted
  * filesystem (required keys, bounds); the rest ({@code fs} mounted read-only for a writer, a reader's
  * missing file, a hog as large as memory) is refused when the run builds the workload. The invariant: every task finished without failure and did all its
@@ -33,12 +33,13 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
      * @param syncFileRange whether the writer syncs its data without the log at the end; default false
      * @param fsync whether the writer fsyncs at the end; default false
      * @param passes how often the reader reads the file; default 1
+     * @param leaveFree instead of {@code pages}: the hog allocates until no more than this many pages are free
      * @param holdMs how long the hog holds its pages; default 0
      * @param startMs when the task starts, in milliseconds of the run's clock; default 0
      */
     public record Config(String kind, String name, String fs, String file, Integer pages, Integer blocks,
                          @JsonProperty("sync_file_range") Boolean syncFileRange, Boolean fsync,
-                         Integer passes, @JsonProperty("hold_ms") Integer holdMs,
+                         Integer passes, @JsonProperty("leave_free") Integer leaveFree, @JsonProperty("hold_ms") Integer holdMs,
                          @JsonProperty("start_ms") Double startMs) {
     }
 
@@ -64,7 +65,7 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
 
     /** {@code memory-hog}. */
     public static PageCacheWorkloadKind memoryHog() {
-        return new PageCacheWorkloadKind("memory-hog", "memory-hog", List.of("pages", "hold_ms"));
+        return new PageCacheWorkloadKind("memory-hog", "memory-hog", List.of("pages", "leave_free", "hold_ms"));
     }
 
     @Override
@@ -94,10 +95,18 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
         if (!kind.equals("memory-hog")) {
             check.require(c.file(), "file");
         }
-        if (keys.contains("pages")) {
+        if (keys.contains("leave_free")) {
+            if (c.pages() != null && c.leaveFree() != null) {
+                throw check.error("leave_free", "give either pages or leave_free, not both");
+            }
+            if (c.leaveFree() == null) {
+                check.require(c.pages(), "pages");
+            }
+            atLeast(check, "leave_free", c.leaveFree(), 0);
+        } else if (keys.contains("pages")) {
             check.require(c.pages(), "pages");
-            atLeast(check, "pages", c.pages(), 1);
         }
+        atLeast(check, "pages", c.pages(), 1);
         atLeast(check, "blocks", c.blocks(), 1);
         if (c.blocks() != null && c.blocks() < c.pages()) {
             throw check.error("blocks", "a file of " + c.blocks() + " blocks cannot hold " + c.pages() + " pages");
@@ -121,6 +130,7 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
         put(m, "sync_file_range", c.syncFileRange());
         put(m, "fsync", c.fsync());
         put(m, "passes", c.passes());
+        put(m, "leave_free", c.leaveFree());
         put(m, "hold_ms", c.holdMs());
         return m;
     }

@@ -380,6 +380,7 @@ public final class CryptTarget implements Target {
         Bio clone = new Bio(BioOp.READ, io.base.flags(), dev, io.sector, io.base.sizeBytes(), cloneMem,
                 done -> cryptEndio(io, done), "dm-crypt read " + ti.deviceName());
         clone.setData(io.base.data(), io.base.dataOffset());
+        io.base.handTo(clone);
         BlockLayer.submitBioNoacct(clone);
         return true;
     }
@@ -387,7 +388,7 @@ public final class CryptTarget implements Target {
     /** {@code kcryptd_queue_read}: the clone failed without waiting; {@code kcryptd_io} retries with {@code GFP_NOIO}. */
     private void kcryptdQueueRead(CryptIo io) {
         io.work = new Work("kcryptd_io_read_work " + ti.deviceName(), () -> kcryptdIoRead(io, Gfp.NOIO));
-        ioQueue.queue(io.work);
+        io.base.deferEndio(ioQueue, io.work);
     }
 
     /**
@@ -399,14 +400,14 @@ public final class CryptTarget implements Target {
         if (inline) {
             if (sys.platform().currentTask().inAtomic()) {
                 io.work = new Work("kcryptd_crypt_tasklet " + ti.deviceName(), () -> kcryptdCrypt(io));
-                sys.workqueues().systemBhWq().queue(io.work);
+                io.base.deferEndio(sys.workqueues().systemBhWq(), io.work);
             } else {
                 kcryptdCrypt(io);
             }
             return;
         }
         io.work = new Work("kcryptd_crypt " + ti.deviceName(), () -> kcryptdCrypt(io));
-        cryptQueue.queue(io.work);
+        io.base.deferEndio(cryptQueue, io.work);
     }
 
     /** {@code kcryptd_crypt}. */
@@ -431,6 +432,7 @@ public final class CryptTarget implements Target {
         Bio clone = new Bio(BioOp.WRITE, io.base.flags(), dev, io.sector, io.base.sizeBytes(), null,
                 done -> cryptEndio(io, done), "dm-crypt write " + ti.deviceName());
         clone.setData(cipher, 0);
+        io.base.handTo(clone);
         BlockLayer.submitBioNoacct(clone);
     }
 

@@ -299,6 +299,7 @@ public final class DmSnapshot implements Target {
                 } else {
                     remapException(pe.newChunk, bio, sector);
                     pe.snapshotBios.add(bio);
+                    bio.handTo(pe); // ends after the copy (pending_complete)
                     r = DmMapio.SUBMITTED;
                     if (!pe.started) {
                         pe.started = true;
@@ -348,6 +349,7 @@ public final class DmSnapshot implements Target {
                 PendingException startLast = null;
                 if (bio != null) {
                     pe.originBios.add(bio);
+                    bio.handTo(pe); // ends after the copy (pending_complete)
                     if (!pe.started) {
                         pe.started = true;
                         startLast = pe;
@@ -402,7 +404,7 @@ public final class DmSnapshot implements Target {
         long src = pe.oldChunk * chunkSize;
         int count = (int) Math.min(chunkSize, origin.capacitySectors() - src);
         throttle.accountStartCopy();
-        kcopyd.copy(new KcopydClient.Region(origin, src, count),
+        pe.copy = kcopyd.copy(new KcopydClient.Region(origin, src, count),
                 new KcopydClient.Region(cow, pe.newChunk * chunkSize, count),
                 (readErr, writeErr) -> copyCallback(pe, readErr || writeErr));
     }

@@ -256,10 +256,10 @@ public final class VerityTarget implements Target {
         if (useBhWq) {
             io.inBh = true;
             io.work = new Work("verity_bh_work " + ti.deviceName(), () -> verityBhWork(io));
-            bhWq.queue(io.work);
+            io.bio.deferEndio(bhWq, io.work);
         } else {
             io.work = new Work("verity_work " + ti.deviceName(), () -> verityWork(io));
-            verifyWq.queue(io.work);
+            io.bio.deferEndio(verifyWq, io.work);
         }
     }
 
@@ -270,7 +270,7 @@ public final class VerityTarget implements Target {
             fellBack.incrementAndGet();
             io.inBh = false;
             io.work = new Work("verity_work " + ti.deviceName(), () -> verityWork(io));
-            verifyWq.queue(io.work);
+            io.bio.deferEndio(verifyWq, io.work);
             return;
         }
         verifiedInBh.incrementAndGet();

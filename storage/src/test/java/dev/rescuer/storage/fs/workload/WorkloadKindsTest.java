@@ -108,6 +108,18 @@ class WorkloadKindsTest {
     }
 
     @Test
+    void aMemoryHogWithLeaveFreeSizesItselfToLeaveThatManyPagesFree() {
+        long free = sys.pages().freePages();
+        java.util.concurrent.atomic.AtomicLong freeWhenSized = new java.util.concurrent.atomic.AtomicLong(-1);
+        WorkloadEnv watching = new WorkloadEnv(sys.pages(), env.filesystems(), () -> freeWhenSized.set(sys.pages().freePages()));
+        Workload hog = WorkloadKinds.build("memory-hog", "hog", Map.of("leave_free", 300), watching);
+        runToEnd(hog);
+        assertEquals(300, freeWhenSized.get(), "the hog reports its one unit once it holds all but 300 free pages");
+        assertEquals(new WorkloadProgress(1, 1, true, null), hog.progress());
+        assertEquals(free, sys.pages().freePages(), "every page the hog (and its thread) took came back");
+    }
+
+    @Test
     void badSettingsAreRefusedNamingTheField() {
         assertMessage("workload 'x': field 'kind': unknown workload kind 'juggler'; known kinds: memory-hog, reader, writer",
                 () -> WorkloadKinds.build("juggler", "x", Map.of(), env));
@@ -131,6 +143,12 @@ class WorkloadKindsTest {
                 () -> WorkloadKinds.build("memory-hog", "h", Map.of("pages", 5000), env));
         assertMessage("workload 'h' (memory-hog): field 'hold_ms': expected an integer >= 0, got -1",
                 () -> WorkloadKinds.build("memory-hog", "h", Map.of("pages", 1, "hold_ms", -1), env));
+        assertMessage("workload 'h' (memory-hog): field 'leave_free': give either pages or leave_free, not both",
+                () -> WorkloadKinds.build("memory-hog", "h", Map.of("pages", 1, "leave_free", 10), env));
+        assertMessage("workload 'h' (memory-hog): field 'pages': is required (or leave_free)",
+                () -> WorkloadKinds.build("memory-hog", "h", Map.of("hold_ms", 1), env));
+        assertMessage("workload 'h' (memory-hog): field 'leave_free': 1024 pages is not less than all of memory (1024 pages)",
+                () -> WorkloadKinds.build("memory-hog", "h", Map.of("leave_free", 1024), env));
         assertEquals(List.of("memory-hog", "reader", "writer"), WorkloadKinds.names());
     }
 
