@@ -48,6 +48,7 @@ public final class Validator implements LockEvents {
     private final ConcurrentHashMap<String, LockClass> classes = new ConcurrentHashMap<>();
     private final AtomicInteger nextClassId = new AtomicInteger();
     private final ConcurrentHashMap<Long, Dependency> dependencies = new ConcurrentHashMap<>();
+    private final Signallers signallers = new Signallers();
 
     /** A validator watching nothing yet; {@link #attachTo} installs it. */
     public Validator() {
@@ -126,6 +127,7 @@ public final class Validator implements LockEvents {
 
     @Override
     public void signal(Task task, Primitive event) {
+        signallers.signal(task, event);
         TaskLocks t = locksOf(task);
         LockClass e = classOf(event, 0);
         for (int i = 0; i < t.contextCount; i++) {
@@ -146,6 +148,11 @@ public final class Validator implements LockEvents {
     }
 
     // ------------------------------------------------------------------ results
+
+    /** Who signalled each event so far, per instance and per class (the wait-for graph's learned releasers). */
+    public Signallers signallers() {
+        return signallers;
+    }
 
     /** Every class seen, in order of first appearance. A snapshot. */
     public List<LockClass> classes() {

@@ -24,9 +24,10 @@ import java.util.function.BooleanSupplier;
  * A stack file as a simulator {@link Scenario}: each run builds the variant's system (CPUs, pages,
  * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
  * and starts the workload; the file's timer jitter goes to the run's fault injection. Who can release
- * what (a COW throttle by kcopyd's work) comes from the targets' declarations
- * ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs beyond building
- * that variant's stack.
+ * what the hang report learns from the run's signallers; a target's declarations
+ * ({@link DeviceMapper#declareReleaser}: a log commit by its journal's push item) override that for
+ * waits whose first signal may come too late to learn from. Nothing here looks at which variant runs
+ * beyond building that variant's stack.
  */
 public final class StackScenario implements Scenario {
 
