@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li><b>Signals</b> (DEPT's event context): signalling E after acquiring or waiting on C in the
  *       same context (since the task's last {@linkplain LockEvents#contextBoundary boundary}: a work
  *       item's start, a timer callback's start, the task's start) adds E → C: a waiter of E waits,
- *       through the signaller, for C.
+ *       through the signaller, for C. After a {@linkplain LockEvents#requestEvent request} of E by
+ *       the signalling task (DEPT's {@code dept_request_event}), only what it acquired or waited on
+ *       since the request counts: no task could wait for E before it.
  * </ul>
  * The graph is searched for cycles when asked ({@link #potentialCycles()}), normally once at the end
  * of a run: a cycle is reported only if every junction blocks, where a junction at class X joins an
@@ -130,16 +132,22 @@ public final class Validator implements LockEvents {
         signallers.signal(task, event);
         TaskLocks t = locksOf(task);
         LockClass e = classOf(event, 0);
+        long after = t.takeRequest(event); // with a request, only what came after it
         for (int i = 0; i < t.contextCount; i++) {
-            if (t.contextClass[i] != e) {
+            if (t.contextClass[i] != e && t.contextSeq[i] > after) {
                 record(e, t.contextClass[i], EXCLUSIVE, t.contextMode[i], Dependency.Type.SIGNAL, task);
             }
         }
         for (int i = 0; i < t.heldCount; i++) { // held since before the context began
-            if (t.heldClass[i] != e) {
+            if (t.heldClass[i] != e && t.heldSeq[i] > after) {
                 record(e, t.heldClass[i], EXCLUSIVE, t.heldMode[i], Dependency.Type.SIGNAL, task);
             }
         }
+    }
+
+    @Override
+    public void requestEvent(Task task, Primitive event) {
+        locksOf(task).request(event);
     }
 
     @Override

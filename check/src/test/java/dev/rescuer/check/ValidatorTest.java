@@ -167,6 +167,56 @@ class ValidatorTest {
         assertEquals(List.of(), validator.potentialCycles(), validator::report);
     }
 
+    /**
+     * dm-bufio's shape (the false positive S4b's fixed variant showed): a task holding A inserts a
+     * buffer only it will read, requests the read's wake-up, and wakes the waiters; another task
+     * holding A waits for such a read. No waiter can wait before the request, and A was held since
+     * before it, so with the request there is no cycle; without it, A -> read -> A is reported.
+     */
+    @Test
+    void aWakeUpAfterARequestOwesNothingToWhatItsTaskHeldBeforeTheRequest() {
+        for (boolean request : new boolean[] {true, false}) {
+            Validator v = Validator.attach(platform);
+            Mutex a = new Mutex(platform, "A");
+            Mutex b = new Mutex(platform, "B");
+            WaitQueue read = new WaitQueue(platform, "c/buffer_read", "dm_buffer read");
+            run("reader", () -> {
+                a.lock();
+                if (request) {
+                    read.requestEvent();
+                }
+                b.lock(); // taken after the request: a dependency of the wake-up either way
+                b.unlock();
+                read.wakeUpAll();
+                a.unlock();
+            });
+            run("waiter", () -> { a.lock(); read.waitEvent(() -> true); a.unlock(); });
+            run("b-holder", () -> { b.lock(); read.waitEvent(() -> true); b.unlock(); });
+            List<List<String>> found = v.potentialCycles().stream().map(ValidatorTest::classNames).toList();
+            if (request) {
+                assertEquals(List.of(List.of("B", "dm_buffer read")), found, v::report);
+            } else {
+                assertEquals(List.of(List.of("A", "dm_buffer read"), List.of("B", "dm_buffer read")), found, v::report);
+            }
+        }
+    }
+
+    /** A request is used up by its signal: the next wake-up without one has its whole context again. */
+    @Test
+    void aRequestCoversOnlyTheNextSignal() {
+        Mutex a = new Mutex(platform, "A");
+        WaitQueue wq = new WaitQueue(platform, "q", "Q");
+        run("signaller", () -> {
+            a.lock();
+            wq.requestEvent();
+            wq.wakeUp(); // owes nothing to A
+            wq.wakeUp(); // owes A: no request this time
+            a.unlock();
+        });
+        run("waiter", () -> { a.lock(); wq.waitEvent(() -> true); a.unlock(); });
+        assertEquals(1, validator.potentialCycles().size(), validator::report);
+    }
+
     @Test
     void semaphoreTakenUnderALockItsUpperNeedsIsACycle() {
         Mutex a = new Mutex(platform, "A");

@@ -98,7 +98,8 @@ public final class BlockLayer {
             throw new IllegalStateException("submit_bio_wait of " + bio + " from inside submit_bio: "
                     + "the bio stays on the task's bio_list until submit_bio returns, so the wait never ends");
         }
-        Completion done = new Completion(platform, "submit_bio_wait " + bio.origin(), "submit_bio_wait");
+        // Of the device's driver's class, as the kernel's is of the disk's lockdep map (see BlockDevice.driver).
+        Completion done = new Completion(platform, "submit_bio_wait " + bio.origin(), "(bio completion)" + bio.device().driver());
         bio.setEndIo(b -> done.complete());
         submitBioNoacct(bio);
         done.waitFor();

@@ -66,6 +66,11 @@ public final class MappedDevice implements BlockDevice {
     }
 
     @Override
+    public String driver() {
+        return "dm";
+    }
+
+    @Override
     public long capacitySectors() {
         return capacity;
     }
