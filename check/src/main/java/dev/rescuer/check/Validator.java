@@ -8,7 +8,9 @@ import dev.rescuer.core.platform.Task;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -23,6 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       own stack is needed), except for try-acquisitions, which cannot wait.
  *   <li><b>Waits</b>: waiting on an event E (a completion, a semaphore's {@code down}, a wait queue,
  *       a mempool, a flush) while holding A adds A → E.
+ *   <li><b>Nested event waits</b>: a mempool allocation that may wait while its task holds an
+ *       element of the same pool adds E → E, a possible recursive wait, unless every such wait held
+ *       one exclusive lock in common (lockdep's {@code nest_lock}: dm-crypt's {@code bio_alloc_lock}).
  *   <li><b>Signals</b> (DEPT's event context): signalling E after acquiring or waiting on C in the
  *       same context (since the task's last {@linkplain LockEvents#contextBoundary boundary}: a work
  *       item's start, a timer callback's start, the task's start) adds E → C: a waiter of E waits,
@@ -51,6 +56,8 @@ public final class Validator implements LockEvents {
     private final AtomicInteger nextClassId = new AtomicInteger();
     private final ConcurrentHashMap<Long, Dependency> dependencies = new ConcurrentHashMap<>();
     private final Signallers signallers = new Signallers();
+    /** Per event class waited on nested in itself, the exclusive classes held at every such wait. */
+    private final ConcurrentHashMap<LockClass, Set<LockClass>> nestLocks = new ConcurrentHashMap<>();
 
     /** A validator watching nothing yet; {@link #attachTo} installs it. */
     public Validator() {
@@ -146,6 +153,25 @@ public final class Validator implements LockEvents {
     }
 
     @Override
+    public void waitOnNested(Task task, Primitive event) {
+        TaskLocks t = locksOf(task);
+        LockClass e = classOf(event, 0);
+        Set<LockClass> serialisedBy = new HashSet<>();
+        for (int i = 0; i < t.heldCount; i++) {
+            if (t.heldMode[i] == EXCLUSIVE) {
+                serialisedBy.add(t.heldClass[i]);
+            }
+        }
+        // The classes every nested wait of this class held: a lock common to all serialises them.
+        nestLocks.merge(e, Set.copyOf(serialisedBy), (a, b) -> {
+            Set<LockClass> common = new HashSet<>(a);
+            common.retainAll(b);
+            return Set.copyOf(common);
+        });
+        record(e, e, EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+    }
+
+    @Override
     public void requestEvent(Task task, Primitive event) {
         locksOf(task).request(event);
     }
@@ -183,7 +209,9 @@ public final class Validator implements LockEvents {
      * a run; it may be called again as the run goes on.
      */
     public List<PotentialCycle> potentialCycles() {
-        return new CycleFinder(classes(), dependencies()).find();
+        List<Dependency> deps = dependencies();
+        deps.removeIf(d -> d.from() == d.to() && !nestLocks.getOrDefault(d.from(), Set.of()).isEmpty());
+        return new CycleFinder(classes(), deps).find();
     }
 
     /** Every potential cycle in lockdep's report shape, separated by blank lines; empty if none. */

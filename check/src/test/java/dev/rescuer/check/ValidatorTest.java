@@ -256,6 +256,58 @@ class ValidatorTest {
         assertEquals(List.of("A", "mempool bioset"), classNames(cycles.get(0)));
     }
 
+    private Mempool<Object> objectPool(String name) {
+        return Mempool.create(platform, name, 2, new Mempool.Source<>() {
+            @Override public Object allocate(Gfp gfp) { return new Object(); }
+            @Override public void free(Object element) { }
+        });
+    }
+
+    /**
+     * dm-crypt before 7145c241a1bf: a request takes two elements of the page pool one at a time, with
+     * nothing serialising the requests, so two requests can each hold one and wait for the other's.
+     * With every such allocation under one mutex ({@code bio_alloc_lock}, lockdep's nest_lock) it is
+     * none; nor is an element handed on (a bio dispatched to its device) before the next allocation.
+     */
+    @Test
+    void aSecondAllocationFromAMempoolWhileHoldingItsElementIsARecursiveWaitUnlessALockSerialisesIt() {
+        Mempool<Object> unserialised = objectPool("page_pool");
+        run("kcryptd", () -> {
+            Object first = unserialised.allocate(Gfp.NOIO);
+            Object second = unserialised.allocate(Gfp.NOIO);
+            unserialised.free(second);
+            unserialised.free(first);
+        });
+        List<PotentialCycle> cycles = validator.potentialCycles();
+        assertEquals(1, cycles.size(), validator::report);
+        assertEquals(List.of("mempool page_pool"), classNames(cycles.get(0)));
+        assertTrue(validator.report().contains("possible recursive locking detected"), validator::report);
+
+        Validator v = Validator.attach(platform);
+        Mutex lock = new Mutex(platform, "&cc->bio_alloc_lock");
+        Mempool<Object> serialised = objectPool("serialised_pool");
+        Mempool<Object> handedOn = objectPool("handed_on_pool");
+        for (String task : new String[] {"kcryptd/0", "kcryptd/1"}) {
+            List<Object> pages = new ArrayList<>();
+            List<Object> bios = new ArrayList<>();
+            run(task, () -> {
+                lock.lock();
+                pages.add(serialised.allocate(Gfp.NOIO));
+                pages.add(serialised.allocate(Gfp.NOIO));
+                lock.unlock();
+                Object bio = handedOn.allocate(Gfp.NOIO);
+                handedOn.handOn(bio); // submitted: the device frees it
+                bios.add(bio);
+                bios.add(handedOn.allocate(Gfp.NOIO));
+            });
+            run("endio", () -> { // the write's completion, in its own context
+                pages.forEach(serialised::free);
+                bios.forEach(handedOn::free);
+            });
+        }
+        assertEquals(List.of(), v.potentialCycles(), v::report);
+    }
+
     @Test
     void aTryLockAddsNoDependencyOfItsOwn() {
         Mutex a = new Mutex(platform, "A");

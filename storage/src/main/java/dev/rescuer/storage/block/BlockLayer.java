@@ -70,6 +70,9 @@ public final class BlockLayer {
             do {
                 BlockDevice device = bio.device();
                 lists.saved.merge(lists.current);
+                if (bio.pool() != null) {
+                    bio.pool().handOn(bio); // dispatched: its device, not its allocator, holds it now
+                }
                 device.submitBio(bio);
                 BioList lower = new BioList();
                 BioList same = new BioList();

@@ -150,6 +150,7 @@ public final class MappedDevice implements BlockDevice {
     /** {@code __map_bio}. */
     private void mapClone(Bio clone) {
         Tio tio = (Tio) clone.privateData();
+        bs.handOn(clone); // the target owns the clone now (__map_bio)
         switch (tio.slot().target().map(clone)) {
             case REMAPPED -> BlockLayer.submitBioNoacct(clone);
             case SUBMITTED -> { }
