@@ -29,8 +29,9 @@ import java.util.function.BooleanSupplier;
  * and starts the workload; the file's timer jitter goes to the run's fault injection; without
  * {@code system.kswapd} the system has no background reclaim. Who can release what the hang report
  * learns from the run's signallers; a target's declarations ({@link DeviceMapper#declareReleaser}: a
- * log commit by its journal's push item, a dm-bufio write by the loop device's kthread) override that
- * for waits whose first signal may come too late to learn from. Nothing here looks at which variant runs
+ * log commit by its journal's push item, a dm-bufio write by the loop device's kthread, md's
+ * {@code sb_wait} by mdmon) override that for waits whose first signal may come too late to learn
+ * from. Nothing here looks at which variant runs
  * beyond building that variant's stack.
  */
 public final class StackScenario implements Scenario {
@@ -116,8 +117,8 @@ public final class StackScenario implements Scenario {
         RescuerSystem.Builder b = RescuerSystem.builder().name(file.name()).totalPages(stack.pages())
                 .pagesPerThread(stack.pagesPerThread())
                 .mergeNofsNoio(stack.mergeNofsNoio())
-                .hungTaskTimeout(Duration.ofSeconds(stack.hungTaskTimeoutSeconds()))
                 .backgroundReclaim(stack.kswapd())
+                .hungTaskTimeout(Duration.ofSeconds(stack.hungTaskTimeoutSeconds()))
                 .workqueues(WorkqueueConfig.defaults().withCpus(stack.cpus()));
         if (stack.watermarks() != null) {
             b.watermarks(stack.watermarks().get(0), stack.watermarks().get(1), stack.watermarks().get(2));
