@@ -4,6 +4,7 @@ import dev.rescuer.sim.CarrierPool;
 import dev.rescuer.sim.SimPlatform;
 
 import dev.rescuer.check.PotentialCycle;
+import dev.rescuer.check.Signallers;
 import dev.rescuer.check.Validator;
 import dev.rescuer.core.platform.Task;
 
@@ -179,17 +180,23 @@ public final class Explorer {
     }
 
     /**
-     * Runs one schedule on {@code pool}'s threads with {@code validator} (or none, if {@code null})
-     * installed on the platform before the scenario is set up.
+     * Runs one schedule on {@code pool}'s threads with {@code validator} installed on the platform
+     * before the scenario is set up, or if {@code null}, a bare {@link Signallers} log; either way the
+     * hang report learns event releasers from the run's signals.
      */
     public RunResult run(Scenario scenario, Variant variant, RunSeed seed, long schedule, CarrierPool pool, long livelockBound,
                          Validator validator) {
         SimPlatform sim = new SimPlatform(seed.random(),
                 seed.strategy().create(seed.random(), seed.depth(), scenario.estimatedSteps()), pool, livelockBound);
+        ScenarioContext ctx = new ScenarioContext(sim);
         if (validator != null) {
             validator.attachTo(sim);
+            ctx.signallers(validator.signallers());
+        } else { // the signal log alone: the hang report learns releasers from it
+            Signallers log = new Signallers();
+            log.attachTo(sim);
+            ctx.signallers(log);
         }
-        ScenarioContext ctx = new ScenarioContext(sim);
         AtomicReference<HangReport> report = new AtomicReference<>();
         AtomicReference<List<String>> tail = new AtomicReference<>();
         sim.onStopped(() -> { // the world is frozen: before tear-down unwinds the tasks

@@ -76,6 +76,11 @@ public final class Disk implements BlockDevice {
     }
 
     @Override
+    public String driver() {
+        return "sd";
+    }
+
+    @Override
     public long capacitySectors() {
         return capacitySectors;
     }

@@ -66,6 +66,11 @@ public final class MappedDevice implements BlockDevice {
     }
 
     @Override
+    public String driver() {
+        return "dm";
+    }
+
+    @Override
     public long capacitySectors() {
         return capacity;
     }
@@ -146,6 +151,7 @@ public final class MappedDevice implements BlockDevice {
     /** {@code __map_bio}. */
     private void mapClone(Bio clone) {
         Tio tio = (Tio) clone.privateData();
+        bs.handOn(clone); // the target owns the clone now (__map_bio)
         switch (tio.slot().target().map(clone)) {
             case REMAPPED -> BlockLayer.submitBioNoacct(clone);
             case SUBMITTED -> { }

@@ -115,6 +115,11 @@ public final class LoopDevice implements BlockDevice {
     }
 
     @Override
+    public String driver() {
+        return "loop";
+    }
+
+    @Override
     public long capacitySectors() {
         return capacitySectors;
     }

@@ -108,6 +108,11 @@ public final class Mddev implements BlockDevice {
     }
 
     @Override
+    public String driver() {
+        return "md";
+    }
+
+    @Override
     public long capacitySectors() {
         return capacity;
     }

@@ -277,6 +277,9 @@ public final class DmBufioClient {
                     cache.put(block, b);
                     nBuffers.set(cache.size());
                     mine = true;
+                    // From here others may wait for this read, which only this task will end: its
+                    // wake-up owes nothing to what it held before (the validator's dept_request_event).
+                    readWait.requestEvent();
                 } else {
                     b.holdCount++;
                 }

@@ -174,7 +174,8 @@ public final class DmSnapshot implements Target {
         }
         this.throttle = module.newThrottle(name);
         this.kcopyd = new KcopydClient(module.dm().system(), name);
-        module.dm().declareReleaser(throttle.waitedOn(), kcopyd.work());
+        // Who releases the throttle (kcopyd's work, which ups it as each copy ends) is not declared: the
+        // hang report learns it from the run's signallers, since a copy ends before any writer can hang.
         declareWaits(name, args.origin());
         module.registerSnapshot(this); // exceptions are not triggered until resume
         boolean ok = store.readMetadata((oldChunk, newChunk) -> {
