@@ -25,7 +25,8 @@ import java.util.function.BooleanSupplier;
  * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
  * and starts the workload; the file's timer jitter goes to the run's fault injection. Who can release
  * what (a COW throttle by kcopyd's work) comes from the targets' declarations
- * ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs beyond building
+ * ({@link DeviceMapper#declareReleaser}). With {@code system.faults.worker_create: fail}, every worker
+ * creation after boot fails. Nothing here looks at which variant runs beyond building
  * that variant's stack.
  */
 public final class StackScenario implements Scenario {
@@ -117,6 +118,9 @@ public final class StackScenario implements Scenario {
             b.watermarks(stack.watermarks().get(0), stack.watermarks().get(1), stack.watermarks().get(2));
         }
         RescuerSystem sys = ctx.system(b);
+        if (stack.workerCreateFails()) {
+            ctx.faults().workerStartFailsAlways(); // after boot: each pool keeps the worker it booted with
+        }
         stack.rescuerDomains().forEach(sys.workqueues()::presetRescuerDomain);
         if (stack.timerJitterMs() > 0) {
             ctx.faults().timerLatency(Duration.ofMillis(stack.timerJitterMs()));

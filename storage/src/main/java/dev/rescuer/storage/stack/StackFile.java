@@ -295,6 +295,12 @@ public final class StackFile {
                     }
                 }
             }
+            if (spec.system() != null && spec.system().faults() != null) {
+                String t = spec.system().faults().workerCreate();
+                if (t != null && !ResolvedStack.WORKER_CREATE_FAULTS.contains(t)) {
+                    throw error("system.faults.worker_create", "must be one of " + ResolvedStack.WORKER_CREATE_FAULTS + ", got '" + t + "'");
+                }
+            }
             if (spec.system() != null && spec.system().memory() != null) {
                 StackSpec.MemorySpec m = spec.system().memory();
                 if (m.pages() != null && m.pages() < 1) {

@@ -33,10 +33,24 @@ public record StackSpec(String name, String description, SystemSpec system, Map<
      * @param mergeNofsNoio Patocka's proposal: every NOFS context also clears {@code __GFP_IO}; default false
      * @param rescuerDomains queue name to the rescuer domain its rescuer is shared in (the analyzer's
      *     plan; see {@code Workqueues.presetRescuerDomain}); a queue not named has its own rescuer
+     * @param faults injected faults (the kernel's fault-injection knobs); default none
      */
     public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS,
                              @JsonProperty("merge_nofs_noio") Boolean mergeNofsNoio,
-                             @JsonProperty("rescuer_domains") Map<String, String> rescuerDomains) {
+                             @JsonProperty("rescuer_domains") Map<String, String> rescuerDomains,
+                             FaultsSpec faults) {
+    }
+
+    /**
+     * Injected faults, as an administrator sets them with the kernel's fault-injection framework
+     * ({@code failslab} with {@code task-filter}).
+     *
+     * @param workerCreate {@code ok} (default) or {@code fail}: from boot on, every worker a pool's
+     *     manager creates fails ({@code failslab} with {@code make-it-fail} on the kworkers); each pool
+     *     keeps the one worker it booted with, which must create a spare before it runs an item, so
+     *     only rescuers run items
+     */
+    public record FaultsSpec(@JsonProperty("worker_create") String workerCreate) {
     }
 
     /**
