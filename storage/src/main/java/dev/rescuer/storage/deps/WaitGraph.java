@@ -38,6 +38,12 @@ import java.util.TreeSet;
  */
 public final class WaitGraph {
 
+    /**
+     * The reclaim source page reclaim declares itself as ({@code shrink_folio_list}, in kswapd and in
+     * direct reclaim): writeback and any task that allocates under pressure name it.
+     */
+    public static final String VMSCAN = "vmscan";
+
     /** What a node stands for. */
     public enum NodeKind {
         /** A workqueue; its items are what waits. */
@@ -95,9 +101,17 @@ public final class WaitGraph {
 
     /** Declares a queue from the live object: its name, flags and rescuer domain. */
     public synchronized void queue(WorkQueue q) {
+        queue(q, q.name());
+    }
+
+    /**
+     * Declares a queue from the live object under the node name {@code node}, for a queue whose name
+     * is also a device's (loop's {@code alloc_workqueue("loop%d")} beside the disk {@code loop%d}).
+     */
+    public synchronized void queue(WorkQueue q, String node) {
         Set<String> flags = new TreeSet<>();
         q.flags().forEach(f -> flags.add(f.name()));
-        put(new Node(q.name(), NodeKind.QUEUE, q.hasRescuer(), flags,
+        put(new Node(node, NodeKind.QUEUE, q.hasRescuer(), flags,
                 q.rescuerDomain() == null ? null : q.rescuerDomain().name()));
     }
 

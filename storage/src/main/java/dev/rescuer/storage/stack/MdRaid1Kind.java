@@ -78,5 +78,6 @@ public final class MdRaid1Kind implements DeviceKind<MdRaid1Kind.Config> {
         }
         Mddev a = b.md().raid1(c.name(), mirrors, c.metadata() == null || c.metadata().equals("external"));
         b.dm().addDevice(a);
+        a.declareWaits(b.dm().waitGraph());
     }
 }

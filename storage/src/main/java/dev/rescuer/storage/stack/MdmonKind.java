@@ -79,6 +79,7 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
             if (a.external()) {
                 Mdmon m = new Mdmon(a, b.system().pages(), memory, wakeup);
                 m.start();
+                m.declareWaits(b.dm().waitGraph(), b.md().kernfs().notifyQueue());
                 if (wakeup == Mdmon.Wakeup.FSNOTIFY) {
                     b.dm().declareReleaser(a.sysfsState().inotifyQueue(), b.md().kernfs().notifyWork());
                 }
