@@ -50,21 +50,32 @@ class StackAnalysisTest {
         return k;
     }
 
+    /** The stacks whose declared graphs have no violation (the S2 and S3 stacks, when they land, do: loop's queue, mdmon). */
+    static final List<String> CLEAN = List.of("crypt-mempool.yaml", "s1-cow-throttle.yaml", "s13-independent-stacks.yaml",
+            "s4a-snapshot-on-verity.yaml", "s4b-verity-readers.yaml", "s5-verity-bh.yaml");
+
     @Test
-    void everyShippedStackHasAPlanAndNoViolation() throws IOException {
+    void everyShippedStackIsAnalyzedWithEvidenceAndAPlanOrItsCycle() throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.list(STACKS)) {
             files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
         }
-        assertTrue(files.size() >= 6, files.toString());
+        assertTrue(files.stream().map(f -> f.getFileName().toString()).toList().containsAll(CLEAN), files.toString());
         for (Path f : files) {
             Analysis a = analyze(f, null);
-            assertTrue(a.violations().isEmpty(), f + ": " + a.violations());
-            assertTrue(a.hasPlan(), f.toString());
+            if (CLEAN.contains(f.getFileName().toString())) {
+                assertTrue(a.violations().isEmpty(), f + ": " + a.violations());
+            }
+            assertEquals(a.hasPlan(), !kinds(a).contains("cycle"), f + ": a plan exactly when there is no cycle");
             assertFalse(a.needsRescuer().isEmpty(), f + ": every shipped stack has a queue on a reclaim or I/O path");
-            assertEquals(a.longestChain().size(), a.minRescuers(), f + ": Mirsky");
+            if (a.hasPlan()) {
+                assertEquals(a.longestChain().size(), a.minRescuers(), f + ": Mirsky");
+            }
             for (Analysis.Need n : a.needsRescuer()) {
                 assertEquals(n.queue(), n.path().get(n.path().size() - 1), f + ": the evidence ends at the queue");
+            }
+            for (Analysis.Violation v : a.violations()) {
+                assertFalse(v.path().isEmpty(), f + ": " + v);
             }
         }
     }
