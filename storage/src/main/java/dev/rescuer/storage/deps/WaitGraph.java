@@ -31,6 +31,10 @@ import java.util.TreeSet;
  * from its device to each queue whose items an I/O on the device can wait for (a deferred
  * completion, a copy, a metadata write), and an edge from each queue to every device or queue its
  * items wait on. {@code TargetContext.getDevice} already declares device-to-lower-device edges.
+ * Code outside device-mapper targets (writeback, the journal, md, mdmon, loop, swap, dm-bufio) has a
+ * {@code declareWaits(WaitGraph)} method that whoever builds it calls once its device is declared
+ * (the stack kinds and {@code PageCacheSetup} do); reclaim by page scanning is the one
+ * {@link #VMSCAN} node they share.
  *
  * <p>Thread safety: every method is {@code synchronized} (declarations happen at construction,
  * off any hot path). Not a kernel structure: the kernel has no dependency graph, which is what
