@@ -116,6 +116,15 @@ class StackAnalysisTest {
     }
 
     @Test
+    void s3sStackFileShowsMdmonOnTheReclaimPathAndTheNotifyItemOnSystemWq() {
+        Analysis a = analyze(STACKS.resolve("s3-md-mdmon.yaml"), "notify-system-wq");
+        assertEquals(List.of("task-on-reclaim-path", "no-rescuer-on-reclaim-path", "task-on-reclaim-path"), kinds(a));
+        assertEquals(List.of("md126", "sb_wait/md126", "mdmon/md126"), a.violations().get(0).path());
+        assertEquals(List.of("md126", "sb_wait/md126", "mdmon/md126", "events"), a.violations().get(1).path());
+        assertEquals(List.of("events", "md", "writeback"), a.longestChain());
+    }
+
+    @Test
     void cryptsTwoQueuesWaitOnlyOnTheDiskSoTheyMayShare() {
         Analysis a = analyze(STACKS.resolve("crypt-mempool.yaml"), null);
         assertEquals(Map.of(
