@@ -27,12 +27,13 @@ import java.util.function.BooleanSupplier;
  * A stack file as a simulator {@link Scenario}: each run builds the variant's system (CPUs, pages,
  * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
  * and starts the workload; the file's timer jitter goes to the run's fault injection; without
- * {@code system.kswapd} the system has no background reclaim. Who can release what the hang report
- * learns from the run's signallers; a target's declarations ({@link DeviceMapper#declareReleaser}: a
- * log commit by its journal's push item, a dm-bufio write by the loop device's kthread, md's
- * {@code sb_wait} by mdmon) override that for waits whose first signal may come too late to learn
- * from. Nothing here looks at which variant runs
- * beyond building that variant's stack.
+ * {@code system.kswapd} the system has no background reclaim; with
+ * {@code system.faults.worker_create: fail}, every worker creation after boot fails. Who can release
+ * what the hang report learns from the run's signallers; a target's declarations
+ * ({@link DeviceMapper#declareReleaser}: a log commit by its journal's push item, a dm-bufio write by
+ * the loop device's kthread, md's {@code sb_wait} by mdmon) override that for waits whose first
+ * signal may come too late to learn from. Nothing here looks at which variant runs beyond building
+ * that variant's stack.
  */
 public final class StackScenario implements Scenario {
 
@@ -124,6 +125,9 @@ public final class StackScenario implements Scenario {
             b.watermarks(stack.watermarks().get(0), stack.watermarks().get(1), stack.watermarks().get(2));
         }
         RescuerSystem sys = ctx.system(b);
+        if (stack.workerCreateFails()) {
+            ctx.faults().workerStartFailsAlways(); // after boot: each pool keeps the worker it booted with
+        }
         stack.rescuerDomains().forEach(sys.workqueues()::presetRescuerDomain);
         if (stack.timerJitterMs() > 0) {
             ctx.faults().timerLatency(Duration.ofMillis(stack.timerJitterMs()));

@@ -8,6 +8,7 @@ import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.storage.deps.WaitGraph;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -51,6 +52,16 @@ public final class SwapArea implements Shrinker {
             throw new IllegalArgumentException("swap area on " + device.name() + ": " + device.capacitySectors()
                     + " sectors hold no page");
         }
+    }
+
+    /**
+     * Declares who waits on whom: page reclaim ({@link WaitGraph#VMSCAN}) waits on the swap device
+     * ({@code shrink_folio_list} → {@code pageout} → {@code swap_writepage}; here the write is
+     * waited for). The device must be declared.
+     */
+    public void declareWaits(WaitGraph g) {
+        g.node(WaitGraph.VMSCAN, WaitGraph.NodeKind.RECLAIM);
+        g.waitsOn(WaitGraph.VMSCAN, device.name(), "shrink_folio_list -> pageout -> swap_writepage to " + device.name());
     }
 
     /** Makes {@code mem}'s pages swappable here. */

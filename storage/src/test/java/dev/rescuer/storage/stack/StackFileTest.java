@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Stack files: what is accepted, and every refusal naming file, line and column. */
@@ -52,6 +53,15 @@ class StackFileTest {
         assertEquals(29, e.column());
         assertTrue(e.getMessage().startsWith("t.yaml:6:29: devices[1].sectros: unknown key 'sectros'; known keys: kind, latency_ms, name"),
                 e.getMessage());
+    }
+
+    @Test
+    void theWorkerCreateFaultIsBoundAndAnUnknownValueIsNamed() {
+        String on = GOOD.replace("name: t\n", "name: t\nsystem:\n  faults: {worker_create: fail}\n");
+        assertTrue(parse(on).stack("a").workerCreateFails());
+        assertFalse(parse(GOOD).stack("a").workerCreateFails());
+        StackFileException e = refused(on.replace("worker_create: fail", "worker_create: sometimes"));
+        assertTrue(e.getMessage().endsWith("system.faults.worker_create: must be one of [ok, fail], got 'sometimes'"), e.getMessage());
     }
 
     @Test

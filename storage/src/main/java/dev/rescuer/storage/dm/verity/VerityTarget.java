@@ -204,6 +204,7 @@ public final class VerityTarget implements Target {
         g.queue(verifyWq);
         g.waitsOn(ti.deviceName(), verifyWq.name(), "verity_end_io -> verity_submit_verify: the read completes after kverityd verifies it");
         g.waitsOn(verifyWq.name(), hashDev.name(), "verity_verify_io -> dm_bufio_read of the hash blocks");
+        bufio.declareWaits(g);
     }
 
     /** The {@code kverityd} queue. */
