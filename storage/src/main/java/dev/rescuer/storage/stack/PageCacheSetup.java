@@ -39,6 +39,7 @@ public final class PageCacheSetup {
     private final DirtyThrottle throttle;
     private final WorkQueue bdiWq;
     private final Map<String, JournalFs> mounted = new LinkedHashMap<>(); // Setup task only.
+    private final Map<String, FsLayout> layouts = new LinkedHashMap<>(); // Setup task only.
 
     /** The page cache of {@code system}, with its shrinker, the dirty limits and {@code bdi_wq}. */
     public PageCacheSetup(RescuerSystem system, DeviceMapper dm) {
@@ -70,7 +71,26 @@ public final class PageCacheSetup {
             dm.declareReleaser(fs.journal().commitWait(), fs.journal().pushItem());
         }
         mounted.put(name, fs);
+        layouts.put(name, layout);
         return fs;
+    }
+
+    /**
+     * The filesystem mounted under entry name {@code name}.
+     *
+     * @throws IllegalArgumentException if none is
+     */
+    JournalFs filesystem(String name) {
+        JournalFs fs = mounted.get(name);
+        if (fs == null) {
+            throw new IllegalArgumentException("no filesystem '" + name + "' is mounted");
+        }
+        return fs;
+    }
+
+    /** The layout ({@code mkfs} image) of the filesystem mounted under {@code name}, or {@code null}. */
+    FsLayout layout(String name) {
+        return layouts.get(name);
     }
 
     /** What the page-cache workloads run with: the allocator, the mounted filesystems, the progress hook. */

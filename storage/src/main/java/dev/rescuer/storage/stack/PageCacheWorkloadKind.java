@@ -12,9 +12,10 @@ import java.util.Map;
 /**
  * The page-cache workloads of {@link WorkloadKinds} as stack-file entries: {@code file-writer}
  * ({@code writer}: write {@code pages} whole pages into {@code file} of filesystem {@code fs}, then
- * {@code fsync} if asked), {@code file-reader} ({@code reader}: read the whole file {@code passes}
+ * {@code fsync} if asked), {@code metadata-writer} (the same, with a transaction allocating
+ * {@code metadata_pages} pages under {@code nofs} after every page), {@code file-reader} ({@code reader}: read the whole file {@code passes}
  * times) and {@code memory-hog} (allocate {@code pages} pages, hold them {@code hold_ms}). Each may
- * start late ({@code start_ms}). {@link #check} applies the factories' rules that need no mounted
+ * start late ({@code start_ms}). Writers declare the {@link WriterMeter} counters. {@link #check} applies the factories' rules that need no mounted
  * filesystem (required keys, bounds); the rest ({@code fs} mounted read-only for a writer, a reader's
  * missing file, a hog as large as memory) is refused when the run builds the workload. The invariant: every task finished without failure and did all its
  * units.
@@ -31,38 +32,52 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
      * @param pages pages to write (writer) or allocate (hog)
      * @param blocks the extent of a file the writer creates; default {@code pages}
      * @param fsync whether the writer fsyncs at the end; default false
+     * @param metadataPages pages each of a metadata writer's transactions allocates; default 1
      * @param passes how often the reader reads the file; default 1
      * @param holdMs how long the hog holds its pages; default 0
      * @param startMs when the task starts, in milliseconds of the run's clock; default 0
      */
     public record Config(String kind, String name, String fs, String file, Integer pages, Integer blocks, Boolean fsync,
-                         Integer passes, @JsonProperty("hold_ms") Integer holdMs,
+                         @JsonProperty("metadata_pages") Integer metadataPages, Integer passes, @JsonProperty("hold_ms") Integer holdMs,
                          @JsonProperty("start_ms") Double startMs) {
     }
 
     private final String kind;
     private final String factoryKind;
     private final List<String> keys;
+    /** Whether the workload writes pages (and so declares the {@link WriterMeter} counters). */
+    private final boolean writes;
 
-    private PageCacheWorkloadKind(String kind, String factoryKind, List<String> keys) {
+    private PageCacheWorkloadKind(String kind, String factoryKind, List<String> keys, boolean writes) {
         this.kind = kind;
         this.factoryKind = factoryKind;
         this.keys = keys;
+        this.writes = writes;
     }
 
     /** {@code file-writer}. */
     public static PageCacheWorkloadKind fileWriter() {
-        return new PageCacheWorkloadKind("file-writer", "writer", List.of("fs", "file", "pages", "blocks", "fsync"));
+        return new PageCacheWorkloadKind("file-writer", "writer", List.of("fs", "file", "pages", "blocks", "fsync"), true);
+    }
+
+    /**
+     * {@code metadata-writer}: sustained NOFS pressure, a {@code file-writer} whose every page is
+     * followed by a transaction that allocates {@code metadata_pages} pages under {@code nofs}
+     * ({@link dev.rescuer.storage.fs.workload.MetadataWriter}).
+     */
+    public static PageCacheWorkloadKind metadataWriter() {
+        return new PageCacheWorkloadKind("metadata-writer", "metadata-writer",
+                List.of("fs", "file", "pages", "blocks", "metadata_pages", "fsync"), true);
     }
 
     /** {@code file-reader}. */
     public static PageCacheWorkloadKind fileReader() {
-        return new PageCacheWorkloadKind("file-reader", "reader", List.of("fs", "file", "passes"));
+        return new PageCacheWorkloadKind("file-reader", "reader", List.of("fs", "file", "passes"), false);
     }
 
     /** {@code memory-hog}. */
     public static PageCacheWorkloadKind memoryHog() {
-        return new PageCacheWorkloadKind("memory-hog", "memory-hog", List.of("pages", "hold_ms"));
+        return new PageCacheWorkloadKind("memory-hog", "memory-hog", List.of("pages", "hold_ms"), false);
     }
 
     @Override
@@ -100,6 +115,7 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
         if (c.blocks() != null && c.blocks() < c.pages()) {
             throw check.error("blocks", "a file of " + c.blocks() + " blocks cannot hold " + c.pages() + " pages");
         }
+        atLeast(check, "metadata_pages", c.metadataPages(), 1);
         atLeast(check, "passes", c.passes(), 1);
         atLeast(check, "hold_ms", c.holdMs(), 0);
     }
@@ -117,6 +133,7 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
         put(m, "pages", c.pages());
         put(m, "blocks", c.blocks());
         put(m, "fsync", c.fsync());
+        put(m, "metadata_pages", c.metadataPages());
         put(m, "passes", c.passes());
         put(m, "hold_ms", c.holdMs());
         return m;
@@ -131,9 +148,14 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
     @Override
     public void start(Config c, StackBuild b) {
         Workload w = WorkloadKinds.build(factoryKind, c.name(), settings(c), b.pageCache().env(b::progress));
+        WriterMeter meter = writes ? WriterMeter.declare(b, c.name(), () -> w.progress().done()) : null;
         w.start((name, body) -> b.spawn(name, () -> {
             StartDelay.sleep(b.system().platform(), name, c.startMs());
-            body.run();
+            if (meter == null) {
+                body.run();
+            } else {
+                meter.time(body);
+            }
         }));
         b.invariant(c.name() + ": finished without failure and did all its work", () -> {
             WorkloadProgress p = w.progress();

@@ -4,6 +4,7 @@ import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.storage.dm.DeviceMapper;
 
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * What a kind builds devices and starts tasks with, in a run: the system, its device-mapper (the
@@ -27,6 +28,9 @@ public interface StackBuild {
     /** The run's sysfs and md core ({@code md_wq}), created on first use (by the first {@code md-raid1} entry). */
     MdSetup md();
 
+    /** The run's swap areas, to which anonymous memory is added; created on first use (by a {@code swap} entry or an {@code anon-memory} workload). */
+    SwapSetup swap();
+
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);
 
@@ -38,6 +42,13 @@ public interface StackBuild {
      * measurements taken over many runs; it has no effect on the run. Any context, never blocks.
      */
     void sample(String series, long value);
+
+    /**
+     * Declares a counter of the model (pages a writer wrote, pages swapped), read once when the run
+     * stops into the run's result, so a measurement can read it per schedule. The supplier must not
+     * block or take a lock.
+     */
+    void counter(String name, LongSupplier value);
 
     /** Declares what must hold when every task has returned. */
     void invariant(String name, BooleanSupplier holds);

@@ -338,6 +338,7 @@ public final class StackFile {
             }
             Set<String> defined = new LinkedHashSet<>();
             Set<String> filesystems = new LinkedHashSet<>();
+            Set<String> others = new LinkedHashSet<>(); // neither block devices nor filesystems: swap areas
             List<ResolvedStack.Entry<DeviceKind<?>, Object>> devs = new ArrayList<>();
             for (int i = 0; i < spec.devices().size(); i++) {
                 String at = "devices[" + i + "]";
@@ -352,11 +353,12 @@ public final class StackFile {
                     throw error(at, "missing key 'name'");
                 }
                 check(kind, c, new StackCheck(at, Set.copyOf(defined), Set.copyOf(filesystems), this::error));
-                boolean fresh = !defined.contains(dname) && !filesystems.contains(dname) && !created.contains(dname);
+                boolean fresh = !defined.contains(dname) && !filesystems.contains(dname) && !others.contains(dname)
+                        && !created.contains(dname);
                 if (!fresh) {
                     throw error(at + ".name", "a second device called '" + dname + "'");
                 }
-                (kind.blockDevice() ? defined : filesystems).add(dname);
+                (kind.blockDevice() ? defined : kind.filesystem() ? filesystems : others).add(dname);
                 devs.add(new ResolvedStack.Entry<>(kind, c));
             }
             Set<String> all = new LinkedHashSet<>(defined);
