@@ -39,7 +39,7 @@ import java.util.Map;
  * {@code ./rescuer check} does, until the first hang or failure or {@code schedules} runs. Rates are
  * means over the completed runs of per-run rates: objects reclaimed (pages, for the page cache and
  * swap) per second of the run's virtual time, split by {@link Reclaimer}; pages swapped out per run
- * (and how many of them by NOFS direct reclaim); writer throughput, the pages every writer task wrote
+ * (how many of them by NOFS direct reclaim) and swapped back in; a run's virtual time; writer throughput, the pages every writer task wrote
  * over the virtual time from the first writer's start to the last one's end.
  */
 public final class MergeMeasurement {
@@ -60,11 +60,13 @@ public final class MergeMeasurement {
      * @param reclaimedPerSecond by reclaimer, objects per virtual second (mean over completed runs)
      * @param pagesSwapped pages swapped out per run (mean)
      * @param pagesSwappedByNofs of those, pages swapped by NOFS direct reclaim (mean)
+     * @param pagesSwappedIn pages faulted back in from swap per run (mean)
      * @param writerPagesPerSecond writer throughput (mean), NaN without a writer
+     * @param virtualMillis a run's virtual time (mean)
      */
     public record Row(String stack, String variant, boolean merge, long schedulesRun, long firstFinding, Outcome findingOutcome,
                       long completed, Map<Reclaimer, Double> reclaimedPerSecond, double pagesSwapped, double pagesSwappedByNofs,
-                      double writerPagesPerSecond) {
+                      double pagesSwappedIn, double writerPagesPerSecond, double virtualMillis) {
 
         /** Objects reclaimed per virtual second by every reclaimer. */
         public double totalReclaimedPerSecond() {
@@ -116,6 +118,8 @@ public final class MergeMeasurement {
         }
         double swapped = 0;
         double swappedByNofs = 0;
+        double swappedIn = 0;
+        double millis = 0;
         double writer = 0;
         int writerRuns = 0;
         long completed = 0;
@@ -133,6 +137,7 @@ public final class MergeMeasurement {
             }
             completed++;
             double seconds = r.virtualNanos() / 1e9;
+            millis += r.virtualNanos() / 1e6;
             for (Reclaimer rc : Reclaimer.values()) {
                 reclaimed.merge(rc, r.counter(StackScenario.RECLAIMED + rc.label(), 0) / seconds, Double::sum);
             }
@@ -146,13 +151,15 @@ public final class MergeMeasurement {
                     swapped += c.getValue();
                 } else if (c.getKey().startsWith("swap ") && c.getKey().endsWith(" pages out by " + Reclaimer.DIRECT_NOFS.label())) {
                     swappedByNofs += c.getValue();
+                } else if (c.getKey().startsWith("swap ") && c.getKey().endsWith(" pages in")) {
+                    swappedIn += c.getValue();
                 }
             }
         }
         long n = Math.max(1, completed);
         reclaimed.replaceAll((k, x) -> x / n);
         return new Row(s.name(), v.name(), s.file().stack(v.name()).mergeNofsNoio(), run, finding, findingOutcome, completed,
-                reclaimed, swapped / n, swappedByNofs / n, writerRuns == 0 ? Double.NaN : writer / writerRuns);
+                reclaimed, swapped / n, swappedByNofs / n, swappedIn / n, writerRuns == 0 ? Double.NaN : writer / writerRuns, millis / n);
     }
 
     /** Pages every writer wrote over the span from the first writer's start to the last one's end; NaN without writers. */
@@ -216,14 +223,15 @@ public final class MergeMeasurement {
     /** The rows as the Markdown table of docs/STORAGE.md. */
     public static String table(List<Row> rows) {
         StringBuilder t = new StringBuilder("| stack | variant | merge | verdict | reclaimed/s | kswapd/s | direct fs/s | direct nofs/s"
-                + " | direct noio/s | pages swapped | by NOFS reclaim | writer pages/s |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + " | direct noio/s | swapped out | by NOFS reclaim | swapped in | writer pages/s | run (ms) |\n"
+                + "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
-            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.stack(), r.variant(),
+            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.stack(), r.variant(),
                     r.merge() ? "on" : "off", r.verdict(),
                     num(r, r.totalReclaimedPerSecond()), num(r, r.reclaimedPerSecond().get(Reclaimer.KSWAPD)),
                     num(r, r.reclaimedPerSecond().get(Reclaimer.DIRECT_FS)), num(r, r.reclaimedPerSecond().get(Reclaimer.DIRECT_NOFS)),
                     num(r, r.reclaimedPerSecond().get(Reclaimer.DIRECT_NOIO)), num(r, r.pagesSwapped()), num(r, r.pagesSwappedByNofs()),
-                    num(r, r.writerPagesPerSecond())));
+                    num(r, r.pagesSwappedIn()), num(r, r.writerPagesPerSecond()), num(r, r.virtualMillis())));
         }
         return t.toString();
     }

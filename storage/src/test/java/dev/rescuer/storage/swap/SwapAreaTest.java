@@ -24,10 +24,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SwapAreaTest {
 
+    /** 256 pages, no kswapd, no reclaim retries: an allocation gets memory from its own reclaim or fails. */
+    private static RescuerSystem system(boolean merge) {
+        return RescuerSystem.builder().totalPages(256).watermarks(16, 20, 24).reclaimRetries(0)
+                .retryBackoff(Duration.ofMillis(1)).backgroundReclaim(false).pagesPerThread(0).mergeNofsNoio(merge).build();
+    }
+
     /** Allocates one page with {@code gfp} with memory full of anonymous pages; returns the pages swapped for it. */
     private static long swappedFor(Gfp gfp, boolean merge, boolean swapFile, boolean expectSuccess) {
-        try (RescuerSystem sys = RescuerSystem.builder().totalPages(256).watermarks(16, 20, 24).reclaimRetries(0)
-                .retryBackoff(Duration.ofMillis(1)).backgroundReclaim(false).pagesPerThread(0).mergeNofsNoio(merge).build()) {
+        try (RescuerSystem sys = system(merge)) {
             Disk swapDisk = new Disk(sys.platform(), "sdb", 1024, Duration.ofMillis(1), 8);
             SwapArea area = new SwapArea(swapDisk, swapFile);
             AnonMemory hog = new AnonMemory(sys.pages(), "hog");
@@ -88,8 +93,7 @@ class SwapAreaTest {
     /** A swapped page faults back in: its slot is read and freed, and the page is resident again. */
     @Test
     void swapInReadsTheSlotBackAndFreesIt() {
-        try (RescuerSystem sys = RescuerSystem.builder().totalPages(256).watermarks(16, 20, 24).reclaimRetries(0)
-                .retryBackoff(Duration.ofMillis(1)).backgroundReclaim(false).pagesPerThread(0).build()) {
+        try (RescuerSystem sys = system(false)) {
             Disk swapDisk = new Disk(sys.platform(), "sdb", 1024, Duration.ofMillis(1), 8);
             SwapArea area = new SwapArea(swapDisk, false);
             AnonMemory app = new AnonMemory(sys.pages(), "app");
