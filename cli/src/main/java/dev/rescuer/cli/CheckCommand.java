@@ -65,6 +65,8 @@ final class CheckCommand implements Callable<Integer> {
             rows.add(new VariantTable.Row(s, stack.toString(), v, search.toOptions(cmd, n, true)));
         }
         SimOptions.quietRuntime(verbose);
-        return VariantTable.run(System.out, rows, json, validate) ? 0 : 1;
+        try (CliMonitor monitor = new CliMonitor(System.err, search.progress)) {
+            return VariantTable.run(System.out, rows, json, validate, monitor) ? 0 : 1;
+        }
     }
 }

@@ -71,7 +71,10 @@ final class DemoCommand implements Callable<Integer> {
                     + "simulator (PCT, depth " + ExploreOptions.DEFAULT_DEPTH + ").");
             System.out.println();
         }
-        boolean allOk = VariantTable.run(System.out, rows, json);
+        boolean allOk;
+        try (CliMonitor monitor = new CliMonitor(System.err, CliMonitor.Mode.AUTO)) {
+            allOk = VariantTable.run(System.out, rows, json, monitor);
+        }
         return allOk ? 0 : 1;
     }
 }

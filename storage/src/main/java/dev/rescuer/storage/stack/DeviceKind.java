@@ -28,14 +28,6 @@ public interface DeviceKind<C> {
     }
 
     /**
-     * Whether the entry is a filesystem that workloads may name in {@code fs} (a {@code filesystem});
-     * false for a block device, and for an entry that is neither (a {@code swap} area).
-     */
-    default boolean filesystem() {
-        return !blockDevice();
-    }
-
-    /**
      * Validates the entry: required keys, values, the devices it stacks on ({@code check.requireDevice}).
      *
      * @throws StackFileException through {@link StackCheck#error}

@@ -2,6 +2,7 @@ package dev.rescuer.storage.stack;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.storage.dm.DeviceMapper;
+import dev.rescuer.storage.dm.bufio.DmBufioClient;
 
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -30,6 +31,18 @@ public interface StackBuild {
 
     /** The run's swap areas, to which anonymous memory is added; created on first use (by a {@code swap} entry or an {@code anon-memory} workload). */
     SwapSetup swap();
+
+    /**
+     * The run's dm-bufio clients ({@code kind: dm-bufio} entries) by entry name, for the workloads that
+     * use them; the kind adds each client as it builds it. Setup task only.
+     */
+    java.util.Map<String, DmBufioClient> bufioClients();
+
+    /**
+     * Called once every device is built, before the workload starts: registers the page cache's
+     * shrinker if the stack defers it ({@code system.page_cache_shrinker: after-devices}).
+     */
+    void devicesBuilt();
 
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);

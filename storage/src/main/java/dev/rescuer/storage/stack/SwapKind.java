@@ -55,11 +55,6 @@ public final class SwapKind implements DeviceKind<SwapKind.Config> {
     }
 
     @Override
-    public boolean filesystem() {
-        return false;
-    }
-
-    @Override
     public void check(Config c, StackCheck check) {
         if (c.device() != null) {
             if (c.fs() != null || c.file() != null || c.fsOps() != null) {
@@ -84,8 +79,8 @@ public final class SwapKind implements DeviceKind<SwapKind.Config> {
             BlockDevice dev = b.dm().lookup(c.device());
             area = new SwapArea(c.name(), dev, 0, dev.capacitySectors() / FsLayout.BLOCK_SECTORS, false);
         } else {
-            JournalFs fs = b.pageCache().filesystem(c.fs());
-            FsLayout.FileEntry f = b.pageCache().layout(c.fs()).file(c.file());
+            JournalFs fs = b.pageCache().mounted(c.fs());
+            FsLayout.FileEntry f = b.pageCache().file(c.fs(), c.file());
             if (f == null) {
                 throw new IllegalArgumentException("swap " + c.name() + ": swapon: filesystem '" + c.fs() + "' has no file '"
                         + c.file() + "' in its image (list it under the filesystem's files)");
