@@ -199,8 +199,10 @@ public final class Explorer {
         }
         AtomicReference<HangReport> report = new AtomicReference<>();
         AtomicReference<List<String>> tail = new AtomicReference<>();
+        AtomicReference<Map<String, Long>> counters = new AtomicReference<>(Map.of());
         sim.onStopped(() -> { // the world is frozen: before tear-down unwinds the tasks
             tail.set(sim.trace().tail(TRACE_TAIL, sim::taskName));
+            counters.set(ctx.readCounters());
             SimPlatform.Stop s = sim.stopped();
             if (s.kind() != SimPlatform.StopKind.DONE) {
                 List<Task> tasks = new ArrayList<>(sim.tasks());
@@ -218,6 +220,6 @@ public final class Explorer {
             case DEADLOCK, HUNG_TASK, LIVELOCK -> Outcome.HANG;
         };
         return new RunResult(schedule, seed, outcome, stop.kind(), stop.reason(), sim.steps(), sim.choices(), sim.nanoTime(),
-                sim.trace().hash(), report.get(), tail.get());
+                sim.trace().hash(), report.get(), tail.get(), counters.get());
     }
 }

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +37,7 @@ public final class ScenarioContext {
     private Signallers signallers;
     private final List<String> hungTaskReports = new ArrayList<>();
     private final List<String> lockupReports = new ArrayList<>();
+    private final Map<String, LongSupplier> counters = new LinkedHashMap<>();
 
     ScenarioContext(SimPlatform platform) {
         this.platform = platform;
@@ -133,6 +135,23 @@ public final class ScenarioContext {
     /** Declares an invariant, checked when every scenario task has finished. */
     public void invariant(String name, BooleanSupplier holds) {
         invariants.put(name, holds);
+    }
+
+    /**
+     * Declares a counter of the model (pages swapped, pages a writer wrote), read once when the run
+     * stops, with the world frozen, into {@link RunResult#counters()}: a measurement reads it per
+     * schedule, next to the run's virtual time. The supplier must not block or take a lock (read an
+     * atomic). Declaring a name twice keeps the later supplier.
+     */
+    public void counter(String name, LongSupplier value) {
+        counters.put(name, value);
+    }
+
+    /** Every declared counter's value now, in declaration order. */
+    Map<String, Long> readCounters() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        counters.forEach((k, v) -> out.put(k, v.getAsLong()));
+        return Collections.unmodifiableMap(out);
     }
 
     /**

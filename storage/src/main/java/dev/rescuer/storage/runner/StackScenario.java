@@ -14,6 +14,8 @@ import dev.rescuer.storage.stack.PageCacheSetup;
 import dev.rescuer.storage.stack.ResolvedStack;
 import dev.rescuer.storage.stack.StackBuild;
 import dev.rescuer.storage.stack.StackFile;
+import dev.rescuer.storage.stack.SwapSetup;
+import dev.rescuer.core.mm.Reclaimer;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * A stack file as a simulator {@link Scenario}: each run builds the variant's system (CPUs, pages,
@@ -68,6 +71,15 @@ public final class StackScenario implements Scenario {
     public static StackScenario load(Path path) {
         return new StackScenario(StackFile.load(path, Kinds.builtIn()));
     }
+
+    /**
+     * The prefix of the counters every run declares ({@link dev.rescuer.sim.explore.RunResult#counters}):
+     * {@code reclaimed kswapd}, {@code reclaimed direct/fs}, {@code reclaimed direct/nofs},
+     * {@code reclaimed direct/noio}, the objects (pages, for the page cache and swap) the shrinkers
+     * freed in passes run by that reclaimer ({@link dev.rescuer.core.mm.PageAllocator#reclaimed}).
+     * Kinds declare their own: {@code pages_written <task>}, {@code swap <area> pages out}, ...
+     */
+    public static final String RECLAIMED = "reclaimed ";
 
     /** The stack file. */
     public StackFile file() {
@@ -135,9 +147,13 @@ public final class StackScenario implements Scenario {
         DeviceMapper dm = new DeviceMapper(sys, stack.moduleParams());
         dm.onReleaser((primitive, work) -> ctx.releasers(primitive, () -> Releaser.forWork(sys.workqueues(), work)));
         dm.onTaskReleaser((primitive, task) -> ctx.releasers(primitive, () -> List.of(Releaser.task(task))));
+        for (Reclaimer r : Reclaimer.values()) {
+            ctx.counter(RECLAIMED + r.label(), () -> sys.pages().reclaimed(r));
+        }
         stack.build(new StackBuild() {
             private PageCacheSetup pageCache; // The setup task only.
             private MdSetup md; // The setup task only.
+            private SwapSetup swap; // The setup task only.
             private final Map<String, DmBufioClient> bufio = new LinkedHashMap<>(); // The setup task only.
 
             @Override
@@ -150,6 +166,19 @@ public final class StackScenario implements Scenario {
                 if (pageCache != null) {
                     pageCache.registerShrinker();
                 }
+            }
+
+            @Override
+            public SwapSetup swap() {
+                if (swap == null) {
+                    swap = new SwapSetup(sys.pages());
+                }
+                return swap;
+            }
+
+            @Override
+            public void counter(String name, LongSupplier value) {
+                ctx.counter(name, value);
             }
 
             @Override
