@@ -9,14 +9,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * {@code --html FILE}, which {@code demo}, {@code explore}, {@code replay} and {@code check} share (a
- * picocli mixin): the results also go to one self-contained HTML page ({@link HtmlReport}).
+ * {@code --html FILE}, which {@code demo}, {@code explore}, {@code replay}, {@code check} and
+ * {@code analyze} share (a picocli mixin): the results also go to one self-contained HTML page
+ * ({@link HtmlReport}).
  */
 final class HtmlOption {
 
     @Option(names = "--html", paramLabel = "FILE",
-            description = "Also write the results to FILE as one self-contained HTML page: the table, and for each hang its "
-                    + "wait-for cycles drawn as graphs, a timeline of the tasks on the virtual clock, and the reports (see docs/REPORTS.md).")
+            description = "Also write the results to FILE as one self-contained HTML page: the tables, each hang's wait-for "
+                    + "cycles (or analyze's dependency graph) drawn as graphs, a timeline of the tasks on the virtual clock, and "
+                    + "the reports folded (see docs/REPORTS.md).")
     Path file;
 
     /** Whether {@code --html} was given. */
