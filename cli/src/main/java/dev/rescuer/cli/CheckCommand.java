@@ -71,7 +71,10 @@ final class CheckCommand implements Callable<Integer> {
         }
         SimOptions.quietRuntime(verbose);
         HtmlReport page = html.wanted() ? new HtmlReport("Rescuer check: " + stack, HtmlOption.commandLine(cmd)) : null;
-        boolean ok = VariantTable.run(System.out, rows, json, validate, page);
+        boolean ok;
+        try (CliMonitor monitor = new CliMonitor(System.err, search.progress)) {
+            ok = VariantTable.run(System.out, rows, json, validate, monitor, page);
+        }
         boolean written = page == null || html.write(cmd, page);
         return ok && written ? 0 : 1;
     }

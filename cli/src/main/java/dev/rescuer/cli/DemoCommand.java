@@ -79,7 +79,10 @@ final class DemoCommand implements Callable<Integer> {
         HtmlReport page = html.wanted() ? new HtmlReport("Rescuer demo", HtmlOption.commandLine(spec.commandLine()))
                 .paragraph("Every scenario variant and every stack in stacks/ explored on the deterministic simulator (PCT, depth "
                         + ExploreOptions.DEFAULT_DEPTH + ").") : null;
-        boolean allOk = VariantTable.run(System.out, rows, json, false, page);
+        boolean allOk;
+        try (CliMonitor monitor = new CliMonitor(System.err, CliMonitor.Mode.AUTO)) {
+            allOk = VariantTable.run(System.out, rows, json, false, monitor, page);
+        }
         boolean written = page == null || html.write(spec.commandLine(), page);
         return allOk && written ? 0 : 1;
     }

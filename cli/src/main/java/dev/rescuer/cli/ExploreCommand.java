@@ -5,6 +5,7 @@ import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.Scenario;
+import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.ValidationResult;
 import dev.rescuer.sim.explore.Variant;
 import picocli.CommandLine;
@@ -68,8 +69,16 @@ final class ExploreCommand implements Callable<Integer> {
         html.check(cmd);
         SimOptions.quietRuntime(verbose);
         Explorer explorer = new Explorer(SimOptions.catalogue(s));
-        ExploreResult r = explorer.explore(s, v, options);
-        ValidationResult vr = validate ? explorer.validate(s, v, options) : null;
+        try (CliMonitor monitor = new CliMonitor(System.err, search.progress)) {
+            monitor.begin(s.name() + " --variant " + v.name());
+            ExploreResult r = explorer.explore(s, v, options, monitor);
+            monitor.end();
+            ValidationResult vr = validate && !monitor.stopRequested() ? explorer.validate(s, v, options) : null;
+            return print(r, vr);
+        }
+    }
+
+    private int print(ExploreResult r, ValidationResult vr) throws Exception {
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>(r.toMap());
             if (vr != null) {
@@ -82,6 +91,7 @@ final class ExploreCommand implements Callable<Integer> {
                 printValidation(System.out, vr);
             }
         }
+        CommandLine cmd = spec.commandLine();
         boolean written = !html.wanted() || html.write(cmd, page(cmd, r, vr));
         return r.firstFinding() == null && (vr == null || vr.cycles().isEmpty()) && written ? 0 : 1;
     }
@@ -96,6 +106,10 @@ final class ExploreCommand implements Callable<Integer> {
                         r.result(), r.firstFinding() == null ? "-" : r.firstFinding().seed().toString(),
                         String.format(java.util.Locale.ROOT, "%.1fs", r.elapsedNanos() / 1e9))),
                 List.of(false));
+        if (r.stopped()) {
+            page.paragraph("Stopped by a signal after " + r.schedulesRun() + " of " + r.options().schedules()
+                    + " schedules; what was found in them.");
+        }
         if (vr != null) {
             page.paragraph("Validator: " + vr.validatedSchedules() + " of " + vr.schedulesRun() + " schedules completed and were "
                     + "validated; " + vr.cycles().size() + " potential cycle(s).");
@@ -117,8 +131,14 @@ final class ExploreCommand implements Callable<Integer> {
     }
 
     static void print(PrintStream out, ExploreResult r, String cliName) {
-        out.printf("%s --variant %s: %s after %d schedule(s) (%s, depth %d, base seed %d)%n", r.scenario(), r.variant(),
-                r.result().toUpperCase(), r.schedulesRun(), r.options().strategy().cliName(), r.options().depth(), r.options().seed());
+        if (r.stopped()) {
+            out.printf("stopped by a signal after %d of %d schedule(s); what was found in them:%n", r.schedulesRun(),
+                    r.options().schedules());
+        }
+        String strategy = r.options().strategy() == StrategyKind.PCT
+                ? "pct, depth " + r.options().depth() : r.options().strategy().cliName();
+        out.printf("%s --variant %s: %s after %d schedule(s) (%s, base seed %s)%n", r.scenario(), r.variant(),
+                r.result().toUpperCase(), r.schedulesRun(), strategy, Long.toUnsignedString(r.options().seed()));
         out.printf("%,.0f scheduling steps/s (%,.0f with a choice), %.1f schedules/s, %d thread(s), %.1f s%n",
                 r.stepsPerSecond(), r.choicesPerSecond(), r.schedulesPerSecond(), r.options().parallel(), r.elapsedNanos() / 1e9);
         if (!r.options().stopAtFirstHang()) {

@@ -33,8 +33,8 @@ final class VariantTable {
      *
      * @return whether every variant behaved as expected
      */
-    static boolean run(PrintStream out, List<Row> rows, boolean json) throws Exception {
-        return run(out, rows, json, false);
+    static boolean run(PrintStream out, List<Row> rows, boolean json, CliMonitor monitor) throws Exception {
+        return run(out, rows, json, false, monitor);
     }
 
     /**
@@ -42,17 +42,20 @@ final class VariantTable {
      * also run under the validator ({@link Explorer#validate}), the table is followed by every
      * potential cycle found in completed schedules, and each JSON object gains
      * {@code validated_schedules} and {@code potential_cycles}. A cycle does not change whether a
-     * variant behaved as expected; it is reported.
+     * variant behaved as expected; it is reported. {@code monitor} shows progress and, after a signal,
+     * stops: the variants not yet explored are left out, the one being explored counts what finished,
+     * and what was found so far is printed.
      */
-    static boolean run(PrintStream out, List<Row> rows, boolean json, boolean validate) throws Exception {
-        return run(out, rows, json, validate, null);
+    static boolean run(PrintStream out, List<Row> rows, boolean json, boolean validate, CliMonitor monitor) throws Exception {
+        return run(out, rows, json, validate, monitor, null);
     }
 
     /**
-     * Like {@link #run(PrintStream, List, boolean, boolean)}; with a {@code page}, also adds the table
-     * and a section for every variant's first hang to it.
+     * Like {@link #run(PrintStream, List, boolean, boolean, CliMonitor)}; with a {@code page}, also
+     * adds the table and a section for every variant's first hang to it.
      */
-    static boolean run(PrintStream out, List<Row> rows, boolean json, boolean validate, HtmlReport page) throws Exception {
+    static boolean run(PrintStream out, List<Row> rows, boolean json, boolean validate, CliMonitor monitor, HtmlReport page)
+            throws Exception {
         List<ExploreResult> results = new ArrayList<>();
         List<ValidationResult> validations = new ArrayList<>();
         List<Boolean> asExpected = new ArrayList<>();
@@ -69,18 +72,23 @@ final class VariantTable {
                     "result", "first-hang seed", "time");
         }
         for (Row row : rows) {
+            if (monitor.stopRequested()) {
+                break;
+            }
             Scenario s = row.scenario();
             Variant v = row.variant();
             boolean hangs = v.expected() == Variant.Expectation.HANGS;
             Explorer explorer = new Explorer(SimOptions.catalogue(s));
-            ExploreResult r = explorer.explore(s, v, row.options());
+            monitor.begin(s.name() + " --variant " + v.name());
+            ExploreResult r = explorer.explore(s, v, row.options(), monitor);
+            monitor.end();
             results.add(r);
-            validations.add(validate ? explorer.validate(s, v, row.options().runningAll()) : null);
-            boolean ok = hangs ? "hang".equals(r.result()) : "ok".equals(r.result());
+            validations.add(validate && !monitor.stopRequested() ? explorer.validate(s, v, row.options().runningAll()) : null);
+            boolean ok = hangs ? "hang".equals(r.result()) : "ok".equals(r.result()) && !r.stopped();
             asExpected.add(ok);
             if (!json) {
                 out.printf(names + "%-9s %9d  %-6s %-20s %6.1fs%s%n", s.name(), v.name(),
-                        hangs ? "hang" : "complete", r.schedulesRun(), r.result(),
+                        hangs ? "hang" : "complete", r.schedulesRun(), r.stopped() && r.firstFinding() == null ? "stopped" : r.result(),
                         r.firstFinding() == null ? "-" : r.firstFinding().seed().toString(), r.elapsedNanos() / 1e9,
                         ok ? "" : "   <- NOT AS EXPECTED");
             }
@@ -106,6 +114,9 @@ final class VariantTable {
             out.println(SimOptions.json().writeValueAsString(list));
         } else {
             long passed = asExpected.stream().filter(b -> b).count();
+            if (monitor.signalled()) {
+                out.printf("%nstopped by a signal: %d of %d variants explored (the last one partly).%n", results.size(), rows.size());
+            }
             out.printf("%n%d of %d variants behaved as expected.%n", passed, asExpected.size());
             for (ValidationResult vr : validations) {
                 if (vr != null) {
@@ -124,7 +135,7 @@ final class VariantTable {
                 }
             }
         }
-        return !asExpected.contains(false);
+        return !asExpected.contains(false) && results.size() == rows.size();
     }
 
     /** The table and each first hang's section, for the HTML page. */

@@ -41,6 +41,18 @@ class MainTest {
         for (String sub : new String[] {"demo", "explore", "replay", "selfcheck", "bench"}) {
             assertTrue(out.contains("  " + sub + " "), "help lists " + sub + ":\n" + out);
         }
+        assertTrue(out.contains("docs/GLOSSARY.md"), "help links the glossary:\n" + out);
+        assertTrue(java.nio.file.Files.exists(java.nio.file.Path.of("..", "docs", "GLOSSARY.md")), "the glossary exists");
+    }
+
+    @Test
+    void helpFollowedByASubcommandShowsThatSubcommandsHelp() {
+        for (String flag : new String[] {"--help", "-h"}) {
+            int[] code = new int[1];
+            String out = capture(() -> code[0] = Main.execute(flag, "explore"), false);
+            assertEquals(0, code[0]);
+            assertTrue(out.startsWith("Usage: rescuer explore"), flag + " explore shows explore's help:\n" + out);
+        }
     }
 
     @Test

@@ -112,4 +112,64 @@ class SimCommandsTest {
         assertUsageError(run("replay", "reclaim-rescuer", "--variant", "mem-reclaim", "--seed", seed),
                 "it replays reclaim-rescuer --variant no-rescuer");
     }
+
+    @Test
+    void exploreJsonNamesWhatWasAskedAndALastCompletedSeedThatReplaysToCompletion() throws Exception {
+        CliRun r = run("explore", S1, "--variant", "wait-unlocked", "--schedules", "6", "--seed", "0xffffffffffffffff",
+                "--parallel", "2", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode e = new ObjectMapper().readTree(r.out());
+        assertEquals("18446744073709551615", e.get("base_seed").asText(), "the base seed is unsigned");
+        assertEquals(2, e.get("parallel").asInt());
+        assertEquals(6, e.get("schedules_requested").asInt());
+        String last = e.get("last_completed_seed").asText();
+        CliRun replay = run("replay", S1, "--variant", "wait-unlocked", "--seed", last, "--json");
+        assertEquals(0, replay.code(), replay.err());
+        assertEquals("completed", new ObjectMapper().readTree(replay.out()).get("result").asText());
+
+        CliRun hung = run("explore", S1, "--variant", "semaphore-under-lock", "--json");
+        JsonNode h = new ObjectMapper().readTree(hung.out());
+        long firstHang = h.get("first_hang").get("schedule").asLong();
+        if (firstHang == 0) {
+            assertTrue(h.get("last_completed_seed").isNull(), "no schedule before the first hang completed");
+        } else {
+            assertFalse(h.get("last_completed_seed").isNull());
+        }
+
+        CliRun text = run("explore", S1, "--variant", "wait-unlocked", "--schedules", "1", "--seed", "0xffffffffffffffff");
+        assertTrue(text.out().contains("(pct, depth 3, base seed 18446744073709551615)"), text.out());
+        CliRun random = run("explore", S1, "--variant", "wait-unlocked", "--schedules", "1", "--strategy", "random");
+        assertTrue(random.out().contains("(random, base seed 1)"), "a random walk has no depth:\n" + random.out());
+    }
+
+    @Test
+    void depthWithARandomWalkAndDigitsOfOtherScriptsAreRefused() {
+        assertUsageError(run("explore", "reclaim-rescuer", "--strategy", "random", "--depth", "2"),
+                "--depth: PCT's bug depth has no meaning with --strategy random");
+        assertUsageError(run("explore", "reclaim-rescuer", "--schedules", "\u0661\u0660"), "--schedules",
+                "is not a decimal integer (ASCII digits only)");
+        assertUsageError(run("explore", "reclaim-rescuer", "--seed", "\u0661"), "--seed", "is not an ASCII digit");
+        assertUsageError(run("replay", "reclaim-rescuer", "--seed", "0x\uff11"), "--seed", "is not an ASCII digit");
+    }
+
+    @Test
+    void aSeedWithTheRightFingerprintButNoValidFieldsSaysSoWithoutContradiction() throws Exception {
+        CliRun explore = run("explore", "reclaim-rescuer", "--variant", "no-rescuer", "--json");
+        long seed = Long.parseUnsignedLong(new ObjectMapper().readTree(explore.out()).get("first_hang").get("seed").asText().substring(2), 16);
+        long depthZero = seed & ~(15L << 42);
+        CliRun r = run("replay", "reclaim-rescuer", "--variant", "no-rescuer", "--seed", String.format("0x%016x", depthZero));
+        assertUsageError(r, "carries the fingerprint of reclaim-rescuer --variant no-rescuer but was not printed by explore",
+                "its depth field is 0");
+        assertFalse(r.err().contains("it replays"), r.err());
+    }
+
+    @Test
+    void aHangReportShowsTheWorkqueueDumpOnceAndNamesVirtualTime() {
+        CliRun r = run("explore", "reclaim-rescuer", "--variant", "no-rescuer");
+        assertEquals(1, r.code(), r.err());
+        String out = r.out();
+        assertEquals(1, out.split("Showing busy workqueues", -1).length - 1, "one dump of busy workqueues:\n" + out);
+        assertTrue(out.contains("BUG: workqueue lockup") && out.contains("the same busy queues as the one below"), out);
+        assertTrue(out.matches("(?s).*blocked for [0-9.]+ s of virtual time on .*"), out);
+    }
 }

@@ -11,8 +11,12 @@ import java.util.Map;
  * @param options how it was explored
  * @param schedulesRun schedules up to and including the first finding, or all of them; it does not
  *     depend on {@code --parallel}
+ * @param stopped whether an {@link ExploreMonitor} stopped the exploration before it ran what it was
+ *     asked for; then {@code schedulesRun} counts the schedules {@code 0..k-1} that had all finished
  * @param firstFinding the lowest-numbered schedule that hung or failed, or {@code null}
- * @param firstRun schedule 0
+ * @param firstRun schedule 0, or {@code null} if the exploration was stopped before it finished
+ * @param lastCompletedSeed the seed of the highest-numbered schedule among the first {@code schedulesRun}
+ *     that completed, which {@code replay} runs again; {@code null} if none did
  * @param findings how many of the first {@code schedulesRun} schedules hung or failed (1 when
  *     stopping at the first); independent of {@code parallel}
  * @param totalSteps scheduling decisions over every run executed, including any run past the first
@@ -21,8 +25,8 @@ import java.util.Map;
  * @param runsExecuted runs executed, likewise
  * @param elapsedNanos wall-clock time of the exploration
  */
-public record ExploreResult(String scenario, String variant, ExploreOptions options, long schedulesRun, RunResult firstFinding,
-                            RunResult firstRun, long findings, long totalSteps, long totalChoices, long runsExecuted, long elapsedNanos) {
+public record ExploreResult(String scenario, String variant, ExploreOptions options, long schedulesRun, boolean stopped, RunResult firstFinding,
+                            RunResult firstRun, RunSeed lastCompletedSeed, long findings, long totalSteps, long totalChoices, long runsExecuted, long elapsedNanos) {
 
     /** {@code "ok"}, {@code "hang"} or {@code "failure"}. */
     public String result() {
@@ -54,7 +58,11 @@ public record ExploreResult(String scenario, String variant, ExploreOptions opti
         m.put("variant", variant);
         m.put("strategy", options.strategy().cliName());
         m.put("depth", options.depth());
+        m.put("base_seed", Long.toUnsignedString(options.seed()));
+        m.put("parallel", options.parallel());
+        m.put("schedules_requested", options.schedules());
         m.put("schedules_run", schedulesRun);
+        m.put("stopped_early", stopped);
         m.put("result", result());
         m.put("schedules_hung_or_failed", findings);
         if (firstFinding == null) {
@@ -67,10 +75,11 @@ public record ExploreResult(String scenario, String variant, ExploreOptions opti
             h.put("report", firstFinding.report() == null ? null : firstFinding.report().toMap());
             m.put("first_hang", h);
         }
+        m.put("last_completed_seed", lastCompletedSeed == null ? null : lastCompletedSeed.toString());
         m.put("steps_per_second", Math.round(stepsPerSecond()));
         m.put("choices_per_second", Math.round(choicesPerSecond()));
         m.put("schedules_per_second", Math.round(schedulesPerSecond() * 10) / 10.0);
-        m.put("trace_hash_of_first_run", String.format("0x%016x", firstRun.traceHash()));
+        m.put("trace_hash_of_first_run", firstRun == null ? null : String.format("0x%016x", firstRun.traceHash()));
         m.put("elapsed_ms", elapsedNanos / 1_000_000);
         return m;
     }

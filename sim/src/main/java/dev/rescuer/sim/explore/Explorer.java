@@ -38,13 +38,24 @@ public final class Explorer {
 
     /** Explores {@code variant} of {@code scenario}. */
     public ExploreResult explore(Scenario scenario, Variant variant, ExploreOptions options) {
+        return explore(scenario, variant, options, ExploreMonitor.NONE);
+    }
+
+    /**
+     * Explores {@code variant} of {@code scenario}, telling {@code monitor} of each finished schedule and
+     * stopping early when it asks (see {@link ExploreMonitor} for what a stopped result counts).
+     */
+    public ExploreResult explore(Scenario scenario, Variant variant, ExploreOptions options, ExploreMonitor monitor) {
         long start = System.nanoTime();
         int n = options.schedules();
         AtomicInteger next = new AtomicInteger();
         AtomicInteger firstIndex = new AtomicInteger(Integer.MAX_VALUE);
         AtomicReference<RunResult> first = new AtomicReference<>();
         AtomicReference<RunResult> firstFinding = new AtomicReference<>();
-        BitSet findingIndices = new BitSet(); // guards firstIndex and firstFinding too
+        BitSet findingIndices = new BitSet(); // guards firstIndex, firstFinding and finishedIndices too
+        BitSet finishedIndices = new BitSet();
+        AtomicLong finished = new AtomicLong();
+        AtomicLong findingCount = new AtomicLong();
         AtomicLong steps = new AtomicLong();
         AtomicLong choices = new AtomicLong();
         AtomicLong runs = new AtomicLong();
@@ -53,7 +64,8 @@ public final class Explorer {
             try (CarrierPool pool = new CarrierPool("sim-" + Thread.currentThread().getName())) {
                 while (true) {
                     int i = next.getAndIncrement();
-                    if (i >= n || (options.stopAtFirstHang() && i > firstIndex.get()) || crash.get() != null) {
+                    if (i >= n || (options.stopAtFirstHang() && i > firstIndex.get()) || crash.get() != null
+                            || monitor.stopRequested()) {
                         return;
                     }
                     RunSeed seed = RunSeed.forSchedule(scenario, variant, options.strategy(), options.depth(), options.seed(), i);
@@ -64,8 +76,9 @@ public final class Explorer {
                     if (i == 0) {
                         first.set(r);
                     }
-                    if (r.outcome() != Outcome.COMPLETED) {
-                        synchronized (findingIndices) {
+                    synchronized (findingIndices) {
+                        finishedIndices.set(i);
+                        if (r.outcome() != Outcome.COMPLETED) {
                             findingIndices.set(i);
                             if (i < firstIndex.get()) {
                                 firstIndex.set(i);
@@ -73,6 +86,8 @@ public final class Explorer {
                             }
                         }
                     }
+                    long found = r.outcome() != Outcome.COMPLETED ? findingCount.incrementAndGet() : findingCount.get();
+                    monitor.scheduleFinished(finished.incrementAndGet(), found, n);
                 }
             } catch (Throwable t) {
                 crash.compareAndSet(null, t);
@@ -99,10 +114,20 @@ public final class Explorer {
         if (crash.get() != null) {
             throw new IllegalStateException("the explorer failed: " + crash.get(), crash.get());
         }
+        // A stopped exploration counts only the prefix of schedules that all finished, so that what it
+        // reports does not depend on which threads happened to be ahead.
+        int counted = monitor.stopRequested() ? finishedIndices.nextClearBit(0) : n;
         RunResult f = firstFinding.get();
-        long schedulesRun = f != null && options.stopAtFirstHang() ? f.schedule() + 1 : n;
+        if (f != null && f.schedule() >= counted) {
+            f = null;
+        }
+        long schedulesRun = f != null && options.stopAtFirstHang() ? f.schedule() + 1 : counted;
+        boolean stopped = schedulesRun < n && (f == null || !options.stopAtFirstHang());
         long findings = findingIndices.get(0, (int) schedulesRun).cardinality(); // not those run past the first by other threads
-        return new ExploreResult(scenario.name(), variant.name(), options, schedulesRun, f, first.get(),
+        int lastCompleted = schedulesRun == 0 ? -1 : findingIndices.previousClearBit((int) schedulesRun - 1);
+        RunSeed lastCompletedSeed = lastCompleted < 0 ? null
+                : RunSeed.forSchedule(scenario, variant, options.strategy(), options.depth(), options.seed(), lastCompleted);
+        return new ExploreResult(scenario.name(), variant.name(), options, schedulesRun, stopped, f, first.get(), lastCompletedSeed,
                 findings, steps.get(), choices.get(), runs.get(), System.nanoTime() - start);
     }
 

@@ -318,7 +318,7 @@ public final class HangReport {
         }
         for (BlockedTask b : blocked) {
             sb.append("  ").append(b.task()).append(':').append(b.id()).append(" blocked for ")
-                    .append(seconds(b.blockedNanos())).append(" s on ").append(b.waitsOn());
+                    .append(seconds(b.blockedNanos())).append(" s of virtual time on ").append(b.waitsOn());
             if (b.timed() && b.timesOutInNanos() == 0) {
                 sb.append("; timed out");
             } else if (b.timed()) {
@@ -367,12 +367,28 @@ public final class HangReport {
         }
         if (!lockups.isEmpty()) {
             sb.append("\nWorkqueue watchdog: ").append(lockups.size()).append(" lockup report(s); the first:\n");
-            sb.append(lockups.get(0).stripTrailing().indent(2));
+            String first = lockups.get(0).stripTrailing();
+            int eol = first.indexOf('\n');
+            if (workqueueDump != null && eol > 0 && sameBusyQueues(first.substring(eol + 1), workqueueDump)) {
+                sb.append(first.substring(0, eol).indent(2))
+                        .append("  (its dump shows the same busy queues as the one below, taken when the run stopped)\n");
+            } else {
+                sb.append(first.indent(2));
+            }
         }
         if (workqueueDump != null) {
             sb.append('\n').append(workqueueDump.stripTrailing()).append('\n');
         }
         return sb.toString();
+    }
+
+    /** Whether two workqueue dumps list the same items, ignoring how long each has been stuck. */
+    private static boolean sameBusyQueues(String a, String b) {
+        return durationless(a).equals(durationless(b));
+    }
+
+    private static String durationless(String dump) {
+        return dump.replaceAll("\\d+s\\b", "Ns").lines().map(String::strip).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     @Override

@@ -69,9 +69,15 @@ public record RunSeed(long value) {
      * @throws IllegalArgumentException if it was not, naming what it was recorded for when known
      */
     public void checkFor(Scenario scenario, Variant variant, List<Scenario> all) {
-        if (fingerprint() == fingerprint(scenario.name(), variant.name()) && depth() >= 1
-                && ((value >>> 46) & 3) < StrategyKind.values().length) {
-            return;
+        int strategyCode = (int) ((value >>> 46) & 3);
+        boolean wellFormed = depth() >= 1 && strategyCode < StrategyKind.values().length;
+        if (fingerprint() == fingerprint(scenario.name(), variant.name())) {
+            if (wellFormed) {
+                return;
+            }
+            throw new IllegalArgumentException("seed " + this + " carries the fingerprint of " + scenario.name() + " --variant "
+                    + variant.name() + " but was not printed by explore: "
+                    + (depth() < 1 ? "its depth field is 0" : "its strategy code " + strategyCode + " names no strategy"));
         }
         String owner = null;
         for (Scenario s : all) {
@@ -92,6 +98,13 @@ public record RunSeed(long value) {
      */
     public static RunSeed parse(String text) {
         String t = text.trim();
+        String digits = t.startsWith("0x") || t.startsWith("0X") ? t.substring(2) : t;
+        for (int i = 0; i < digits.length(); i++) {
+            char c = digits.charAt(i);
+            if (c > 0x7f) {
+                throw new IllegalArgumentException("'" + text + "' is not a seed: '" + c + "' is not an ASCII digit");
+            }
+        }
         try {
             if (t.startsWith("0x") || t.startsWith("0X")) {
                 return new RunSeed(Long.parseUnsignedLong(t.substring(2), 16));
