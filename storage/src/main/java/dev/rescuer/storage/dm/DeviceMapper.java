@@ -3,6 +3,7 @@ package dev.rescuer.storage.dm;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.deps.WaitGraph;
@@ -27,8 +28,9 @@ import java.util.function.BiConsumer;
  *
  * <p><b>Who releases what</b> is declared here as data: a target that makes tasks wait on a primitive
  * that only a work item of its own can release (a COW throttle released by kcopyd's completion) says
- * so through {@link #declareReleaser}, and whoever watches the system (the simulator's hang report)
- * learns it through {@link #onReleaser}.
+ * so through {@link #declareReleaser} (a work item, or a kernel thread that serves a device), and
+ * whoever watches the system (the simulator's hang report) learns it through {@link #onReleaser} and
+ * {@link #onTaskReleaser}.
  *
  * <p><b>Threading.</b> The device and type maps are concurrent maps; creating a device runs in the
  * creating task.
@@ -48,6 +50,10 @@ public final class DeviceMapper {
     private final List<Map.Entry<Primitive, Work>> releasers = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Who hears of new declarations; volatile, set once by the runner before devices are built. */
     private volatile BiConsumer<Primitive, Work> releaserListener;
+    /** Declared (primitive, releasing task) pairs: waits only a kernel thread ends (a loop device's kthread). Lock-free, as above. */
+    private final List<Map.Entry<Primitive, Task>> taskReleasers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Who hears of task releasers; volatile, set once by the runner before devices are built. */
+    private volatile BiConsumer<Primitive, Task> taskReleaserListener;
     /** Who waits on whom, declared by the devices and targets as they are built; its own lock. */
     private final WaitGraph waitGraph = new WaitGraph();
 
@@ -201,6 +207,27 @@ public final class DeviceMapper {
     public void onReleaser(BiConsumer<Primitive, Work> listener) {
         releaserListener = listener;
         for (Map.Entry<Primitive, Work> e : releasers) {
+            listener.accept(e.getKey(), e.getValue());
+        }
+    }
+
+    /**
+     * Declares that tasks waiting on {@code waitedOn} can only be released by task {@code releasedBy}
+     * (a kernel thread that serves a device, such as a loop device's {@code loop<N>} kthread), for
+     * reports and the validator.
+     */
+    public void declareReleaser(Primitive waitedOn, Task releasedBy) {
+        taskReleasers.add(Map.entry(waitedOn, releasedBy));
+        BiConsumer<Primitive, Task> l = taskReleaserListener;
+        if (l != null) {
+            l.accept(waitedOn, releasedBy);
+        }
+    }
+
+    /** Sets who hears of declared task releasers; it is told the ones declared so far at once. */
+    public void onTaskReleaser(BiConsumer<Primitive, Task> listener) {
+        taskReleaserListener = listener;
+        for (Map.Entry<Primitive, Task> e : taskReleasers) {
             listener.accept(e.getKey(), e.getValue());
         }
     }

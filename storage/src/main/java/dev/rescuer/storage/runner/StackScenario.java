@@ -7,6 +7,7 @@ import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.storage.dm.DeviceMapper;
+import dev.rescuer.storage.dm.bufio.DmBufioClient;
 import dev.rescuer.storage.stack.Kinds;
 import dev.rescuer.storage.stack.MdSetup;
 import dev.rescuer.storage.stack.PageCacheSetup;
@@ -16,17 +17,20 @@ import dev.rescuer.storage.stack.StackFile;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.BooleanSupplier;
 
 /**
  * A stack file as a simulator {@link Scenario}: each run builds the variant's system (CPUs, pages,
  * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
- * and starts the workload; the file's timer jitter goes to the run's fault injection. Who can release
- * what (a COW throttle by kcopyd's work) comes from the targets' declarations
- * ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs beyond building
- * that variant's stack.
+ * and starts the workload; the file's timer jitter goes to the run's fault injection; without
+ * {@code system.kswapd} the system has no background reclaim. Who can release what (a COW throttle
+ * by kcopyd's work, a dm-bufio write by the loop device's kthread) comes from the targets'
+ * declarations ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs
+ * beyond building that variant's stack.
  */
 public final class StackScenario implements Scenario {
 
@@ -112,6 +116,7 @@ public final class StackScenario implements Scenario {
                 .pagesPerThread(stack.pagesPerThread())
                 .mergeNofsNoio(stack.mergeNofsNoio())
                 .hungTaskTimeout(Duration.ofSeconds(stack.hungTaskTimeoutSeconds()))
+                .backgroundReclaim(stack.kswapd())
                 .workqueues(WorkqueueConfig.defaults().withCpus(stack.cpus()));
         if (stack.watermarks() != null) {
             b.watermarks(stack.watermarks().get(0), stack.watermarks().get(1), stack.watermarks().get(2));
@@ -123,9 +128,23 @@ public final class StackScenario implements Scenario {
         }
         DeviceMapper dm = new DeviceMapper(sys, stack.moduleParams());
         dm.onReleaser((primitive, work) -> ctx.releasers(primitive, () -> Releaser.forWork(sys.workqueues(), work)));
+        dm.onTaskReleaser((primitive, task) -> ctx.releasers(primitive, () -> List.of(Releaser.task(task))));
         stack.build(new StackBuild() {
             private PageCacheSetup pageCache; // The setup task only.
             private MdSetup md; // The setup task only.
+            private final Map<String, DmBufioClient> bufio = new LinkedHashMap<>(); // The setup task only.
+
+            @Override
+            public Map<String, DmBufioClient> bufioClients() {
+                return bufio;
+            }
+
+            @Override
+            public void devicesBuilt() {
+                if (pageCache != null) {
+                    pageCache.registerShrinker();
+                }
+            }
 
             @Override
             public MdSetup md() {
@@ -138,7 +157,7 @@ public final class StackScenario implements Scenario {
             @Override
             public PageCacheSetup pageCache() {
                 if (pageCache == null) {
-                    pageCache = new PageCacheSetup(sys, dm);
+                    pageCache = new PageCacheSetup(sys, dm, !stack.pageCacheShrinkerAfterDevices());
                 }
                 return pageCache;
             }

@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * What every filesystem of one run shares, as the kernel has one of each per machine: the page cache
- * (with its shrinker registered), the global dirty limits ({@code vm.dirty_ratio} 20,
+ * (with its shrinker, registered at creation or, with {@code system.page_cache_shrinker:
+ * after-devices}, once every device is built), the global dirty limits ({@code vm.dirty_ratio} 20,
  * {@code vm.dirty_background_ratio} 10), the {@code bdi_wq} writeback queue ({@code MEM_RECLAIM |
  * UNBOUND | FREEZABLE}, {@code default_bdi_init}), and the mounted filesystems by their entry's name.
  * Created on first use by the run's {@link StackBuild}, in the setup task; a stack without a
@@ -39,15 +40,38 @@ public final class PageCacheSetup {
     private final DirtyThrottle throttle;
     private final WorkQueue bdiWq;
     private final Map<String, JournalFs> mounted = new LinkedHashMap<>(); // Setup task only.
+    private final Map<String, FsLayout> layouts = new LinkedHashMap<>(); // Setup task only.
+    private boolean shrinkerRegistered; // Setup task only.
 
     /** The page cache of {@code system}, with its shrinker, the dirty limits and {@code bdi_wq}. */
     public PageCacheSetup(RescuerSystem system, DeviceMapper dm) {
+        this(system, dm, true);
+    }
+
+    /**
+     * The page cache of {@code system} with the dirty limits and {@code bdi_wq}; its shrinker is
+     * registered now if {@code registerShrinker}, else by a later {@link #registerShrinker()} (so that
+     * shrinkers registered in between come before it in reclaim's walk).
+     */
+    public PageCacheSetup(RescuerSystem system, DeviceMapper dm, boolean registerShrinker) {
         this.system = system;
         this.dm = dm;
         this.cache = new PageCache(system.pages());
-        cache.registerShrinker();
+        if (registerShrinker) {
+            registerShrinker();
+        }
         this.throttle = DirtyThrottle.withDefaults(cache);
         this.bdiWq = BdiWriteback.allocBdiWq(system.workqueues());
+    }
+
+    /**
+     * Registers the page cache's shrinker, if that has not been done.
+     */
+    public void registerShrinker() {
+        if (!shrinkerRegistered) {
+            cache.registerShrinker();
+            shrinkerRegistered = true;
+        }
     }
 
     /** The page cache. */
@@ -70,7 +94,18 @@ public final class PageCacheSetup {
             dm.declareReleaser(fs.journal().commitWait(), fs.journal().pushItem());
         }
         mounted.put(name, fs);
+        layouts.put(name, layout);
         return fs;
+    }
+
+    /** The mounted filesystem of entry {@code name}, or {@code null}. */
+    JournalFs mounted(String name) {
+        return mounted.get(name);
+    }
+
+    /** File {@code file} of the filesystem mounted as entry {@code fs} ({@code mkfs}'s layout). */
+    FsLayout.FileEntry file(String fs, String file) {
+        return layouts.get(fs).file(file);
     }
 
     /** What the page-cache workloads run with: the allocator, the mounted filesystems, the progress hook. */

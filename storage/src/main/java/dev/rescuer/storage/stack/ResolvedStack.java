@@ -11,6 +11,10 @@ import java.util.Map;
  */
 public final class ResolvedStack {
 
+    /** The values of {@code system.page_cache_shrinker}. */
+    static final String FIRST_MOUNT = "first-mount";
+    static final String AFTER_DEVICES = "after-devices";
+
     /** A bound entry and the kind that binds and builds it. */
     record Entry<K, C>(K kind, C config) {
     }
@@ -66,6 +70,19 @@ public final class ResolvedStack {
         return spec.system() != null && Boolean.TRUE.equals(spec.system().mergeNofsNoio());
     }
 
+    /** Whether the machine runs {@code kswapd} ({@code system.kswapd}); default true. */
+    public boolean kswapd() {
+        return spec.system() == null || spec.system().kswapd() == null || spec.system().kswapd();
+    }
+
+    /**
+     * Whether the page cache's shrinker is registered once every device is built
+     * ({@code system.page_cache_shrinker: after-devices}) rather than at the first mount (the default).
+     */
+    public boolean pageCacheShrinkerAfterDevices() {
+        return spec.system() != null && AFTER_DEVICES.equals(spec.system().pageCacheShrinker());
+    }
+
     /** The hung-task timeout in seconds; default 120. */
     public int hungTaskTimeoutSeconds() {
         return spec.system() == null || spec.system().hungTaskTimeoutS() == null ? 120 : spec.system().hungTaskTimeoutS();
@@ -95,12 +112,16 @@ public final class ResolvedStack {
         return spec.system() == null ? null : spec.system().memory();
     }
 
-    /** Builds the devices in order, then starts the workload. Runs in a run's setup task. */
+    /**
+     * Builds the devices in order, tells {@code build} they are built ({@link StackBuild#devicesBuilt}),
+     * then starts the workload. Runs in a run's setup task.
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
     public void build(StackBuild build) {
         for (Entry<DeviceKind<?>, Object> d : devices) {
             ((DeviceKind) d.kind()).build(d.config(), build);
         }
+        build.devicesBuilt();
         for (Entry<WorkloadKind<?>, Object> w : workload) {
             ((WorkloadKind) w.kind()).start(w.config(), build);
         }

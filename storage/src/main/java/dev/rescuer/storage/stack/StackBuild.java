@@ -2,6 +2,7 @@ package dev.rescuer.storage.stack;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.storage.dm.DeviceMapper;
+import dev.rescuer.storage.dm.bufio.DmBufioClient;
 
 import java.util.function.BooleanSupplier;
 
@@ -26,6 +27,18 @@ public interface StackBuild {
 
     /** The run's sysfs and md core ({@code md_wq}), created on first use (by the first {@code md-raid1} entry). */
     MdSetup md();
+
+    /**
+     * The run's dm-bufio clients ({@code kind: dm-bufio} entries) by entry name, for the workloads that
+     * use them; the kind adds each client as it builds it. Setup task only.
+     */
+    java.util.Map<String, DmBufioClient> bufioClients();
+
+    /**
+     * Called once every device is built, before the workload starts: registers the page cache's
+     * shrinker if the stack defers it ({@code system.page_cache_shrinker: after-devices}).
+     */
+    void devicesBuilt();
 
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);

@@ -1,5 +1,6 @@
 package dev.rescuer.storage.stack;
 
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
 
@@ -12,12 +13,16 @@ public final class StackCheck {
     private final String path;
     private final Set<String> devices;
     private final Set<String> filesystems;
+    /** Every device entry defined before this one (all of them, for a workload entry), bound, by name. */
+    private final Map<String, Object> entries;
     private final BiFunction<String, String, StackFileException> errors;
 
-    StackCheck(String path, Set<String> devices, Set<String> filesystems, BiFunction<String, String, StackFileException> errors) {
+    StackCheck(String path, Set<String> devices, Set<String> filesystems, Map<String, Object> entries,
+               BiFunction<String, String, StackFileException> errors) {
         this.path = path;
         this.devices = devices;
         this.filesystems = filesystems;
+        this.entries = entries;
         this.errors = errors;
     }
 
@@ -54,6 +59,30 @@ public final class StackCheck {
         if (!devices.contains(device)) {
             throw error(key, "no device '" + device + "'; devices: " + String.join(", ", new java.util.TreeSet<>(devices)));
         }
+    }
+
+    /** The bound configuration of the device entry called {@code name} defined so far, or {@code null}. */
+    Object entry(String name) {
+        return entries.get(name);
+    }
+
+    /**
+     * Requires key {@code key} to name a device entry of the kind whose configuration is {@code type}
+     * ({@code what} names that kind in the message), and returns that entry's bound configuration.
+     */
+    public <C> C requireEntry(String name, String key, Class<C> type, String what) {
+        require(name, key);
+        Object c = entries.get(name);
+        if (!type.isInstance(c)) {
+            java.util.TreeSet<String> those = new java.util.TreeSet<>();
+            entries.forEach((n, e) -> {
+                if (type.isInstance(e)) {
+                    those.add(n);
+                }
+            });
+            throw error(key, "no " + what + " '" + name + "'; " + what + "s: " + (those.isEmpty() ? "none" : String.join(", ", those)));
+        }
+        return type.cast(c);
     }
 
     /** Requires key {@code key} to name a filesystem entry ({@code kind: filesystem}). */

@@ -295,6 +295,11 @@ public final class StackFile {
                     }
                 }
             }
+            if (spec.system() != null && spec.system().pageCacheShrinker() != null
+                    && !List.of(ResolvedStack.FIRST_MOUNT, ResolvedStack.AFTER_DEVICES).contains(spec.system().pageCacheShrinker())) {
+                throw error("system.page_cache_shrinker", "'" + spec.system().pageCacheShrinker() + "' is not one of "
+                        + ResolvedStack.FIRST_MOUNT + ", " + ResolvedStack.AFTER_DEVICES);
+            }
             if (spec.system() != null && spec.system().memory() != null) {
                 StackSpec.MemorySpec m = spec.system().memory();
                 if (m.pages() != null && m.pages() < 1) {
@@ -338,6 +343,7 @@ public final class StackFile {
             }
             Set<String> defined = new LinkedHashSet<>();
             Set<String> filesystems = new LinkedHashSet<>();
+            Map<String, Object> entries = new LinkedHashMap<>();
             List<ResolvedStack.Entry<DeviceKind<?>, Object>> devs = new ArrayList<>();
             for (int i = 0; i < spec.devices().size(); i++) {
                 String at = "devices[" + i + "]";
@@ -351,12 +357,17 @@ public final class StackFile {
                 if (dname == null || dname.isBlank()) {
                     throw error(at, "missing key 'name'");
                 }
-                check(kind, c, new StackCheck(at, Set.copyOf(defined), Set.copyOf(filesystems), this::error));
-                boolean fresh = !defined.contains(dname) && !filesystems.contains(dname) && !created.contains(dname);
+                check(kind, c, new StackCheck(at, Set.copyOf(defined), Set.copyOf(filesystems), Map.copyOf(entries), this::error));
+                boolean fresh = !entries.containsKey(dname) && !created.contains(dname);
                 if (!fresh) {
                     throw error(at + ".name", "a second device called '" + dname + "'");
                 }
-                (kind.blockDevice() ? defined : filesystems).add(dname);
+                if (kind.blockDevice()) {
+                    defined.add(dname);
+                } else if (kind instanceof FilesystemKind) {
+                    filesystems.add(dname);
+                }
+                entries.put(dname, c);
                 devs.add(new ResolvedStack.Entry<>(kind, c));
             }
             Set<String> all = new LinkedHashSet<>(defined);
@@ -366,7 +377,7 @@ public final class StackFile {
                 ResolvedStack.Entry<WorkloadKind<?>, Object> w = work.get(i);
                 Set<String> visible = new LinkedHashSet<>(all);
                 visible.removeAll(createsDevices(w.kind(), w.config()));
-                check(w.kind(), w.config(), new StackCheck(at, Set.copyOf(visible), Set.copyOf(filesystems), this::error));
+                check(w.kind(), w.config(), new StackCheck(at, Set.copyOf(visible), Set.copyOf(filesystems), Map.copyOf(entries), this::error));
             }
             return new ResolvedStack(spec, params, devs, work);
         }

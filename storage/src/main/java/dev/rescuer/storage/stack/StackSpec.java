@@ -33,10 +33,18 @@ public record StackSpec(String name, String description, SystemSpec system, Map<
      * @param mergeNofsNoio Patocka's proposal: every NOFS context also clears {@code __GFP_IO}; default false
      * @param rescuerDomains queue name to the rescuer domain its rescuer is shared in (the analyzer's
      *     plan; see {@code Workqueues.presetRescuerDomain}); a queue not named has its own rescuer
+     * @param kswapd whether the machine has background reclaim ({@code kswapd}, woken by allocations
+     *     below the low watermark); default true
+     * @param pageCacheShrinker when the page cache's shrinker is registered, which sets where reclaim
+     *     reaches it ({@code shrink_slab} walks shrinkers in registration order): {@code first-mount}
+     *     (the default: when the first filesystem is mounted) or {@code after-devices} (once every
+     *     device is built, after the shrinkers the devices registered)
      */
     public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS,
                              @JsonProperty("merge_nofs_noio") Boolean mergeNofsNoio,
-                             @JsonProperty("rescuer_domains") Map<String, String> rescuerDomains) {
+                             @JsonProperty("rescuer_domains") Map<String, String> rescuerDomains,
+                             Boolean kswapd,
+                             @JsonProperty("page_cache_shrinker") String pageCacheShrinker) {
     }
 
     /**

@@ -3,10 +3,13 @@ package dev.rescuer.storage.loop;
 import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
+import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.Variant;
+import dev.rescuer.storage.runner.StackScenario;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -20,6 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <pre>
  * mvn -B -q -pl storage -am verify -Dtest=S2Measurements -Ds2.measure=true -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
+ * It measures the stack file {@code stacks/s2-loop-bufio.yaml}.
  * For each hanging variant: PCT over seeds 1..20, schedules to the first hang (median and maximum)
  * and which cycle was found; for each completing variant: 5,000 schedules under PCT and 5,000 under
  * random walk. Prints one line per variant and fails if a verdict differs from the expectation.
@@ -33,7 +37,7 @@ class S2Measurements {
     @Test
     void measure() {
         assumeTrue(Boolean.getBoolean("s2.measure"), "long run: pass -Ds2.measure=true");
-        S2LoopBufio s2 = new S2LoopBufio();
+        Scenario s2 = StackScenario.load(Path.of("..", "stacks", "s2-loop-bufio.yaml"));
         Explorer explorer = new Explorer(List.of(s2));
         for (Variant v : s2.variants()) {
             if (v.expected() == Variant.Expectation.HANGS) {

@@ -92,7 +92,7 @@ class StackFileTest {
                 .endsWith("devices[2].table: table line 1 '0 x snapshot-origin sda': invalid length 'x'"));
         assertTrue(refused(GOOD.replace("0 1024 snapshot-origin sda", "0 1024 mirror sda")).getMessage()
                 .contains("unknown target type 'mirror'; known: crypt, linear, snapshot, snapshot-origin, verity"));
-        assertEquals("t.yaml:5:6: devices[0].kind: unknown device kind 'tape'; kinds: disk, dm, filesystem, md-raid1, veritysetup",
+        assertEquals("t.yaml:5:6: devices[0].kind: unknown device kind 'tape'; kinds: disk, dm, dm-bufio, filesystem, loop, md-raid1, veritysetup",
                 refused(GOOD.replace("{kind: disk, name: sda", "{kind: tape, name: sda")).getMessage());
     }
 

@@ -1,0 +1,147 @@
+package dev.rescuer.storage.stack;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The {@code loop}, {@code dm-bufio} and {@code thin} kinds and the {@code system.kswapd} and
+ * {@code system.page_cache_shrinker} settings in stack files: accepted entries, and refusals located
+ * at the file, line and column of the bad key.
+ */
+class LoopBufioStackFileTest {
+
+    private static final String GOOD = """
+            name: t
+            system: {kswapd: false, page_cache_shrinker: after-devices}
+            devices:
+              - {kind: disk, name: sda, sectors: 4096}
+              - {kind: filesystem, name: root, device: sda, files: [{name: image, blocks: 16}, {name: data, blocks: 16}]}
+              - {kind: loop, name: loop0, backing: {fs: root, file: image}, worker: kthread, memalloc_noio: true, direct_io: false}
+              - {kind: dm-bufio, name: md, device: loop0, shrinker_form: pre-2014, reserved_buffers: 0, block_size: 4096}
+            workload:
+              - kind: thin
+                name: thin
+                metadata: md
+                dirty_blocks: 4
+                read: {fs: root, file: data}
+                fault_memory: min
+                file_write: {fs: root, file: image, page: 15}
+                data_write: {device: loop0, block: 8}
+                hold_ms: 50
+            variants:
+              - {name: a, expected: hang, set: {devices.md.shrinker_form: gfp-fs-2014, system.kswapd: true}}
+            """;
+
+    private static StackFile parse(String text) {
+        return StackFile.parse("t.yaml", "t", text, Kinds.builtIn());
+    }
+
+    private static String refused(String text) {
+        return assertThrows(StackFileException.class, () -> parse(text)).getMessage();
+    }
+
+    @Test
+    void aLoopDeviceWithABufioClientAndAThinUserIsAccepted() {
+        ResolvedStack base = parse(GOOD).stack("a");
+        assertEquals("gfp-fs-2014", base.spec().devices().get(3).get("shrinker_form").asText());
+        assertTrue(base.kswapd());
+        assertTrue(base.pageCacheShrinkerAfterDevices());
+    }
+
+    @Test
+    void kswapdIsOnAndThePageCacheShrinkerComesAtTheFirstMountByDefault() {
+        ResolvedStack s = parse(GOOD.replace("system: {kswapd: false, page_cache_shrinker: after-devices}", "system: {cpus: 1}")
+                .replace(", system.kswapd: true", "")).stack("a");
+        assertTrue(s.kswapd());
+        assertFalse(s.pageCacheShrinkerAfterDevices());
+    }
+
+    @Test
+    void badSystemSettingsAreNamedAtTheirKey() {
+        assertEquals("t.yaml:2:25: system.page_cache_shrinker: 'never' is not one of first-mount, after-devices",
+                refused(GOOD.replace("page_cache_shrinker: after-devices", "page_cache_shrinker: never")));
+        assertEquals("t.yaml:2:10: system.kswapd: wrong type: expected true or false",
+                refused(GOOD.replace("kswapd: false", "kswapd: 3")));
+    }
+
+    @Test
+    void badLoopEntriesAreNamedAtTheirKey() {
+        assertEquals("t.yaml:6:65: devices[2].worker: 'tasklet' is not one of kthread, workqueue",
+                refused(GOOD.replace("worker: kthread", "worker: tasklet")));
+        assertEquals("t.yaml:6:41: devices[2].backing.fs: no filesystem 'home'; filesystems: root",
+                refused(GOOD.replace("backing: {fs: root", "backing: {fs: home")));
+        assertEquals("t.yaml:6:51: devices[2].backing.file: no file 'disk.img' in filesystem root; its files: image, data",
+                refused(GOOD.replace("file: image}, worker", "file: disk.img}, worker")));
+        assertEquals("t.yaml:6:41: devices[2].backing.fs: no filesystem 'sda'; filesystems: root",
+                refused(GOOD.replace("backing: {fs: root", "backing: {fs: sda")));
+        assertEquals("t.yaml:6:5: devices[2]: missing key 'backing'",
+                refused(GOOD.replace("backing: {fs: root, file: image}, ", "")));
+        assertEquals("t.yaml:6:103: devices[2].direct_io: wrong type: expected true or false",
+                refused(GOOD.replace("direct_io: false", "direct_io: maybe")));
+    }
+
+    @Test
+    void badBufioEntriesAreNamedAtTheirKey() {
+        assertEquals("t.yaml:7:47: devices[3].shrinker_form: unknown dm-bufio shrinker form 'pre-2013'; "
+                        + "expected one of pre-2014, gfp-fs-2014, trylock-2019, workqueue-2020",
+                refused(GOOD.replace("shrinker_form: pre-2014", "shrinker_form: pre-2013")));
+        assertEquals("t.yaml:7:32: devices[3].device: no device 'loop1'; devices: loop0, sda",
+                refused(GOOD.replace("device: loop0, shrinker", "device: loop1, shrinker")));
+        assertEquals("t.yaml:7:32: devices[3].device: no device 'root'; devices: loop0, sda",
+                refused(GOOD.replace("device: loop0, shrinker", "device: root, shrinker")));
+        assertEquals("t.yaml:7:72: devices[3].reserved_buffers: must be >= 0, got -1",
+                refused(GOOD.replace("reserved_buffers: 0", "reserved_buffers: -1")));
+        assertEquals("t.yaml:7:93: devices[3].block_size: must be a positive multiple of 512, got 1000",
+                refused(GOOD.replace("block_size: 4096", "block_size: 1000")));
+    }
+
+    @Test
+    void aBufioClientIsNotABlockDeviceNorAFilesystem() {
+        assertEquals("t.yaml:16:18: workload[0].data_write.device: no device 'md'; devices: loop0, sda",
+                refused(GOOD.replace("data_write: {device: loop0", "data_write: {device: md")));
+        assertEquals("t.yaml:13:12: workload[0].read.fs: no filesystem 'md'; filesystems: root",
+                refused(GOOD.replace("read: {fs: root", "read: {fs: md")));
+    }
+
+    @Test
+    void badThinEntriesAreNamedAtTheirKey() {
+        assertEquals("t.yaml:11:5: workload[0].metadata: no dm-bufio client 'loop0'; dm-bufio clients: md",
+                refused(GOOD.replace("metadata: md", "metadata: loop0")));
+        assertEquals("t.yaml:12:5: workload[0].dirty_blocks: must be >= 0, got -4",
+                refused(GOOD.replace("dirty_blocks: 4", "dirty_blocks: -4")));
+        assertEquals("t.yaml:13:22: workload[0].read.file: no file 'log' in filesystem root; its files: image, data",
+                refused(GOOD.replace("file: data}", "file: log}")));
+        assertEquals("t.yaml:14:5: workload[0].fault_memory: 'high' is not one of low, min",
+                refused(GOOD.replace("fault_memory: min", "fault_memory: high")));
+        assertEquals("t.yaml:15:41: workload[0].file_write.page: must be in 0..15 (file image has 16 blocks), got 16",
+                refused(GOOD.replace("page: 15", "page: 16")));
+        assertEquals("t.yaml:12:5: workload[0].dirty_blocks: metadata device loop0 has 16 blocks of 4096 bytes, got 17",
+                refused(GOOD.replace("dirty_blocks: 4", "dirty_blocks: 17")));
+        assertEquals("t.yaml:16:33: workload[0].data_write.block: device loop0 has 16 blocks of 4096 bytes, got block 16",
+                refused(GOOD.replace("block: 8", "block: 16")));
+        assertEquals("t.yaml:16:33: workload[0].data_write.block: must be >= 0, got -1",
+                refused(GOOD.replace("block: 8", "block: -1")));
+        assertEquals("t.yaml:17:5: workload[0].hold_ms: must be >= 0, got -50",
+                refused(GOOD.replace("hold_ms: 50", "hold_ms: -50")));
+        assertEquals("t.yaml:13:5: workload[0].readahead: unknown key 'readahead'; known keys: data_write, dirty_blocks, fault_memory, "
+                        + "file_write, hold_ms, kind, metadata, name, read, start_ms",
+                refused(GOOD.replace("    dirty_blocks: 4\n", "    dirty_blocks: 4\n    readahead: 8\n")));
+    }
+
+    @Test
+    void aThinWriteToAReadOnlyFilesystemIsRefused() {
+        assertEquals("t.yaml:15:18: workload[0].file_write.fs: filesystem root is mounted read-only",
+                refused(GOOD.replace("device: sda, files", "device: sda, options: ro, files")));
+    }
+
+    @Test
+    void aVariantSettingABadShrinkerFormIsNamedAtItsSetKey() {
+        assertEquals("t.yaml:19:37: variant a: variants[0].set.devices.md.shrinker_form: "
+                        + "unknown dm-bufio shrinker form '2014'; expected one of pre-2014, gfp-fs-2014, trylock-2019, workqueue-2020",
+                refused(GOOD.replace("shrinker_form: gfp-fs-2014", "shrinker_form: '2014'")));
+    }
+}
