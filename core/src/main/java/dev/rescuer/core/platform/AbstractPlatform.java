@@ -180,12 +180,34 @@ public abstract class AbstractPlatform implements Platform {
         await(task.exitEvent(), task::hasExited, NO_DEADLINE);
     }
 
+    /** Outcomes of {@link #sleep}. */
+    private static final int TIMED_OUT = 0;
+    private static final int SATISFIED = 1;
+    private static final int INTERRUPTED = 2;
+
     @Override
     public final boolean await(Primitive on, BooleanSupplier condition, long deadlineNanos) {
+        return sleep(on, condition, deadlineNanos, false) == SATISFIED;
+    }
+
+    @Override
+    public final boolean awaitInterruptible(Primitive on, BooleanSupplier condition, long deadlineNanos)
+            throws InterruptedException {
+        int outcome = sleep(on, condition, deadlineNanos, true);
+        if (outcome == INTERRUPTED) {
+            throw new InterruptedException("task " + currentTask() + " was interrupted while waiting on " + on.describe());
+        }
+        return outcome == SATISFIED;
+    }
+
+    private int sleep(Primitive on, BooleanSupplier condition, long deadlineNanos, boolean interruptible) {
         Task self = currentTask();
         self.checkMaySleep(on, "await");
         if (condition.getAsBoolean()) {
-            return true;
+            return SATISFIED;
+        }
+        if (interruptible && takeInterrupt(self)) {
+            return INTERRUPTED;
         }
         self.beginWait(on, nanoTime());
         SleepListener listener = self.sleepListener();
@@ -194,11 +216,14 @@ public abstract class AbstractPlatform implements Platform {
         }
         try {
             while (true) {
-                if (!park(self, deadlineNanos)) {
-                    return condition.getAsBoolean();
+                if (!park(self, deadlineNanos, interruptible)) {
+                    return condition.getAsBoolean() ? SATISFIED : TIMED_OUT;
                 }
                 if (condition.getAsBoolean()) {
-                    return true;
+                    return SATISFIED;
+                }
+                if (interruptible && takeInterrupt(self)) {
+                    return INTERRUPTED;
                 }
             }
         } finally {
@@ -207,6 +232,46 @@ public abstract class AbstractPlatform implements Platform {
                 listener.running(self);
             }
         }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: the interrupt is a flag in the task record, set before the task is woken; a platform
+     * that keeps interrupts elsewhere (on the JVM thread) overrides this with {@link #isInterrupted}
+     * and {@link #takeInterrupt}.
+     */
+    @Override
+    public void interrupt(Task task) {
+        task.setInterruptPending();
+        if (task != currentTask()) {
+            wake(task);
+        }
+    }
+
+    @Override
+    public boolean isInterrupted(Task task) {
+        return task.interruptPending();
+    }
+
+    @Override
+    public final boolean interrupted() {
+        return takeInterrupt(currentTask());
+    }
+
+    /** Consumes {@code self}'s pending interrupt (called by the task itself); whether there was one. */
+    protected boolean takeInterrupt(Task self) {
+        return self.takeInterruptPending();
+    }
+
+    /**
+     * Like {@link #park(Task, long)}, knowing whether the sleep is interruptible. A platform whose
+     * {@link #interrupt} wakes the task need not override it; one on which an interrupt arrives
+     * without a wake (a JVM {@code Thread.interrupt}) returns {@code true} on it when
+     * {@code interruptible}.
+     */
+    protected boolean park(Task self, long deadlineNanos, boolean interruptible) {
+        return park(self, deadlineNanos);
     }
 
     /**

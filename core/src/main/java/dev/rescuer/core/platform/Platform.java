@@ -15,7 +15,8 @@ import java.util.function.BooleanSupplier;
  *   <li><b>One blocking operation</b>, {@link #await}: the waiter sleeps until a condition it evaluates
  *       itself becomes true. A waker first makes the condition true, then calls {@link #wake}. Wake-ups
  *       are never lost (a wake that arrives before the sleep makes the sleep return at once) and may
- *       be spurious (the condition is simply re-checked).
+ *       be spurious (the condition is simply re-checked). {@link #awaitInterruptible} is the same sleep
+ *       ended also by {@link #interrupt}.
  *   <li><b>Scheduling points</b>: {@link #preemptionPoint()} marks places where another task could run
  *       first. A real platform does nothing there; a simulator may switch tasks. It is never called
  *       while holding a raw spin lock, and a platform must not switch away from a task in atomic
@@ -68,6 +69,38 @@ public interface Platform extends AutoCloseable {
      * @return the condition's last value: {@code false} only when the deadline passed first
      */
     boolean await(Primitive on, BooleanSupplier condition, long deadlineNanos);
+
+    /**
+     * Like {@link #await}, but an interrupt ends the sleep: the condition is evaluated first (if it
+     * holds, the call returns {@code true} even with an interrupt pending, as the kernel's fast paths
+     * succeed with a signal pending); then an interrupt pending on entry, or one delivered while the
+     * task sleeps ({@link #interrupt}), makes it throw {@link InterruptedException} and consumes the
+     * interrupt. This is the kernel's {@code TASK_INTERRUPTIBLE} / {@code TASK_KILLABLE} sleep: the
+     * JVM has one kind of interrupt, so both map to it.
+     *
+     * @return the condition's last value: {@code false} only when the deadline passed first
+     * @throws InterruptedException if interrupted before the condition held; the interrupt is consumed
+     */
+    boolean awaitInterruptible(Primitive on, BooleanSupplier condition, long deadlineNanos) throws InterruptedException;
+
+    /**
+     * Delivers an interrupt to {@code task}: its current or next {@link #awaitInterruptible} ends with
+     * {@link InterruptedException}; uninterruptible sleeps ({@link #await}) ignore it, and it stays
+     * pending for the next interruptible one. On {@link RealPlatform} this is
+     * {@link Thread#interrupt()} of the task's thread, and an interrupt sent with
+     * {@code Thread.interrupt} directly counts the same. Never blocks and is never a scheduling point.
+     */
+    void interrupt(Task task);
+
+    /** Whether an interrupt is pending for {@code task}. Advisory when asked about another task. */
+    boolean isInterrupted(Task task);
+
+    /**
+     * Consumes the calling task's pending interrupt, like {@link Thread#interrupted()}.
+     *
+     * @return whether one was pending
+     */
+    boolean interrupted();
 
     /**
      * Wakes {@code task} if it sleeps in {@link #await}, or makes its next sleep return at once.

@@ -33,6 +33,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * by the live threads; a dead task that still holds a lock stays reachable through the lock and
  * {@link #exitedHolders()}.
  *
+ * <p><b>Interrupts</b> are the JVM's: {@link #interrupt} is {@link Thread#interrupt()}, and a thread
+ * interrupted by any code ends its interruptible platform sleep ({@link #awaitInterruptible}) with
+ * {@link InterruptedException}. Uninterruptible sleeps keep the interrupt set for later.
+ *
  * <p><b>Blocking outside the platform.</b> {@link #isBlockedOutsidePlatform} reads the JVM thread
  * state; the task's own waits here (park, and the timer context's waits and timer-lock waits) are
  * bracketed by an odd/even sequence number so that they are never taken for foreign blocking.
@@ -173,11 +177,27 @@ public final class RealPlatform extends AbstractPlatform {
 
     @Override
     protected boolean park(Task self, long deadlineNanos) {
+        return park(self, deadlineNanos, false);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: an uninterruptible sleep takes a pending {@code Thread} interrupt out of the way (it
+     * would make every later {@code LockSupport.park} return at once and this loop spin) and sets it
+     * again on the way out; an interruptible one returns as if woken when the thread is interrupted,
+     * leaving the interrupt set for {@link #takeInterrupt} to consume.
+     */
+    @Override
+    protected boolean park(Task self, long deadlineNanos, boolean interruptible) {
         RealTask rt = (RealTask) platformData(self);
         boolean interrupted = false;
         boolean marked = rt.enterPlatformWait();
         try {
             while (!rt.permit.getAndSet(false)) {
+                if (interruptible && rt.thread.isInterrupted()) {
+                    return true;
+                }
                 if (deadlineNanos == NO_DEADLINE) {
                     LockSupport.park(self);
                 } else {
@@ -187,9 +207,7 @@ public final class RealPlatform extends AbstractPlatform {
                     }
                     LockSupport.parkNanos(self, left);
                 }
-                // Sleeps are uninterruptible. A pending interrupt would make every later park return
-                // at once and this loop spin, so take it now and set it again on the way out.
-                if (Thread.interrupted()) {
+                if (!interruptible && Thread.interrupted()) {
                     interrupted = true;
                 }
             }
@@ -202,6 +220,24 @@ public final class RealPlatform extends AbstractPlatform {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** {@inheritDoc} Here: {@link Thread#interrupt()} of the task's thread. */
+    @Override
+    public void interrupt(Task task) {
+        ((RealTask) platformData(task)).thread.interrupt();
+    }
+
+    /** {@inheritDoc} Here: the interrupt status of the task's thread. */
+    @Override
+    public boolean isInterrupted(Task task) {
+        return ((RealTask) platformData(task)).thread.isInterrupted();
+    }
+
+    /** {@inheritDoc} Here: {@link Thread#interrupted()}; {@code self} is the calling thread's task. */
+    @Override
+    protected boolean takeInterrupt(Task self) {
+        return Thread.interrupted();
     }
 
     /**

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The per-task record, Rescuer's {@code task_struct}: one per thread the platform knows, created when
@@ -29,7 +30,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * writes the start time and target before the state, so a reader that sees {@code BLOCKED} sees
  * the wait it belongs to. Exit writes {@link #heldAtExit()} and the failure before the state
  * {@code EXITED}, so whoever sees the task exited (a joiner, a report) sees both. The exit waiters
- * are a concurrent queue that any task may add to.
+ * are a concurrent queue that any task may add to. The pending-interrupt flag (used by platforms
+ * that do not keep interrupts on the JVM thread) is atomic: the interrupter sets it before it wakes
+ * the task, and the task consumes it with a compare-and-set after it woke, so the wake cannot
+ * overtake the flag.
  */
 public final class Task {
 
@@ -66,6 +70,8 @@ public final class Task {
     private volatile Throwable failure;
     private volatile List<Primitive> heldAtExit = List.of();
     private final ConcurrentLinkedQueue<Task> exitWaiters = new ConcurrentLinkedQueue<>();
+    /** An interrupt delivered and not yet consumed, on platforms that keep it here. Atomic: any task sets it. */
+    private final AtomicBoolean interruptPending = new AtomicBoolean();
     private final Primitive exitEvent;
 
     /** Platform-private state (the JVM thread and its wake-up permit, or a simulator's record). */
@@ -250,6 +256,23 @@ public final class Task {
     void endWait() {
         state = State.RUNNING;
         waitingOn = null;
+    }
+
+    // ---- interrupts (for platforms that keep them in the task record) ----
+
+    /** Marks an interrupt pending. The platform then wakes the task. */
+    void setInterruptPending() {
+        interruptPending.set(true);
+    }
+
+    /** Whether an interrupt is pending. */
+    boolean interruptPending() {
+        return interruptPending.get();
+    }
+
+    /** Consumes a pending interrupt; whether there was one. */
+    boolean takeInterruptPending() {
+        return interruptPending.compareAndSet(true, false);
     }
 
     // ---- hooks and data ----

@@ -51,7 +51,23 @@ public final class Completion extends SleepingPrimitive {
         return await(platform.deadlineAfter(timeout), "wait_for_completion_timeout");
     }
 
+    /**
+     * Like {@link #waitFor()}, unless the task is interrupted first
+     * ({@code wait_for_completion_interruptible}, and {@code _killable}).
+     *
+     * @throws InterruptedException if interrupted before a completion was consumed; the interrupt is consumed
+     */
+    public void waitForInterruptible() throws InterruptedException {
+        if (await(Platform.NO_DEADLINE, "wait_for_completion_interruptible", true) == INTERRUPTED) {
+            throw interruptedWhile("wait_for_completion_interruptible", platform.currentTask());
+        }
+    }
+
     private boolean await(long deadline, String op) {
+        return await(deadline, op, false) == GRANTED;
+    }
+
+    private int await(long deadline, String op, boolean interruptible) {
         Task self = platform.currentTask();
         self.checkMaySleep(this, op);
         platform.preemptionPoint();
@@ -62,13 +78,13 @@ public final class Completion extends SleepingPrimitive {
         guard.lock();
         try {
             if (consumeLocked()) {
-                return true;
+                return GRANTED;
             }
             w = enqueueLocked(self, Waiter.EXCLUSIVE);
         } finally {
             guard.unlock();
         }
-        return awaitGrant(w, deadline);
+        return awaitGrant(w, deadline, interruptible);
     }
 
     private boolean consumeLocked() {

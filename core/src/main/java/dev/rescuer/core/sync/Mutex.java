@@ -4,6 +4,7 @@ import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -78,7 +79,54 @@ public final class Mutex extends SleepingPrimitive {
         self.pushHeld(this);
     }
 
+    /**
+     * Takes the mutex unless the task is interrupted first ({@code mutex_lock_interruptible}, and
+     * {@code mutex_lock_killable}: the JVM has one kind of interrupt). As in the kernel, a free mutex
+     * is taken even with an interrupt pending; only the sleep is interruptible. A waiter that gives
+     * up tells the validator the acquisition was released ({@code mutex_release} on the kernel's
+     * error path) and passes its place on to the next waiter.
+     *
+     * @throws InterruptedException if interrupted ({@link Platform#interrupt}, or
+     *     {@code Thread.interrupt} on a real platform) before the mutex was free; the interrupt is consumed
+     */
+    public void lockInterruptible() throws InterruptedException {
+        acquire(Platform.NO_DEADLINE, true, "mutex_lock_interruptible");
+    }
+
+    /**
+     * Takes the mutex, sleeping at most {@code timeout} for it. The kernel has no timed mutex lock;
+     * this is {@link java.util.concurrent.locks.Lock#tryLock(long, java.util.concurrent.TimeUnit)}'s
+     * shape. A timed acquisition cannot wait forever, so the validator sees it as a try-lock (no
+     * dependency of its own), as DEPT skips timed waits.
+     *
+     * @return whether the mutex was taken
+     */
+    public boolean tryLock(Duration timeout) {
+        return uninterruptible(() -> acquire(platform.deadlineAfter(timeout), false, "mutex_lock_timeout"));
+    }
+
+    /** For the {@link java.util.concurrent.locks.Lock} adapter: timed and interruptible. */
+    boolean tryLockInterruptible(Duration timeout) throws InterruptedException {
+        return acquire(platform.deadlineAfter(timeout), true, "mutex_lock_interruptible_timeout");
+    }
+
+    private boolean acquire(long deadline, boolean interruptible, String op) throws InterruptedException {
+        Task self = platform.currentTask();
+        LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, 0);
+        if (!owner.compareAndSet(null, self) && !settle(self, lockSlow(self, deadline, interruptible), ev, deadline, op)) {
+            return false;
+        }
+        self.pushHeld(this);
+        endAcquire(self, ev, deadline, LockEvents.EXCLUSIVE);
+        return true;
+    }
+
     private void lockSlow(Task self) {
+        lockSlow(self, Platform.NO_DEADLINE, false);
+    }
+
+    /** Sleeps for the mutex; {@link #GRANTED} once it holds it, or why it gave up. */
+    private int lockSlow(Task self, long deadline, boolean interruptible) {
         if (owner.get() == self) {
             throw new IllegalStateException("recursive locking: task " + self + " already holds " + describe()
                     + " (mutexes are not reentrant; this would deadlock)");
@@ -91,17 +139,42 @@ public final class Mutex extends SleepingPrimitive {
         } finally {
             guard.unlock();
         }
+        int outcome = GRANTED; // stays so if the platform tears the task down meanwhile
         try {
-            platform.await(this, () -> owner.compareAndSet(null, self), Platform.NO_DEADLINE);
+            if (interruptible) {
+                outcome = platform.awaitInterruptible(this, () -> owner.compareAndSet(null, self), deadline) ? GRANTED : TIMED_OUT;
+            } else {
+                outcome = platform.await(this, () -> owner.compareAndSet(null, self), deadline) ? GRANTED : TIMED_OUT;
+            }
+        } catch (InterruptedException e) {
+            outcome = INTERRUPTED;
         } finally {
             guard.lock();
             try {
                 waiters.remove(w);
                 nrWaiters--;
+                if (outcome != GRANTED && owner.get() == null && !waiters.isEmpty()) {
+                    // An unlock may have woken this waiter as the first: pass the wake-up on.
+                    platform.wake(waiters.peekFirst().task);
+                }
             } finally {
                 guard.unlock();
             }
         }
+        return outcome;
+    }
+
+    /**
+     * This mutex as a {@link java.util.concurrent.locks.Lock}, for code written against the JDK's
+     * interface: {@code lock}, {@code unlock}, {@code tryLock} are this mutex's; {@code lockInterruptibly}
+     * and the timed {@code tryLock} are interruptible and, as the interface says, throw at once when
+     * the caller is interrupted on entry; {@code newCondition} gives a condition on a
+     * {@link WaitQueue}. Everything blocks through the platform and reports to the validator as the
+     * mutex does. The lock is not reentrant, unlike {@link java.util.concurrent.locks.ReentrantLock}.
+     */
+    public java.util.concurrent.locks.Lock asLock() {
+        return new PrimitiveLock(platform, describe(), this::lock, this::lockInterruptible, this::unlock,
+                this::tryLock, this::tryLockInterruptible, this::isHeldByCurrentTask, true);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 
@@ -79,13 +80,38 @@ public final class RwSemaphore extends SleepingPrimitive {
      * class taken together on purpose ({@code down_read_nested}).
      */
     public void downReadNested(int subclass) {
+        uninterruptible(() -> downReadCommon(subclass, Platform.NO_DEADLINE, false, "down_read"));
+    }
+
+    /**
+     * Takes the lock for reading unless the task is interrupted first ({@code down_read_interruptible},
+     * and {@code down_read_killable}: the JVM has one kind of interrupt). Free for reading, it is
+     * taken even with an interrupt pending. A reader that gives up leaves the queue and tells the
+     * validator the acquisition was released ({@code rwsem_release} on the kernel's error path).
+     *
+     * @throws InterruptedException if interrupted before the lock was granted; the interrupt is consumed
+     */
+    public void downReadInterruptible() throws InterruptedException {
+        downReadCommon(0, Platform.NO_DEADLINE, true, "down_read_interruptible");
+    }
+
+    /**
+     * Takes the lock for reading, sleeping at most {@code timeout} (no kernel counterpart; the JDK's
+     * timed {@code tryLock}). The validator sees it as a try-lock: a timed wait cannot hang.
+     *
+     * @return whether the lock was taken
+     */
+    public boolean tryDownRead(Duration timeout) {
+        return uninterruptible(() -> downReadCommon(0, platform.deadlineAfter(timeout), false, "down_read_timeout"));
+    }
+
+    boolean tryDownReadInterruptible(Duration timeout) throws InterruptedException {
+        return downReadCommon(0, platform.deadlineAfter(timeout), true, "down_read_interruptible_timeout");
+    }
+
+    private boolean downReadCommon(int subclass, long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
-        self.checkMaySleep(this, "down_read");
-        platform.preemptionPoint();
-        LockEvents ev = platform.lockEvents();
-        if (ev != null) {
-            ev.acquire(self, this, LockEvents.SHARED, subclass, false);
-        }
+        LockEvents ev = beginAcquire(self, op, deadline, LockEvents.SHARED, subclass);
         Waiter w;
         guard.lock();
         try {
@@ -96,21 +122,28 @@ public final class RwSemaphore extends SleepingPrimitive {
             if (writer == null && waiters.isEmpty()) {
                 readers++;
                 self.pushHeld(this);
-                return;
-            }
-            w = enqueueLocked(self, Waiter.SHARED);
-            condWakeLocked();
-            if (!w.granted && self.holds(this)) {
-                waiters.removeLastOccurrence(w);
-                throw new IllegalStateException("recursive down_read of " + describe() + " by task " + self
-                        + " while a writer is queued: the writer waits for this task's read hold, and this "
-                        + "read waits behind the writer, so it would deadlock");
+                w = null;
+            } else {
+                w = enqueueLocked(self, Waiter.SHARED);
+                condWakeLocked();
+                if (!w.granted && self.holds(this)) {
+                    waiters.removeLastOccurrence(w);
+                    throw new IllegalStateException("recursive down_read of " + describe() + " by task " + self
+                            + " while a writer is queued: the writer waits for this task's read hold, and this "
+                            + "read waits behind the writer, so it would deadlock");
+                }
             }
         } finally {
             guard.unlock();
         }
-        awaitGrant(w, Platform.NO_DEADLINE);
-        self.pushHeld(this);
+        if (w != null) {
+            if (!settle(self, awaitGrant(w, deadline, interruptible), ev, deadline, op)) {
+                return false;
+            }
+            self.pushHeld(this);
+        }
+        endAcquire(self, ev, deadline, LockEvents.SHARED);
+        return true;
     }
 
     /** Takes the lock for reading if no writer holds it or waits for it ({@code down_read_trylock}). */
@@ -176,13 +209,39 @@ public final class RwSemaphore extends SleepingPrimitive {
      * class taken together on purpose ({@code down_write_nested}).
      */
     public void downWriteNested(int subclass) {
+        uninterruptible(() -> downWriteCommon(subclass, Platform.NO_DEADLINE, false, "down_write"));
+    }
+
+    /**
+     * Takes the lock for writing unless the task is interrupted first ({@code down_write_killable};
+     * the JVM has one kind of interrupt). A writer that gives up leaves the queue and lets in the
+     * readers it was holding back, as {@code rwsem_del_wake_waiter} does, and tells the validator the
+     * acquisition was released.
+     *
+     * @throws InterruptedException if interrupted before the lock was granted; the interrupt is consumed
+     */
+    public void downWriteInterruptible() throws InterruptedException {
+        downWriteCommon(0, Platform.NO_DEADLINE, true, "down_write_killable");
+    }
+
+    /**
+     * Takes the lock for writing, sleeping at most {@code timeout} (no kernel counterpart; the JDK's
+     * timed {@code tryLock}). A writer that times out lets in the readers queued behind it. The
+     * validator sees it as a try-lock.
+     *
+     * @return whether the lock was taken
+     */
+    public boolean tryDownWrite(Duration timeout) {
+        return uninterruptible(() -> downWriteCommon(0, platform.deadlineAfter(timeout), false, "down_write_timeout"));
+    }
+
+    boolean tryDownWriteInterruptible(Duration timeout) throws InterruptedException {
+        return downWriteCommon(0, platform.deadlineAfter(timeout), true, "down_write_killable_timeout");
+    }
+
+    private boolean downWriteCommon(int subclass, long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
-        self.checkMaySleep(this, "down_write");
-        platform.preemptionPoint();
-        LockEvents ev = platform.lockEvents();
-        if (ev != null) {
-            ev.acquire(self, this, LockEvents.EXCLUSIVE, subclass, false);
-        }
+        LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, subclass);
         Waiter w;
         guard.lock();
         try {
@@ -194,15 +253,60 @@ public final class RwSemaphore extends SleepingPrimitive {
             if (writer == null && readers == 0 && waiters.isEmpty()) {
                 writer = self;
                 self.pushHeld(this);
-                return;
+                w = null;
+            } else {
+                w = enqueueLocked(self, Waiter.EXCLUSIVE);
+                condWakeLocked();
             }
-            w = enqueueLocked(self, Waiter.EXCLUSIVE);
-            condWakeLocked();
         } finally {
             guard.unlock();
         }
-        awaitGrant(w, Platform.NO_DEADLINE);
-        self.pushHeld(this);
+        if (w != null) {
+            if (!settle(self, awaitGrant(w, deadline, interruptible), ev, deadline, op)) {
+                return false;
+            }
+            self.pushHeld(this);
+        }
+        endAcquire(self, ev, deadline, LockEvents.EXCLUSIVE);
+        return true;
+    }
+
+    /**
+     * A waiter gave up: whoever it held back may go now ({@code rwsem_del_wake_waiter}, which calls
+     * {@code rwsem_mark_wake} with {@code RWSEM_WAKE_ANY}). A writer that left the head of the queue
+     * while readers hold the lock lets the queued readers join them.
+     */
+    @Override
+    void withdrawnLocked() {
+        if (writer == null) {
+            markWakeLocked(readers > 0 ? WakeType.READERS : WakeType.ANY);
+        }
+    }
+
+    /**
+     * This rw-semaphore as a {@link java.util.concurrent.locks.ReadWriteLock}: the read lock is
+     * {@link #downRead()}/{@link #upRead()}, the write lock {@link #downWrite()}/{@link #upWrite()},
+     * with the writer preference and every check of this class (neither is reentrant; a read hold
+     * cannot be upgraded). {@code lockInterruptibly} and the timed {@code tryLock} are interruptible
+     * and throw at once when the caller is interrupted on entry. The write lock's
+     * {@code newCondition} gives a condition on a {@link WaitQueue}; the read lock's throws
+     * {@link UnsupportedOperationException}, as {@link java.util.concurrent.locks.ReentrantReadWriteLock}'s does.
+     */
+    public java.util.concurrent.locks.ReadWriteLock asReadWriteLock() {
+        java.util.concurrent.locks.Lock read = new PrimitiveLock(platform, describe() + " (read)", this::downRead,
+                this::downReadInterruptible, this::upRead, this::tryDownRead, this::tryDownReadInterruptible,
+                () -> self().holds(this) && writer() != self(), false);
+        java.util.concurrent.locks.Lock write = new PrimitiveLock(platform, describe() + " (write)", this::downWrite,
+                this::downWriteInterruptible, this::upWrite, this::tryDownWrite, this::tryDownWriteInterruptible,
+                () -> writer() == self(), true);
+        return new java.util.concurrent.locks.ReadWriteLock() {
+            @Override public java.util.concurrent.locks.Lock readLock() { return read; }
+            @Override public java.util.concurrent.locks.Lock writeLock() { return write; }
+        };
+    }
+
+    private Task self() {
+        return platform.currentTask();
     }
 
     /** Takes the lock for writing if nobody holds it or waits for it ({@code down_write_trylock}). */

@@ -55,7 +55,24 @@ public final class Semaphore extends SleepingPrimitive {
         return acquire(platform.deadlineAfter(timeout), "down_timeout");
     }
 
+    /**
+     * Takes a unit unless the task is interrupted first ({@code down_interruptible}, and
+     * {@code down_killable}: the JVM has one kind of interrupt). A unit that is available is taken
+     * even with an interrupt pending.
+     *
+     * @throws InterruptedException if interrupted before a unit was handed over; the interrupt is consumed
+     */
+    public void downInterruptible() throws InterruptedException {
+        if (acquire(Platform.NO_DEADLINE, "down_interruptible", true) == INTERRUPTED) {
+            throw interruptedWhile("down_interruptible", platform.currentTask());
+        }
+    }
+
     private boolean acquire(long deadline, String op) {
+        return acquire(deadline, op, false) == GRANTED;
+    }
+
+    private int acquire(long deadline, String op, boolean interruptible) {
         Task self = platform.currentTask();
         self.checkMaySleep(this, op);
         platform.preemptionPoint();
@@ -67,13 +84,13 @@ public final class Semaphore extends SleepingPrimitive {
         try {
             if (count > 0) {
                 count--;
-                return true;
+                return GRANTED;
             }
             w = enqueueLocked(self, Waiter.EXCLUSIVE);
         } finally {
             guard.unlock();
         }
-        return awaitGrant(w, deadline);
+        return awaitGrant(w, deadline, interruptible);
     }
 
     /** Takes a unit if one is available, without sleeping ({@code down_trylock}, with the opposite sign). */

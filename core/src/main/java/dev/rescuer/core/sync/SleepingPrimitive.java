@@ -18,8 +18,8 @@ import java.util.ArrayDeque;
  * their behalf, sets {@code granted} and wakes them. Ownership thus passes with no window in which a
  * third task could take it: this is what makes the rw-semaphore's writer preference exact and the
  * simulator's schedules reproducible.
- * A timed wait that expires removes its waiter under the guard, unless it was granted meanwhile, in
- * which case the grant stands and the wait succeeds.
+ * A timed wait that expires, or an interruptible one that is interrupted, removes its waiter under
+ * the guard, unless it was granted meanwhile, in which case the grant stands and the wait succeeds.
  *
  * <p><b>Memory ordering.</b> The waiter queue and each subclass's state are plain fields read and
  * written only with {@link #guard} held (asserted in the {@code ...Locked} helpers); the guard's
@@ -85,6 +85,13 @@ abstract class SleepingPrimitive implements Primitive {
         platform.wake(w.task);
     }
 
+    /** {@link #awaitGrant(Waiter, long, boolean)}: the waiter was granted. */
+    static final int GRANTED = 0;
+    /** {@link #awaitGrant(Waiter, long, boolean)}: the deadline passed first; the waiter is withdrawn. */
+    static final int TIMED_OUT = 1;
+    /** {@link #awaitGrant(Waiter, long, boolean)}: the task was interrupted first; the waiter is withdrawn. */
+    static final int INTERRUPTED = 2;
+
     /**
      * Sleeps until {@code w} is granted or the deadline passes. On timeout the waiter is withdrawn,
      * unless it was granted in the meantime.
@@ -92,19 +99,110 @@ abstract class SleepingPrimitive implements Primitive {
      * @return whether the waiter was granted
      */
     final boolean awaitGrant(Waiter w, long deadlineNanos) {
-        if (platform.await(this, w::isGranted, deadlineNanos)) {
-            return true;
+        return awaitGrant(w, deadlineNanos, false) == GRANTED;
+    }
+
+    /**
+     * Sleeps until {@code w} is granted, the deadline passes or (if {@code interruptible}) the task is
+     * interrupted. A waiter that gives up is withdrawn under the guard, and {@link #withdrawnLocked}
+     * lets in whoever it was holding back; if it was granted in the meantime the grant stands, and an
+     * interrupt that came too late is left pending.
+     *
+     * @return {@link #GRANTED}, {@link #TIMED_OUT} or {@link #INTERRUPTED}
+     */
+    final int awaitGrant(Waiter w, long deadlineNanos, boolean interruptible) {
+        boolean interrupted = false;
+        try {
+            boolean granted = interruptible
+                    ? platform.awaitInterruptible(this, w::isGranted, deadlineNanos)
+                    : platform.await(this, w::isGranted, deadlineNanos);
+            if (granted) {
+                return GRANTED;
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
         }
         guard.lock();
         try {
             if (w.granted) {
-                return true;
+                if (interrupted) {
+                    platform.interrupt(w.task); // too late to matter here: keep it for the next wait
+                }
+                return GRANTED;
             }
             waiters.remove(w);
-            return false;
+            withdrawnLocked();
+            return interrupted ? INTERRUPTED : TIMED_OUT;
         } finally {
             guard.unlock();
         }
+    }
+
+    /**
+     * A waiter gave up and was removed from the queue; a primitive whose grant rule depends on who
+     * is queued first lets the next waiters in here. Call with the guard held.
+     */
+    void withdrawnLocked() {
+    }
+
+    /**
+     * The start of a lock acquisition that may sleep ({@code op} for messages): the atomic check, the
+     * scheduling point, and, for an untimed one, lockdep's {@code lock_acquire} before the attempt.
+     *
+     * @return the validator's listener, or {@code null}
+     */
+    final LockEvents beginAcquire(Task self, String op, long deadline, int mode, int subclass) {
+        self.checkMaySleep(this, op);
+        platform.preemptionPoint();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null && deadline == Platform.NO_DEADLINE) {
+            ev.acquire(self, this, mode, subclass, false);
+        }
+        return ev;
+    }
+
+    /**
+     * After a sleep for the lock: {@code true} when granted. A waiter that gave up tells the validator
+     * that the untimed acquisition {@link #beginAcquire} reported is released (the kernel's
+     * {@code mutex_release}/{@code rwsem_release} on its error paths), and an interrupted one throws.
+     */
+    final boolean settle(Task self, int outcome, LockEvents ev, long deadline, String op) throws InterruptedException {
+        if (outcome == GRANTED) {
+            return true;
+        }
+        if (ev != null && deadline == Platform.NO_DEADLINE) {
+            ev.release(self, this);
+        }
+        if (outcome == INTERRUPTED) {
+            throw interruptedWhile(op, self);
+        }
+        return false;
+    }
+
+    /** The end of a successful acquisition: a timed one is reported now, as a try-lock (it could not hang). */
+    final void endAcquire(Task self, LockEvents ev, long deadline, int mode) {
+        if (ev != null && deadline != Platform.NO_DEADLINE) {
+            ev.acquire(self, this, mode, 0, true);
+        }
+    }
+
+    /** An acquisition that may throw {@link InterruptedException}. */
+    interface Acquisition {
+        boolean run() throws InterruptedException;
+    }
+
+    /** Runs an uninterruptible acquisition from a method that declares no exception. */
+    static boolean uninterruptible(Acquisition a) {
+        try {
+            return a.run();
+        } catch (InterruptedException e) {
+            throw new AssertionError("an uninterruptible acquisition was interrupted", e);
+        }
+    }
+
+    /** The exception an interruptible acquisition throws. */
+    final InterruptedException interruptedWhile(String op, Task self) {
+        return new InterruptedException(op + " of " + describe() + " by task " + self + " was interrupted");
     }
 
     /**

@@ -116,7 +116,57 @@ public final class WaitQueue extends SleepingPrimitive {
         return waitEvent(condition, Waiter.SHARED, deadlineNanos, "wait_event_timeout");
     }
 
+    /**
+     * Sleeps until {@code condition} is true or the task is interrupted ({@code wait_event_interruptible};
+     * also {@code wait_event_killable}: the JVM has one kind of interrupt). A condition that holds
+     * wins over a pending interrupt.
+     *
+     * @throws InterruptedException if interrupted while the condition was false; the interrupt is consumed
+     */
+    public void waitEventInterruptible(BooleanSupplier condition) throws InterruptedException {
+        waitEventOrThrow(condition, false, Platform.NO_DEADLINE, "wait_event_interruptible");
+    }
+
+    /**
+     * Sleeps until {@code condition} is true, {@code timeout} passes or the task is interrupted
+     * ({@code wait_event_interruptible_timeout}).
+     *
+     * @return the condition's final value: {@code false} means the timeout passed first
+     * @throws InterruptedException if interrupted while the condition was false; the interrupt is consumed
+     */
+    public boolean waitEventInterruptibleTimeout(BooleanSupplier condition, Duration timeout) throws InterruptedException {
+        return waitEventOrThrow(condition, false, platform.deadlineAfter(timeout), "wait_event_interruptible_timeout");
+    }
+
+    /**
+     * Sleeps until {@code condition} is true, the {@link Platform#nanoTime()} deadline passes or the
+     * task is interrupted.
+     *
+     * @return the condition's final value
+     * @throws InterruptedException if interrupted while the condition was false; the interrupt is consumed
+     */
+    public boolean waitEventInterruptibleUntil(BooleanSupplier condition, long deadlineNanos) throws InterruptedException {
+        return waitEventOrThrow(condition, false, deadlineNanos, "wait_event_interruptible_timeout");
+    }
+
+    /**
+     * The general wait, for this package's conditions: shared or exclusive, with a deadline, and
+     * interruptible.
+     */
+    boolean waitEventOrThrow(BooleanSupplier condition, boolean exclusive, long deadline, String op) throws InterruptedException {
+        int outcome = waitEvent(condition, exclusive ? Waiter.EXCLUSIVE : Waiter.SHARED, deadline, op, true);
+        if (outcome == INTERRUPTED) {
+            throw interruptedWhile(op, platform.currentTask());
+        }
+        return outcome == GRANTED;
+    }
+
     private boolean waitEvent(BooleanSupplier condition, int mode, long deadline, String op) {
+        return waitEvent(condition, mode, deadline, op, false) == GRANTED;
+    }
+
+    /** The wait itself: {@link #GRANTED} when the condition held, else {@link #TIMED_OUT} or {@link #INTERRUPTED}. */
+    private int waitEvent(BooleanSupplier condition, int mode, long deadline, String op, boolean interruptible) {
         Task self = platform.currentTask();
         self.checkMaySleep(this, op);
         platform.preemptionPoint();
@@ -124,7 +174,7 @@ public final class WaitQueue extends SleepingPrimitive {
             reportWait(self); // a potential wait, even if the condition already holds
         }
         if (condition.getAsBoolean()) {
-            return true;
+            return GRANTED;
         }
         Waiter w;
         guard.lock();
@@ -137,8 +187,7 @@ public final class WaitQueue extends SleepingPrimitive {
         // Pairs with the fence in wake(): either the waker sees this entry, or this task sees the
         // waker's change to the condition (the kernel's set_current_state barrier).
         VarHandle.fullFence();
-        try {
-            return platform.await(this, () -> {
+        BooleanSupplier settled = () -> {
                 int seen = w.wakes;
                 if (condition.getAsBoolean()) {
                     return true;
@@ -154,12 +203,28 @@ public final class WaitQueue extends SleepingPrimitive {
                     guard.unlock();
                 }
                 return false;
-            }, deadline);
+            };
+        int outcome = GRANTED; // stays so if the platform tears the task down meanwhile
+        try {
+            if (!interruptible) {
+                outcome = platform.await(this, settled, deadline) ? GRANTED : TIMED_OUT;
+            } else {
+                outcome = platform.awaitInterruptible(this, settled, deadline) ? GRANTED : TIMED_OUT;
+            }
+            return outcome;
+        } catch (InterruptedException e) {
+            outcome = INTERRUPTED;
+            return outcome;
         } finally {
             guard.lock();
             try {
                 waiters.remove(w);
                 nrWaiters--;
+                if (outcome != GRANTED && mode == Waiter.EXCLUSIVE && w.granted) {
+                    // Woken as this wake-up's exclusive waiter, and leaving without using it: pass it
+                    // on, or the next exclusive waiter would sleep through it (___wait_event does the same).
+                    wakeLocked(false);
+                }
             } finally {
                 guard.unlock();
             }
@@ -185,30 +250,36 @@ public final class WaitQueue extends SleepingPrimitive {
         }
         guard.lock();
         try {
-            boolean exclusiveWoken = false;
-            for (Waiter w : waiters) {
-                if (w.mode == Waiter.EXCLUSIVE && !all) {
-                    if (w.granted) {
-                        // Woken earlier and not settled back to sleep: it may already have checked its
-                        // condition, so nudge it to check again, but do not count it as this call's
-                        // exclusive waiter (as try_to_wake_up on a running task does not count).
-                        w.wakes++;
-                        platform.wake(w.task);
-                        continue;
-                    }
-                    if (exclusiveWoken) {
-                        continue;
-                    }
-                    exclusiveWoken = true;
-                }
-                w.granted = true; // woken, and not yet settled back to sleep
-                w.wakes++;
-                platform.wake(w.task);
-            }
+            wakeLocked(all);
         } finally {
             guard.unlock();
         }
         platform.preemptionPoint();
+    }
+
+    /** Wakes the waiters {@link #wake} picks. Call with the guard held. */
+    private void wakeLocked(boolean all) {
+        assert guard.isHeldByCurrentThread();
+        boolean exclusiveWoken = false;
+        for (Waiter w : waiters) {
+            if (w.mode == Waiter.EXCLUSIVE && !all) {
+                if (w.granted) {
+                    // Woken earlier and not settled back to sleep: it may already have checked its
+                    // condition, so nudge it to check again, but do not count it as this call's
+                    // exclusive waiter (as try_to_wake_up on a running task does not count).
+                    w.wakes++;
+                    platform.wake(w.task);
+                    continue;
+                }
+                if (exclusiveWoken) {
+                    continue;
+                }
+                exclusiveWoken = true;
+            }
+            w.granted = true; // woken, and not yet settled back to sleep
+            w.wakes++;
+            platform.wake(w.task);
+        }
     }
 
     /** Whether any task waits here ({@code waitqueue_active}). Advisory. */

@@ -5,6 +5,7 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.sync.RawSpinLock;
 import dev.rescuer.core.sync.WaitQueue;
 
@@ -52,7 +53,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       scope, flushing a queue without {@code MEM_RECLAIM} (or an item on one) is reported; flushing
  *       a queue from one of its own items, or an item from itself, can never finish and throws.
  * </ul>
- * It is also an {@link Executor}: each {@code execute} queues a fresh item.
+ * It is also an {@link Executor}: each {@code execute} queues a fresh item; {@link #asExecutorService()}
+ * gives an {@link java.util.concurrent.ExecutorService} over it. An item that throws is logged,
+ * counted and passed to the {@linkplain #setFailureHandler failure handler}.
  *
  * <p>Locking legend: {@code FL} = guarded by {@code flushLock} (a raw spin lock; taken before any pool
  * lock, never while holding one); {@code DL} = guarded by {@code delayedLock}. Flush colors: the
@@ -96,6 +99,8 @@ public final class WorkQueue implements Executor, Primitive {
     private final AtomicInteger drainers = new AtomicInteger();
     private volatile boolean destroying; // written under DL
     private volatile boolean destroyed;
+    /** The owner's failure handler, or {@code null}. Volatile: set by the owner, read by whichever task ran the item. */
+    private volatile WorkFailureHandler failureHandler;
 
     WorkQueue(Workqueues sys, String name, Set<WqFlag> flags, int maxActive, boolean ordered, RescuerDomain domain) {
         this.sys = sys;
@@ -377,6 +382,57 @@ public final class WorkQueue implements Executor, Primitive {
             queue(new Work(executeName, command));
         } catch (IllegalStateException e) {
             throw new RejectedExecutionException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A new {@link java.util.concurrent.ExecutorService} over this queue: {@code submit} with futures,
+     * {@code shutdown}, {@code shutdownNow}, {@code awaitTermination}, {@code invokeAll} and
+     * {@code invokeAny}, every wait through the platform. Each call returns a service with a
+     * lifecycle of its own; shutting it down does not destroy the queue. See
+     * {@link WorkQueueExecutorService}.
+     */
+    public WorkQueueExecutorService asExecutorService() {
+        return new WorkQueueExecutorService(this);
+    }
+
+    /**
+     * Installs (or, with {@code null}, removes) the handler told about every item of this queue that
+     * throws; see {@link WorkFailureHandler} for where and how it runs. Items that throw are logged
+     * and counted either way. Takes effect for items that finish after the call.
+     */
+    public void setFailureHandler(WorkFailureHandler handler) {
+        this.failureHandler = handler;
+    }
+
+    /** The installed failure handler, or {@code null}. */
+    public WorkFailureHandler failureHandler() {
+        return failureHandler;
+    }
+
+    /**
+     * Tells the failure handler, if any, that {@code work} threw {@code failure} in {@code self}, in
+     * atomic context for a BH item. No pool lock held. The handler's own exceptions are logged.
+     */
+    void reportFailure(Work work, Throwable failure, Task self, boolean bh, String runner) {
+        WorkFailureHandler handler = failureHandler;
+        if (handler == null) {
+            return;
+        }
+        if (bh) {
+            self.enterAtomic();
+        }
+        try {
+            handler.failed(work, failure);
+        } catch (TaskAbortedError aborted) {
+            throw aborted;
+        } catch (Throwable t) {
+            LOG.log(Level.ERROR, "the failure handler of workqueue " + name + " threw for work " + work.name()
+                    + " in " + runner + "; ignored", t);
+        } finally {
+            if (bh) {
+                self.exitAtomic();
+            }
         }
     }
 

@@ -416,6 +416,7 @@ final class Worker implements SleepListener {
         } catch (Throwable t) {
             p.stats.workFailures.increment();
             LOG.log(Level.ERROR, "work " + work.name() + " on workqueue " + pwq.wq.name() + " failed in " + name, t);
+            pwq.wq.reportFailure(work, t, self, p.bh, name);
         }
         if (lockEvents != null) {
             pwq.wq.lockdepEndItem(lockEvents, self, work);

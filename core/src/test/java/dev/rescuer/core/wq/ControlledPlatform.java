@@ -86,6 +86,13 @@ final class ControlledPlatform implements Platform {
     @Override public boolean await(Primitive on, BooleanSupplier condition, long deadlineNanos) {
         return real.await(on, condition, deadlineNanos);
     }
+    @Override
+    public boolean awaitInterruptible(Primitive on, BooleanSupplier condition, long deadlineNanos) throws InterruptedException {
+        return real.awaitInterruptible(on, condition, deadlineNanos);
+    }
+    @Override public void interrupt(Task task) { real.interrupt(task); }
+    @Override public boolean isInterrupted(Task task) { return real.isInterrupted(task); }
+    @Override public boolean interrupted() { return real.interrupted(); }
     @Override public void wake(Task task) { real.wake(task); }
     @Override public void preemptionPoint() { real.preemptionPoint(); }
     @Override public void cpuRelax() { real.cpuRelax(); }

@@ -67,51 +67,65 @@ class ForwardProgressTest {
             for (Pages p; (p = pages.tryAllocate(1, Gfp.ATOMIC.with(Gfp.Modifier.MEMALLOC, Gfp.Modifier.NOWARN))) != null; ) {
                 hog.add(p);
             }
-            assertEquals(0, pages.freePages());
-            long failuresBefore = wqs.stats().workerCreationFailures();
-            long createdBefore = wqs.stats().workersCreated();
-
-            // Phase 3: every upper item now waits for a lower item, which needs a worker.
-            gate.completeAll();
-            if (memReclaim) {
-                for (int i = 0; i < BLOCKED_WORKERS; i++) {
-                    upperDone.waitFor();
-                }
-                assertEquals(BLOCKED_WORKERS, lowerDone.get());
-                assertTrue(wqs.stats().rescued() >= 1, "the rescuer ran lower items: " + wqs.stats());
-                assertEquals(createdBefore, wqs.stats().workersCreated(), "no worker could be created meanwhile");
-                Poll.until("the pool's attempt to create a worker fails",
-                        () -> wqs.stats().workerCreationFailures() > failuresBefore);
-            } else {
-                Poll.until("three more failed worker creations",
-                        () -> wqs.stats().workerCreationFailures() >= failuresBefore + 3);
-                assertEquals(0, lowerDone.get(), "no lower item can run without a worker");
-                assertFalse(upperDone.isDone());
-                assertEquals(0, wqs.stats().rescued());
-                assertEquals(createdBefore, wqs.stats().workersCreated());
-                // The watchdog sees the pool stuck, and the dump shows who waits for what.
-                Poll.until("a workqueue lockup report", () -> !lockups.isEmpty());
-                LockupReport r = lockups.get(0);
-                assertTrue(r.stalls().get(0).startsWith("BUG: workqueue lockup - pool 0: cpus=0 nice=0 stuck for"), r.text());
-                assertTrue(r.dump().contains("workqueue lower:"), r.dump());
-                assertTrue(r.dump().contains("pending: endio"), r.dump());
-                assertTrue(r.dump().contains(":submit0 for "), r.dump());
-                // The hung-task detector names an upper item blocked on its I/O completion.
-                Poll.until("a hung-task report", () -> hung.stream().anyMatch(h -> h.text().contains("Workqueue: upper submit")));
-                String h = hung.stream().filter(x -> x.text().contains("Workqueue: upper submit")).findFirst().orElseThrow().text();
-                assertTrue(h.startsWith("INFO: task kworker/0:"), h);
-                assertTrue(h.contains("waiting on: completion io"), h);
-            }
-            // Memory comes back: a worker is created and whatever was stuck completes.
-            hog.forEach(Pages::free);
-            if (!memReclaim) {
-                for (int i = 0; i < BLOCKED_WORKERS; i++) {
-                    upperDone.waitFor();
-                }
-                assertEquals(BLOCKED_WORKERS, lowerDone.get());
+            try {
+                phase3(sys, memReclaim, gate, lowerDone, upperDone, lockups, hung, hog);
+            } finally {
+                hog.forEach(Pages::free); // also when an assertion failed, or closing the system would wait forever
             }
             upper.destroy();
             lower.destroy();
+        }
+    }
+
+    /** Phase 3 and the return of memory, with every page but the hog's taken. */
+    private static void phase3(RescuerSystem sys, boolean memReclaim, Completion gate, AtomicInteger lowerDone,
+                               Completion upperDone, List<LockupReport> lockups,
+                               List<dev.rescuer.core.debug.HungTaskReport> hung, List<Pages> hog) {
+        Workqueues wqs = sys.workqueues();
+        PageAllocator pages = sys.pages();
+        assertEquals(0, pages.freePages());
+        long failuresBefore = wqs.stats().workerCreationFailures();
+        long createdBefore = wqs.stats().workersCreated();
+
+        // Phase 3: every upper item now waits for a lower item, which needs a worker.
+        gate.completeAll();
+        if (memReclaim) {
+            for (int i = 0; i < BLOCKED_WORKERS; i++) {
+                upperDone.waitFor();
+            }
+            assertEquals(BLOCKED_WORKERS, lowerDone.get());
+            assertTrue(wqs.stats().rescued() >= 1, "the rescuer ran lower items: " + wqs.stats());
+            assertEquals(createdBefore, wqs.stats().workersCreated(), "no worker could be created meanwhile");
+            Poll.until("the pool's attempt to create a worker fails",
+                    () -> wqs.stats().workerCreationFailures() > failuresBefore);
+        } else {
+            Poll.until("three more failed worker creations",
+                    () -> wqs.stats().workerCreationFailures() >= failuresBefore + 3);
+            assertEquals(0, lowerDone.get(), "no lower item can run without a worker");
+            assertFalse(upperDone.isDone());
+            assertEquals(0, wqs.stats().rescued());
+            assertEquals(createdBefore, wqs.stats().workersCreated());
+            // The watchdog sees the pool stuck, and the dump shows who waits for what.
+            Poll.until("a workqueue lockup report", () -> !lockups.isEmpty());
+            LockupReport r = lockups.get(0);
+            assertTrue(r.stalls().get(0).startsWith("BUG: workqueue lockup - pool 0: cpus=0 nice=0 stuck for"), r.text());
+            assertTrue(r.dump().contains("workqueue lower:"), r.dump());
+            assertTrue(r.dump().contains("pending: endio"), r.dump());
+            assertTrue(r.dump().contains(":submit0 for "), r.dump());
+            // The hung-task detector names an upper item blocked on its I/O completion.
+            Poll.until("a hung-task report", () -> hung.stream().anyMatch(h -> h.text().contains("Workqueue: upper submit")));
+            String h = hung.stream().filter(x -> x.text().contains("Workqueue: upper submit")).findFirst().orElseThrow().text();
+            assertTrue(h.startsWith("INFO: task kworker/0:"), h);
+            assertTrue(h.contains("waiting on: completion io"), h);
+        }
+        // Memory comes back: a worker is created and whatever was stuck completes.
+        hog.forEach(Pages::free);
+        hog.clear();
+        if (!memReclaim) {
+            for (int i = 0; i < BLOCKED_WORKERS; i++) {
+                upperDone.waitFor();
+            }
+            assertEquals(BLOCKED_WORKERS, lowerDone.get());
         }
     }
 

@@ -28,9 +28,11 @@ import java.util.function.BiConsumer;
  *
  * <p><b>Who releases what</b> is declared here as data: a target that makes tasks wait on a primitive
  * that only a work item of its own can release (a COW throttle released by kcopyd's completion) says
- * so through {@link #declareReleaser} (a work item, or a kernel thread that serves a device), and
- * whoever watches the system (the simulator's hang report) learns it through {@link #onReleaser} and
- * {@link #onTaskReleaser}.
+ * so through {@link #declareReleaser(Primitive, Work)}, and whoever watches the system (the simulator's
+ * hang report) learns it through {@link #onReleaser}. A wait that only a task releases (md's
+ * {@code sb_wait}, released by mdmon writing {@code active}; a loop device's queue, served by its
+ * {@code loop<N>} kthread) is declared with
+ * {@link #declareReleaser(Primitive, Task)} and heard through {@link #onTaskReleaser}.
  *
  * <p><b>Threading.</b> The device and type maps are concurrent maps; creating a device runs in the
  * creating task.
@@ -46,14 +48,10 @@ public final class DeviceMapper {
     private final ConcurrentHashMap<String, BlockDevice> devices = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, TargetType<?>> types = new ConcurrentHashMap<>();
     private final SnapshotModule snapshot;
-    /** Declared (primitive, releasing work) pairs, kept for a listener that comes later. Lock-free: constructors in any task append. */
-    private final List<Map.Entry<Primitive, Work>> releasers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** Who hears of new declarations; volatile, set once by the runner before devices are built. */
-    private volatile BiConsumer<Primitive, Work> releaserListener;
-    /** Declared (primitive, releasing task) pairs: waits only a kernel thread ends (a loop device's kthread). Lock-free, as above. */
-    private final List<Map.Entry<Primitive, Task>> taskReleasers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** Who hears of task releasers; volatile, set once by the runner before devices are built. */
-    private volatile BiConsumer<Primitive, Task> taskReleaserListener;
+    /** Declared (primitive, releasing work) pairs and who hears of them; see {@link Declared}. */
+    private final Declared<Work> releasers = new Declared<>();
+    /** Declared (primitive, releasing task) pairs and who hears of them; see {@link Declared}. */
+    private final Declared<Task> taskReleasers = new Declared<>();
     /** Who waits on whom, declared by the devices and targets as they are built; its own lock. */
     private final WaitGraph waitGraph = new WaitGraph();
 
@@ -196,39 +194,53 @@ public final class DeviceMapper {
      * running (for reports and the validator).
      */
     public void declareReleaser(Primitive waitedOn, Work releasedBy) {
-        releasers.add(Map.entry(waitedOn, releasedBy));
-        BiConsumer<Primitive, Work> l = releaserListener;
-        if (l != null) {
-            l.accept(waitedOn, releasedBy);
-        }
+        releasers.declare(waitedOn, releasedBy);
     }
 
     /** Sets who hears of declared releasers; it is told the ones declared so far at once. */
     public void onReleaser(BiConsumer<Primitive, Work> listener) {
-        releaserListener = listener;
-        for (Map.Entry<Primitive, Work> e : releasers) {
-            listener.accept(e.getKey(), e.getValue());
-        }
+        releasers.listen(listener);
     }
 
     /**
-     * Declares that tasks waiting on {@code waitedOn} can only be released by task {@code releasedBy}
-     * (a kernel thread that serves a device, such as a loop device's {@code loop<N>} kthread), for
+     * Declares that tasks waiting on {@code waitedOn} can only be released by the task
+     * {@code releasedBy} acting (a daemon such as mdmon, a kernel thread that serves a device such as the
+     * md thread or a loop device's {@code loop<N>} kthread), for
      * reports and the validator.
      */
     public void declareReleaser(Primitive waitedOn, Task releasedBy) {
-        taskReleasers.add(Map.entry(waitedOn, releasedBy));
-        BiConsumer<Primitive, Task> l = taskReleaserListener;
-        if (l != null) {
-            l.accept(waitedOn, releasedBy);
-        }
+        taskReleasers.declare(waitedOn, releasedBy);
     }
 
     /** Sets who hears of declared task releasers; it is told the ones declared so far at once. */
     public void onTaskReleaser(BiConsumer<Primitive, Task> listener) {
-        taskReleaserListener = listener;
-        for (Map.Entry<Primitive, Task> e : taskReleasers) {
-            listener.accept(e.getKey(), e.getValue());
+        taskReleasers.listen(listener);
+    }
+
+    /**
+     * Declared (primitive, releaser) pairs, kept for a listener that comes later. The list is
+     * lock-free (constructors in any task append); the listener is volatile, set once by the runner
+     * before devices are built: a declaration made while it is being set is either in the list the
+     * new listener replays or told to it directly (possibly both; listeners treat a repeat as the same
+     * declaration).
+     */
+    private static final class Declared<R> {
+        private final List<Map.Entry<Primitive, R>> pairs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private volatile BiConsumer<Primitive, R> listener;
+
+        void declare(Primitive waitedOn, R releasedBy) {
+            pairs.add(Map.entry(Objects.requireNonNull(waitedOn, "waitedOn"), Objects.requireNonNull(releasedBy, "releasedBy")));
+            BiConsumer<Primitive, R> l = listener;
+            if (l != null) {
+                l.accept(waitedOn, releasedBy);
+            }
+        }
+
+        void listen(BiConsumer<Primitive, R> l) {
+            listener = l;
+            for (Map.Entry<Primitive, R> e : pairs) {
+                l.accept(e.getKey(), e.getValue());
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.rescuer.storage.fs;
 
+import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.SpinLock;
 import dev.rescuer.core.sync.WaitQueue;
 
@@ -24,15 +25,25 @@ import java.util.function.Function;
  * retries on an inode in reclaim); its clean pages are dropped; if it is pinned, the log is forced
  * and reclaim waits until it is unpinned ({@code xfs_iunpin_wait}); then its memory is freed.
  *
+ * <p><b>One reclaimer at a time.</b> {@link #prune} holds {@code reclaimLock}
+ * ({@code pag->pag_ici_reclaim_lock}; the model has one allocation group) for its whole walk,
+ * including the log force. A second reclaimer sleeps on it: {@code xfs_reclaim_inodes_ag} (before
+ * XFS's 5.9 rework, seed 002's kernel) first skips a contended group with {@code mutex_trylock}, and
+ * with {@code SYNC_WAIT}, which {@code super_cache_scan} passes, restarts with {@code mutex_lock} "so
+ * that when we get more reclaimers than AGs we block rather than spin". So every task in filesystem
+ * reclaim waits behind the one forcing the log.
+ *
  * <p><b>Locking.</b> {@code lock} ({@code inode_hash_lock} with the LRU's lock) guards
  * {@code hash}, {@code lru}, changes of {@code freeing} and every inode's {@code refCount} and {@code onLru}.
  * It is taken before the page cache's lock (checking an inode's pages), never inside it, and is never
- * held while sleeping.
+ * held while sleeping. {@code reclaimLock} is a sleeping lock taken outside {@code lock}, held across
+ * the log force.
  */
 final class InodeCache {
 
     private final SpinLock lock;
     private final WaitQueue freeingWait;
+    private final Mutex reclaimLock;
     private final Map<Long, Inode> hash = new HashMap<>();           // Guarded by lock
     private final LinkedHashSet<Inode> lru = new LinkedHashSet<>();  // Guarded by lock
     /** Inodes being reclaimed; written under lock, read lock-free by waiters' conditions. */
@@ -41,6 +52,7 @@ final class InodeCache {
     InodeCache(JournalFs fs) {
         this.lock = new SpinLock(fs.platform(), fs.name() + "/inode_hash_lock", "inode_hash_lock");
         this.freeingWait = new WaitQueue(fs.platform(), fs.name() + "/inode_freeing", "inode_freeing");
+        this.reclaimLock = new Mutex(fs.platform(), fs.name() + "/pag_ici_reclaim_lock", "pag_ici_reclaim_lock");
     }
 
     /**
@@ -115,6 +127,21 @@ final class InodeCache {
         }
     }
 
+    /**
+     * What the shrinker counts: the unused inodes plus those being reclaimed, which XFS still counts
+     * until they are freed ({@code xfs_reclaim_inodes_count} reads {@code pag_ici_reclaimable},
+     * dropped only by {@code xfs_reclaim_inode}), so a second reclaimer scans and waits on
+     * {@code reclaimLock} instead of finding nothing.
+     */
+    long countReclaimable() {
+        lock.lock();
+        try {
+            return lru.size() + freeing.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Every cached inode, a snapshot. */
     List<Inode> cached() {
         lock.lock();
@@ -126,11 +153,21 @@ final class InodeCache {
     }
 
     /**
-     * Reclaims up to {@code nr} unused inodes as described above; may sleep on the log.
+     * Reclaims up to {@code nr} unused inodes as described above, under {@code reclaimLock}; may
+     * sleep on the lock and on the log.
      *
      * @return objects freed: inodes plus the clean pages dropped with them
      */
     long prune(long nr, Journal journal) {
+        reclaimLock.lock();
+        try {
+            return pruneLocked(nr, journal);
+        } finally {
+            reclaimLock.unlock();
+        }
+    }
+
+    private long pruneLocked(long nr, Journal journal) {
         List<Inode> victims = new ArrayList<>();
         lock.lock();
         try {

@@ -353,6 +353,24 @@ public final class JournalFs {
         return journal.isAborted() && data == BlkStatus.OK ? BlkStatus.IOERR : data;
     }
 
+    /**
+     * Writes the file's dirty pages and waits for their writeback, without touching the log:
+     * {@code sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+     * SYNC_FILE_RANGE_WAIT_AFTER)}, which {@code sync_file_range} (fs/sync.c) turns into
+     * {@code __filemap_fdatawrite_range(WB_SYNC_ALL)} plus {@code file_fdatawait_range}. The data is on
+     * the device when this returns; the inode's logged changes (a size grown by the writes) stay in the
+     * CIL, pinning the inode until something forces the log. No cache flush.
+     *
+     * @return {@link BlkStatus#OK}, or the writeback error
+     */
+    public BlkStatus syncFileRange(OpenFile file) {
+        file.checkOpen();
+        if (options.readOnly()) {
+            return BlkStatus.OK;
+        }
+        return file.inode().mapping().filemapWriteAndWaitRange(0, Long.MAX_VALUE);
+    }
+
     private static void checkIo(String op, OpenFile file, long offset, long length) {
         if (offset < 0 || length < 1) {
             throw new IllegalArgumentException(op + " of " + length + " bytes at offset " + offset + " of " + file

@@ -43,6 +43,11 @@ public final class OpenFile implements AutoCloseable {
         return fs.fsync(this);
     }
 
+    /** {@link JournalFs#syncFileRange}. */
+    public BlkStatus syncFileRange() {
+        return fs.syncFileRange(this);
+    }
+
     void checkOpen() {
         if (closed) {
             throw new IllegalStateException(this + " is closed");

@@ -13,7 +13,8 @@ import dev.rescuer.core.mm.Shrinker;
  * into it. With {@code __GFP_FS} it may force the log and wait for the push item
  * ({@code xfs_reclaim_inodes} → {@code xfs_iunpin_wait} → {@code xlog_cil_force_seq} →
  * {@code flush_work}), in whatever task is reclaiming: kswapd, a writer, or kthreadd allocating a new
- * worker's stack (seed 002). That is how kernels before XFS's 5.9 rework of inode reclaim behave;
+ * worker's stack (seed 002); a second reclaimer counts the inode being reclaimed and waits behind the
+ * first on the cache's reclaim lock. That is how kernels before XFS's 5.9 rework of inode reclaim behave;
  * current XFS skips pinned inodes in reclaim instead of waiting.
  */
 final class SuperCacheShrinker implements Shrinker {
@@ -31,7 +32,7 @@ final class SuperCacheShrinker implements Shrinker {
 
     @Override
     public long count(ShrinkControl control) {
-        return fs.inodeCache().countUnused();
+        return fs.inodeCache().countReclaimable();
     }
 
     @Override

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Two settings a user has:
  * <ul>
  *   <li>{@link Memory}: whether handling an event faults in or allocates memory
- *       ({@link Memory#ALLOCATES}: {@link #FAULT_PAGES} pages per event, standing for page faults,
+ *       ({@link Memory#ALLOCATES}: {@link #FAULT_PAGES} pages per event unless told otherwise, standing for page faults,
  *       a {@code task_work}, a buffer) or everything was locked in advance ({@code mlockall}, {@link Memory#MLOCKED}).
  *   <li>{@link Wakeup}: how it waits: {@code select}/{@code poll} on the sysfs files (what mdmon's
  *       {@code wait_and_act} does; kicked inline by {@code kernfs_notify}) or an inotify watch
@@ -50,8 +50,9 @@ public final class Mdmon {
     }
 
     /**
-     * Pages one event's handling faults in with {@link Memory#ALLOCATES}: its stack, the metadata
-     * buffer, the heap and text pages touched, after reclaim took them from an idle daemon.
+     * Pages one event's handling faults in with {@link Memory#ALLOCATES} unless the constructor is
+     * given another count: its stack, the metadata buffer, the heap and text pages touched, after
+     * reclaim took them from an idle daemon.
      */
     public static final int FAULT_PAGES = 4;
 
@@ -67,6 +68,7 @@ public final class Mdmon {
     private final PageAllocator pages;
     private final Memory memory;
     private final Wakeup wakeup;
+    private final int faultPages;
     private final AtomicInteger metadataUpdates = new AtomicInteger();
     private volatile Task task;
 
@@ -76,6 +78,20 @@ public final class Mdmon {
      * @throws IllegalArgumentException if the array's metadata is managed by the kernel
      */
     public Mdmon(Mddev array, PageAllocator pages, Memory memory, Wakeup wakeup) {
+        this(array, pages, memory, wakeup, FAULT_PAGES);
+    }
+
+    /**
+     * mdmon for the container holding {@code array} that faults in {@code faultPages} pages per event
+     * when it {@link Memory#ALLOCATES}; not yet running.
+     *
+     * @throws IllegalArgumentException if the array's metadata is managed by the kernel, or
+     *     {@code faultPages < 1}
+     */
+    public Mdmon(Mddev array, PageAllocator pages, Memory memory, Wakeup wakeup, int faultPages) {
+        if (faultPages < 1) {
+            throw new IllegalArgumentException("mdmon for " + array.name() + ": fault pages must be >= 1, got " + faultPages);
+        }
         if (!array.external()) {
             throw new IllegalArgumentException("mdmon monitors arrays with external metadata; " + array.name() + " has in-kernel metadata");
         }
@@ -83,6 +99,7 @@ public final class Mdmon {
         this.pages = pages;
         this.memory = memory;
         this.wakeup = wakeup;
+        this.faultPages = faultPages;
     }
 
     /** Starts the daemon's task ({@code mdmon --all} at boot). */
@@ -120,7 +137,7 @@ public final class Mdmon {
 
     private void handleWritePending(Mddev a) {
         if (memory == Memory.ALLOCATES) {
-            Pages p = pages.allocate(FAULT_PAGES, USER_FAULT);
+            Pages p = pages.allocate(faultPages, USER_FAULT);
             p.free();
         }
         for (BlockDevice rdev : a.mirrors()) {

@@ -28,7 +28,8 @@ import java.util.function.BooleanSupplier;
  * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
  * and starts the workload; the file's timer jitter goes to the run's fault injection; without
  * {@code system.kswapd} the system has no background reclaim. Who can release what (a COW throttle
- * by kcopyd's work, a dm-bufio write by the loop device's kthread) comes from the targets'
+ * by kcopyd's work, a dm-bufio write by the loop device's kthread, md's {@code sb_wait}
+ * by mdmon) comes from the targets'
  * declarations ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs
  * beyond building that variant's stack.
  */
@@ -115,8 +116,8 @@ public final class StackScenario implements Scenario {
         RescuerSystem.Builder b = RescuerSystem.builder().name(file.name()).totalPages(stack.pages())
                 .pagesPerThread(stack.pagesPerThread())
                 .mergeNofsNoio(stack.mergeNofsNoio())
-                .hungTaskTimeout(Duration.ofSeconds(stack.hungTaskTimeoutSeconds()))
                 .backgroundReclaim(stack.kswapd())
+                .hungTaskTimeout(Duration.ofSeconds(stack.hungTaskTimeoutSeconds()))
                 .workqueues(WorkqueueConfig.defaults().withCpus(stack.cpus()));
         if (stack.watermarks() != null) {
             b.watermarks(stack.watermarks().get(0), stack.watermarks().get(1), stack.watermarks().get(2));

@@ -18,7 +18,7 @@ public final class Kinds {
 
     /** A registry with {@code disk}, {@code dm}, {@code veritysetup}, {@code filesystem}, {@code writer}, {@code reader},
      *  {@code dmsetup-create}, {@code file-writer}, {@code file-reader}, {@code memory-hog},
-     *  {@code md-raid1}, {@code mdmon}, {@code sysfs-mount}, {@code loop}, {@code dm-bufio} and {@code thin}. */
+     *  {@code md-raid1}, {@code mdmon}, {@code sysfs-mount}, {@code loop}, {@code dm-bufio}, {@code thin} and {@code work-flush}. */
     public static Kinds builtIn() {
         Kinds k = new Kinds();
         k.register(new DiskKind());
@@ -33,6 +33,7 @@ public final class Kinds {
         k.register(PageCacheWorkloadKind.memoryHog());
         k.register(new MdRaid1Kind()).register(new MdmonKind()).register(new KernfsMountKind());
         k.register(new LoopKind()).register(new DmBufioKind()).register(new ThinWorkloadKind());
+        k.register(new WorkFlushKind());
         return k;
     }
 

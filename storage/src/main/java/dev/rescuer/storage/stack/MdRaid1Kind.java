@@ -14,7 +14,8 @@ import java.util.List;
  * {@code MD_SB_CHANGE_PENDING}) or {@code internal} (native metadata: the array's md thread does it,
  * Mariusz Tkaczyk's proposal for IMSM); default {@code external}. The array is a block device others
  * may stack on (a filesystem, a writer). Every array shares the run's {@code md_wq} and sysfs
- * ({@link MdSetup}).
+ * ({@link MdSetup}). With internal metadata the md thread is declared the releaser of the array's
+ * {@code sb_wait} (a task releaser, for hang reports).
  */
 public final class MdRaid1Kind implements DeviceKind<MdRaid1Kind.Config> {
 
@@ -78,5 +79,8 @@ public final class MdRaid1Kind implements DeviceKind<MdRaid1Kind.Config> {
         }
         Mddev a = b.md().raid1(c.name(), mirrors, c.metadata() == null || c.metadata().equals("external"));
         b.dm().addDevice(a);
+        if (!a.external()) {
+            b.dm().declareReleaser(a.sbWait(), a.thread().task()); // md_update_sb clears MD_SB_CHANGE_PENDING
+        }
     }
 }

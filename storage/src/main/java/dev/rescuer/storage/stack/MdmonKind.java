@@ -10,9 +10,12 @@ import java.util.Locale;
  * for every md array with external metadata assembled before it starts (arrays with internal
  * metadata have none, as mdadm starts none for them). {@code memory}: {@code allocates} (each event
  * faults in pages, with direct reclaim) or {@code mlocked} ({@code mlockall}, buffers allocated in
- * advance); default {@code allocates}. {@code wakeup}: {@code fsnotify} (an inotify watch on
+ * advance); default {@code allocates}. {@code fault_pages}: how many pages an allocating daemon
+ * faults in per event; default 4. {@code wakeup}: {@code fsnotify} (an inotify watch on
  * {@code array_state}, woken by {@code kernfs_notify_workfn}) or {@code poll} ({@code select} on it,
- * woken by {@code kernfs_notify} itself); default {@code fsnotify}. The daemons never return; the
+ * woken by {@code kernfs_notify} itself); default {@code fsnotify}. Each daemon is declared the
+ * releaser of its array's {@code sb_wait} (a task releaser, so a hang report's cycle goes through
+ * mdmon), and with {@code fsnotify} the notify item the releaser of its inotify wait. The daemons never return; the
  * run ends without them. The invariant: every array it monitors had its metadata updated as often as
  * it went write-pending (at least once for an array that was written).
  */
@@ -25,8 +28,11 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
      * @param name the entry's name
      * @param memory {@code allocates} or {@code mlocked}
      * @param wakeup {@code fsnotify} or {@code poll}
+     * @param faultPages pages each event faults in with {@code memory: allocates}; default
+     *     {@link Mdmon#FAULT_PAGES}
      */
-    public record Config(String kind, String name, String memory, String wakeup) {
+    public record Config(String kind, String name, String memory, String wakeup,
+                         @com.fasterxml.jackson.annotation.JsonProperty("fault_pages") Integer faultPages) {
     }
 
     @Override
@@ -47,6 +53,9 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
         }
         if (c.wakeup() != null && value(Mdmon.Wakeup.class, c.wakeup(), null) == null) {
             throw check.error("wakeup", "'" + c.wakeup() + "' is not one of " + known(Mdmon.Wakeup.class));
+        }
+        if (c.faultPages() != null && c.faultPages() < 1) {
+            throw check.error("fault_pages", "must be >= 1, got " + c.faultPages());
         }
     }
 
@@ -77,8 +86,10 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
         Mdmon.Wakeup wakeup = value(Mdmon.Wakeup.class, c.wakeup(), Mdmon.Wakeup.FSNOTIFY);
         for (Mddev a : b.md().arrays()) {
             if (a.external()) {
-                Mdmon m = new Mdmon(a, b.system().pages(), memory, wakeup);
+                Mdmon m = new Mdmon(a, b.system().pages(), memory, wakeup,
+                        c.faultPages() == null ? Mdmon.FAULT_PAGES : c.faultPages());
                 m.start();
+                b.dm().declareReleaser(a.sbWait(), m.task()); // only mdmon's write of "active" clears MD_SB_CHANGE_PENDING
                 if (wakeup == Mdmon.Wakeup.FSNOTIFY) {
                     b.dm().declareReleaser(a.sysfsState().inotifyQueue(), b.md().kernfs().notifyWork());
                 }

@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The page-cache workloads of {@link WorkloadKinds} as stack-file entries: {@code file-writer}
  * ({@code writer}: write {@code pages} whole pages into {@code file} of filesystem {@code fs}, then
- * {@code fsync} if asked), {@code file-reader} ({@code reader}: read the whole file {@code passes}
+ * {@code sync_file_range} and {@code fsync} if asked), {@code file-reader} ({@code reader}: read the whole file {@code passes}
  * times) and {@code memory-hog} (allocate {@code pages} pages, hold them {@code hold_ms}). Each may
  * start late ({@code start_ms}). {@link #check} applies the factories' rules that need no mounted
  * filesystem (required keys, bounds); the rest ({@code fs} mounted read-only for a writer, a reader's
@@ -30,12 +30,14 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
      * @param file the file (writer, reader)
      * @param pages pages to write (writer) or allocate (hog)
      * @param blocks the extent of a file the writer creates; default {@code pages}
+     * @param syncFileRange whether the writer syncs its data without the log at the end; default false
      * @param fsync whether the writer fsyncs at the end; default false
      * @param passes how often the reader reads the file; default 1
      * @param holdMs how long the hog holds its pages; default 0
      * @param startMs when the task starts, in milliseconds of the run's clock; default 0
      */
-    public record Config(String kind, String name, String fs, String file, Integer pages, Integer blocks, Boolean fsync,
+    public record Config(String kind, String name, String fs, String file, Integer pages, Integer blocks,
+                         @JsonProperty("sync_file_range") Boolean syncFileRange, Boolean fsync,
                          Integer passes, @JsonProperty("hold_ms") Integer holdMs,
                          @JsonProperty("start_ms") Double startMs) {
     }
@@ -52,7 +54,7 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
 
     /** {@code file-writer}. */
     public static PageCacheWorkloadKind fileWriter() {
-        return new PageCacheWorkloadKind("file-writer", "writer", List.of("fs", "file", "pages", "blocks", "fsync"));
+        return new PageCacheWorkloadKind("file-writer", "writer", List.of("fs", "file", "pages", "blocks", "sync_file_range", "fsync"));
     }
 
     /** {@code file-reader}. */
@@ -116,6 +118,7 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
         put(m, "file", c.file());
         put(m, "pages", c.pages());
         put(m, "blocks", c.blocks());
+        put(m, "sync_file_range", c.syncFileRange());
         put(m, "fsync", c.fsync());
         put(m, "passes", c.passes());
         put(m, "hold_ms", c.holdMs());

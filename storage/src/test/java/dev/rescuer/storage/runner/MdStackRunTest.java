@@ -71,6 +71,24 @@ class MdStackRunTest {
         Explorations.assertCompletes(s, "internal", StrategyKind.PCT, 10);
     }
 
+    /**
+     * mdmon is declared the releaser of {@code sb_wait} (a task releaser): when it cannot act (its
+     * page fault finds no memory: the hog wants more than there is, nothing is reclaimable), the report's chain
+     * goes from the waiting writer's {@code sb_wait} to mdmon and on to what mdmon waits for. Without the
+     * declaration the chain ends at {@code sb_wait}.
+     */
+    @Test
+    void theReportFollowsSbWaitToMdmon() {
+        StackScenario s = scenario(STACK.replace("memory: {pages: 256}", "memory: {pages: 256, watermarks: [8, 12, 16]}")
+                .replace("  - {kind: writer, name: db,", "  - {kind: memory-hog, name: hog, pages: 250, hold_ms: 100000}\n"
+                        + "  - {kind: writer, name: db, start_ms: 50,")
+                .replace("memory: mlocked, wakeup: fsnotify", "memory: allocates, wakeup: poll"));
+        ExploreResult r = new Explorer(List.of(s)).explore(s, s.variant("system-wq"), ExploreOptions.defaults().withSchedules(5));
+        assertEquals("hang", r.result());
+        String chains = r.firstFinding().report().toText();
+        assertTrue(chains.contains("waits on waitqueue md0/sb_wait [&mddev->sb_wait], released by mdmon/md0:"), chains);
+    }
+
     @Test
     void aSysfsMountReleasesTheRwsemItHolds() {
         StackScenario s = scenario(STACK.replace("  - {kind: writer,", "  - {kind: sysfs-mount, name: mount, pages: 2}\n  - {kind: writer,"));

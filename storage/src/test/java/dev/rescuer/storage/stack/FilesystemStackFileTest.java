@@ -58,6 +58,10 @@ class FilesystemStackFileTest {
     void workloadKeysAreCheckedPerKind() {
         assertEquals("workload[2].fsync: key 'fsync' does not apply to memory-hog; its keys: name, start_ms, pages, hold_ms",
                 refused(GOOD.replace("hold_ms: 10}", "hold_ms: 10, fsync: true}")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
+        assertEquals("workload[1].sync_file_range: key 'sync_file_range' does not apply to file-reader; its keys: name, start_ms, fs, file, passes",
+                refused(GOOD.replace("passes: 2}", "passes: 2, sync_file_range: true}")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
+        assertEquals(true, parse(GOOD.replace("fsync: true}", "sync_file_range: true}")).stack("a").spec().workload().get(0)
+                .get("sync_file_range").asBoolean());
         assertEquals("workload[0]: missing key 'pages'",
                 refused(GOOD.replace("file: new, pages: 8,", "file: new,")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
         assertEquals("workload[1].passes: must be >= 1, got 0",

@@ -54,6 +54,22 @@ class MdStackFileTest {
     }
 
     @Test
+    void s3sNewKeysAreCheckedAtTheirKey() {
+        String s3 = GOOD.replace("memory: mlocked, wakeup: fsnotify}", "memory: allocates, wakeup: fsnotify, fault_pages: 8}")
+                .replace("  - {kind: sysfs-mount, name: mount, pages: 2}\n", "  - {kind: sysfs-mount, name: mount, pages: 2}\n  - {kind: work-flush, name: reset, start_ms: 5}\n")
+                .replace("name: t\n", "name: t\nsystem: {kswapd: false}\n");
+        assertEquals(8, parse(s3).stack("a").spec().workload().get(0).get("fault_pages").asInt());
+        assertEquals(false, parse(s3).stack("a").kswapd());
+        assertEquals(true, parse(GOOD).stack("a").kswapd());
+        assertEquals("workload[0].fault_pages: must be >= 1, got 0", refused(s3.replace("fault_pages: 8", "fault_pages: 0")));
+        assertEquals("workload[2].start_ms: must not be negative, got -1.0", refused(s3.replace("start_ms: 5", "start_ms: -1")));
+        assertEquals("workload[2]: missing key 'name'", refused(s3.replace("name: reset, ", "")));
+        assertEquals("workload[2].queue: unknown key 'queue'; known keys: kind, name, start_ms",
+                refused(s3.replace("start_ms: 5}", "start_ms: 5, queue: events}")));
+        assertEquals("system.kswapd: wrong type: expected true or false", refused(s3.replace("kswapd: false", "kswapd: maybe")));
+    }
+
+    @Test
     void theNotifyQueueIsAModuleParameterWithTwoValues() {
         assertEquals("modules: kernfs.notify_wq: 'events' is neither system_wq nor kernfs_wq", refused(GOOD.replace("notify_wq: kernfs_wq", "notify_wq: events")));
         assertEquals("modules: module kernfs has no parameter 'wq'; parameters: notify_wq", refused(GOOD.replace("notify_wq: kernfs_wq", "wq: kernfs_wq")));

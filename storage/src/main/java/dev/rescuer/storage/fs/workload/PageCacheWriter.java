@@ -8,11 +8,16 @@ import dev.rescuer.storage.fs.OpenFile;
 /**
  * A task that writes {@code pages} whole pages into a file of a mounted filesystem, one
  * {@code write} per page from offset 0, creating the file with {@code blocks} blocks if it does not
- * exist, and optionally {@code fsync}s at the end. Dirtying goes through the page cache, so the task
- * is throttled in {@code balance_dirty_pages} and its page allocations may reclaim.
+ * exist, then optionally syncs the data without the log ({@code sync_file_range}, see
+ * {@link dev.rescuer.storage.fs.JournalFs#syncFileRange}) and optionally {@code fsync}s, in that
+ * order, and closes the file. Dirtying goes through the page cache, so the task is throttled in
+ * {@code balance_dirty_pages} and its page allocations may reclaim. A writer with
+ * {@code sync_file_range} and no {@code fsync} leaves an unused, clean inode whose size change is
+ * still in the CIL: reclaiming it means forcing the log.
  *
  * <p>Settings: {@code fs} (required), {@code file} (required), {@code pages} (required, >= 1),
- * {@code blocks} (>= pages, default pages), {@code fsync} (default false).
+ * {@code blocks} (>= pages, default pages), {@code sync_file_range} (default false), {@code fsync}
+ * (default false).
  */
 public final class PageCacheWriter extends AbstractWorkload {
 
@@ -20,14 +25,17 @@ public final class PageCacheWriter extends AbstractWorkload {
     private final String file;
     private final int pages;
     private final int blocks;
+    private final boolean syncFileRange;
     private final boolean fsync;
 
-    private PageCacheWriter(String name, JournalFs fs, String file, int pages, int blocks, boolean fsync, WorkloadEnv env) {
+    private PageCacheWriter(String name, JournalFs fs, String file, int pages, int blocks, boolean syncFileRange, boolean fsync,
+                            WorkloadEnv env) {
         super(name, pages, env);
         this.fs = fs;
         this.file = file;
         this.pages = pages;
         this.blocks = blocks;
+        this.syncFileRange = syncFileRange;
         this.fsync = fsync;
     }
 
@@ -40,12 +48,13 @@ public final class PageCacheWriter extends AbstractWorkload {
         if (blocks < pages) {
             throw new WorkloadConfigException(s.where(), "blocks", "a file of " + blocks + " blocks cannot hold " + pages + " pages");
         }
+        boolean syncFileRange = s.bool("sync_file_range", false);
         boolean fsync = s.bool("fsync", false);
-        s.checkAllUsed("fs", "file", "pages", "blocks", "fsync");
+        s.checkAllUsed("fs", "file", "pages", "blocks", "sync_file_range", "fsync");
         if (fs.options().readOnly()) {
             throw new WorkloadConfigException(s.where(), "fs", "filesystem '" + fs.name() + "' is mounted read-only");
         }
-        return new PageCacheWriter(name, fs, file, pages, blocks, fsync, env);
+        return new PageCacheWriter(name, fs, file, pages, blocks, syncFileRange, fsync, env);
     }
 
     @Override
@@ -55,12 +64,18 @@ public final class PageCacheWriter extends AbstractWorkload {
                 f.write((long) i * Bio.PAGE_SIZE, Bio.PAGE_SIZE);
                 advance();
             }
-            if (fsync) {
-                BlkStatus st = f.fsync();
-                if (st != BlkStatus.OK) {
-                    throw new IllegalStateException("fsync of " + f + " failed: " + st);
-                }
+            if (syncFileRange) {
+                check("sync_file_range", f, f.syncFileRange());
             }
+            if (fsync) {
+                check("fsync", f, f.fsync());
+            }
+        }
+    }
+
+    private static void check(String call, OpenFile f, BlkStatus st) {
+        if (st != BlkStatus.OK) {
+            throw new IllegalStateException(call + " of " + f + " failed: " + st);
         }
     }
 

@@ -4,9 +4,11 @@ import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.wq.WorkqueueConfig;
 import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.fs.FsLayout;
 import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.MountOptions;
+import dev.rescuer.storage.fs.OpenFile;
 import dev.rescuer.storage.pagecache.PageCache;
 import dev.rescuer.storage.pagecache.TestDisk;
 import dev.rescuer.storage.writeback.BdiWriteback;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -74,6 +77,27 @@ class WorkloadKindsTest {
         assertThrows(IllegalStateException.class, () -> writer.start((n, b) -> { }));
     }
 
+    /**
+     * {@code sync_file_range} puts the data on the disk and leaves the size change in the CIL: the
+     * closed inode stays pinned (reclaiming it means forcing the log) and the size is not yet durable.
+     */
+    @Test
+    void aWriterWithSyncFileRangeLeavesItsInodePinnedInTheLog() {
+        JournalFs fs = env.filesystems().get("vdb");
+        Workload writer = WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f", "pages", 3, "sync_file_range", true), env);
+        runToEnd(writer);
+        assertEquals(new WorkloadProgress(3, 3, true, null), writer.progress());
+        assertEquals(0, fs.sizeOnDisk("f"), "the size change is still in the CIL");
+        assertEquals(1, fs.unusedInodes(), "the writer closed the file");
+        try (OpenFile f = fs.open("f")) {
+            assertTrue(f.inode().isPinned(), "the inode is pinned until the log is forced");
+            assertFalse(f.inode().mapping().hasDirtyOrWriteback(), "the data was written and waited for");
+            assertEquals(BlkStatus.OK, f.fsync());
+            assertFalse(f.inode().isPinned(), "fsync forced the log");
+        }
+        assertEquals(3 * Bio.PAGE_SIZE, fs.sizeOnDisk("f"));
+    }
+
     @Test
     void aMemoryHogAllocatesHoldsAndFreesEverything() {
         long free = sys.pages().freePages();
@@ -91,8 +115,10 @@ class WorkloadKindsTest {
                 () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f"), env));
         assertMessage("workload 'w' (writer): field 'pages': expected an integer >= 1, got \"many\"",
                 () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f", "pages", "many"), env));
-        assertMessage("workload 'w' (writer): field 'fsnyc': unknown field; known fields: fs, file, pages, blocks, fsync",
+        assertMessage("workload 'w' (writer): field 'fsnyc': unknown field; known fields: fs, file, pages, blocks, sync_file_range, fsync",
                 () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f", "pages", 1, "fsnyc", true), env));
+        assertMessage("workload 'w' (writer): field 'sync_file_range': expected true or false, got \"yes\"",
+                () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f", "pages", 1, "sync_file_range", "yes"), env));
         assertMessage("workload 'w' (writer): field 'fs': no filesystem 'sda' is mounted; mounted: vdb, vdc",
                 () -> WorkloadKinds.build("writer", "w", Map.of("fs", "sda", "file", "f", "pages", 1), env));
         assertMessage("workload 'w' (writer): field 'fs': filesystem 'vdc' is mounted read-only",
