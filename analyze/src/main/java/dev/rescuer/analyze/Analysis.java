@@ -102,7 +102,8 @@ public record Analysis(String source, List<QueueInfo> queues, List<Need> needsRe
     public String toText() {
         StringBuilder b = new StringBuilder();
         b.append("analysis of ").append(source).append('\n');
-        b.append(queues.size()).append(" queues, ").append(needsRescuer.size()).append(" need a rescuer\n");
+        b.append(count(queues.size(), "queue")).append(", ").append(needsRescuer.size()).append(needsRescuer.size() == 1 ? " needs" : " need")
+                .append(" a rescuer\n");
         for (Need nd : needsRescuer) {
             b.append("  needs rescuer: ").append(nd.queue()).append("   because ").append(String.join(" -> ", nd.path())).append('\n');
         }
@@ -123,12 +124,16 @@ public record Analysis(String source, List<QueueInfo> queues, List<Need> needsRe
         }
         b.append("rescuers: ").append(minRescuers()).append(" with the plan, ").append(kernelRescuers)
                 .append(" with one per queue (upstream)\n");
-        b.append("longest chain (bottom to top, ").append(longestChain.size()).append(" queues; no plan can do with fewer domains): ")
+        b.append("longest chain (bottom to top, ").append(count(longestChain.size(), "queue")).append("; no plan can do with fewer domains): ")
                 .append(String.join(" <- ", longestChain)).append('\n');
         for (int i = 0; i < domains.size(); i++) {
             b.append("  ").append(domainName(i)).append(": ").append(String.join(", ", domains.get(i))).append('\n');
         }
         return b.toString();
+    }
+
+    private static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     /**

@@ -9,10 +9,14 @@ import dev.rescuer.storage.runner.StackScenario;
 import dev.rescuer.storage.stack.Kinds;
 import dev.rescuer.storage.stack.StackFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -75,5 +79,61 @@ class StackPlanTest {
                     ExploreOptions.defaults().withStrategy(k).withSchedules(SCHEDULES));
             assertEquals("ok", r.result(), () -> k + ": " + r.firstFinding().report());
         }
+    }
+
+    /**
+     * With every worker creation failing ({@code system.faults.worker_create: fail}), the rescuers run
+     * every item: the analyzer's plan completes, and a plan that puts kcopyd and ksnaphd of one
+     * snapshot (one chain: kcopyd's {@code copy_callback} flushes ksnaphd) into one domain hangs, the
+     * wait-for cycle running through the shared rescuer. On the seed stacks {@code s1} and
+     * {@code s4a} both variants are written from the analysis and appended to the file; {@code s13}
+     * carries them ({@code plan-no-workers}, {@code chain-shared-no-workers}), checked against the
+     * analysis. Without the fault the bad plan does not hang: workers run the items.
+     */
+    @ParameterizedTest
+    @CsvSource({
+            "s1-cow-throttle.yaml, ksnaphd/vg-snap0, kcopyd/vg-snap0",
+            "s13-independent-stacks.yaml, ksnaphd/vg-a-snap, kcopyd/vg-a-snap",
+            "s4a-snapshot-on-verity.yaml, ksnaphd/vsnap, kcopyd/vsnap"})
+    void withNoWorkerCreatableThePlanCompletesAndSharingAlongAChainHangsThroughTheSharedRescuer(String name, String lower, String upper)
+            throws Exception {
+        Path p = S1.resolveSibling(name);
+        StackFile file = StackFile.load(p, Kinds.builtIn());
+        Analysis a = Analyzer.analyze(StackGraphs.declared(file, null).graph(), p.toString());
+        assertNotEquals(a.assignment().get(lower), a.assignment().get(upper), "the plan keeps the chain's queues apart");
+        Map<String, String> bad = new LinkedHashMap<>(a.assignment());
+        bad.put(lower, "shared");
+        bad.put(upper, "shared");
+        if (!p.equals(S13)) {
+            String text = Files.readString(p) + noWorkersVariant("plan-no-workers", "complete", a.assignment())
+                    + noWorkersVariant("chain-shared-no-workers", "hang", bad);
+            file = StackFile.parse(name, name, text, Kinds.builtIn());
+        }
+        WaitGraph planned = StackGraphs.declared(file, "plan-no-workers").graph();
+        WaitGraph shared = StackGraphs.declared(file, "chain-shared-no-workers").graph();
+        for (Map.Entry<String, String> e : a.assignment().entrySet()) {
+            assertEquals(e.getValue(), planned.node(e.getKey()).domain(), p + ": " + e.getKey() + " is in the analyzer's domain");
+            assertEquals(bad.get(e.getKey()), shared.node(e.getKey()).domain(), p + ": " + e.getKey() + " in the bad plan");
+        }
+        StackScenario s = new StackScenario(file);
+        for (StrategyKind k : StrategyKind.values()) {
+            ExploreResult r = new Explorer(List.of(s)).explore(s, s.variant("plan-no-workers"),
+                    ExploreOptions.defaults().withStrategy(k).withSchedules(SCHEDULES));
+            assertEquals("ok", r.result(), () -> p + " " + k + ": " + r.firstFinding().report());
+            ExploreResult h = new Explorer(List.of(s)).explore(s, s.variant("chain-shared-no-workers"),
+                    ExploreOptions.defaults().withStrategy(k).withSchedules(SCHEDULES));
+            assertEquals("hang", h.result(), p + " " + k);
+            List<String> cycle = h.firstFinding().report().cycle();
+            assertTrue(cycle.stream().anyMatch(x -> x.contains("kworker/R-shared")), p + " " + k + ": the cycle runs through the shared rescuer: " + cycle);
+            assertTrue(cycle.stream().anyMatch(x -> x.contains(lower)), p + " " + k + ": and through " + lower + ": " + cycle);
+        }
+    }
+
+    private static String noWorkersVariant(String name, String expected, Map<String, String> domains) {
+        StringBuilder b = new StringBuilder("  - name: " + name + "\n    expected: " + expected + "\n    set:\n"
+                + "      system.faults: {worker_create: fail}\n      system.rescuer_domains: {");
+        List<String> parts = new ArrayList<>();
+        domains.forEach((q, d) -> parts.add("\"" + q + "\": " + d));
+        return b.append(String.join(", ", parts)).append("}\n").toString();
     }
 }

@@ -31,6 +31,21 @@ public final class RescuerThreadsBench {
     private RescuerThreadsBench() {
     }
 
+    /**
+     * Prints the analyzer's time on a 10,000-queue graph (2,500 stacks, best of 5) and the thread
+     * counts of {@link #STACKS} stacks with and without the plan:
+     * {@code java -cp bench/target/rescuer-bench.jar dev.rescuer.bench.RescuerThreadsBench}.
+     */
+    public static void main(String[] args) {
+        analyzeMillis(2_500, 5); // warm up
+        System.out.printf("analyze-10k-queues: %.1f ms (best of 5)%n", analyzeMillis(2_500, 5));
+        WaitGraph g = graph(STACKS);
+        Cost kernel = measure(g, Map.of());
+        Cost plan = measure(g, plan(g));
+        System.out.printf("rescuer threads for %d queues: %d with the plan, %d with one per queue%n",
+                STACKS * LAYERS.size(), plan.rescuerThreads(), kernel.rescuerThreads());
+    }
+
     /** What one way of creating the queues cost. */
     public record Cost(int rescuerThreads, long pages, int jvmThreads, long rssKib) {
     }

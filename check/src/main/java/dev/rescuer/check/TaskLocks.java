@@ -21,12 +21,22 @@ final class TaskLocks {
     Primitive[] heldPrimitive = new Primitive[8];
     LockClass[] heldClass = new LockClass[8];
     int[] heldMode = new int[8];
+    long[] heldSeq = new long[8];
     int heldCount;
 
     // The context: distinct (class, mode) pairs since the last boundary, oldest first.
     LockClass[] contextClass = new LockClass[8];
     int[] contextMode = new int[8];
+    long[] contextSeq = new long[8]; // when each was last acquired or waited on
     int contextCount;
+
+    // Events this task requested (DEPT's dept_request_event) and the sequence number at the request.
+    private Primitive[] requested = new Primitive[2];
+    private long[] requestedAt = new long[2];
+    private int requestCount;
+
+    /** Counts this task's acquisitions and waits: orders them against its requests. */
+    private long seq;
 
     TaskLocks(Validator owner) {
         this.owner = owner;
@@ -38,10 +48,12 @@ final class TaskLocks {
             heldPrimitive = Arrays.copyOf(heldPrimitive, n);
             heldClass = Arrays.copyOf(heldClass, n);
             heldMode = Arrays.copyOf(heldMode, n);
+            heldSeq = Arrays.copyOf(heldSeq, n);
         }
         heldPrimitive[heldCount] = p;
         heldClass[heldCount] = c;
         heldMode[heldCount] = mode;
+        heldSeq[heldCount] = ++seq;
         heldCount++;
     }
 
@@ -53,6 +65,7 @@ final class TaskLocks {
                 System.arraycopy(heldPrimitive, i + 1, heldPrimitive, i, tail);
                 System.arraycopy(heldClass, i + 1, heldClass, i, tail);
                 System.arraycopy(heldMode, i + 1, heldMode, i, tail);
+                System.arraycopy(heldSeq, i + 1, heldSeq, i, tail);
                 heldCount--;
                 heldPrimitive[heldCount] = null;
                 heldClass[heldCount] = null;
@@ -63,27 +76,69 @@ final class TaskLocks {
 
     /** Remembers that the context acquired or waited on {@code c} in {@code mode}. */
     void remember(LockClass c, int mode) {
+        long now = ++seq;
         for (int i = contextCount - 1; i >= 0; i--) {
             if (contextClass[i] == c && contextMode[i] == mode) {
+                contextSeq[i] = now;
                 return;
             }
         }
         if (contextCount == CONTEXT_LIMIT) {
             System.arraycopy(contextClass, 1, contextClass, 0, contextCount - 1);
             System.arraycopy(contextMode, 1, contextMode, 0, contextCount - 1);
+            System.arraycopy(contextSeq, 1, contextSeq, 0, contextCount - 1);
             contextCount--;
         } else if (contextCount == contextClass.length) {
             int n = Math.min(CONTEXT_LIMIT, contextCount * 2);
             contextClass = Arrays.copyOf(contextClass, n);
             contextMode = Arrays.copyOf(contextMode, n);
+            contextSeq = Arrays.copyOf(contextSeq, n);
         }
         contextClass[contextCount] = c;
         contextMode[contextCount] = mode;
+        contextSeq[contextCount] = now;
         contextCount++;
+    }
+
+    /** Records that this task requested {@code event} now; a repeated request moves the point. */
+    void request(Primitive event) {
+        for (int i = 0; i < requestCount; i++) {
+            if (requested[i] == event) {
+                requestedAt[i] = seq;
+                return;
+            }
+        }
+        if (requestCount == requested.length) {
+            requested = Arrays.copyOf(requested, requestCount * 2);
+            requestedAt = Arrays.copyOf(requestedAt, requestCount * 2);
+        }
+        requested[requestCount] = event;
+        requestedAt[requestCount] = seq;
+        requestCount++;
+    }
+
+    /**
+     * Takes this task's request of {@code event}: the sequence number at the request (only later
+     * acquisitions and waits are the signal's context), or {@code -1} if it made none.
+     */
+    long takeRequest(Primitive event) {
+        for (int i = 0; i < requestCount; i++) {
+            if (requested[i] == event) {
+                long at = requestedAt[i];
+                requestCount--;
+                requested[i] = requested[requestCount];
+                requestedAt[i] = requestedAt[requestCount];
+                requested[requestCount] = null;
+                return at;
+            }
+        }
+        return -1;
     }
 
     void clearContext() {
         Arrays.fill(contextClass, 0, contextCount, null);
         contextCount = 0;
+        Arrays.fill(requested, 0, requestCount, null);
+        requestCount = 0;
     }
 }

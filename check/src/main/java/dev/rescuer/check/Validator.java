@@ -8,7 +8,9 @@ import dev.rescuer.core.platform.Task;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -23,10 +25,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       own stack is needed), except for try-acquisitions, which cannot wait.
  *   <li><b>Waits</b>: waiting on an event E (a completion, a semaphore's {@code down}, a wait queue,
  *       a mempool, a flush) while holding A adds A → E.
+ *   <li><b>Nested event waits</b>: a mempool allocation that may wait while its task holds an
+ *       element of the same pool adds E → E, a possible recursive wait, unless every such wait held
+ *       one exclusive lock in common (lockdep's {@code nest_lock}: dm-crypt's {@code bio_alloc_lock}).
  *   <li><b>Signals</b> (DEPT's event context): signalling E after acquiring or waiting on C in the
  *       same context (since the task's last {@linkplain LockEvents#contextBoundary boundary}: a work
  *       item's start, a timer callback's start, the task's start) adds E → C: a waiter of E waits,
- *       through the signaller, for C.
+ *       through the signaller, for C. After a {@linkplain LockEvents#requestEvent request} of E by
+ *       the signalling task (DEPT's {@code dept_request_event}), only what it acquired or waited on
+ *       since the request counts: no task could wait for E before it.
  * </ul>
  * The graph is searched for cycles when asked ({@link #potentialCycles()}), normally once at the end
  * of a run: a cycle is reported only if every junction blocks, where a junction at class X joins an
@@ -48,6 +55,9 @@ public final class Validator implements LockEvents {
     private final ConcurrentHashMap<String, LockClass> classes = new ConcurrentHashMap<>();
     private final AtomicInteger nextClassId = new AtomicInteger();
     private final ConcurrentHashMap<Long, Dependency> dependencies = new ConcurrentHashMap<>();
+    private final Signallers signallers = new Signallers();
+    /** Per event class waited on nested in itself, the exclusive classes held at every such wait. */
+    private final ConcurrentHashMap<LockClass, Set<LockClass>> nestLocks = new ConcurrentHashMap<>();
 
     /** A validator watching nothing yet; {@link #attachTo} installs it. */
     public Validator() {
@@ -126,18 +136,44 @@ public final class Validator implements LockEvents {
 
     @Override
     public void signal(Task task, Primitive event) {
+        signallers.signal(task, event);
         TaskLocks t = locksOf(task);
         LockClass e = classOf(event, 0);
+        long after = t.takeRequest(event); // with a request, only what came after it
         for (int i = 0; i < t.contextCount; i++) {
-            if (t.contextClass[i] != e) {
+            if (t.contextClass[i] != e && t.contextSeq[i] > after) {
                 record(e, t.contextClass[i], EXCLUSIVE, t.contextMode[i], Dependency.Type.SIGNAL, task);
             }
         }
         for (int i = 0; i < t.heldCount; i++) { // held since before the context began
-            if (t.heldClass[i] != e) {
+            if (t.heldClass[i] != e && t.heldSeq[i] > after) {
                 record(e, t.heldClass[i], EXCLUSIVE, t.heldMode[i], Dependency.Type.SIGNAL, task);
             }
         }
+    }
+
+    @Override
+    public void waitOnNested(Task task, Primitive event) {
+        TaskLocks t = locksOf(task);
+        LockClass e = classOf(event, 0);
+        Set<LockClass> serialisedBy = new HashSet<>();
+        for (int i = 0; i < t.heldCount; i++) {
+            if (t.heldMode[i] == EXCLUSIVE) {
+                serialisedBy.add(t.heldClass[i]);
+            }
+        }
+        // The classes every nested wait of this class held: a lock common to all serialises them.
+        nestLocks.merge(e, Set.copyOf(serialisedBy), (a, b) -> {
+            Set<LockClass> common = new HashSet<>(a);
+            common.retainAll(b);
+            return Set.copyOf(common);
+        });
+        record(e, e, EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+    }
+
+    @Override
+    public void requestEvent(Task task, Primitive event) {
+        locksOf(task).request(event);
     }
 
     @Override
@@ -146,6 +182,11 @@ public final class Validator implements LockEvents {
     }
 
     // ------------------------------------------------------------------ results
+
+    /** Who signalled each event so far, per instance and per class (the wait-for graph's learned releasers). */
+    public Signallers signallers() {
+        return signallers;
+    }
 
     /** Every class seen, in order of first appearance. A snapshot. */
     public List<LockClass> classes() {
@@ -168,7 +209,9 @@ public final class Validator implements LockEvents {
      * a run; it may be called again as the run goes on.
      */
     public List<PotentialCycle> potentialCycles() {
-        return new CycleFinder(classes(), dependencies()).find();
+        List<Dependency> deps = dependencies();
+        deps.removeIf(d -> d.from() == d.to() && !nestLocks.getOrDefault(d.from(), Set.of()).isEmpty());
+        return new CycleFinder(classes(), deps).find();
     }
 
     /** Every potential cycle in lockdep's report shape, separated by blank lines; empty if none. */

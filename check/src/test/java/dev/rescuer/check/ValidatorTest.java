@@ -167,6 +167,56 @@ class ValidatorTest {
         assertEquals(List.of(), validator.potentialCycles(), validator::report);
     }
 
+    /**
+     * dm-bufio's shape (the false positive S4b's fixed variant showed): a task holding A inserts a
+     * buffer only it will read, requests the read's wake-up, and wakes the waiters; another task
+     * holding A waits for such a read. No waiter can wait before the request, and A was held since
+     * before it, so with the request there is no cycle; without it, A -> read -> A is reported.
+     */
+    @Test
+    void aWakeUpAfterARequestOwesNothingToWhatItsTaskHeldBeforeTheRequest() {
+        for (boolean request : new boolean[] {true, false}) {
+            Validator v = Validator.attach(platform);
+            Mutex a = new Mutex(platform, "A");
+            Mutex b = new Mutex(platform, "B");
+            WaitQueue read = new WaitQueue(platform, "c/buffer_read", "dm_buffer read");
+            run("reader", () -> {
+                a.lock();
+                if (request) {
+                    read.requestEvent();
+                }
+                b.lock(); // taken after the request: a dependency of the wake-up either way
+                b.unlock();
+                read.wakeUpAll();
+                a.unlock();
+            });
+            run("waiter", () -> { a.lock(); read.waitEvent(() -> true); a.unlock(); });
+            run("b-holder", () -> { b.lock(); read.waitEvent(() -> true); b.unlock(); });
+            List<List<String>> found = v.potentialCycles().stream().map(ValidatorTest::classNames).toList();
+            if (request) {
+                assertEquals(List.of(List.of("B", "dm_buffer read")), found, v::report);
+            } else {
+                assertEquals(List.of(List.of("A", "dm_buffer read"), List.of("B", "dm_buffer read")), found, v::report);
+            }
+        }
+    }
+
+    /** A request is used up by its signal: the next wake-up without one has its whole context again. */
+    @Test
+    void aRequestCoversOnlyTheNextSignal() {
+        Mutex a = new Mutex(platform, "A");
+        WaitQueue wq = new WaitQueue(platform, "q", "Q");
+        run("signaller", () -> {
+            a.lock();
+            wq.requestEvent();
+            wq.wakeUp(); // owes nothing to A
+            wq.wakeUp(); // owes A: no request this time
+            a.unlock();
+        });
+        run("waiter", () -> { a.lock(); wq.waitEvent(() -> true); a.unlock(); });
+        assertEquals(1, validator.potentialCycles().size(), validator::report);
+    }
+
     @Test
     void semaphoreTakenUnderALockItsUpperNeedsIsACycle() {
         Mutex a = new Mutex(platform, "A");
@@ -204,6 +254,58 @@ class ValidatorTest {
         List<PotentialCycle> cycles = validator.potentialCycles();
         assertEquals(1, cycles.size(), validator::report);
         assertEquals(List.of("A", "mempool bioset"), classNames(cycles.get(0)));
+    }
+
+    private Mempool<Object> objectPool(String name) {
+        return Mempool.create(platform, name, 2, new Mempool.Source<>() {
+            @Override public Object allocate(Gfp gfp) { return new Object(); }
+            @Override public void free(Object element) { }
+        });
+    }
+
+    /**
+     * dm-crypt before 7145c241a1bf: a request takes two elements of the page pool one at a time, with
+     * nothing serialising the requests, so two requests can each hold one and wait for the other's.
+     * With every such allocation under one mutex ({@code bio_alloc_lock}, lockdep's nest_lock) it is
+     * none; nor is an element handed on (a bio dispatched to its device) before the next allocation.
+     */
+    @Test
+    void aSecondAllocationFromAMempoolWhileHoldingItsElementIsARecursiveWaitUnlessALockSerialisesIt() {
+        Mempool<Object> unserialised = objectPool("page_pool");
+        run("kcryptd", () -> {
+            Object first = unserialised.allocate(Gfp.NOIO);
+            Object second = unserialised.allocate(Gfp.NOIO);
+            unserialised.free(second);
+            unserialised.free(first);
+        });
+        List<PotentialCycle> cycles = validator.potentialCycles();
+        assertEquals(1, cycles.size(), validator::report);
+        assertEquals(List.of("mempool page_pool"), classNames(cycles.get(0)));
+        assertTrue(validator.report().contains("possible recursive locking detected"), validator::report);
+
+        Validator v = Validator.attach(platform);
+        Mutex lock = new Mutex(platform, "&cc->bio_alloc_lock");
+        Mempool<Object> serialised = objectPool("serialised_pool");
+        Mempool<Object> handedOn = objectPool("handed_on_pool");
+        for (String task : new String[] {"kcryptd/0", "kcryptd/1"}) {
+            List<Object> pages = new ArrayList<>();
+            List<Object> bios = new ArrayList<>();
+            run(task, () -> {
+                lock.lock();
+                pages.add(serialised.allocate(Gfp.NOIO));
+                pages.add(serialised.allocate(Gfp.NOIO));
+                lock.unlock();
+                Object bio = handedOn.allocate(Gfp.NOIO);
+                handedOn.handOn(bio); // submitted: the device frees it
+                bios.add(bio);
+                bios.add(handedOn.allocate(Gfp.NOIO));
+            });
+            run("endio", () -> { // the write's completion, in its own context
+                pages.forEach(serialised::free);
+                bios.forEach(handedOn::free);
+            });
+        }
+        assertEquals(List.of(), v.potentialCycles(), v::report);
     }
 
     @Test

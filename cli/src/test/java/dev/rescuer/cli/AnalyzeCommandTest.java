@@ -48,6 +48,55 @@ class AnalyzeCommandTest {
     }
 
     @Test
+    void jsonOfAnS3LikeStackCarriesEachEvidencePathAndEachViolationsKindAndPath() throws Exception {
+        Path f = tmp.resolve("md.yaml");
+        Files.writeString(f, """
+                name: md
+                modules:
+                  kernfs: {notify_wq: system_wq}
+                devices:
+                  - {kind: disk, name: sda, sectors: 1024}
+                  - {kind: disk, name: sdb, sectors: 1024}
+                  - {kind: md-raid1, name: md0, members: [sda, sdb], metadata: external}
+                  - {kind: filesystem, name: data, device: md0, options: rw, log_blocks: 8, inodes: 8}
+                workload:
+                  - {kind: mdmon, name: mdmon, memory: mlocked, wakeup: fsnotify}
+                  - {kind: file-writer, name: writer, fs: data, file: f, pages: 4, fsync: true}
+                variants:
+                  - {name: upstream, expected: complete, set: {modules.kernfs.notify_wq: system_wq}}
+                """);
+        CliRun r = CliRun.run("analyze", f.toString(), "--json");
+        assertEquals(1, r.code(), "violations exit 1: " + r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        JsonNode events = null;
+        for (JsonNode n : j.get("needs_rescuer")) {
+            assertTrue(n.has("queue") && n.get("path").isArray() && n.get("path").size() >= 2, n.toString());
+            if (n.get("queue").asText().equals("events")) {
+                events = n;
+            }
+        }
+        assertNotNull(events, r.out());
+        assertEquals("[\"md0\",\"sb_wait/md0\",\"mdmon/md0\",\"events\"]", events.get("path").toString());
+        assertEquals(2, j.get("violations").size(), r.out());
+        assertEquals("task-on-reclaim-path", j.get("violations").get(0).get("kind").asText());
+        assertEquals("[\"md0\",\"sb_wait/md0\",\"mdmon/md0\"]", j.get("violations").get(0).get("path").toString());
+        assertEquals("no-rescuer-on-reclaim-path", j.get("violations").get(1).get("kind").asText());
+        assertTrue(j.get("violations").get(1).get("message").asText().contains("events"), r.out());
+        JsonNode events0 = null;
+        for (JsonNode q : j.get("queues")) {
+            if (q.get("name").asText().equals("events")) {
+                events0 = q;
+            }
+        }
+        assertNotNull(events0, "every queue is listed with its flags: " + r.out());
+        assertFalse(events0.get("mem_reclaim").asBoolean());
+        assertEquals(3, j.get("min_rescuers").asInt());
+        assertEquals("[\"events\",\"md\",\"writeback\"]", j.get("longest_chain").toString());
+        assertEquals(3, j.get("plan").get("domains").size());
+        assertTrue(j.get("plan").get("domains").get(0).isArray());
+    }
+
+    @Test
     void badGraphFilesAreUsageErrorsWithTheirLine() throws Exception {
         Path g = tmp.resolve("bad.yaml");
         Files.writeString(g, "queues:\n  - {name: a, mem_reclaim: maybe}\n");

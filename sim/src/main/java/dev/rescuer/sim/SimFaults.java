@@ -18,6 +18,7 @@ import java.util.function.LongSupplier;
 public final class SimFaults {
 
     private boolean threadStartAlways;
+    private boolean workerStartAlways;
     private int threadStartsAllowed = -1;
     private int threadStarts;
     private double threadStartProbability;
@@ -35,6 +36,18 @@ public final class SimFaults {
     /** Every thread start fails. */
     public SimFaults threadStartFailsAlways() {
         threadStartAlways = true;
+        return this;
+    }
+
+    /**
+     * Every start of a pool's worker thread ({@code kworker/N:M}, {@code kworker/uN:M}) fails; rescuers
+     * ({@code kworker/R-*}) and every other thread still start. The kernel's counterpart is
+     * {@code failslab} with {@code task-filter} and {@code make-it-fail} set on the pools' kworkers:
+     * a manager's {@code alloc_worker} in {@code create_worker} fails, while {@code alloc_workqueue}'s
+     * rescuer, created by the caller, does not. Workers that exist keep running.
+     */
+    public SimFaults workerStartFailsAlways() {
+        workerStartAlways = true;
         return this;
     }
 
@@ -104,6 +117,9 @@ public final class SimFaults {
         if (threadStartAlways) {
             return "injected fault (thread starts always fail)";
         }
+        if (workerStartAlways && isPoolWorker(name)) {
+            return "injected fault (every worker creation fails)";
+        }
         if (threadStartsAllowed >= 0 && threadStarts++ >= threadStartsAllowed) {
             return "injected fault (only " + threadStartsAllowed + " thread starts allowed)";
         }
@@ -114,6 +130,11 @@ public final class SimFaults {
             return "injected fault (" + freePages.getAsLong() + " free pages, below the mark " + threadStartFreePagesMark + ")";
         }
         return null;
+    }
+
+    /** A pool worker's thread name ({@code create_worker}'s {@code kworker/%s}), not a rescuer's. */
+    private static boolean isPoolWorker(String name) {
+        return name.startsWith("kworker/") && !name.startsWith("kworker/R-");
     }
 
     /** The extra latency for one arming. */

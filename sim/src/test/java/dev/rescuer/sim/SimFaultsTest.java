@@ -91,6 +91,27 @@ class SimFaultsTest {
     }
 
     @Test
+    void workerStartsCanFailWhileRescuersAndOtherThreadsStart() {
+        List<String> results = new ArrayList<>();
+        runTask(1, s -> {
+            s.faults().workerStartFailsAlways();
+            for (String name : List.of("kworker/0:1", "kworker/u2:0H", "kworker/R-kcopyd", "writer/0")) {
+                try {
+                    s.startThread(name, () -> { });
+                    results.add(null);
+                } catch (ThreadStartException e) {
+                    results.add(e.getMessage());
+                }
+            }
+        });
+        assertNotNull(results.get(0), "a per-CPU pool's worker");
+        assertTrue(results.get(0).contains("every worker creation fails"), results.get(0));
+        assertNotNull(results.get(1), "an unbound pool's worker");
+        assertNull(results.get(2), "a rescuer starts");
+        assertNull(results.get(3), "a task starts");
+    }
+
+    @Test
     void threadStartsCanFailAfterSomeSucceed() {
         List<String> results = new ArrayList<>();
         runTask(2, s -> {

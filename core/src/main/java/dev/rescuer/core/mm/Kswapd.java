@@ -84,7 +84,7 @@ final class Kswapd {
                 runs.increment();
                 long progress = 0;
                 while (!stopping && !allocator.balanced()) {
-                    long got = allocator.shrink(Math.max(PageAllocator.RECLAIM_CLUSTER, allocator.pagesToHigh()), Gfp.KERNEL);
+                    long got = allocator.shrink(Math.max(PageAllocator.RECLAIM_CLUSTER, allocator.pagesToHigh()), Gfp.KERNEL, Reclaimer.KSWAPD);
                     if (got <= 0) {
                         break;
                     }

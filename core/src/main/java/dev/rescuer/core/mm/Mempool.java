@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -71,6 +72,8 @@ public final class Mempool<T> {
     private final ArrayDeque<T> reserve;
     /** Each element handed out and not yet freed, with the task that allocated it. Guarded by {@code guard}. */
     private final IdentityHashMap<T, Task> out = new IdentityHashMap<>();
+    /** The elements of {@link #out} their allocator has handed on ({@link #handOn}). Guarded by {@code guard}. */
+    private final Set<T> handedOn = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Allocations waiting for a freed element. Its owner is this pool, for reports. */
     private final WaitQueue wait;
     /** Set once, under {@code guard}; read anywhere. */
@@ -185,6 +188,9 @@ public final class Mempool<T> {
         LockEvents ev = platform.lockEvents();
         if (ev != null && gfp.mayDirectReclaim()) {
             ev.waitOn(self, event); // mempool_alloc waits for a free whenever the reserve is empty
+            if (holds(self)) {
+                ev.waitOnNested(self, event);
+            }
         }
         // The kernel ORs in __GFP_NOMEMALLOC, which overrides a caller's __GFP_MEMALLOC; here the two
         // cannot be combined, so the caller's MEMALLOC is dropped rather than rejected.
@@ -210,6 +216,45 @@ public final class Mempool<T> {
             }
             wait.waitEventTimeout(() -> destroyed || reserved() > 0, recheck);
             checkAlive("allocate from");
+        }
+    }
+
+    /**
+     * Whether {@code task} allocated an element not yet freed nor handed on. For the validator only: a
+     * scan of the owners.
+     */
+    private boolean holds(Task task) {
+        guard.lock();
+        try {
+            for (Map.Entry<T, Task> e : out.entrySet()) {
+                if (e.getValue() == task && !handedOn.contains(e.getKey())) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /**
+     * Records that {@code element}'s allocator has handed it to something that frees it without
+     * needing this pool (a bio submitted to its device, whose completion frees it): the allocator no
+     * longer holds it, for the validator's nested-wait check ({@link LockEvents#waitOnNested}). It
+     * stays allocated until {@link #free}, and {@link #holders()} still counts it for its allocator.
+     *
+     * @throws IllegalStateException if the pool did not hand {@code element} out, or it was freed already
+     */
+    public void handOn(T element) {
+        guard.lock();
+        try {
+            if (!out.containsKey(element)) {
+                throw new IllegalStateException("mempool " + name + ": hand-on of an element it did not hand out, or that "
+                        + "was freed already: " + element);
+            }
+            handedOn.add(element);
+        } finally {
+            guard.unlock();
         }
     }
 
@@ -264,6 +309,7 @@ public final class Mempool<T> {
         boolean refilled;
         guard.lock();
         try {
+            handedOn.remove(element);
             if (out.remove(element) == null) {
                 throw new IllegalStateException("mempool " + name + ": free of an element it did not hand out, or that "
                         + "was freed already: " + element);

@@ -9,7 +9,12 @@ import dev.rescuer.core.sync.WaitQueue;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -62,7 +67,7 @@ import java.util.concurrent.atomic.LongAdder;
  * its pages with the atomic add and then wakes the {@code free} wait queue, whose full fence pairs
  * with the one a waiter issues after queueing: either the waker sees the waiter or the waiter's
  * condition sees the new count. The fault injector is volatile (set by tests, read per allocation);
- * statistics are {@code LongAdder}s, exact only when quiescent; the shrinker list is read and written
+ * statistics are {@code LongAdder}s (the per-shrinker, per-{@link Reclaimer} counts too, in a concurrent map), exact only when quiescent; the shrinker list is read and written
  * under {@code shrinkerRwsem}.
  */
 public final class PageAllocator implements AutoCloseable {
@@ -107,6 +112,11 @@ public final class PageAllocator implements AutoCloseable {
     private final LongAdder directReclaims = new LongAdder();
     private final LongAdder reclaimedObjects = new LongAdder();
     private final LongAdder memoryWaits = new LongAdder();
+    /**
+     * Objects each shrinker (by name) reported freed, one adder per {@link Reclaimer}, indexed by its
+     * ordinal. Lock-free: a reclaim pass adds, {@link #reclaimed} reads; a name's row is created once.
+     */
+    private final ConcurrentMap<String, LongAdder[]> reclaimedByShrinker = new ConcurrentHashMap<>();
 
     private PageAllocator(Builder b) {
         this.platform = b.platform;
@@ -383,7 +393,7 @@ public final class PageAllocator implements AutoCloseable {
         directReclaims.increment();
         long progress;
         try (MemallocScope s = MemallocScope.noreclaim(platform)) {
-            progress = shrink(Math.max(n, RECLAIM_CLUSTER), eff);
+            progress = shrink(Math.max(n, RECLAIM_CLUSTER), eff, Reclaimer.direct(eff));
         }
         if (progress > 0) {
             kswapd.resetFailures();
@@ -393,25 +403,26 @@ public final class PageAllocator implements AutoCloseable {
 
     /**
      * One reclaim pass over the shrinkers ({@code shrink_slab}): each is counted and scanned in
-     * batches until {@code target} objects are freed. Returns the objects freed.
+     * batches until {@code target} objects are freed, and what each frees is counted for {@code who}.
+     * Returns the objects freed.
      */
-    long shrink(long target, Gfp eff) {
+    long shrink(long target, Gfp eff, Reclaimer who) {
         // __perform_reclaim and balance_pgdat hold fs_reclaim while the shrinkers run, when the
         // context allows __GFP_FS; the validator learns what reclaim waits on under it.
         LockEvents ev = eff.mayFs() ? platform.lockEvents() : null;
         if (ev == null) {
-            return shrinkLocked(target, eff);
+            return shrinkLocked(target, eff, who);
         }
         Task self = platform.currentTask();
         ev.acquire(self, LockEvents.FS_RECLAIM, LockEvents.EXCLUSIVE, 0, false);
         try {
-            return shrinkLocked(target, eff);
+            return shrinkLocked(target, eff, who);
         } finally {
             ev.release(self, LockEvents.FS_RECLAIM);
         }
     }
 
-    private long shrinkLocked(long target, Gfp eff) {
+    private long shrinkLocked(long target, Gfp eff, Reclaimer who) {
         if (!shrinkerRwsem.tryDownRead()) {
             return 0; // a shrinker is being (un)registered; the kernel skipped slab reclaim then too
         }
@@ -434,6 +445,9 @@ public final class PageAllocator implements AutoCloseable {
                         throw new IllegalStateException("shrinker " + s.name() + " returned " + got + " from scan; expected >= 0 or STOP");
                     }
                     freed += got;
+                    if (got > 0) {
+                        reclaimedByShrinker.computeIfAbsent(s.name(), k -> newRow())[who.ordinal()].add(got);
+                    }
                     left -= batch;
                     if (freed >= target) {
                         break outer;
@@ -461,6 +475,50 @@ public final class PageAllocator implements AutoCloseable {
     /** Whether every NOFS context also clears {@code __GFP_IO} here ({@link Builder#mergeNofsNoio}). */
     public boolean mergeNofsNoio() {
         return mergeNofsNoio;
+    }
+
+    private static LongAdder[] newRow() {
+        LongAdder[] row = new LongAdder[Reclaimer.values().length];
+        for (int i = 0; i < row.length; i++) {
+            row[i] = new LongAdder();
+        }
+        return row;
+    }
+
+    /**
+     * Objects the shrinkers reported freed since the allocator was built, by shrinker name
+     * ({@link Shrinker#name}, sorted) and by who reclaimed ({@link Reclaimer}); a shrinker that never
+     * freed anything is absent, and so is a reclaimer that freed nothing from it. Exact when
+     * quiescent, like {@link #stats()}. For a page cache or a swap area an object is a page.
+     */
+    public Map<String, Map<Reclaimer, Long>> reclaimed() {
+        Map<String, Map<Reclaimer, Long>> out = new TreeMap<>();
+        reclaimedByShrinker.forEach((shrinker, row) -> {
+            Map<Reclaimer, Long> m = new EnumMap<>(Reclaimer.class);
+            for (Reclaimer r : Reclaimer.values()) {
+                long n = row[r.ordinal()].sum();
+                if (n > 0) {
+                    m.put(r, n);
+                }
+            }
+            out.put(shrinker, m);
+        });
+        return out;
+    }
+
+    /** Objects shrinker {@code shrinker} (by name) reported freed in passes run by {@code who}. */
+    public long reclaimed(String shrinker, Reclaimer who) {
+        LongAdder[] row = reclaimedByShrinker.get(shrinker);
+        return row == null ? 0 : row[who.ordinal()].sum();
+    }
+
+    /** Objects every shrinker reported freed in passes run by {@code who}. */
+    public long reclaimed(Reclaimer who) {
+        long n = 0;
+        for (LongAdder[] row : reclaimedByShrinker.values()) {
+            n += row[who.ordinal()].sum();
+        }
+        return n;
     }
 
     /** Returns pages from a {@link Pages} handle. */

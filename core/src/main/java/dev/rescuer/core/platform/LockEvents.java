@@ -70,6 +70,26 @@ public interface LockEvents {
     void signal(Task task, Primitive event);
 
     /**
+     * {@code task} enters a {@link #waitOn} of {@code event} while it still holds what only that
+     * event's signal gives back: elements of the same mempool it allocated and has not freed (a second
+     * {@code mempool_alloc} before the first element is freed). Two tasks doing so can each hold part of
+     * the reserve and wait for the other, unless one lock that every such waiter holds serialises them
+     * (dm-crypt's {@code bio_alloc_lock}), as lockdep's {@code nest_lock} does for one class nested in
+     * itself. Reported right after the {@link #waitOn}. Ignored by default.
+     */
+    default void waitOnNested(Task task, Primitive event) {
+    }
+
+    /**
+     * {@code task} has made {@code event} pending and will signal it itself (DEPT's
+     * {@code dept_request_event}): no task can wait for it before this point, so the task's next
+     * {@link #signal} of {@code event} depends only on what it acquires and waits on from here on.
+     * Cleared by that signal and by a {@link #contextBoundary}. Ignored by default.
+     */
+    default void requestEvent(Task task, Primitive event) {
+    }
+
+    /**
      * {@code task} starts (or ends) an execution context whose signals owe nothing to what the
      * task did before: a work item begins or ends, a timer callback begins. A signal's context is
      * what its task acquired and waited on since the last call.

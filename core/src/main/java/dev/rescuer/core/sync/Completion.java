@@ -21,6 +21,8 @@ public final class Completion extends SleepingPrimitive {
 
     // Guarded by guard. ALL means completeAll() was called.
     private int done;
+    /** Set once before first use; read by reports. Volatile. */
+    private volatile Object owner;
 
     /** A completion whose class is its name. */
     public Completion(Platform platform, String name) {
@@ -35,6 +37,20 @@ public final class Completion extends SleepingPrimitive {
     @Override
     public String kind() {
         return "completion";
+    }
+
+    /**
+     * The structure whose event this completion stands for (a bio that {@code submit_bio_wait} waits
+     * for, say a {@link dev.rescuer.core.platform.HandedOnEvent}), or {@code null}. Reports follow it to
+     * whoever can complete it; the completion itself never uses it.
+     */
+    public Object owner() {
+        return owner;
+    }
+
+    /** Records the structure this completion belongs to; see {@link #owner()}. Set once, before first use. */
+    public void setOwner(Object owner) {
+        this.owner = owner;
     }
 
     /** Sleeps until the completion has been completed, and consumes one completion ({@code wait_for_completion}). */

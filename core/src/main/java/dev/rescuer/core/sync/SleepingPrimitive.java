@@ -224,6 +224,14 @@ abstract class SleepingPrimitive implements Primitive {
         }
     }
 
+    /** Tells the validator, if one is installed, that the current task requests this event (see {@link LockEvents#requestEvent}). */
+    final void reportRequest() {
+        LockEvents ev = platform.lockEvents();
+        if (ev != null && !isIdleWait()) {
+            ev.requestEvent(platform.currentTask(), this);
+        }
+    }
+
     /** The tasks queued on this primitive, oldest first. A snapshot. */
     final java.util.List<Task> queuedTasks(int mode) {
         guard.lock();

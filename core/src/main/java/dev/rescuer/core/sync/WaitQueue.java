@@ -231,6 +231,17 @@ public final class WaitQueue extends SleepingPrimitive {
         }
     }
 
+    /**
+     * Tells the validator, if one is installed, that the current task has just made this queue's
+     * waiters' condition pending and will itself wake them (DEPT's {@code dept_request_event}): a
+     * task can start waiting only from here on, so its next {@link #wakeUp}/{@link #wakeUpAll} depends
+     * only on what the task acquires and waits on after this call, not on what it held or did
+     * before (dm-bufio's reader inserting a buffer it alone will read). No effect without a validator.
+     */
+    public void requestEvent() {
+        reportRequest();
+    }
+
     /** Wakes every shared waiter and the first exclusive one ({@code wake_up}). */
     public void wakeUp() {
         wake(false);

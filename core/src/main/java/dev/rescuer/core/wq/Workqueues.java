@@ -703,6 +703,16 @@ public final class Workqueues implements AutoCloseable {
         return w == null ? null : w.currentWork;
     }
 
+    /**
+     * The item {@code task} runs as a worker or rescuer (of any workqueue subsystem), or {@code null}.
+     * Exact when {@code task} is the calling task (only it changes what it runs); advisory otherwise.
+     * The validator's signal log uses it to name the item a signal came from.
+     */
+    public static Work runningItem(Task task) {
+        Worker w = currentWorker(task);
+        return w == null ? null : w.currentWork;
+    }
+
     /** Whether the current task is a queue's rescuer ({@code current_is_workqueue_rescuer}). */
     public boolean currentIsRescuer() {
         Worker w = currentWorker(platform.currentTask());

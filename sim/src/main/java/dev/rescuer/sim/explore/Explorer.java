@@ -4,6 +4,7 @@ import dev.rescuer.sim.CarrierPool;
 import dev.rescuer.sim.SimPlatform;
 
 import dev.rescuer.check.PotentialCycle;
+import dev.rescuer.check.Signallers;
 import dev.rescuer.check.Validator;
 import dev.rescuer.core.platform.Task;
 
@@ -179,21 +180,29 @@ public final class Explorer {
     }
 
     /**
-     * Runs one schedule on {@code pool}'s threads with {@code validator} (or none, if {@code null})
-     * installed on the platform before the scenario is set up.
+     * Runs one schedule on {@code pool}'s threads with {@code validator} installed on the platform
+     * before the scenario is set up, or if {@code null}, a bare {@link Signallers} log; either way the
+     * hang report learns event releasers from the run's signals.
      */
     public RunResult run(Scenario scenario, Variant variant, RunSeed seed, long schedule, CarrierPool pool, long livelockBound,
                          Validator validator) {
         SimPlatform sim = new SimPlatform(seed.random(),
                 seed.strategy().create(seed.random(), seed.depth(), scenario.estimatedSteps()), pool, livelockBound);
+        ScenarioContext ctx = new ScenarioContext(sim);
         if (validator != null) {
             validator.attachTo(sim);
+            ctx.signallers(validator.signallers());
+        } else { // the signal log alone: the hang report learns releasers from it
+            Signallers log = new Signallers();
+            log.attachTo(sim);
+            ctx.signallers(log);
         }
-        ScenarioContext ctx = new ScenarioContext(sim);
         AtomicReference<HangReport> report = new AtomicReference<>();
         AtomicReference<List<String>> tail = new AtomicReference<>();
+        AtomicReference<Map<String, Long>> counters = new AtomicReference<>(Map.of());
         sim.onStopped(() -> { // the world is frozen: before tear-down unwinds the tasks
             tail.set(sim.trace().tail(TRACE_TAIL, sim::taskName));
+            counters.set(ctx.readCounters());
             SimPlatform.Stop s = sim.stopped();
             if (s.kind() != SimPlatform.StopKind.DONE) {
                 List<Task> tasks = new ArrayList<>(sim.tasks());
@@ -211,6 +220,6 @@ public final class Explorer {
             case DEADLOCK, HUNG_TASK, LIVELOCK -> Outcome.HANG;
         };
         return new RunResult(schedule, seed, outcome, stop.kind(), stop.reason(), sim.steps(), sim.choices(), sim.nanoTime(),
-                sim.trace().hash(), report.get(), tail.get());
+                sim.trace().hash(), report.get(), tail.get(), counters.get());
     }
 }

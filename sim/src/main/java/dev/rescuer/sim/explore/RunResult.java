@@ -18,7 +18,16 @@ import java.util.List;
  * @param traceHash the hash of every decision and event
  * @param report the frozen world's report, for a hang or failure; {@code null} for a completed run
  * @param traceTail the tasks' last events up to the stop (timer firings left out), oldest first
+ * @param counters the scenario's counters ({@link ScenarioContext#counter}) read at the stop, in
+ *     declaration order; empty if it declared none
  */
 public record RunResult(long schedule, RunSeed seed, Outcome outcome, SimPlatform.StopKind stop, String reason, long steps, long choices,
-                        long virtualNanos, long traceHash, HangReport report, List<String> traceTail) {
+                        long virtualNanos, long traceHash, HangReport report, List<String> traceTail,
+                        java.util.Map<String, Long> counters) {
+
+    /** Counter {@code name}'s value at the stop, or {@code dflt} if the scenario declared no such counter. */
+    public long counter(String name, long dflt) {
+        Long v = counters.get(name);
+        return v == null ? dflt : v;
+    }
 }

@@ -2,7 +2,9 @@ package dev.rescuer.sim.explore;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Mempool;
+import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
@@ -14,7 +16,8 @@ import java.util.List;
 /**
  * Who releases the waits the runtime makes on its private wait queues, found without the scenario's
  * help: a {@code flush_work} (the item's flush wait queue), a {@code flush_workqueue} (the queue's),
- * a mempool allocation waiting for a freed element, and a worker's creation (kthreadd completes it).
+ * a mempool allocation waiting for a freed element, a worker's creation (kthreadd completes it), and
+ * a wait queue or completion whose owner is a {@link HandedOnEvent} (a bio: {@link HandedOnReleasers}).
  *
  * <p>A wait queue's {@link WaitQueue#owner()} names the structure it belongs to, and is used when set.
  * Until every owner is set, the queues are recognised by the names and classes core gives them:
@@ -37,10 +40,15 @@ final class RuntimeReleasers {
             out.add(new Releaser("kthreadd, which creates the thread:", wqs.kthreaddTask()));
             return out;
         }
+        Object owner = p instanceof WaitQueue ? ((WaitQueue) p).owner()
+                : p instanceof Completion ? ((Completion) p).owner() : null;
+        if (owner instanceof HandedOnEvent) {
+            out.addAll(HandedOnReleasers.of((HandedOnEvent) owner, wqs));
+            return out;
+        }
         if (!(p instanceof WaitQueue)) {
             return out;
         }
-        Object owner = ((WaitQueue) p).owner();
         if (owner instanceof Mempool) {
             out.addAll(Releaser.forMempool((Mempool<?>) owner));
         } else if (owner instanceof Work && wqs != null) {

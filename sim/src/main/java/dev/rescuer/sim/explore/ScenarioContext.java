@@ -1,5 +1,6 @@
 package dev.rescuer.sim.explore;
 
+import dev.rescuer.check.Signallers;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
@@ -13,12 +14,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * What a {@link Scenario} builds its run with: the simulated platform and its faults, the system, the
- * scenario's own tasks, invariants, and the "releasers" of events that the wait-for report cannot find
- * in task records (who would complete a completion, say).
+ * scenario's own tasks, invariants, and optionally the "releasers" of events (who would complete a
+ * completion, say) where the wait-for report should not rely on what it learns from the run's
+ * signallers.
  *
  * <p>The run is done when every task started through {@link #spawn} has returned; the invariants are
  * checked then. A task that throws ends the run as a failure.
@@ -31,8 +34,10 @@ public final class ScenarioContext {
     private boolean setUpDone;
     private final Map<String, BooleanSupplier> invariants = new LinkedHashMap<>();
     private final Map<Primitive, Supplier<List<Releaser>>> releasers = new IdentityHashMap<>();
+    private Signallers signallers;
     private final List<String> hungTaskReports = new ArrayList<>();
     private final List<String> lockupReports = new ArrayList<>();
+    private final Map<String, LongSupplier> counters = new LinkedHashMap<>();
 
     ScenarioContext(SimPlatform platform) {
         this.platform = platform;
@@ -133,22 +138,53 @@ public final class ScenarioContext {
     }
 
     /**
+     * Declares a counter of the model (pages swapped, pages a writer wrote), read once when the run
+     * stops, with the world frozen, into {@link RunResult#counters()}: a measurement reads it per
+     * schedule, next to the run's virtual time. The supplier must not block or take a lock (read an
+     * atomic). Declaring a name twice keeps the later supplier.
+     */
+    public void counter(String name, LongSupplier value) {
+        counters.put(name, value);
+    }
+
+    /** Every declared counter's value now, in declaration order. */
+    Map<String, Long> readCounters() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        counters.forEach((k, v) -> out.put(k, v.getAsLong()));
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
      * Declares who can release {@code primitive} (complete a completion, up a semaphore, wake a wait
-     * queue), for the wait-for report; the supplier is asked when a report is built.
+     * queue), for the wait-for report; the supplier is asked when a report is built. An override: the
+     * report otherwise learns the releasers of an event from who signalled it in the run
+     * ({@link LearnedReleasers}), which needs no declaration but knows nothing of an event never
+     * signalled before the hang.
      */
     public void releasers(Primitive primitive, Supplier<List<Releaser>> who) {
         releasers.put(primitive, who);
     }
 
+    /** Sets the run's signal log, which the wait-for report learns releasers from; set before set-up. */
+    void signallers(Signallers log) {
+        this.signallers = log;
+    }
+
     /**
-     * Who can release {@code p}: what the scenario declared, and what the runtime itself knows
+     * Who can release {@code waiter}'s wait on {@code p}, in this order of precedence: what the scenario
+     * declared ({@link #releasers(Primitive, Supplier)}) together with what the runtime itself knows
      * ({@link RuntimeReleasers}: kthreadd completes a worker's creation; a flush waits for whoever
-     * finishes the item or the queue's items in flight; a mempool waits for a freed element).
+     * finishes the item or the queue's items in flight; a mempool waits for a freed element); else what
+     * the runtime knows alone; else what the run's signal log teaches ({@link LearnedReleasers}).
      */
-    List<Releaser> releasersOf(Primitive p) {
+    List<Releaser> releasersOf(Task waiter, Primitive p) {
         Supplier<List<Releaser>> s = releasers.get(p);
         List<Releaser> out = new ArrayList<>(s == null ? Collections.emptyList() : s.get());
         out.addAll(RuntimeReleasers.of(p, system));
+        if (s == null && out.isEmpty()) {
+            out.addAll(LearnedReleasers.of(waiter, p, signallers,
+                    system != null && system.hasWorkqueues() ? system.workqueues() : null, platform.timerContext()));
+        }
         return out;
     }
 

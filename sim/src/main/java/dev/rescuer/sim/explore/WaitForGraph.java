@@ -10,15 +10,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * Who waits for whom among blocked tasks, built from what the primitives record: a blocked task has an
  * edge to every task that holds what it waits on, to every writer queued ahead of it on a
- * rw-semaphore (writer preference), and to every releaser the scenario declared for an event (a
- * completion's completer, a semaphore's upper) or that the runtime knows ({@link RuntimeReleasers}: a
- * flush's items, a worker's creation). A releaser that is not a task (a device, a mempool) ends a
- * chain.
+ * rw-semaphore (writer preference), and to every releaser of an event: those the scenario declared (a
+ * completion's completer, a semaphore's upper), those the runtime knows ({@link RuntimeReleasers}: a
+ * flush's items, a worker's creation, a mempool's holders), or else those learned from who signalled
+ * the event or its class earlier in the run ({@link LearnedReleasers}). A releaser that is not a task
+ * (a device, an item not in flight) ends a chain.
  *
  * <p>{@link #cycles} finds the distinct cycles through the blocked tasks, in id order; {@link #chains()}
  * follows every edge of each blocked task (those on no cycle, when there are cycles) to the end.
@@ -60,7 +61,7 @@ final class WaitForGraph {
 
     private final Map<Task, List<Edge>> edges = new LinkedHashMap<>();
 
-    WaitForGraph(List<Task> tasks, Function<Primitive, List<Releaser>> releasers) {
+    WaitForGraph(List<Task> tasks, BiFunction<Task, Primitive, List<Releaser>> releasers) {
         for (Task t : tasks) {
             Primitive on = t.waitingOn();
             if (t.state() != Task.State.BLOCKED || on == null || on.isIdleWait()) {
@@ -91,7 +92,7 @@ final class WaitForGraph {
                     }
                 }
             }
-            for (Releaser r : releasers.apply(on)) {
+            for (Releaser r : releasers.apply(t, on)) {
                 // A task can stand behind itself: a rescuer waiting for an item only it could run.
                 out.add(new Edge(t, on, ("released by " + r.via()).trim(), r.task()));
             }

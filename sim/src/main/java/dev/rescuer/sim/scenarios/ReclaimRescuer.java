@@ -198,6 +198,8 @@ public final class ReclaimRescuer implements Scenario {
                 ioDone.waitFor();        // wait for the device's completion item
                 written.complete();
             });
+            // Declared, not learned: in the hanging variants the first writeback and endio items never
+            // get a worker, so no page-writeback or bio-end-io signal happens before the hang to learn from.
             ctx.releasers(written, () -> Releaser.forWork(workqueues, writebackItem));
             ctx.releasers(ioDone, () -> irq.isPending() ? List.of(Releaser.note("the device (I/O in flight)"))
                     : Releaser.forWork(workqueues, endioItem));

@@ -1,6 +1,10 @@
 package dev.rescuer.storage.block;
 
 import dev.rescuer.core.mm.Pages;
+import dev.rescuer.core.platform.HandedOnEvent;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.wq.Work;
+import dev.rescuer.core.wq.WorkQueue;
 
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,11 +20,19 @@ import java.util.function.Consumer;
  * may be chained to a parent ({@link #chain}): the parent's end-io then runs only after its own
  * {@code endio} and those of all its chained children, with the first error among them.
  *
+ * <p><b>Who will end it.</b> For the wait-for report, a bio records who completes it now
+ * ({@link #completer()}, {@link HandedOnEvent}): the task whose {@code bio_list} holds it, the device
+ * it was submitted to ({@link BlockLayer#submitBioNoacct}; a disk says the I/O is in flight), the
+ * clone or the structure it waits for (dm core's clone, a snapshot's pending exception), or the work
+ * item its end-io deferred it to ({@link #deferEndio}). The block layer and the targets record it
+ * where the hand-off happens; nothing reads it but reports.
+ *
  * <p><b>Threading.</b> The fields a device changes while it owns the bio (device, sector, status,
  * private data) are plain: ownership passes with the bio through lists and queues whose locks or
- * hand-offs order the accesses. The end-io count is atomic because children end on any task.
+ * hand-offs order the accesses. The end-io count is atomic because children end on any task. The
+ * completer is volatile: written by whoever holds the bio, read racily by reports.
  */
-public final class Bio {
+public final class Bio implements HandedOnEvent {
 
     /** Bytes per sector ({@code SECTOR_SIZE}). */
     public static final int SECTOR_SIZE = 512;
@@ -52,6 +64,9 @@ public final class Bio {
     /** Set once the bio's end-io has run or it was handed to its parent. */
     private volatile boolean ended;
     private Bio parent;
+
+    /** Who completes the bio now (see the class comment); volatile, for reports only. */
+    private volatile Object completer;
 
     /** The next bio on a {@link BioList} ({@code bi_next}); owned by the list. */
     Bio next;
@@ -303,6 +318,59 @@ public final class Bio {
             }
             bio = up;
         }
+    }
+
+    /**
+     * Records who completes the bio from now on, for reports (see the class comment): a {@link Task},
+     * a {@link BlockDevice}, a {@link Work}, another {@link HandedOnEvent}, or any object whose
+     * {@code toString} says where the bio is (a disk's "in flight on disk sda"). Never changes what
+     * happens to the bio.
+     */
+    public void handTo(Object completer) {
+        this.completer = completer;
+    }
+
+    /**
+     * Defers the rest of the bio's completion to {@code work} on {@code wq} and records the hand-off
+     * ({@code queue_work} from an end-io: {@code verity_end_io}, {@code crypt_endio},
+     * {@code kcryptd_queue_crypt}): the generic hook every target that finishes a bio in a work item
+     * goes through, so that a report can follow a wait for the bio to the item and from there to the
+     * pool's workers. May be called from atomic context.
+     *
+     * @return what {@link WorkQueue#queue} returned: false if the item was already pending
+     */
+    public boolean deferEndio(WorkQueue wq, Work work) {
+        handTo(work);
+        return wq.queue(work);
+    }
+
+    /** Who completes the bio now, or {@code null} once it has ended (or before it was submitted). */
+    @Override
+    public Object completer() {
+        return ended ? null : completer;
+    }
+
+    /** The bio and where it stands, for the wait-for report. */
+    @Override
+    public String describe() {
+        Object c = completer();
+        String where;
+        if (ended) {
+            where = ", ended";
+        } else if (c == null) {
+            where = ", not submitted";
+        } else if (c instanceof Work) {
+            where = ", end-io deferred to";
+        } else if (c instanceof Task) {
+            where = ", on the bio_list of";
+        } else if (c instanceof HandedOnEvent) {
+            where = ", waits for";
+        } else if (c instanceof BlockDevice) {
+            where = ", held by " + c;
+        } else {
+            where = ", " + c;
+        }
+        return this + where;
     }
 
     @Override

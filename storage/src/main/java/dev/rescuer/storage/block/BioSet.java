@@ -127,6 +127,22 @@ public final class BioSet {
         pool.free((Pages) element);
     }
 
+    /**
+     * Records that {@code bio}, allocated here, is handed on (dispatched to its device, or a clone
+     * given to its target's {@code map}), which ends it without needing this set: its allocator no
+     * longer holds the element ({@link Mempool#handOn}), so a later allocation by the same task is not
+     * a nested wait. Idempotent.
+     *
+     * @throws IllegalStateException if {@code bio} is not an allocated bio of this set
+     */
+    public void handOn(Bio bio) {
+        Object element = bio.poolElement;
+        if (bio.pool() != this || element == null) {
+            throw new IllegalStateException(bio + " is not an allocated bio of bio set " + name);
+        }
+        pool.handOn((Pages) element);
+    }
+
     /** {@code punt_bios_to_rescuer}: moves this set's bios off both of the task's lists to the rescuer. */
     private void puntBiosToRescuer(BlockLayer.PendingBios lists) {
         BioList punt = new BioList();

@@ -17,6 +17,19 @@ public interface BlockDevice {
     /** The device's name, as {@code dmsetup} or {@code /dev} would show it: {@code sda}, {@code vroot}. */
     String name();
 
+    /**
+     * The driver that made the device ({@code sd}, {@code dm}, {@code loop}, {@code md}): the lockdep
+     * class of its disks' bio completions. The kernel gives every gendisk a lockdep map keyed by the
+     * call site that allocated it ({@code __alloc_disk_node}'s {@code lkclass}, one per driver), and
+     * {@code submit_bio_wait} waits on a completion of that class
+     * ({@code DECLARE_COMPLETION_ONSTACK_MAP(done, bio->bi_bdev->bd_disk->lockdep_map)}), so that a
+     * wait for a disk's I/O is not confused with a wait for a mapped device's above it. By default
+     * the implementing class's simple name.
+     */
+    default String driver() {
+        return getClass().getSimpleName();
+    }
+
     /** The device's size in 512-byte sectors. */
     long capacitySectors();
 

@@ -61,6 +61,7 @@ public final class BlockLayer {
         Task self = platform.currentTask();
         PendingBios lists = (PendingBios) self.bioList();
         if (lists != null) {
+            bio.handTo(self);
             lists.current.add(bio);
             return;
         }
@@ -70,6 +71,10 @@ public final class BlockLayer {
             do {
                 BlockDevice device = bio.device();
                 lists.saved.merge(lists.current);
+                bio.handTo(device);
+                if (bio.pool() != null) {
+                    bio.pool().handOn(bio); // dispatched: its device, not its allocator, holds it now
+                }
                 device.submitBio(bio);
                 BioList lower = new BioList();
                 BioList same = new BioList();
@@ -98,7 +103,9 @@ public final class BlockLayer {
             throw new IllegalStateException("submit_bio_wait of " + bio + " from inside submit_bio: "
                     + "the bio stays on the task's bio_list until submit_bio returns, so the wait never ends");
         }
-        Completion done = new Completion(platform, "submit_bio_wait " + bio.origin(), "submit_bio_wait");
+        // Of the device's driver's class, as the kernel's is of the disk's lockdep map (see BlockDevice.driver).
+        Completion done = new Completion(platform, "submit_bio_wait " + bio.origin(), "(bio completion)" + bio.device().driver());
+        done.setOwner(bio); // the report follows the bio to whoever will end it
         bio.setEndIo(b -> done.complete());
         submitBioNoacct(bio);
         done.waitFor();

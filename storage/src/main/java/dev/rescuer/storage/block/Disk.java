@@ -42,6 +42,8 @@ public final class Disk implements BlockDevice {
     /** Sector → content; sectors never written read as 0. Written only by completions. */
     private final ConcurrentHashMap<Long, Long> content = new ConcurrentHashMap<>();
     private final AtomicInteger requests = new AtomicInteger();
+    /** What a bio with a tag records as its completer ({@link Bio#handTo}): the I/O is in flight. */
+    private final String inFlightNote;
 
     /**
      * A disk of {@code capacitySectors} 512-byte sectors.
@@ -65,11 +67,17 @@ public final class Disk implements BlockDevice {
         this.queueDepth = queueDepth;
         this.tagWait = new WaitQueue(platform, name + "/tags", "blk_mq_tags");
         tagWait.setOwner(this);
+        this.inFlightNote = "in flight on disk " + name + " (I/O: no task needed)";
     }
 
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public String driver() {
+        return "sd";
     }
 
     @Override
@@ -104,6 +112,7 @@ public final class Disk implements BlockDevice {
     @Override
     public void submitBio(Bio bio) {
         getTag();
+        bio.handTo(inFlightNote);
         PlatformTimer irq = platform.newTimer(name + " irq#" + requests.incrementAndGet(), () -> complete(bio));
         irq.arm(latency);
     }

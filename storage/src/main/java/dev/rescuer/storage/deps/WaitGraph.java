@@ -31,12 +31,22 @@ import java.util.TreeSet;
  * from its device to each queue whose items an I/O on the device can wait for (a deferred
  * completion, a copy, a metadata write), and an edge from each queue to every device or queue its
  * items wait on. {@code TargetContext.getDevice} already declares device-to-lower-device edges.
+ * Code outside device-mapper targets (writeback, the journal, md, mdmon, loop, swap, dm-bufio) has a
+ * {@code declareWaits(WaitGraph)} method that whoever builds it calls once its device is declared
+ * (the stack kinds and {@code PageCacheSetup} do); reclaim by page scanning is the one
+ * {@link #VMSCAN} node they share.
  *
  * <p>Thread safety: every method is {@code synchronized} (declarations happen at construction,
  * off any hot path). Not a kernel structure: the kernel has no dependency graph, which is what
  * Mikulas Patocka pointed out in the seed thread.
  */
 public final class WaitGraph {
+
+    /**
+     * The reclaim source page reclaim declares itself as ({@code shrink_folio_list}, in kswapd and in
+     * direct reclaim): writeback and any task that allocates under pressure name it.
+     */
+    public static final String VMSCAN = "vmscan";
 
     /** What a node stands for. */
     public enum NodeKind {
@@ -95,9 +105,17 @@ public final class WaitGraph {
 
     /** Declares a queue from the live object: its name, flags and rescuer domain. */
     public synchronized void queue(WorkQueue q) {
+        queue(q, q.name());
+    }
+
+    /**
+     * Declares a queue from the live object under the node name {@code node}, for a queue whose name
+     * is also a device's (loop's {@code alloc_workqueue("loop%d")} beside the disk {@code loop%d}).
+     */
+    public synchronized void queue(WorkQueue q, String node) {
         Set<String> flags = new TreeSet<>();
         q.flags().forEach(f -> flags.add(f.name()));
-        put(new Node(q.name(), NodeKind.QUEUE, q.hasRescuer(), flags,
+        put(new Node(node, NodeKind.QUEUE, q.hasRescuer(), flags,
                 q.rescuerDomain() == null ? null : q.rescuerDomain().name()));
     }
 

@@ -26,13 +26,14 @@ import java.util.function.BiConsumer;
  * origin table), and {@code dmsetup create}. There is no global state: everything hangs off this
  * instance, which hangs off one {@link RescuerSystem}.
  *
- * <p><b>Who releases what</b> is declared here as data: a target that makes tasks wait on a primitive
- * that only a work item of its own can release (a COW throttle released by kcopyd's completion) says
- * so through {@link #declareReleaser(Primitive, Work)}, and whoever watches the system (the simulator's
- * hang report) learns it through {@link #onReleaser}. A wait that only a task releases (md's
- * {@code sb_wait}, released by mdmon writing {@code active}; a loop device's queue, served by its
- * {@code loop<N>} kthread) is declared with
- * {@link #declareReleaser(Primitive, Task)} and heard through {@link #onTaskReleaser}.
+ * <p><b>Who releases what</b> may be declared here as data, as an override: the simulator's hang report
+ * learns an event's releasers from who signalled it earlier in the run, which says nothing of a wait
+ * whose event was never signalled before the hang (a filesystem's first log commit). A target that
+ * makes tasks wait on such a primitive, which only a work item of its own can release, says so
+ * through {@link #declareReleaser(Primitive, Work)}, and whoever watches the system learns it through
+ * {@link #onReleaser}. A wait that only a task releases (md's {@code sb_wait}, released by mdmon
+ * writing {@code active}; a loop device's queue, served by its {@code loop<N>} kthread) is declared
+ * with {@link #declareReleaser(Primitive, Task)} and heard through {@link #onTaskReleaser}.
  *
  * <p><b>Threading.</b> The device and type maps are concurrent maps; creating a device runs in the
  * creating task.

@@ -66,6 +66,11 @@ public final class MappedDevice implements BlockDevice {
     }
 
     @Override
+    public String driver() {
+        return "dm";
+    }
+
+    @Override
     public long capacitySectors() {
         return capacity;
     }
@@ -120,6 +125,7 @@ public final class MappedDevice implements BlockDevice {
             rest.chain(bio);
         }
         Bio clone = clone(bio, slot, bio.sector(), (int) len);
+        bio.handTo(clone); // the piece ends when its clone does (clone_endio)
         mapClone(clone);
         if (rest != null) {
             BlockLayer.submitBioNoacct(rest);
@@ -145,6 +151,7 @@ public final class MappedDevice implements BlockDevice {
     /** {@code __map_bio}. */
     private void mapClone(Bio clone) {
         Tio tio = (Tio) clone.privateData();
+        bs.handOn(clone); // the target owns the clone now (__map_bio)
         switch (tio.slot().target().map(clone)) {
             case REMAPPED -> BlockLayer.submitBioNoacct(clone);
             case SUBMITTED -> { }

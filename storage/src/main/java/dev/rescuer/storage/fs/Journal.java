@@ -1,5 +1,6 @@
 package dev.rescuer.storage.fs;
 
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.core.mm.MemallocScope;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.platform.Platform;
@@ -101,6 +102,16 @@ public final class Journal {
     /** Creates a filesystem's CIL queue, {@code "xfs-cil/<device>"}, with {@link #CIL_WQ_FLAGS}. */
     static WorkQueue allocCilWq(Workqueues workqueues, String device) {
         return workqueues.create("xfs-cil/" + device, CIL_MAX_ACTIVE, CIL_WQ_FLAGS);
+    }
+
+    /**
+     * Declares to {@code graph} the CIL push queue and that its item waits on the log device
+     * ({@code xlog_cil_push_work} writes the log with {@code submit_bio_wait}). The device must be
+     * declared.
+     */
+    public void declareWaits(WaitGraph graph) {
+        graph.queue(cilWq);
+        graph.waitsOn(cilWq.name(), device.name(), "xlog_cil_push_work -> xlog_write: submit_bio_wait of the log on " + device.name());
     }
 
     /** The journal's name (its device's). */

@@ -1,5 +1,6 @@
 package dev.rescuer.storage.fs;
 
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.mm.Pages;
@@ -92,6 +93,25 @@ public final class JournalFs {
         }
         this.icache = new InodeCache(this);
         this.shrinker = cache.allocator().registerShrinker(new SuperCacheShrinker(this));
+    }
+
+    /**
+     * Declares to {@code graph} what this filesystem's reclaim waits on: for a read-write mount, its
+     * journal's CIL queue ({@link Journal#declareWaits}), and its superblock shrinker
+     * ({@code shrinker:super/DEVICE}, a reclaim source) waiting on that queue ({@code super_cache_scan}
+     * → {@code xfs_reclaim_inodes} → {@code xlog_cil_force_seq} → {@code flush_work} of the push). A
+     * read-only mount's shrinker only frees clean inodes; it declares nothing. The device must be
+     * declared.
+     */
+    public void declareWaits(WaitGraph graph) {
+        if (journal == null) {
+            return;
+        }
+        journal.declareWaits(graph);
+        String shrinkerNode = "shrinker:super/" + name;
+        graph.node(shrinkerNode, WaitGraph.NodeKind.RECLAIM);
+        graph.waitsOn(shrinkerNode, journal.queue().name(),
+                "super_cache_scan -> xfs_reclaim_inodes -> xfs_iunpin_wait -> xlog_cil_force_seq: flush_work of the CIL push");
     }
 
     /**

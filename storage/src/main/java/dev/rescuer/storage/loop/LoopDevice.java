@@ -16,6 +16,7 @@ import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.fs.FsLayout;
 import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.OpenFile;
@@ -109,9 +110,36 @@ public final class LoopDevice implements BlockDevice {
         }
     }
 
+    /**
+     * Declares who waits on whom: an I/O on this device waits for its worker ({@code loop_queue_rq}
+     * only queues the command), the queue {@code loopN} (node {@code "wq loopN"}, since the device
+     * has the same name; no {@code WQ_MEM_RECLAIM}, as upstream's
+     * {@code alloc_workqueue("loop%d", WQ_UNBOUND | WQ_FREEZABLE, 0)}, which the analyzer reports
+     * when reclaim can reach it) or, in kthread mode, the kthread (a point); the worker waits on the
+     * backing filesystem's device (the file's I/O goes through it). This device and the backing
+     * device must be declared.
+     */
+    public void declareWaits(WaitGraph g) {
+        String w;
+        if (workqueue != null) {
+            w = "wq " + workqueue.name(); // the queue has the device's name, as upstream's
+            g.queue(workqueue, w);
+        } else {
+            w = name + " kthread";
+            g.node(w, WaitGraph.NodeKind.POINT);
+        }
+        g.waitsOn(name, w, "loop_queue_rq -> loop_queue_work: the command runs on the loop worker");
+        g.waitsOn(w, fs.device().name(), "lo_rw_aio: the backing file's I/O goes through " + fs.name() + " to " + fs.device().name());
+    }
+
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public String driver() {
+        return "loop";
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.kernfs.KernfsNode;
 
 import java.util.List;
@@ -108,6 +109,11 @@ public final class Mddev implements BlockDevice {
     }
 
     @Override
+    public String driver() {
+        return "md";
+    }
+
+    @Override
     public long capacitySectors() {
         return capacity;
     }
@@ -125,6 +131,41 @@ public final class Mddev implements BlockDevice {
     /** Whether user space manages the metadata. */
     public boolean external() {
         return external;
+    }
+
+    /** The wait-graph point of this array's {@code sb_wait}: writes wait there for the superblock. */
+    public static String sbWaitPoint(String array) {
+        return "sb_wait/" + array;
+    }
+
+    /**
+     * Declares who waits on whom; the array and its members must be declared. A write waits on
+     * {@code sb_wait} until the superblock says dirty ({@code md_write_start}); a flush runs on
+     * {@code md_wq} ({@code submit_flushes}, {@code md_submit_flush_data}), whose items send preflushes
+     * to the members and then the data, which waits on {@code sb_wait} in turn. With in-kernel
+     * metadata the md thread ({@code mdX_raid1}, a point) clears it by writing the superblock to the
+     * members; with external metadata only user space does ({@link Mdmon#declareWaits}). The array's
+     * I/O goes to its members.
+     */
+    public void declareWaits(WaitGraph g) {
+        String sb = sbWaitPoint(name);
+        g.queue(md.mdWq());
+        g.node(sb, WaitGraph.NodeKind.POINT);
+        g.waitsOn(name, sb, "md_write_start: a write sleeps on sb_wait until MD_SB_CHANGE_PENDING is clear");
+        g.waitsOn(name, md.mdWq().name(), "md_flush_request -> submit_flushes on md_wq");
+        g.waitsOn(md.mdWq().name(), sb, "md_submit_flush_data -> md_handle_request -> md_write_start");
+        String thread = name + "_raid1";
+        if (!external) {
+            g.node(thread, WaitGraph.NodeKind.POINT);
+            g.waitsOn(sb, thread, "md_check_recovery -> md_update_sb on the md thread clears MD_SB_CHANGE_PENDING");
+        }
+        for (BlockDevice m : mirrors) {
+            g.waitsOn(name, m.name(), "raid1: the request's clones go to " + m.name());
+            g.waitsOn(md.mdWq().name(), m.name(), "submit_flushes: a REQ_PREFLUSH bio to " + m.name());
+            if (!external) {
+                g.waitsOn(thread, m.name(), "md_update_sb writes the superblock to " + m.name() + " and waits");
+            }
+        }
     }
 
     /** {@code mddev->sb_wait}. */

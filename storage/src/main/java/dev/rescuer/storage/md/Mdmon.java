@@ -5,7 +5,9 @@ import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.storage.block.BlockDevice;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.kernfs.KernfsNode;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -100,6 +102,33 @@ public final class Mdmon {
         this.memory = memory;
         this.wakeup = wakeup;
         this.faultPages = faultPages;
+    }
+
+    /**
+     * Declares who waits on whom: the array's {@code sb_wait} waits on this daemon (with external
+     * metadata only its {@code array_state} write clears {@code MD_SB_CHANGE_PENDING}), a user-space
+     * task ({@code mdmon/ARRAY}), which the analyzer reports when reclaim or I/O can reach it; the
+     * daemon writes its metadata to the members, is woken through the notify queue when it sleeps in
+     * an inotify watch ({@code kernfs_notify_workfn} on {@code notifyQueue}), and with {@link Memory#ALLOCATES} may enter
+     * direct reclaim ({@link WaitGraph#VMSCAN}). The array and its members must be declared
+     * ({@link Mddev#declareWaits}).
+     */
+    public void declareWaits(WaitGraph g, WorkQueue notifyQueue) {
+        String me = "mdmon/" + array.name();
+        g.node(me, WaitGraph.NodeKind.TASK);
+        g.waitsOn(Mddev.sbWaitPoint(array.name()), me, "external metadata: only mdmon's array_state_store(active) clears MD_SB_CHANGE_PENDING");
+        for (BlockDevice rdev : array.mirrors()) {
+            g.waitsOn(me, rdev.name(), "mdmon writes its metadata to " + rdev.name());
+        }
+        if (wakeup == Wakeup.FSNOTIFY) {
+            g.queue(notifyQueue);
+            g.waitsOn(me, notifyQueue.name(), "mdmon sleeps in an inotify watch on array_state: kernfs_notify_workfn on "
+                    + notifyQueue.name() + " wakes it");
+        }
+        if (memory == Memory.ALLOCATES) {
+            g.node(WaitGraph.VMSCAN, WaitGraph.NodeKind.RECLAIM);
+            g.waitsOn(me, WaitGraph.VMSCAN, "mdmon faults its pages in: direct reclaim");
+        }
     }
 
     /** Starts the daemon's task ({@code mdmon --all} at boot). */

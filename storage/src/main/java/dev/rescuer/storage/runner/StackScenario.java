@@ -14,6 +14,8 @@ import dev.rescuer.storage.stack.PageCacheSetup;
 import dev.rescuer.storage.stack.ResolvedStack;
 import dev.rescuer.storage.stack.StackBuild;
 import dev.rescuer.storage.stack.StackFile;
+import dev.rescuer.storage.stack.SwapSetup;
+import dev.rescuer.core.mm.Reclaimer;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,16 +24,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * A stack file as a simulator {@link Scenario}: each run builds the variant's system (CPUs, pages,
  * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
  * and starts the workload; the file's timer jitter goes to the run's fault injection; without
- * {@code system.kswapd} the system has no background reclaim. Who can release what (a COW throttle
- * by kcopyd's work, a dm-bufio write by the loop device's kthread, md's {@code sb_wait}
- * by mdmon) comes from the targets'
- * declarations ({@link DeviceMapper#declareReleaser}). Nothing here looks at which variant runs
- * beyond building that variant's stack.
+ * {@code system.kswapd} the system has no background reclaim; with
+ * {@code system.faults.worker_create: fail}, every worker creation after boot fails. Who can release
+ * what the hang report learns from the run's signallers; a target's declarations
+ * ({@link DeviceMapper#declareReleaser}: a log commit by its journal's push item, a dm-bufio write by
+ * the loop device's kthread, md's {@code sb_wait} by mdmon) override that for waits whose first
+ * signal may come too late to learn from. Nothing here looks at which variant runs beyond building
+ * that variant's stack.
  */
 public final class StackScenario implements Scenario {
 
@@ -66,6 +71,15 @@ public final class StackScenario implements Scenario {
     public static StackScenario load(Path path) {
         return new StackScenario(StackFile.load(path, Kinds.builtIn()));
     }
+
+    /**
+     * The prefix of the counters every run declares ({@link dev.rescuer.sim.explore.RunResult#counters}):
+     * {@code reclaimed kswapd}, {@code reclaimed direct/fs}, {@code reclaimed direct/nofs},
+     * {@code reclaimed direct/noio}, the objects (pages, for the page cache and swap) the shrinkers
+     * freed in passes run by that reclaimer ({@link dev.rescuer.core.mm.PageAllocator#reclaimed}).
+     * Kinds declare their own: {@code pages_written <task>}, {@code swap <area> pages out}, ...
+     */
+    public static final String RECLAIMED = "reclaimed ";
 
     /** The stack file. */
     public StackFile file() {
@@ -123,6 +137,9 @@ public final class StackScenario implements Scenario {
             b.watermarks(stack.watermarks().get(0), stack.watermarks().get(1), stack.watermarks().get(2));
         }
         RescuerSystem sys = ctx.system(b);
+        if (stack.workerCreateFails()) {
+            ctx.faults().workerStartFailsAlways(); // after boot: each pool keeps the worker it booted with
+        }
         stack.rescuerDomains().forEach(sys.workqueues()::presetRescuerDomain);
         if (stack.timerJitterMs() > 0) {
             ctx.faults().timerLatency(Duration.ofMillis(stack.timerJitterMs()));
@@ -130,9 +147,13 @@ public final class StackScenario implements Scenario {
         DeviceMapper dm = new DeviceMapper(sys, stack.moduleParams());
         dm.onReleaser((primitive, work) -> ctx.releasers(primitive, () -> Releaser.forWork(sys.workqueues(), work)));
         dm.onTaskReleaser((primitive, task) -> ctx.releasers(primitive, () -> List.of(Releaser.task(task))));
+        for (Reclaimer r : Reclaimer.values()) {
+            ctx.counter(RECLAIMED + r.label(), () -> sys.pages().reclaimed(r));
+        }
         stack.build(new StackBuild() {
             private PageCacheSetup pageCache; // The setup task only.
             private MdSetup md; // The setup task only.
+            private SwapSetup swap; // The setup task only.
             private final Map<String, DmBufioClient> bufio = new LinkedHashMap<>(); // The setup task only.
 
             @Override
@@ -145,6 +166,19 @@ public final class StackScenario implements Scenario {
                 if (pageCache != null) {
                     pageCache.registerShrinker();
                 }
+            }
+
+            @Override
+            public SwapSetup swap() {
+                if (swap == null) {
+                    swap = new SwapSetup(sys.pages());
+                }
+                return swap;
+            }
+
+            @Override
+            public void counter(String name, LongSupplier value) {
+                ctx.counter(name, value);
             }
 
             @Override

@@ -97,6 +97,7 @@ public final class DmBufioKind implements DeviceKind<DmBufioKind.Config> {
                 b.dm().declareReleaser(client.writeWait(), loop.work());
             }
         }
+        client.declareWaits(b.dm().waitGraph());
         b.bufioClients().put(c.name(), client);
     }
 }

@@ -109,6 +109,9 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         long stride = c.stride() == null ? sectors : c.stride();
         int inFlight = c.inFlight() == null ? 1 : c.inFlight();
         AtomicInteger failed = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong sectorsWritten = new java.util.concurrent.atomic.AtomicLong();
+        WriterMeter meter = op == BioOp.WRITE
+                ? WriterMeter.declare(b, c.name(), () -> sectorsWritten.get() / (Bio.PAGE_SIZE / Bio.SECTOR_SIZE)) : null;
         AtomicInteger outstanding = new AtomicInteger();
         long tag = (long) c.name().hashCode() << 32;
         WaitQueue ioWait = new WaitQueue(b.system().platform(), c.name() + "/io_wait", "io_wait");
@@ -118,35 +121,44 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         graph.waitsOn(c.name(), c.device(), kind() + ": waits for its bios (io_schedule)");
         b.spawn(c.name(), () -> {
             StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
-            BlockDevice dev = b.dm().lookup(c.device());
-            if (dev == null) {
-                throw new IllegalStateException(c.name() + ": device " + c.device() + " does not exist (yet)");
-            }
-            for (int i = 0; i < count; i++) {
-                ioWait.waitEvent(() -> outstanding.get() < inFlight);
-                long sector = start + i * stride;
-                long[] submitted = new long[1];
-                Bio bio = new Bio(op, opf, dev, sector, sectors * Bio.SECTOR_SIZE, null, done -> {
-                    b.sample(c.name() + " latency_ns", b.system().platform().nanoTime() - submitted[0]);
-                    if (done.status() != BlkStatus.OK) {
-                        failed.incrementAndGet();
-                    }
-                    outstanding.decrementAndGet();
-                    ioWait.wakeUp(); // end-io context: may be atomic; waking never sleeps
-                }, kind() + " " + c.name());
-                long[] data = new long[sectors];
-                if (op == BioOp.WRITE) {
-                    for (int s = 0; s < sectors; s++) {
-                        data[s] = tag | (sector + s);
-                    }
+            Runnable io = () -> {
+                BlockDevice dev = b.dm().lookup(c.device());
+                if (dev == null) {
+                    throw new IllegalStateException(c.name() + ": device " + c.device() + " does not exist (yet)");
                 }
-                bio.setData(data, 0);
-                outstanding.incrementAndGet();
-                submitted[0] = b.system().platform().nanoTime();
-                BlockLayer.submitBioNoacct(bio);
-                b.progress();
+                for (int i = 0; i < count; i++) {
+                    ioWait.waitEvent(() -> outstanding.get() < inFlight);
+                    long sector = start + i * stride;
+                    long[] submitted = new long[1];
+                    Bio bio = new Bio(op, opf, dev, sector, sectors * Bio.SECTOR_SIZE, null, done -> {
+                        b.sample(c.name() + " latency_ns", b.system().platform().nanoTime() - submitted[0]);
+                        if (done.status() != BlkStatus.OK) {
+                            failed.incrementAndGet();
+                        } else if (op == BioOp.WRITE) {
+                            sectorsWritten.addAndGet(sectors);
+                        }
+                        outstanding.decrementAndGet();
+                        ioWait.wakeUp(); // end-io context: may be atomic; waking never sleeps
+                    }, kind() + " " + c.name());
+                    long[] data = new long[sectors];
+                    if (op == BioOp.WRITE) {
+                        for (int s = 0; s < sectors; s++) {
+                            data[s] = tag | (sector + s);
+                        }
+                    }
+                    bio.setData(data, 0);
+                    outstanding.incrementAndGet();
+                    submitted[0] = b.system().platform().nanoTime();
+                    BlockLayer.submitBioNoacct(bio);
+                    b.progress();
+                }
+                ioWait.waitEvent(() -> outstanding.get() == 0);
+            };
+            if (meter == null) {
+                io.run();
+            } else {
+                meter.time(io);
             }
-            ioWait.waitEvent(() -> outstanding.get() == 0);
         });
         b.invariant(c.name() + ": every I/O succeeded", () -> failed.get() == 0);
     }

@@ -18,7 +18,8 @@ public final class Kinds {
 
     /** A registry with {@code disk}, {@code dm}, {@code veritysetup}, {@code filesystem}, {@code writer}, {@code reader},
      *  {@code dmsetup-create}, {@code file-writer}, {@code file-reader}, {@code memory-hog},
-     *  {@code md-raid1}, {@code mdmon}, {@code sysfs-mount}, {@code loop}, {@code dm-bufio}, {@code thin} and {@code work-flush}. */
+     *  {@code md-raid1}, {@code mdmon}, {@code sysfs-mount}, {@code loop}, {@code dm-bufio}, {@code thin},
+     *  {@code work-flush}, {@code swap}, {@code anon-memory} and {@code metadata-writer}. */
     public static Kinds builtIn() {
         Kinds k = new Kinds();
         k.register(new DiskKind());
@@ -34,6 +35,7 @@ public final class Kinds {
         k.register(new MdRaid1Kind()).register(new MdmonKind()).register(new KernfsMountKind());
         k.register(new LoopKind()).register(new DmBufioKind()).register(new ThinWorkloadKind());
         k.register(new WorkFlushKind());
+        k.register(new SwapKind()).register(new AnonMemoryKind()).register(PageCacheWorkloadKind.metadataWriter());
         return k;
     }
 

@@ -96,7 +96,9 @@ public final class LoopKind implements DeviceKind<LoopKind.Config> {
         PageCacheSetup pc = b.pageCache();
         LoopSettings settings = new LoopSettings(c.worker() == null ? LoopWorkerMode.KTHREAD : worker(c.worker()),
                 Boolean.TRUE.equals(c.memallocNoio()), Boolean.TRUE.equals(c.directIo()));
-        b.dm().addDevice(new LoopDevice(b.system(), c.name(), pc.mounted(c.backing().fs()),
-                pc.file(c.backing().fs(), c.backing().file()), settings));
+        LoopDevice loop = new LoopDevice(b.system(), c.name(), pc.mounted(c.backing().fs()),
+                pc.file(c.backing().fs(), c.backing().file()), settings);
+        b.dm().addDevice(loop);
+        loop.declareWaits(b.dm().waitGraph());
     }
 }

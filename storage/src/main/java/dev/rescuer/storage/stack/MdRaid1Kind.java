@@ -82,5 +82,6 @@ public final class MdRaid1Kind implements DeviceKind<MdRaid1Kind.Config> {
         if (!a.external()) {
             b.dm().declareReleaser(a.sbWait(), a.thread().task()); // md_update_sb clears MD_SB_CHANGE_PENDING
         }
+        a.declareWaits(b.dm().waitGraph());
     }
 }

@@ -90,6 +90,7 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
                         c.faultPages() == null ? Mdmon.FAULT_PAGES : c.faultPages());
                 m.start();
                 b.dm().declareReleaser(a.sbWait(), m.task()); // only mdmon's write of "active" clears MD_SB_CHANGE_PENDING
+                m.declareWaits(b.dm().waitGraph(), b.md().kernfs().notifyQueue());
                 if (wakeup == Mdmon.Wakeup.FSNOTIFY) {
                     b.dm().declareReleaser(a.sysfsState().inotifyQueue(), b.md().kernfs().notifyWork());
                 }

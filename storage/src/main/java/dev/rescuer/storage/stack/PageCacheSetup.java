@@ -81,7 +81,8 @@ public final class PageCacheSetup {
 
     /**
      * Mounts {@code fs}'s filesystem under the entry name {@code name}: a read-write mount gets the
-     * device's {@code bdi_writeback} on {@code bdi_wq}; declares who releases its waits.
+     * device's {@code bdi_writeback} on {@code bdi_wq}; declares who releases its waits, and who
+     * waits on whom to the device-mapper's wait graph (writeback, the journal, the superblock shrinker).
      */
     JournalFs mount(String name, BlockDevice device, FsLayout layout, MountOptions options) {
         JournalFs fs;
@@ -92,7 +93,9 @@ public final class PageCacheSetup {
             fs = JournalFs.mount(device, layout, options, cache, system.workqueues(), wb);
             dm.declareReleaser(throttle.throttleWait(), wb.work());
             dm.declareReleaser(fs.journal().commitWait(), fs.journal().pushItem());
+            wb.declareWaits(dm.waitGraph());
         }
+        fs.declareWaits(dm.waitGraph());
         mounted.put(name, fs);
         layouts.put(name, layout);
         return fs;

@@ -12,9 +12,11 @@ import java.util.Map;
 /**
  * The page-cache workloads of {@link WorkloadKinds} as stack-file entries: {@code file-writer}
  * ({@code writer}: write {@code pages} whole pages into {@code file} of filesystem {@code fs}, then
- * {@code sync_file_range} and {@code fsync} if asked), {@code file-reader} ({@code reader}: read the whole file {@code passes}
- * times) and {@code memory-hog} (allocate {@code pages} pages, hold them {@code hold_ms}). Each may
- * start late ({@code start_ms}). {@link #check} applies the factories' rules that need no mounted
+ * {@code sync_file_range} and {@code fsync} if asked), {@code metadata-writer} (the same without
+ * {@code sync_file_range}, with a transaction allocating {@code metadata_pages} pages under
+ * {@code nofs} after every page), {@code file-reader} ({@code reader}: read the whole file {@code passes}
+ * times) and {@code memory-hog} (allocate {@code pages} pages, or down to {@code leave_free} free pages, hold them {@code hold_ms}). Each may
+ * start late ({@code start_ms}). Writers declare the {@link WriterMeter} counters. {@link #check} applies the factories' rules that need no mounted
  * filesystem (required keys, bounds); the rest ({@code fs} mounted read-only for a writer, a reader's
  * missing file, a hog as large as memory) is refused when the run builds the workload. The invariant: every task finished without failure and did all its
  * units.
@@ -32,39 +34,55 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
      * @param blocks the extent of a file the writer creates; default {@code pages}
      * @param syncFileRange whether the writer syncs its data without the log at the end; default false
      * @param fsync whether the writer fsyncs at the end; default false
+     * @param metadataPages pages each of a metadata writer's transactions allocates; default 1
      * @param passes how often the reader reads the file; default 1
+     * @param leaveFree instead of {@code pages}: the hog allocates until no more than this many pages are free
      * @param holdMs how long the hog holds its pages; default 0
      * @param startMs when the task starts, in milliseconds of the run's clock; default 0
      */
     public record Config(String kind, String name, String fs, String file, Integer pages, Integer blocks,
                          @JsonProperty("sync_file_range") Boolean syncFileRange, Boolean fsync,
-                         Integer passes, @JsonProperty("hold_ms") Integer holdMs,
+                         @JsonProperty("metadata_pages") Integer metadataPages, Integer passes,
+                         @JsonProperty("leave_free") Integer leaveFree, @JsonProperty("hold_ms") Integer holdMs,
                          @JsonProperty("start_ms") Double startMs) {
     }
 
     private final String kind;
     private final String factoryKind;
     private final List<String> keys;
+    /** Whether the workload writes pages (and so declares the {@link WriterMeter} counters). */
+    private final boolean writes;
 
-    private PageCacheWorkloadKind(String kind, String factoryKind, List<String> keys) {
+    private PageCacheWorkloadKind(String kind, String factoryKind, List<String> keys, boolean writes) {
         this.kind = kind;
         this.factoryKind = factoryKind;
         this.keys = keys;
+        this.writes = writes;
     }
 
     /** {@code file-writer}. */
     public static PageCacheWorkloadKind fileWriter() {
-        return new PageCacheWorkloadKind("file-writer", "writer", List.of("fs", "file", "pages", "blocks", "sync_file_range", "fsync"));
+        return new PageCacheWorkloadKind("file-writer", "writer", List.of("fs", "file", "pages", "blocks", "sync_file_range", "fsync"), true);
+    }
+
+    /**
+     * {@code metadata-writer}: sustained NOFS pressure, a {@code file-writer} whose every page is
+     * followed by a transaction that allocates {@code metadata_pages} pages under {@code nofs}
+     * ({@link dev.rescuer.storage.fs.workload.MetadataWriter}).
+     */
+    public static PageCacheWorkloadKind metadataWriter() {
+        return new PageCacheWorkloadKind("metadata-writer", "metadata-writer",
+                List.of("fs", "file", "pages", "blocks", "metadata_pages", "fsync"), true);
     }
 
     /** {@code file-reader}. */
     public static PageCacheWorkloadKind fileReader() {
-        return new PageCacheWorkloadKind("file-reader", "reader", List.of("fs", "file", "passes"));
+        return new PageCacheWorkloadKind("file-reader", "reader", List.of("fs", "file", "passes"), false);
     }
 
     /** {@code memory-hog}. */
     public static PageCacheWorkloadKind memoryHog() {
-        return new PageCacheWorkloadKind("memory-hog", "memory-hog", List.of("pages", "hold_ms"));
+        return new PageCacheWorkloadKind("memory-hog", "memory-hog", List.of("pages", "leave_free", "hold_ms"), false);
     }
 
     @Override
@@ -94,14 +112,23 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
         if (!kind.equals("memory-hog")) {
             check.require(c.file(), "file");
         }
-        if (keys.contains("pages")) {
+        if (keys.contains("leave_free")) {
+            if (c.pages() != null && c.leaveFree() != null) {
+                throw check.error("leave_free", "give either pages or leave_free, not both");
+            }
+            if (c.leaveFree() == null) {
+                check.require(c.pages(), "pages");
+            }
+            atLeast(check, "leave_free", c.leaveFree(), 0);
+        } else if (keys.contains("pages")) {
             check.require(c.pages(), "pages");
-            atLeast(check, "pages", c.pages(), 1);
         }
+        atLeast(check, "pages", c.pages(), 1);
         atLeast(check, "blocks", c.blocks(), 1);
         if (c.blocks() != null && c.blocks() < c.pages()) {
             throw check.error("blocks", "a file of " + c.blocks() + " blocks cannot hold " + c.pages() + " pages");
         }
+        atLeast(check, "metadata_pages", c.metadataPages(), 1);
         atLeast(check, "passes", c.passes(), 1);
         atLeast(check, "hold_ms", c.holdMs(), 0);
     }
@@ -120,7 +147,9 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
         put(m, "blocks", c.blocks());
         put(m, "sync_file_range", c.syncFileRange());
         put(m, "fsync", c.fsync());
+        put(m, "metadata_pages", c.metadataPages());
         put(m, "passes", c.passes());
+        put(m, "leave_free", c.leaveFree());
         put(m, "hold_ms", c.holdMs());
         return m;
     }
@@ -134,9 +163,14 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
     @Override
     public void start(Config c, StackBuild b) {
         Workload w = WorkloadKinds.build(factoryKind, c.name(), settings(c), b.pageCache().env(b::progress));
+        WriterMeter meter = writes ? WriterMeter.declare(b, c.name(), () -> w.progress().done()) : null;
         w.start((name, body) -> b.spawn(name, () -> {
             StartDelay.sleep(b.system().platform(), name, c.startMs());
-            body.run();
+            if (meter == null) {
+                body.run();
+            } else {
+                meter.time(body);
+            }
         }));
         b.invariant(c.name() + ": finished without failure and did all its work", () -> {
             WorkloadProgress p = w.progress();

@@ -93,6 +93,18 @@ public final class ResolvedStack {
         return spec.system() == null || spec.system().rescuerDomains() == null ? Map.of() : spec.system().rescuerDomains();
     }
 
+    /** The values {@code system.faults.worker_create} takes. */
+    public static final List<String> WORKER_CREATE_FAULTS = List.of("ok", "fail");
+
+    /**
+     * Whether every worker a pool's manager creates fails ({@code system.faults.worker_create: fail});
+     * default false.
+     */
+    public boolean workerCreateFails() {
+        return spec.system() != null && spec.system().faults() != null
+                && "fail".equals(spec.system().faults().workerCreate());
+    }
+
     /** PCT's {@code k}; default 500. */
     public long estimatedSteps() {
         return spec.explore() == null || spec.explore().estimatedSteps() == null ? 500 : spec.explore().estimatedSteps();

@@ -5,6 +5,7 @@ import dev.rescuer.storage.dm.DeviceMapper;
 import dev.rescuer.storage.dm.bufio.DmBufioClient;
 
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * What a kind builds devices and starts tasks with, in a run: the system, its device-mapper (the
@@ -27,6 +28,9 @@ public interface StackBuild {
 
     /** The run's sysfs and md core ({@code md_wq}), created on first use (by the first {@code md-raid1} entry). */
     MdSetup md();
+
+    /** The run's swap areas, to which anonymous memory is added; created on first use (by a {@code swap} entry or an {@code anon-memory} workload). */
+    SwapSetup swap();
 
     /**
      * The run's dm-bufio clients ({@code kind: dm-bufio} entries) by entry name, for the workloads that
@@ -51,6 +55,13 @@ public interface StackBuild {
      * measurements taken over many runs; it has no effect on the run. Any context, never blocks.
      */
     void sample(String series, long value);
+
+    /**
+     * Declares a counter of the model (pages a writer wrote, pages swapped), read once when the run
+     * stops into the run's result, so a measurement can read it per schedule. The supplier must not
+     * block or take a lock.
+     */
+    void counter(String name, LongSupplier value);
 
     /** Declares what must hold when every task has returned. */
     void invariant(String name, BooleanSupplier holds);

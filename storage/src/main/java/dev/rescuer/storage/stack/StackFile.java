@@ -295,6 +295,12 @@ public final class StackFile {
                     }
                 }
             }
+            if (spec.system() != null && spec.system().faults() != null) {
+                String t = spec.system().faults().workerCreate();
+                if (t != null && !ResolvedStack.WORKER_CREATE_FAULTS.contains(t)) {
+                    throw error("system.faults.worker_create", "must be one of " + ResolvedStack.WORKER_CREATE_FAULTS + ", got '" + t + "'");
+                }
+            }
             if (spec.system() != null && spec.system().pageCacheShrinker() != null
                     && !List.of(ResolvedStack.FIRST_MOUNT, ResolvedStack.AFTER_DEVICES).contains(spec.system().pageCacheShrinker())) {
                 throw error("system.page_cache_shrinker", "'" + spec.system().pageCacheShrinker() + "' is not one of "

@@ -39,12 +39,26 @@ public record StackSpec(String name, String description, SystemSpec system, Map<
      *     reaches it ({@code shrink_slab} walks shrinkers in registration order): {@code first-mount}
      *     (the default: when the first filesystem is mounted) or {@code after-devices} (once every
      *     device is built, after the shrinkers the devices registered)
+     * @param faults injected faults (the kernel's fault-injection knobs); default none
      */
     public record SystemSpec(Integer cpus, MemorySpec memory, @JsonProperty("hung_task_timeout_s") Integer hungTaskTimeoutS,
                              @JsonProperty("merge_nofs_noio") Boolean mergeNofsNoio,
                              @JsonProperty("rescuer_domains") Map<String, String> rescuerDomains,
                              Boolean kswapd,
-                             @JsonProperty("page_cache_shrinker") String pageCacheShrinker) {
+                             @JsonProperty("page_cache_shrinker") String pageCacheShrinker,
+                             FaultsSpec faults) {
+    }
+
+    /**
+     * Injected faults, as an administrator sets them with the kernel's fault-injection framework
+     * ({@code failslab} with {@code task-filter}).
+     *
+     * @param workerCreate {@code ok} (default) or {@code fail}: from boot on, every worker a pool's
+     *     manager creates fails ({@code failslab} with {@code make-it-fail} on the kworkers); each pool
+     *     keeps the one worker it booted with, which must create a spare before it runs an item, so
+     *     only rescuers run items
+     */
+    public record FaultsSpec(@JsonProperty("worker_create") String workerCreate) {
     }
 
     /**

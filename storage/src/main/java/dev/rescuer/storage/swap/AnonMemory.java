@@ -4,30 +4,41 @@ import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.sync.SpinLock;
+import dev.rescuer.storage.block.BlkStatus;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * A process's anonymous memory: pages it faulted in ({@link #fault}, {@code GFP_HIGHUSER_MOVABLE},
- * here {@code GFP_KERNEL}) that sit on the anonymous LRU until reclaim swaps them out through a
- * {@link SwapArea}, or the process gives them back ({@link #release}). A swapped page stays the
- * process's (its slot is held) until released; the model never faults it back in.
+ * A process's anonymous memory: pages it faulted in ({@link #fault}) that sit on the anonymous LRU
+ * until reclaim swaps them out through a {@link SwapArea}, pages it faults back in from swap
+ * ({@link #swapIn}, {@code do_swap_page}), and {@link #release}, which gives everything back. A
+ * swapped page stays the process's (its slot is held) until swapped in or released.
  *
- * <p>Left out: faulting swapped pages back in, the active/inactive split and referenced bits (the LRU
- * is FIFO), the swap cache, and page tables.
+ * <p>Left out: the active/inactive split and referenced bits (the LRU is FIFO, so touching a
+ * resident page changes nothing), the swap cache, and page tables.
  *
- * <p><b>Locking.</b> {@code lruLock} ({@code lruvec->lru_lock}) guards {@code lru} and
- * {@code swapped}; it is a spin lock and nothing sleeps under it.
+ * <p><b>Ownership.</b> {@link #fault}, {@link #swapIn} and {@link #release} are the owning process's
+ * and are called by one task; reclaim (any task) takes pages with {@code isolateOldest} and records
+ * them with {@code swappedOut}. <b>Locking.</b> {@code lruLock} ({@code lruvec->lru_lock}) guards
+ * {@code lru} and {@code swapped}; it is a spin lock and nothing sleeps or allocates under it.
  */
 public final class AnonMemory {
+
+    /** Where a swapped-out page is: an area and a slot ({@code swp_entry_t}). */
+    private record SwapEntry(SwapArea area, long slot) {
+    }
 
     private final PageAllocator pages;
     private final String name;
     private final SpinLock lruLock;
     /** Resident pages, oldest first. Guarded by lruLock. */
     private final ArrayDeque<Pages> lru = new ArrayDeque<>();
-    /** Pages swapped out and not yet released. Guarded by lruLock. */
-    private long swapped;
+    /** Swapped-out pages, oldest first. Guarded by lruLock. */
+    private final ArrayDeque<SwapEntry> swapped = new ArrayDeque<>();
+    /** Set by {@link #release}: a swap-out finishing later gives its slot back at once. Guarded by lruLock. */
+    private boolean released;
 
     /** The anonymous memory of process {@code name}, taking pages from {@code pages}. */
     public AnonMemory(PageAllocator pages, String name) {
@@ -51,6 +62,46 @@ public final class AnonMemory {
         return true;
     }
 
+    /**
+     * Faults the oldest swapped-out page back in ({@code do_swap_page}): allocates a page with
+     * {@code gfp} (which may reclaim, and swap out others), reads its slot, frees the slot and puts the
+     * page at the LRU's tail. Returns false if nothing is swapped out.
+     *
+     * @throws IllegalStateException if the allocation or the read failed (the page stays swapped out)
+     */
+    public boolean swapIn(Gfp gfp) {
+        SwapEntry e;
+        lruLock.lock();
+        try {
+            e = swapped.pollFirst();
+        } finally {
+            lruLock.unlock();
+        }
+        if (e == null) {
+            return false;
+        }
+        Pages p = pages.tryAllocate(1, gfp);
+        BlkStatus st = p == null ? null : e.area().swapIn(e.slot(), this);
+        lruLock.lock();
+        try {
+            if (st == BlkStatus.OK) {
+                lru.addLast(p);
+            } else {
+                swapped.addFirst(e);
+            }
+        } finally {
+            lruLock.unlock();
+        }
+        if (st != BlkStatus.OK) {
+            if (p != null) {
+                p.free();
+            }
+            throw new IllegalStateException("swap-in for " + this + " from " + e.area() + " slot " + e.slot() + " failed: "
+                    + (p == null ? "no page (" + gfp + ")" : "read " + st));
+        }
+        return true;
+    }
+
     /** Takes the oldest resident page off the LRU for swap-out ({@code isolate_lru_folios}), or null. */
     Pages isolateOldest() {
         lruLock.lock();
@@ -61,23 +112,37 @@ public final class AnonMemory {
         }
     }
 
-    /** Puts back a page swap-out could not write. */
+    /** Puts back a page swap-out could not write (frees it if the process has released its memory meanwhile). */
     void putBack(Pages p) {
+        boolean gone;
         lruLock.lock();
         try {
-            lru.addFirst(p);
+            gone = released;
+            if (!gone) {
+                lru.addFirst(p);
+            }
         } finally {
             lruLock.unlock();
         }
+        if (gone) {
+            p.free();
+        }
     }
 
-    /** Records a page written to swap and freed. */
-    void swappedOut() {
+    /** Records a page written to {@code area}'s slot {@code slot} and freed (gives the slot back if the process has released its memory meanwhile). */
+    void swappedOut(SwapArea area, long slot) {
+        boolean gone;
         lruLock.lock();
         try {
-            swapped++;
+            gone = released;
+            if (!gone) {
+                swapped.addLast(new SwapEntry(area, slot));
+            }
         } finally {
             lruLock.unlock();
+        }
+        if (gone) {
+            area.freeSlot(slot);
         }
     }
 
@@ -91,37 +156,38 @@ public final class AnonMemory {
         }
     }
 
-    /** Pages swapped out and not released. */
+    /** Pages swapped out and neither swapped in nor released. */
     public long swapped() {
         lruLock.lock();
         try {
-            return swapped;
+            return swapped.size();
         } finally {
             lruLock.unlock();
         }
     }
 
     /**
-     * Gives every page back: resident pages to the allocator; swapped pages' slots to
-     * {@code area} (null if none were swapped).
+     * Gives every page back: resident pages to the allocator, swapped pages' slots to their areas
+     * (process exit). A swap-out in flight meanwhile gives its slot back when it finishes.
      */
-    public void release(SwapArea area) {
-        ArrayDeque<Pages> mine;
-        long slots;
+    public void release() {
+        List<Pages> mine;
+        List<SwapEntry> slots;
         lruLock.lock();
         try {
-            mine = new ArrayDeque<>(lru);
+            mine = new ArrayList<>(lru);
             lru.clear();
-            slots = swapped;
-            swapped = 0;
+            slots = new ArrayList<>(swapped);
+            swapped.clear();
+            released = true;
         } finally {
             lruLock.unlock();
         }
         for (Pages p : mine) {
             p.free();
         }
-        if (slots > 0) {
-            area.freeSlots(slots);
+        for (SwapEntry e : slots) {
+            e.area().freeSlot(e.slot());
         }
     }
 

@@ -5,6 +5,7 @@ import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.Workqueues;
 import dev.rescuer.core.wq.WqFlag;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.pagecache.AddressSpace;
 import dev.rescuer.storage.pagecache.InodeWriteback;
 import dev.rescuer.storage.pagecache.WritebackControl;
@@ -48,6 +49,20 @@ import java.util.Objects;
  * A request set under {@code listLock} before {@code queue} is seen by the run that queueing causes.
  */
 public final class BdiWriteback implements InodeWriteback {
+
+    /**
+     * Declares to {@code graph} who waits on this writeback: page reclaim ({@link WaitGraph#VMSCAN}) waits on
+     * {@code bdi_wq} (a dirty page is freed only once the flusher has written it:
+     * {@code wakeup_flusher_threads}), and the item waits on this device (it submits the pages'
+     * bios; {@code submit_bio} can sleep in the device's map, a COW throttle for instance). The
+     * device must be declared.
+     */
+    public void declareWaits(WaitGraph graph) {
+        graph.queue(bdiWq);
+        graph.node(WaitGraph.VMSCAN, WaitGraph.NodeKind.RECLAIM);
+        graph.waitsOn(WaitGraph.VMSCAN, bdiWq.name(), "shrink_folio_list -> wakeup_flusher_threads: dirty pages are freed once the flusher wrote them");
+        graph.waitsOn(bdiWq.name(), name, "wb_workfn -> writeback_sb_inodes -> submit_bio of " + name + "'s dirty pages");
+    }
 
     /** The kernel's {@code MAX_WRITEBACK_PAGES}: pages written from one inode before moving on. */
     public static final int MAX_WRITEBACK_PAGES = 1024;

@@ -56,7 +56,7 @@ class FilesystemStackFileTest {
 
     @Test
     void workloadKeysAreCheckedPerKind() {
-        assertEquals("workload[2].fsync: key 'fsync' does not apply to memory-hog; its keys: name, start_ms, pages, hold_ms",
+        assertEquals("workload[2].fsync: key 'fsync' does not apply to memory-hog; its keys: name, start_ms, pages, leave_free, hold_ms",
                 refused(GOOD.replace("hold_ms: 10}", "hold_ms: 10, fsync: true}")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
         assertEquals("workload[1].sync_file_range: key 'sync_file_range' does not apply to file-reader; its keys: name, start_ms, fs, file, passes",
                 refused(GOOD.replace("passes: 2}", "passes: 2, sync_file_range: true}")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
@@ -64,6 +64,12 @@ class FilesystemStackFileTest {
                 .get("sync_file_range").asBoolean());
         assertEquals("workload[0]: missing key 'pages'",
                 refused(GOOD.replace("file: new, pages: 8,", "file: new,")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
+        assertEquals("workload[2].leave_free: give either pages or leave_free, not both",
+                refused(GOOD.replace("pages: 16, hold_ms: 10}", "pages: 16, leave_free: 12, hold_ms: 10}")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
+        assertEquals("workload[2]: missing key 'pages'",
+                refused(GOOD.replace("pages: 16, hold_ms: 10}", "hold_ms: 10}")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
+        assertEquals("workload[2].leave_free: must be >= 0, got -1",
+                refused(GOOD.replace("pages: 16, hold_ms: 10}", "leave_free: -1, hold_ms: 10}")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
         assertEquals("workload[1].passes: must be >= 1, got 0",
                 refused(GOOD.replace("passes: 2", "passes: 0")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
     }

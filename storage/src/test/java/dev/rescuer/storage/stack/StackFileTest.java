@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Stack files: what is accepted, and every refusal naming file, line and column. */
@@ -55,6 +56,15 @@ class StackFileTest {
     }
 
     @Test
+    void theWorkerCreateFaultIsBoundAndAnUnknownValueIsNamed() {
+        String on = GOOD.replace("name: t\n", "name: t\nsystem:\n  faults: {worker_create: fail}\n");
+        assertTrue(parse(on).stack("a").workerCreateFails());
+        assertFalse(parse(GOOD).stack("a").workerCreateFails());
+        StackFileException e = refused(on.replace("worker_create: fail", "worker_create: sometimes"));
+        assertTrue(e.getMessage().endsWith("system.faults.worker_create: must be one of [ok, fail], got 'sometimes'"), e.getMessage());
+    }
+
+    @Test
     void aWrongTypeIsNamed() {
         StackFileException e = refused(GOOD.replace("sectors: 1024}\n  - {kind: disk, name: sdb", "sectors: lots}\n  - {kind: disk, name: sdb"));
         assertEquals("t.yaml:5:29: devices[0].sectors: wrong type: expected an integer", e.getMessage());
@@ -92,7 +102,7 @@ class StackFileTest {
                 .endsWith("devices[2].table: table line 1 '0 x snapshot-origin sda': invalid length 'x'"));
         assertTrue(refused(GOOD.replace("0 1024 snapshot-origin sda", "0 1024 mirror sda")).getMessage()
                 .contains("unknown target type 'mirror'; known: crypt, linear, snapshot, snapshot-origin, verity"));
-        assertEquals("t.yaml:5:6: devices[0].kind: unknown device kind 'tape'; kinds: disk, dm, dm-bufio, filesystem, loop, md-raid1, veritysetup",
+        assertEquals("t.yaml:5:6: devices[0].kind: unknown device kind 'tape'; kinds: disk, dm, dm-bufio, filesystem, loop, md-raid1, swap, veritysetup",
                 refused(GOOD.replace("{kind: disk, name: sda", "{kind: tape, name: sda")).getMessage());
     }
 

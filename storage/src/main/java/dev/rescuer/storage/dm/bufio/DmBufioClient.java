@@ -17,6 +17,7 @@ import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.storage.deps.WaitGraph;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -219,6 +220,25 @@ public final class DmBufioClient {
         }
     }
 
+    /**
+     * Declares who waits on whom: the client's shrinker ({@code shrinker:dm-bufio NAME}, a reclaim
+     * source) either waits on the device itself (the forms that write dirty buffers in reclaim,
+     * {@code __make_buffer_clean}) or, in {@link ShrinkerForm#WORKQUEUE_2020}, on the
+     * {@code dm_bufio_cache} queue whose {@code shrink_work} frees the memory and writes the dirty
+     * buffers to the device. The device must be declared.
+     */
+    public void declareWaits(WaitGraph graph) {
+        String shrinker = "shrinker:dm-bufio " + name;
+        graph.node(shrinker, WaitGraph.NodeKind.RECLAIM);
+        if (bufioWq != null) {
+            graph.queue(bufioWq);
+            graph.waitsOn(shrinker, bufioWq.name(), "dm_bufio_shrink_scan queues shrink_work; the memory comes back when it ran");
+            graph.waitsOn(bufioWq.name(), dev.name(), "shrink_work -> __make_buffer_clean: writes a dirty buffer and waits for it");
+        } else {
+            graph.waitsOn(shrinker, dev.name(), "dm_bufio_shrink_scan -> __make_buffer_clean: writes a dirty buffer and waits for it");
+        }
+    }
+
     /** Blocks cached now. */
     public int cached() {
         lock();
@@ -277,6 +297,9 @@ public final class DmBufioClient {
                     cache.put(block, b);
                     nBuffers.set(cache.size());
                     mine = true;
+                    // From here others may wait for this read, which only this task will end: its
+                    // wake-up owes nothing to what it held before (the validator's dept_request_event).
+                    readWait.requestEvent();
                 } else {
                     b.holdCount++;
                 }

@@ -14,6 +14,7 @@ import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
+import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.dm.DmMapio;
 import dev.rescuer.storage.dm.DmTargetException;
 import dev.rescuer.storage.dm.ModuleParams;
@@ -283,6 +284,24 @@ public final class CryptTarget implements Target {
                 cryptPageFree(element);
             }
         });
+        declareWaits(ti.dm().waitGraph(), name);
+    }
+
+    /**
+     * Declares who waits on whom: an I/O on the crypt device waits for {@code kcryptd} (a write is
+     * encrypted there before its clone is submitted, a read decrypted there after its clone ends) and
+     * for {@code kcryptd_io} (a read whose clone could not be allocated without waiting is retried
+     * there); both queues' items wait on the lower device (they submit the clones, and
+     * {@code crypt_alloc_buffer} waits on the page pool, which {@code crypt_endio} of earlier writes
+     * refills).
+     */
+    private void declareWaits(WaitGraph g, String name) {
+        g.queue(cryptQueue);
+        g.queue(ioQueue);
+        g.waitsOn(name, cryptQueue.name(), "crypt_map -> kcryptd_queue_crypt: the bio is en- or decrypted on kcryptd");
+        g.waitsOn(name, ioQueue.name(), "kcryptd_queue_read: a read whose clone needs GFP_NOIO is submitted from kcryptd_io");
+        g.waitsOn(cryptQueue.name(), dev.name(), "kcryptd_crypt_write_convert: crypt_alloc_buffer waits on the page pool (refilled by crypt_endio), then submits the clone");
+        g.waitsOn(ioQueue.name(), dev.name(), "kcryptd_io_read submits the read clone to " + dev.name());
     }
 
     /** {@code crypt_page_alloc}: refuses a {@code NORETRY} allocation past the client's share. */
@@ -380,6 +399,7 @@ public final class CryptTarget implements Target {
         Bio clone = new Bio(BioOp.READ, io.base.flags(), dev, io.sector, io.base.sizeBytes(), cloneMem,
                 done -> cryptEndio(io, done), "dm-crypt read " + ti.deviceName());
         clone.setData(io.base.data(), io.base.dataOffset());
+        io.base.handTo(clone);
         BlockLayer.submitBioNoacct(clone);
         return true;
     }
@@ -387,7 +407,7 @@ public final class CryptTarget implements Target {
     /** {@code kcryptd_queue_read}: the clone failed without waiting; {@code kcryptd_io} retries with {@code GFP_NOIO}. */
     private void kcryptdQueueRead(CryptIo io) {
         io.work = new Work("kcryptd_io_read_work " + ti.deviceName(), () -> kcryptdIoRead(io, Gfp.NOIO));
-        ioQueue.queue(io.work);
+        io.base.deferEndio(ioQueue, io.work);
     }
 
     /**
@@ -399,14 +419,14 @@ public final class CryptTarget implements Target {
         if (inline) {
             if (sys.platform().currentTask().inAtomic()) {
                 io.work = new Work("kcryptd_crypt_tasklet " + ti.deviceName(), () -> kcryptdCrypt(io));
-                sys.workqueues().systemBhWq().queue(io.work);
+                io.base.deferEndio(sys.workqueues().systemBhWq(), io.work);
             } else {
                 kcryptdCrypt(io);
             }
             return;
         }
         io.work = new Work("kcryptd_crypt " + ti.deviceName(), () -> kcryptdCrypt(io));
-        cryptQueue.queue(io.work);
+        io.base.deferEndio(cryptQueue, io.work);
     }
 
     /** {@code kcryptd_crypt}. */
@@ -431,6 +451,7 @@ public final class CryptTarget implements Target {
         Bio clone = new Bio(BioOp.WRITE, io.base.flags(), dev, io.sector, io.base.sizeBytes(), null,
                 done -> cryptEndio(io, done), "dm-crypt write " + ti.deviceName());
         clone.setData(cipher, 0);
+        io.base.handTo(clone);
         BlockLayer.submitBioNoacct(clone);
     }
 

@@ -2,6 +2,7 @@ package dev.rescuer.storage.dm.kcopyd;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.sync.SpinLock;
 import dev.rescuer.core.wq.Work;
@@ -47,8 +48,12 @@ public final class KcopydClient {
         void notify(boolean readErr, boolean writeErr);
     }
 
-    /** One copy ({@code struct kcopyd_job}); owned by whichever list or bio holds it. */
-    private static final class Job {
+    /**
+     * One copy ({@code struct kcopyd_job}); owned by whichever list or bio holds it. As a
+     * {@link HandedOnEvent} its completer is the bio it has in flight, or the client's work item while
+     * it sits on a list or its notify function runs; {@code null} once notified.
+     */
+    private static final class Job implements HandedOnEvent {
         final Region from;
         final Region to;
         final NotifyFn fn;
@@ -56,6 +61,21 @@ public final class KcopydClient {
         boolean readDone;
         boolean readErr;
         boolean writeErr;
+        /** Who moves the job on now; volatile, for reports only. */
+        volatile Object completer;
+
+        @Override
+        public Object completer() {
+            return completer;
+        }
+
+        @Override
+        public String describe() {
+            String what = "kcopyd job " + from.device().name() + " " + from.sector() + "+" + from.count() + " -> "
+                    + to.device().name() + " " + to.sector();
+            Object c = completer;
+            return what + (c == null ? ", done" : c instanceof Work ? ", on its list for" : ", waits for");
+        }
 
         Job(Region from, Region to, NotifyFn fn) {
             this.from = from;
@@ -103,18 +123,23 @@ public final class KcopydClient {
      * Copies {@code from} to {@code to} ({@code dm_kcopyd_copy}); returns at once, and {@code fn} runs
      * later in the client's worker.
      *
+     * @return the job, for reports: who moves it on now (see {@link HandedOnEvent})
+     *
      * @throws IllegalArgumentException if the regions differ in length
      */
-    public void copy(Region from, Region to, NotifyFn fn) {
+    public HandedOnEvent copy(Region from, Region to, NotifyFn fn) {
         if (from.count() != to.count()) {
             throw new IllegalArgumentException("kcopyd " + name + ": source of " + from.count()
                     + " sectors, destination of " + to.count());
         }
-        push(ioJobs, new Job(from, to, fn));
+        Job job = new Job(from, to, fn);
+        push(ioJobs, job);
         wake();
+        return job;
     }
 
     private void push(ArrayDeque<Job> list, Job job) {
+        job.completer = kcopydWork;
         jobLock.lock();
         try {
             list.addLast(job);
@@ -140,6 +165,7 @@ public final class KcopydClient {
     private void doWork() {
         for (Job job; (job = pop(completeJobs)) != null; ) {
             job.fn.notify(job.readErr, job.writeErr); // run_complete_job
+            job.completer = null;
         }
         for (Job job; (job = pop(ioJobs)) != null; ) {
             runIoJob(job);
@@ -153,6 +179,7 @@ public final class KcopydClient {
         Bio bio = bios.alloc(read ? BioOp.READ : BioOp.WRITE, 0, r.device(), r.sector(), r.count() * Bio.SECTOR_SIZE,
                 b -> completeIo(job, b), "kcopyd " + (read ? "read" : "write"), Gfp.NOIO);
         bio.setData(job.buffer, 0);
+        job.completer = bio;
         BlockLayer.submitBioNoacct(bio);
     }
 

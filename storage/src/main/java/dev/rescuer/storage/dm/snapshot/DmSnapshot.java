@@ -174,7 +174,8 @@ public final class DmSnapshot implements Target {
         }
         this.throttle = module.newThrottle(name);
         this.kcopyd = new KcopydClient(module.dm().system(), name);
-        module.dm().declareReleaser(throttle.waitedOn(), kcopyd.work());
+        // Who releases the throttle (kcopyd's work, which ups it as each copy ends) is not declared: the
+        // hang report learns it from the run's signallers, since a copy ends before any writer can hang.
         declareWaits(name, args.origin());
         module.registerSnapshot(this); // exceptions are not triggered until resume
         boolean ok = store.readMetadata((oldChunk, newChunk) -> {
@@ -299,6 +300,7 @@ public final class DmSnapshot implements Target {
                 } else {
                     remapException(pe.newChunk, bio, sector);
                     pe.snapshotBios.add(bio);
+                    bio.handTo(pe); // ends after the copy (pending_complete)
                     r = DmMapio.SUBMITTED;
                     if (!pe.started) {
                         pe.started = true;
@@ -348,6 +350,7 @@ public final class DmSnapshot implements Target {
                 PendingException startLast = null;
                 if (bio != null) {
                     pe.originBios.add(bio);
+                    bio.handTo(pe); // ends after the copy (pending_complete)
                     if (!pe.started) {
                         pe.started = true;
                         startLast = pe;
@@ -402,7 +405,7 @@ public final class DmSnapshot implements Target {
         long src = pe.oldChunk * chunkSize;
         int count = (int) Math.min(chunkSize, origin.capacitySectors() - src);
         throttle.accountStartCopy();
-        kcopyd.copy(new KcopydClient.Region(origin, src, count),
+        pe.copy = kcopyd.copy(new KcopydClient.Region(origin, src, count),
                 new KcopydClient.Region(cow, pe.newChunk * chunkSize, count),
                 (readErr, writeErr) -> copyCallback(pe, readErr || writeErr));
     }

@@ -1,5 +1,6 @@
 package dev.rescuer.storage.dm.snapshot;
 
+import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.storage.block.BioList;
 
 /**
@@ -7,9 +8,10 @@ import dev.rescuer.storage.block.BioList;
  * COW chunks, the bios that wait for the copy (writes to the origin, {@code origin_bios}; writes to
  * the snapshot, {@code snapshot_bios}), whether the copy was started, and its place in the order of
  * completion ({@code exception_sequence}). Guarded by the snapshot's {@code s->lock}, except the copy
- * result, which only kcopyd's completion touches.
+ * result, which only kcopyd's completion touches. For reports it is the {@link HandedOnEvent} its
+ * bios wait for: their completer, which points on to the copy.
  */
-final class PendingException {
+final class PendingException implements HandedOnEvent {
 
     final DmSnapshot snap;
     final long oldChunk;
@@ -19,10 +21,23 @@ final class PendingException {
     boolean started;
     long exceptionSequence;
     boolean copyError;
+    /** The copy kcopyd does for it, once {@code start_copy} has run; volatile, for reports only. */
+    volatile HandedOnEvent copy;
 
     PendingException(DmSnapshot snap, long oldChunk) {
         this.snap = snap;
         this.oldChunk = oldChunk;
+    }
+
+    /** The copy, which the bios waiting here wait for in turn; {@code null} before it starts. */
+    @Override
+    public Object completer() {
+        return copy;
+    }
+
+    @Override
+    public String describe() {
+        return this + (copy == null ? ", copy not started" : ", waits for");
     }
 
     @Override

@@ -204,6 +204,7 @@ public final class VerityTarget implements Target {
         g.queue(verifyWq);
         g.waitsOn(ti.deviceName(), verifyWq.name(), "verity_end_io -> verity_submit_verify: the read completes after kverityd verifies it");
         g.waitsOn(verifyWq.name(), hashDev.name(), "verity_verify_io -> dm_bufio_read of the hash blocks");
+        bufio.declareWaits(g);
     }
 
     /** The {@code kverityd} queue. */
@@ -256,10 +257,10 @@ public final class VerityTarget implements Target {
         if (useBhWq) {
             io.inBh = true;
             io.work = new Work("verity_bh_work " + ti.deviceName(), () -> verityBhWork(io));
-            bhWq.queue(io.work);
+            io.bio.deferEndio(bhWq, io.work);
         } else {
             io.work = new Work("verity_work " + ti.deviceName(), () -> verityWork(io));
-            verifyWq.queue(io.work);
+            io.bio.deferEndio(verifyWq, io.work);
         }
     }
 
@@ -270,7 +271,7 @@ public final class VerityTarget implements Target {
             fellBack.incrementAndGet();
             io.inBh = false;
             io.work = new Work("verity_work " + ti.deviceName(), () -> verityWork(io));
-            verifyWq.queue(io.work);
+            io.bio.deferEndio(verifyWq, io.work);
             return;
         }
         verifiedInBh.incrementAndGet();

@@ -32,6 +32,11 @@ public final class Settings {
         return where;
     }
 
+    /** Whether {@code field} was given. */
+    public boolean has(String field) {
+        return values.containsKey(field);
+    }
+
     /** A required non-empty string. */
     public String string(String field) {
         Object v = required(field);

@@ -25,7 +25,8 @@ public final class WorkloadKinds {
     private static final Map<String, Factory> KINDS = new TreeMap<>(Map.of(
             "writer", PageCacheWriter::build,
             "reader", FileReader::build,
-            "memory-hog", MemoryHog::build));
+            "memory-hog", MemoryHog::build,
+            "metadata-writer", MetadataWriter::build));
 
     private WorkloadKinds() {
     }

@@ -78,6 +78,61 @@ class WorkloadKindsTest {
     }
 
     /**
+     * With memory at the min watermark and one page reclaimable per pass, the metadata writer's
+     * allocations reclaim: its page-cache pages (GFP_NOFS) and its transactions' GFP_KERNEL pages
+     * alike reclaim as NOFS, because the transaction's nofs scope masks __GFP_FS; nothing reclaims
+     * with __GFP_FS. (With the transactions' allocation moved out of the handle, this test sees
+     * direct/fs reclaim and fails.)
+     */
+    @Test
+    void aMetadataWritersTransactionsAllocateUnderNofs() {
+        sys.close();
+        sys = RescuerSystem.builder().name("ram").totalPages(1024).watermarks(16, 20, 24).pagesPerThread(0)
+                .backgroundReclaim(false).workqueues(WorkqueueConfig.defaults().withCpus(1)).build();
+        PageCache cache = new PageCache(sys.pages());
+        TestDisk disk = new TestDisk("vdb", sys.platform(), 1 << 14, Duration.ZERO);
+        BdiWriteback wb = new BdiWriteback("vdb", BdiWriteback.allocBdiWq(sys.workqueues()), DirtyThrottle.withDefaults(cache));
+        JournalFs fs = JournalFs.mount(disk, FsLayout.mkfs(1 << 14, 4, 8), MountOptions.READ_WRITE, cache, sys.workqueues(), wb);
+        WorkloadEnv e = new WorkloadEnv(sys.pages(), Map.of("vdb", fs), null);
+        java.util.ArrayDeque<dev.rescuer.core.mm.Pages> held = new java.util.ArrayDeque<>();
+        var reg = sys.pages().registerShrinker(new dev.rescuer.core.mm.Shrinker() {
+            @Override
+            public String name() {
+                return "one-at-a-time";
+            }
+
+            @Override
+            public long count(dev.rescuer.core.mm.ShrinkControl sc) {
+                synchronized (held) {
+                    return Math.min(1, held.size());
+                }
+            }
+
+            @Override
+            public long scan(dev.rescuer.core.mm.ShrinkControl sc) {
+                synchronized (held) {
+                    if (held.isEmpty()) {
+                        return 0;
+                    }
+                    held.poll().free();
+                    return 1;
+                }
+            }
+        });
+        while (sys.pages().freePages() > sys.pages().minWatermark()) {
+            held.add(sys.pages().allocate(1, dev.rescuer.core.mm.Gfp.NOWAIT));
+        }
+        Workload w = WorkloadKinds.build("metadata-writer", "m", Map.of("fs", "vdb", "file", "f", "pages", 8, "metadata_pages", 3), e);
+        runToEnd(w);
+        assertEquals(new WorkloadProgress(8, 8, true, null), w.progress());
+        assertEquals(0, sys.pages().reclaimed(dev.rescuer.core.mm.Reclaimer.DIRECT_FS), "nothing reclaimed with __GFP_FS");
+        assertTrue(sys.pages().reclaimed(dev.rescuer.core.mm.Reclaimer.DIRECT_NOFS) > 0, "the writer reclaimed, as NOFS");
+        reg.close();
+        held.forEach(dev.rescuer.core.mm.Pages::free);
+        fs.unmount();
+    }
+
+    /**
      * {@code sync_file_range} puts the data on the disk and leaves the size change in the CIL: the
      * closed inode stays pinned (reclaiming it means forcing the log) and the size is not yet durable.
      */
@@ -108,8 +163,20 @@ class WorkloadKindsTest {
     }
 
     @Test
+    void aMemoryHogWithLeaveFreeSizesItselfToLeaveThatManyPagesFree() {
+        long free = sys.pages().freePages();
+        java.util.concurrent.atomic.AtomicLong freeWhenSized = new java.util.concurrent.atomic.AtomicLong(-1);
+        WorkloadEnv watching = new WorkloadEnv(sys.pages(), env.filesystems(), () -> freeWhenSized.set(sys.pages().freePages()));
+        Workload hog = WorkloadKinds.build("memory-hog", "hog", Map.of("leave_free", 300), watching);
+        runToEnd(hog);
+        assertEquals(300, freeWhenSized.get(), "the hog reports its one unit once it holds all but 300 free pages");
+        assertEquals(new WorkloadProgress(1, 1, true, null), hog.progress());
+        assertEquals(free, sys.pages().freePages(), "every page the hog (and its thread) took came back");
+    }
+
+    @Test
     void badSettingsAreRefusedNamingTheField() {
-        assertMessage("workload 'x': field 'kind': unknown workload kind 'juggler'; known kinds: memory-hog, reader, writer",
+        assertMessage("workload 'x': field 'kind': unknown workload kind 'juggler'; known kinds: memory-hog, metadata-writer, reader, writer",
                 () -> WorkloadKinds.build("juggler", "x", Map.of(), env));
         assertMessage("workload 'w' (writer): field 'pages': is required",
                 () -> WorkloadKinds.build("writer", "w", Map.of("fs", "vdb", "file", "f"), env));
@@ -131,7 +198,17 @@ class WorkloadKindsTest {
                 () -> WorkloadKinds.build("memory-hog", "h", Map.of("pages", 5000), env));
         assertMessage("workload 'h' (memory-hog): field 'hold_ms': expected an integer >= 0, got -1",
                 () -> WorkloadKinds.build("memory-hog", "h", Map.of("pages", 1, "hold_ms", -1), env));
-        assertEquals(List.of("memory-hog", "reader", "writer"), WorkloadKinds.names());
+        assertMessage("workload 'h' (memory-hog): field 'leave_free': give either pages or leave_free, not both",
+                () -> WorkloadKinds.build("memory-hog", "h", Map.of("pages", 1, "leave_free", 10), env));
+        assertMessage("workload 'h' (memory-hog): field 'pages': is required (or leave_free)",
+                () -> WorkloadKinds.build("memory-hog", "h", Map.of("hold_ms", 1), env));
+        assertMessage("workload 'h' (memory-hog): field 'leave_free': 1024 pages is not less than all of memory (1024 pages)",
+                () -> WorkloadKinds.build("memory-hog", "h", Map.of("leave_free", 1024), env));
+        assertMessage("workload 'm' (metadata-writer): field 'metadata_pages': 5000 pages per transaction is not less than all of memory (1024 pages)",
+                () -> WorkloadKinds.build("metadata-writer", "m", Map.of("fs", "vdb", "file", "f", "pages", 1, "metadata_pages", 5000), env));
+        assertMessage("workload 'm' (metadata-writer): field 'fs': filesystem 'vdc' is mounted read-only",
+                () -> WorkloadKinds.build("metadata-writer", "m", Map.of("fs", "vdc", "file", "f", "pages", 1), env));
+        assertEquals(List.of("memory-hog", "metadata-writer", "reader", "writer"), WorkloadKinds.names());
     }
 
     private static void assertMessage(String expected, Runnable r) {
