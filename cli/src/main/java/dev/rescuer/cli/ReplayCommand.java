@@ -2,6 +2,7 @@ package dev.rescuer.cli;
 
 import dev.rescuer.cli.html.HtmlReport;
 import dev.rescuer.sim.explore.ExploreOptions;
+import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.RunResult;
 import dev.rescuer.sim.explore.RunSeed;
@@ -80,6 +81,7 @@ final class ReplayCommand implements Callable<Integer> {
         var tail = r.traceTail().subList(Math.max(0, r.traceTail().size() - trace), r.traceTail().size());
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
+            m.put("json_version", ExploreResult.JSON_VERSION);
             m.put("scenario", s.name());
             m.put("variant", v.name());
             m.put("strategy", r.seed().strategy().cliName());
@@ -91,7 +93,7 @@ final class ReplayCommand implements Callable<Integer> {
             m.put("virtual_time_ns", r.virtualNanos());
             m.put("trace_hash", String.format("0x%016x", r.traceHash()));
             m.put("report", r.report() == null ? null : r.report().toMap());
-            m.put("trace", tail);
+            m.put("trace", tail.stream().map(dev.rescuer.sim.TraceEvent::toMap).toList());
             System.out.println(SimOptions.json().writeValueAsString(m));
         } else {
             System.out.printf("%s --variant %s, seed %s (%s, depth %d): %s after %d steps, virtual time %.3f s%n",

@@ -101,6 +101,7 @@ final class VariantTable {
             for (int i = 0; i < results.size(); i++) {
                 Map<String, Object> m = new LinkedHashMap<>(results.get(i).toMap());
                 Map<String, Object> withExpected = new LinkedHashMap<>();
+                withExpected.put("json_version", m.remove("json_version"));
                 withExpected.put("scenario", m.remove("scenario"));
                 withExpected.put("variant", m.remove("variant"));
                 withExpected.put("expected", rows.get(i).variant().expected() == Variant.Expectation.HANGS ? "hang" : "complete");

@@ -42,7 +42,7 @@ class HtmlReportBrowserTest {
         Files.deleteIfExists(page);
         CliRun run = CliRun.run("explore", "reclaim-rescuer", "--variant", "shared-queue", "--json", "--html", page.toString());
         assertEquals(1, run.code(), run.err());
-        JsonNode cycles = new ObjectMapper().readTree(run.out()).get("first_hang").get("report").get("wait_for_cycle_links");
+        JsonNode cycles = new ObjectMapper().readTree(run.out()).get("first_hang").get("report").get("wait_for_cycles");
         assertEquals(2, cycles.size(), "shared-queue's hang has two wait-for cycles:\n" + run.out());
 
         Path profile = Files.createTempDirectory("rescuer-chromium");
@@ -61,7 +61,7 @@ class HtmlReportBrowserTest {
         for (int c = 0; c < cycles.size(); c++) {
             Element g = graphs.get(c);
             nodes += g.select("g.node").size();
-            for (JsonNode l : cycles.get(c)) {
+            for (JsonNode l : cycles.get(c).get("links")) {
                 String task = "task:" + l.get("pid").asLong();
                 String to = "task:" + l.get("to_pid").asLong();
                 String primitive = "primitive:" + l.get("waits_on").get("name").asText();

@@ -168,7 +168,7 @@ public final class HtmlReport {
             folded("Workqueue watchdog lockup reports", r.lockups().size(), String.join("\n", r.lockups()));
             folded("Workqueue dump", r.workqueueDump() == null ? 0 : 1, r.workqueueDump());
         }
-        folded("Trace: the last task events", run.traceTail().size(), String.join("\n", run.traceTail()));
+        folded("Trace: the last task events", run.traceTail().size(), run.traceTail().stream().map(dev.rescuer.sim.TraceEvent::text).collect(java.util.stream.Collectors.joining("\n")));
         if (r != null) {
             folded("The text report", 1, r.toText());
         }

@@ -1,5 +1,6 @@
 package dev.rescuer.cli.html;
 
+import dev.rescuer.sim.TraceEvent;
 import dev.rescuer.sim.explore.HangReport;
 
 import java.util.ArrayList;
@@ -44,17 +45,10 @@ final class Timeline {
     }
 
     /**
-     * The SVG for {@code traceLines} (a run's trace tail, oldest first) and {@code report} (or
+     * The SVG for {@code events} (a run's trace tail, oldest first) and {@code report} (or
      * {@code null}); {@code null} when there is no event to draw.
      */
-    static String svg(List<String> traceLines, HangReport report) {
-        List<TraceEvent> events = new ArrayList<>();
-        for (String line : traceLines) {
-            TraceEvent e = TraceEvent.parse(line);
-            if (e != null) {
-                events.add(e);
-            }
-        }
+    static String svg(List<TraceEvent> events, HangReport report) {
         if (events.isEmpty()) {
             return null;
         }
@@ -140,7 +134,7 @@ final class Timeline {
             if (!task.equals(e.task())) {
                 continue;
             }
-            switch (e.kind()) {
+            switch (e.kind().name()) {
                 case "PARK" -> {
                     parkedAt = xs[i];
                     parkedOn = e.detail();
@@ -190,8 +184,8 @@ final class Timeline {
     private static void mark(StringBuilder sb, TraceEvent e, double x, double cy) {
         String title = Html.text("step " + e.step() + ", t=" + seconds(e.nanos()) + ": " + e.kind() + " " + e.task()
                 + (e.detail() == null ? "" : " " + e.detail()));
-        String kind = e.kind().toLowerCase(Locale.ROOT);
-        switch (e.kind()) {
+        String kind = e.kind().name().toLowerCase(Locale.ROOT);
+        switch (e.kind().name()) {
             case "START" -> sb.append("<circle class=\"mark ").append(kind).append("\" cx=\"").append(Html.num(x))
                     .append("\" cy=\"").append(Html.num(cy)).append("\" r=\"4\">");
             case "EXIT" -> sb.append("<rect class=\"mark ").append(kind).append("\" x=\"").append(Html.num(x - 4))
@@ -202,7 +196,7 @@ final class Timeline {
                     .append("\" y=\"").append(Html.num(cy - 6)).append("\" width=\"4\" height=\"12\">");
         }
         sb.append("<title>").append(title).append("</title>");
-        sb.append(switch (e.kind()) {
+        sb.append(switch (e.kind().name()) {
             case "START" -> "</circle>";
             case "FAULT" -> "</path>";
             default -> "</rect>";

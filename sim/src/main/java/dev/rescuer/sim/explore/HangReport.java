@@ -293,13 +293,11 @@ public final class HangReport {
         }
         m.put("blocked_tasks", bl);
         m.put("runnable_tasks", runnable);
-        m.put("wait_for_cycle", cycle());
-        m.put("wait_for_cycles", cycles);
-        List<List<Map<String, Object>>> links = new ArrayList<>();
+        List<Map<String, Object>> cycleMaps = new ArrayList<>();
         for (List<CycleLink> c : cycleLinks) {
-            links.add(c.stream().map(CycleLink::toMap).toList());
+            cycleMaps.add(Map.of("links", c.stream().map(CycleLink::toMap).toList()));
         }
-        m.put("wait_for_cycle_links", links);
+        m.put("wait_for_cycles", cycleMaps);
         m.put("wait_for_chains", chains);
         m.put("hung_task_reports", hungTasks);
         m.put("workqueue_lockups", lockups);

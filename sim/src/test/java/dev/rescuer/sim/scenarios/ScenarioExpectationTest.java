@@ -124,7 +124,8 @@ class ScenarioExpectationTest {
                 assertTrue(l.text().startsWith(l.task() + ":" + l.pid() + " waits on " + l.primitiveKind() + " " + l.primitive()), l.text());
             }
         }
-        assertEquals(report.cycles().size(), ((List<?>) map.get("wait_for_cycle_links")).size());
+        assertEquals(report.cycles().size(), ((List<?>) map.get("wait_for_cycles")).size());
+        assertFalse(map.containsKey("wait_for_cycle"), "one field for the cycles");
         assertTrue(text.contains("Blocked tasks:"), text);
         assertTrue(report.kind().equals("hung task"), report.kind());
     }
