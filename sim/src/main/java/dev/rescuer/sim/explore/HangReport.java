@@ -150,7 +150,7 @@ public final class HangReport {
                 runnable.add(describeRunnable(t, v, now));
             }
         }
-        WaitForGraph g = new WaitForGraph(tasks, ctx::releasersOf);
+        WaitForGraph g = new WaitForGraph(tasks, ctx::releasersOf, ctx::knownReleasersOf);
         List<List<String>> cycles = new ArrayList<>();
         List<List<CycleLink>> cycleLinks = new ArrayList<>();
         Set<Task> onCycles = new HashSet<>();
