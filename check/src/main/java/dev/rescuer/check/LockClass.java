@@ -16,8 +16,6 @@ public final class LockClass {
     private final String kind;
     /** Whether some task acquired this class exclusively: a writer exists. Set once, by any task. */
     private volatile boolean exclusiveSeen;
-    /** Whether this is the pseudo-lock of a workqueue with a rescuer. Set once, by any task. */
-    private volatile boolean rescued;
 
     LockClass(int id, String name, int subclass, String kind) {
         this.id = id;
@@ -59,20 +57,6 @@ public final class LockClass {
     void markExclusive() {
         if (!exclusiveSeen) {
             exclusiveSeen = true;
-        }
-    }
-
-    /**
-     * Whether this is a workqueue's pseudo-lock whose queue has a rescuer, which under memory
-     * pressure runs the queue's items one at a time.
-     */
-    public boolean rescued() {
-        return rescued;
-    }
-
-    void markRescued() {
-        if (!rescued) {
-            rescued = true;
         }
     }
 

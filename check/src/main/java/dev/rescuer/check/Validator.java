@@ -39,10 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       item's start, a timer callback's start, the task's start) adds E → C: a waiter of E waits,
  *       through the signaller, for C. After a {@linkplain LockEvents#requestEvent request} of E by
  *       the signalling task (DEPT's {@code dept_request_event}), only what it acquired or waited on
- *       since the request counts: no task could wait for E before it. A signal from an item of a
- *       queue with a rescuer depends on the queue's pseudo-lock exclusively, as a flush of it would
- *       ({@code start_flush_work}): under memory pressure the rescuer alone runs the queue's items,
- *       one at a time, so a waiter of E may wait behind every item of the queue.
+ *       since the request counts: no task could wait for E before it.
  *   <li><b>Waits for a work item</b> ({@code check_flush_dependency}'s view of a wait): waiting on
  *       E whose completer is known at the wait to be a work item (E's owner is a
  *       {@link HandedOnEvent} whose chain reaches a {@link Work}: a bio whose end-io was deferred to
@@ -125,9 +122,6 @@ public final class Validator implements LockEvents {
         if (mode == EXCLUSIVE) {
             c.markExclusive();
         }
-        if (lock instanceof WorkQueue && ((WorkQueue) lock).hasRescuer()) {
-            c.markRescued();
-        }
         if (!trylock) {
             for (int i = 0; i < t.heldCount; i++) {
                 record(t.heldClass[i], c, t.heldMode[i], mode, Dependency.Type.LOCK, task);
@@ -193,25 +187,14 @@ public final class Validator implements LockEvents {
         long after = t.takeRequest(event); // with a request, only what came after it
         for (int i = 0; i < t.contextCount; i++) {
             if (t.contextClass[i] != e && t.contextSeq[i] > after) {
-                record(e, t.contextClass[i], EXCLUSIVE, signalMode(t.contextClass[i], t.contextMode[i]),
-                        Dependency.Type.SIGNAL, task);
+                record(e, t.contextClass[i], EXCLUSIVE, t.contextMode[i], Dependency.Type.SIGNAL, task);
             }
         }
         for (int i = 0; i < t.heldCount; i++) { // held since before the context began
             if (t.heldClass[i] != e && t.heldSeq[i] > after) {
-                record(e, t.heldClass[i], EXCLUSIVE, signalMode(t.heldClass[i], t.heldMode[i]),
-                        Dependency.Type.SIGNAL, task);
+                record(e, t.heldClass[i], EXCLUSIVE, t.heldMode[i], Dependency.Type.SIGNAL, task);
             }
         }
-    }
-
-    /**
-     * The mode in which a waiter of a signal depends on class {@code c} that the signaller took in
-     * {@code mode}: a recursive hold of a rescued queue's pseudo-lock becomes exclusive, since the
-     * signalling item may have to wait for the rescuer, which runs the queue's items one at a time.
-     */
-    private static int signalMode(LockClass c, int mode) {
-        return mode == RECURSIVE && c.rescued() ? EXCLUSIVE : mode;
     }
 
     @Override
