@@ -126,16 +126,7 @@ class WorkqueueValidatorTest {
     @Test
     void onAQueueWithARescuerAnItemWaitingForAnEventDeferredToAnotherItemOfItsQueueIsACycle() {
         WorkQueue wq = sys.workqueues().create("reclaim_test", 0, WqFlag.MEM_RECLAIM);
-        Completion done = new Completion(platform, "bio#0", "bio-end-io");
-        Work endio = new Work("endio", done::complete);
-        done.setOwner(new DeferredTo(endio));
-        run("queuer", () -> {
-            wq.queue(new Work("writeback", () -> {
-                wq.queue(endio);
-                done.waitFor();
-            }));
-            wq.flush();
-        });
+        waitInAnItemForAnEventDeferredToAnotherItem(wq, wq);
         List<PotentialCycle> cycles = validator.potentialCycles();
         assertEquals(1, cycles.size(), validator::report);
         assertEquals(List.of("(wq_completion)reclaim_test", "bio-end-io"), classes(cycles.get(0)));
@@ -145,17 +136,22 @@ class WorkqueueValidatorTest {
     void anItemWaitingForAnEventDeferredToAnItemOfAnotherRescuedQueueIsNoCycle() {
         WorkQueue writeback = sys.workqueues().create("writeback_test", 0, WqFlag.MEM_RECLAIM);
         WorkQueue endioQueue = sys.workqueues().create("endio_test", 0, WqFlag.MEM_RECLAIM);
+        waitInAnItemForAnEventDeferredToAnotherItem(writeback, endioQueue);
+        assertEquals(List.of(), validator.potentialCycles(), validator::report);
+    }
+
+    /** An item of {@code waiterQueue} queues an end-io item on {@code endioQueue} and waits for the event deferred to it. */
+    private void waitInAnItemForAnEventDeferredToAnotherItem(WorkQueue waiterQueue, WorkQueue endioQueue) {
         Completion done = new Completion(platform, "bio#0", "bio-end-io");
         Work endio = new Work("endio", done::complete);
         done.setOwner(new DeferredTo(endio));
         run("queuer", () -> {
-            writeback.queue(new Work("writeback", () -> {
+            waiterQueue.queue(new Work("writeback", () -> {
                 endioQueue.queue(endio);
                 done.waitFor();
             }));
-            writeback.flush();
+            waiterQueue.flush();
         });
-        assertEquals(List.of(), validator.potentialCycles(), validator::report);
     }
 
     /** An event whose completer, as its owner tells at the wait, is a work item ({@code Bio.deferEndio}). */
