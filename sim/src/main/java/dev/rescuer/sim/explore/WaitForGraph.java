@@ -34,7 +34,27 @@ final class WaitForGraph {
         String text() {
             return from + " waits on " + on.describe() + ", " + relation + (to == null ? "" : " " + to);
         }
+
+        /**
+         * How {@code to} stands behind {@code on}: {@code holds} (held, or held for write), {@code queued
+         * writer} (a writer queued ahead on a rw-semaphore) or {@code releases} (a releaser of an event).
+         */
+        String kind() {
+            if (relation.startsWith(HELD)) {
+                return "holds";
+            }
+            return relation.startsWith(QUEUED_WRITER) ? "queued writer" : "releases";
+        }
+
+        /** For a {@code releases} edge, how the releaser releases it ({@link Releaser#via()}); else {@code null}. */
+        String via() {
+            return relation.startsWith(RELEASED_BY) ? relation.substring(RELEASED_BY.length()).trim() : null;
+        }
     }
+
+    private static final String HELD = "held";
+    private static final String QUEUED_WRITER = "behind queued writer";
+    private static final String RELEASED_BY = "released by";
 
     /** How many chains {@link #chains()} shows per blocked task. */
     static final int MAX_PATHS = 8;
