@@ -6,7 +6,7 @@ import dev.rescuer.storage.block.Disk;
 import java.time.Duration;
 
 /** {@code kind: disk}: a {@link Disk} with a size, a latency and a queue depth. */
-public final class DiskKind implements DeviceKind<DiskKind.Config> {
+public final class DiskKind extends AbstractDeviceKind<DiskKind.Config> {
 
     /**
      * A disk entry.
@@ -18,22 +18,12 @@ public final class DiskKind implements DeviceKind<DiskKind.Config> {
      * @param queueDepth request tags; default 32
      */
     public record Config(String kind, String name, Long sectors, @JsonProperty("latency_ms") Double latencyMs,
-                         @JsonProperty("queue_depth") Integer queueDepth) {
+                         @JsonProperty("queue_depth") Integer queueDepth) implements AbstractDeviceKind.Entry {
     }
 
-    @Override
-    public String kind() {
-        return "disk";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    public String name(Config c) {
-        return c.name();
+    /** The {@code kind: disk} entries. */
+    public DiskKind() {
+        super("disk", Config.class);
     }
 
     @Override

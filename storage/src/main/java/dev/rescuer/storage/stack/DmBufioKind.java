@@ -23,7 +23,7 @@ import dev.rescuer.storage.loop.LoopDevice;
  *
  * <p>Not a block device: no table or writer can name it.
  */
-public final class DmBufioKind implements DeviceKind<DmBufioKind.Config> {
+public final class DmBufioKind extends AbstractDeviceKind<DmBufioKind.Config> {
 
     /**
      * A dm-bufio entry.
@@ -38,22 +38,12 @@ public final class DmBufioKind implements DeviceKind<DmBufioKind.Config> {
     public record Config(String kind, String name, String device,
                          @JsonProperty("shrinker_form") String shrinkerForm,
                          @JsonProperty("reserved_buffers") Integer reservedBuffers,
-                         @JsonProperty("block_size") Integer blockSize) {
+                         @JsonProperty("block_size") Integer blockSize) implements AbstractDeviceKind.Entry {
     }
 
-    @Override
-    public String kind() {
-        return "dm-bufio";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    public String name(Config c) {
-        return c.name();
+    /** The {@code kind: dm-bufio} entries. */
+    public DmBufioKind() {
+        super("dm-bufio", Config.class);
     }
 
     @Override

@@ -7,7 +7,7 @@ import dev.rescuer.storage.dm.DeviceMapper;
  * snapshot-origin sda"}, several lines allowed), checked by the targets' own argument rules and
  * created at set-up with {@link DeviceMapper#create}.
  */
-public final class DmKind implements DeviceKind<DmKind.Config> {
+public final class DmKind extends AbstractDeviceKind<DmKind.Config> {
 
     /**
      * A mapped-device entry.
@@ -16,22 +16,12 @@ public final class DmKind implements DeviceKind<DmKind.Config> {
      * @param name the device name
      * @param table the {@code dmsetup} table
      */
-    public record Config(String kind, String name, String table) {
+    public record Config(String kind, String name, String table) implements AbstractDeviceKind.Entry {
     }
 
-    @Override
-    public String kind() {
-        return "dm";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    public String name(Config c) {
-        return c.name();
+    /** The {@code kind: dm} entries. */
+    public DmKind() {
+        super("dm", Config.class);
     }
 
     @Override

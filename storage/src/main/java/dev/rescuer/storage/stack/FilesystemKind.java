@@ -16,7 +16,7 @@ import java.util.List;
  * with {@code options} ({@code rw} or {@code ro}). Its {@code name} is what page-cache workloads name
  * in {@code fs}; it is not a block device, so no table can stack on it.
  */
-public final class FilesystemKind implements DeviceKind<FilesystemKind.Config> {
+public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Config> {
 
     /**
      * A filesystem entry.
@@ -30,7 +30,12 @@ public final class FilesystemKind implements DeviceKind<FilesystemKind.Config> {
      * @param files files made by {@code mkfs} (a populated image)
      */
     public record Config(String kind, String name, String device, String options,
-                         @JsonProperty("log_blocks") Integer logBlocks, Integer inodes, List<FileSpec> files) {
+                         @JsonProperty("log_blocks") Integer logBlocks, Integer inodes, List<FileSpec> files) implements AbstractDeviceKind.Entry {
+    }
+
+    /** The {@code kind: filesystem} entries. */
+    public FilesystemKind() {
+        super("filesystem", Config.class);
     }
 
     /**
@@ -41,21 +46,6 @@ public final class FilesystemKind implements DeviceKind<FilesystemKind.Config> {
      * @param sizeBytes its size on disk; default the whole extent
      */
     public record FileSpec(String name, Long blocks, @JsonProperty("size_bytes") Long sizeBytes) {
-    }
-
-    @Override
-    public String kind() {
-        return "filesystem";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    public String name(Config c) {
-        return c.name();
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.Locale;
  * (d0a255e795ab), default false; {@code direct_io}: {@code losetup --direct-io=on}, default false.
  * It is a block device of the backing file's size: tables, dm-bufio clients and writers may name it.
  */
-public final class LoopKind implements DeviceKind<LoopKind.Config> {
+public final class LoopKind extends AbstractDeviceKind<LoopKind.Config> {
 
     /**
      * A loop entry.
@@ -30,7 +30,12 @@ public final class LoopKind implements DeviceKind<LoopKind.Config> {
      */
     public record Config(String kind, String name, Backing backing, String worker,
                          @JsonProperty("memalloc_noio") Boolean memallocNoio,
-                         @JsonProperty("direct_io") Boolean directIo) {
+                         @JsonProperty("direct_io") Boolean directIo) implements AbstractDeviceKind.Entry {
+    }
+
+    /** The {@code kind: loop} entries. */
+    public LoopKind() {
+        super("loop", Config.class);
     }
 
     /**
@@ -40,21 +45,6 @@ public final class LoopKind implements DeviceKind<LoopKind.Config> {
      * @param file the file's name in that filesystem's image
      */
     public record Backing(String fs, String file) {
-    }
-
-    @Override
-    public String kind() {
-        return "loop";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    public String name(Config c) {
-        return c.name();
     }
 
     @Override

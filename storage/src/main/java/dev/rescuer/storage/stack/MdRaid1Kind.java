@@ -17,7 +17,7 @@ import java.util.List;
  * ({@link MdSetup}). With internal metadata the md thread is declared the releaser of the array's
  * {@code sb_wait} (a task releaser, for hang reports).
  */
-public final class MdRaid1Kind implements DeviceKind<MdRaid1Kind.Config> {
+public final class MdRaid1Kind extends AbstractDeviceKind<MdRaid1Kind.Config> {
 
     /**
      * An md raid1 entry.
@@ -27,22 +27,12 @@ public final class MdRaid1Kind implements DeviceKind<MdRaid1Kind.Config> {
      * @param members the mirrors, in order
      * @param metadata {@code external} or {@code internal}; default {@code external}
      */
-    public record Config(String kind, String name, List<String> members, String metadata) {
+    public record Config(String kind, String name, List<String> members, String metadata) implements AbstractDeviceKind.Entry {
     }
 
-    @Override
-    public String kind() {
-        return "md-raid1";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    public String name(Config c) {
-        return c.name();
+    /** The {@code kind: md-raid1} entries. */
+    public MdRaid1Kind() {
+        super("md-raid1", Config.class);
     }
 
     @Override

@@ -18,7 +18,7 @@ import dev.rescuer.storage.swap.SwapArea;
  * table may name it. Each run counts {@code swap <name> pages out}, {@code swap <name> pages out by
  * <reclaimer>} ({@link Reclaimer#label}) and {@code swap <name> pages in}.
  */
-public final class SwapKind implements DeviceKind<SwapKind.Config> {
+public final class SwapKind extends AbstractDeviceKind<SwapKind.Config> {
 
     /**
      * A swap entry.
@@ -31,22 +31,12 @@ public final class SwapKind implements DeviceKind<SwapKind.Config> {
      * @param fsOps for a swap file: whether its I/O goes through the filesystem ({@code SWP_FS_OPS}); default false
      */
     public record Config(String kind, String name, String device, String fs, String file,
-                         @JsonProperty("fs_ops") Boolean fsOps) {
+                         @JsonProperty("fs_ops") Boolean fsOps) implements AbstractDeviceKind.Entry {
     }
 
-    @Override
-    public String kind() {
-        return "swap";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    public String name(Config c) {
-        return c.name();
+    /** The {@code kind: swap} entries. */
+    public SwapKind() {
+        super("swap", Config.class);
     }
 
     @Override

@@ -13,7 +13,7 @@ import java.util.List;
  * the hash tree of {@code data} is written to {@code hash}, and a {@code verity} device is created
  * with the table that carries the root digest (checked, like every table, by the target's rules).
  */
-public final class VeritysetupKind implements DeviceKind<VeritysetupKind.Config> {
+public final class VeritysetupKind extends AbstractDeviceKind<VeritysetupKind.Config> {
 
     /**
      * A verity device.
@@ -30,22 +30,12 @@ public final class VeritysetupKind implements DeviceKind<VeritysetupKind.Config>
      */
     public record Config(String kind, String name, String data, String hash,
                          @JsonProperty("data_block_size") Integer dataBlockSize,
-                         @JsonProperty("hash_block_size") Integer hashBlockSize, Long blocks, String salt, List<String> options) {
+                         @JsonProperty("hash_block_size") Integer hashBlockSize, Long blocks, String salt, List<String> options) implements AbstractDeviceKind.Entry {
     }
 
-    @Override
-    public String kind() {
-        return "veritysetup";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
-
-    @Override
-    public String name(Config c) {
-        return c.name();
+    /** The {@code kind: veritysetup} entries. */
+    public VeritysetupKind() {
+        super("veritysetup", Config.class);
     }
 
     @Override
