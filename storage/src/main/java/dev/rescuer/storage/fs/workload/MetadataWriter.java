@@ -3,9 +3,7 @@ package dev.rescuer.storage.fs.workload;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.storage.block.Bio;
-import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.fs.Handle;
-import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.OpenFile;
 
 /**
@@ -29,21 +27,14 @@ public final class MetadataWriter extends AbstractWorkload {
     /** A transaction's allocation: {@code GFP_KERNEL | __GFP_NOFAIL}, NOFS by the transaction's scope. */
     public static final Gfp TRANSACTION_GFP = Gfp.KERNEL.with(Gfp.Modifier.NOFAIL);
 
-    private final JournalFs fs;
-    private final String file;
-    private final int pages;
-    private final int blocks;
+    private final WrittenFile target;
     private final int metadataPages;
     private final boolean fsync;
     private final WorkloadEnv env;
 
-    private MetadataWriter(String name, JournalFs fs, String file, int pages, int blocks, int metadataPages, boolean fsync,
-                           WorkloadEnv env) {
-        super(name, pages, env);
-        this.fs = fs;
-        this.file = file;
-        this.pages = pages;
-        this.blocks = blocks;
+    private MetadataWriter(String name, WrittenFile target, int metadataPages, boolean fsync, WorkloadEnv env) {
+        super(name, target.pages(), env);
+        this.target = target;
         this.metadataPages = metadataPages;
         this.fsync = fsync;
         this.env = env;
@@ -51,13 +42,7 @@ public final class MetadataWriter extends AbstractWorkload {
 
     /** Builds a metadata writer from settings. */
     public static MetadataWriter build(String name, Settings s, WorkloadEnv env) {
-        JournalFs fs = env.filesystem(s, "fs");
-        String file = s.string("file");
-        int pages = s.integer("pages", 1);
-        int blocks = s.integer("blocks", 1, pages);
-        if (blocks < pages) {
-            throw new WorkloadConfigException(s.where(), "blocks", "a file of " + blocks + " blocks cannot hold " + pages + " pages");
-        }
+        WrittenFile target = WrittenFile.parse(s, env);
         int metadataPages = s.integer("metadata_pages", 1, 1);
         if (metadataPages >= env.allocator().totalPages()) {
             throw new WorkloadConfigException(s.where(), "metadata_pages", metadataPages + " pages per transaction is not less than all of memory ("
@@ -65,18 +50,15 @@ public final class MetadataWriter extends AbstractWorkload {
         }
         boolean fsync = s.bool("fsync", false);
         s.checkAllUsed("fs", "file", "pages", "blocks", "metadata_pages", "fsync");
-        if (fs.options().readOnly()) {
-            throw new WorkloadConfigException(s.where(), "fs", "filesystem '" + fs.name() + "' is mounted read-only");
-        }
-        return new MetadataWriter(name, fs, file, pages, blocks, metadataPages, fsync, env);
+        return new MetadataWriter(name, target.requireWritable(s), metadataPages, fsync, env);
     }
 
     @Override
     void body() {
-        try (OpenFile f = fs.sizeOnDisk(file) < 0 ? fs.create(file, blocks) : fs.open(file)) {
-            for (int i = 0; i < pages; i++) {
+        try (OpenFile f = target.openOrCreate()) {
+            for (int i = 0; i < target.pages(); i++) {
                 f.write((long) i * Bio.PAGE_SIZE, Bio.PAGE_SIZE);
-                try (Handle h = fs.journal().start()) {
+                try (Handle h = target.fs().journal().start()) {
                     Pages meta = env.allocator().allocate(metadataPages, TRANSACTION_GFP);
                     h.logInode(f.inode());
                     meta.free();
@@ -84,10 +66,7 @@ public final class MetadataWriter extends AbstractWorkload {
                 advance();
             }
             if (fsync) {
-                BlkStatus st = f.fsync();
-                if (st != BlkStatus.OK) {
-                    throw new IllegalStateException("fsync of " + f + " failed: " + st);
-                }
+                WrittenFile.check("fsync", f, f.fsync());
             }
         }
     }

@@ -1,8 +1,6 @@
 package dev.rescuer.storage.fs.workload;
 
 import dev.rescuer.storage.block.Bio;
-import dev.rescuer.storage.block.BlkStatus;
-import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.OpenFile;
 
 /**
@@ -21,65 +19,39 @@ import dev.rescuer.storage.fs.OpenFile;
  */
 public final class PageCacheWriter extends AbstractWorkload {
 
-    private final JournalFs fs;
-    private final String file;
-    private final int pages;
-    private final int blocks;
+    private final WrittenFile target;
     private final boolean syncFileRange;
     private final boolean fsync;
 
-    private PageCacheWriter(String name, JournalFs fs, String file, int pages, int blocks, boolean syncFileRange, boolean fsync,
-                            WorkloadEnv env) {
-        super(name, pages, env);
-        this.fs = fs;
-        this.file = file;
-        this.pages = pages;
-        this.blocks = blocks;
+    private PageCacheWriter(String name, WrittenFile target, boolean syncFileRange, boolean fsync, WorkloadEnv env) {
+        super(name, target.pages(), env);
+        this.target = target;
         this.syncFileRange = syncFileRange;
         this.fsync = fsync;
     }
 
     /** Builds a writer from settings. */
     public static PageCacheWriter build(String name, Settings s, WorkloadEnv env) {
-        JournalFs fs = env.filesystem(s, "fs");
-        String file = s.string("file");
-        int pages = s.integer("pages", 1);
-        int blocks = s.integer("blocks", 1, pages);
-        if (blocks < pages) {
-            throw new WorkloadConfigException(s.where(), "blocks", "a file of " + blocks + " blocks cannot hold " + pages + " pages");
-        }
+        WrittenFile target = WrittenFile.parse(s, env);
         boolean syncFileRange = s.bool("sync_file_range", false);
         boolean fsync = s.bool("fsync", false);
         s.checkAllUsed("fs", "file", "pages", "blocks", "sync_file_range", "fsync");
-        if (fs.options().readOnly()) {
-            throw new WorkloadConfigException(s.where(), "fs", "filesystem '" + fs.name() + "' is mounted read-only");
-        }
-        return new PageCacheWriter(name, fs, file, pages, blocks, syncFileRange, fsync, env);
+        return new PageCacheWriter(name, target.requireWritable(s), syncFileRange, fsync, env);
     }
 
     @Override
     void body() {
-        try (OpenFile f = openOrCreate()) {
-            for (int i = 0; i < pages; i++) {
+        try (OpenFile f = target.openOrCreate()) {
+            for (int i = 0; i < target.pages(); i++) {
                 f.write((long) i * Bio.PAGE_SIZE, Bio.PAGE_SIZE);
                 advance();
             }
             if (syncFileRange) {
-                check("sync_file_range", f, f.syncFileRange());
+                WrittenFile.check("sync_file_range", f, f.syncFileRange());
             }
             if (fsync) {
-                check("fsync", f, f.fsync());
+                WrittenFile.check("fsync", f, f.fsync());
             }
         }
-    }
-
-    private static void check(String call, OpenFile f, BlkStatus st) {
-        if (st != BlkStatus.OK) {
-            throw new IllegalStateException(call + " of " + f + " failed: " + st);
-        }
-    }
-
-    private OpenFile openOrCreate() {
-        return fs.sizeOnDisk(file) < 0 ? fs.create(file, blocks) : fs.open(file);
     }
 }
