@@ -41,11 +41,7 @@ class S4VerityMemReclaimTest {
      */
     @Test
     void s4aWithoutMemReclaimHangsInACycleThroughKthreaddTheLogForceAndKverityd() {
-        StackScenario s = load("s4a-snapshot-on-verity.yaml");
-        Explorer explorer = new Explorer(List.of(s));
-        ExploreResult r = explorer.explore(s, s.variant("verity-no-mem-reclaim"), ExploreOptions.defaults().withSchedules(100));
-        assertEquals("hang", r.result());
-        HangReport report = r.firstFinding().report();
+        HangReport report = hangThatReplays("s4a-snapshot-on-verity.yaml", "verity-no-mem-reclaim");
         String text = report.toText();
         assertTrue(text.contains("workqueue kverityd/vroot: flags=[HIGHPRI]"), text);
         assertEquals(1, report.cycles().size(), text);
@@ -55,31 +51,33 @@ class S4VerityMemReclaimTest {
         assertTrue(cycle.contains("kcopyd read), end-io deferred to work verity_work vroot on workqueue kverityd/vroot"), cycle);
         assertTrue(cycle.contains("released by kthreadd, which creates the thread"), cycle);
         assertTrue(report.toMap().get("wait_for_cycles").toString().contains("kverityd/vroot"), text);
-        RunResult again = explorer.replay(s, s.variant("verity-no-mem-reclaim"), r.firstFinding().seed(), ExploreOptions.DEFAULT_LIVELOCK_BOUND);
+    }
+
+    /** Explores {@code variant} for 100 schedules, expects a hang that replays from its seed to the same trace, and returns its report. */
+    private static HangReport hangThatReplays(String file, String variant) {
+        StackScenario s = load(file);
+        Explorer explorer = new Explorer(List.of(s));
+        ExploreResult r = explorer.explore(s, s.variant(variant), ExploreOptions.defaults().withSchedules(100));
+        assertEquals("hang", r.result());
+        RunResult again = explorer.replay(s, s.variant(variant), r.firstFinding().seed(), ExploreOptions.DEFAULT_LIVELOCK_BOUND);
         assertEquals(Outcome.HANG, again.outcome());
         assertEquals(r.firstFinding().traceHash(), again.traceHash());
+        return r.firstFinding().report();
     }
 
     /** S4b: the readers hang on verity; kthreadd fails rather than blocks, so the report has chains, not a cycle. */
     @Test
     void s4bWithoutMemReclaimTheVerificationNeverRunsAndTheHangReplays() {
-        StackScenario s = load("s4b-verity-readers.yaml");
-        Explorer explorer = new Explorer(List.of(s));
-        ExploreResult r = explorer.explore(s, s.variant("no-mem-reclaim"), ExploreOptions.defaults().withSchedules(100));
-        assertEquals("hang", r.result());
-        String text = r.firstFinding().report().toText();
+        HangReport report = hangThatReplays("s4b-verity-readers.yaml", "no-mem-reclaim");
+        String text = report.toText();
         assertTrue(text.contains("workqueue kverityd/vroot: flags=[HIGHPRI]"), text);
         assertTrue(text.contains("pending: verity_work vroot"), text);
         assertTrue(text.contains("blocked for more than 120 seconds on completion submit_bio_wait"), text);
         // The wait for the bio is followed to the verification item and the pool that cannot run it.
-        HangReport report = r.firstFinding().report();
         assertTrue(report.chains().stream().anyMatch(c -> c.get(0).contains("waits on completion submit_bio_wait")
                         && c.get(0).contains("end-io deferred to work verity_work vroot on workqueue kverityd/vroot")), text);
         assertTrue(report.cycles().isEmpty(), "kthreadd fails rather than blocks, so the chain ends at the manager's cooldown:\n" + text);
         assertTrue(report.toMap().get("wait_for_chains").toString().contains("verity_work vroot on workqueue kverityd/vroot"), text);
-        RunResult again = explorer.replay(s, s.variant("no-mem-reclaim"), r.firstFinding().seed(), ExploreOptions.DEFAULT_LIVELOCK_BOUND);
-        assertEquals(Outcome.HANG, again.outcome());
-        assertEquals(r.firstFinding().traceHash(), again.traceHash());
     }
 
     /**
