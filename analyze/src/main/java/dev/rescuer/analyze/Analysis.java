@@ -66,6 +66,7 @@ public record Analysis(String source, List<QueueInfo> queues, List<Need> needsRe
     /** The JSON form: {@code queues}, {@code needs_rescuer}, {@code violations}, {@code longest_chain}, {@code min_rescuers}, {@code plan.domains}. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("json_version", dev.rescuer.sim.explore.ExploreResult.JSON_VERSION);
         m.put("source", source);
         List<Object> qs = new ArrayList<>();
         for (QueueInfo q : queues) {

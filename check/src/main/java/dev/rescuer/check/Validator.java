@@ -1,9 +1,15 @@
 package dev.rescuer.check;
 
 import dev.rescuer.core.platform.AbstractPlatform;
+import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.Completion;
+import dev.rescuer.core.sync.WaitQueue;
+import dev.rescuer.core.wq.Work;
+import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.core.wq.WqFlag;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,6 +40,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       through the signaller, for C. After a {@linkplain LockEvents#requestEvent request} of E by
  *       the signalling task (DEPT's {@code dept_request_event}), only what it acquired or waited on
  *       since the request counts: no task could wait for E before it.
+ *   <li><b>Waits for a work item</b> ({@code check_flush_dependency}'s view of a wait): waiting on
+ *       E whose completer is known at the wait to be a work item (E's owner is a
+ *       {@link HandedOnEvent} whose chain reaches a {@link Work}: a bio whose end-io was deferred to
+ *       an item) adds what a {@code flush_work} of that item would: E → the item's class, E → its
+ *       queue's where {@link WorkQueue#flushWaitsOnQueue()}, and E → {@code fs_reclaim} where
+ *       {@link WorkQueue#itemsMayWaitForReclaim()} (the item may need a new worker first).
  * </ul>
  * The graph is searched for cycles when asked ({@link #potentialCycles()}), normally once at the end
  * of a run: a cycle is reported only if every junction blocks, where a junction at class X joins an
@@ -132,6 +144,39 @@ public final class Validator implements LockEvents {
             record(t.heldClass[i], e, t.heldMode[i], EXCLUSIVE, Dependency.Type.WAIT, task);
         }
         t.remember(e, EXCLUSIVE);
+        Work item = completingItem(event);
+        if (item != null) {
+            waitsForItem(e, item, task);
+        }
+    }
+
+    /** The dependencies of a wait on {@code e} for {@code item} to run, as {@code __flush_work} records them. */
+    private void waitsForItem(LockClass e, Work item, Task task) {
+        record(e, classOf(item, 0), EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+        WorkQueue wq = item.workqueue();
+        if (wq == null) {
+            return;
+        }
+        if (wq.flushWaitsOnQueue()) {
+            record(e, classOf(wq, 0), EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+        }
+        if (!wq.flags().contains(WqFlag.BH) && wq.itemsMayWaitForReclaim()) {
+            record(e, classOf(FS_RECLAIM, 0), EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+        }
+    }
+
+    /**
+     * The work item that completes {@code event} as its owner's chain stands at the wait
+     * ({@link HandedOnEvent#completer()}, followed through events that wait for others), or
+     * {@code null} if the chain ends at a task, a device, or nothing.
+     */
+    static Work completingItem(Primitive event) {
+        Object o = event instanceof Completion ? ((Completion) event).owner()
+                : event instanceof WaitQueue ? ((WaitQueue) event).owner() : null;
+        for (int hops = 0; hops < 8 && o instanceof HandedOnEvent; hops++) {
+            o = ((HandedOnEvent) o).completer();
+        }
+        return o instanceof Work ? (Work) o : null;
     }
 
     @Override

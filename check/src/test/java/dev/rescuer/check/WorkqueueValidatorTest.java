@@ -1,6 +1,8 @@
 package dev.rescuer.check;
 
 import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.platform.HandedOnEvent;
+import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.RealPlatform;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
@@ -112,5 +114,102 @@ class WorkqueueValidatorTest {
             });
             assertEquals(List.of(), v.potentialCycles(), v::report);
         }
+    }
+
+    /**
+     * The {@code shared-queue} hang: an item waits for an event deferred to another item of its own
+     * queue, which has a rescuer. Under memory pressure the rescuer alone runs the queue's items, one
+     * at a time, so the waiter holds the only runner the other item could get ({@code start_flush_work}
+     * takes the queue's map when there is a rescuer: lockdep reports a flush of an item from an item of
+     * the same rescued queue). Before waits followed the completer, this reported nothing.
+     */
+    @Test
+    void onAQueueWithARescuerAnItemWaitingForAnEventDeferredToAnotherItemOfItsQueueIsACycle() {
+        WorkQueue wq = sys.workqueues().create("reclaim_test", 0, WqFlag.MEM_RECLAIM);
+        waitInAnItemForAnEventDeferredToAnotherItem(wq, wq);
+        List<PotentialCycle> cycles = validator.potentialCycles();
+        assertEquals(1, cycles.size(), validator::report);
+        assertEquals(List.of("(wq_completion)reclaim_test", "bio-end-io"), classes(cycles.get(0)));
+    }
+
+    @Test
+    void anItemWaitingForAnEventDeferredToAnItemOfAnotherRescuedQueueIsNoCycle() {
+        WorkQueue writeback = sys.workqueues().create("writeback_test", 0, WqFlag.MEM_RECLAIM);
+        WorkQueue endioQueue = sys.workqueues().create("endio_test", 0, WqFlag.MEM_RECLAIM);
+        waitInAnItemForAnEventDeferredToAnotherItem(writeback, endioQueue);
+        assertEquals(List.of(), validator.potentialCycles(), validator::report);
+    }
+
+    /** An item of {@code waiterQueue} queues an end-io item on {@code endioQueue} and waits for the event deferred to it. */
+    private void waitInAnItemForAnEventDeferredToAnotherItem(WorkQueue waiterQueue, WorkQueue endioQueue) {
+        Completion done = new Completion(platform, "bio#0", "bio-end-io");
+        Work endio = new Work("endio", done::complete);
+        done.setOwner(new DeferredTo(endio));
+        run("queuer", () -> {
+            waiterQueue.queue(new Work("writeback", () -> {
+                endioQueue.queue(endio);
+                done.waitFor();
+            }));
+            waiterQueue.flush();
+        });
+    }
+
+    /** An event whose completer, as its owner tells at the wait, is a work item ({@code Bio.deferEndio}). */
+    private static final class DeferredTo implements HandedOnEvent {
+        private final Work item;
+
+        DeferredTo(Work item) {
+            this.item = item;
+        }
+
+        @Override public Object completer() { return item; }
+        @Override public String describe() { return "end-io deferred to " + item.name(); }
+    }
+
+    private List<String> waitDependenciesOf(Validator v, String event) {
+        return v.dependencies().stream()
+                .filter(d -> d.type() == Dependency.Type.WAIT && d.from().name().equals(event))
+                .map(d -> d.to().toString()).sorted().collect(Collectors.toList());
+    }
+
+    /** Waits on a completion owned by an event deferred to an item of {@code wq}, after the item ran. */
+    private void waitForDeferredItem(Platform p, WorkQueue wq) {
+        Completion written = new Completion(p, "writeback#0", "page-writeback");
+        Work item = new Work("end_writeback", written::complete);
+        written.setOwner(new DeferredTo(item));
+        Task t = p.startThread("waiter", () -> {
+            wq.queue(item);
+            written.waitFor();
+        });
+        p.join(t);
+        assertNull(t.failure());
+    }
+
+    /**
+     * A wait for an event an item completes is a flush of that item ({@code check_flush_dependency}):
+     * on a queue without a rescuer, where starting a worker allocates ({@code create_worker}), it also
+     * depends on {@code fs_reclaim}; with a rescuer, on the queue (which may run it only on the
+     * rescuer). Before waits followed the completer, none of these dependencies was recorded.
+     */
+    @Test
+    void aWaitForAnEventAnItemCompletesDependsOnTheItemAndOnReclaimWithoutARescuer() {
+        try (RealPlatform p = new RealPlatform();
+             RescuerSystem costly = RescuerSystem.builder().platform(p).pagesPerThread(1)
+                     .hungTaskTimeout(Duration.ZERO).build()) {
+            Validator v = Validator.attach(p);
+            waitForDeferredItem(p, costly.workqueues().create("writeback_test", 0));
+            assertEquals(List.of("(work_completion)end_writeback", "fs_reclaim"), waitDependenciesOf(v, "page-writeback"));
+        }
+        try (RealPlatform p = new RealPlatform();
+             RescuerSystem costly = RescuerSystem.builder().platform(p).pagesPerThread(1)
+                     .hungTaskTimeout(Duration.ZERO).build()) {
+            Validator v = Validator.attach(p);
+            waitForDeferredItem(p, costly.workqueues().create("writeback_test", 0, WqFlag.MEM_RECLAIM));
+            assertEquals(List.of("(work_completion)end_writeback", "(wq_completion)writeback_test"),
+                    waitDependenciesOf(v, "page-writeback"));
+        }
+        // Starting a worker costs nothing here (pagesPerThread 0): no path into reclaim.
+        waitForDeferredItem(platform, sys.workqueues().create("writeback_free", 0));
+        assertEquals(List.of("(work_completion)end_writeback"), waitDependenciesOf(validator, "page-writeback"));
     }
 }

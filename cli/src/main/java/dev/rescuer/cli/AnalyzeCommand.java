@@ -1,6 +1,7 @@
 package dev.rescuer.cli;
 
 import dev.rescuer.analyze.Analysis;
+import dev.rescuer.cli.html.HtmlReport;
 import dev.rescuer.analyze.Analyzer;
 import dev.rescuer.analyze.DeclaredGraph;
 import dev.rescuer.analyze.Dot;
@@ -54,9 +55,13 @@ final class AnalyzeCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show the runtime's log while a stack is built.")
     boolean verbose;
 
+    @CommandLine.Mixin
+    HtmlOption html;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
+        html.check(cmd);
         if (!Files.isRegularFile(file)) {
             throw new CommandLine.ParameterException(cmd, file + ": no such file");
         }
@@ -94,6 +99,8 @@ final class AnalyzeCommand implements Callable<Integer> {
         } else {
             System.out.print(a.toText());
         }
-        return a.violations().isEmpty() ? 0 : 1;
+        boolean written = !html.wanted() || html.write(cmd, new HtmlReport("Rescuer analyze: " + file, HtmlOption.commandLine(cmd))
+                .paragraph("Source: " + source).analysis(graph, a));
+        return a.violations().isEmpty() && written ? 0 : 1;
     }
 }

@@ -1,5 +1,6 @@
 package dev.rescuer.cli;
 
+import dev.rescuer.cli.html.HtmlReport;
 import dev.rescuer.sim.explore.Variant;
 import dev.rescuer.storage.runner.StackScenario;
 import picocli.CommandLine;
@@ -53,9 +54,13 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show the runtime's log.")
     boolean verbose;
 
+    @CommandLine.Mixin
+    HtmlOption html;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
+        html.check(cmd);
         StackScenario s = SimOptions.stack(cmd, stack);
         List<Variant> variants = variant == null ? s.variants() : List.of(SimOptions.variant(cmd, s, variant));
         List<VariantTable.Row> rows = new ArrayList<>();
@@ -65,8 +70,12 @@ final class CheckCommand implements Callable<Integer> {
             rows.add(new VariantTable.Row(s, stack.toString(), v, search.toOptions(cmd, n, true)));
         }
         SimOptions.quietRuntime(verbose);
+        HtmlReport page = html.wanted() ? new HtmlReport("Rescuer check: " + stack, HtmlOption.commandLine(cmd)) : null;
+        boolean ok;
         try (CliMonitor monitor = new CliMonitor(System.err, search.progress)) {
-            return VariantTable.run(System.out, rows, json, validate, monitor) ? 0 : 1;
+            ok = VariantTable.run(System.out, rows, json, validate, monitor, page);
         }
+        boolean written = page == null || html.write(cmd, page);
+        return ok && written ? 0 : 1;
     }
 }

@@ -1,5 +1,6 @@
 package dev.rescuer.cli;
 
+import dev.rescuer.cli.html.HtmlReport;
 import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.Variant;
@@ -39,6 +40,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show the runtime's log as hung-task and watchdog reports fire.")
     boolean verbose;
 
+    @CommandLine.Mixin
+    HtmlOption html;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -50,6 +54,7 @@ final class DemoCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--" + e.getMessage());
         }
+        html.check(spec.commandLine());
         SimOptions.quietRuntime(verbose);
         List<VariantTable.Row> rows = new ArrayList<>();
         List<Scenario> scenarios = new ArrayList<>(Scenarios.all());
@@ -71,10 +76,14 @@ final class DemoCommand implements Callable<Integer> {
                     + "simulator (PCT, depth " + ExploreOptions.DEFAULT_DEPTH + ").");
             System.out.println();
         }
+        HtmlReport page = html.wanted() ? new HtmlReport("Rescuer demo", HtmlOption.commandLine(spec.commandLine()))
+                .paragraph("Every scenario variant and every stack in stacks/ explored on the deterministic simulator (PCT, depth "
+                        + ExploreOptions.DEFAULT_DEPTH + ").") : null;
         boolean allOk;
         try (CliMonitor monitor = new CliMonitor(System.err, CliMonitor.Mode.AUTO)) {
-            allOk = VariantTable.run(System.out, rows, json, monitor);
+            allOk = VariantTable.run(System.out, rows, json, false, monitor, page);
         }
-        return allOk ? 0 : 1;
+        boolean written = page == null || html.write(spec.commandLine(), page);
+        return allOk && written ? 0 : 1;
     }
 }

@@ -1,5 +1,6 @@
 package dev.rescuer.cli;
 
+import dev.rescuer.cli.html.HtmlReport;
 import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -55,12 +57,16 @@ final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show the runtime's log (hung-task and watchdog reports as they fire).")
     boolean verbose;
 
+    @CommandLine.Mixin
+    HtmlOption html;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cmd = spec.commandLine();
         Scenario s = SimOptions.scenario(cmd, scenario);
         Variant v = SimOptions.variant(cmd, s, variant);
         ExploreOptions options = search.toOptions(cmd, schedules, !all && !validate);
+        html.check(cmd);
         SimOptions.quietRuntime(verbose);
         Explorer explorer = new Explorer(SimOptions.catalogue(s));
         try (CliMonitor monitor = new CliMonitor(System.err, search.progress)) {
@@ -85,7 +91,34 @@ final class ExploreCommand implements Callable<Integer> {
                 printValidation(System.out, vr);
             }
         }
-        return r.firstFinding() == null && (vr == null || vr.cycles().isEmpty()) ? 0 : 1;
+        CommandLine cmd = spec.commandLine();
+        boolean written = !html.wanted() || html.write(cmd, page(cmd, r, vr));
+        return r.firstFinding() == null && (vr == null || vr.cycles().isEmpty()) && written ? 0 : 1;
+    }
+
+    /** The HTML page: the exploration's row, the validator's count, the first hang's section. */
+    private HtmlReport page(CommandLine cmd, ExploreResult r, ValidationResult vr) {
+        HtmlReport page = new HtmlReport("Rescuer explore: " + r.scenario() + " --variant " + r.variant(), HtmlOption.commandLine(cmd));
+        page.table(List.of("scenario", "variant", "strategy", "depth", "base seed", "schedules", "hung or failed", "result",
+                        "first-hang seed", "wall-clock time"),
+                List.of(List.of(r.scenario(), r.variant(), r.options().strategy().cliName(), Integer.toString(r.options().depth()),
+                        Long.toUnsignedString(r.options().seed()), Long.toString(r.schedulesRun()), Long.toString(r.findings()),
+                        r.result(), r.firstFinding() == null ? "-" : r.firstFinding().seed().toString(),
+                        String.format(java.util.Locale.ROOT, "%.1fs", r.elapsedNanos() / 1e9))),
+                List.of(false));
+        if (r.stopped()) {
+            page.paragraph("Stopped by a signal after " + r.schedulesRun() + " of " + r.options().schedules()
+                    + " schedules; what was found in them.");
+        }
+        if (vr != null) {
+            page.paragraph("Validator: " + vr.validatedSchedules() + " of " + vr.schedulesRun() + " schedules completed and were "
+                    + "validated; " + vr.cycles().size() + " potential cycle(s).");
+        }
+        if (r.firstFinding() != null) {
+            page.hang(r.scenario() + " --variant " + r.variant() + ": the first " + r.result() + ", schedule "
+                    + r.firstFinding().schedule(), VariantTable.replayCommand(scenario, r), r.firstFinding());
+        }
+        return page;
     }
 
     static void printValidation(PrintStream out, ValidationResult vr) {

@@ -1,6 +1,8 @@
 package dev.rescuer.cli;
 
+import dev.rescuer.cli.html.HtmlReport;
 import dev.rescuer.sim.explore.ExploreOptions;
+import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.RunResult;
 import dev.rescuer.sim.explore.RunSeed;
@@ -12,6 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -45,6 +48,9 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show the runtime's log.")
     boolean verbose;
 
+    @CommandLine.Mixin
+    HtmlOption html;
+
     /** The variant whose fingerprint the seed carries, or the first if none does (then the check names it). */
     private Variant recordedVariant(Scenario s) {
         for (Variant v : s.variants()) {
@@ -63,6 +69,7 @@ final class ReplayCommand implements Callable<Integer> {
         if (trace < 0 || trace > 64) {
             throw new CommandLine.ParameterException(cmd, "--trace: must be in 0..64, got " + trace);
         }
+        html.check(cmd);
         Explorer explorer = new Explorer(SimOptions.catalogue(s));
         SimOptions.quietRuntime(verbose);
         RunResult r;
@@ -74,6 +81,7 @@ final class ReplayCommand implements Callable<Integer> {
         var tail = r.traceTail().subList(Math.max(0, r.traceTail().size() - trace), r.traceTail().size());
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
+            m.put("json_version", ExploreResult.JSON_VERSION);
             m.put("scenario", s.name());
             m.put("variant", v.name());
             m.put("strategy", r.seed().strategy().cliName());
@@ -85,7 +93,7 @@ final class ReplayCommand implements Callable<Integer> {
             m.put("virtual_time_ns", r.virtualNanos());
             m.put("trace_hash", String.format("0x%016x", r.traceHash()));
             m.put("report", r.report() == null ? null : r.report().toMap());
-            m.put("trace", tail);
+            m.put("trace", tail.stream().map(dev.rescuer.sim.TraceEvent::toMap).toList());
             System.out.println(SimOptions.json().writeValueAsString(m));
         } else {
             System.out.printf("%s --variant %s, seed %s (%s, depth %d): %s after %d steps, virtual time %.3f s%n",
@@ -100,6 +108,21 @@ final class ReplayCommand implements Callable<Integer> {
                 tail.forEach(line -> System.out.println("  " + line));
             }
         }
-        return r.outcome() == dev.rescuer.sim.explore.Outcome.COMPLETED ? 0 : 1;
+        boolean written = !html.wanted() || html.write(cmd, page(cmd, s, v, r));
+        return r.outcome() == dev.rescuer.sim.explore.Outcome.COMPLETED && written ? 0 : 1;
+    }
+
+    /** The HTML page: the run's row and its section (every trace event the run kept, not only --trace's). */
+    private HtmlReport page(CommandLine cmd, Scenario s, Variant v, RunResult r) {
+        HtmlReport page = new HtmlReport("Rescuer replay: " + s.name() + " --variant " + v.name() + " --seed " + r.seed(),
+                HtmlOption.commandLine(cmd));
+        page.table(List.of("scenario", "variant", "seed", "strategy", "depth", "result", "steps", "virtual time", "trace hash"),
+                List.of(List.of(s.name(), v.name(), r.seed().toString(), r.seed().strategy().cliName(),
+                        Integer.toString(r.seed().depth()), r.outcome().name().toLowerCase(), Long.toString(r.steps()),
+                        String.format(java.util.Locale.ROOT, "%.3fs", r.virtualNanos() / 1e9), String.format("0x%016x", r.traceHash()))),
+                List.of(false));
+        page.hang(s.name() + " --variant " + v.name() + ": the run (" + r.outcome().name().toLowerCase() + ")",
+                "./rescuer replay " + scenario + " --variant " + v.name() + " --seed " + r.seed(), r);
+        return page;
     }
 }

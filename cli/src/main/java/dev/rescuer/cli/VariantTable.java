@@ -1,5 +1,6 @@
 package dev.rescuer.cli;
 
+import dev.rescuer.cli.html.HtmlReport;
 import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
@@ -46,6 +47,15 @@ final class VariantTable {
      * and what was found so far is printed.
      */
     static boolean run(PrintStream out, List<Row> rows, boolean json, boolean validate, CliMonitor monitor) throws Exception {
+        return run(out, rows, json, validate, monitor, null);
+    }
+
+    /**
+     * Like {@link #run(PrintStream, List, boolean, boolean, CliMonitor)}; with a {@code page}, also
+     * adds the table and a section for every variant's first hang to it.
+     */
+    static boolean run(PrintStream out, List<Row> rows, boolean json, boolean validate, CliMonitor monitor, HtmlReport page)
+            throws Exception {
         List<ExploreResult> results = new ArrayList<>();
         List<ValidationResult> validations = new ArrayList<>();
         List<Boolean> asExpected = new ArrayList<>();
@@ -83,11 +93,15 @@ final class VariantTable {
                         ok ? "" : "   <- NOT AS EXPECTED");
             }
         }
+        if (page != null) {
+            addTo(page, rows, results, asExpected);
+        }
         if (json) {
             List<Map<String, Object>> list = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {
                 Map<String, Object> m = new LinkedHashMap<>(results.get(i).toMap());
                 Map<String, Object> withExpected = new LinkedHashMap<>();
+                withExpected.put("json_version", m.remove("json_version"));
                 withExpected.put("scenario", m.remove("scenario"));
                 withExpected.put("variant", m.remove("variant"));
                 withExpected.put("expected", rows.get(i).variant().expected() == Variant.Expectation.HANGS ? "hang" : "complete");
@@ -123,5 +137,34 @@ final class VariantTable {
             }
         }
         return !asExpected.contains(false) && results.size() == rows.size();
+    }
+
+    /** The table and each first hang's section, for the HTML page. */
+    private static void addTo(HtmlReport page, List<Row> rows, List<ExploreResult> results, List<Boolean> asExpected) {
+        List<List<String>> cells = new ArrayList<>();
+        List<Boolean> unexpected = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+            ExploreResult r = results.get(i);
+            cells.add(List.of(r.scenario(), r.variant(),
+                    rows.get(i).variant().expected() == Variant.Expectation.HANGS ? "hang" : "complete",
+                    Long.toString(r.schedulesRun()), r.result(), asExpected.get(i) ? "yes" : "NO",
+                    r.firstFinding() == null ? "-" : r.firstFinding().seed().toString(),
+                    String.format(java.util.Locale.ROOT, "%.1fs", r.elapsedNanos() / 1e9)));
+            unexpected.add(!asExpected.get(i));
+        }
+        page.table(List.of("scenario", "variant", "expected", "schedules", "result", "as expected", "first-hang seed",
+                "wall-clock time"), cells, unexpected);
+        for (int i = 0; i < results.size(); i++) {
+            ExploreResult r = results.get(i);
+            if (r.firstFinding() != null) {
+                page.hang(r.scenario() + " --variant " + r.variant() + ": the first " + r.result() + ", schedule "
+                        + r.firstFinding().schedule(), replayCommand(rows.get(i).cliName(), r), r.firstFinding());
+            }
+        }
+    }
+
+    /** The command that replays {@code r}'s first hang. */
+    static String replayCommand(String cliName, ExploreResult r) {
+        return "./rescuer replay " + cliName + " --variant " + r.variant() + " --seed " + r.firstFinding().seed();
     }
 }

@@ -60,7 +60,11 @@ class SimCommandsTest {
         String seed = hang.get("seed").asText();
         JsonNode report = hang.get("report");
         assertFalse(report.get("blocked_tasks").isEmpty());
-        assertTrue(report.get("wait_for_cycle").toString().contains("_origins_lock"), report.toString());
+        JsonNode link = report.get("wait_for_cycles").get(0).get("links").get(0);
+        assertTrue(report.get("wait_for_cycles").toString().contains("_origins_lock"), report.toString());
+        for (String field : new String[] {"task", "pid", "waits_on", "edge", "to", "text"}) {
+            assertTrue(link.has(field), "a cycle link names its " + field + ": " + link);
+        }
 
         CliRun replay = run("replay", S1, "--variant", "semaphore-under-lock", "--seed", seed, "--json");
         assertEquals(1, replay.code(), replay.err());

@@ -119,50 +119,29 @@ public final class Trace {
     }
 
     /**
-     * The tasks' last {@code n} events (at most 512), oldest first, one line each:
-     * {@code step 1234 t=0.120000000s DECISION kworker/0:1:7}. Timer firings, timer arming and time
-     * jumps are hashed but left out here, so that after a long hang (minutes of virtual time with only
-     * periodic timers) the events that led into it are still there.
+     * The tasks' last {@code n} events (at most 512), oldest first. Timer firings, timer arming and
+     * time jumps are hashed but left out here, so that after a long hang (minutes of virtual time with
+     * only periodic timers) the events that led into it are still there.
      *
-     * @param taskName names a task id for the lines
+     * @param taskName names a task id for the events
      */
-    public List<String> tail(int n, LongFunction<String> taskName) {
-        return format(activity, n, taskName);
-    }
-
-    /** Formats the ring's last events; timer events never reach it. */
-    private static List<String> format(Ring r, int n, LongFunction<String> taskName) {
+    public List<TraceEvent> events(int n, LongFunction<String> taskName) {
+        Ring r = activity;
         long count = Math.min(Math.min(n, RING), r.events);
-        List<String> out = new ArrayList<>((int) count);
+        List<TraceEvent> out = new ArrayList<>((int) count);
         for (long e = r.events - count; e < r.events; e++) {
             int i = (int) (e % RING);
             Kind k = Kind.values()[r.kinds[i]];
-            long arg = r.args[i];
-            StringBuilder sb = new StringBuilder();
-            sb.append("step ").append(r.steps[i]).append(" t=").append(seconds(r.times[i])).append(' ').append(k);
             Object d = r.details[i];
-            switch (k) {
-                case STOP:
-                    sb.append(' ').append(d);
-                    break;
-                case PARK:
-                    sb.append(' ').append(taskName.apply(arg));
-                    if (d != null) {
-                        sb.append(" on ").append(((Primitive) d).describe());
-                    }
-                    break;
-                default:
-                    sb.append(' ').append(taskName.apply(arg));
-                    if (d != null) {
-                        sb.append(' ').append(d);
-                    }
-            }
-            out.add(sb.toString());
+            String task = k == Kind.STOP ? null : taskName.apply(r.args[i]);
+            String detail = d == null ? null : k == Kind.PARK ? ((Primitive) d).describe() : d.toString();
+            out.add(new TraceEvent(r.steps[i], r.times[i], k, task, detail));
         }
         return out;
     }
 
-    private static String seconds(long nanos) {
-        return String.format("%d.%09ds", nanos / 1_000_000_000L, nanos % 1_000_000_000L);
+    /** {@link #events}, one line each: {@code step 1234 t=0.120000000s DECISION kworker/0:1:7}. */
+    public List<String> tail(int n, LongFunction<String> taskName) {
+        return events(n, taskName).stream().map(TraceEvent::text).toList();
     }
 }

@@ -93,6 +93,30 @@ final class Rescuer {
         }
     }
 
+    /**
+     * Puts {@code pwq}, whose batch is used up, behind every other pwq on the mayday list. The mayday
+     * timer may have put it back on the list while its batch ran (its pool still had items on the
+     * worklist), possibly ahead of a queue that asked later; {@link #sendMayday} would leave it there,
+     * and the batch would not keep this queue from going first again. So it is moved to the tail,
+     * which is what lets a domain's other queues in after every batch. Pool lock held; never sleeps.
+     */
+    private void requeueBehindOthers(PoolWorkqueue pwq) {
+        maydayLock.lock();
+        try {
+            if (stopping) {
+                return;
+            }
+            if (pwq.onMayday) {
+                maydays.remove(pwq);
+            }
+            pwq.onMayday = true;
+            maydays.addLast(pwq);
+            hasMaydays = true;
+        } finally {
+            maydayLock.unlock();
+        }
+    }
+
     /** Whether a pwq of {@code wq} is on this rescuer's mayday list: advisory, for tests and reports. */
     boolean hasMaydayFor(WorkQueue wq) {
         maydayLock.lock();
@@ -153,7 +177,7 @@ final class Rescuer {
                 WqEvents.rescue(pwq.wq.name(), pool.name());
                 worker.processScheduledWorks();
                 if (++n >= batch && hasMaydays && pwq.nrActive() > 0 && pool.needToCreateWorker()) {
-                    sendMayday(pwq); // others wait: go round them first, then come back
+                    requeueBehindOthers(pwq); // others wait: go round them first, then come back
                     break;
                 }
             }

@@ -72,6 +72,15 @@ public class Work implements Primitive {
     volatile Workqueues claimedBy;
 
     /**
+     * The queue of the item's current or last queueing, or {@code null} if it was never queued. Read
+     * racily (the validator and reports); it changes only when the item is queued again.
+     */
+    public WorkQueue workqueue() {
+        PoolWorkqueue p = pwq;
+        return p == null ? null : p.wq;
+    }
+
+    /**
      * A work item that runs {@code body}.
      *
      * @param name for reports, such as {@code "kcopyd_work"} or {@code "md_submit_flush_data"}

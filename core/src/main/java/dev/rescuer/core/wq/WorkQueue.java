@@ -158,10 +158,22 @@ public final class WorkQueue implements Executor, Primitive {
      * Whether {@code flush_work} on one of this queue's items also waits on the queue's pseudo-lock:
      * when it {@linkplain #serializesItems() serializes items}, or has a rescuer, which alone runs
      * them, one at a time, under memory pressure ({@code start_flush_work} takes
-     * {@code wq->lockdep_map} in exactly these cases).
+     * {@code wq->lockdep_map} in exactly these cases). Public for the validator, which treats a wait
+     * for an item of this queue as such a flush.
      */
-    boolean flushWaitsOnQueue() {
+    public boolean flushWaitsOnQueue() {
         return serializesItems() || rescuer != null;
+    }
+
+    /**
+     * Whether an item queued here may have to wait for a worker to be created, and creating one may
+     * enter reclaim: the queue has no rescuer and the platform's thread start may reclaim
+     * ({@link dev.rescuer.core.platform.Platform#threadStartMayReclaim()}; {@code create_worker}
+     * allocates with {@code GFP_KERNEL}). For the validator: such an item depends on {@code fs_reclaim}.
+     * A BH item never waits for a worker; that is its caller's to exclude.
+     */
+    public boolean itemsMayWaitForReclaim() {
+        return rescuer == null && sys.platform().threadStartMayReclaim();
     }
 
     /**
@@ -175,7 +187,7 @@ public final class WorkQueue implements Executor, Primitive {
      */
     void lockdepBeginItem(LockEvents ev, Task self, Work work, boolean bh) {
         ev.contextBoundary(self);
-        if (!bh && rescuer == null && sys.platform().threadStartMayReclaim()) {
+        if (!bh && itemsMayWaitForReclaim()) {
             // An item may wait for a worker to be created, and creating one allocates (create_worker).
             ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, true);
             ev.acquire(self, LockEvents.FS_RECLAIM, LockEvents.EXCLUSIVE, 0, false);

@@ -649,13 +649,22 @@ public final class Workqueues implements AutoCloseable {
      * it is a worker or rescuer running an item, else {@code null}. Advisory; for reports.
      */
     public static String describeWorker(Task task) {
+        RunningWork r = runningWork(task);
+        return r == null ? null : r.describe();
+    }
+
+    /**
+     * What {@code task} runs as a worker or rescuer: its queue, item and whether it is the rescuer; or
+     * {@code null} if it is no worker or runs nothing. Advisory; for reports.
+     */
+    public static RunningWork runningWork(Task task) {
         Worker w = currentWorker(task);
         if (w == null) {
             return null;
         }
         Work cur = w.currentWork;
         PoolWorkqueue pwq = w.currentPwq;
-        return cur == null || pwq == null ? null : "Workqueue: " + pwq.wq.name() + " " + cur.name() + (w.rescuer ? " (rescuer)" : "");
+        return cur == null || pwq == null ? null : new RunningWork(pwq.wq.name(), cur.name(), w.rescuer);
     }
 
     /** The current task's CPU ({@code smp_processor_id}); see {@link #resolveCpu}. */

@@ -161,6 +161,47 @@ class RescuerDomainTest {
     }
 
     /**
+     * The mayday timer puts busy's pwq back on the list while the rescuer runs busy's first batch
+     * (busy still has items on the worklist), and it does so ahead of quiet, which asks only after the
+     * batch began. The batch's end must still put busy behind quiet. Before the fix, busy kept its
+     * place and ran a second batch first (quiet#0 ran fifth).
+     */
+    @Test
+    void aBatchEndsBehindAQueueThatAskedWhileItRan() {
+        int batch = 2;
+        int many = 10;
+        try (RescuerSystem sys = starvedSystem(batch)) {
+            Workqueues wqs = sys.workqueues();
+            RescuerDomain d = wqs.createRescuerDomain("shared");
+            WorkQueue busy = wqs.create("busy", 0, d, WqFlag.MEM_RECLAIM);
+            WorkQueue quiet = wqs.create("quiet", 0, d, WqFlag.MEM_RECLAIM);
+            List<String> order = new CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicBoolean firstRunning = new java.util.concurrent.atomic.AtomicBoolean();
+            withoutMemory(sys, () -> {
+                for (int i = 0; i < many; i++) {
+                    String name = "busy#" + i;
+                    boolean first = i == 0;
+                    assertTrue(busy.queue(new Work(name, () -> {
+                        if (first) {
+                            firstRunning.set(true);
+                            // The next mayday timer sends busy (first on the worklist) and then quiet.
+                            Poll.until("busy back on the list, then quiet",
+                                    () -> d.rescuer().hasMaydayFor(busy) && d.rescuer().hasMaydayFor(quiet));
+                        }
+                        order.add(name);
+                    })));
+                }
+                Poll.until("the rescuer runs busy#0", firstRunning::get);
+                assertTrue(quiet.queue(new Work("quiet#0", () -> order.add("quiet#0"))));
+                Poll.until("every item is rescued", () -> order.size() == many + 1);
+            });
+            assertEquals(batch, order.indexOf("quiet#0"), "quiet runs right after busy's first batch; order " + order);
+            busy.destroy();
+            quiet.destroy();
+        }
+    }
+
+    /**
      * Two stacked queues (the upper item waits for a lower item) in two domains complete without any
      * worker: each domain's rescuer runs its own layer. (In one domain they hang; the simulator's
      * explorer finds that, see the analyze module's tests.)

@@ -28,6 +28,13 @@ import java.util.Map;
 public record ExploreResult(String scenario, String variant, ExploreOptions options, long schedulesRun, boolean stopped, RunResult firstFinding,
                             RunResult firstRun, RunSeed lastCompletedSeed, long findings, long totalSteps, long totalChoices, long runsExecuted, long elapsedNanos) {
 
+    /**
+     * The version of the command line's JSON ({@code json_version} in every object explore, check,
+     * demo, replay and analyze print; docs/JSON.md). It changes when a field is renamed, removed or
+     * changes its type; new fields do not change it.
+     */
+    public static final int JSON_VERSION = 1;
+
     /** {@code "ok"}, {@code "hang"} or {@code "failure"}. */
     public String result() {
         if (firstFinding == null) {
@@ -54,6 +61,7 @@ public record ExploreResult(String scenario, String variant, ExploreOptions opti
     /** The result as the CLI's JSON object. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("json_version", JSON_VERSION);
         m.put("scenario", scenario);
         m.put("variant", variant);
         m.put("strategy", options.strategy().cliName());

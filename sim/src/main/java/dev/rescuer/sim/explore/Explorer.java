@@ -198,10 +198,10 @@ public final class Explorer {
             ctx.signallers(log);
         }
         AtomicReference<HangReport> report = new AtomicReference<>();
-        AtomicReference<List<String>> tail = new AtomicReference<>();
+        AtomicReference<List<dev.rescuer.sim.TraceEvent>> tail = new AtomicReference<>();
         AtomicReference<Map<String, Long>> counters = new AtomicReference<>(Map.of());
         sim.onStopped(() -> { // the world is frozen: before tear-down unwinds the tasks
-            tail.set(sim.trace().tail(TRACE_TAIL, sim::taskName));
+            tail.set(sim.trace().events(TRACE_TAIL, sim::taskName));
             counters.set(ctx.readCounters());
             SimPlatform.Stop s = sim.stopped();
             if (s.kind() != SimPlatform.StopKind.DONE) {

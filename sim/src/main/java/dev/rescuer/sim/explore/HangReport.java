@@ -2,6 +2,7 @@ package dev.rescuer.sim.explore;
 
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.wq.RunningWork;
 import dev.rescuer.core.wq.Workqueues;
 import dev.rescuer.sim.SimPlatform;
 
@@ -16,7 +17,8 @@ import java.util.Set;
  * What a stopped run looked like, as the kernel would report it: every blocked task with what it waits
  * on, for how long, whether the wait is timed (and when it times out), how many waits in a row it
  * made there (a timed retry loop's rounds) and what it holds; every runnable task, whether it spins,
- * its work item and the waits it made before running again; the wait-for cycles, and the chains of
+ * its work item and the waits it made before running again; the wait-for cycles (as text lines and as
+ * structured {@link CycleLink}s), and the chains of
  * the blocked tasks on none; the hung-task detector's and the workqueue watchdog's reports; and the workqueue dump. Built from
  * the frozen world before tear-down; rendered as text or as a JSON-ready map.
  */
@@ -45,6 +47,54 @@ public final class HangReport {
         }
     }
 
+    /**
+     * One link of a wait-for cycle, structured for pictures and JSON: {@code task} waits on a
+     * primitive, and task {@code to} stands behind it as {@code edge} says; the cycle's next link starts
+     * at {@code to}.
+     *
+     * @param runs what {@code task} runs as a worker or rescuer, or {@code null}
+     * @param primitive the instance name of what it waits on ({@code primitiveClass} its lockdep class,
+     *     {@code primitiveKind} its kind: mutex, rwsem, completion, ...)
+     * @param edge {@code holds} ({@code to} holds it, or holds it for write), {@code queued writer}
+     *     ({@code to} is a writer queued ahead on the rw-semaphore) or {@code releases} ({@code to} would
+     *     release the event)
+     * @param via for {@code releases}, how {@code to} releases it (for example "work wb#3 on workqueue
+     *     writeback, pending; its rescuer is"); {@code null} otherwise
+     * @param text the link as the text report's line
+     * @param toRuns what {@code to} runs as a worker or rescuer, or {@code null}
+     */
+    public record CycleLink(String task, long pid, RunningWork runs, String primitive, String primitiveClass,
+                            String primitiveKind, String edge, String via, String to, long toPid, RunningWork toRuns,
+                            String text) {
+
+        /** The link as a JSON-ready map. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("task", task);
+            m.put("pid", pid);
+            m.put("runs", runsMap(runs));
+            m.put("waits_on", Map.of("name", primitive, "class", primitiveClass, "kind", primitiveKind));
+            m.put("edge", edge);
+            m.put("via", via);
+            m.put("to", to);
+            m.put("to_pid", toPid);
+            m.put("to_runs", runsMap(toRuns));
+            m.put("text", text);
+            return m;
+        }
+
+        private static Map<String, Object> runsMap(RunningWork r) {
+            if (r == null) {
+                return null;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("workqueue", r.workqueue());
+            m.put("work", r.work());
+            m.put("rescuer", r.rescuer());
+            return m;
+        }
+    }
+
     private final String kind;
     private final String reason;
     private final long virtualNanos;
@@ -52,14 +102,15 @@ public final class HangReport {
     private final List<BlockedTask> blocked;
     private final List<String> runnable;
     private final List<List<String>> cycles;
+    private final List<List<CycleLink>> cycleLinks;
     private final List<List<String>> chains;
     private final List<String> hungTasks;
     private final List<String> lockups;
     private final String workqueueDump;
 
     private HangReport(String kind, String reason, long virtualNanos, long steps, List<BlockedTask> blocked,
-                       List<String> runnable, List<List<String>> cycles, List<List<String>> chains, List<String> hungTasks,
-                       List<String> lockups, String workqueueDump) {
+                       List<String> runnable, List<List<String>> cycles, List<List<CycleLink>> cycleLinks,
+                       List<List<String>> chains, List<String> hungTasks, List<String> lockups, String workqueueDump) {
         this.kind = kind;
         this.reason = reason;
         this.virtualNanos = virtualNanos;
@@ -67,6 +118,7 @@ public final class HangReport {
         this.blocked = blocked;
         this.runnable = runnable;
         this.cycles = cycles;
+        this.cycleLinks = cycleLinks;
         this.chains = chains;
         this.hungTasks = hungTasks;
         this.lockups = lockups;
@@ -98,16 +150,20 @@ public final class HangReport {
                 runnable.add(describeRunnable(t, v, now));
             }
         }
-        WaitForGraph g = new WaitForGraph(tasks, ctx::releasersOf);
+        WaitForGraph g = new WaitForGraph(tasks, ctx::releasersOf, ctx::knownReleasersOf);
         List<List<String>> cycles = new ArrayList<>();
+        List<List<CycleLink>> cycleLinks = new ArrayList<>();
         Set<Task> onCycles = new HashSet<>();
         for (List<WaitForGraph.Edge> c : g.cycles(MAX_CYCLES)) {
             List<String> lines = new ArrayList<>();
+            List<CycleLink> links = new ArrayList<>();
             for (WaitForGraph.Edge e : c) {
                 lines.add(e.text());
+                links.add(link(e));
                 onCycles.add(e.from());
             }
             cycles.add(lines);
+            cycleLinks.add(List.copyOf(links));
         }
         List<List<String>> chains = new ArrayList<>();
         for (List<WaitForGraph.Edge> chain : g.chains(onCycles)) {
@@ -120,8 +176,15 @@ public final class HangReport {
             }
         }
         String dump = ctx.system() != null && ctx.system().hasWorkqueues() ? ctx.system().workqueues().dump() : null;
-        return new HangReport(kind, reason, now, steps, blocked, runnable, cycles, chains,
+        return new HangReport(kind, reason, now, steps, blocked, runnable, cycles, cycleLinks, chains,
                 List.copyOf(ctx.hungTaskReports()), List.copyOf(ctx.lockupReports()), dump);
+    }
+
+    /** A cycle's edge, structured; {@code e.to()} is a task (cycles run through tasks only). */
+    private static CycleLink link(WaitForGraph.Edge e) {
+        Primitive on = e.on();
+        return new CycleLink(e.from().name(), e.from().id(), Workqueues.runningWork(e.from()), on.name(), on.lockClass(),
+                on.kind(), e.kind(), e.via(), e.to().name(), e.to().id(), Workqueues.runningWork(e.to()), e.text());
     }
 
     /** A runnable task: whether it spins, its work item, and the waits it made in a row before running again. */
@@ -170,6 +233,31 @@ public final class HangReport {
         return cycles;
     }
 
+    /** The distinct wait-for cycles as structured links, in the order and number of {@link #cycles()}. */
+    public List<List<CycleLink>> cycleLinks() {
+        return cycleLinks;
+    }
+
+    /** When the run stopped, in virtual time (nanoseconds since the run began). */
+    public long virtualNanos() {
+        return virtualNanos;
+    }
+
+    /** The hung-task detector's reports, oldest first. */
+    public List<String> hungTasks() {
+        return hungTasks;
+    }
+
+    /** The workqueue watchdog's lockup reports, oldest first. */
+    public List<String> lockups() {
+        return lockups;
+    }
+
+    /** The runnable tasks, one line each (spinning, work item, waits made in a row before running again). */
+    public List<String> runnable() {
+        return runnable;
+    }
+
     /** The wait-for chains of the blocked tasks on no cycle: every path of edges from each. */
     public List<List<String>> chains() {
         return chains;
@@ -205,8 +293,11 @@ public final class HangReport {
         }
         m.put("blocked_tasks", bl);
         m.put("runnable_tasks", runnable);
-        m.put("wait_for_cycle", cycle());
-        m.put("wait_for_cycles", cycles);
+        List<Map<String, Object>> cycleMaps = new ArrayList<>();
+        for (List<CycleLink> c : cycleLinks) {
+            cycleMaps.add(Map.of("links", c.stream().map(CycleLink::toMap).toList()));
+        }
+        m.put("wait_for_cycles", cycleMaps);
         m.put("wait_for_chains", chains);
         m.put("hung_task_reports", hungTasks);
         m.put("workqueue_lockups", lockups);

@@ -22,7 +22,7 @@ import java.util.List;
  *     declaration order; empty if it declared none
  */
 public record RunResult(long schedule, RunSeed seed, Outcome outcome, SimPlatform.StopKind stop, String reason, long steps, long choices,
-                        long virtualNanos, long traceHash, HangReport report, List<String> traceTail,
+                        long virtualNanos, long traceHash, HangReport report, List<dev.rescuer.sim.TraceEvent> traceTail,
                         java.util.Map<String, Long> counters) {
 
     /** Counter {@code name}'s value at the stop, or {@code dflt} if the scenario declared no such counter. */

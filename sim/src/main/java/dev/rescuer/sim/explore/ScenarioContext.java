@@ -178,13 +178,22 @@ public final class ScenarioContext {
      * the runtime knows alone; else what the run's signal log teaches ({@link LearnedReleasers}).
      */
     List<Releaser> releasersOf(Task waiter, Primitive p) {
-        Supplier<List<Releaser>> s = releasers.get(p);
-        List<Releaser> out = new ArrayList<>(s == null ? Collections.emptyList() : s.get());
-        out.addAll(RuntimeReleasers.of(p, system));
-        if (s == null && out.isEmpty()) {
+        List<Releaser> out = knownReleasersOf(waiter, p);
+        if (!releasers.containsKey(p) && out.isEmpty()) {
             out.addAll(LearnedReleasers.of(waiter, p, signallers,
                     system != null && system.hasWorkqueues() ? system.workqueues() : null, platform.timerContext()));
         }
+        return out;
+    }
+
+    /**
+     * Who can release {@code waiter}'s wait on {@code p} by what the scenario declared and the runtime
+     * knows, never by what the run teaches: the releasers an idle wait is followed by in the report.
+     */
+    List<Releaser> knownReleasersOf(Task waiter, Primitive p) {
+        Supplier<List<Releaser>> s = releasers.get(p);
+        List<Releaser> out = new ArrayList<>(s == null ? Collections.emptyList() : s.get());
+        out.addAll(RuntimeReleasers.of(p, system));
         return out;
     }
 

@@ -43,7 +43,7 @@ public record ValidationResult(String scenario, String variant, long schedulesRu
         StringBuilder sb = new StringBuilder();
         for (Found f : cycles) {
             sb.append("potential cycle in completed schedule ").append(f.schedule()).append(" (seed ")
-                    .append(f.seed().value()).append("):\n").append(f.cycle().format()).append('\n');
+                    .append(f.seed()).append("):\n").append(f.cycle().format()).append('\n');
         }
         return sb.toString();
     }
@@ -75,7 +75,7 @@ public record ValidationResult(String scenario, String variant, long schedulesRu
             }
             c.put("links", links);
             c.put("schedule", f.schedule());
-            c.put("seed", f.seed().value());
+            c.put("seed", f.seed().toString());
             list.add(c);
         }
         m.put("potential_cycles", list);

@@ -19,7 +19,8 @@ import java.util.function.BiFunction;
  * completion's completer, a semaphore's upper), those the runtime knows ({@link RuntimeReleasers}: a
  * flush's items, a worker's creation, a mempool's holders), or else those learned from who signalled
  * the event or its class earlier in the run ({@link LearnedReleasers}). A releaser that is not a task
- * (a device, an item not in flight) ends a chain.
+ * (a device, an item not in flight) ends a chain. A task in an idle wait is followed only when an
+ * edge reaches it and its wait has a declared or runtime releaser (see the constructor).
  *
  * <p>{@link #cycles} finds the distinct cycles through the blocked tasks, in id order; {@link #chains()}
  * follows every edge of each blocked task (those on no cycle, when there are cycles) to the end.
@@ -34,50 +35,110 @@ final class WaitForGraph {
         String text() {
             return from + " waits on " + on.describe() + ", " + relation + (to == null ? "" : " " + to);
         }
+
+        /**
+         * How {@code to} stands behind {@code on}: {@code holds} (held, or held for write), {@code queued
+         * writer} (a writer queued ahead on a rw-semaphore) or {@code releases} (a releaser of an event).
+         */
+        String kind() {
+            if (relation.startsWith(HELD)) {
+                return "holds";
+            }
+            return relation.startsWith(QUEUED_WRITER) ? "queued writer" : "releases";
+        }
+
+        /** For a {@code releases} edge, how the releaser releases it ({@link Releaser#via()}); else {@code null}. */
+        String via() {
+            return relation.startsWith(RELEASED_BY) ? relation.substring(RELEASED_BY.length()).trim() : null;
+        }
     }
+
+    private static final String HELD = "held";
+    private static final String QUEUED_WRITER = "behind queued writer";
+    private static final String RELEASED_BY = "released by";
 
     /** How many chains {@link #chains()} shows per blocked task. */
     static final int MAX_PATHS = 8;
 
     private final Map<Task, List<Edge>> edges = new LinkedHashMap<>();
+    /** The tasks in an idle wait that the graph follows (see the constructor); they start no chain. */
+    private final Set<Task> followedIdle = new HashSet<>();
 
-    WaitForGraph(List<Task> tasks, BiFunction<Task, Primitive, List<Releaser>> releasers) {
+    /**
+     * The graph of {@code tasks}. A task in an idle wait ({@link Primitive#isIdleWait}: a daemon
+     * asleep until something happens) is left out, except when an edge of a task already in the graph
+     * reaches it and {@code knownReleasers} (the declared and runtime releasers, never learned ones)
+     * names a task that releases its wait: then it is followed, with those releasers as its edges, as
+     * mdmon asleep in its inotify watch stands behind the notify item.
+     */
+    WaitForGraph(List<Task> tasks, BiFunction<Task, Primitive, List<Releaser>> releasers,
+                 BiFunction<Task, Primitive, List<Releaser>> knownReleasers) {
         for (Task t : tasks) {
             Primitive on = t.waitingOn();
             if (t.state() != Task.State.BLOCKED || on == null || on.isIdleWait()) {
                 continue;
             }
-            List<Edge> out = new ArrayList<>();
-            if (on instanceof RwSemaphore && ((RwSemaphore) on).queuedReaders().contains(t)) {
-                // A reader is blocked by a writer holding the lock or queued ahead of it, never by readers.
-                RwSemaphore rw = (RwSemaphore) on;
-                if (rw.writer() != null) {
-                    out.add(new Edge(t, on, "held for write by", rw.writer()));
+            edges.put(t, edgesOf(t, on, tasks, releasers));
+        }
+        List<Task> reached = new ArrayList<>(edges.keySet());
+        for (int i = 0; i < reached.size(); i++) {
+            for (Edge e : edges.get(reached.get(i))) {
+                Task to = e.to();
+                if (to == null || edges.containsKey(to) || to.state() != Task.State.BLOCKED || to.waitingOn() == null
+                        || !to.waitingOn().isIdleWait()) {
+                    continue;
                 }
-                for (Task w : rw.queuedWriters()) {
+                List<Edge> out = new ArrayList<>();
+                for (Releaser r : knownReleasers.apply(to, to.waitingOn())) {
+                    if (r.task() != null) {
+                        out.add(releasedBy(to, to.waitingOn(), r));
+                    }
+                }
+                if (!out.isEmpty()) {
+                    edges.put(to, out);
+                    followedIdle.add(to);
+                    reached.add(to);
+                }
+            }
+        }
+    }
+
+    /** The edges of {@code t}, blocked on {@code on} (not an idle wait). */
+    private static List<Edge> edgesOf(Task t, Primitive on, List<Task> tasks, BiFunction<Task, Primitive, List<Releaser>> releasers) {
+        List<Edge> out = new ArrayList<>();
+        if (on instanceof RwSemaphore && ((RwSemaphore) on).queuedReaders().contains(t)) {
+            // A reader is blocked by a writer holding the lock or queued ahead of it, never by readers.
+            RwSemaphore rw = (RwSemaphore) on;
+            if (rw.writer() != null) {
+                out.add(new Edge(t, on, "held for write by", rw.writer()));
+            }
+            for (Task w : rw.queuedWriters()) {
+                out.add(new Edge(t, on, "behind queued writer", w));
+            }
+        } else {
+            for (Task o : tasks) {
+                if (o != t && o.holds(on)) {
+                    out.add(new Edge(t, on, "held by", o));
+                }
+            }
+            if (on instanceof RwSemaphore) {
+                for (Task w : ((RwSemaphore) on).queuedWriters()) {
+                    if (w == t) {
+                        break; // only writers queued ahead of this one block it
+                    }
                     out.add(new Edge(t, on, "behind queued writer", w));
                 }
-            } else {
-                for (Task o : tasks) {
-                    if (o != t && o.holds(on)) {
-                        out.add(new Edge(t, on, "held by", o));
-                    }
-                }
-                if (on instanceof RwSemaphore) {
-                    for (Task w : ((RwSemaphore) on).queuedWriters()) {
-                        if (w == t) {
-                            break; // only writers queued ahead of this one block it
-                        }
-                        out.add(new Edge(t, on, "behind queued writer", w));
-                    }
-                }
             }
-            for (Releaser r : releasers.apply(t, on)) {
-                // A task can stand behind itself: a rescuer waiting for an item only it could run.
-                out.add(new Edge(t, on, ("released by " + r.via()).trim(), r.task()));
-            }
-            edges.put(t, out);
         }
+        for (Releaser r : releasers.apply(t, on)) {
+            // A task can stand behind itself: a rescuer waiting for an item only it could run.
+            out.add(releasedBy(t, on, r));
+        }
+        return out;
+    }
+
+    private static Edge releasedBy(Task t, Primitive on, Releaser r) {
+        return new Edge(t, on, ("released by " + r.via()).trim(), r.task());
     }
 
     /**
@@ -129,7 +190,7 @@ final class WaitForGraph {
     }
 
     /**
-     * For each blocked task not in {@code skip} (the tasks on cycles), every path of edges from it
+     * For each blocked task not in {@code skip} (the tasks on cycles) and not in an idle wait, every path of edges from it
      * (each task's edges in order) to where it ends: a task that waits on nothing, a releaser that is
      * not a task, a task in {@code skip}, or a task already on the path; at most {@value #MAX_PATHS}
      * paths per task.
@@ -137,7 +198,7 @@ final class WaitForGraph {
     List<List<Edge>> chains(Set<Task> skip) {
         List<List<Edge>> out = new ArrayList<>();
         for (Task start : edges.keySet()) {
-            if (skip.contains(start)) {
+            if (skip.contains(start) || followedIdle.contains(start)) {
                 continue;
             }
             List<List<Edge>> paths = new ArrayList<>();

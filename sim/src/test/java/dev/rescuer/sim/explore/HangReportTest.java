@@ -5,6 +5,7 @@ import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.Mempool;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.platform.Platform;
+import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.Semaphore;
@@ -289,6 +290,68 @@ class HangReportTest {
                     assertTrue(report.chains().stream().anyMatch(c -> c.size() == 1 && c.get(0).startsWith("downer:")
                                     && c.get(0).endsWith("released by " + upper + ":" + idOf(report, upper))),
                             "no chain from downer through " + upper + ":\n" + text);
+                }
+            }
+        }
+    }
+
+    /**
+     * A daemon asleep in an idle wait (an event only {@code waker} would post) stands behind a blocked
+     * task's wait. With a releaser declared for the idle wait the report follows the daemon, and the
+     * cycle {@code holder} → daemon → {@code waker} → {@code holder} closes; without one the daemon stays
+     * out of the graph (its wait may never end, as any daemon's), and so does a daemon no edge reaches.
+     */
+    @Test
+    void anIdleWaitIsFollowedOnlyWhenAnEdgeReachesItAndItsReleaserIsDeclared() {
+        for (boolean declared : new boolean[] {true, false}) {
+            InlineScenario s = new InlineScenario("idle-daemon", 100, (ctx, v) -> {
+                Platform platform = ctx.platform();
+                Mutex m = new Mutex(platform, "m");
+                Completion done = new Completion(platform, "daemon-done");
+                Completion held = new Completion(platform, "m-held");
+                WaitQueue events = WaitQueue.idle(platform, "daemon-events", "daemon-events");
+                WaitQueue other = WaitQueue.idle(platform, "bystander-events", "bystander-events");
+                boolean[] posted = new boolean[1];
+                Task daemon = ctx.spawn("daemon", () -> {
+                    events.waitEvent(() -> posted[0]);
+                    done.complete();
+                });
+                Task bystander = ctx.spawn("bystander", () -> other.waitEvent(() -> false));
+                Task waker = ctx.spawn("waker", () -> {
+                    held.waitFor();
+                    m.lock(); // held by holder for good
+                    m.unlock();
+                    posted[0] = true;
+                    events.wakeUpAll();
+                });
+                ctx.spawn("holder", () -> {
+                    m.lock();
+                    held.complete();
+                    done.waitFor();
+                    m.unlock();
+                });
+                ctx.releasers(done, () -> List.of(Releaser.task(daemon)));
+                ctx.releasers(other, () -> List.of(Releaser.task(waker)));
+                if (declared) {
+                    ctx.releasers(events, () -> List.of(Releaser.task(waker)));
+                }
+            });
+            for (int i = 0; i < SCHEDULES; i++) {
+                HangReport report = hang(s, StrategyKind.PCT, i, 200_000, "deadlock");
+                String text = report.toText();
+                List<String> all = new java.util.ArrayList<>();
+                report.cycles().forEach(all::addAll);
+                report.chains().forEach(all::addAll);
+                assertTrue(all.stream().noneMatch(e -> e.startsWith("bystander:")), text);
+                if (declared) {
+                    assertEquals(1, report.cycles().size(), text);
+                    String cycle = String.join("\n", report.cycles().get(0));
+                    assertTrue(cycle.contains("daemon:") && cycle.contains("waits on waitqueue daemon-events")
+                            && cycle.contains("released by waker:") && cycle.contains("held by holder:"), text);
+                    assertTrue(report.chains().stream().noneMatch(c -> c.get(0).startsWith("daemon:")), text);
+                } else {
+                    assertTrue(report.cycles().isEmpty(), text);
+                    assertTrue(all.stream().noneMatch(e -> e.startsWith("daemon:")), text);
                 }
             }
         }

@@ -104,6 +104,6 @@ class WorkqueueSemanticsExplorationTest {
                 + "\nreplay: mvn -B -q -pl sim -am verify -Dtest=WorkqueueSemanticsExplorationTest -Dsurefire.failIfNoSpecifiedTests=false"
                 + " -Drescuer.wq.seed=" + f.seed()
                 + (f.report() == null ? "" : "\n" + f.report().toText())
-                + "\nlast events:\n  " + String.join("\n  ", f.traceTail());
+                + "\nlast events:\n  " + f.traceTail().stream().map(dev.rescuer.sim.TraceEvent::text).collect(java.util.stream.Collectors.joining("\n  "));
     }
 }

@@ -101,10 +101,31 @@ class ScenarioExpectationTest {
             assertTrue(report.cycles().stream().anyMatch(c -> c.size() == 1 && c.get(0).startsWith("kworker/R-reclaim")
                     && c.get(0).endsWith("its rescuer is " + c.get(0).substring(0, c.get(0).indexOf(' ')))),
                     "no cycle of the rescuer waiting on itself:\n" + text);
+            // The same cycle, structured: the rescuer releases what it waits on, and runs a writeback item as the rescuer.
+            assertTrue(report.cycleLinks().stream().anyMatch(c -> c.size() == 1 && c.get(0).task().equals("kworker/R-reclaim")
+                    && c.get(0).toPid() == c.get(0).pid() && c.get(0).edge().equals("releases")
+                    && c.get(0).via().endsWith("its rescuer is") && c.get(0).runs() != null && c.get(0).runs().rescuer()
+                    && c.get(0).runs().workqueue().equals("reclaim")), "no structured self-cycle of the rescuer:\n" + text);
             // The rescuer itself is stuck: it runs a writeback item that waits for an endio item behind it.
             assertTrue(report.blocked().stream().anyMatch(b -> b.workqueue() != null && b.workqueue().contains("(rescuer)")
                     && b.waitsOn().contains("bio#")), "the rescuer is not waiting for an I/O completion:\n" + text);
         }
+        // The structured links say what the text lines say, and each closes its cycle: a link's 'to' starts the next.
+        assertEquals(report.cycles().size(), report.cycleLinks().size(), text);
+        for (int c = 0; c < report.cycles().size(); c++) {
+            List<HangReport.CycleLink> links = report.cycleLinks().get(c);
+            assertEquals(report.cycles().get(c), links.stream().map(HangReport.CycleLink::text).toList());
+            for (int i = 0; i < links.size(); i++) {
+                HangReport.CycleLink l = links.get(i);
+                HangReport.CycleLink next = links.get((i + 1) % links.size());
+                assertEquals(next.pid(), l.toPid(), "link " + i + " of cycle " + c + " does not lead to the next:\n" + text);
+                assertEquals(next.task(), l.to(), text);
+                assertTrue(List.of("holds", "queued writer", "releases").contains(l.edge()), l.edge());
+                assertTrue(l.text().startsWith(l.task() + ":" + l.pid() + " waits on " + l.primitiveKind() + " " + l.primitive()), l.text());
+            }
+        }
+        assertEquals(report.cycles().size(), ((List<?>) map.get("wait_for_cycles")).size());
+        assertFalse(map.containsKey("wait_for_cycle"), "one field for the cycles");
         assertTrue(text.contains("Blocked tasks:"), text);
         assertTrue(report.kind().equals("hung task"), report.kind());
     }

@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * {@code endio} and those of all its chained children, with the first error among them.
  *
  * <p><b>Who will end it.</b> For the wait-for report, a bio records who completes it now
- * ({@link #completer()}, {@link HandedOnEvent}): the task whose {@code bio_list} holds it, the device
+ * ({@link #completer()}, {@link HandedOnEvent}): the task whose {@code bio_list} holds it (or the
+ * driver thread whose list does: loop's kthread), the device
  * it was submitted to ({@link BlockLayer#submitBioNoacct}; a disk says the I/O is in flight), the
  * clone or the structure it waits for (dm core's clone, a snapshot's pending exception), or the work
  * item its end-io deferred it to ({@link #deferEndio}). The block layer and the targets record it
@@ -362,7 +363,7 @@ public final class Bio implements HandedOnEvent {
         } else if (c instanceof Work) {
             where = ", end-io deferred to";
         } else if (c instanceof Task) {
-            where = ", on the bio_list of";
+            where = ", queued for"; // on the task's bio_list, or a driver's list its thread serves (loop)
         } else if (c instanceof HandedOnEvent) {
             where = ", waits for";
         } else if (c instanceof BlockDevice) {

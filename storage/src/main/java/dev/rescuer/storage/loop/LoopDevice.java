@@ -172,17 +172,24 @@ public final class LoopDevice implements BlockDevice {
         return workWait;
     }
 
-    /** {@code loop_queue_rq}: queues the bio for the worker ({@code loop_queue_work}); never sleeps. */
+    /**
+     * {@code loop_queue_rq}: queues the bio for the worker ({@code loop_queue_work}); never sleeps. The
+     * bio records the worker (the kthread, or the work item on the device's queue) as who completes it.
+     */
     @Override
     public void submitBio(Bio bio) {
         if (stopping) {
             bio.endio(BlkStatus.IOERR);
             return;
         }
-        cmdList.add(bio);
+        // The worker completes the bio from now on (recorded for reports before the bio is visible to it).
         if (workqueue != null) {
+            bio.handTo(rootcgWork);
+            cmdList.add(bio);
             workqueue.queue(rootcgWork);
         } else {
+            bio.handTo(worker);
+            cmdList.add(bio);
             workWait.wakeUp();
         }
     }
@@ -257,6 +264,7 @@ public final class LoopDevice implements BlockDevice {
         if (bio.data() != null) {
             lower.setData(bio.data(), bio.dataOffset());
         }
+        bio.handTo(lower); // ends in lo_rw_aio_complete
         lower.setEndIo(done -> { // lo_rw_aio_complete
             dio.free();
             bio.endio(done.status());

@@ -36,7 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code submit_flushes} runs on {@code md_wq}, sends an empty {@code REQ_PREFLUSH} bio to each member,
  * and when the last one ends (interrupt context) queues {@code md_submit_flush_data} on {@code md_wq},
  * which sends the data part through {@code md_handle_request}, so {@code md_write_start} sleeps on the
- * {@code md_wq} worker or rescuer that runs it.
+ * {@code md_wq} worker or rescuer that runs it. Each hand-off is recorded on the flush bio for the
+ * wait-for report ({@link Bio#deferEndio}, {@link Bio#handTo}): to {@code submit_flushes}, to the
+ * members' preflushes, to {@code md_submit_flush_data}, to the data part; so a task waiting for the
+ * bio is shown waiting for whoever must run the item on {@code md_wq} (its worker, its rescuer).
  *
  * <p>Left out: write-intent bitmaps, {@code safemode} and the return to clean ({@code in_sync} 0 → 1),
  * suspend, recovery, the flush coalescing by start time ({@code prev_flush_start}: a waiting flush
@@ -291,7 +294,7 @@ public final class Mddev implements BlockDevice {
             }
             sbWait.waitEvent(this::flushSlotFree);
         }
-        md.mdWq().queue(submitFlushes);
+        bio.deferEndio(md.mdWq(), submitFlushes); // INIT_WORK(&mddev->flush_work, submit_flushes); queue_work(md_wq, ...)
         return true;
     }
 
@@ -304,21 +307,33 @@ public final class Mddev implements BlockDevice {
         }
     }
 
-    /** {@code submit_flushes}: an empty preflush to every member; the last to end queues the data part. */
+    /**
+     * {@code submit_flushes}: an empty preflush to every member; the last to end queues the data part.
+     * While the members' preflushes are in flight the array's flush bio is recorded as waiting for
+     * the last one sent (every one of them must end; for reports, the last stands for all).
+     */
     private void submitFlushes() {
+        Bio bio;
+        lock.lock();
+        try {
+            bio = flushBio;
+        } finally {
+            lock.unlock();
+        }
         flushesPending.set(1);
         for (BlockDevice rdev : mirrors) {
             flushesPending.incrementAndGet();
-            BlockLayer.submitBioNoacct(new Bio(BioOp.FLUSH, Bio.REQ_PREFLUSH, rdev, 0, 0, null,
-                    b -> mdEndFlush(), name + " md flush"));
+            Bio preflush = new Bio(BioOp.FLUSH, Bio.REQ_PREFLUSH, rdev, 0, 0, null, b -> mdEndFlush(bio), name + " md flush");
+            bio.handTo(preflush);
+            BlockLayer.submitBioNoacct(preflush);
         }
-        mdEndFlush();
+        mdEndFlush(bio);
     }
 
-    /** {@code md_end_flush}: any context. */
-    private void mdEndFlush() {
+    /** {@code md_end_flush}: any context; the last member to end hands {@code bio} on to {@code md_submit_flush_data}. */
+    private void mdEndFlush(Bio bio) {
         if (flushesPending.decrementAndGet() == 0) {
-            md.mdWq().queue(submitFlushData);
+            bio.deferEndio(md.mdWq(), submitFlushData);
         }
     }
 
@@ -336,7 +351,9 @@ public final class Mddev implements BlockDevice {
         if (bio.op() == BioOp.FLUSH) {
             bio.endio(BlkStatus.OK);
         } else {
-            BlockLayer.submitBioNoacct(Raid1.withoutPreflush(bio));
+            Bio data = Raid1.withoutPreflush(bio);
+            bio.handTo(data); // ends when its data part does
+            BlockLayer.submitBioNoacct(data);
         }
     }
 

@@ -12,6 +12,9 @@ import dev.rescuer.sim.explore.HangReport;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.Variant;
+import dev.rescuer.storage.kernfs.Kernfs;
+import dev.rescuer.storage.md.Md;
+import dev.rescuer.storage.md.Mddev;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -130,5 +133,26 @@ class BioCompleterReportTest {
         assertTrue(e.contains("held back by max_active behind work stuck on workqueue kfinishd, running in kworker/"), e);
         assertTrue(report.blocked().stream().anyMatch(b -> b.task().startsWith("kworker/") && b.primitive().equals("never")),
                 report.toText());
+    }
+
+    /**
+     * An empty preflush to an md array ({@code md_flush_request}): the array hands the bio to
+     * {@code submit_flushes} on md_wq, which hands it to the members' preflushes; with a member that
+     * never answers, the waiter's edge goes through the array's bio to the member's flush in flight.
+     */
+    @Test
+    void anMdFlushIsFollowedThroughSubmitFlushesToTheMembersPreflush() {
+        HangReport report = firstHang(new Inline("md-flush", (ctx, v) -> {
+            RescuerSystem sys = system(ctx);
+            Disk sda = new Disk(ctx.platform(), "sda", 4104, Duration.ofMillis(1), 1);
+            Disk sdb = new Disk(ctx.platform(), "sdb", 4104, Duration.ofSeconds(1000), 1);
+            Md md = new Md(sys.workqueues(), sys.pages(), new Kernfs(sys.workqueues(), Kernfs.NotifyQueue.SYSTEM_WQ));
+            Mddev array = md.raid1("md0", List.of(sda, sdb), false);
+            ctx.spawn("fsync", () -> BlockLayer.submitBioWait(new Bio(BioOp.FLUSH, Bio.REQ_PREFLUSH, array, 0, 0, null, null, "fsync")));
+        }));
+        List<String> edges = edgesOf(report, "fsync");
+        assertEquals(1, edges.size(), report.toText());
+        assertTrue(edges.get(0).endsWith("released by bio(FLUSH md0 0+0, fsync), waits for -> bio(FLUSH sdb 0+0, md0 md flush), "
+                + "in flight on disk sdb (I/O: no task needed)"), report.toText());
     }
 }

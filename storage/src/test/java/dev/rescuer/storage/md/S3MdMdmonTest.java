@@ -9,6 +9,7 @@ import dev.rescuer.core.wq.WorkqueueConfig;
 import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
+import dev.rescuer.sim.explore.HangReport;
 import dev.rescuer.sim.explore.Outcome;
 import dev.rescuer.sim.explore.Releaser;
 import dev.rescuer.sim.explore.RunResult;
@@ -32,6 +33,7 @@ import dev.rescuer.storage.writeback.DirtyThrottle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +52,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * cycle assumes; see {@link #withPollTheNotifyItemIsNotOnMdmonsPath} for an mdmon in {@code select}.
  * The CI budgets are small; the long runs are in docs/STORAGE.md.
  */
-class S3MdMdmonTest {
+public class S3MdMdmonTest {
 
     static {
         java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
@@ -124,6 +126,9 @@ class S3MdMdmonTest {
                     m.start();
                     mdmons.add(m);
                     ctx.releasers(a.sbWait(), () -> List.of(Releaser.task(m.task())));
+                    if (s.wakeup() == Mdmon.Wakeup.FSNOTIFY) { // the inotify watch is woken by the notify item
+                        ctx.releasers(a.sysfsState().inotifyQueue(), () -> Releaser.forWork(sys.workqueues(), kernfs.notifyWork()));
+                    }
                 } else {
                     ctx.releasers(a.sbWait(), () -> List.of(Releaser.task(a.thread().task())));
                 }
@@ -191,6 +196,41 @@ class S3MdMdmonTest {
         assertContains(report, "kworker/R-md:", "on waitqueue md127/sb_wait [&mddev->sb_wait]", "md127 md_submit_flush_data (rescuer)",
                 "pending: md126 submit_flushes", "submit_bio_wait xlog commit seq 1", "completion kthread_create");
         assertContains(report, "workqueue events:", "pending: needs-a-worker, kernfs_notify_workfn");
+    }
+
+    /**
+     * Whether {@code report} has S3's wait-for cycle for {@code variant} (a hanging one), with the tasks
+     * docs/STORAGE.md's table names. With the notify item on {@code system_wq}: kthreadd (forcing the
+     * log) → the CIL push, whose commit bio is md126's flush, handed to md_wq (either half) → md_wq's
+     * rescuer, in md127's {@code md_write_start} → mdmon, in its inotify watch → the notify item,
+     * pending for a worker only kthreadd can create. With an allocating mdmon the notify item ran and
+     * mdmon's fault waits behind kthreadd. With the rwsem writer, the notify item on kernfs_wq's rescuer
+     * waits behind the mount, whose allocation forces the log (kthreadd may then be on another cycle).
+     */
+    public static boolean hasS3Cycle(HangReport report, String variant) {
+        List<String> tasks = switch (variant) {
+            case "notify-system-wq", "notify-reclaim-wq-mdmon-allocates" -> List.of("kthreadd", "kworker/R-md", "mdmon/md127");
+            case "notify-reclaim-wq-supers-rwsem" -> List.of("kworker/R-md", "mdmon/md127", "kworker/R-kernfs", "mount");
+            default -> throw new IllegalArgumentException("not a hanging S3 variant: " + variant);
+        };
+        List<String> items = new ArrayList<>(List.of("work md126 ", " on workqueue md,"));
+        if (!variant.equals("notify-reclaim-wq-mdmon-allocates")) {
+            items.add("work kernfs_notify_workfn on workqueue");
+        }
+        return Explorations.hasCycle(report, tasks, items);
+    }
+
+    /** Each hanging variant's first hang, from several base seeds, closes S3's cycle ({@link #hasS3Cycle}). */
+    @ParameterizedTest
+    @ValueSource(strings = {"notify-system-wq", "notify-reclaim-wq-mdmon-allocates", "notify-reclaim-wq-supers-rwsem"})
+    void eachHangShowsS3sCycleFromSeveralSeeds(String variant) {
+        S3 sc = new S3(Mdmon.Wakeup.FSNOTIFY);
+        for (long seed = 1; seed <= 5; seed++) {
+            ExploreResult r = new Explorer(List.of(sc)).explore(sc, sc.variant(variant), ExploreOptions.defaults().withSchedules(100).withSeed(seed));
+            assertEquals("hang", r.result(), variant + " seed " + seed);
+            HangReport report = r.firstFinding().report();
+            org.junit.jupiter.api.Assertions.assertTrue(hasS3Cycle(report, variant), () -> variant + ": no S3 cycle in\n" + report.toText());
+        }
     }
 
     private static void assertContains(String report, String... parts) {

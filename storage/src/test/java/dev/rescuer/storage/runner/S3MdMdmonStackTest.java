@@ -7,6 +7,7 @@ import dev.rescuer.sim.explore.HangReport;
 import dev.rescuer.sim.explore.Outcome;
 import dev.rescuer.sim.explore.RunResult;
 import dev.rescuer.sim.explore.StrategyKind;
+import dev.rescuer.storage.md.S3MdMdmonTest;
 import dev.rescuer.storage.pagecache.Explorations;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * S3 (seed 002) as a stack file: {@code stacks/s3-md-mdmon.yaml}. Each hanging variant hangs with
  * md_wq's rescuer asleep in md127's {@code md_write_start} on {@code sb_wait} (released by mdmon),
  * md126's flush queued behind it, and the log force that waits for md126 in a reclaiming task
- * (kthreadd creating a worker, or the variant's own allocating task); the completing variants
- * complete. CI budgets are small; the long runs and the sweep over memory sizes are in
+ * (kthreadd creating a worker, or the variant's own allocating task), closed into one wait-for
+ * cycle; the completing variants complete. CI budgets are small; the long runs and the sweep over memory sizes are in
  * docs/STORAGE.md ({@link S3Measurements}).
  */
 class S3MdMdmonStackTest {
@@ -65,6 +66,7 @@ class S3MdMdmonStackTest {
         assertEquals("hang", r.result(), () -> r.firstFinding() == null ? "no finding"
                 : r.firstFinding().reason() + "\n" + r.firstFinding().report().toText());
         assertTrue(hasS3Shape(r.firstFinding().report()), r.firstFinding().report().toText());
+        assertTrue(S3MdMdmonTest.hasS3Cycle(r.firstFinding().report(), variant), r.firstFinding().report().toText());
         return r;
     }
 
@@ -94,6 +96,21 @@ class S3MdMdmonStackTest {
     void aReclaimQueueWithAnAllocatingRwsemWriterHangs() {
         String report = hang("notify-reclaim-wq-supers-rwsem").firstFinding().report().toText();
         assertContains(report, "kworker/R-kernfs:", "waits on rwsem sysfs/kernfs_supers_rwsem [&root->kernfs_supers_rwsem], held for write by mount:");
+    }
+
+    /**
+     * Each hanging variant's first hang, from several base seeds, has S3's wait-for cycle with the
+     * tasks docs/STORAGE.md's table names ({@link S3MdMdmonTest#hasS3Cycle}).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"notify-system-wq", "notify-reclaim-wq-mdmon-allocates", "notify-reclaim-wq-supers-rwsem"})
+    void eachHangShowsS3sCycleFromSeveralSeeds(String variant) {
+        for (long seed = 1; seed <= 5; seed++) {
+            ExploreResult r = explorer.explore(s, s.variant(variant), ExploreOptions.defaults().withSchedules(100).withSeed(seed));
+            assertEquals("hang", r.result(), variant + " seed " + seed);
+            HangReport report = r.firstFinding().report();
+            assertTrue(S3MdMdmonTest.hasS3Cycle(report, variant), () -> variant + ": no S3 cycle in\n" + report.toText());
+        }
     }
 
     @ParameterizedTest

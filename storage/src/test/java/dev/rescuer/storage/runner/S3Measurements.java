@@ -5,6 +5,7 @@ import dev.rescuer.sim.explore.ExploreResult;
 import dev.rescuer.sim.explore.Explorer;
 import dev.rescuer.sim.explore.StrategyKind;
 import dev.rescuer.sim.explore.Variant;
+import dev.rescuer.storage.md.S3MdMdmonTest;
 import dev.rescuer.storage.stack.Kinds;
 import dev.rescuer.storage.stack.StackFile;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * file is run with every hog size in it (the entry's and the variants' {@code workload.hog.pages})
  * moved by that many pages: each hanging variant under PCT
  * over base seeds 1..20 (schedules to the first hang: median and maximum, and whether every first
- * hang's report has S3's shape, {@link S3MdMdmonStackTest#hasS3Shape}), each completing
+ * hang's report has S3's shape, {@link S3MdMdmonStackTest#hasS3Shape}, and S3's wait-for cycle,
+ * {@link S3MdMdmonTest#hasS3Cycle}), each completing
  * variant {@code -Ds3.schedules} schedules (default 5,000) under PCT and under random walk. Prints one
  * line per hog size and variant; a verdict that differs from the file's expectation is printed, not
  * asserted, since the point of the sweep is to find where memory alone decides.
@@ -65,6 +67,7 @@ class S3Measurements {
                 }
                 if (v.expected() == Variant.Expectation.HANGS) {
                     List<Long> toHang = new ArrayList<>();
+                    int s3shape = 0;
                     int s3cycle = 0;
                     String other = "";
                     for (long seed = 1; seed <= 20; seed++) {
@@ -75,15 +78,18 @@ class S3Measurements {
                             continue;
                         }
                         toHang.add(r.schedulesRun());
-                        if (S3MdMdmonStackTest.hasS3Shape(r.firstFinding().report())) {
+                        if (S3MdMdmonTest.hasS3Cycle(r.firstFinding().report(), v.name())) {
                             s3cycle++;
+                        }
+                        if (S3MdMdmonStackTest.hasS3Shape(r.firstFinding().report())) {
+                            s3shape++;
                         } else if (other.isEmpty()) {
                             other = "first hang without the S3 shape:\n" + r.firstFinding().report().toText();
                         }
                     }
                     Collections.sort(toHang);
-                    System.out.printf("S3 hog %3s %-34s PCT to first hang over 20 seeds: median %s, max %s; S3 shape in %d of 20 %s%n",
-                            size, v.name(), show(toHang.get(9)), show(toHang.get(19)), s3cycle, other);
+                    System.out.printf("S3 hog %3s %-34s PCT to first hang over 20 seeds: median %s, max %s; S3 shape in %d of 20, S3 cycle in %d of 20 %s%n",
+                            size, v.name(), show(toHang.get(9)), show(toHang.get(19)), s3shape, s3cycle, other);
                 } else {
                     for (StrategyKind k : List.of(StrategyKind.PCT, StrategyKind.RANDOM)) {
                         long t0 = System.nanoTime();
