@@ -30,6 +30,7 @@ public final class FsLayout {
     private final long capacityBlocks;
     private final int logBlocks;
     private final int maxInodes;
+    private final int logSectorBytes;
     private final Map<String, FileEntry> files = new LinkedHashMap<>();
     private long nextDataBlock;
 
@@ -79,8 +80,9 @@ public final class FsLayout {
         }
     }
 
-    private FsLayout(long capacityBlocks, int logBlocks, int maxInodes) {
+    private FsLayout(long capacityBlocks, int logBlocks, int maxInodes, int logSectorBytes) {
         this.capacityBlocks = capacityBlocks;
+        this.logSectorBytes = logSectorBytes;
         this.logBlocks = logBlocks;
         this.maxInodes = maxInodes;
         this.nextDataBlock = dataStart();
@@ -92,6 +94,22 @@ public final class FsLayout {
      * @throws IllegalArgumentException if the log or the inode table is empty, or they do not fit
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes) {
+        return mkfs(capacitySectors, logBlocks, maxInodes, Bio.PAGE_SIZE);
+    }
+
+    /**
+     * An empty filesystem for a device of {@code capacitySectors} whose log has sectors of
+     * {@code logSectorBytes} ({@code mkfs.xfs -l sectsize=}): every log write is one log sector (see
+     * {@link #logSectorBytes}).
+     *
+     * @throws IllegalArgumentException if the log or the inode table is empty, they do not fit, or the
+     *     log sector size is not a power of two from 512 to 4096 bytes
+     */
+    public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes, int logSectorBytes) {
+        if (logSectorBytes < Bio.SECTOR_SIZE || logSectorBytes > Bio.PAGE_SIZE || Integer.bitCount(logSectorBytes) != 1) {
+            throw new IllegalArgumentException("mkfs: the log sector size must be a power of 2 from " + Bio.SECTOR_SIZE + " to "
+                    + Bio.PAGE_SIZE + " bytes, got " + logSectorBytes);
+        }
         if (logBlocks < 2) {
             throw new IllegalArgumentException("mkfs: the log needs at least 2 blocks (log blocks and a commit block), got " + logBlocks);
         }
@@ -103,7 +121,7 @@ public final class FsLayout {
             throw new IllegalArgumentException("mkfs: a device of " + capacitySectors + " sectors (" + blocks
                     + " blocks) cannot hold a superblock, " + logBlocks + " log blocks, " + maxInodes + " inode blocks and data");
         }
-        return new FsLayout(blocks, logBlocks, maxInodes);
+        return new FsLayout(blocks, logBlocks, maxInodes, logSectorBytes);
     }
 
     /**
@@ -151,6 +169,15 @@ public final class FsLayout {
     /** The device size this layout needs, in sectors. */
     public long capacitySectors() {
         return capacityBlocks * BLOCK_SECTORS;
+    }
+
+    /**
+     * The log's sector size in bytes. A log write ({@code xlog_sync}) is the iclog's used part rounded
+     * up to the log's sector size ({@code l_iclog_roundoff}, the log stripe unit if there is one); the
+     * model's log records are small, so each write is one log sector at the start of its log block.
+     */
+    public int logSectorBytes() {
+        return logSectorBytes;
     }
 
     /** The number of log blocks. */

@@ -297,7 +297,7 @@ public final class Journal {
     private BlkStatus writeLogBlock(int flags, String origin) {
         long sector = layout.logSector(logHead);
         logHead = (logHead + 1) % layout.logBlocks();
-        Bio bio = new Bio(BioOp.WRITE, flags, device, sector, Bio.PAGE_SIZE, iclogs, null, origin);
+        Bio bio = new Bio(BioOp.WRITE, flags, device, sector, layout.logSectorBytes(), iclogs, null, origin);
         BlkStatus st = BlockLayer.submitBioWait(bio);
         logBlocksWritten = logBlocksWritten + 1;
         return st;

@@ -201,7 +201,7 @@ public final class JournalFs {
         if (e == null) {
             throw new IllegalArgumentException("open " + name + ":" + fileName + ": no such file (ENOENT)");
         }
-        return new OpenFile(this, icache.iget(e.ino(), ino -> loadInode(e)));
+        return new OpenFile(this, icache.iget(e.ino(), ino -> loadInode(e, true)));
     }
 
     /**
@@ -223,7 +223,7 @@ public final class JournalFs {
             sbLock.unlock();
         }
         try (Handle h = journal.start()) {
-            Inode inode = icache.iget(e.ino(), ino -> loadInode(e));
+            Inode inode = icache.iget(e.ino(), ino -> loadInode(e, false));
             h.logInode(inode);
             return new OpenFile(this, inode);
         }
@@ -238,11 +238,16 @@ public final class JournalFs {
         }
     }
 
-    /** Builds the in-core inode: its memory ({@code xfs_inode_alloc}: GFP_KERNEL|__GFP_NOFAIL), then reads its block. */
-    private Inode loadInode(FsLayout.FileEntry e) {
+    /**
+     * Builds the in-core inode: its memory ({@code xfs_inode_alloc}: GFP_KERNEL|__GFP_NOFAIL), then,
+     * if {@code read}, its block. A new inode is not read: {@code xfs_iget_cache_miss} with
+     * {@code XFS_IGET_CREATE} on a v5 (CRC) filesystem initialises it in memory and skips
+     * {@code xfs_imap_to_bp}.
+     */
+    private Inode loadInode(FsLayout.FileEntry e, boolean read) {
         Pages memory = cache.allocator().allocate(1, Gfp.KERNEL.with(Gfp.Modifier.NOFAIL));
-        BlkStatus st = BlockLayer.submitBioWait(new Bio(BioOp.READ, Bio.REQ_META, device, layout.inodeSector(e.ino()),
-                Bio.PAGE_SIZE, null, null, "xfs_iread " + e.name()));
+        BlkStatus st = !read ? BlkStatus.OK : BlockLayer.submitBioWait(new Bio(BioOp.READ, Bio.REQ_META, device,
+                layout.inodeSector(e.ino()), Bio.PAGE_SIZE, null, null, "xfs_iread " + e.name()));
         if (st != BlkStatus.OK) {
             memory.free();
             throw new PageIoException("reading inode " + e.ino() + " (" + e.name() + ") of " + name, st);

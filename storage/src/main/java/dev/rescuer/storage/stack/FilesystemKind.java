@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * {@code kind: filesystem}: {@code mkfs} on a device, then a line of {@code /etc/fstab}: the journaling
- * filesystem ({@link JournalFs}) laid out with {@code log_blocks} log blocks, room for {@code inodes}
+ * filesystem ({@link JournalFs}) laid out with {@code log_blocks} log blocks (written in log sectors of
+ * {@code log_sector_bytes}), room for {@code inodes}
  * inodes and the listed {@code files} (each with its data extent and its size on disk), mounted
  * with {@code options} ({@code rw} or {@code ro}). Its {@code name} is what page-cache workloads name
  * in {@code fs}; it is not a block device, so no table can stack on it.
@@ -27,10 +28,13 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
      * @param options mount options, {@code rw} or {@code ro}; default {@code rw}
      * @param logBlocks log blocks, at least 2; default 8
      * @param inodes inodes; default 16
+     * @param logSectorBytes the log's sector size ({@code mkfs.xfs -l sectsize=}), which is the size of
+     *     every log write: a power of 2 from 512 to 4096; default 4096
      * @param files files made by {@code mkfs} (a populated image)
      */
     public record Config(String kind, String name, String device, String options,
-                         @JsonProperty("log_blocks") Integer logBlocks, Integer inodes, List<FileSpec> files) implements AbstractDeviceKind.Entry {
+                         @JsonProperty("log_blocks") Integer logBlocks, Integer inodes, List<FileSpec> files,
+                         @JsonProperty("log_sector_bytes") Integer logSectorBytes) implements AbstractDeviceKind.Entry {
     }
 
     /** The {@code kind: filesystem} entries. */
@@ -64,9 +68,11 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
         // mkfs's own rules on a device of unknown size: the size is checked when the device exists.
         FsLayout layout;
         try {
-            layout = FsLayout.mkfs(Long.MAX_VALUE / 2, logBlocks(c), inodes(c));
+            layout = FsLayout.mkfs(Long.MAX_VALUE / 2, logBlocks(c), inodes(c), logSectorBytes(c));
         } catch (IllegalArgumentException e) {
-            throw check.error(c.logBlocks() != null && c.logBlocks() < 2 ? "log_blocks" : "inodes", e.getMessage());
+            String key = e.getMessage().contains("log sector size") ? "log_sector_bytes"
+                    : c.logBlocks() != null && c.logBlocks() < 2 ? "log_blocks" : "inodes";
+            throw check.error(key, e.getMessage());
         }
         List<FileSpec> files = files(c);
         for (int i = 0; i < files.size(); i++) {
@@ -87,6 +93,10 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
         return c.logBlocks() == null ? 8 : c.logBlocks();
     }
 
+    private static int logSectorBytes(Config c) {
+        return c.logSectorBytes() == null ? Bio.PAGE_SIZE : c.logSectorBytes();
+    }
+
     private static int inodes(Config c) {
         return c.inodes() == null ? 16 : c.inodes();
     }
@@ -102,7 +112,7 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
     @Override
     public void build(Config c, StackBuild b) {
         BlockDevice dev = b.dm().lookup(c.device());
-        FsLayout layout = FsLayout.mkfs(dev.capacitySectors(), logBlocks(c), inodes(c));
+        FsLayout layout = FsLayout.mkfs(dev.capacitySectors(), logBlocks(c), inodes(c), logSectorBytes(c));
         for (FileSpec f : files(c)) {
             layout.addFile(f.name(), f.blocks(), size(f));
         }

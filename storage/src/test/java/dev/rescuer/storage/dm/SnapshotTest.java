@@ -88,6 +88,33 @@ class SnapshotTest {
         }
     }
 
+    /**
+     * {@code start_full_bio}: a write to the snapshot that covers a whole chunk is the chunk's new
+     * content, so nothing is read from the origin; a partial write still copies the chunk first. The
+     * exception is committed either way and the snapshot reads back what was written.
+     */
+    @Test
+    void aWholeChunkWriteToTheSnapshotSkipsTheCopy() {
+        DeviceMapper dm = dm("wait-unlocked");
+        Disk sda = (Disk) dm.lookup("sda");
+        io(sda, BioOp.WRITE, 0, fill(64, 1));
+        MappedDevice snap = dm.create("snap", "0 1024 snapshot sda sdb P 8");
+        DmSnapshot s = (DmSnapshot) snap.targets().get(0);
+        long before = s.exceptionChunks();
+        io(snap, BioOp.WRITE, 16, fill(8, 700)); // chunk 2, whole
+        long[] view = fill(64, 1);
+        System.arraycopy(fill(8, 700), 0, view, 16, 8);
+        assertArrayEquals(view, io(snap, BioOp.READ, 0, new long[64]));
+        assertEquals(before + 1, s.exceptionChunks());
+        assertEquals(0, s.chunksCopied(), "a whole-chunk write copies nothing");
+        io(snap, BioOp.WRITE, 33, fill(2, 900)); // chunk 4, partly: copied first
+        System.arraycopy(fill(2, 900), 0, view, 33, 2);
+        assertArrayEquals(view, io(snap, BioOp.READ, 0, new long[64]));
+        assertEquals(1, s.chunksCopied());
+        assertEquals(before + 2, s.exceptionChunks());
+        assertTrue(s.isValid());
+    }
+
     @Test
     void persistentStoreReadsBackItsExceptions() {
         DeviceMapper dm = dm("wait-unlocked");

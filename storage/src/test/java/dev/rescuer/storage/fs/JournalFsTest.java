@@ -109,6 +109,33 @@ class JournalFsTest {
         fs.unmount();
     }
 
+    /**
+     * A created inode is not read from disk ({@code XFS_IGET_CREATE} on a v5 filesystem); an existing
+     * one is. Every log write is one log sector ({@code log_sector_bytes}), 4 KiB by default.
+     */
+    @Test
+    void createReadsNoInodeAndLogWritesAreOneLogSector() {
+        boot(512);
+        FsLayout layout = FsLayout.mkfs(SECTORS, 4, 8, 512);
+        layout.addFile("old", 4, Bio.PAGE_SIZE);
+        JournalFs fs = mountRw(layout);
+        try (OpenFile f = fs.create("new", 2)) {
+            f.write(0, Bio.PAGE_SIZE);
+            assertEquals(0, disk.count(BioOp.READ), "creating a file reads nothing: " + disk.seen());
+            assertEquals(BlkStatus.OK, f.fsync());
+        }
+        List<TestDisk.Seen> log = disk.seen().stream().filter(s -> s.origin().startsWith("xlog ")).toList();
+        assertFalse(log.isEmpty());
+        assertTrue(log.stream().allMatch(s -> s.sectors() == 1), "512-byte log sectors: " + log);
+        try (OpenFile f = fs.open("old")) {
+            assertEquals(1, disk.count(BioOp.READ), "opening an existing file reads its inode");
+        }
+        fs.unmount();
+        assertEquals("mkfs: the log sector size must be a power of 2 from 512 to 4096 bytes, got 1000",
+                assertThrows(IllegalArgumentException.class, () -> FsLayout.mkfs(SECTORS, 4, 8, 1000)).getMessage());
+        assertEquals(Bio.PAGE_SIZE, FsLayout.mkfs(SECTORS, 4, 8).logSectorBytes());
+    }
+
     @Test
     void aTransactionRunsInANofsScope() {
         boot(512);

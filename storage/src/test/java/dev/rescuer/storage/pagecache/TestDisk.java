@@ -20,7 +20,7 @@ import java.util.function.Predicate;
 public final class TestDisk implements BlockDevice {
 
     /** What the disk saw of one bio. */
-    public record Seen(BioOp op, int flags, long sector, String origin) {
+    public record Seen(BioOp op, int flags, long sector, String origin, int sectors) {
         /** Whether {@code flag} was set. */
         public boolean has(int flag) {
             return (flags & flag) != 0;
@@ -101,7 +101,7 @@ public final class TestDisk implements BlockDevice {
 
     @Override
     public void submitBio(Bio bio) {
-        seen.add(new Seen(bio.op(), bio.flags(), bio.sector(), bio.origin()));
+        seen.add(new Seen(bio.op(), bio.flags(), bio.sector(), bio.origin(), bio.sectors()));
         BlkStatus status = failWhen.test(bio) ? BlkStatus.IOERR : BlkStatus.OK;
         if (latency.isZero()) {
             bio.endio(status);

@@ -40,6 +40,10 @@ class FilesystemStackFileTest {
                 refused(GOOD.replace("options: rw", "options: noatime")));
         assertEquals("t.yaml:4:3: devices[1].files[0]: file 'old' needs at least 1 block, got 0",
                 refused(GOOD.replace("blocks: 4", "blocks: 0")).replaceFirst(":4:\\d+:", ":4:3:"));
+        assertEquals("devices[1].log_sector_bytes: mkfs: the log sector size must be a power of 2 from 512 to 4096 bytes, got 768",
+                refused(GOOD.replace("options: rw,", "options: rw, log_sector_bytes: 768,")).replaceFirst("^t\\.yaml:\\d+:\\d+: ", ""));
+        assertEquals(512, parse(GOOD.replace("options: rw,", "options: rw, log_sector_bytes: 512,")).stack("a").spec().devices().get(1)
+                .get("log_sector_bytes").asInt());
         assertEquals("t.yaml:4:3: devices[1].device: no device 'sdz'; devices: sda",
                 refused(GOOD.replace("device: sda", "device: sdz")).replaceFirst(":4:\\d+:", ":4:3:"));
     }

@@ -42,7 +42,8 @@ import java.util.Map;
  *
  * <p><b>The memory arithmetic</b> (pages; min watermark 8, a thread costs 4). When the tasks start,
  * 118 pages are free without a rescuer, 114 with one (the rescuer's stack). The hog takes its 104
- * at once (the writer is still reading its new inode from the disk) and holds them for 300 s,
+ * at once (the writer is still reading its file's inode from the disk; a created inode would not be
+ * read, {@code XFS_IGET_CREATE}) and holds them for 300 s,
  * past the hung-task detector's second check at 240 s. That leaves the writer just enough for its
  * inode and two dirty pages; the dirty threshold is then one page, so it kicks writeback at the
  * first and is throttled at the second. The first writeback item wakes the unbound pool's only
@@ -99,7 +100,9 @@ final class WritebackUnderPressure implements Scenario {
         DirtyThrottle throttle = DirtyThrottle.withDefaults(cache);
         TestDisk disk = new TestDisk("vdb", ctx.platform(), 1 << 14, DISK_LATENCY);
         BdiWriteback wb = new BdiWriteback("vdb", bdiWq, throttle);
-        JournalFs fs = JournalFs.mount(disk, FsLayout.mkfs(1 << 14, 8, 8), MountOptions.READ_WRITE, cache, sys.workqueues(), wb);
+        FsLayout layout = FsLayout.mkfs(1 << 14, 8, 8);
+        layout.addFile("big", WRITER_PAGES, 0); // an empty file of the image: opening it reads its inode
+        JournalFs fs = JournalFs.mount(disk, layout, MountOptions.READ_WRITE, cache, sys.workqueues(), wb);
 
         ctx.releasers(throttle.throttleWait(), () -> Releaser.forWork(sys.workqueues(), wb.work()));
         ctx.releasers(fs.journal().commitWait(), () -> Releaser.forWork(sys.workqueues(), fs.journal().pushItem()));

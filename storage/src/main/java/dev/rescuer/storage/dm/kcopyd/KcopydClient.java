@@ -71,8 +71,8 @@ public final class KcopydClient {
 
         @Override
         public String describe() {
-            String what = "kcopyd job " + from.device().name() + " " + from.sector() + "+" + from.count() + " -> "
-                    + to.device().name() + " " + to.sector();
+            String what = from == null ? "kcopyd callback" : "kcopyd job " + from.device().name() + " " + from.sector() + "+"
+                    + from.count() + " -> " + to.device().name() + " " + to.sector();
             Object c = completer;
             return what + (c == null ? ", done" : c instanceof Work ? ", on its list for" : ", waits for");
         }
@@ -81,7 +81,7 @@ public final class KcopydClient {
             this.from = from;
             this.to = to;
             this.fn = fn;
-            this.buffer = new long[from.count()];
+            this.buffer = from == null ? null : new long[from.count()];
         }
     }
 
@@ -136,6 +136,35 @@ public final class KcopydClient {
         push(ioJobs, job);
         wake();
         return job;
+    }
+
+    /**
+     * Prepares a completion without a copy ({@code dm_kcopyd_prepare_callback}), for a caller that does
+     * the I/O itself (dm-snapshot's full-chunk write): {@link #doCallback} later runs {@code fn} in the
+     * client's worker, as a copy's notify function runs.
+     *
+     * @return the callback's job; its completer is {@code completer} until {@link #doCallback}
+     */
+    public HandedOnEvent prepareCallback(NotifyFn fn, Object completer) {
+        Job job = new Job(null, null, Objects.requireNonNull(fn, "fn"));
+        job.completer = completer;
+        return job;
+    }
+
+    /**
+     * Queues a prepared callback's notify function on the client's worker with the given result
+     * ({@code dm_kcopyd_do_callback}); never sleeps, so it may run in interrupt context.
+     *
+     * @throws IllegalArgumentException if {@code callback} is not one of this client's prepared callbacks
+     */
+    public void doCallback(HandedOnEvent callback, boolean readErr, boolean writeErr) {
+        if (!(callback instanceof Job job) || job.from != null) {
+            throw new IllegalArgumentException("kcopyd " + name + ": " + callback + " is not a prepared callback");
+        }
+        job.readErr = readErr;
+        job.writeErr = writeErr;
+        push(completeJobs, job);
+        wake();
     }
 
     private void push(ArrayDeque<Job> list, Job job) {

@@ -1,5 +1,6 @@
 package dev.rescuer.storage.dm.snapshot;
 
+import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.sync.RwSemaphore;
 import dev.rescuer.core.sync.SpinLock;
 import dev.rescuer.storage.block.Bio;
@@ -31,13 +32,16 @@ import java.util.TreeMap;
  * metadata, and {@code register_snapshot} under {@code _origins_lock} for write; the snapshot starts
  * taking part in origin writes at resume ({@code s->active}). {@code snapshot_map}: reads of a chunk
  * with an exception go to the COW device, other reads to the origin; writes wait for the throttle,
- * then go to the COW chunk, first copying the origin chunk there if that was not done. The copy:
+ * then go to the COW chunk, first copying the origin chunk there if that was not done, except that a
+ * write covering a whole chunk not yet started is written there without a copy
+ * ({@code io_overlaps_chunk} → {@code start_full_bio}, its completion going through kcopyd's
+ * callback list like a copy's). The copy:
  * {@code start_copy} → kcopyd → {@code copy_callback} (in completion order, the out-of-order tree)
  * → {@code commit_exception} → {@code pending_complete}, which inserts the exception, submits the
  * waiting snapshot bios and retries the waiting origin bios through {@code do_origin(limit=false)}.
  *
  * <p><b>Left out on purpose:</b> merging ({@code snapshot-merge}), exception handover between tables,
- * the full-chunk write shortcut ({@code start_full_bio}), tracking of snapshot reads against a
+ * tracking of snapshot reads against a
  * concurrent {@code pending_complete} ({@code track_chunk}), discards, overflow reporting to
  * userspace, the pending-exception mempool (pending exceptions are plain objects), the per-bucket
  * exception table locks (one {@link #tableLock} per snapshot stands for them) and the destructor.
@@ -132,6 +136,8 @@ public final class DmSnapshot implements Target {
     private volatile boolean active;
     /** Set under {@link #tableLock} when the COW device filled; acted on outside it. */
     private volatile boolean full;
+    /** Copies started; lock-free (an increment in {@link #startCopy}), read for reports and tests. */
+    private final java.util.concurrent.atomic.AtomicLong chunksCopied = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Declares who waits on whom: a write to the snapshot, and any origin write to a chunk this
@@ -225,6 +231,11 @@ public final class DmSnapshot implements Target {
         return active;
     }
 
+    /** Copies started ({@code start_copy}): chunks read from the origin, not those written whole ({@code start_full_bio}). */
+    public long chunksCopied() {
+        return chunksCopied.get();
+    }
+
     /** The number of origin chunks with a completed exception. */
     public long exceptionChunks() {
         tableLock.lock();
@@ -273,6 +284,7 @@ public final class DmSnapshot implements Target {
             }
         }
         PendingException startNow = null;
+        PendingException startFull = null;
         DmMapio r;
         lock.downRead();
         try {
@@ -299,12 +311,17 @@ public final class DmSnapshot implements Target {
                     r = DmMapio.KILL;
                 } else {
                     remapException(pe.newChunk, bio, sector);
-                    pe.snapshotBios.add(bio);
-                    bio.handTo(pe); // ends after the copy (pending_complete)
                     r = DmMapio.SUBMITTED;
-                    if (!pe.started) {
+                    if (!pe.started && overlapsChunk(bio)) {
                         pe.started = true;
-                        startNow = pe;
+                        startFull = pe;
+                    } else {
+                        pe.snapshotBios.add(bio);
+                        bio.handTo(pe); // ends after the copy (pending_complete)
+                        if (!pe.started) {
+                            pe.started = true;
+                            startNow = pe;
+                        }
                     }
                 }
             } finally {
@@ -317,7 +334,31 @@ public final class DmSnapshot implements Target {
         if (startNow != null) {
             startCopy(startNow);
         }
+        if (startFull != null) {
+            startFullBio(startFull, bio);
+        }
         return r;
+    }
+
+    /** {@code io_overlaps_chunk}: the (remapped) write covers exactly one whole chunk. */
+    private boolean overlapsChunk(Bio bio) {
+        return bio.sectors() == chunkSize && bio.sector() % chunkSize == 0;
+    }
+
+    /**
+     * {@code start_full_bio}: the write is the chunk's new content, so it goes to the COW chunk at once
+     * with no copy; its end-io ({@code full_bio_end_io}) hands the result to kcopyd's callback list
+     * ({@code dm_kcopyd_do_callback}), and {@code copy_callback} completes the exception as after a copy.
+     * Accounted by the throttle like a copy.
+     */
+    private void startFullBio(PendingException pe, Bio bio) {
+        pe.fullBio = bio;
+        pe.fullBioEndIo = bio.endIo();
+        throttle.accountStartCopy();
+        HandedOnEvent callback = kcopyd.prepareCallback((readErr, writeErr) -> copyCallback(pe, readErr || writeErr), bio);
+        pe.copy = callback;
+        bio.setEndIo(b -> kcopyd.doCallback(callback, false, b.status() != BlkStatus.OK));
+        BlockLayer.submitBioNoacct(bio);
     }
 
     /** {@code remap_exception}. */
@@ -405,6 +446,7 @@ public final class DmSnapshot implements Target {
         long src = pe.oldChunk * chunkSize;
         int count = (int) Math.min(chunkSize, origin.capacitySectors() - src);
         throttle.accountStartCopy();
+        chunksCopied.incrementAndGet();
         pe.copy = kcopyd.copy(new KcopydClient.Region(origin, src, count),
                 new KcopydClient.Region(cow, pe.newChunk * chunkSize, count),
                 (readErr, writeErr) -> copyCallback(pe, readErr || writeErr));
@@ -458,6 +500,16 @@ public final class DmSnapshot implements Target {
             }
         } finally {
             lock.upRead();
+        }
+        Bio full = pe.fullBio;
+        if (full != null) {
+            full.setEndIo(pe.fullBioEndIo);
+            full.reopen();
+            if (error) {
+                full.endio(BlkStatus.IOERR); // bio_io_error(full_bio)
+            } else {
+                full.endio();
+            }
         }
         for (Bio b; (b = snapshotBios.pop()) != null; ) {
             if (error) {

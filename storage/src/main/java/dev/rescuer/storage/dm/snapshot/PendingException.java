@@ -1,6 +1,7 @@
 package dev.rescuer.storage.dm.snapshot;
 
 import dev.rescuer.core.platform.HandedOnEvent;
+import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioList;
 
 /**
@@ -21,6 +22,14 @@ final class PendingException implements HandedOnEvent {
     boolean started;
     long exceptionSequence;
     boolean copyError;
+    /**
+     * A write that covers the whole chunk and is written to the COW chunk instead of a copy
+     * ({@code full_bio}, {@code start_full_bio}), or {@code null}; its end-io is {@link #fullBioEndIo}
+     * again when {@code pending_complete} ends it.
+     */
+    Bio fullBio;
+    /** The full bio's own end-io ({@code full_bio_end_io} saved), restored by {@code pending_complete}. */
+    java.util.function.Consumer<Bio> fullBioEndIo;
     /** The copy kcopyd does for it, once {@code start_copy} has run; volatile, for reports only. */
     volatile HandedOnEvent copy;
 
