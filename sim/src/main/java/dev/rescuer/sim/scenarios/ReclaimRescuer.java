@@ -5,6 +5,7 @@ import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.mm.ShrinkControl;
 import dev.rescuer.core.mm.Shrinker;
+import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.sync.Completion;
@@ -12,9 +13,7 @@ import dev.rescuer.core.sync.SpinLock;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.WorkqueueConfig;
-import dev.rescuer.core.wq.Workqueues;
 import dev.rescuer.core.wq.WqFlag;
-import dev.rescuer.sim.explore.Releaser;
 import dev.rescuer.sim.explore.Scenario;
 import dev.rescuer.sim.explore.ScenarioContext;
 import dev.rescuer.sim.explore.Variant;
@@ -23,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Why {@code WQ_MEM_RECLAIM} exists, end to end. Writers dirty page-cache pages until memory runs
@@ -106,7 +106,7 @@ public final class ReclaimRescuer implements Scenario {
             default:
                 throw new IllegalArgumentException("unknown variant " + variant.name());
         }
-        PageCache cache = new PageCache(ctx, sys.workqueues(), writeback, endio);
+        PageCache cache = new PageCache(ctx, writeback, endio);
         sys.pages().registerShrinker(cache);
         for (int w = 0; w < WRITERS; w++) {
             ctx.spawn("writer/" + w, () -> {
@@ -126,7 +126,6 @@ public final class ReclaimRescuer implements Scenario {
      */
     static final class PageCache implements Shrinker {
         private final ScenarioContext ctx;
-        private final Workqueues workqueues;
         private final Platform platform;
         private final WorkQueue writeback;
         private final WorkQueue endio;
@@ -134,9 +133,8 @@ public final class ReclaimRescuer implements Scenario {
         private final ArrayDeque<Pages> dirty = new ArrayDeque<>();
         private int requests;
 
-        PageCache(ScenarioContext ctx, Workqueues workqueues, WorkQueue writeback, WorkQueue endio) {
+        PageCache(ScenarioContext ctx, WorkQueue writeback, WorkQueue endio) {
             this.ctx = ctx;
-            this.workqueues = workqueues;
             this.platform = ctx.platform();
             this.writeback = writeback;
             this.endio = endio;
@@ -187,6 +185,25 @@ public final class ReclaimRescuer implements Scenario {
             return batch.size();
         }
 
+        /**
+         * An event and who completes it now ({@link HandedOnEvent}): a work item, or the device while the
+         * I/O is in flight (not a task: the report's chain ends there).
+         */
+        private record Pending(Supplier<String> where, Supplier<Object> now) implements HandedOnEvent {
+            @Override
+            public Object completer() {
+                return now.get();
+            }
+
+            @Override
+            public String describe() {
+                return where.get();
+            }
+        }
+
+        /** The disk, as the completer of a bio it has in flight. */
+        private static final Object DEVICE = "the device";
+
         /** Queues the writeback of request {@code id} and returns what completes when it is on disk. */
         private Completion writeBack(int id) {
             Completion written = new Completion(platform, "writeback#" + id, "page-writeback");
@@ -198,11 +215,13 @@ public final class ReclaimRescuer implements Scenario {
                 ioDone.waitFor();        // wait for the device's completion item
                 written.complete();
             });
-            // Declared, not learned: in the hanging variants the first writeback and endio items never
-            // get a worker, so no page-writeback or bio-end-io signal happens before the hang to learn from.
-            ctx.releasers(written, () -> Releaser.forWork(workqueues, writebackItem));
-            ctx.releasers(ioDone, () -> irq.isPending() ? List.of(Releaser.note("the device (I/O in flight)"))
-                    : Releaser.forWork(workqueues, endioItem));
+            // Who completes each wait now, as a bio records it in the storage model: the report (and the
+            // validator) follow it without a declaration, and without a signal to learn from, which the
+            // hanging variants never give (their first writeback and endio items never get a worker).
+            written.setOwner(new Pending(() -> "the writeback of request " + id + ", done by", () -> writebackItem));
+            ioDone.setOwner(new Pending(
+                    () -> irq.isPending() ? "bio#" + id + ": in flight on the device" : "bio#" + id + ", end-io deferred to",
+                    () -> irq.isPending() ? DEVICE : endioItem));
             writeback.queue(writebackItem);
             return written;
         }
