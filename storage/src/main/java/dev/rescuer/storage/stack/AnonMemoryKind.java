@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * nothing (the model's LRU is FIFO). Without a swap area the pages cannot be reclaimed at all.
  * Progress: one unit per fault and per page touched; the invariant is that every unit was done.
  */
-public final class AnonMemoryKind implements WorkloadKind<AnonMemoryKind.Config> {
+public final class AnonMemoryKind extends AbstractWorkloadKind<AnonMemoryKind.Config> {
 
     /**
      * The context of an anonymous page fault: {@code GFP_HIGHUSER_MOVABLE} is {@code GFP_USER} (reclaim,
@@ -41,14 +41,9 @@ public final class AnonMemoryKind implements WorkloadKind<AnonMemoryKind.Config>
                          @JsonProperty("interval_ms") Double intervalMs, @JsonProperty("start_ms") Double startMs) {
     }
 
-    @Override
-    public String kind() {
-        return "anon-memory";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    /** The {@code kind: anon-memory} entries. */
+    public AnonMemoryKind() {
+        super("anon-memory", Config.class);
     }
 
     @Override

@@ -7,7 +7,7 @@ import java.util.List;
  * ({@code lvcreate -s} ends in {@code dmsetup create}, that is the targets' constructors, such as
  * {@code snapshot_ctr}, in the calling task).
  */
-public final class DmsetupCreateKind implements WorkloadKind<DmsetupCreateKind.Config> {
+public final class DmsetupCreateKind extends AbstractWorkloadKind<DmsetupCreateKind.Config> {
 
     /**
      * A device created at run time.
@@ -22,14 +22,9 @@ public final class DmsetupCreateKind implements WorkloadKind<DmsetupCreateKind.C
                          @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs) {
     }
 
-    @Override
-    public String kind() {
-        return "dmsetup-create";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    /** The {@code kind: dmsetup-create} entries. */
+    public DmsetupCreateKind() {
+        super("dmsetup-create", Config.class);
     }
 
     @Override

@@ -9,7 +9,7 @@ import dev.rescuer.core.sync.RwSemaphore;
  * for write while it allocates {@code pages} pages with {@code GFP_KERNEL} (default 2), from
  * {@code start_ms} on. The invariant: it finished.
  */
-public final class KernfsMountKind implements WorkloadKind<KernfsMountKind.Config> {
+public final class KernfsMountKind extends AbstractWorkloadKind<KernfsMountKind.Config> {
 
     /**
      * A sysfs mount entry.
@@ -23,22 +23,17 @@ public final class KernfsMountKind implements WorkloadKind<KernfsMountKind.Confi
                          @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs) {
     }
 
+    /** The {@code kind: sysfs-mount} entries. */
+    public KernfsMountKind() {
+        super("sysfs-mount", Config.class);
+    }
+
     /**
      * The superblock's and root inode's allocations: small {@code GFP_KERNEL} requests, which the page
      * allocator retries until they succeed ({@code __alloc_pages_slowpath}: costly orders only may
      * fail), so {@code __GFP_NOFAIL} in the model.
      */
     private static final Gfp SMALL_KERNEL = Gfp.KERNEL.with(Gfp.Modifier.NOFAIL);
-
-    @Override
-    public String kind() {
-        return "sysfs-mount";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
-    }
 
     @Override
     public void check(Config c, StackCheck check) {

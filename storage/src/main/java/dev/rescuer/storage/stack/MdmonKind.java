@@ -19,7 +19,7 @@ import java.util.Locale;
  * run ends without them. The invariant: every array it monitors had its metadata updated as often as
  * it went write-pending (at least once for an array that was written).
  */
-public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
+public final class MdmonKind extends AbstractWorkloadKind<MdmonKind.Config> {
 
     /**
      * An mdmon entry.
@@ -35,14 +35,9 @@ public final class MdmonKind implements WorkloadKind<MdmonKind.Config> {
                          @com.fasterxml.jackson.annotation.JsonProperty("fault_pages") Integer faultPages) {
     }
 
-    @Override
-    public String kind() {
-        return "mdmon";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    /** The {@code kind: mdmon} entries. */
+    public MdmonKind() {
+        super("mdmon", Config.class);
     }
 
     @Override

@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * start late ({@code start_ms}). The invariants: the commit and the data write succeeded, and no
  * metadata block is left dirty. Each run that commits records one sample of {@link #CLEANED_BY_RECLAIM}.
  */
-public final class ThinWorkloadKind implements WorkloadKind<ThinWorkloadKind.Config> {
+public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKind.Config> {
 
     /**
      * The series ({@code "<name> metadata_cleaned_by_reclaim"}) each run that commits records once:
@@ -72,6 +72,11 @@ public final class ThinWorkloadKind implements WorkloadKind<ThinWorkloadKind.Con
                          @JsonProperty("hold_ms") Integer holdMs, @JsonProperty("start_ms") Double startMs) {
     }
 
+    /** The {@code kind: thin} entries. */
+    public ThinWorkloadKind() {
+        super("thin", Config.class);
+    }
+
     /**
      * A file of a filesystem entry.
      *
@@ -89,16 +94,6 @@ public final class ThinWorkloadKind implements WorkloadKind<ThinWorkloadKind.Con
      * @param block the 4 KiB block written; default 0
      */
     public record DataWrite(String device, Long block) {
-    }
-
-    @Override
-    public String kind() {
-        return "thin";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
     }
 
     @Override

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * another worker of the same pool; when the pool has none idle, its manager asks kthreadd for one
  * ({@code create_worker}), which allocates. The invariant: both items ran.
  */
-public final class WorkFlushKind implements WorkloadKind<WorkFlushKind.Config> {
+public final class WorkFlushKind extends AbstractWorkloadKind<WorkFlushKind.Config> {
 
     /**
      * A work-flush entry.
@@ -26,14 +26,9 @@ public final class WorkFlushKind implements WorkloadKind<WorkFlushKind.Config> {
     public record Config(String kind, String name, @JsonProperty("start_ms") Double startMs) {
     }
 
-    @Override
-    public String kind() {
-        return "work-flush";
-    }
-
-    @Override
-    public Class<Config> configType() {
-        return Config.class;
+    /** The {@code kind: work-flush} entries. */
+    public WorkFlushKind() {
+        super("work-flush", Config.class);
     }
 
     @Override
