@@ -1,12 +1,8 @@
 package dev.rescuer.check;
 
-import dev.rescuer.core.platform.RealPlatform;
-import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.RwSemaphore;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -22,27 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Without the release on the failure path, t1 would be recorded taking B while holding A, and t2's
  * B-then-A would close a cycle that no schedule can hang on.
  */
-class FailedAcquisitionValidatorTest {
-
-    private RealPlatform platform;
-    private Validator validator;
-
-    @BeforeEach
-    void setUp() {
-        platform = new RealPlatform();
-        validator = Validator.attach(platform);
-    }
-
-    @AfterEach
-    void tearDown() {
-        platform.close();
-    }
-
-    private void run(String name, Runnable body) {
-        Task t = platform.startThread(name, body);
-        platform.join(t);
-        assertEquals(null, t.failure(), () -> name + " failed");
-    }
+class FailedAcquisitionValidatorTest extends RealThreadsFixture {
 
     /** Holds {@code hold} in a task of its own until the returned completion is completed. */
     private Completion holdInAnotherTask(Runnable hold, Runnable release) {

@@ -7,15 +7,11 @@ import dev.rescuer.core.mm.Mempool;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.mm.ShrinkControl;
 import dev.rescuer.core.mm.Shrinker;
-import dev.rescuer.core.platform.RealPlatform;
-import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.RwSemaphore;
 import dev.rescuer.core.sync.Semaphore;
 import dev.rescuer.core.sync.WaitQueue;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -30,27 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * other (each joined before the next starts), so no interleaving that hangs ever happens, and the
  * validator must find the cycle from the dependencies alone.
  */
-class ValidatorTest {
-
-    private RealPlatform platform;
-    private Validator validator;
-
-    @BeforeEach
-    void setUp() {
-        platform = new RealPlatform();
-        validator = Validator.attach(platform);
-    }
-
-    @AfterEach
-    void tearDown() {
-        platform.close();
-    }
-
-    private void run(String name, Runnable body) {
-        Task t = platform.startThread(name, body);
-        platform.join(t);
-        assertEquals(null, t.failure(), () -> name + " failed");
-    }
+class ValidatorTest extends RealThreadsFixture {
 
     private static List<String> classNames(PotentialCycle c) {
         return c.classes().stream().map(LockClass::toString).sorted().collect(Collectors.toList());
