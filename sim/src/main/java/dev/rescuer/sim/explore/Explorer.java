@@ -53,10 +53,9 @@ public final class Explorer {
         AtomicInteger firstIndex = new AtomicInteger(Integer.MAX_VALUE);
         AtomicReference<RunResult> first = new AtomicReference<>();
         AtomicReference<RunResult> firstFinding = new AtomicReference<>();
-        BitSet findingIndices = new BitSet(); // guards firstIndex, firstFinding and finishedIndices too
+        BitSet findingIndices = new BitSet(); // guards firstIndex, firstFinding, finishedIndices and tally too
         BitSet finishedIndices = new BitSet();
-        AtomicLong finished = new AtomicLong();
-        AtomicLong findingCount = new AtomicLong();
+        long[] tally = new long[2]; // schedules finished, of which hung or failed: what the monitor is told
         AtomicLong steps = new AtomicLong();
         AtomicLong choices = new AtomicLong();
         AtomicLong runs = new AtomicLong();
@@ -77,18 +76,22 @@ public final class Explorer {
                     if (i == 0) {
                         first.set(r);
                     }
+                    long finished;
+                    long found;
                     synchronized (findingIndices) {
                         finishedIndices.set(i);
                         if (r.outcome() != Outcome.COMPLETED) {
                             findingIndices.set(i);
+                            tally[1]++;
                             if (i < firstIndex.get()) {
                                 firstIndex.set(i);
                                 firstFinding.set(r);
                             }
                         }
+                        finished = ++tally[0];
+                        found = tally[1];
                     }
-                    long found = r.outcome() != Outcome.COMPLETED ? findingCount.incrementAndGet() : findingCount.get();
-                    monitor.scheduleFinished(finished.incrementAndGet(), found, n);
+                    monitor.scheduleFinished(finished, found, n); // outside the lock: it may print
                 }
             } catch (Throwable t) {
                 crash.compareAndSet(null, t);
