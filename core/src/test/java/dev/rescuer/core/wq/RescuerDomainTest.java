@@ -127,37 +127,13 @@ class RescuerDomainTest {
         }
     }
 
+    private static final int BATCH = 2;
+
     @Test
     void batchingKeepsOneQueueFromStarvingTheOthersOfTheDomain() {
-        int batch = 2;
-        int many = 10;
-        try (RescuerSystem sys = starvedSystem(batch)) {
-            Workqueues wqs = sys.workqueues();
-            RescuerDomain d = wqs.createRescuerDomain("shared");
-            WorkQueue busy = wqs.create("busy", 0, d, WqFlag.MEM_RECLAIM);
-            WorkQueue quiet = wqs.create("quiet", 0, d, WqFlag.MEM_RECLAIM);
-            List<String> order = new CopyOnWriteArrayList<>();
-            withoutMemory(sys, () -> {
-                for (int i = 0; i < many; i++) {
-                    String name = "busy#" + i;
-                    boolean first = i == 0;
-                    assertTrue(busy.queue(new Work(name, () -> {
-                        if (first) {
-                            // Hold the rescuer in the first item until quiet has asked for it too, so
-                            // the batch, not the mayday timer's timing, decides when it turns to quiet.
-                            Poll.until("quiet's mayday", () -> d.rescuer().hasMaydayFor(quiet));
-                        }
-                        order.add(name);
-                    })));
-                }
-                assertTrue(quiet.queue(new Work("quiet#0", () -> order.add("quiet#0"))));
-                Poll.until("every item is rescued", () -> order.size() == many + 1);
-            });
-            int at = order.indexOf("quiet#0");
-            assertTrue(at <= batch, "after " + batch + " items of busy the rescuer must turn to quiet; order " + order);
-            busy.destroy();
-            quiet.destroy();
-        }
+        List<String> order = rescueOrder(false);
+        int at = order.indexOf("quiet#0");
+        assertTrue(at <= BATCH, "after " + BATCH + " items of busy the rescuer must turn to quiet; order " + order);
     }
 
     /**
@@ -168,9 +144,20 @@ class RescuerDomainTest {
      */
     @Test
     void aBatchEndsBehindAQueueThatAskedWhileItRan() {
-        int batch = 2;
+        List<String> order = rescueOrder(true);
+        assertEquals(BATCH, order.indexOf("quiet#0"), "quiet runs right after busy's first batch; order " + order);
+    }
+
+    /**
+     * Ten items of {@code busy} and one of {@code quiet}, both in one domain, rescued with no worker
+     * to be had, batches of {@link #BATCH}; the order they ran in. The rescuer is held in busy#0 until
+     * quiet's mayday is on the list, so the batch, not the mayday timer's timing, decides when it turns
+     * to quiet. With {@code quietAsksDuringTheBatch}, quiet is queued only once busy#0 runs, and busy#0
+     * also waits until the timer has put busy back on the list (ahead of quiet).
+     */
+    private static List<String> rescueOrder(boolean quietAsksDuringTheBatch) {
         int many = 10;
-        try (RescuerSystem sys = starvedSystem(batch)) {
+        try (RescuerSystem sys = starvedSystem(BATCH)) {
             Workqueues wqs = sys.workqueues();
             RescuerDomain d = wqs.createRescuerDomain("shared");
             WorkQueue busy = wqs.create("busy", 0, d, WqFlag.MEM_RECLAIM);
@@ -184,20 +171,21 @@ class RescuerDomainTest {
                     assertTrue(busy.queue(new Work(name, () -> {
                         if (first) {
                             firstRunning.set(true);
-                            // The next mayday timer sends busy (first on the worklist) and then quiet.
-                            Poll.until("busy back on the list, then quiet",
-                                    () -> d.rescuer().hasMaydayFor(busy) && d.rescuer().hasMaydayFor(quiet));
+                            Poll.until("quiet's mayday" + (quietAsksDuringTheBatch ? ", after busy's" : ""),
+                                    () -> d.rescuer().hasMaydayFor(quiet) && (!quietAsksDuringTheBatch || d.rescuer().hasMaydayFor(busy)));
                         }
                         order.add(name);
                     })));
                 }
-                Poll.until("the rescuer runs busy#0", firstRunning::get);
+                if (quietAsksDuringTheBatch) {
+                    Poll.until("the rescuer runs busy#0", firstRunning::get);
+                }
                 assertTrue(quiet.queue(new Work("quiet#0", () -> order.add("quiet#0"))));
                 Poll.until("every item is rescued", () -> order.size() == many + 1);
             });
-            assertEquals(batch, order.indexOf("quiet#0"), "quiet runs right after busy's first batch; order " + order);
             busy.destroy();
             quiet.destroy();
+            return order;
         }
     }
 
