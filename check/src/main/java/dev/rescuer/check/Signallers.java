@@ -73,8 +73,18 @@ public final class Signallers implements LockEvents {
     public void signal(Task task, Primitive event) {
         Work item = Workqueues.runningItem(task);
         Signaller s = item == null ? new Signaller(task, null, null) : new Signaller(task, item.name(), item.lockClass());
-        byInstance.compute(event, (k, old) -> with(old, s));
-        byClass.compute(event.lockClass(), (k, old) -> with(old, s));
+        // Most signals repeat a signaller already logged: look before taking the map's bin lock.
+        if (adds(byInstance.get(event), s)) {
+            byInstance.compute(event, (k, old) -> with(old, s));
+        }
+        if (adds(byClass.get(event.lockClass()), s)) {
+            byClass.compute(event.lockClass(), (k, old) -> with(old, s));
+        }
+    }
+
+    /** Whether {@link #with} would change {@code list}; a racing writer is caught by {@code compute}. */
+    private static boolean adds(List<Signaller> list, Signaller s) {
+        return list == null || (list.size() < MAX_PER_EVENT && !list.contains(s));
     }
 
     /**
