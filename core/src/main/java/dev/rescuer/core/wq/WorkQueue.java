@@ -809,18 +809,11 @@ public final class WorkQueue implements Executor, Primitive {
 
     /**
      * Sets PENDING, unless it is set already or the item is disabled ({@code test_and_set_bit} plus
-     * {@code clear_pending_if_disabled}): the disable depth is read after PENDING is set, so a
-     * concurrent {@code disable()}, which raises the depth before grabbing PENDING, cannot miss it.
+     * {@code clear_pending_if_disabled}): both live in the item's one state word, so a single
+     * compare-and-set decides against a concurrent {@code disable()}.
      */
     private static boolean claimPending(Work work) {
-        if (!work.pending.compareAndSet(false, true)) {
-            return false;
-        }
-        if (work.disableDepth.get() != 0) {
-            work.pending.set(false);
-            return false;
-        }
-        return true;
+        return work.claimForQueue();
     }
 
     private static void checkDelayArgs(DelayedWork work, Duration delay) {
@@ -872,7 +865,7 @@ public final class WorkQueue implements Executor, Primitive {
             pool.lock.unlock();
         }
         if (refusal != null) {
-            work.pending.set(false);
+            work.clearPending();
             throw new IllegalStateException(refusal);
         }
         sys.stats.queued.increment();
@@ -920,7 +913,7 @@ public final class WorkQueue implements Executor, Primitive {
         work.targetCpu = cpu;
         String refusal = armDelayed(work, delay);
         if (refusal != null) {
-            work.pending.set(false);
+            work.clearPending();
             throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + name
                     + " after " + delay + ": " + refusal);
         }
@@ -945,8 +938,8 @@ public final class WorkQueue implements Executor, Primitive {
         sys.platform().preemptionPoint(); // PENDING owned again, neither armed nor linked
         self.enterAtomic();
         try {
-            if (work.disableDepth.get() != 0) {
-                work.pending.set(false);
+            if (work.isDisabled()) {
+                work.clearPending();
             } else {
                 armOrInsert(target, work, delay, self);
             }

@@ -384,7 +384,7 @@ final class Worker implements SleepListener {
         if (p.needMoreWorker()) {
             p.kick(); // unbound and CPU-intensive pools: let another worker take the rest
         }
-        work.pending.set(false); // queueing it again now succeeds, and lands in this pool
+        work.clearPending(); // queueing it again now succeeds, and lands in this pool
         boolean watched = !p.bh && !rescuer && !p.isUnbound();
         p.lock.unlock();
         if (watched) {

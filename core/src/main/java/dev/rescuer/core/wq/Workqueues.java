@@ -50,10 +50,10 @@ import java.util.concurrent.atomic.LongAdder;
  * non-zero delay is refused on a draining, destroyed or closing queue (under the queue's delayed
  * lock, against which {@code destroy} and {@code close} look at the armed timers).
  *
- * <p>Memory ordering. PENDING ({@code Work.pending}) is an atomic flag: the CAS that sets it makes the
- * setter the owner of the item's linkage until it is on a list (published by the pool lock) or
- * cleared again; a worker's plain store clearing it comes after the item's state was read under the
- * pool lock, so a re-queue racing the run is ordered by that lock. {@code Work.pwq} and
+ * <p>Memory ordering. PENDING is bit 0 of the item's state word ({@code Work.state}, beside the
+ * disable depth): the CAS that sets it makes the setter the owner of the item's linkage until it is
+ * on a list (published by the pool lock) or cleared again; a worker's atomic clear comes after the
+ * item's state was read under the pool lock, so a re-queue racing the run is ordered by that lock. {@code Work.pwq} and
  * {@code Work.doneSeq} are volatile: written under the pool lock, read without it by cancellers and
  * flushers, who re-check under the lock. {@code closing} and {@code closed} are volatile and read
  * under the pool lock by queuers; {@link #close} writes them before it takes the pool locks to look.
