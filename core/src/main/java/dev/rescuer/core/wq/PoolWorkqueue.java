@@ -53,9 +53,11 @@ final class PoolWorkqueue {
      * active on the pool's worklist if the limit allows, else waits on the inactive list
      * ({@code __queue_work}'s second half with {@code insert_work}). PL.
      *
+     * @param now the platform time, read by the caller just before it took the lock, for the
+     *     watchdog's progress stamp if the item lands on an empty worklist
      * @return whether it went straight to the worklist
      */
-    boolean insert(Work work) {
+    boolean insert(Work work, long now) {
         assert locked();
         work.queueSeq++;
         work.pwq = this;
@@ -64,7 +66,7 @@ final class PoolWorkqueue {
         if (nrActive < wq.effectiveMaxActive() && inactive.isEmpty()) {
             nrActive++;
             work.inactive = false;
-            pool.insertWork(work);
+            pool.insertWork(work, now);
             return true;
         }
         work.inactive = true;
@@ -84,7 +86,7 @@ final class PoolWorkqueue {
         Work w = inactive.pollFirst();
         w.inactive = false;
         nrActive++;
-        pool.insertWork(w);
+        pool.insertWork(w, pool.platform.nanoTime());
         WqEvents.activated(wq.name(), w.name(), pool.name());
         return true;
     }

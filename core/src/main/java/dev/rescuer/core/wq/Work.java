@@ -64,6 +64,12 @@ public class Work implements Primitive {
     /** Incremented by each successful queueing. */
     long queueSeq;
 
+    /**
+     * Which bucket of a pool's {@link BusyHash} the item's runs go in: random, fixed at construction,
+     * so that no identity hash code is needed. Never observable (lookups are exact).
+     */
+    final int busyHashKey = java.util.concurrent.ThreadLocalRandom.current().nextInt();
+
     /** The pwq of the current or last queueing; null if never queued. */
     volatile PoolWorkqueue pwq;
     /** The queueSeq of the last queueing that finished, or was cancelled. */
@@ -371,7 +377,7 @@ public class Work implements Primitive {
             // The cancelled queueing counts as finished for flushers, but only once no earlier one is
             // still running: if the item runs here now, its run finishes the cancelled one too (see
             // Worker.processOneWork), so that cancelSync and flush still wait for that run.
-            if (queueSeq > doneSeq && !pool.busyHash.containsKey(this)) {
+            if (queueSeq > doneSeq && !pool.busyHash.contains(this)) {
                 doneSeq = queueSeq;
             }
         } finally {
@@ -467,7 +473,7 @@ public class Work implements Primitive {
                 if (l != null) {
                     target = queueSeq;
                 } else {
-                    Worker w = pool.busyHash.get(this);
+                    Worker w = pool.busyHash.find(this);
                     if (w == null) {
                         return false;
                     }

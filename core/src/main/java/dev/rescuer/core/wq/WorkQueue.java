@@ -80,6 +80,9 @@ public final class WorkQueue implements Executor, Primitive {
     private final String executeName;
     private final Set<WqFlag> flags;
     private final boolean ordered;
+    /** {@link WqFlag#CPU_INTENSIVE} and {@link WqFlag#FREEZABLE}, read once per item: kept apart from the set. */
+    private final boolean cpuIntensive;
+    private final boolean freezable;
     private volatile int maxActive;
     private final PoolWorkqueue[] pwqs; // per CPU, or one for unbound
     /** Its private rescuer, its domain's shared one, or {@code null} without {@code MEM_RECLAIM}. */
@@ -108,6 +111,8 @@ public final class WorkQueue implements Executor, Primitive {
         this.executeName = name + "/execute";
         this.flags = Collections.unmodifiableSet(flags.isEmpty() ? EnumSet.noneOf(WqFlag.class) : EnumSet.copyOf(flags));
         this.ordered = ordered;
+        this.cpuIntensive = flags.contains(WqFlag.CPU_INTENSIVE);
+        this.freezable = flags.contains(WqFlag.FREEZABLE);
         this.maxActive = maxActive;
         boolean high = flags.contains(WqFlag.HIGHPRI);
         if (flags.contains(WqFlag.UNBOUND)) {
@@ -297,7 +302,7 @@ public final class WorkQueue implements Executor, Primitive {
     }
 
     boolean isCpuIntensive() {
-        return flags.contains(WqFlag.CPU_INTENSIVE);
+        return cpuIntensive;
     }
 
     boolean isDestroyed() {
@@ -311,7 +316,7 @@ public final class WorkQueue implements Executor, Primitive {
 
     /** The effective limit, which is zero for a freezable queue while the system is frozen. */
     int effectiveMaxActive() {
-        return flags.contains(WqFlag.FREEZABLE) && sys.isFrozen() ? 0 : maxActive;
+        return freezable && sys.isFrozen() ? 0 : maxActive;
     }
 
     PoolWorkqueue pwqFor(int cpu) {
@@ -844,7 +849,7 @@ public final class WorkQueue implements Executor, Primitive {
             WorkerPool lp = last.pool;
             lp.lock.lock();
             try {
-                Worker running = lp.busyHash.get(work);
+                Worker running = lp.busyHash.find(work);
                 if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
                     pwq = running.currentPwq;
                 }
@@ -855,11 +860,13 @@ public final class WorkQueue implements Executor, Primitive {
         WorkerPool pool = pwq.pool;
         String refusal;
         boolean active = false;
+        long now = sys.platform().nanoTime(); // outside the lock; no scheduling point until it is held
         pool.lock.lock();
         try {
             refusal = refusal(work, self, fromTimer);
             if (refusal == null) {
-                active = pwq.insert(work);
+                active = pwq.insert(work, now);
+                pool.nrQueued++;
             }
         } finally {
             pool.lock.unlock();
@@ -868,7 +875,6 @@ public final class WorkQueue implements Executor, Primitive {
             work.clearPending();
             throw new IllegalStateException(refusal);
         }
-        sys.stats.queued.increment();
         WqEvents.queued(wq.name(), work.name(), pool.name(), active);
     }
 

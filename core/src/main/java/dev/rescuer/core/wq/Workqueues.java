@@ -96,10 +96,12 @@ public final class Workqueues implements AutoCloseable {
     final Stats stats = new Stats();
     private final Mutex closeMutex;
 
-    /** Counters, read by {@link #stats()}. */
+    /**
+     * Counters, read by {@link #stats()}. The two that move once per item, queueings and runs, are
+     * not here: each pool keeps them under its lock, which the queueing and the run already hold
+     * ({@link #queuedTotal()}, {@link #executedTotal()}).
+     */
     static final class Stats {
-        final LongAdder queued = new LongAdder();
-        final LongAdder workExecuted = new LongAdder();
         final LongAdder workFailures = new LongAdder();
         final LongAdder workersCreated = new LongAdder();
         final LongAdder workerCreationFailures = new LongAdder();
@@ -501,9 +503,37 @@ public final class Workqueues implements AutoCloseable {
     /** A snapshot of the counters. */
     public WorkqueueStats stats() {
         Stats s = stats;
-        return new WorkqueueStats(s.queued.sum(), s.workExecuted.sum(), s.workFailures.sum(), s.workersCreated.sum(),
+        return new WorkqueueStats(queuedTotal(), executedTotal(), s.workFailures.sum(), s.workersCreated.sum(),
                 s.workerCreationFailures.sum(), s.workersReaped.sum(), s.maydays.sum(), s.rescued.sum(),
                 s.cpuIntensiveMarked.sum(), s.flushDependencyViolations.sum(), s.leaks.sum(), s.blockedOutside.sum());
+    }
+
+    /** Successful queueings so far, summed over the pools under each one's lock. */
+    private long queuedTotal() {
+        long n = 0;
+        for (WorkerPool p : allPools()) {
+            p.lock.lock();
+            try {
+                n += p.nrQueued;
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        return n;
+    }
+
+    /** Items run so far (by workers, rescuers and BH contexts), summed over the pools under each one's lock. */
+    private long executedTotal() {
+        long n = 0;
+        for (WorkerPool p : allPools()) {
+            p.lock.lock();
+            try {
+                n += p.nrExecuted;
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        return n;
     }
 
     /** Worker threads alive in all pools, not counting rescuers, kthreadd and softirq contexts. */
@@ -570,7 +600,7 @@ public final class Workqueues implements AutoCloseable {
         WorkerPool p = pwq.pool;
         p.lock.lock();
         try {
-            Worker runner = p.busyHash.get(work);
+            Worker runner = p.busyHash.find(work);
             return new WorkStatus(pwq.wq.name(), work.isPending(), runner == null ? null : runner.task,
                     p.manager == null ? null : p.manager.task, pwq.wq.rescuerTask());
         } finally {
@@ -861,7 +891,7 @@ public final class Workqueues implements AutoCloseable {
      */
     private boolean quiesce(long deadline) {
         while (true) {
-            long before = stats.queued.sum();
+            long before = queuedTotal();
             boolean quiet = true;
             for (WorkQueue wq : queues()) {
                 if (!wq.isQuiet()) {
@@ -871,7 +901,7 @@ public final class Workqueues implements AutoCloseable {
                     }
                 }
             }
-            if (quiet && stats.queued.sum() == before) {
+            if (quiet && queuedTotal() == before) {
                 return true;
             }
             platform.cpuRelax(); // a queueing or a timer callback may be half way: let it finish
