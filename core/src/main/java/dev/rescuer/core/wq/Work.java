@@ -30,7 +30,7 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Memory ordering. PENDING and the disable depth share one word, {@code state}, as the kernel
  * keeps them in {@code work->data}: bit 0 is PENDING, bits 1 to 16 the depth; every change is a
- * compare-and-set (or an atomic bitwise and) through {@link #STATE}, each a full fence. Whoever sets
+ * compare-and-set (or an atomic bitwise and) through {@code STATE}, each a full fence. Whoever sets
  * PENDING owns the linkage fields until the item is on a list (after which the pool lock guards
  * them) or PENDING is cleared. A queueing sets PENDING only from the all-clear word, so it fails in
  * one step if the item is pending or disabled; a disable raises the depth in the same word before it
@@ -39,6 +39,8 @@ import java.lang.invoke.VarHandle;
  * {@code doneSeq} are volatile: written under the pool lock, read without it by flushers and
  * cancellers, who re-check under the lock; a flusher's wait condition reads {@code doneSeq}, which
  * the finishing worker writes before it wakes {@code flushWait} (published once by a CAS).
+ * {@code claimedBy} is written once, by a release store after the CAS that set PENDING, and read by
+ * cancellers that retry while PENDING is set and it is still {@code null}.
  */
 public class Work implements Primitive {
 
@@ -52,7 +54,7 @@ public class Work implements Primitive {
     /** The deepest disable nesting, as the kernel's 16 bits of {@code WORK_OFFQ_DISABLE}. */
     private static final int DISABLE_MAX = 0xFFFF;
 
-    /** PENDING (bit 0) and the disable depth (bits 1..16); changed only through {@link #STATE}. */
+    /** PENDING (bit 0) and the disable depth (bits 1..16); changed only through {@code STATE}. */
     private volatile int state;
 
     // List linkage and queue state, guarded by the lock of `pwq.pool`.
@@ -129,11 +131,13 @@ public class Work implements Primitive {
 
     private static final VarHandle FLUSH_WAIT;
     private static final VarHandle STATE;
+    private static final VarHandle CLAIMED_BY;
 
     static {
         try {
             FLUSH_WAIT = MethodHandles.lookup().findVarHandle(Work.class, "flushWait", WaitQueue.class);
             STATE = MethodHandles.lookup().findVarHandle(Work.class, "state", int.class);
+            CLAIMED_BY = MethodHandles.lookup().findVarHandle(Work.class, "claimedBy", Workqueues.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -178,6 +182,18 @@ public class Work implements Primitive {
             if (STATE.compareAndSet(this, s, s | PENDING)) {
                 return true;
             }
+        }
+    }
+
+    /**
+     * Records the subsystem of the item's first queueing; called by the PENDING owner. A release
+     * store, not a volatile one (no store-load fence on the queueing path): the only reader,
+     * {@link #ownerForGrab()}, retries until it sees the value, so it needs the value to become
+     * visible, with the stores before it, not a total order with its own reads.
+     */
+    void recordClaimedBy(Workqueues sys) {
+        if (claimedBy == null) {
+            CLAIMED_BY.setRelease(this, sys);
         }
     }
 

@@ -795,9 +795,7 @@ public final class WorkQueue implements Executor, Primitive {
         if (!claimPending(work)) {
             return false;
         }
-        if (work.claimedBy == null) {
-            work.claimedBy = sys; // before the scheduling point: a canceller must find the subsystem
-        }
+        work.recordClaimedBy(sys); // before the scheduling point: a canceller must find the subsystem
         platform.preemptionPoint(); // PENDING owned, item not linked (or armed) yet: where cancel must retry
         self.enterAtomic(); // like local_irq_save(): no sleeping between here and the list
         try {
