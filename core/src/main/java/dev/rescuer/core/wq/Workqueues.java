@@ -508,27 +508,23 @@ public final class Workqueues implements AutoCloseable {
                 s.cpuIntensiveMarked.sum(), s.flushDependencyViolations.sum(), s.leaks.sum(), s.blockedOutside.sum());
     }
 
-    /** Successful queueings so far, summed over the pools under each one's lock. */
+    /** Successful queueings so far, summed over the pools. */
     private long queuedTotal() {
-        long n = 0;
-        for (WorkerPool p : allPools()) {
-            p.lock.lock();
-            try {
-                n += p.nrQueued;
-            } finally {
-                p.lock.unlock();
-            }
-        }
-        return n;
+        return sumOverPools(p -> p.nrQueued);
     }
 
-    /** Items run so far (by workers, rescuers and BH contexts), summed over the pools under each one's lock. */
+    /** Items run so far (by workers, rescuers and BH contexts), summed over the pools. */
     private long executedTotal() {
+        return sumOverPools(p -> p.nrExecuted);
+    }
+
+    /** The sum of {@code count} over every pool, each read under that pool's lock. */
+    private long sumOverPools(java.util.function.ToLongFunction<WorkerPool> count) {
         long n = 0;
         for (WorkerPool p : allPools()) {
             p.lock.lock();
             try {
-                n += p.nrExecuted;
+                n += count.applyAsLong(p);
             } finally {
                 p.lock.unlock();
             }
@@ -538,16 +534,7 @@ public final class Workqueues implements AutoCloseable {
 
     /** Worker threads alive in all pools, not counting rescuers, kthreadd and softirq contexts. */
     public int workerCount() {
-        int n = 0;
-        for (WorkerPool p : allPools()) {
-            p.lock.lock();
-            try {
-                n += p.nrWorkers();
-            } finally {
-                p.lock.unlock();
-            }
-        }
-        return n;
+        return (int) sumOverPools(WorkerPool::nrWorkers);
     }
 
     Kthreadd kthreadd() {

@@ -27,6 +27,14 @@ class WorkItemStateTest {
         return sys.workqueues().create(name, 1);
     }
 
+    /** Runs an item on {@code wq} that waits for the returned gate, and waits until it runs. */
+    private static Completion occupy(RescuerSystem sys, WorkQueue wq) {
+        Completion gate = new Completion(sys.platform(), "gate");
+        assertTrue(wq.queue(new Work("blocker", gate::waitFor)));
+        Poll.until("blocker running", () -> gate.waitingTasks().size() == 1);
+        return gate;
+    }
+
     @Test
     void queueReturnsFalseWhilePendingAndPendingAndBusyFollowTheItem() {
         try (RescuerSystem sys = system(1)) {
@@ -169,10 +177,7 @@ class WorkItemStateTest {
     void disableDepthStopsAt0xFFFFAndLeavesPendingAlone() {
         try (RescuerSystem sys = system(1)) {
             WorkQueue wq = narrow(sys, "disable-max");
-            Completion gate = new Completion(sys.platform(), "gate");
-            Work blocker = new Work("blocker", gate::waitFor);
-            assertTrue(wq.queue(blocker));
-            Poll.until("blocker running", () -> gate.waitingTasks().size() == 1);
+            Completion gate = occupy(sys, wq);
             Work w = new Work("deep", () -> { });
             assertTrue(wq.queue(w));
             assertTrue(w.disable(), "pending, taken off its queue");
@@ -222,10 +227,7 @@ class WorkItemStateTest {
             assertEquals(1, runs.get());
 
             // Disabling a pending item takes it off its queue; it never runs.
-            Completion gate = new Completion(sys.platform(), "gate");
-            Work blocker = new Work("blocker", gate::waitFor);
-            assertTrue(wq.queue(blocker));
-            Poll.until("blocker running", () -> gate.waitingTasks().size() == 1);
+            Completion gate = occupy(sys, wq);
             assertTrue(wq.queue(w));
             assertTrue(w.isPending());
             assertTrue(w.disable(), "it was pending");
