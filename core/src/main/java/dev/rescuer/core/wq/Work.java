@@ -110,6 +110,18 @@ public class Work implements Primitive {
         this.body = body;
     }
 
+    /**
+     * A work item whose subclass (in this package) overrides {@link #run()} instead of giving a body:
+     * the executor service's tasks, which are their own items.
+     */
+    Work(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a work item needs a non-blank name");
+        }
+        this.name = name;
+        this.body = null;
+    }
+
     @Override
     public String name() {
         return name;
@@ -125,6 +137,7 @@ public class Work implements Primitive {
         return "work";
     }
 
+    /** The item's function; overridden by the package's own subclasses that have no body. */
     void run() {
         body.run();
     }
