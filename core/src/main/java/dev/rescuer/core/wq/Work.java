@@ -62,7 +62,6 @@ public class Work implements Primitive {
     Work prev;
     Work next;
     int color;
-    boolean inactive;
     /** Incremented by each successful queueing. */
     long queueSeq;
 
