@@ -63,7 +63,7 @@ final class CpuIntensiveTick {
         for (WorkerPool p : pools) {
             p.lock.lock();
             try {
-                for (Worker w : p.busyHash.values()) {
+                for (Worker w : p.busyHash.workers()) {
                     busy = true;
                     if (!w.rescuer) {
                         check(p, w, now);

@@ -53,9 +53,11 @@ final class PoolWorkqueue {
      * active on the pool's worklist if the limit allows, else waits on the inactive list
      * ({@code __queue_work}'s second half with {@code insert_work}). PL.
      *
+     * @param now the platform time, read by the caller just before it took the lock, for the
+     *     watchdog's progress stamp if the item lands on an empty worklist
      * @return whether it went straight to the worklist
      */
-    boolean insert(Work work) {
+    boolean insert(Work work, long now) {
         assert locked();
         work.queueSeq++;
         work.pwq = this;
@@ -63,11 +65,9 @@ final class PoolWorkqueue {
         nrInFlight[workColor]++;
         if (nrActive < wq.effectiveMaxActive() && inactive.isEmpty()) {
             nrActive++;
-            work.inactive = false;
-            pool.insertWork(work);
+            pool.insertWork(work, now);
             return true;
         }
-        work.inactive = true;
         inactive.append(work);
         return false;
     }
@@ -82,9 +82,8 @@ final class PoolWorkqueue {
             return false;
         }
         Work w = inactive.pollFirst();
-        w.inactive = false;
         nrActive++;
-        pool.insertWork(w);
+        pool.insertWork(w, pool.platform.nanoTime());
         WqEvents.activated(wq.name(), w.name(), pool.name());
         return true;
     }
@@ -124,9 +123,8 @@ final class PoolWorkqueue {
     /** Unlinks a pending item taken back by a cancel, and accounts for it. PL. @return whether to wake flushers */
     boolean unlinkCancelled(Work work) {
         assert locked();
-        boolean wasActive = !work.inactive;
+        boolean wasActive = work.list != inactive; // an item is inactive exactly while on this list
         work.list.remove(work);
-        work.inactive = false;
         return decNrInFlight(work.color, wasActive);
     }
 
@@ -167,7 +165,7 @@ final class PoolWorkqueue {
     /** Whether {@code work} waits on this pwq's inactive list. PL. */
     boolean isInactive(Work work) {
         assert locked();
-        return work.inactive && work.list == inactive;
+        return work.list == inactive;
     }
 
     /** Appends the inactive items in order, for reports. PL. */

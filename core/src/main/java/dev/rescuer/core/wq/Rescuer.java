@@ -172,10 +172,11 @@ final class Rescuer {
         pool.lock.lock();
         try {
             int n = 0;
+            long now = platform.nanoTime();
             while (assignRescuerWork(pwq)) {
                 stats.rescued.increment();
                 WqEvents.rescue(pwq.wq.name(), pool.name());
-                worker.processScheduledWorks();
+                now = worker.processScheduledWorks(now);
                 if (++n >= batch && hasMaydays && pwq.nrActive() > 0 && pool.needToCreateWorker()) {
                     requeueBehindOthers(pwq); // others wait: go round them first, then come back
                     break;

@@ -64,9 +64,10 @@ final class Softirq {
         Worker bh = pool.bhWorker;
         pool.lock.lock();
         try {
+            long now = platform.nanoTime();
             for (int n = 0; n < MAX_ITEMS && !pool.worklist.isEmpty(); n++) {
                 if (bh.assignWork(pool.worklist.first())) {
-                    bh.processScheduledWorks();
+                    now = bh.processScheduledWorks(now);
                 }
             }
             if (!pool.worklist.isEmpty()) {

@@ -9,9 +9,6 @@ import dev.rescuer.core.sync.WaitQueue;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-
 /**
  * A work item, the kernel's {@code work_struct}: a named function that a {@link WorkQueue} runs on one
  * of its workers.
@@ -31,32 +28,48 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>{@link #isPending()}, {@link #isBusy()} and {@link #busy()} are advisory, as in the kernel.
  *
- * <p>Memory ordering. {@code pending} and {@code disableDepth} are atomics: whoever CASes PENDING
- * from clear to set owns the linkage fields until the item is on a list (after which the pool lock
- * guards them) or PENDING is cleared; the disable depth is raised before a canceller grabs PENDING
- * and read by a queuer after it set PENDING, so one of them sees the other. {@code pwq} and
+ * <p>Memory ordering. PENDING and the disable depth share one word, {@code state}, as the kernel
+ * keeps them in {@code work->data}: bit 0 is PENDING, bits 1 to 16 the depth; every change is a
+ * compare-and-set (or an atomic bitwise and) through {@code STATE}, each a full fence. Whoever sets
+ * PENDING owns the linkage fields until the item is on a list (after which the pool lock guards
+ * them) or PENDING is cleared. A queueing sets PENDING only from the all-clear word, so it fails in
+ * one step if the item is pending or disabled; a disable raises the depth in the same word before it
+ * grabs PENDING, so no queueing can slip in between (the kernel needs
+ * {@code clear_pending_if_disabled} for that, having the two apart). {@code pwq} and
  * {@code doneSeq} are volatile: written under the pool lock, read without it by flushers and
  * cancellers, who re-check under the lock; a flusher's wait condition reads {@code doneSeq}, which
  * the finishing worker writes before it wakes {@code flushWait} (published once by a CAS).
+ * {@code claimedBy} is written once, by a release store after the CAS that set PENDING, and read by
+ * cancellers that retry while PENDING is set and it is still {@code null}.
  */
 public class Work implements Primitive {
 
     private final String name;
     private final Runnable body;
 
-    /** The PENDING bit; whoever sets it owns the item until it is on a list or cleared. */
-    final AtomicBoolean pending = new AtomicBoolean();
-    /** Disable depth ({@code disable_work}); queueing fails while non-zero. */
-    final AtomicInteger disableDepth = new AtomicInteger();
+    /** {@code state}'s PENDING bit: whoever sets it owns the item until it is on a list or cleared. */
+    private static final int PENDING = 1;
+    /** One level of disable depth ({@code disable_work}) in {@code state}; queueing fails while non-zero. */
+    private static final int DISABLE_ONE = 1 << 1;
+    /** The deepest disable nesting, as the kernel's 16 bits of {@code WORK_OFFQ_DISABLE}. */
+    private static final int DISABLE_MAX = 0xFFFF;
+
+    /** PENDING (bit 0) and the disable depth (bits 1..16); changed only through {@code STATE}. */
+    private volatile int state;
 
     // List linkage and queue state, guarded by the lock of `pwq.pool`.
     WorkList list;
     Work prev;
     Work next;
     int color;
-    boolean inactive;
     /** Incremented by each successful queueing. */
     long queueSeq;
+
+    /**
+     * Which bucket of a pool's {@link BusyHash} the item's runs go in: random, fixed at construction,
+     * so that no identity hash code is needed. Never observable (lookups are exact).
+     */
+    final int busyHashKey = java.util.concurrent.ThreadLocalRandom.current().nextInt();
 
     /** The pwq of the current or last queueing; null if never queued. */
     volatile PoolWorkqueue pwq;
@@ -96,6 +109,18 @@ public class Work implements Primitive {
         this.body = body;
     }
 
+    /**
+     * A work item whose subclass (in this package) overrides {@link #run()} instead of giving a body:
+     * the executor service's tasks, which are their own items.
+     */
+    Work(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a work item needs a non-blank name");
+        }
+        this.name = name;
+        this.body = null;
+    }
+
     @Override
     public String name() {
         return name;
@@ -111,15 +136,20 @@ public class Work implements Primitive {
         return "work";
     }
 
+    /** The item's function; overridden by the package's own subclasses that have no body. */
     void run() {
         body.run();
     }
 
     private static final VarHandle FLUSH_WAIT;
+    private static final VarHandle STATE;
+    private static final VarHandle CLAIMED_BY;
 
     static {
         try {
             FLUSH_WAIT = MethodHandles.lookup().findVarHandle(Work.class, "flushWait", WaitQueue.class);
+            STATE = MethodHandles.lookup().findVarHandle(Work.class, "state", int.class);
+            CLAIMED_BY = MethodHandles.lookup().findVarHandle(Work.class, "claimedBy", Workqueues.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -139,12 +169,54 @@ public class Work implements Primitive {
 
     /** Whether the item is queued and has not started ({@code work_pending}). Advisory. */
     public boolean isPending() {
-        return pending.get();
+        return (state & PENDING) != 0;
+    }
+
+    // ---- the state word ----
+
+    /**
+     * Sets PENDING for a queueing ({@code test_and_set_bit} with {@code clear_pending_if_disabled}):
+     * only from the all-clear word, so it fails if the item is pending or disabled.
+     *
+     * @return whether the caller now owns PENDING
+     */
+    boolean claimForQueue() {
+        return state == 0 && STATE.compareAndSet(this, 0, PENDING);
+    }
+
+    /** Sets PENDING whatever the disable depth, for a grab. @return whether the caller now owns it */
+    private boolean claimForGrab() {
+        while (true) {
+            int s = state;
+            if ((s & PENDING) != 0) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, s, s | PENDING)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Records the subsystem of the item's first queueing; called by the PENDING owner. A release
+     * store, not a volatile one (no store-load fence on the queueing path): the only reader,
+     * {@link #ownerForGrab()}, retries until it sees the value, so it needs the value to become
+     * visible, with the stores before it, not a total order with its own reads.
+     */
+    void recordClaimedBy(Workqueues sys) {
+        if (claimedBy == null) {
+            CLAIMED_BY.setRelease(this, sys);
+        }
+    }
+
+    /** Clears PENDING, which the caller owns; leaves the disable depth as it is. */
+    void clearPending() {
+        STATE.getAndBitwiseAnd(this, ~PENDING);
     }
 
     /** Whether the item is pending or running. Advisory. */
     public boolean isBusy() {
-        if (pending.get()) {
+        if (isPending()) {
             return true;
         }
         PoolWorkqueue p = pwq;
@@ -158,7 +230,7 @@ public class Work implements Primitive {
      */
     public java.util.Set<WorkBusy> busy() {
         java.util.EnumSet<WorkBusy> s = java.util.EnumSet.noneOf(WorkBusy.class);
-        if (pending.get()) {
+        if (isPending()) {
             s.add(WorkBusy.PENDING);
         }
         PoolWorkqueue p = pwq;
@@ -207,7 +279,7 @@ public class Work implements Primitive {
      */
     Workqueues ownerForGrab() {
         Workqueues sys = owner();
-        while (sys == null && pending.get()) {
+        while (sys == null && isPending()) {
             Thread.onSpinWait(); // two plain instructions of the claiming task; no scheduling point there
             sys = owner();
         }
@@ -275,23 +347,23 @@ public class Work implements Primitive {
      */
     public boolean enable() {
         while (true) {
-            int d = disableDepth.get();
-            if (d == 0) {
+            int s = state;
+            if (s < DISABLE_ONE) {
                 throw new IllegalStateException("enable of work " + name + ", which is not disabled");
             }
-            if (disableDepth.compareAndSet(d, d - 1)) {
-                return d == 1;
+            if (STATE.compareAndSet(this, s, s - DISABLE_ONE)) {
+                return s - DISABLE_ONE < DISABLE_ONE;
             }
         }
     }
 
     void incDisable() {
         while (true) {
-            int d = disableDepth.get();
-            if (d == 0xFFFF) {
+            int s = state;
+            if (s >>> 1 == DISABLE_MAX) {
                 throw new IllegalStateException("work " + name + ": disable depth overflow");
             }
-            if (disableDepth.compareAndSet(d, d + 1)) {
+            if (STATE.compareAndSet(this, s, s + DISABLE_ONE)) {
                 return;
             }
         }
@@ -299,7 +371,7 @@ public class Work implements Primitive {
 
     /** Whether the item is disabled. */
     public boolean isDisabled() {
-        return disableDepth.get() != 0;
+        return state >= DISABLE_ONE;
     }
 
     // ---- grab, cancel, flush: the item's own operations, on the subsystem it was queued on ----
@@ -314,7 +386,7 @@ public class Work implements Primitive {
         if (grabFromTimer()) {
             return 1;
         }
-        if (pending.compareAndSet(false, true)) {
+        if (claimForGrab()) {
             return 0;
         }
         PoolWorkqueue p = pwq;
@@ -333,7 +405,7 @@ public class Work implements Primitive {
             // The cancelled queueing counts as finished for flushers, but only once no earlier one is
             // still running: if the item runs here now, its run finishes the cancelled one too (see
             // Worker.processOneWork), so that cancelSync and flush still wait for that run.
-            if (queueSeq > doneSeq && !pool.busyHash.containsKey(this)) {
+            if (queueSeq > doneSeq && !pool.busyHash.contains(this)) {
                 doneSeq = queueSeq;
             }
         } finally {
@@ -363,7 +435,7 @@ public class Work implements Primitive {
     /** Grabs and releases PENDING ({@code cancel_work}, and {@code disable_work}'s cancel step). */
     private boolean grabAndRelease(Platform platform) {
         int r = grabPendingRetrying(platform);
-        pending.set(false);
+        clearPending();
         return r == 1;
     }
 
@@ -429,7 +501,7 @@ public class Work implements Primitive {
                 if (l != null) {
                     target = queueSeq;
                 } else {
-                    Worker w = pool.busyHash.get(this);
+                    Worker w = pool.busyHash.find(this);
                     if (w == null) {
                         return false;
                     }

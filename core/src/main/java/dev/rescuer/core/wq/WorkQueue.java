@@ -80,6 +80,9 @@ public final class WorkQueue implements Executor, Primitive {
     private final String executeName;
     private final Set<WqFlag> flags;
     private final boolean ordered;
+    /** {@link WqFlag#CPU_INTENSIVE} and {@link WqFlag#FREEZABLE}, read once per item: kept apart from the set. */
+    private final boolean cpuIntensive;
+    private final boolean freezable;
     private volatile int maxActive;
     private final PoolWorkqueue[] pwqs; // per CPU, or one for unbound
     /** Its private rescuer, its domain's shared one, or {@code null} without {@code MEM_RECLAIM}. */
@@ -108,6 +111,8 @@ public final class WorkQueue implements Executor, Primitive {
         this.executeName = name + "/execute";
         this.flags = Collections.unmodifiableSet(flags.isEmpty() ? EnumSet.noneOf(WqFlag.class) : EnumSet.copyOf(flags));
         this.ordered = ordered;
+        this.cpuIntensive = flags.contains(WqFlag.CPU_INTENSIVE);
+        this.freezable = flags.contains(WqFlag.FREEZABLE);
         this.maxActive = maxActive;
         boolean high = flags.contains(WqFlag.HIGHPRI);
         if (flags.contains(WqFlag.UNBOUND)) {
@@ -297,7 +302,7 @@ public final class WorkQueue implements Executor, Primitive {
     }
 
     boolean isCpuIntensive() {
-        return flags.contains(WqFlag.CPU_INTENSIVE);
+        return cpuIntensive;
     }
 
     boolean isDestroyed() {
@@ -311,7 +316,7 @@ public final class WorkQueue implements Executor, Primitive {
 
     /** The effective limit, which is zero for a freezable queue while the system is frozen. */
     int effectiveMaxActive() {
-        return flags.contains(WqFlag.FREEZABLE) && sys.isFrozen() ? 0 : maxActive;
+        return freezable && sys.isFrozen() ? 0 : maxActive;
     }
 
     PoolWorkqueue pwqFor(int cpu) {
@@ -790,9 +795,7 @@ public final class WorkQueue implements Executor, Primitive {
         if (!claimPending(work)) {
             return false;
         }
-        if (work.claimedBy == null) {
-            work.claimedBy = sys; // before the scheduling point: a canceller must find the subsystem
-        }
+        work.recordClaimedBy(sys); // before the scheduling point: a canceller must find the subsystem
         platform.preemptionPoint(); // PENDING owned, item not linked (or armed) yet: where cancel must retry
         self.enterAtomic(); // like local_irq_save(): no sleeping between here and the list
         try {
@@ -809,18 +812,11 @@ public final class WorkQueue implements Executor, Primitive {
 
     /**
      * Sets PENDING, unless it is set already or the item is disabled ({@code test_and_set_bit} plus
-     * {@code clear_pending_if_disabled}): the disable depth is read after PENDING is set, so a
-     * concurrent {@code disable()}, which raises the depth before grabbing PENDING, cannot miss it.
+     * {@code clear_pending_if_disabled}): both live in the item's one state word, so a single
+     * compare-and-set decides against a concurrent {@code disable()}.
      */
     private static boolean claimPending(Work work) {
-        if (!work.pending.compareAndSet(false, true)) {
-            return false;
-        }
-        if (work.disableDepth.get() != 0) {
-            work.pending.set(false);
-            return false;
-        }
-        return true;
+        return work.claimForQueue();
     }
 
     private static void checkDelayArgs(DelayedWork work, Duration delay) {
@@ -851,7 +847,7 @@ public final class WorkQueue implements Executor, Primitive {
             WorkerPool lp = last.pool;
             lp.lock.lock();
             try {
-                Worker running = lp.busyHash.get(work);
+                Worker running = lp.busyHash.find(work);
                 if (running != null && running.currentPwq != null && running.currentPwq.wq == wq) {
                     pwq = running.currentPwq;
                 }
@@ -862,20 +858,21 @@ public final class WorkQueue implements Executor, Primitive {
         WorkerPool pool = pwq.pool;
         String refusal;
         boolean active = false;
+        long now = sys.platform().nanoTime(); // outside the lock; no scheduling point until it is held
         pool.lock.lock();
         try {
             refusal = refusal(work, self, fromTimer);
             if (refusal == null) {
-                active = pwq.insert(work);
+                active = pwq.insert(work, now);
+                pool.nrQueued++;
             }
         } finally {
             pool.lock.unlock();
         }
         if (refusal != null) {
-            work.pending.set(false);
+            work.clearPending();
             throw new IllegalStateException(refusal);
         }
-        sys.stats.queued.increment();
         WqEvents.queued(wq.name(), work.name(), pool.name(), active);
     }
 
@@ -920,7 +917,7 @@ public final class WorkQueue implements Executor, Primitive {
         work.targetCpu = cpu;
         String refusal = armDelayed(work, delay);
         if (refusal != null) {
-            work.pending.set(false);
+            work.clearPending();
             throw new IllegalStateException("cannot queue work " + work.name() + " on workqueue " + name
                     + " after " + delay + ": " + refusal);
         }
@@ -945,8 +942,8 @@ public final class WorkQueue implements Executor, Primitive {
         sys.platform().preemptionPoint(); // PENDING owned again, neither armed nor linked
         self.enterAtomic();
         try {
-            if (work.disableDepth.get() != 0) {
-                work.pending.set(false);
+            if (work.isDisabled()) {
+                work.clearPending();
             } else {
                 armOrInsert(target, work, delay, self);
             }

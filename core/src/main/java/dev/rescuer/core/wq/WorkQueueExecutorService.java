@@ -4,6 +4,8 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.sync.WaitQueue;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,7 +21,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.RunnableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -93,21 +94,40 @@ public final class WorkQueueExecutorService extends AbstractExecutorService {
         return wq;
     }
 
-    /** One accepted task: the work item that runs it and the flag its run and its cancellation race for. */
-    private final class Item {
+    private static final VarHandle CLAIMED;
+
+    static {
+        try {
+            CLAIMED = MethodHandles.lookup().findVarHandle(Item.class, "claimed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * One accepted task: it is itself the work item that runs it (one object per task, besides the
+     * map entry), with the flag its run and its cancellation race for ({@code CLAIMED}).
+     */
+    private final class Item extends Work {
         final long seq;
         final Runnable command;
-        final Work work;
-        final AtomicBoolean claimed = new AtomicBoolean();
+        /** Set by the winner of the task's run and its cancellation; only through {@code CLAIMED}. */
+        private volatile boolean claimed;
 
         Item(long seq, Runnable command) {
+            super(itemName);
             this.seq = seq;
             this.command = command;
-            this.work = new Work(itemName, this::runClaimed);
         }
 
-        private void runClaimed() {
-            if (!claimed.compareAndSet(false, true)) {
+        /** Whether the caller won the task for its run or its cancellation. */
+        boolean claim() {
+            return CLAIMED.compareAndSet(this, false, true);
+        }
+
+        @Override
+        void run() {
+            if (!claim()) {
                 return; // cancelled after it left the queue: the canceller accounted for it
             }
             unclaimed.remove(seq);
@@ -119,12 +139,12 @@ public final class WorkQueueExecutorService extends AbstractExecutorService {
         }
 
         /** Takes the task off the queue if it has not started; whether it did. */
-        boolean cancel() {
-            if (!claimed.compareAndSet(false, true)) {
+        boolean cancelTask() {
+            if (!claim()) {
                 return false;
             }
             unclaimed.remove(seq);
-            work.cancel(); // if it already left the list, its run finds it claimed and returns
+            cancel(); // the item's cancel_work; if it already left the list, its run finds it claimed and returns
             finished();
             return true;
         }
@@ -157,9 +177,9 @@ public final class WorkQueueExecutorService extends AbstractExecutorService {
         }
         unclaimed.put(item.seq, item);
         try {
-            wq.queue(item.work);
+            wq.queue(item);
         } catch (IllegalStateException refused) {
-            if (item.claimed.compareAndSet(false, true)) {
+            if (item.claim()) {
                 unclaimed.remove(item.seq);
                 finished();
             }
@@ -183,7 +203,7 @@ public final class WorkQueueExecutorService extends AbstractExecutorService {
         shutdown();
         List<Runnable> out = new ArrayList<>();
         for (Item item : unclaimed.values()) {
-            if (item.cancel()) {
+            if (item.cancelTask()) {
                 out.add(item.command);
             }
         }
@@ -383,7 +403,7 @@ public final class WorkQueueExecutorService extends AbstractExecutorService {
             }
             Item it = item;
             if (it != null) {
-                it.cancel();
+                it.cancelTask();
             }
             service.events.wakeUpAll();
             return true;

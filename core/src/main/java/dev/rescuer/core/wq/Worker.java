@@ -65,6 +65,8 @@ final class Worker implements SleepListener {
     long currentAtNanos;          // PL
     long lastActiveNanos;         // PL
     final WorkList scheduled;     // PL
+    /** The next worker in this one's bucket of {@code pool.busyHash} while it executes an item ({@code hentry}). */
+    Worker hashNext;              // PL
     volatile boolean kicked;      // set by wakers before Platform.wake; cleared by the worker
 
     private final Primitive idleWait;
@@ -255,10 +257,11 @@ final class Worker implements SleepListener {
                     continue; // the lock was dropped; recheck
                 }
                 clearFlags(PREP);
+                long now = platform.nanoTime(); // once per batch; then each item's end is the next one's start
                 do {
                     Work w = p.worklist.first();
                     if (assignWork(w)) {
-                        processScheduledWorks();
+                        now = processScheduledWorks(now);
                     }
                 } while (p.keepWorking());
                 setFlags(PREP);
@@ -342,7 +345,7 @@ final class Worker implements SleepListener {
     boolean assignWork(Work work) {
         assert pool.lock.isHeldByCurrentThread();
         work.list.remove(work);
-        Worker collision = pool.busyHash.get(work);
+        Worker collision = pool.busyHash.find(work);
         if (collision != null && collision != this) {
             collision.scheduled.append(work);
             return false;
@@ -351,30 +354,43 @@ final class Worker implements SleepListener {
         return true;
     }
 
-    /** Runs the scheduled list empty. Lock held on entry and exit. */
-    void processScheduledWorks() {
+    /**
+     * Runs the scheduled list empty. Lock held on entry and exit.
+     *
+     * @param now the platform time, read with no scheduling point since (under the lock held)
+     * @return the platform time read as the lock was last taken, for the caller's next item
+     */
+    long processScheduledWorks(long now) {
         Work w;
         while ((w = scheduled.first()) != null) {
-            processOneWork(w);
+            now = processOneWork(w, now);
         }
+        return now;
     }
 
     /**
      * Runs one item ({@code process_one_work}): the pool hands it over (busy hash, PENDING cleared),
      * the item runs without the lock, the task's state is checked for leaks, and the item's pwq
      * accounts for it. Lock held on entry and exit; dropped around the run.
+     *
+     * <p>The clock is read once per item, just before the lock is taken back after the run, and that
+     * reading is the next item's start: no scheduling point lies between the two under the lock, so a
+     * simulator sees the same time, and on real threads the next start is early by the bookkeeping
+     * only (the kernel's {@code current_at} and {@code watchdog_ts} are per item too).
+     *
+     * @param now the platform time, read with no scheduling point since
+     * @return the platform time read just before the lock was taken back
      */
-    private void processOneWork(Work work) {
+    private long processOneWork(Work work, long now) {
         WorkerPool p = pool;
         Platform platform = p.platform;
         PoolWorkqueue pwq = work.pwq;
         scheduled.remove(work);
-        p.busyHash.put(work, this);
         currentWork = work;
+        p.busyHash.add(work, this);
         currentPwq = pwq;
         currentSeq = work.queueSeq;
         currentColor = work.color;
-        long now = platform.nanoTime();
         currentStartNanos = now;
         currentAtNanos = now;
         p.lastProgressNanos = now;
@@ -384,7 +400,7 @@ final class Worker implements SleepListener {
         if (p.needMoreWorker()) {
             p.kick(); // unbound and CPU-intensive pools: let another worker take the rest
         }
-        work.pending.set(false); // queueing it again now succeeds, and lands in this pool
+        work.clearPending(); // queueing it again now succeeds, and lands in this pool
         boolean watched = !p.bh && !rescuer && !p.isUnbound();
         p.lock.unlock();
         if (watched) {
@@ -428,6 +444,7 @@ final class Worker implements SleepListener {
             before.restoreScopesAndAtomic(self);
         }
 
+        long end = platform.nanoTime();
         p.lock.lock();
         if ((flags & CPU_INTENSIVE) != 0) {
             clearFlags(CPU_INTENSIVE);
@@ -437,10 +454,10 @@ final class Worker implements SleepListener {
             // blocked outside the platform, or the item left a Blocking region open.
             wakeUpCounted(p);
         }
-        p.busyHash.remove(work);
+        p.busyHash.remove(work, this);
         currentWork = null;
         currentPwq = null;
-        p.stats.workExecuted.increment();
+        p.nrExecuted++;
         boolean wakeFlusher = pwq.decNrInFlight(currentColor, true);
         // Done up to this run; and if the item is not queued again, up to its last queueing, which
         // was then cancelled while this run was going on.
@@ -452,8 +469,10 @@ final class Worker implements SleepListener {
                 pwq.wq.wakeFlushers();
             }
             work.wakeFlushers();
+            end = platform.nanoTime();
             p.lock.lock();
         }
+        return end;
     }
 
     @Override

@@ -8,7 +8,6 @@ import dev.rescuer.core.sync.RawSpinLock;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -62,8 +61,8 @@ final class WorkerPool {
     final RawSpinLock lock = new RawSpinLock();
     final WorkList worklist = new WorkList(this);                     // PL
     final ArrayDeque<Worker> idleList = new ArrayDeque<>();           // PL; most recently idle first
-    /** Items being executed, by identity, and who runs them ({@code busy_hash}). */
-    final IdentityHashMap<Work, Worker> busyHash = new IdentityHashMap<>(); // PL
+    /** Items being executed, and who runs them ({@code busy_hash}). */
+    final BusyHash busyHash = new BusyHash();                         // PL
     final List<Worker> workers = new ArrayList<>();                   // PL
     /** Workers told to die by the idle timer that may still be exiting; pruned at each reap. */
     private final List<Worker> reaped = new ArrayList<>();            // PL
@@ -73,6 +72,10 @@ final class WorkerPool {
     Worker manager;                                                   // PL
     /** Set by {@link #stopAll()}: a worker created from then on is told to die at once. */
     private boolean stopped;                                          // PL
+    /** Successful queueings onto this pool ({@link WorkqueueStats#queued()}'s share). */
+    long nrQueued;                                                    // PL
+    /** Items run on this pool, by its workers, a rescuer or its BH context ({@link WorkqueueStats#workExecuted()}'s share). */
+    long nrExecuted;                                                  // PL
     /** Platform time of the last forward progress, for the watchdog. */
     volatile long lastProgressNanos;                                  // written PL, read racily
 
@@ -159,11 +162,14 @@ final class WorkerPool {
     /**
      * Puts an active item on the worklist and wakes a worker if one is needed ({@code insert_work}
      * plus {@code kick_pool}). PL.
+     *
+     * @param now the platform time, read with no scheduling point since: the watchdog's progress
+     *     stamp if the worklist was empty ({@code __queue_work}'s {@code watchdog_ts = jiffies})
      */
-    void insertWork(Work work) {
+    void insertWork(Work work, long now) {
         assert lock.isHeldByCurrentThread();
         if (worklist.isEmpty()) {
-            touchProgress();
+            lastProgressNanos = now;
         }
         worklist.append(work);
         kick();
@@ -190,7 +196,7 @@ final class WorkerPool {
     /** The busy workers in name order: the busy hash iterates in identity order, which a replay must not show. PL. */
     List<Worker> busyWorkersByName() {
         assert lock.isHeldByCurrentThread();
-        List<Worker> busy = new ArrayList<>(busyHash.values());
+        List<Worker> busy = busyHash.workers();
         busy.sort((a, b) -> a.name.compareTo(b.name));
         return busy;
     }
@@ -198,7 +204,7 @@ final class WorkerPool {
     boolean isExecuting(Work work) {
         lock.lock();
         try {
-            return busyHash.containsKey(work);
+            return busyHash.contains(work);
         } finally {
             lock.unlock();
         }

@@ -50,10 +50,10 @@ import java.util.concurrent.atomic.LongAdder;
  * non-zero delay is refused on a draining, destroyed or closing queue (under the queue's delayed
  * lock, against which {@code destroy} and {@code close} look at the armed timers).
  *
- * <p>Memory ordering. PENDING ({@code Work.pending}) is an atomic flag: the CAS that sets it makes the
- * setter the owner of the item's linkage until it is on a list (published by the pool lock) or
- * cleared again; a worker's plain store clearing it comes after the item's state was read under the
- * pool lock, so a re-queue racing the run is ordered by that lock. {@code Work.pwq} and
+ * <p>Memory ordering. PENDING is bit 0 of the item's state word ({@code Work.state}, beside the
+ * disable depth): the CAS that sets it makes the setter the owner of the item's linkage until it is
+ * on a list (published by the pool lock) or cleared again; a worker's atomic clear comes after the
+ * item's state was read under the pool lock, so a re-queue racing the run is ordered by that lock. {@code Work.pwq} and
  * {@code Work.doneSeq} are volatile: written under the pool lock, read without it by cancellers and
  * flushers, who re-check under the lock. {@code closing} and {@code closed} are volatile and read
  * under the pool lock by queuers; {@link #close} writes them before it takes the pool locks to look.
@@ -96,10 +96,12 @@ public final class Workqueues implements AutoCloseable {
     final Stats stats = new Stats();
     private final Mutex closeMutex;
 
-    /** Counters, read by {@link #stats()}. */
+    /**
+     * Counters, read by {@link #stats()}. The two that move once per item, queueings and runs, are
+     * not here: each pool keeps them under its lock, which the queueing and the run already hold
+     * ({@link #queuedTotal()}, {@link #executedTotal()}).
+     */
     static final class Stats {
-        final LongAdder queued = new LongAdder();
-        final LongAdder workExecuted = new LongAdder();
         final LongAdder workFailures = new LongAdder();
         final LongAdder workersCreated = new LongAdder();
         final LongAdder workerCreationFailures = new LongAdder();
@@ -501,23 +503,38 @@ public final class Workqueues implements AutoCloseable {
     /** A snapshot of the counters. */
     public WorkqueueStats stats() {
         Stats s = stats;
-        return new WorkqueueStats(s.queued.sum(), s.workExecuted.sum(), s.workFailures.sum(), s.workersCreated.sum(),
+        return new WorkqueueStats(queuedTotal(), executedTotal(), s.workFailures.sum(), s.workersCreated.sum(),
                 s.workerCreationFailures.sum(), s.workersReaped.sum(), s.maydays.sum(), s.rescued.sum(),
                 s.cpuIntensiveMarked.sum(), s.flushDependencyViolations.sum(), s.leaks.sum(), s.blockedOutside.sum());
     }
 
-    /** Worker threads alive in all pools, not counting rescuers, kthreadd and softirq contexts. */
-    public int workerCount() {
-        int n = 0;
+    /** Successful queueings so far, summed over the pools. */
+    private long queuedTotal() {
+        return sumOverPools(p -> p.nrQueued);
+    }
+
+    /** Items run so far (by workers, rescuers and BH contexts), summed over the pools. */
+    private long executedTotal() {
+        return sumOverPools(p -> p.nrExecuted);
+    }
+
+    /** The sum of {@code count} over every pool, each read under that pool's lock. */
+    private long sumOverPools(java.util.function.ToLongFunction<WorkerPool> count) {
+        long n = 0;
         for (WorkerPool p : allPools()) {
             p.lock.lock();
             try {
-                n += p.nrWorkers();
+                n += count.applyAsLong(p);
             } finally {
                 p.lock.unlock();
             }
         }
         return n;
+    }
+
+    /** Worker threads alive in all pools, not counting rescuers, kthreadd and softirq contexts. */
+    public int workerCount() {
+        return (int) sumOverPools(WorkerPool::nrWorkers);
     }
 
     Kthreadd kthreadd() {
@@ -570,7 +587,7 @@ public final class Workqueues implements AutoCloseable {
         WorkerPool p = pwq.pool;
         p.lock.lock();
         try {
-            Worker runner = p.busyHash.get(work);
+            Worker runner = p.busyHash.find(work);
             return new WorkStatus(pwq.wq.name(), work.isPending(), runner == null ? null : runner.task,
                     p.manager == null ? null : p.manager.task, pwq.wq.rescuerTask());
         } finally {
@@ -861,7 +878,7 @@ public final class Workqueues implements AutoCloseable {
      */
     private boolean quiesce(long deadline) {
         while (true) {
-            long before = stats.queued.sum();
+            long before = queuedTotal();
             boolean quiet = true;
             for (WorkQueue wq : queues()) {
                 if (!wq.isQuiet()) {
@@ -871,7 +888,7 @@ public final class Workqueues implements AutoCloseable {
                     }
                 }
             }
-            if (quiet && stats.queued.sum() == before) {
+            if (quiet && queuedTotal() == before) {
                 return true;
             }
             platform.cpuRelax(); // a queueing or a timer callback may be half way: let it finish

@@ -27,6 +27,14 @@ class WorkItemStateTest {
         return sys.workqueues().create(name, 1);
     }
 
+    /** Runs an item on {@code wq} that waits for the returned gate, and waits until it runs. */
+    private static Completion occupy(RescuerSystem sys, WorkQueue wq) {
+        Completion gate = new Completion(sys.platform(), "gate");
+        assertTrue(wq.queue(new Work("blocker", gate::waitFor)));
+        Poll.until("blocker running", () -> gate.waitingTasks().size() == 1);
+        return gate;
+    }
+
     @Test
     void queueReturnsFalseWhilePendingAndPendingAndBusyFollowTheItem() {
         try (RescuerSystem sys = system(1)) {
@@ -164,6 +172,35 @@ class WorkItemStateTest {
         }
     }
 
+    /** The depth shares the item's state word with PENDING: its 16 bits fill up without touching PENDING. */
+    @Test
+    void disableDepthStopsAt0xFFFFAndLeavesPendingAlone() {
+        try (RescuerSystem sys = system(1)) {
+            WorkQueue wq = narrow(sys, "disable-max");
+            Completion gate = occupy(sys, wq);
+            Work w = new Work("deep", () -> { });
+            assertTrue(wq.queue(w));
+            assertTrue(w.disable(), "pending, taken off its queue");
+            for (int d = 2; d <= 0xFFFF; d++) {
+                w.incDisable();
+            }
+            assertFalse(w.isPending());
+            IllegalStateException e = assertThrows(IllegalStateException.class, w::incDisable);
+            assertEquals("work deep: disable depth overflow", e.getMessage());
+            assertFalse(w.isPending(), "the overflow left PENDING clear");
+            assertFalse(wq.queue(w));
+            for (int d = 0xFFFF; d > 1; d--) {
+                assertFalse(w.enable());
+            }
+            assertTrue(w.enable());
+            assertFalse(w.isDisabled());
+            gate.complete();
+            assertTrue(wq.queue(w));
+            w.flush();
+            assertFalse(w.isPending());
+        }
+    }
+
     @Test
     void disableDepthCountsAndQueueingFailsWhileDisabled() {
         try (RescuerSystem sys = system(1)) {
@@ -190,10 +227,7 @@ class WorkItemStateTest {
             assertEquals(1, runs.get());
 
             // Disabling a pending item takes it off its queue; it never runs.
-            Completion gate = new Completion(sys.platform(), "gate");
-            Work blocker = new Work("blocker", gate::waitFor);
-            assertTrue(wq.queue(blocker));
-            Poll.until("blocker running", () -> gate.waitingTasks().size() == 1);
+            Completion gate = occupy(sys, wq);
             assertTrue(wq.queue(w));
             assertTrue(w.isPending());
             assertTrue(w.disable(), "it was pending");

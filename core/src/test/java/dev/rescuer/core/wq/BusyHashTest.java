@@ -1,0 +1,82 @@
+package dev.rescuer.core.wq;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The pool's intrusive busy hash: exact lookups, also for items that share a bucket. */
+class BusyHashTest {
+
+    /** Three items whose keys fall in the same bucket (65 items guarantee a shared one of 64). */
+    private static List<Work> sameBucket() {
+        List<List<Work>> byBucket = new ArrayList<>();
+        for (int b = 0; b < 64; b++) {
+            byBucket.add(new ArrayList<>());
+        }
+        for (int i = 0; ; i++) {
+            Work w = new Work("w" + i, () -> { });
+            List<Work> l = byBucket.get(w.busyHashKey & 63);
+            l.add(w);
+            if (l.size() == 3) {
+                return l;
+            }
+        }
+    }
+
+    private static Worker running(Work work, int id) {
+        Worker w = new Worker(null, id, "kworker/test:" + id, false);
+        w.currentWork = work;
+        return w;
+    }
+
+    @Test
+    void findsEachWorkerOfOneBucketAndForgetsRemovedOnes() {
+        List<Work> items = sameBucket();
+        BusyHash h = new BusyHash();
+        assertTrue(h.isEmpty());
+        List<Worker> workers = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            Worker w = running(items.get(i), i);
+            h.add(items.get(i), w);
+            workers.add(w);
+        }
+        for (int i = 0; i < items.size(); i++) {
+            assertSame(workers.get(i), h.find(items.get(i)));
+        }
+        assertEquals(new HashSet<>(workers), new HashSet<>(h.workers()));
+
+        h.remove(items.get(1), workers.get(1)); // the middle of the chain
+        assertNull(h.find(items.get(1)));
+        assertFalse(h.contains(items.get(1)));
+        assertSame(workers.get(0), h.find(items.get(0)));
+        assertSame(workers.get(2), h.find(items.get(2)));
+
+        h.remove(items.get(2), workers.get(2)); // the head (the last added)
+        h.remove(items.get(0), workers.get(0));
+        assertTrue(h.isEmpty());
+        assertTrue(h.workers().isEmpty());
+        assertNull(h.find(items.get(0)));
+    }
+
+    @Test
+    void anItemNotRunningIsNotFoundEvenInAnOccupiedBucket() {
+        List<Work> items = sameBucket();
+        BusyHash h = new BusyHash();
+        h.add(items.get(0), running(items.get(0), 0));
+        assertNull(h.find(items.get(1)), "same bucket, different item");
+        assertTrue(h.contains(items.get(0)));
+    }
+
+    @Test
+    void removingAWorkerThatIsNotThereIsAnError() {
+        List<Work> items = sameBucket();
+        BusyHash h = new BusyHash();
+        h.add(items.get(0), running(items.get(0), 0));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> h.remove(items.get(1), running(items.get(1), 1)));
+        assertTrue(e.getMessage().contains("kworker/test:1"), e.getMessage());
+    }
+}
