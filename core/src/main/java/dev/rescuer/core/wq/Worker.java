@@ -26,10 +26,22 @@ import java.time.Duration;
  * "BUG: workqueue leaked lock or atomic" check, and restores the scopes and atomic depth; see
  * {@link TaskState}.
  *
- * <p>All fields but {@code kicked} and {@code task} are guarded by the lock of {@link #pool} (PL);
- * the worker reads its own {@code flags} and {@code sleeping} without it as hints where noted.
- * {@code kicked} is volatile: the waker's store before {@code Platform.wake} pairs with the load in
- * the idle sleep's condition. {@code task} is volatile: published once by the creator.
+ * <p>All fields but {@code kicked}, {@code sleeping} and {@code task} are guarded by the lock of
+ * {@link #pool} (PL); the worker reads its own {@code flags} without it where noted. {@code kicked}
+ * is volatile: the waker's store before {@code Platform.wake} pairs with the load in the idle
+ * sleep's condition. {@code task} is volatile: published once by the creator.
+ *
+ * <p><b>The wake hook without the pool lock.</b> {@link #sleeping(Task)} runs under the pool lock,
+ * as {@code wq_worker_sleeping} does (it may kick). {@link #running(Task)} does not take it, as
+ * {@code wq_worker_running} does not: when the sleep it ends was marked by the worker's own sleep
+ * hook, nobody else changes the worker's running state until {@code sleeping} is clear again. The
+ * CPU-intensive tick ({@link CpuIntensiveTick}) skips a sleeping worker, and while the worker waits
+ * inside the platform it is not "blocked outside", so the tick neither marks nor clears it; the
+ * flags that exclude it from the count are set by the worker itself, or ({@code CPU_INTENSIVE}) by
+ * the tick, only on a worker not sleeping. So the hook writes {@code currentAtNanos}, increments
+ * the pool's count if no such flag is set, and then clears the volatile {@code sleeping}: a tick that
+ * reads it clear (under the lock, later) also sees the fresh clock and the count it may decrement.
+ * A sleep the tick marked (blockedOutside) is ended under the lock, as before.
  */
 final class Worker implements SleepListener {
 
@@ -52,17 +64,25 @@ final class Worker implements SleepListener {
     volatile Task task;           // published once by the creator
 
     int flags;                    // PL; the worker reads its own SELF_OWNED bits without it
-    /** Not counted as running because it sleeps: in a core primitive, or (blockedOutside) outside the platform. */
-    boolean sleeping;             // PL; the worker's unlocked read in running() is a hint
-    /** The tick found the thread blocked outside the platform and set {@code sleeping} for it. */
-    boolean blockedOutside;       // PL
+    /**
+     * Not counted as running because it sleeps: in a core primitive, or (blockedOutside) outside the
+     * platform. Set under PL; cleared under PL, or by the worker itself without it in {@link #running}
+     * when its own sleep hook set it.
+     */
+    volatile boolean sleeping;
+    /**
+     * The tick found the thread blocked outside the platform and set {@code sleeping} for it. Written
+     * under PL; volatile so that the wake hook can read it without the lock (it is never set while the
+     * worker's own sleep hook owns the sleep).
+     */
+    volatile boolean blockedOutside;
     Work currentWork;             // PL; the worker reads its own without it
     PoolWorkqueue currentPwq;     // PL; likewise
     long currentSeq;              // PL
     int currentColor;             // PL
     long currentStartNanos;       // PL
     /** When the worker last started running (an item, or again after a sleep): the CPU-hog clock. */
-    long currentAtNanos;          // PL
+    long currentAtNanos;          // PL, or by the worker before it clears sleeping in running()
     long lastActiveNanos;         // PL
     final WorkList scheduled;     // PL
     /** The next worker in this one's bucket of {@code pool.busyHash} while it executes an item ({@code hentry}). */
@@ -113,7 +133,7 @@ final class Worker implements SleepListener {
     void setFlags(int f) {
         assert pool.lock.isHeldByCurrentThread();
         if ((f & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
-            pool.nrRunning--;
+            pool.nrRunning.decrementAndGet();
         }
         flags |= f;
     }
@@ -123,7 +143,7 @@ final class Worker implements SleepListener {
         int old = flags;
         flags &= ~f;
         if ((old & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
-            pool.nrRunning++;
+            pool.nrRunning.incrementAndGet();
         }
     }
 
@@ -159,7 +179,7 @@ final class Worker implements SleepListener {
                 return;
             }
             sleeping = true;
-            p.nrRunning--;
+            p.nrRunning.decrementAndGet();
             p.kick();
         } finally {
             p.lock.unlock();
@@ -170,9 +190,20 @@ final class Worker implements SleepListener {
     public void running(Task t) {
         WorkerPool p = pool;
         if (p == null || p.bh || !sleeping) {
-            return; // a racy hint: a sleep the tick marked and this read misses is undone by the next tick
+            return; // a sleep the tick marked and this read misses is undone by the next tick
         }
-        p.lock.lock();
+        if (!blockedOutside) {
+            // Our own sleep hook marked this sleep: nobody else changes the worker's running state
+            // until sleeping is clear again (class comment), so no lock. The flags read racily can
+            // differ only in DIE, which others set and which does not exclude from the count.
+            currentAtNanos = p.platform.nanoTime();
+            if ((flags & NOT_RUNNING) == 0) {
+                p.nrRunning.incrementAndGet();
+            }
+            sleeping = false;
+            return;
+        }
+        p.lock.lock(); // the tick marked it and may clear it itself: settle it under the lock
         try {
             if (sleeping) {
                 wakeUpCounted(p);
@@ -188,7 +219,7 @@ final class Worker implements SleepListener {
         blockedOutside = false;
         currentAtNanos = p.platform.nanoTime();
         if ((flags & NOT_RUNNING) == 0) {
-            p.nrRunning++;
+            p.nrRunning.incrementAndGet();
         }
     }
 
@@ -205,7 +236,7 @@ final class Worker implements SleepListener {
         }
         sleeping = true;
         blockedOutside = true;
-        pool.nrRunning--;
+        pool.nrRunning.decrementAndGet();
         pool.kick();
         return true;
     }

@@ -20,8 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code CPU_INTENSIVE}, not idle or preparing. It aims at one: an idle worker is woken only when items
  * wait and none runs ({@link #needMoreWorker()}), and a worker keeps taking items only while it is the
  * only running one ({@link #keepWorking()}). When a running worker sleeps, the platform's sleep hook
- * ({@link Worker#sleeping}) drops the count and wakes an idle worker. Unbound pools flag every
- * worker {@code UNBOUND}, so their count stays zero and every waiting item gets a worker.
+ * ({@link Worker#sleeping}) drops the count and wakes an idle worker, under the pool lock as
+ * {@code wq_worker_sleeping} does; the wake hook ({@link Worker#running}) counts it again without the
+ * lock, as {@code wq_worker_running} does. A kick wakes only the first idle worker, and not again while
+ * that one is already on its way ({@code kick_pool}: waking a task that is already runnable does
+ * nothing). Unbound pools flag every worker {@code UNBOUND}, so their count stays zero and every
+ * waiting item gets a worker.
  *
  * <p><b>Worker creation.</b> The pool keeps one idle worker in reserve: a worker that leaves idle
  * while no other is idle first becomes the pool's manager and creates one, through the system's
@@ -41,7 +45,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Memory ordering. {@link #lastProgressNanos} is volatile: written under the lock, read by the
  * watchdog without it (advisory). A {@link Worker}'s {@code kicked} flag is volatile and pairs the
  * waker's store (then {@code Platform.wake}) with the sleeper's load in its await condition.
- * Everything else is read and written under {@link #lock}, whose release/acquire orders it.
+ * {@link #nrRunning} is atomic because one change happens without the lock: a worker waking from a
+ * sleep increments it from its own thread. That increment pairs with the queue path's check
+ * ({@link #needMoreWorker()} under the lock, after appending the item): either the queue path reads
+ * the incremented count, and the woken worker, which goes back to the worklist under the lock when
+ * its item ends, finds the new item there; or it reads the count from before, sees no running
+ * worker and kicks an idle one, which at worst finds nothing to do and goes idle again. No item is
+ * left waiting with no worker on its way. The sleep hook's decrement happens under the lock, before
+ * its own {@link #kick()}, so a queue path that ran before it left its item on the worklist for that
+ * kick to see, and one that runs after it reads the decremented count and kicks itself. The worker's
+ * {@code sleeping} flag, volatile, orders the wake hook's lock-free writes against the CPU-intensive
+ * tick: see {@link Worker}. Everything else is read and written under {@link #lock}, whose
+ * release/acquire orders it.
  */
 final class WorkerPool {
 
@@ -66,8 +81,12 @@ final class WorkerPool {
     final List<Worker> workers = new ArrayList<>();                   // PL
     /** Workers told to die by the idle timer that may still be exiting; pruned at each reap. */
     private final List<Worker> reaped = new ArrayList<>();            // PL
-    /** Workers counted as running (concurrency management's {@code nr_running}). */
-    int nrRunning;                                                    // PL
+    /**
+     * Workers counted as running (concurrency management's {@code nr_running}). Changed under
+     * {@link #lock}, except by a worker's own wake hook ({@link Worker#running}), which increments it
+     * without the lock, as {@code wq_worker_running} does; read under the lock. See the class comment.
+     */
+    final AtomicInteger nrRunning = new AtomicInteger();              // PL for every change but the wake hook's increment
     /** The worker creating workers for the pool ({@code pool->manager}), or {@code null}. */
     Worker manager;                                                   // PL
     /** Set by {@link #stopAll()}: a worker created from then on is told to die at once. */
@@ -121,7 +140,7 @@ final class WorkerPool {
     /** Items wait and no worker runs: wake one ({@code need_more_worker}). */
     boolean needMoreWorker() {
         assert lock.isHeldByCurrentThread();
-        return !worklist.isEmpty() && nrRunning == 0;
+        return !worklist.isEmpty() && nrRunning.get() == 0;
     }
 
     /** An idle worker is available ({@code may_start_working}). */
@@ -133,7 +152,7 @@ final class WorkerPool {
     /** A worker may take another item ({@code keep_working}). */
     boolean keepWorking() {
         assert lock.isHeldByCurrentThread();
-        return !worklist.isEmpty() && nrRunning <= 1;
+        return !worklist.isEmpty() && nrRunning.get() <= 1;
     }
 
     /** A worker is needed and none is idle ({@code need_to_create_worker}). */
@@ -188,8 +207,8 @@ final class WorkerPool {
             return;
         }
         Worker w = idleList.peekFirst();
-        if (w != null) {
-            w.wakeUp();
+        if (w != null && !w.kicked) {
+            w.wakeUp(); // a kicked worker still on the idle list is on its way: waking it again does nothing
         }
     }
 

@@ -14,7 +14,8 @@ import java.util.function.Predicate;
 /**
  * A {@link RealPlatform} whose answer to {@link Platform#isBlockedOutsidePlatform} the test decides,
  * so that concurrency management's use of it can be tested without depending on how a real platform
- * reads JVM thread states.
+ * reads JVM thread states; and which can count and hold back the wake-ups of chosen tasks, so that a
+ * test can look at the runtime while a woken task is still "on its way".
  */
 final class ControlledPlatform implements Platform {
 
@@ -22,6 +23,10 @@ final class ControlledPlatform implements Platform {
     private volatile Predicate<Task> blockedOutside = t -> false;
     private final String manualTimerName;
     private volatile ManualTimer manualTimer;
+    /** Wake-ups of these tasks are counted and held back until {@link #releaseWakes()}; guarded by {@code this}. */
+    private Predicate<Task> holdWakesOf = t -> false;
+    private final java.util.List<Task> heldWakes = new java.util.ArrayList<>();
+    private final java.util.Map<Task, Integer> wakeCounts = new java.util.HashMap<>();
 
     /** A controlled platform whose timers are all real. */
     ControlledPlatform() {
@@ -93,7 +98,38 @@ final class ControlledPlatform implements Platform {
     @Override public void interrupt(Task task) { real.interrupt(task); }
     @Override public boolean isInterrupted(Task task) { return real.isInterrupted(task); }
     @Override public boolean interrupted() { return real.interrupted(); }
-    @Override public void wake(Task task) { real.wake(task); }
+    /** From now on, counts the wake-ups of tasks {@code p} accepts and holds them back (delivers none). */
+    synchronized void holdWakesOf(Predicate<Task> p) {
+        holdWakesOf = p;
+        wakeCounts.clear();
+    }
+
+    /** How many wake-ups of {@code task} were held back since {@link #holdWakesOf}. */
+    synchronized int heldWakeCount(Task task) {
+        return wakeCounts.getOrDefault(task, 0);
+    }
+
+    /** Stops holding wake-ups back and delivers those held. */
+    void releaseWakes() {
+        java.util.List<Task> deliver;
+        synchronized (this) {
+            holdWakesOf = t -> false;
+            deliver = new java.util.ArrayList<>(heldWakes);
+            heldWakes.clear();
+        }
+        deliver.forEach(real::wake);
+    }
+
+    @Override public void wake(Task task) {
+        synchronized (this) {
+            if (holdWakesOf.test(task)) {
+                wakeCounts.merge(task, 1, Integer::sum);
+                heldWakes.add(task);
+                return;
+            }
+        }
+        real.wake(task);
+    }
     @Override public void preemptionPoint() { real.preemptionPoint(); }
     @Override public void cpuRelax() { real.cpuRelax(); }
     @Override public long nanoTime() { return real.nanoTime(); }
