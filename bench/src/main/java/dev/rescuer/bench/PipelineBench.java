@@ -62,6 +62,7 @@ public class PipelineBench {
         }
     }
 
+    /** One batch of {@link #IN_FLIGHT} requests through the three stages; requests per second. */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)

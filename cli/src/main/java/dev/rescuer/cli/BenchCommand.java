@@ -59,7 +59,18 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BenchSuite.Options options = options();
-        BenchSuite.Run run = BenchSuite.run(options);
+        BenchSuite.Run run;
+        PrintStream stdout = System.out;
+        if (json) {
+            // JMH relays what its forks print (a JDK's warnings, for one) to standard output: keep it
+            // off the JSON by sending it to standard error while the suite runs.
+            System.setOut(System.err);
+        }
+        try {
+            run = BenchSuite.run(options);
+        } finally {
+            System.setOut(stdout);
+        }
         List<Target> targets = Targets.evaluate(run.results());
         if (json) {
             System.out.println(toJson(run, targets, options.profilers()));
