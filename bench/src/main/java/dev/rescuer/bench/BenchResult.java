@@ -22,6 +22,38 @@ public record BenchResult(String name, String unit, double rescuer, Map<String, 
         return new BenchResult(name, unit, rescuer, Map.copyOf(peers), r);
     }
 
+    /**
+     * One line, tab-separated, that {@link #fromLine} reads back: how {@link DirectMeasurements}
+     * hands its rows from the measuring JVM to the suite. Peer names hold no {@code ;} or {@code =}.
+     */
+    String toLine() {
+        return String.join("\t", name, unit, Double.toString(rescuer), encode(peers), encode(ratio));
+    }
+
+    /** The result {@link #toLine} wrote. */
+    static BenchResult fromLine(String line) {
+        String[] f = line.split("\t", -1);
+        if (f.length != 5) {
+            throw new IllegalArgumentException("not a result line (" + f.length + " fields, expected 5): " + line);
+        }
+        return new BenchResult(f[0], f[1], Double.parseDouble(f[2]), decode(f[3]), decode(f[4]));
+    }
+
+    private static String encode(Map<String, Double> m) {
+        StringBuilder b = new StringBuilder();
+        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ";").append(k).append('=').append(v));
+        return b.toString();
+    }
+
+    private static Map<String, Double> decode(String s) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (String kv : s.isEmpty() ? new String[0] : s.split(";")) {
+            int eq = kv.indexOf('=');
+            m.put(kv.substring(0, eq), Double.parseDouble(kv.substring(eq + 1)));
+        }
+        return m;
+    }
+
     /** A time or count comparison: ratio = peer / rescuer. */
     static BenchResult lowerIsBetter(String name, String unit, double rescuer, Map<String, Double> peers) {
         Map<String, Double> r = new LinkedHashMap<>();

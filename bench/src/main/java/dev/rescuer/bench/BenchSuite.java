@@ -1,9 +1,8 @@
 package dev.rescuer.bench;
 
-import dev.rescuer.core.RescuerSystem;
-import dev.rescuer.core.wq.WorkqueueConfig;
-import dev.rescuer.core.wq.WqFlag;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.ScalarResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
@@ -11,61 +10,183 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs every benchmark in one go and turns JMH's results into comparisons: {@code ./rescuer bench}.
  *
- * <p>Beyond JMH it measures two counts directly: the peak number of worker threads each executor
- * used for the blocking mix, and what 1,000 {@code MEM_RECLAIM} queues in 250 independent four-layer
- * stacks cost in rescuer threads under the analyzer's plan against one per queue ({@link RescuerThreadsBench}).
+ * <p>JMH forks one JVM per benchmark on the chosen launcher ({@link Options#jvm()}); the rows JMH
+ * does not measure (the peak threads of the blocking mix and of the pipeline, and what 1,000
+ * {@code MEM_RECLAIM} queues in 250 independent four-layer stacks cost in rescuer threads under the
+ * analyzer's plan against one per queue) are measured by {@link DirectMeasurements} in one more JVM on
+ * the same launcher. On a JDK without virtual threads the {@code vthread} peer is left out of every
+ * benchmark's peer list.
  */
 public final class BenchSuite {
 
-    /** Queues created for the rescuer-thread count. */
-    public static final int IDLE_RECLAIM_QUEUES = 1000;
+    /** The JMH profilers {@code --profile} takes (an option string may follow a colon: {@code stack:lines=5}). */
+    public static final List<String> PROFILERS = List.of("stack", "gc");
+    /** The benchmarks' peer parameters: the state class and the field JMH names the parameter after. */
+    private static final Map<Class<?>, String> PEER_PARAMS = Map.of(
+            WorkqueueBench.Tiny.class, "tinyPeer",
+            WorkqueueBench.Mix.class, "mixPeer",
+            WorkqueueBench.Latency.class, "latencyPeer",
+            PipelineBench.Pipeline.class, "pipelinePeer");
 
     private BenchSuite() {
     }
 
     /**
-     * Runs the suite.
+     * What to run.
      *
      * @param quick one warm-up and two measurement iterations of one second each, instead of three and five
      * @param verbose whether JMH prints its progress
+     * @param jvm the launcher JMH's forks and the direct measurements run on
+     * @param profilers JMH profilers to attach, each a name of {@link #PROFILERS} with optional {@code :options}
      */
-    public static List<BenchResult> run(boolean quick, boolean verbose) throws RunnerException {
+    public record Options(boolean quick, boolean verbose, Jvm jvm, List<String> profilers) {
+        /** Checks the profilers; a name JMH is not asked for here is refused with the accepted names. */
+        public Options {
+            profilers = List.copyOf(profilers);
+            for (String p : profilers) {
+                String name = p.contains(":") ? p.substring(0, p.indexOf(':')) : p;
+                if (!PROFILERS.contains(name)) {
+                    throw new IllegalArgumentException("profile: unknown profiler '" + name + "'; one of " + String.join(", ", PROFILERS)
+                            + " (for any other JMH profiler run JMH directly: java -jar bench/target/rescuer-bench.jar -prof NAME)");
+                }
+            }
+        }
+    }
+
+    /**
+     * One profiler's result for one benchmark and peer, as JMH reports it (a secondary result).
+     *
+     * @param benchmark the JMH method, for example {@code tiny1}
+     * @param peer the peer parameter, or {@code null} for a benchmark without one
+     * @param label JMH's label, for example {@code ·gc.alloc.rate.norm} or {@code ·stack}
+     * @param score the number ({@code NaN} for the stack profile, which is text)
+     * @param unit its unit
+     * @param text the profile's text ({@code null} for a plain number)
+     */
+    public record Profile(String benchmark, String peer, String label, double score, String unit, String text) {
+    }
+
+    /**
+     * A run's outcome.
+     *
+     * @param jvm the launcher it ran on
+     * @param results the comparisons, JMH's first, then the direct rows
+     * @param profiles what the profilers reported, empty without {@code --profile}
+     */
+    public record Run(Jvm jvm, List<BenchResult> results, List<Profile> profiles) {
+    }
+
+    /** Runs the suite. */
+    public static Run run(Options o) throws RunnerException, IOException, InterruptedException {
         ChainedOptionsBuilder opts = new OptionsBuilder()
                 .include(WorkqueueBench.class.getName())
                 .include(PlatformBench.class.getName())
+                .include(PipelineBench.class.getName())
+                .jvm(o.jvm().java().toString())
                 .forks(1)
-                .warmupIterations(quick ? 1 : 3)
+                .warmupIterations(o.quick() ? 1 : 3)
                 .warmupTime(TimeValue.seconds(1))
-                .measurementIterations(quick ? 2 : 5)
+                .measurementIterations(o.quick() ? 2 : 5)
                 .measurementTime(TimeValue.seconds(1))
-                .verbosity(verbose ? VerboseMode.NORMAL : VerboseMode.SILENT);
+                .verbosity(o.verbose() ? VerboseMode.NORMAL : VerboseMode.SILENT);
+        if (!o.jvm().offersVirtualThreads()) {
+            PEER_PARAMS.forEach((state, field) -> opts.param(field, withoutVirtualThreads(state, field)));
+        }
+        for (String p : o.profilers()) {
+            int colon = p.indexOf(':');
+            if (colon < 0) {
+                opts.addProfiler(p);
+            } else {
+                opts.addProfiler(p.substring(0, colon), p.substring(colon + 1));
+            }
+        }
         Collection<RunResult> runs = new Runner(opts.build()).run();
-        return summarize(runs);
+        List<BenchResult> results = summarize(runs);
+        results.addAll(direct(o.jvm()));
+        return new Run(o.jvm(), results, profiles(runs));
+    }
+
+    /** The {@code @Param} values of {@code state}'s {@code field}, without {@link Peer#VTHREAD}. */
+    private static String[] withoutVirtualThreads(Class<?> state, String field) {
+        try {
+            return Arrays.stream(state.getField(field).getAnnotation(Param.class).value())
+                    .filter(v -> !v.equals(Peer.VTHREAD)).toArray(String[]::new);
+        } catch (NoSuchFieldException e) {
+            throw new IllegalStateException(state.getName() + " has no peer parameter " + field, e);
+        }
+    }
+
+    /** Runs {@link DirectMeasurements} on {@code jvm} with this JVM's class path and reads its rows. */
+    static List<BenchResult> direct(Jvm jvm) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(jvm.java().toString(), "-Xmx2g", "-cp", System.getProperty("java.class.path"),
+                DirectMeasurements.class.getName())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        p.getOutputStream().close();
+        List<BenchResult> rows = new ArrayList<>();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.startsWith(DirectMeasurements.ROW)) {
+                    rows.add(BenchResult.fromLine(line.substring(DirectMeasurements.ROW.length())));
+                }
+            }
+        }
+        int exit = p.waitFor();
+        if (exit != 0) {
+            throw new IllegalStateException("the direct measurements (" + DirectMeasurements.class.getName() + " on " + jvm.java()
+                    + ") exited " + exit + "; its errors are above");
+        }
+        return rows;
+    }
+
+    /** The peer parameter of a run, whatever the benchmark calls it; {@code null} if it has none. */
+    static String peerOf(RunResult r) {
+        for (String key : r.getParams().getParamsKeys()) {
+            if (key.toLowerCase(Locale.ROOT).endsWith("peer")) {
+                return r.getParams().getParam(key);
+            }
+        }
+        return null;
+    }
+
+    private static String method(RunResult r) {
+        String m = r.getParams().getBenchmark();
+        return m.substring(m.lastIndexOf('.') + 1);
+    }
+
+    static List<Profile> profiles(Collection<RunResult> runs) {
+        List<Profile> out = new ArrayList<>();
+        for (RunResult r : runs) {
+            r.getSecondaryResults().forEach((label, res) -> out.add(new Profile(method(r), peerOf(r), label, res.getScore(),
+                    res.getScoreUnit(), res instanceof ScalarResult ? null : res.extendedInfo())));
+        }
+        return out;
     }
 
     static List<BenchResult> summarize(Collection<RunResult> runs) {
         Map<String, Map<String, RunResult>> byBench = new LinkedHashMap<>();
         for (RunResult r : runs) {
-            String method = r.getParams().getBenchmark();
-            method = method.substring(method.lastIndexOf('.') + 1);
-            String peer = r.getParams().getParam("peer");
-            byBench.computeIfAbsent(method, k -> new LinkedHashMap<>()).put(peer == null ? method : peer, r);
+            String peer = peerOf(r);
+            byBench.computeIfAbsent(method(r), k -> new LinkedHashMap<>()).put(peer == null ? method(r) : peer, r);
         }
         List<BenchResult> out = new ArrayList<>();
         throughput(out, byBench, "tiny1", "tiny-throughput-1", "items/s, 1 producer");
         throughput(out, byBench, "tiny2", "tiny-throughput-2", "items/s, 2 producers");
         throughput(out, byBench, "blockingMix", "blocking-mix", "items/s, half waiting on an event");
-        out.add(blockingMixThreads());
         Map<String, RunResult> lat = byBench.get("queueLatency");
         if (lat != null && lat.containsKey("rescuer")) {
             for (double pct : new double[] {50, 99}) {
@@ -79,12 +200,15 @@ public final class BenchSuite {
                         lat.get("rescuer").getPrimaryResult().getStatistics().getPercentile(pct), peers));
             }
         }
-        rescuerThreadRows(out);
-        pair(out, byBench, "mutexLockUnlock", "mutex-uncontended", Map.of(
+        throughput(out, byBench, "pipeline", "pipeline",
+                "requests/s, 3 stages (fs, dm, disk) each waiting on the next, " + PipelineBench.IN_FLIGHT + " in flight");
+        pair(out, byBench, "mutexLockUnlock", "mutex-uncontended", false, Map.of(
                 "reentrantlock", "reentrantLockLockUnlock", "synchronized", "synchronizedBlock"));
-        pair(out, byBench, "rwsemReadLockUnlock", "rwsem-read-uncontended", Map.of(
+        pair(out, byBench, "rwsemReadLockUnlock", "rwsem-read-uncontended", false, Map.of(
                 "reentrantreadwritelock", "reentrantReadWriteLockReadLockUnlock"));
-        pair(out, byBench, "platformWakeAwaitRoundTrip", "wake-await-round-trip", Map.of(
+        pair(out, byBench, "mutexContended2", "mutex-contended-2", true, Map.of("reentrantlock", "reentrantLockContended2"));
+        pair(out, byBench, "mutexContended4", "mutex-contended-4", true, Map.of("reentrantlock", "reentrantLockContended4"));
+        pair(out, byBench, "platformWakeAwaitRoundTrip", "wake-await-round-trip", false, Map.of(
                 "locksupport", "lockSupportParkUnparkRoundTrip"));
         return out;
     }
@@ -104,8 +228,9 @@ public final class BenchSuite {
         out.add(BenchResult.higherIsBetter(name, unit, m.get("rescuer").getPrimaryResult().getScore(), peers));
     }
 
+    /** Rescuer's benchmark {@code ours} against the peers' methods; ops/s when {@code throughput}, else ns/op. */
     private static void pair(List<BenchResult> out, Map<String, Map<String, RunResult>> byBench, String ours, String name,
-                             Map<String, String> peerMethods) {
+                             boolean throughput, Map<String, String> peerMethods) {
         Map<String, RunResult> o = byBench.get(ours);
         if (o == null) {
             return;
@@ -117,53 +242,7 @@ public final class BenchSuite {
                 peers.put(peer, p.values().iterator().next().getPrimaryResult().getScore());
             }
         });
-        out.add(BenchResult.lowerIsBetter(name, "ns/op", o.values().iterator().next().getPrimaryResult().getScore(), peers));
-    }
-
-    /** Peak worker threads each executor used to run 200 batches of the blocking mix. */
-    static BenchResult blockingMixThreads() {
-        Map<String, Double> peers = new LinkedHashMap<>();
-        double ours = 0;
-        for (String name : new String[] {"rescuer", "tpe2", "tpe8", "tpe64", "fjp"}) {
-            int peak = 0;
-            try (Peer p = Peer.create(name)) {
-                WorkqueueBench.Producer prod = new WorkqueueBench.Producer();
-                WorkqueueBench.Mix mix = new WorkqueueBench.Mix();
-                mix.p = p;
-                mix.exec = p.executor();
-                for (int i = 0; i < 200; i++) {
-                    new WorkqueueBench().blockingMix(mix, prod);
-                    peak = Math.max(peak, p.threads());
-                }
-            }
-            if (name.equals("rescuer")) {
-                ours = peak;
-            } else {
-                peers.put(name, (double) peak);
-            }
-        }
-        return BenchResult.lowerIsBetter("blocking-mix-threads", "peak worker threads", ours, peers);
-    }
-
-    /**
-     * The rescuer rows (issue 13): 1,000 MEM_RECLAIM queues in 250 independent four-layer stacks,
-     * under the analyzer's plan (Rescuer) against one rescuer per queue (the kernel), and the
-     * analyzer's time on a 10,000-queue graph.
-     */
-    static void rescuerThreadRows(List<BenchResult> out) {
-        var graph = RescuerThreadsBench.graph(RescuerThreadsBench.STACKS);
-        RescuerThreadsBench.Cost kernel = RescuerThreadsBench.measure(graph, Map.of());
-        RescuerThreadsBench.Cost plan = RescuerThreadsBench.measure(graph, RescuerThreadsBench.plan(graph));
-        String what = IDLE_RECLAIM_QUEUES + " MEM_RECLAIM queues in " + RescuerThreadsBench.STACKS + " four-layer stacks";
-        out.add(BenchResult.lowerIsBetter("rescuer-threads", "rescuer threads for " + what,
-                plan.rescuerThreads(), Map.of("kernel", (double) kernel.rescuerThreads())));
-        out.add(BenchResult.lowerIsBetter("rescuer-thread-pages", "model pages their stacks cost, " + what,
-                plan.pages(), Map.of("kernel", (double) kernel.pages())));
-        out.add(BenchResult.lowerIsBetter("rescuer-jvm-threads", "JVM threads started on RealPlatform, " + what,
-                plan.jvmThreads(), Map.of("kernel", (double) kernel.jvmThreads())));
-        out.add(BenchResult.lowerIsBetter("rescuer-rss-kib", "resident memory growth (KiB) on RealPlatform, " + what,
-                Math.max(1, plan.rssKib()), Map.of("kernel", (double) Math.max(1, kernel.rssKib()))));
-        out.add(BenchResult.lowerIsBetter("analyze-10k-queues", "ms to analyze a 10,000-queue graph (best of 5)",
-                RescuerThreadsBench.analyzeMillis(2_500, 5), Map.of()));
+        double score = o.values().iterator().next().getPrimaryResult().getScore();
+        out.add(throughput ? BenchResult.higherIsBetter(name, "ops/s", score, peers) : BenchResult.lowerIsBetter(name, "ns/op", score, peers));
     }
 }

@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
@@ -25,8 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * The platform's own overhead against the JDK's primitives: an uncontended lock/unlock, and a
- * wake-and-wait round trip between two threads. Average time per operation; lower is better.
+ * The platform's own overhead against the JDK's primitives: an uncontended lock/unlock, a
+ * wake-and-wait round trip between two threads (average time per operation; lower is better), and a
+ * {@code Mutex} contended by 2 and 4 threads against {@code ReentrantLock} (operations per second;
+ * higher is better).
  *
  * <p>Rescuer's primitives do more than the JDK's on every call (task lookup, atomic-context check,
  * held-lock bookkeeping, a scheduling point); these benchmarks measure what that costs.
@@ -100,6 +103,77 @@ public class PlatformBench {
         int c = ++s.counter;
         s.readWriteLock.readLock().unlock();
         return c;
+    }
+
+    /** One lock shared by the benchmark's threads: each takes it, bumps the counter and drops it. */
+    @State(Scope.Benchmark)
+    public static class Contended {
+        RealPlatform platform;
+        Mutex mutex;
+        final ReentrantLock reentrantLock = new ReentrantLock();
+        int counter;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            platform = new RealPlatform();
+            mutex = new Mutex(platform, "bench_contended_mutex");
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            platform.close();
+        }
+    }
+
+    /** {@code Mutex} lock, increment, unlock by 2 threads at once; operations per second (all threads). */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(2)
+    public int mutexContended2(Contended s) {
+        return lockedIncrement(s.mutex, s);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(4)
+    public int mutexContended4(Contended s) {
+        return lockedIncrement(s.mutex, s);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(2)
+    public int reentrantLockContended2(Contended s) {
+        return lockedIncrement(s.reentrantLock, s);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(4)
+    public int reentrantLockContended4(Contended s) {
+        return lockedIncrement(s.reentrantLock, s);
+    }
+
+    private static int lockedIncrement(Mutex m, Contended s) {
+        m.lock();
+        try {
+            return ++s.counter;
+        } finally {
+            m.unlock();
+        }
+    }
+
+    private static int lockedIncrement(ReentrantLock l, Contended s) {
+        l.lock();
+        try {
+            return ++s.counter;
+        } finally {
+            l.unlock();
+        }
     }
 
     /**

@@ -21,15 +21,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Rescuer's workqueue against the JDK's executors. Each benchmark takes the peer as a parameter, so
- * one run measures all of them under the same conditions.
+ * Rescuer's workqueue against the JDK's executors. Each benchmark takes the peer as a parameter
+ * ({@code tinyPeer}, {@code mixPeer}, {@code latencyPeer}: one name per benchmark, so that
+ * {@link BenchSuite} can leave the virtual-thread peer out of each list on a JDK without it), so one
+ * run measures all of them under the same conditions.
  *
  * <ul>
  *   <li>{@code tiny1}, {@code tiny2}: empty items submitted by one or two producers, each producer
  *       submitting a batch and waiting until its batch has run; items per second.
  *   <li>{@code blockingMix}: pairs of items, one waiting for an event the other signals, submitted
  *       interleaved; pairs' items per second. Each peer waits the way it should: a core Completion on
- *       Rescuer, a latch on a ThreadPoolExecutor, a ManagedBlocker on a ForkJoinPool.
+ *       Rescuer, a latch on a ThreadPoolExecutor, a ManagedBlocker on a ForkJoinPool,
+ *       a latch on a virtual thread.
  *   <li>{@code queueLatency}: the time from submitting an item to it running, sampled (p50, p99).
  * </ul>
  */
@@ -62,12 +65,13 @@ public class WorkqueueBench {
 
     @State(Scope.Benchmark)
     public static class Tiny extends PeerState {
-        @Param({"rescuer", "fjp", "tpe"})
-        public String peer;
+        /** The peer; {@code vthread} only where the JDK offers virtual threads ({@link BenchSuite} leaves it out elsewhere). */
+        @Param({"rescuer", "fjp", "tpe", Peer.VTHREAD})
+        public String tinyPeer;
 
         @Override
         String peerName() {
-            return peer;
+            return tinyPeer;
         }
     }
 
@@ -108,12 +112,13 @@ public class WorkqueueBench {
 
     @State(Scope.Benchmark)
     public static class Mix extends PeerState {
-        @Param({"rescuer", "tpe2", "tpe8", "tpe64", "fjp"})
-        public String peer;
+        /** The peer; {@code vthread} only where the JDK offers virtual threads. */
+        @Param({"rescuer", "tpe2", "tpe8", "tpe64", "fjp", Peer.VTHREAD})
+        public String mixPeer;
 
         @Override
         String peerName() {
-            return peer;
+            return mixPeer;
         }
     }
 
@@ -141,14 +146,15 @@ public class WorkqueueBench {
 
     @State(Scope.Benchmark)
     public static class Latency extends PeerState {
-        @Param({"rescuer", "fjp"})
-        public String peer;
+        /** The peer; {@code vthread} only where the JDK offers virtual threads. */
+        @Param({"rescuer", "fjp", Peer.VTHREAD})
+        public String latencyPeer;
         volatile boolean started;
         final Runnable mark = () -> started = true;
 
         @Override
         String peerName() {
-            return peer;
+            return latencyPeer;
         }
     }
 

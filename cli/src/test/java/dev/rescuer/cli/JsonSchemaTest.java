@@ -7,10 +7,13 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import dev.rescuer.bench.BenchSuite;
+import dev.rescuer.bench.Targets;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What explore, check, replay and analyze print with {@code --json} is what docs/json/rescuer.schema.json
+ * What explore, check, replay, analyze and bench print with {@code --json} is what docs/json/rescuer.schema.json
  * (described in docs/JSON.md) says: every field named, typed and required, and no other field. A field
  * added to the output without its description, or renamed, fails here.
  */
@@ -71,6 +74,22 @@ class JsonSchemaTest {
     void analyzeOfAStack() throws Exception {
         CliRun r = CliRun.run("analyze", Path.of("..", "stacks", "s3-md-mdmon.yaml").toString(), "--json");
         assertValid("analyze", r.out());
+    }
+
+    @Test
+    void benchWithItsTargetsAndProfiles() throws Exception {
+        BenchSuite.Run run = BenchCommandTest.fixedRun();
+        String json = BenchCommand.toJson(run, Targets.evaluate(run.results()), List.of("gc", "stack"));
+        assertValid("bench", json);
+        JsonNode root = JSON.readTree(json);
+        assertEquals("not offered by this JDK (17)", root.get("virtual_threads").asText());
+        assertEquals(17, root.get("java_version").asInt());
+        assertTrue(root.get("results").get(1).get("ratio").get("fjp").isNull(), "a ratio over zero is null, not NaN");
+        assertEquals("missed", root.get("targets").get(0).get("status").asText());
+        assertTrue(root.get("targets").get(13).get("threshold").isNull(), "the pipeline is recorded, with no threshold");
+        ObjectNode extra = (ObjectNode) root;
+        extra.putArray("targets").addObject().put("benchmark", "x");
+        assertFalse(schema("bench").validate(extra).isEmpty(), "a target without its fields is refused");
     }
 
     @Test
