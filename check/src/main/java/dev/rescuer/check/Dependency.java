@@ -15,10 +15,13 @@ import java.util.List;
  * @param toMode how {@code to} was acquired; waits on events are exclusive
  * @param type what the task did
  * @param task the name of the task that first recorded it
+ * @param via for a {@link Type#SIGNAL} learned from a handed-on event's context rather than the
+ *     signaller's own: the event and the owner that acquired or waited on {@code to} while it owned
+ *     the event ({@link EventContext#via}); {@code null} otherwise
  * @param stack where, innermost frame first, without the validator's own frames
  */
 public record Dependency(LockClass from, LockClass to, int fromMode, int toMode, Type type, String task,
-                         List<StackTraceElement> stack) {
+                         String via, List<StackTraceElement> stack) {
 
     /** What a task did to record a dependency. */
     public enum Type {
@@ -48,6 +51,10 @@ public record Dependency(LockClass from, LockClass to, int fromMode, int toMode,
             case WAIT:
                 return "task " + task + " waited on " + to + " (" + to.kind() + ") while holding " + from + " (" + modeName(fromMode) + ")";
             case SIGNAL:
+                if (via != null) {
+                    return "task " + task + " signalled " + from + " (" + from.kind() + ") completing " + via + ", which "
+                            + (to.isEvent() ? "waited on " + to : "acquired " + to + " (" + modeName(toMode) + ")") + " while it owned it";
+                }
                 return "task " + task + " signalled " + from + " (" + from.kind() + ") after "
                         + (to.isEvent() ? "waiting on " + to : "acquiring " + to + " (" + modeName(toMode) + ")");
             default:

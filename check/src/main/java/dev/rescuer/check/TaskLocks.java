@@ -1,5 +1,6 @@
 package dev.rescuer.check;
 
+import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.Primitive;
 
 import java.util.Arrays;
@@ -7,7 +8,8 @@ import java.util.Arrays;
 /**
  * One task's state as the validator sees it: the classes it holds (lockdep's {@code held_locks}),
  * and the classes it acquired or waited on since its current context began (DEPT's view of what a
- * signal depends on). Kept in {@link dev.rescuer.core.platform.Task#lockdepData()}; only the task
+ * signal depends on), and the handed-on events it acts for now (its ownership windows, innermost
+ * last, each with the event's context as it stood at the take-over). Kept in {@link dev.rescuer.core.platform.Task#lockdepData()}; only the task
  * itself reads or writes it, so nothing here is synchronized.
  */
 final class TaskLocks {
@@ -34,6 +36,13 @@ final class TaskLocks {
     private Primitive[] requested = new Primitive[2];
     private long[] requestedAt = new long[2];
     private int requestCount;
+
+    // Ownership windows (LockEvents.takeOver .. handOn), innermost last: the event, the sequence
+    // number at the take-over (later context entries are the window's), the event's context then.
+    HandedOnEvent[] owned = new HandedOnEvent[2];
+    private long[] ownedSince = new long[2];
+    EventContext[] ownedContext = new EventContext[2];
+    int ownedCount;
 
     /** Counts this task's acquisitions and waits: orders them against its requests. */
     private long seq;
@@ -133,6 +142,52 @@ final class TaskLocks {
             }
         }
         return -1;
+    }
+
+    /** Opens a window: from now on this task acts for {@code event}, which carried {@code context} so far. */
+    void openWindow(HandedOnEvent event, EventContext context) {
+        if (ownedCount == owned.length) {
+            owned = Arrays.copyOf(owned, ownedCount * 2);
+            ownedSince = Arrays.copyOf(ownedSince, ownedCount * 2);
+            ownedContext = Arrays.copyOf(ownedContext, ownedCount * 2);
+        }
+        owned[ownedCount] = event;
+        ownedSince[ownedCount] = seq;
+        ownedContext[ownedCount] = context;
+        ownedCount++;
+    }
+
+    /** The innermost open window on {@code event}, or {@code -1}. */
+    int window(HandedOnEvent event) {
+        for (int i = ownedCount - 1; i >= 0; i--) {
+            if (owned[i] == event) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Closes window {@code i} and returns what the task acquired or waited on in it (context entries
+     * touched since its take-over), attributed to {@code owner}; empty if nothing. What the task
+     * held from before the take-over is not the window's, even if still held.
+     */
+    EventContext closeWindow(int i, String owner) {
+        long since = ownedSince[i];
+        EventContext out = EventContext.EMPTY;
+        for (int k = 0; k < contextCount; k++) {
+            if (contextSeq[k] > since) {
+                out = out.plus(contextClass[k], contextMode[k], owner);
+            }
+        }
+        int tail = ownedCount - i - 1;
+        System.arraycopy(owned, i + 1, owned, i, tail);
+        System.arraycopy(ownedSince, i + 1, ownedSince, i, tail);
+        System.arraycopy(ownedContext, i + 1, ownedContext, i, tail);
+        ownedCount--;
+        owned[ownedCount] = null;
+        ownedContext[ownedCount] = null;
+        return out;
     }
 
     void clearContext() {

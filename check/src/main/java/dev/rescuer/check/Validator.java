@@ -46,6 +46,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       an item) adds what a {@code flush_work} of that item would: E → the item's class, E → its
  *       queue's where {@link WorkQueue#flushWaitsOnQueue()}, and E → {@code fs_reclaim} where
  *       {@link WorkQueue#itemsMayWaitForReclaim()} (the item may need a new worker first).
+ *   <li><b>Hand-offs</b> (DEPT's event context, per event instance): what a task acquires or waits
+ *       on while it acts for a {@link HandedOnEvent} ({@linkplain LockEvents#takeOver takeOver} ..
+ *       {@linkplain LockEvents#handOn handOn}: loop's worker serving a bio) is carried by the event,
+ *       and a signal made while a later owner acts for it (the bio's end-io in the disk's interrupt)
+ *       depends on those classes too. Only what was done inside a window counts: what the owner held
+ *       or did before it took the event over is not charged.
  * </ul>
  * The graph is searched for cycles when asked ({@link #potentialCycles()}), normally once at the end
  * of a run: a cycle is reported only if every junction blocks, where a junction at class X joins an
@@ -58,7 +64,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link Task#lockdepData()}, touched only by that task. The class and edge tables are concurrent
  * maps: a class or edge is published by {@code computeIfAbsent}/{@code putIfAbsent}, and
  * {@link #potentialCycles()} reads them after the run (on a real platform, after joining the tasks,
- * which orders their writes before the read). {@link LockClass#exclusiveSeen()} is volatile.
+ * which orders their writes before the read). {@link LockClass#exclusiveSeen()} is volatile. An
+ * event's context ({@link EventContext}, immutable) is replaced with {@code merge} on a concurrent
+ * map, so two owners extending it at once (chained bios ending on two threads) lose nothing; the
+ * hand-off that passes the event to its next owner (a queue, a timer) orders the write before the
+ * next owner's {@code takeOver} reads it.
  */
 public final class Validator implements LockEvents {
 
@@ -68,6 +78,11 @@ public final class Validator implements LockEvents {
     private final AtomicInteger nextClassId = new AtomicInteger();
     private final ConcurrentHashMap<Long, Dependency> dependencies = new ConcurrentHashMap<>();
     private final Signallers signallers = new Signallers();
+    /**
+     * Per handed-on event instance (by identity), what its owners acquired and waited on while they
+     * owned it; dropped when the event has happened. Replaced atomically ({@code merge}).
+     */
+    private final ConcurrentHashMap<EventKey, EventContext> eventContexts = new ConcurrentHashMap<>();
     /** Per event class waited on nested in itself, the exclusive classes held at every such wait. */
     private final ConcurrentHashMap<LockClass, Set<LockClass>> nestLocks = new ConcurrentHashMap<>();
 
@@ -152,17 +167,33 @@ public final class Validator implements LockEvents {
 
     /** The dependencies of a wait on {@code e} for {@code item} to run, as {@code __flush_work} records them. */
     private void waitsForItem(LockClass e, Work item, Task task) {
-        record(e, classOf(item, 0), EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+        EventContext flush = flushContext(item);
+        for (int i = 0; i < flush.size(); i++) {
+            record(e, flush.classAt(i), EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+        }
+    }
+
+    /**
+     * What waiting for {@code item} to run waits for, as {@code __flush_work} and
+     * {@code start_flush_work} record it: the item's class; its queue's where a flush of the item
+     * waits on the queue ({@link WorkQueue#flushWaitsOnQueue()}); {@code fs_reclaim} where the item
+     * may first need a worker whose creation may reclaim ({@link WorkQueue#itemsMayWaitForReclaim()}).
+     */
+    private EventContext flushContext(Work item) {
+        String who = "work " + item.name();
+        EventContext out = EventContext.EMPTY.plus(classOf(item, 0), EXCLUSIVE, who);
         WorkQueue wq = item.workqueue();
         if (wq == null) {
-            return;
+            return out;
         }
+        who = who + " on workqueue " + wq.name();
         if (wq.flushWaitsOnQueue()) {
-            record(e, classOf(wq, 0), EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+            out = out.plus(classOf(wq, 0), EXCLUSIVE, who);
         }
         if (!wq.flags().contains(WqFlag.BH) && wq.itemsMayWaitForReclaim()) {
-            record(e, classOf(FS_RECLAIM, 0), EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+            out = out.plus(classOf(FS_RECLAIM, 0), EXCLUSIVE, who);
         }
+        return out;
     }
 
     /**
@@ -195,6 +226,48 @@ public final class Validator implements LockEvents {
                 record(e, t.heldClass[i], EXCLUSIVE, t.heldMode[i], Dependency.Type.SIGNAL, task);
             }
         }
+        for (int w = 0; w < t.ownedCount; w++) { // what the events it acts for carried here
+            EventContext carried = t.ownedContext[w];
+            for (int i = 0; i < carried.size(); i++) {
+                if (carried.classAt(i) != e) {
+                    record(e, carried.classAt(i), EXCLUSIVE, carried.modeAt(i), Dependency.Type.SIGNAL, task,
+                            t.owned[w], carried.ownerAt(i));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void takeOver(Task task, HandedOnEvent event) {
+        EventContext carried = eventContexts.get(new EventKey(event));
+        locksOf(task).openWindow(event, carried == null ? EventContext.EMPTY : carried);
+    }
+
+    @Override
+    public void handOn(Task task, HandedOnEvent event, HandedOnEvent into) {
+        TaskLocks t = locksOf(task);
+        int w = t.window(event);
+        if (w >= 0) {
+            carry(event, t.closeWindow(w, task.name()));
+        }
+        if (event.completer() instanceof Work) { // deferred to an item: it completes only once the item runs
+            carry(event, flushContext((Work) event.completer()));
+        }
+        if (into != null) {
+            EventContext moved = eventContexts.remove(new EventKey(event));
+            if (moved != null) {
+                eventContexts.merge(new EventKey(into), moved, EventContext::plusAll);
+            }
+        } else if (w >= 0 && event.completer() == null) {
+            eventContexts.remove(new EventKey(event)); // it has happened: nobody can wait for it now
+        }
+    }
+
+    /** Adds what an owner did in a closed window to {@code event}'s context, unless the window did nothing. */
+    private void carry(HandedOnEvent event, EventContext did) {
+        if (did.size() > 0) {
+            eventContexts.merge(new EventKey(event), did, EventContext::plusAll);
+        }
     }
 
     @Override
@@ -223,7 +296,13 @@ public final class Validator implements LockEvents {
 
     @Override
     public void contextBoundary(Task task) {
-        locksOf(task).clearContext();
+        TaskLocks t = locksOf(task);
+        while (t.ownedCount > 0) { // a window still open ends with its context, as a hand-on would
+            int w = t.ownedCount - 1;
+            HandedOnEvent event = t.owned[w];
+            carry(event, t.closeWindow(w, task.name()));
+        }
+        t.clearContext();
     }
 
     // ------------------------------------------------------------------ results
@@ -294,11 +373,31 @@ public final class Validator implements LockEvents {
     }
 
     private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task) {
+        record(from, to, fromMode, toMode, type, task, null, null);
+    }
+
+    /** Records an edge; {@code via}/{@code owner}, when non-null, name the handed-on event it was learned through. */
+    private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task,
+                        HandedOnEvent via, String owner) {
         long key = ((long) from.id() << 36) | ((long) to.id() << 8) | (fromMode << 4) | (toMode << 2) | type.ordinal();
         if (dependencies.containsKey(key)) {
             return;
         }
-        dependencies.putIfAbsent(key, new Dependency(from, to, fromMode, toMode, type, task.name(), callerStack()));
+        String through = via == null ? null : EventContext.via(via, owner);
+        dependencies.putIfAbsent(key, new Dependency(from, to, fromMode, toMode, type, task.name(), through, callerStack()));
+    }
+
+    /** A handed-on event as a map key, by identity whatever its {@code equals} (records compare by value). */
+    private record EventKey(HandedOnEvent event) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof EventKey && ((EventKey) o).event == event;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(event);
+        }
     }
 
     private static List<StackTraceElement> callerStack() {

@@ -90,6 +90,33 @@ public interface LockEvents {
     }
 
     /**
+     * {@code task} starts to act for {@code event}, an event whose completion is handed from owner
+     * to owner ({@link HandedOnEvent}: a bio): it has taken the event off whatever list or queue
+     * handed it over (loop's worker taking a command), or the event's completion callback starts to
+     * run on it (a bio's end-io, in whatever context ends the bio). Until the matching
+     * {@link #handOn}, what the task acquires and waits on is what the event's completion waited
+     * for, and the event carries it on to its later owners; and what earlier owners did while they
+     * owned it is part of the context of any signal the task makes meanwhile. Windows nest (an
+     * end-io that ends another bio); a {@link #contextBoundary} ends those still open, as a
+     * {@link #handOn} would. Ignored by default.
+     */
+    default void takeOver(Task task, HandedOnEvent event) {
+    }
+
+    /**
+     * {@code task} stops acting for {@code event}: it handed it on (to a device, a list, a work
+     * item, another event it now waits for) or ended it, or the event's completion callback
+     * returned. A call for an event the task does not act for is ignored. With {@code into}
+     * non-null, {@code event}'s completion is now part of {@code into}'s (a chained bio handing its
+     * end to its parent, {@code bio_chain}): what {@code event} carries, {@code into} carries too.
+     * Also called at every hand-off of the event, after its {@link HandedOnEvent#completer()} was set
+     * to the new owner, whether or not the task acted for it: a completer that is a work item makes
+     * the event's completion wait for that item to run. Ignored by default.
+     */
+    default void handOn(Task task, HandedOnEvent event, HandedOnEvent into) {
+    }
+
+    /**
      * {@code task} starts (or ends) an execution context whose signals owe nothing to what the
      * task did before: a work item begins or ends, a timer callback begins. A signal's context is
      * what its task acquired and waited on since the last call.

@@ -2,6 +2,8 @@ package dev.rescuer.storage.block;
 
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.platform.HandedOnEvent;
+import dev.rescuer.core.platform.LockEvents;
+import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
@@ -27,6 +29,15 @@ import java.util.function.Consumer;
  * clone or the structure it waits for (dm core's clone, a snapshot's pending exception), or the work
  * item its end-io deferred it to ({@link #deferEndio}). The block layer and the targets record it
  * where the hand-off happens; nothing reads it but reports.
+ *
+ * <p><b>What its owners did, for the validator.</b> A handler that serves the bio outside its
+ * end-io (loop's worker) calls {@link #takeOver} when it takes the bio off its list; the window
+ * ends at its next {@link #handTo}, {@link #deferEndio} or {@link #endio} of the bio. The end-io
+ * callback runs in a window of its own, and a chained bio's end hands what it carried to its
+ * parent. With a validator installed ({@link LockEvents#takeOver}, {@link LockEvents#handOn}), what
+ * a handler acquired or waited on in its window becomes part of the context of the signals the
+ * bio's end-io makes, wherever it runs (the disk's interrupt); with none, each site costs one
+ * volatile read.
  *
  * <p><b>Threading.</b> The fields a device changes while it owns the bio (device, sector, status,
  * private data) are plain: ownership passes with the bio through lists and queues whose locks or
@@ -298,6 +309,10 @@ public final class Bio implements HandedOnEvent {
      * @throws IllegalStateException if the bio has already ended
      */
     public void endio() {
+        LockEvents ev = device.platform().lockEvents();
+        if (ev != null) {
+            ev.handOn(device.platform().currentTask(), this, null); // an owner that ends it is done with it
+        }
         Bio bio = this;
         while (true) {
             if (bio.ended) {
@@ -310,9 +325,12 @@ public final class Bio implements HandedOnEvent {
             Bio up = bio.parent;
             if (up == null) {
                 if (bio.endIo != null) {
-                    bio.endIo.accept(bio);
+                    bio.runEndIo(ev);
                 }
                 return;
+            }
+            if (ev != null) {
+                ev.handOn(device.platform().currentTask(), bio, up); // bio_chain: the parent's end waited for this one
             }
             if (up.status == BlkStatus.OK && bio.status != BlkStatus.OK) {
                 up.status = bio.status;
@@ -321,14 +339,54 @@ public final class Bio implements HandedOnEvent {
         }
     }
 
+    /** Runs the end-io callback inside a window of the current task on this bio (see the class comment). */
+    private void runEndIo(LockEvents ev) {
+        if (ev == null) {
+            endIo.accept(this);
+            return;
+        }
+        Task self = device.platform().currentTask();
+        ev.takeOver(self, this);
+        try {
+            endIo.accept(this);
+        } finally {
+            ev.handOn(self, this, null);
+        }
+    }
+
+    /**
+     * The current task starts to act for the bio: a handler took it off the list it was handed over
+     * on ({@code loop_handle_cmd}). Until the task's next {@link #handTo}, {@link #deferEndio} or
+     * {@link #endio} of the bio (or the end of its work item), what it acquires and waits on is what
+     * the bio's completion waits for; a validator charges it to the signals the bio's end-io makes
+     * ({@link LockEvents#takeOver}). Never changes what happens to the bio.
+     */
+    public void takeOver() {
+        Platform platform = device.platform();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.takeOver(platform.currentTask(), this);
+        }
+    }
+
     /**
      * Records who completes the bio from now on, for reports (see the class comment): a {@link Task},
      * a {@link BlockDevice}, a {@link Work}, another {@link HandedOnEvent}, or any object whose
-     * {@code toString} says where the bio is (a disk's "in flight on disk sda"). Never changes what
-     * happens to the bio.
+     * {@code toString} says where the bio is (a disk's "in flight on disk sda"). Ends the current
+     * task's {@link #takeOver} window on the bio, if any. Never changes what happens to the bio.
      */
     public void handTo(Object completer) {
         this.completer = completer;
+        reportHandOff();
+    }
+
+    /** Tells the validator, if any, that the bio has a new completer (set before: it follows it). */
+    private void reportHandOff() {
+        Platform platform = device.platform();
+        LockEvents ev = platform.lockEvents();
+        if (ev != null) {
+            ev.handOn(platform.currentTask(), this, null);
+        }
     }
 
     /**
@@ -341,8 +399,10 @@ public final class Bio implements HandedOnEvent {
      * @return what {@link WorkQueue#queue} returned: false if the item was already pending
      */
     public boolean deferEndio(WorkQueue wq, Work work) {
-        handTo(work);
-        return wq.queue(work);
+        this.completer = work; // before the item can see the bio
+        boolean queued = wq.queue(work);
+        reportHandOff(); // after the queueing, so that the item's queue is known (Work.workqueue)
+        return queued;
     }
 
     /** Who completes the bio now, or {@code null} once it has ended (or before it was submitted). */

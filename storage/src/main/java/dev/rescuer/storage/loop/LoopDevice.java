@@ -225,6 +225,7 @@ public final class LoopDevice implements BlockDevice {
 
     /** {@code loop_handle_cmd} → {@code do_req_filebacked}. */
     private void loopHandleCmd(Bio bio) {
+        bio.takeOver(); // the worker serves it from here until it hands it to the lower bio or ends it
         try {
             switch (bio.op()) {
                 case FLUSH:
