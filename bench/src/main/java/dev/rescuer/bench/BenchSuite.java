@@ -82,6 +82,10 @@ public final class BenchSuite {
         rescuerThreadRows(out);
         pair(out, byBench, "mutexLockUnlock", "mutex-uncontended", Map.of(
                 "reentrantlock", "reentrantLockLockUnlock", "synchronized", "synchronizedBlock"));
+        pair(out, byBench, "mutexContended2", "mutex-contended-2", Map.of(
+                "reentrantlock", "reentrantLockContended2"));
+        pair(out, byBench, "mutexContended4", "mutex-contended-4", Map.of(
+                "reentrantlock", "reentrantLockContended4"));
         pair(out, byBench, "rwsemReadLockUnlock", "rwsem-read-uncontended", Map.of(
                 "reentrantreadwritelock", "reentrantReadWriteLockReadLockUnlock"));
         pair(out, byBench, "platformWakeAwaitRoundTrip", "wake-await-round-trip", Map.of(

@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * The platform's own overhead against the JDK's primitives: an uncontended lock/unlock, and a
  * wake-and-wait round trip between two threads. Average time per operation; lower is better.
+ *
+ * <p>The contended benchmarks share one lock among 2 and 4 threads ({@code @Threads}); their
+ * time per operation is each thread's, so a ratio against the JDK lock's is a throughput ratio.
  *
  * <p>Rescuer's primitives do more than the JDK's on every call (task lookup, atomic-context check,
  * held-lock bookkeeping, a scheduling point); these benchmarks measure what that costs.
@@ -100,6 +104,72 @@ public class PlatformBench {
         int c = ++s.counter;
         s.readWriteLock.readLock().unlock();
         return c;
+    }
+
+    /** One lock shared by every benchmark thread: the contended case. */
+    @State(Scope.Benchmark)
+    public static class SharedLocks {
+        RealPlatform platform;
+        Mutex mutex;
+        final ReentrantLock reentrantLock = new ReentrantLock();
+        int counter;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            platform = new RealPlatform();
+            mutex = new Mutex(platform, "bench_contended_mutex");
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            platform.close();
+        }
+    }
+
+    private static int mutexCritical(SharedLocks s) {
+        s.mutex.lock();
+        try {
+            return ++s.counter;
+        } finally {
+            s.mutex.unlock();
+        }
+    }
+
+    private static int reentrantLockCritical(SharedLocks s) {
+        s.reentrantLock.lock();
+        try {
+            return ++s.counter;
+        } finally {
+            s.reentrantLock.unlock();
+        }
+    }
+
+    /** Two threads taking one {@link Mutex} in turn; the time per operation is per thread. */
+    @Benchmark
+    @Threads(2)
+    public int mutexContended2(SharedLocks s) {
+        return mutexCritical(s);
+    }
+
+    /** The peer of {@link #mutexContended2}. */
+    @Benchmark
+    @Threads(2)
+    public int reentrantLockContended2(SharedLocks s) {
+        return reentrantLockCritical(s);
+    }
+
+    /** Four threads taking one {@link Mutex} in turn. */
+    @Benchmark
+    @Threads(4)
+    public int mutexContended4(SharedLocks s) {
+        return mutexCritical(s);
+    }
+
+    /** The peer of {@link #mutexContended4}. */
+    @Benchmark
+    @Threads(4)
+    public int reentrantLockContended4(SharedLocks s) {
+        return reentrantLockCritical(s);
     }
 
     /**
