@@ -1,6 +1,8 @@
 package dev.rescuer.core.platform;
 
 import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.time.Duration;
@@ -44,9 +46,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Memory ordering.</b> A wake sets the task's atomic permit and then unparks; park consumes the
  * permit with {@code getAndSet(false)} before and after every {@code LockSupport.park}, so the
  * permit's atomic pair orders the waker's writes (the condition's state) before the woken task's
- * re-check, and a wake that comes first is never lost. The in-platform sequence number is volatile,
- * written only by its task: entering a wait writes it odd before parking, leaving writes it even
- * after; a reader that sees the same even value before and after reading {@code Thread.getState()}
+ * re-check, and a wake that comes first is never lost; that pair is the only fenced operation a
+ * sleep and a wake add to {@code LockSupport}'s (the task record's wait fields are release stores).
+ * The in-platform sequence number is a volatile field read with volatile loads and written only by
+ * its task, without a fence: entering a wait writes it odd and then a store-store fence, so the odd
+ * value is visible before the JVM's store of the parked thread's state; leaving writes it even with a
+ * release store, after the JVM's store of the running state. A reader that sees the same even value
+ * before and after reading {@code Thread.getState()} (a volatile load of the thread's status) thus
  * knows the state did not come from a platform wait. Timer heaps and timer state are guarded by
  * {@code timerLock}; a callback runs with it released, and {@code running} (set before, cleared
  * after, under the lock) is what {@code cancelSync} waits on. The adoption counters are hints: a lost
@@ -97,12 +103,23 @@ public final class RealPlatform extends AbstractPlatform {
             if ((seq & 1) != 0) {
                 return false;
             }
-            platformWaitSeq = seq + 1;
+            SEQ.set(this, seq + 1);
+            VarHandle.storeStoreFence(); // before the JVM's own store of the thread's state
             return true;
         }
 
         void exitPlatformWait() {
-            platformWaitSeq++;
+            SEQ.setRelease(this, platformWaitSeq + 1); // after the JVM's store of the thread's state
+        }
+    }
+
+    private static final VarHandle SEQ;
+
+    static {
+        try {
+            SEQ = MethodHandles.lookup().findVarHandle(RealTask.class, "platformWaitSeq", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 
@@ -115,6 +132,12 @@ public final class RealPlatform extends AbstractPlatform {
     public Task currentTask() {
         Task t = current.get();
         return t != null ? t : adopt();
+    }
+
+    /** {@inheritDoc} Here: whether the task's JVM thread is the calling thread; no thread-local lookup. */
+    @Override
+    public boolean isCurrentTask(Task task) {
+        return platformData(task) instanceof RealTask rt && rt.thread == Thread.currentThread();
     }
 
     /**
