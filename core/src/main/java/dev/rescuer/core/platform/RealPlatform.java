@@ -63,7 +63,7 @@ public final class RealPlatform extends AbstractPlatform {
     private static final int MIN_ADOPTIONS_BETWEEN_PRUNES = 64;
 
     private final String label;
-    /** The calling thread's record; each thread sets its own. */
+    /** The record of a thread this platform did not start (adopted); each thread sets its own. */
     private final ThreadLocal<Task> current = new ThreadLocal<>();
     /** Adoptions since the last registry prune. Atomic: any foreign thread adopts. */
     private final AtomicInteger adoptionsSincePrune = new AtomicInteger();
@@ -128,10 +128,40 @@ public final class RealPlatform extends AbstractPlatform {
         this.label = "real@" + Integer.toHexString(System.identityHashCode(this));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: a thread this platform started carries its task ({@link TaskThread}), found with a type
+     * check and two loads; any other thread (an adopted one, or one started by another platform) is
+     * looked up in a thread-local, and adopted on first use.
+     */
     @Override
     public Task currentTask() {
-        Task t = current.get();
+        Task t = knownTask();
         return t != null ? t : adopt();
+    }
+
+    /** The calling thread's record if this platform has one, without adopting the thread. */
+    private Task knownTask() {
+        if (Thread.currentThread() instanceof TaskThread tt && tt.platform == this) {
+            return tt.task;
+        }
+        return current.get();
+    }
+
+    /**
+     * A thread this platform starts, carrying its task so that {@link #currentTask()} needs no
+     * thread-local lookup on it. Both fields are final and set before {@code start()}.
+     */
+    private static final class TaskThread extends Thread {
+        final RealPlatform platform;
+        final Task task;
+
+        TaskThread(RealPlatform platform, Task task, Runnable body, String name) {
+            super(body, name);
+            this.platform = platform;
+            this.task = task;
+        }
     }
 
     /** {@inheritDoc} Here: whether the task's JVM thread is the calling thread; no thread-local lookup. */
@@ -182,10 +212,7 @@ public final class RealPlatform extends AbstractPlatform {
             refund.refund();
             throw e;
         }
-        Thread thread = new Thread(() -> {
-            current.set(task);
-            runTask(task, body, refund);
-        }, name);
+        Thread thread = new TaskThread(this, task, () -> runTask(task, body, refund), name);
         thread.setDaemon(true);
         setPlatformData(task, new RealTask(thread));
         try {
@@ -319,7 +346,7 @@ public final class RealPlatform extends AbstractPlatform {
         if (timerLock.tryLock()) {
             return;
         }
-        Task t = current.get();
+        Task t = knownTask();
         RealTask rt = t == null ? null : (RealTask) platformData(t);
         boolean marked = rt != null && rt.enterPlatformWait();
         try {
@@ -496,8 +523,7 @@ public final class RealPlatform extends AbstractPlatform {
         String name = "timer/" + label;
         Task task = newTask(name, false);
         timerTask = task;
-        Thread th = new Thread(() -> {
-            current.set(task);
+        Thread th = new TaskThread(this, task, () -> {
             task.enterAtomic(); // softirq: callbacks may not sleep
             runTask(task, () -> timerLoop((RealTask) platformData(task)), () -> { }); // set before start()
         }, name);
