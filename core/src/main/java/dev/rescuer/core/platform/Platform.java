@@ -36,6 +36,16 @@ public interface Platform extends AutoCloseable {
     Task currentTask();
 
     /**
+     * Whether {@code task} is the calling thread's task, exactly as {@code currentTask() == task}
+     * (the default), but without looking the caller up where the platform can tell more cheaply: a
+     * primitive that records its holder asks it on release instead of finding the current task.
+     * Never adopts the calling thread.
+     */
+    default boolean isCurrentTask(Task task) {
+        return currentTask() == task;
+    }
+
+    /**
      * Starts a thread named {@code name} running {@code body}. The creating task first pays the
      * {@linkplain #setThreadStartCost thread-start cost}, which may block or fail.
      *

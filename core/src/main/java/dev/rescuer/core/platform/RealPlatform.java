@@ -1,6 +1,8 @@
 package dev.rescuer.core.platform;
 
 import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.time.Duration;
@@ -44,9 +46,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Memory ordering.</b> A wake sets the task's atomic permit and then unparks; park consumes the
  * permit with {@code getAndSet(false)} before and after every {@code LockSupport.park}, so the
  * permit's atomic pair orders the waker's writes (the condition's state) before the woken task's
- * re-check, and a wake that comes first is never lost. The in-platform sequence number is volatile,
- * written only by its task: entering a wait writes it odd before parking, leaving writes it even
- * after; a reader that sees the same even value before and after reading {@code Thread.getState()}
+ * re-check, and a wake that comes first is never lost; that pair is the only fenced operation a
+ * sleep and a wake add to {@code LockSupport}'s (the task record's wait fields are release stores).
+ * The in-platform sequence number is a volatile field read with volatile loads and written only by
+ * its task, without a fence: entering a wait writes it odd and then a store-store fence, so the odd
+ * value is visible before the JVM's store of the parked thread's state; leaving writes it even with a
+ * release store, after the JVM's store of the running state. A reader that sees the same even value
+ * before and after reading {@code Thread.getState()} (a volatile load of the thread's status) thus
  * knows the state did not come from a platform wait. Timer heaps and timer state are guarded by
  * {@code timerLock}; a callback runs with it released, and {@code running} (set before, cleared
  * after, under the lock) is what {@code cancelSync} waits on. The adoption counters are hints: a lost
@@ -57,7 +63,7 @@ public final class RealPlatform extends AbstractPlatform {
     private static final int MIN_ADOPTIONS_BETWEEN_PRUNES = 64;
 
     private final String label;
-    /** The calling thread's record; each thread sets its own. */
+    /** The record of a thread this platform did not start (adopted); each thread sets its own. */
     private final ThreadLocal<Task> current = new ThreadLocal<>();
     /** Adoptions since the last registry prune. Atomic: any foreign thread adopts. */
     private final AtomicInteger adoptionsSincePrune = new AtomicInteger();
@@ -97,12 +103,23 @@ public final class RealPlatform extends AbstractPlatform {
             if ((seq & 1) != 0) {
                 return false;
             }
-            platformWaitSeq = seq + 1;
+            SEQ.set(this, seq + 1);
+            VarHandle.storeStoreFence(); // before the JVM's own store of the thread's state
             return true;
         }
 
         void exitPlatformWait() {
-            platformWaitSeq++;
+            SEQ.setRelease(this, platformWaitSeq + 1); // after the JVM's store of the thread's state
+        }
+    }
+
+    private static final VarHandle SEQ;
+
+    static {
+        try {
+            SEQ = MethodHandles.lookup().findVarHandle(RealTask.class, "platformWaitSeq", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 
@@ -111,10 +128,46 @@ public final class RealPlatform extends AbstractPlatform {
         this.label = "real@" + Integer.toHexString(System.identityHashCode(this));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: a thread this platform started carries its task ({@link TaskThread}), found with a type
+     * check and two loads; any other thread (an adopted one, or one started by another platform) is
+     * looked up in a thread-local, and adopted on first use.
+     */
     @Override
     public Task currentTask() {
-        Task t = current.get();
+        Task t = knownTask();
         return t != null ? t : adopt();
+    }
+
+    /** The calling thread's record if this platform has one, without adopting the thread. */
+    private Task knownTask() {
+        if (Thread.currentThread() instanceof TaskThread tt && tt.platform == this) {
+            return tt.task;
+        }
+        return current.get();
+    }
+
+    /**
+     * A thread this platform starts, carrying its task so that {@link #currentTask()} needs no
+     * thread-local lookup on it. Both fields are final and set before {@code start()}.
+     */
+    private static final class TaskThread extends Thread {
+        final RealPlatform platform;
+        final Task task;
+
+        TaskThread(RealPlatform platform, Task task, Runnable body, String name) {
+            super(body, name);
+            this.platform = platform;
+            this.task = task;
+        }
+    }
+
+    /** {@inheritDoc} Here: whether the task's JVM thread is the calling thread; no thread-local lookup. */
+    @Override
+    public boolean isCurrentTask(Task task) {
+        return platformData(task) instanceof RealTask rt && rt.thread == Thread.currentThread();
     }
 
     /**
@@ -159,10 +212,7 @@ public final class RealPlatform extends AbstractPlatform {
             refund.refund();
             throw e;
         }
-        Thread thread = new Thread(() -> {
-            current.set(task);
-            runTask(task, body, refund);
-        }, name);
+        Thread thread = new TaskThread(this, task, () -> runTask(task, body, refund), name);
         thread.setDaemon(true);
         setPlatformData(task, new RealTask(thread));
         try {
@@ -296,7 +346,7 @@ public final class RealPlatform extends AbstractPlatform {
         if (timerLock.tryLock()) {
             return;
         }
-        Task t = current.get();
+        Task t = knownTask();
         RealTask rt = t == null ? null : (RealTask) platformData(t);
         boolean marked = rt != null && rt.enterPlatformWait();
         try {
@@ -473,8 +523,7 @@ public final class RealPlatform extends AbstractPlatform {
         String name = "timer/" + label;
         Task task = newTask(name, false);
         timerTask = task;
-        Thread th = new Thread(() -> {
-            current.set(task);
+        Thread th = new TaskThread(this, task, () -> {
             task.enterAtomic(); // softirq: callbacks may not sleep
             runTask(task, () -> timerLoop((RealTask) platformData(task)), () -> { }); // set before start()
         }, name);

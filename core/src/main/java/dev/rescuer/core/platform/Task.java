@@ -1,5 +1,7 @@
 package dev.rescuer.core.platform;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,9 +28,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p><b>Threading and memory ordering.</b> Only the task itself changes its scope flags, atomic
  * depth, held primitives, listener, data slot and bio list; those fields are plain, as in the kernel,
  * and other tasks that read them (reports, detectors) get a best-effort snapshot. The wait target,
- * the wait start and the state are volatile so that detectors see them promptly: {@code beginWait}
- * writes the start time and target before the state, so a reader that sees {@code BLOCKED} sees
- * the wait it belongs to. Exit writes {@link #heldAtExit()} and the failure before the state
+ * the wait start and the state are volatile fields read with acquires, so that detectors see them
+ * promptly; the task writes them with release stores (no fence on the sleep path): {@code beginWait}
+ * writes the start time and target before the state, so a reader that sees {@code BLOCKED} sees the
+ * wait it belongs to. Exit writes {@link #heldAtExit()} and the failure before the state
  * {@code EXITED}, so whoever sees the task exited (a joiner, a report) sees both. The exit waiters
  * are a concurrent queue that any task may add to. The pending-interrupt flag (used by platforms
  * that do not keep interrupts on the JVM thread) is atomic: the interrupter sets it before it wakes
@@ -48,6 +51,21 @@ public final class Task {
     }
 
     private static final Primitive[] NONE = new Primitive[0];
+
+    private static final VarHandle WAITING_ON;
+    private static final VarHandle WAITING_SINCE;
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            WAITING_ON = l.findVarHandle(Task.class, "waitingOn", Primitive.class);
+            WAITING_SINCE = l.findVarHandle(Task.class, "waitingSinceNanos", long.class);
+            STATE = l.findVarHandle(Task.class, "state", State.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final long id;
     private final String name;
@@ -192,7 +210,13 @@ public final class Task {
      * @return whether {@code p} was recorded as held
      */
     public boolean removeHeld(Primitive p) {
-        for (int i = heldCount - 1; i >= 0; i--) {
+        int last = heldCount - 1;
+        if (last >= 0 && held[last] == p) { // the usual, nested release order
+            held[last] = null;
+            heldCount = last;
+            return true;
+        }
+        for (int i = last - 1; i >= 0; i--) {
             if (held[i] == p) {
                 System.arraycopy(held, i + 1, held, i, heldCount - i - 1);
                 held[--heldCount] = null;
@@ -247,15 +271,21 @@ public final class Task {
         return state;
     }
 
+    /**
+     * The task enters a wait. Release stores, not volatile ones (no fence on the sleep path): readers
+     * are detectors and reports, which need only that a {@code BLOCKED} they read comes with the wait
+     * it belongs to, and the release of {@code state} orders the two stores before it.
+     */
     void beginWait(Primitive on, long nowNanos) {
-        waitingSinceNanos = nowNanos;
-        waitingOn = on;
-        state = State.BLOCKED;
+        WAITING_SINCE.setRelease(this, nowNanos);
+        WAITING_ON.setRelease(this, on);
+        STATE.setRelease(this, State.BLOCKED);
     }
 
+    /** The task leaves its wait; release stores, as in {@link #beginWait}. */
     void endWait() {
-        state = State.RUNNING;
-        waitingOn = null;
+        STATE.setRelease(this, State.RUNNING);
+        WAITING_ON.setRelease(this, null);
     }
 
     // ---- interrupts (for platforms that keep them in the task record) ----

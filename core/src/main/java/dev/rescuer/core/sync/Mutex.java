@@ -4,9 +4,11 @@ import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Iterator;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 /**
  * A sleeping mutual-exclusion lock with an owner, like the kernel's {@code struct mutex}.
@@ -18,25 +20,56 @@ import java.util.concurrent.atomic.AtomicReference;
  * arriving at the moment of release may take the lock first (as in the kernel, whose optimistic
  * spinning lets newcomers in), and the woken waiter then sleeps again at the head of the queue.
  *
- * <p>Implementation. The fast path is one compare-and-set of the owner from {@code null} to the
- * current task, and one volatile store to release it. Sleepers register under a raw guard and bump a
- * volatile waiter count before their first retry; the releaser clears the owner and then reads the
- * count, so (both being volatile) one of them always sees the other and no wake-up is lost.
+ * <p>Implementation. The lock word {@code state} packs the locked bit and the number of tasks in the
+ * slow path, as the kernel's {@code mutex->owner} packs the owner and {@code MUTEX_FLAG_WAITERS}.
+ * An uncontended acquisition is one compare-and-set of the word from 0 to {@link #LOCKED}, and an
+ * uncontended release one atomic add that clears the bit and returns whether anybody waits: no guard
+ * is taken and nothing is allocated. Sleepers enqueue under the raw guard and add {@link #WAITER}
+ * to the word before their first retry; the releaser wakes the first queued waiter when the word it
+ * cleared counted any. The holder is kept beside the word in {@code owner} (a reference cannot share
+ * a word with flag bits on the JVM), set by the task that takes the lock right after it took it and
+ * cleared by it right before it lets go, so a task asking whether it is the owner gets an exact answer
+ * and other tasks (reports) an advisory one.
  *
- * <p><b>Memory ordering.</b> {@code owner} is the lock word, as {@code mutex->owner} is: the
- * successful compare-and-set that takes it is the acquire, and the volatile store of {@code null}
- * that releases it is the release, so whatever the holder wrote inside happens-before the next
- * holder's entry. {@code nrWaiters} (the kernel's {@code MUTEX_FLAG_WAITERS}, as a count) is written
- * under the guard and read by the releaser without it; the store-then-load on each side
- * (waiter: count then owner CAS in its condition; releaser: owner then count) is the Dekker pair that
- * keeps wake-ups from being lost, both being volatile. The waiter queue is guarded by the guard.
+ * <p><b>Memory ordering.</b> {@code state} is the lock word: the successful compare-and-set that sets
+ * {@link #LOCKED} is the acquire, and the atomic add that clears it is the release, so whatever the
+ * holder wrote inside happens-before the next holder's entry. The waiter count lives in the same
+ * word, so the waiter's add of {@link #WAITER} and the releaser's clearing add are totally ordered:
+ * either the releaser's add comes first and the waiter's retry (its compare-and-set, after its add)
+ * sees the lock free, or the waiter's comes first and the releaser's add returns a count and it wakes
+ * the queue's head, which is enqueued under the guard before the add. No wake-up is lost. {@code owner}
+ * is written with release stores by the task that holds (or is about to release) the lock and read
+ * with an acquire by reports: it is exact for the calling task (a task sees its own writes, and it
+ * clears the field before it releases, so a stale value is never itself) and advisory for others.
+ * The waiter queue is guarded by the guard.
  */
 public final class Mutex extends SleepingPrimitive {
 
-    /** The holder, or {@code null}: the lock word. Atomic; changed by its holder or a compare-and-set. */
-    private final AtomicReference<Task> owner = new AtomicReference<>();
-    /** Tasks in the slow path, a waiters flag that unlock reads without the guard. Written under {@code guard}. */
-    private volatile int nrWaiters;
+    /** {@code state}: the lock is held. */
+    private static final int LOCKED = 1;
+    /** {@code state}: one task in the slow path (the count is {@code state >>> 1}). */
+    private static final int WAITER = 2;
+
+    private static final VarHandle STATE;
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(Mutex.class, "state", int.class);
+            OWNER = l.findVarHandle(Mutex.class, "owner", Task.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * The lock word: {@link #LOCKED} plus {@link #WAITER} per task in the slow path. Atomic: changed
+     * only by compare-and-set and atomic adds (the waiter count under {@code guard}).
+     */
+    private volatile int state;
+    /** The holder, or {@code null}. Written by the holder with release stores; exact for the caller only. */
+    private Task owner;
 
     /** A mutex whose class is its name. */
     public Mutex(Platform platform, String name) {
@@ -73,10 +106,26 @@ public final class Mutex extends SleepingPrimitive {
         if (ev != null) {
             ev.acquire(self, this, LockEvents.EXCLUSIVE, subclass, false);
         }
-        if (!owner.compareAndSet(null, self)) {
+        if (!tryAcquire(self)) {
             lockSlow(self);
         }
         self.pushHeld(this);
+    }
+
+    /**
+     * One attempt to take the lock word for {@code self}, letting a newcomer in ahead of queued
+     * waiters as the kernel's optimistic spinning does; on success {@code self} is the owner.
+     */
+    private boolean tryAcquire(Task self) {
+        int s = 0;
+        while (!STATE.weakCompareAndSet(this, s, s | LOCKED)) {
+            s = state;
+            if ((s & LOCKED) != 0) {
+                return false;
+            }
+        }
+        OWNER.setRelease(this, self);
+        return true;
     }
 
     /**
@@ -113,7 +162,7 @@ public final class Mutex extends SleepingPrimitive {
     private boolean acquire(long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
         LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, 0);
-        if (!owner.compareAndSet(null, self) && !settle(self, lockSlow(self, deadline, interruptible), ev, deadline, op)) {
+        if (!tryAcquire(self) && !settle(self, lockSlow(self, deadline, interruptible), ev, deadline, op)) {
             return false;
         }
         self.pushHeld(this);
@@ -127,7 +176,7 @@ public final class Mutex extends SleepingPrimitive {
 
     /** Sleeps for the mutex; {@link #GRANTED} once it holds it, or why it gave up. */
     private int lockSlow(Task self, long deadline, boolean interruptible) {
-        if (owner.get() == self) {
+        if (owner == self) {
             throw new IllegalStateException("recursive locking: task " + self + " already holds " + describe()
                     + " (mutexes are not reentrant; this would deadlock)");
         }
@@ -135,16 +184,17 @@ public final class Mutex extends SleepingPrimitive {
         guard.lock();
         try {
             w = enqueueLocked(self, Waiter.EXCLUSIVE);
-            nrWaiters++;
+            STATE.getAndAdd(this, WAITER);
         } finally {
             guard.unlock();
         }
         int outcome = GRANTED; // stays so if the platform tears the task down meanwhile
+        BooleanSupplier acquired = () -> tryAcquire(self);
         try {
             if (interruptible) {
-                outcome = platform.awaitInterruptible(this, () -> owner.compareAndSet(null, self), deadline) ? GRANTED : TIMED_OUT;
+                outcome = platform.awaitInterruptible(this, acquired, deadline) ? GRANTED : TIMED_OUT;
             } else {
-                outcome = platform.await(this, () -> owner.compareAndSet(null, self), deadline) ? GRANTED : TIMED_OUT;
+                outcome = platform.await(this, acquired, deadline) ? GRANTED : TIMED_OUT;
             }
         } catch (InterruptedException e) {
             outcome = INTERRUPTED;
@@ -152,8 +202,8 @@ public final class Mutex extends SleepingPrimitive {
             guard.lock();
             try {
                 waiters.remove(w);
-                nrWaiters--;
-                if (outcome != GRANTED && owner.get() == null && !waiters.isEmpty()) {
+                int now = (int) STATE.getAndAdd(this, -WAITER) - WAITER;
+                if (outcome != GRANTED && (now & LOCKED) == 0 && !waiters.isEmpty()) {
                     // An unlock may have woken this waiter as the first: pass the wake-up on.
                     platform.wake(waiters.peekFirst().task);
                 }
@@ -186,7 +236,7 @@ public final class Mutex extends SleepingPrimitive {
     public boolean tryLock() {
         Task self = platform.currentTask();
         platform.preemptionPoint();
-        if (owner.compareAndSet(null, self)) {
+        if (tryAcquire(self)) {
             self.pushHeld(this);
             LockEvents ev = platform.lockEvents();
             if (ev != null) {
@@ -203,23 +253,27 @@ public final class Mutex extends SleepingPrimitive {
      * @throws IllegalStateException if the caller does not hold it
      */
     public void unlock() {
-        Task self = platform.currentTask();
-        Task o = owner.get();
-        if (o != self) {
-            throw new IllegalStateException(o == null
-                    ? "unlock of " + describe() + " by task " + self + ", but it is not locked"
-                    : "unlock of " + describe() + " by task " + self + ", but it is held by task " + o);
+        Task self = owner;
+        if (self == null || !platform.isCurrentTask(self)) {
+            throw notHeld("unlock", platform.currentTask());
         }
         self.removeHeld(this);
         LockEvents ev = platform.lockEvents();
         if (ev != null) {
             ev.release(self, this);
         }
-        owner.set(null);
-        if (nrWaiters != 0) {
+        OWNER.setRelease(this, null);
+        if ((int) STATE.getAndAdd(this, -LOCKED) != LOCKED) {
             wakeFirst();
         }
         platform.preemptionPoint();
+    }
+
+    private IllegalStateException notHeld(String op, Task self) {
+        Task o = owner();
+        return new IllegalStateException(o == null
+                ? op + " of " + describe() + " by task " + self + ", but it is not locked"
+                : op + " of " + describe() + " by task " + self + ", but it is held by task " + o);
     }
 
     private void wakeFirst() {
@@ -236,17 +290,18 @@ public final class Mutex extends SleepingPrimitive {
 
     /** Whether some task holds the mutex. Advisory. */
     public boolean isLocked() {
-        return owner.get() != null;
+        return (state & LOCKED) != 0;
     }
 
     /** The holder, or {@code null}. Advisory; for reports. */
     public Task owner() {
-        return owner.get();
+        return (Task) OWNER.getAcquire(this);
     }
 
     /** Whether the current task holds the mutex ({@code lockdep_assert_held}). */
     public boolean isHeldByCurrentTask() {
-        return owner.get() == platform.currentTask();
+        Task o = owner;
+        return o != null && platform.isCurrentTask(o);
     }
 
     /** The tasks waiting for the mutex, oldest first. A snapshot. */

@@ -4,6 +4,8 @@ import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -36,19 +38,69 @@ import java.util.List;
  * lock is always handed over under the guard, as if the kernel's {@code RWSEM_FLAG_HANDOFF} were
  * always set, so a woken waiter never competes again and schedules stay reproducible.
  *
- * <p><b>Memory ordering.</b> All state ({@code readers}, {@code writer} and the waiter queue) is read and written only with the raw {@code guard} held; the guard's
- * compare-and-set and release store order it. A grant sets the waiter's volatile {@code granted}
- * under the guard before waking the task; the woken task reads {@code granted} in its wait condition,
- * so that volatile write/read pair publishes the state the releaser wrote on its behalf.
+ * <p><b>Implementation.</b> One word, {@code count}, packs the state as the kernel's
+ * {@code sem->count} does: {@link #WRITER_LOCKED}, {@link #HAS_WAITERS} (the queue is not empty) and
+ * the number of read holds in units of {@link #READER_BIAS}. The fast paths touch only the word: a
+ * read acquisition is one compare-and-set adding a reader while neither flag is set (so a queued
+ * writer stops newcomers); a read release is one atomic add; a write acquisition and release are
+ * compare-and-sets between 0 and {@link #WRITER_LOCKED}. No guard is taken and nothing is allocated.
+ * Everything else (queueing, {@code rwsem_mark_wake}, the flag) happens under the raw guard: the
+ * queue and {@link #HAS_WAITERS} change only there, and a release that leaves the lock free with the
+ * flag set takes the guard to hand the lock on. The write holder is kept beside the word in
+ * {@code writer}, set by whoever grants the write hold before the grant is visible and cleared by the
+ * holder before it lets go.
+ *
+ * <p><b>Memory ordering.</b> {@code count} is the lock word: a successful compare-and-set or add
+ * that takes a hold is the acquire and the atomic operation that gives it back is the release, so a
+ * writer's critical section happens-before the next holder's. With {@link #HAS_WAITERS} set, only
+ * releases change the word outside the guard, and every change is an atomic read-modify-write of the
+ * one word, so they are totally ordered with the flag's setting: a releaser whose operation comes
+ * after a waiter set the flag sees it and takes the guard to wake; one whose operation comes before
+ * it is seen by the waiter, which (as {@code rwsem_cond_wake_waiter}) re-reads the word after
+ * setting the flag and lets itself in when the lock is free. No wake-up is lost. A grant updates the
+ * word and {@code writer} and then sets the waiter's volatile {@code granted} under the guard before
+ * waking the task; the woken task reads {@code granted} in its wait condition, so that volatile pair
+ * publishes the state written on its behalf. {@code writer} is written with release stores and read
+ * with an acquire by reports; it is exact for the calling task (the holder clears it before its
+ * release, so a stale value is never the caller) and advisory for others. The queue is guarded by
+ * the guard.
  */
 public final class RwSemaphore extends SleepingPrimitive {
 
     /** The kernel's {@code MAX_READERS_WAKEUP}: at most this many readers are let in by one wake-up. */
     static final int MAX_READERS_WAKEUP = 0x100;
 
-    /** Read holds active. Guarded by {@code guard}. */
-    private int readers;
-    /** The write holder, or {@code null}. Guarded by {@code guard}. */
+    /** {@code count}: a writer holds the lock ({@code RWSEM_WRITER_LOCKED}). */
+    private static final int WRITER_LOCKED = 1;
+    /** {@code count}: the waiter queue is not empty ({@code RWSEM_FLAG_WAITERS}); changed under {@code guard}. */
+    private static final int HAS_WAITERS = 2;
+    /** {@code count}: one read hold ({@code RWSEM_READER_BIAS}); the holds are {@code count >>> 8}. */
+    private static final int READER_BIAS = 1 << 8;
+    /** A read acquisition's fast path needs both flags clear. */
+    private static final int READ_FAILED_MASK = WRITER_LOCKED | HAS_WAITERS;
+
+    private static final VarHandle COUNT;
+    private static final VarHandle WRITER;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            COUNT = l.findVarHandle(RwSemaphore.class, "count", int.class);
+            WRITER = l.findVarHandle(RwSemaphore.class, "writer", Task.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * The lock word: flags and read holds (see the class comment). Atomic: changed only by
+     * compare-and-set and atomic adds; {@link #HAS_WAITERS} only under {@code guard}.
+     */
+    private volatile int count;
+    /**
+     * The write holder, or {@code null}. Written with release stores by the granter (under
+     * {@code guard}) or the fast-path taker, and cleared by the holder; exact for the caller only.
+     */
     private Task writer;
 
     /** A rw-semaphore whose class is its name. */
@@ -112,6 +164,11 @@ public final class RwSemaphore extends SleepingPrimitive {
     private boolean downReadCommon(int subclass, long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
         LockEvents ev = beginAcquire(self, op, deadline, LockEvents.SHARED, subclass);
+        if (tryReadFast()) {
+            self.pushHeld(this);
+            endAcquire(self, ev, deadline, LockEvents.SHARED);
+            return true;
+        }
         Waiter w;
         guard.lock();
         try {
@@ -119,15 +176,15 @@ public final class RwSemaphore extends SleepingPrimitive {
                 throw new IllegalStateException("down_read of " + describe() + " by task " + self
                         + ", which holds it for write: this would deadlock");
             }
-            if (writer == null && waiters.isEmpty()) {
-                readers++;
+            if (tryReadFast()) {
                 self.pushHeld(this);
                 w = null;
             } else {
-                w = enqueueLocked(self, Waiter.SHARED);
+                w = enqueueWaiterLocked(self, Waiter.SHARED);
                 condWakeLocked();
                 if (!w.granted && self.holds(this)) {
                     waiters.removeLastOccurrence(w);
+                    clearWaitersFlagIfEmptyLocked();
                     throw new IllegalStateException("recursive down_read of " + describe() + " by task " + self
                             + " while a writer is queued: the writer waits for this task's read hold, and this "
                             + "read waits behind the writer, so it would deadlock");
@@ -146,20 +203,51 @@ public final class RwSemaphore extends SleepingPrimitive {
         return true;
     }
 
+    /**
+     * Adds a read hold if no writer holds the lock and nobody waits: the read fast path
+     * ({@code rwsem_read_trylock}), retried only while another reader's change made it fail.
+     */
+    private boolean tryReadFast() {
+        for (int c = count; (c & READ_FAILED_MASK) == 0; c = count) {
+            if (COUNT.weakCompareAndSet(this, c, c + READER_BIAS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Takes the lock for writing if it is free and nobody waits: the write fast path ({@code rwsem_write_trylock}). */
+    private boolean tryWriteFast(Task self) {
+        if (COUNT.compareAndSet(this, 0, WRITER_LOCKED)) {
+            WRITER.setRelease(this, self);
+            return true;
+        }
+        return false;
+    }
+
+    /** Queues a waiter and sets {@link #HAS_WAITERS}, which closes the fast paths. Call with the guard held. */
+    private Waiter enqueueWaiterLocked(Task self, int mode) {
+        Waiter w = enqueueLocked(self, mode);
+        COUNT.getAndBitwiseOr(this, HAS_WAITERS);
+        return w;
+    }
+
+    /** Clears {@link #HAS_WAITERS} once the queue is empty, reopening the fast paths. Call with the guard held. */
+    private void clearWaitersFlagIfEmptyLocked() {
+        assert guard.isHeldByCurrentThread();
+        if (waiters.isEmpty()) {
+            COUNT.getAndBitwiseAnd(this, ~HAS_WAITERS);
+        }
+    }
+
     /** Takes the lock for reading if no writer holds it or waits for it ({@code down_read_trylock}). */
     public boolean tryDownRead() {
         Task self = platform.currentTask();
         platform.preemptionPoint();
-        guard.lock();
-        try {
-            if (writer != null || !waiters.isEmpty()) {
-                return false;
-            }
-            readers++;
-            self.pushHeld(this);
-        } finally {
-            guard.unlock();
+        if (!tryReadFast()) {
+            return false;
         }
+        self.pushHeld(this);
         reportTryAcquire(self, LockEvents.SHARED);
         return true;
     }
@@ -181,19 +269,13 @@ public final class RwSemaphore extends SleepingPrimitive {
     /** Releases one read hold of the calling task ({@code up_read}). */
     public void upRead() {
         Task self = platform.currentTask();
-        guard.lock();
-        try {
-            if (writer == self || !self.holds(this)) {
-                throw new IllegalStateException("up_read of " + describe() + " by task " + self
-                        + (writer == self ? ", which holds it for write" : ", which does not hold it for read"));
-            }
-            self.removeHeld(this);
-            readers--;
-            if (readers == 0) {
-                markWakeLocked(WakeType.ANY);
-            }
-        } finally {
-            guard.unlock();
+        if (writer == self || !self.removeHeld(this)) {
+            throw new IllegalStateException("up_read of " + describe() + " by task " + self
+                    + (writer == self ? ", which holds it for write" : ", which does not hold it for read"));
+        }
+        int c = (int) COUNT.getAndAdd(this, -READER_BIAS) - READER_BIAS;
+        if ((c >>> 8) == 0 && (c & HAS_WAITERS) != 0) {
+            wakeAfterReleaseSlow(); // rwsem_wake
         }
         reportRelease(self);
         platform.preemptionPoint();
@@ -242,6 +324,11 @@ public final class RwSemaphore extends SleepingPrimitive {
     private boolean downWriteCommon(int subclass, long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
         LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, subclass);
+        if (!self.holds(this) && tryWriteFast(self)) {
+            self.pushHeld(this);
+            endAcquire(self, ev, deadline, LockEvents.EXCLUSIVE);
+            return true;
+        }
         Waiter w;
         guard.lock();
         try {
@@ -250,12 +337,11 @@ public final class RwSemaphore extends SleepingPrimitive {
                         + ", which already holds it" + (writer == self ? " for write" : " for read")
                         + ": this would deadlock");
             }
-            if (writer == null && readers == 0 && waiters.isEmpty()) {
-                writer = self;
+            if (tryWriteFast(self)) {
                 self.pushHeld(this);
                 w = null;
             } else {
-                w = enqueueLocked(self, Waiter.EXCLUSIVE);
+                w = enqueueWaiterLocked(self, Waiter.EXCLUSIVE);
                 condWakeLocked();
             }
         } finally {
@@ -278,9 +364,8 @@ public final class RwSemaphore extends SleepingPrimitive {
      */
     @Override
     void withdrawnLocked() {
-        if (writer == null) {
-            markWakeLocked(readers > 0 ? WakeType.READERS : WakeType.ANY);
-        }
+        clearWaitersFlagIfEmptyLocked();
+        condWakeLocked();
     }
 
     /**
@@ -313,31 +398,22 @@ public final class RwSemaphore extends SleepingPrimitive {
     public boolean tryDownWrite() {
         Task self = platform.currentTask();
         platform.preemptionPoint();
-        guard.lock();
-        try {
-            if (writer != null || readers != 0 || !waiters.isEmpty()) {
-                return false;
-            }
-            writer = self;
-            self.pushHeld(this);
-        } finally {
-            guard.unlock();
+        if (!tryWriteFast(self)) {
+            return false;
         }
+        self.pushHeld(this);
         reportTryAcquire(self, LockEvents.EXCLUSIVE);
         return true;
     }
 
     /** Releases the write lock ({@code up_write}). */
     public void upWrite() {
-        Task self = platform.currentTask();
-        guard.lock();
-        try {
-            requireWriterLocked(self, "up_write");
-            self.removeHeld(this);
-            writer = null;
-            markWakeLocked(WakeType.ANY);
-        } finally {
-            guard.unlock();
+        Task self = requireWriter("up_write");
+        self.removeHeld(this);
+        WRITER.setRelease(this, null);
+        if (!COUNT.compareAndSet(this, WRITER_LOCKED, 0)) {
+            COUNT.getAndAdd(this, -WRITER_LOCKED); // waiters are queued: only a release may change the word now
+            wakeAfterReleaseSlow();
         }
         reportRelease(self);
         platform.preemptionPoint();
@@ -348,12 +424,11 @@ public final class RwSemaphore extends SleepingPrimitive {
      * ({@code downgrade_write}); readers queued at the head are let in with it.
      */
     public void downgradeWrite() {
-        Task self = platform.currentTask();
+        Task self = requireWriter("downgrade_write");
         guard.lock();
         try {
-            requireWriterLocked(self, "downgrade_write");
-            writer = null;
-            readers = 1;
+            WRITER.setRelease(this, null);
+            COUNT.getAndAdd(this, READER_BIAS - WRITER_LOCKED);
             markWakeLocked(WakeType.READ_OWNED);
         } finally {
             guard.unlock();
@@ -364,11 +439,24 @@ public final class RwSemaphore extends SleepingPrimitive {
         platform.preemptionPoint();
     }
 
-    private void requireWriterLocked(Task self, String op) {
-        assert guard.isHeldByCurrentThread();
-        if (writer != self) {
-            throw new IllegalStateException(op + " of " + describe() + " by task " + self
-                    + (writer == null ? ", but it is not write-locked" : ", but it is write-locked by task " + writer));
+    /** The caller's task, which must hold the write lock; found without a lookup ({@link Platform#isCurrentTask}). */
+    private Task requireWriter(String op) {
+        Task w = writer;
+        if (w == null || !platform.isCurrentTask(w)) {
+            Task holder = writer();
+            throw new IllegalStateException(op + " of " + describe() + " by task " + platform.currentTask()
+                    + (holder == null ? ", but it is not write-locked" : ", but it is write-locked by task " + holder));
+        }
+        return w;
+    }
+
+    /** A release left the lock free with waiters queued: hand it on ({@code rwsem_wake}). */
+    private void wakeAfterReleaseSlow() {
+        guard.lock();
+        try {
+            markWakeLocked(WakeType.ANY);
+        } finally {
+            guard.unlock();
         }
     }
 
@@ -401,13 +489,17 @@ public final class RwSemaphore extends SleepingPrimitive {
     private void markWakeLocked(WakeType type) {
         assert guard.isHeldByCurrentThread();
         Waiter first = waiters.peekFirst();
-        if (first == null || writer != null) {
+        int c = count;
+        if (first == null || (c & WRITER_LOCKED) != 0) {
             return;
         }
         if (first.mode == Waiter.EXCLUSIVE) {
-            if (type == WakeType.ANY && readers == 0) {
+            if (type == WakeType.ANY && (c >>> 8) == 0) {
+                // HAS_WAITERS is set and the lock is free, so nobody else can change the word now.
                 waiters.pollFirst();
-                writer = first.task;
+                COUNT.getAndAdd(this, WRITER_LOCKED);
+                WRITER.setRelease(this, first.task);
+                clearWaitersFlagIfEmptyLocked();
                 grantLocked(first);
             }
             return;
@@ -417,11 +509,12 @@ public final class RwSemaphore extends SleepingPrimitive {
             Waiter w = it.next();
             if (w.mode == Waiter.SHARED) {
                 it.remove();
-                readers++;
+                COUNT.getAndAdd(this, READER_BIAS);
                 woken++;
                 grantLocked(w);
             }
         }
+        clearWaitersFlagIfEmptyLocked();
     }
 
     /**
@@ -431,29 +524,20 @@ public final class RwSemaphore extends SleepingPrimitive {
      */
     private void condWakeLocked() {
         assert guard.isHeldByCurrentThread();
-        if (writer == null) {
-            markWakeLocked(readers > 0 ? WakeType.READERS : WakeType.ANY);
+        int c = count;
+        if ((c & WRITER_LOCKED) == 0) {
+            markWakeLocked((c >>> 8) > 0 ? WakeType.READERS : WakeType.ANY);
         }
     }
 
     /** The task holding the lock for write, or {@code null}. Advisory. */
     public Task writer() {
-        guard.lock();
-        try {
-            return writer;
-        } finally {
-            guard.unlock();
-        }
+        return (Task) WRITER.getAcquire(this);
     }
 
     /** How many read holds are active. Advisory. */
     public int readers() {
-        guard.lock();
-        try {
-            return readers;
-        } finally {
-            guard.unlock();
-        }
+        return count >>> 8;
     }
 
     /** Whether a writer is queued, which makes new readers wait. Advisory. */

@@ -21,9 +21,11 @@ import java.util.ArrayDeque;
  * A timed wait that expires, or an interruptible one that is interrupted, removes its waiter under
  * the guard, unless it was granted meanwhile, in which case the grant stands and the wait succeeds.
  *
- * <p><b>Memory ordering.</b> The waiter queue and each subclass's state are plain fields read and
- * written only with {@link #guard} held (asserted in the {@code ...Locked} helpers); the guard's
- * compare-and-set acquire and release store order them. The one field crossing tasks without the
+ * <p><b>Memory ordering.</b> The waiter queue and each subclass's queue-side state are plain fields
+ * read and written only with {@link #guard} held (asserted in the {@code ...Locked} helpers); the
+ * guard's compare-and-set acquire and release store order them. {@link Mutex} and
+ * {@link RwSemaphore} keep their lock state in an atomic word instead, whose own memory-ordering
+ * paragraph says what pairs with what. The one field crossing tasks without the
  * guard is the waiter's volatile {@code granted}: the releaser writes the new owner state and then
  * {@code granted} under the guard before {@link Platform#wake}; the woken task reads {@code granted}
  * in its wait condition, and that volatile pair makes the state written on its behalf visible. The
