@@ -10,6 +10,7 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.SpinLock;
+import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.WorkqueueConfig;
@@ -45,6 +46,16 @@ import java.util.function.Supplier;
  *
  * <p>Every timer (the device's completion interrupt, the mayday timer) fires up to
  * {@link #TIMER_JITTER} late, drawn from the run's fault stream, so schedules also vary in timing.
+ *
+ * <p>Pressure does not arrive at the same moment in every schedule. Each writer dirties a page every
+ * 0 to {@link #WRITER_PACE_MAX} of virtual time, its pace drawn once from the run's seed
+ * ({@code ctx.random()}); above {@link #BACKGROUND_THRESH} dirty pages a writer kicks the flusher
+ * ({@code wb_start_background_writeback}), whose item ({@code wb_workfn}, on the writeback queue)
+ * cleans a batch without freeing it. When the writers are slow, the flusher's items grow the pool while
+ * memory is still free, and reclaim later finds clean pages or idle workers: the schedule completes,
+ * with reclaim having waited on writeback and the writeback items having run on a queue that may need a
+ * new worker. The validator reads both halves of the cycle there (docs/VALIDATOR.md). When they are
+ * fast, pressure meets a pool that must grow, and the variants without a rescuer per queue hang.
  */
 public final class ReclaimRescuer implements Scenario {
 
@@ -52,6 +63,10 @@ public final class ReclaimRescuer implements Scenario {
     static final int PAGES_PER_WRITER = 48;
     static final int TOTAL_PAGES = 96;
     static final int WRITEBACK_BATCH = 2;
+    /** Dirty pages above which a writer kicks the flusher's background writeback (dirty_background_thresh). */
+    static final int BACKGROUND_THRESH = 16;
+    /** A writer dirties a page every 0 to this much virtual time, the bound drawn once per writer per run. */
+    static final Duration WRITER_PACE_MAX = Duration.ofMillis(4);
     static final Duration DEVICE_LATENCY = Duration.ofMillis(2);
 
     static final Duration TIMER_JITTER = Duration.ofMillis(3);
@@ -109,10 +124,17 @@ public final class ReclaimRescuer implements Scenario {
         PageCache cache = new PageCache(ctx, writeback, endio);
         sys.pages().registerShrinker(cache);
         for (int w = 0; w < WRITERS; w++) {
-            ctx.spawn("writer/" + w, () -> {
+            // How fast a program writes is not known in advance: each writer's pace is drawn from the run's seed.
+            long paceNanos = ctx.random().nextLong(WRITER_PACE_MAX.toNanos() + 1);
+            String name = "writer/" + w;
+            ctx.spawn(name, () -> {
+                WaitQueue pace = WaitQueue.idle(platform, name + "/pace", "writer pace");
                 for (int i = 0; i < PAGES_PER_WRITER; i++) {
                     cache.dirty(sys.pages().allocate(1, Gfp.KERNEL.with(Gfp.Modifier.NOFAIL)));
                     ctx.progress();
+                    if (paceNanos > 0) {
+                        pace.waitEventTimeout(() -> false, Duration.ofNanos(paceNanos));
+                    }
                 }
             });
         }
@@ -121,8 +143,8 @@ public final class ReclaimRescuer implements Scenario {
     }
 
     /**
-     * Page cache holding the writers' pages. Clean pages are freed at once; dirty ones need
-     * writeback first, which only a context that may do I/O can wait for.
+     * Page cache holding the writers' pages. Clean pages (written back by the flusher) are freed at
+     * once; dirty ones need writeback first, which only a context that may do I/O can wait for.
      */
     static final class PageCache implements Shrinker {
         private final ScenarioContext ctx;
@@ -130,8 +152,11 @@ public final class ReclaimRescuer implements Scenario {
         private final WorkQueue writeback;
         private final WorkQueue endio;
         private final SpinLock lock;
-        private final ArrayDeque<Pages> dirty = new ArrayDeque<>();
-        private int requests;
+        private final ArrayDeque<Pages> dirty = new ArrayDeque<>();   // Guarded by lock
+        private final ArrayDeque<Pages> clean = new ArrayDeque<>();   // Guarded by lock: written back, not yet freed
+        private final Work flusher = new Work("wb_workfn", this::backgroundWriteback);
+        private boolean flushing;                                     // Guarded by lock: flusher queued or running
+        private int requests;                                         // Guarded by lock
 
         PageCache(ScenarioContext ctx, WorkQueue writeback, WorkQueue endio) {
             this.ctx = ctx;
@@ -142,9 +167,46 @@ public final class ReclaimRescuer implements Scenario {
         }
 
         void dirty(Pages p) {
+            boolean kick;
             lock.lock();
-            dirty.addLast(p);
-            lock.unlock();
+            try {
+                dirty.addLast(p);
+                kick = !flushing && dirty.size() > BACKGROUND_THRESH;
+                if (kick) {
+                    flushing = true;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (kick) {
+                writeback.queue(flusher); // wb_start_background_writeback
+            }
+        }
+
+        /** The flusher's background writeback ({@code wb_workfn}): one batch of the oldest dirty pages, cleaned, not freed. */
+        private void backgroundWriteback() {
+            List<Pages> batch = new ArrayList<>();
+            int id;
+            lock.lock();
+            try {
+                while (batch.size() < WRITEBACK_BATCH && !dirty.isEmpty()) {
+                    batch.add(dirty.pollFirst());
+                }
+                id = requests++;
+            } finally {
+                lock.unlock();
+            }
+            if (!batch.isEmpty()) {
+                Completion ioDone = submit(id);
+                ioDone.waitFor();
+            }
+            lock.lock();
+            try {
+                clean.addAll(batch);
+                flushing = false;
+            } finally {
+                lock.unlock();
+            }
         }
 
         @Override
@@ -156,7 +218,7 @@ public final class ReclaimRescuer implements Scenario {
         public long count(ShrinkControl control) {
             lock.lock();
             try {
-                return dirty.size();
+                return clean.size() + dirty.size();
             } finally {
                 lock.unlock();
             }
@@ -164,16 +226,34 @@ public final class ReclaimRescuer implements Scenario {
 
         @Override
         public long scan(ShrinkControl control) {
+            List<Pages> freed = new ArrayList<>();
+            lock.lock();
+            try {
+                while (freed.size() < control.nrToScan() && !clean.isEmpty()) {
+                    freed.add(clean.pollFirst()); // clean pages go at once
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (!freed.isEmpty()) {
+                freed.forEach(Pages::close);
+                ctx.progress();
+                return freed.size();
+            }
             if (!control.gfp().mayIo()) {
                 return STOP; // dirty pages cannot be written back without I/O
             }
             List<Pages> batch = new ArrayList<>();
+            int id;
             lock.lock();
-            while (batch.size() < Math.min(WRITEBACK_BATCH, control.nrToScan()) && !dirty.isEmpty()) {
-                batch.add(dirty.pollFirst());
+            try {
+                while (batch.size() < Math.min(WRITEBACK_BATCH, control.nrToScan()) && !dirty.isEmpty()) {
+                    batch.add(dirty.pollFirst());
+                }
+                id = requests++;
+            } finally {
+                lock.unlock();
             }
-            int id = requests++;
-            lock.unlock();
             if (batch.isEmpty()) {
                 return 0;
             }
@@ -207,23 +287,31 @@ public final class ReclaimRescuer implements Scenario {
         /** Queues the writeback of request {@code id} and returns what completes when it is on disk. */
         private Completion writeBack(int id) {
             Completion written = new Completion(platform, "writeback#" + id, "page-writeback");
-            Completion ioDone = new Completion(platform, "bio#" + id, "bio-end-io");
-            Work endioItem = new Work("endio#" + id, ioDone::complete);
-            PlatformTimer irq = platform.newTimer("disk-irq#" + id, () -> endio.queue(endioItem));
             Work writebackItem = new Work("writeback#" + id, () -> {
-                irq.arm(DEVICE_LATENCY); // submit_bio
-                ioDone.waitFor();        // wait for the device's completion item
+                submit(id).waitFor(); // wait for the device's completion item
                 written.complete();
             });
             // Who completes each wait now, as a bio records it in the storage model: the report (and the
-            // validator) follow it without a declaration, and without a signal to learn from, which the
-            // hanging variants never give (their first writeback and endio items never get a worker).
+            // validator) follow it without a declaration, and without a signal to learn from, which a
+            // hanging schedule may never give (its first writeback and endio items never get a worker).
             written.setOwner(new Pending(() -> "the writeback of request " + id + ", done by", () -> writebackItem));
+            writeback.queue(writebackItem);
+            return written;
+        }
+
+        /**
+         * Submits request {@code id}'s I/O ({@code submit_bio}) and returns its end-io, which the
+         * device's interrupt defers to an item on the endio queue.
+         */
+        private Completion submit(int id) {
+            Completion ioDone = new Completion(platform, "bio#" + id, "bio-end-io");
+            Work endioItem = new Work("endio#" + id, ioDone::complete);
+            PlatformTimer irq = platform.newTimer("disk-irq#" + id, () -> endio.queue(endioItem));
             ioDone.setOwner(new Pending(
                     () -> irq.isPending() ? "bio#" + id + ": in flight on the device" : "bio#" + id + ", end-io deferred to",
                     () -> irq.isPending() ? DEVICE : endioItem));
-            writeback.queue(writebackItem);
-            return written;
+            irq.arm(DEVICE_LATENCY);
+            return ioDone;
         }
     }
 }
