@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the hung-task detector does not report, so both queues are idle waits here.
  *
  * <p><b>The pending fsnotify.</b> From {@code kernfs_notify} listing the node until
- * {@code kernfs_notify_workfn} has sent its {@code FS_MODIFY}, the node's change is undelivered:
+ * {@code kernfs_notify_workfn} has queued its {@code FS_MODIFY} for the watchers, the node's change is undelivered:
  * only the notify item can tell its inotify watchers. {@link #pendingFsnotify()} is that event for
  * reports and the validator: its completer is the notify item while a change is undelivered,
  * {@code null} once every listed change was delivered.
@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Memory ordering.</b> A waker increments a counter, then wakes the queue; a waiter's condition
  * reads the counter, so the platform's no-lost-wake-up rule pairs the two. {@code undelivered} is
  * incremented by {@code kernfs_notify} under {@code kernfs_notify_lock} before the item is queued
- * (the queueing publishes it to the item) and decremented by the item after the delivery; readers
+ * (the queueing publishes it to the item) and decremented by the item once the event is counted,
+ * before the wake-up; readers
  * (reports, a waiter's validator hook) read it racily, as {@link HandedOnEvent} allows.
  */
 public final class KernfsNode {
@@ -127,11 +128,14 @@ public final class KernfsNode {
         poll.wakeUpAll();
     }
 
-    /** Sends {@code FS_MODIFY} to the watchers: the listing the item popped is delivered once they are woken. */
+    /**
+     * Sends {@code FS_MODIFY} to the watchers: once the event is queued for them (the count their
+     * condition reads) the listing the item popped is delivered, and they are woken.
+     */
     void fsnotifyModify() {
         fsnotifyEvents.incrementAndGet();
-        inotify.wakeUpAll();
         undelivered.decrementAndGet();
+        inotify.wakeUpAll();
     }
 
     @Override

@@ -106,8 +106,7 @@ public final class Mdmon {
             throw new IllegalArgumentException("mdmon monitors arrays with external metadata; " + array.name() + " has in-kernel metadata");
         }
         if (array.sbWait().owner() != null) {
-            throw new IllegalArgumentException("mdmon for " + array.name() + ": the array already has a monitor ("
-                    + array.sbWait().owner() + ")");
+            throw new IllegalArgumentException("mdmon for " + array.name() + ": the array already has a monitor (one mdmon per array)");
         }
         this.array = array;
         this.pages = pages;
