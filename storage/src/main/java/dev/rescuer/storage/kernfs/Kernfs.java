@@ -20,7 +20,8 @@ import java.util.ArrayDeque;
  * {@code kernfs_notify_workfn} pops nodes one at a time and, under {@code kernfs_supers_rwsem} held
  * for read, sends the fsnotify event ({@code fsnotify_inode(FS_MODIFY)}) to every watcher of the file.
  * So a task that waits in {@code poll}/{@code select} does not depend on the work item; one that waits
- * for an inotify event does.
+ * for an inotify event does: from the listing until the delivery, the node's
+ * {@link KernfsNode#pendingFsnotify()} names the item as the one to complete it.
  *
  * <p><b>The queue</b> is a setting ({@link NotifyQueue}): {@code system_wq}, as upstream
  * ({@code schedule_work}), or a dedicated {@code kernfs_wq}
@@ -62,7 +63,7 @@ public final class Kernfs {
 
     /** A regular file node at {@code path} that user space can poll or watch. */
     public KernfsNode createFile(String path) {
-        return new KernfsNode(platform, path);
+        return new KernfsNode(platform, path, notifyWork);
     }
 
     /** The root's {@code kernfs_supers_rwsem}: write-held while a superblock of the root is set up or torn down. */
@@ -93,6 +94,7 @@ public final class Kernfs {
             queue = !kn.notifyNext;
             if (queue) {
                 kn.notifyNext = true;
+                kn.listed();
                 notifyList.add(kn);
             }
         } finally {

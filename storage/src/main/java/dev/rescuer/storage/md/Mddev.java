@@ -171,7 +171,10 @@ public final class Mddev implements BlockDevice {
         }
     }
 
-    /** {@code mddev->sb_wait}. */
+    /**
+     * {@code mddev->sb_wait}. With external metadata its owner, once an {@link Mdmon} manages the
+     * array, is the pending superblock change naming who must clear it ({@link PendingSbChange}).
+     */
     public WaitQueue sbWait() {
         return sbWait;
     }

@@ -30,6 +30,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       (delivered by {@code kernfs_notify_workfn}, so it depends on the notify work item).
  * </ul>
  *
+ * <p><b>For reports and the validator</b>, mdmon makes itself the array's superblock clearer: the
+ * array's {@code sb_wait} is owned by a {@link PendingSbChange}, which names the kernfs notify item
+ * while the change is not yet delivered to an inotify-watching mdmon, then mdmon's task.
+ *
  * <p>Left out: the manager thread, spare activation, resync checkpoints, the metadata content (one
  * block per member, at the end).
  */
@@ -87,8 +91,12 @@ public final class Mdmon {
      * mdmon for the container holding {@code array} that faults in {@code faultPages} pages per event
      * when it {@link Memory#ALLOCATES}; not yet running.
      *
-     * @throws IllegalArgumentException if the array's metadata is managed by the kernel, or
-     *     {@code faultPages < 1}
+     * <p>Makes itself the one that completes the array's pending superblock change: the array's
+     * {@code sb_wait} is owned by a {@link PendingSbChange} naming this daemon (or, while the change
+     * is not yet delivered to its inotify watch, {@code kernfs_notify_workfn}'s item).
+     *
+     * @throws IllegalArgumentException if the array's metadata is managed by the kernel,
+     *     {@code faultPages < 1}, or the array already has a monitor
      */
     public Mdmon(Mddev array, PageAllocator pages, Memory memory, Wakeup wakeup, int faultPages) {
         if (faultPages < 1) {
@@ -97,11 +105,15 @@ public final class Mdmon {
         if (!array.external()) {
             throw new IllegalArgumentException("mdmon monitors arrays with external metadata; " + array.name() + " has in-kernel metadata");
         }
+        if (array.sbWait().owner() != null) {
+            throw new IllegalArgumentException("mdmon for " + array.name() + ": the array already has a monitor (one mdmon per array)");
+        }
         this.array = array;
         this.pages = pages;
         this.memory = memory;
         this.wakeup = wakeup;
         this.faultPages = faultPages;
+        array.sbWait().setOwner(new PendingSbChange(array, this, wakeup == Wakeup.FSNOTIFY));
     }
 
     /**

@@ -72,6 +72,40 @@ class KernfsNotifyTest {
         });
     }
 
+    /**
+     * The node's pending fsnotify names the notify item from the listing (made by the caller of
+     * {@code kernfs_notify} itself) until the item has woken the watchers; a second notify while
+     * listed rides on the first listing.
+     */
+    @Test
+    void thePendingFsnotifyIsTheNotifyItemsUntilItIsDelivered() {
+        MdSim.assertCompletes("kernfs-pending", Kernfs.NotifyQueue.KERNFS_WQ, 100, env -> {
+            KernfsNode kn = env.kernfs().createFile("md0/md/array_state");
+            AtomicBoolean nobodyBefore = new AtomicBoolean();
+            AtomicBoolean theItemWhileHeld = new AtomicBoolean();
+            AtomicBoolean nobodyAfter = new AtomicBoolean();
+            AtomicLong seen = new AtomicLong();
+            env.ctx().spawn("mount", () -> {
+                nobodyBefore.set(kn.pendingFsnotify().completer() == null && !kn.fsnotifyPending());
+                env.kernfs().supersRwsem().downWrite(); // the item cannot deliver until the release
+                try {
+                    env.kernfs().kernfsNotify(kn);
+                    env.kernfs().kernfsNotify(kn);
+                    theItemWhileHeld.set(kn.pendingFsnotify().completer() == env.kernfs().notifyWork() && kn.fsnotifyPending());
+                } finally {
+                    env.kernfs().supersRwsem().upWrite();
+                }
+                env.kernfs().notifyWork().flush();
+                nobodyAfter.set(kn.pendingFsnotify().completer() == null && !kn.fsnotifyPending());
+            });
+            env.ctx().spawn("watcher", () -> seen.set(kn.inotifyWait(0)));
+            env.ctx().invariant("nothing pending before kernfs_notify", nobodyBefore::get);
+            env.ctx().invariant("the notify item completes it while the rwsem is write-held", theItemWhileHeld::get);
+            env.ctx().invariant("delivered (the item flushed): nobody is named any more", nobodyAfter::get);
+            env.ctx().invariant("the watcher was told", () -> seen.get() >= 1);
+        });
+    }
+
     @ParameterizedTest
     @EnumSource(Mdmon.Wakeup.class)
     void mdmonWakesWritesItsMetadataAndClearsThePendingFlag(Mdmon.Wakeup wakeup) {
@@ -85,6 +119,20 @@ class KernfsNotifyTest {
                     .filter(s -> s.origin().equals("mdmon imsm metadata md0")).count() == 1
                     && env.b().seen().stream().filter(s -> s.origin().equals("mdmon imsm metadata md0")).count() == 1);
             env.ctx().invariant("nothing is pending", () -> !md.testSbFlag(Mddev.MD_SB_CHANGE_PENDING));
+            env.ctx().invariant("sb_wait's owner names nobody once the change is cleared",
+                    () -> md.sbWait().owner() instanceof PendingSbChange p && p.completer() == null);
+        });
+    }
+
+    @Test
+    void anArrayHasOneMonitor() {
+        MdSim.assertCompletes("mdmon-twice", Kernfs.NotifyQueue.SYSTEM_WQ, 1, env -> {
+            Mddev md = env.md().raid1("md0", List.of(env.a(), env.b()), true);
+            new Mdmon(md, env.sys().pages(), Mdmon.Memory.MLOCKED, Mdmon.Wakeup.POLL);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new Mdmon(md, env.sys().pages(), Mdmon.Memory.MLOCKED, Mdmon.Wakeup.FSNOTIFY));
+            org.junit.jupiter.api.Assertions.assertEquals(
+                    "mdmon for md0: the array already has a monitor (one mdmon per array)", e.getMessage());
         });
     }
 
