@@ -60,6 +60,26 @@ class ValidateTest {
                 "the cycle came from a schedule that did not hang");
     }
 
+    /**
+     * {@code shared-queue}: the rescuer's writeback item waits for an end-io item behind it on the same
+     * rescued queue. The writeback item starts waiting while the bio is on the device; the cycle is
+     * learned at the signal, from the end-io item its owner names. Before that rule: no cycle.
+     */
+    @Test
+    void writebackAndEndioSharingOneRescuedQueueIsReportedFromAScheduleThatCompleted() {
+        ValidationResult r = validate("reclaim-rescuer", "shared-queue", 10);
+        assertTrue(r.validatedSchedules() > 0, "some schedules complete (slow writers)");
+        assertTrue(r.hangs() > 0, "some schedules hang");
+        assertEquals(1, r.cycles().size(), r::report);
+        ValidationResult.Found f = r.cycles().get(0);
+        assertEquals(List.of("(wq_completion)reclaim", "bio-end-io"),
+                f.cycle().classes().stream().map(LockClass::toString).sorted().collect(Collectors.toList()), r::report);
+        Scenario s = Scenarios.byName("reclaim-rescuer");
+        Variant v = s.variants().stream().filter(x -> x.name().equals("shared-queue")).findFirst().orElseThrow();
+        assertEquals(Outcome.COMPLETED, explorer.replay(s, v, f.seed(), ExploreOptions.DEFAULT_LIVELOCK_BOUND).outcome(),
+                "the cycle came from a schedule that did not hang");
+    }
+
     @Test
     void reclaimWithRescuersIsCleanAcrossAThousandSchedules() {
         ValidationResult r = validate("reclaim-rescuer", "mem-reclaim", 1000);
