@@ -76,7 +76,7 @@ final class EventContext {
     }
 
     /** How a dependency learned through {@code event}'s context reads in a report. */
-    static String via(HandedOnEvent event, String owner) {
+    static String via(Object event, String owner) {
         return event + " for its owner " + owner;
     }
 }

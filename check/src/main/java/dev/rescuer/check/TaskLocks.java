@@ -66,6 +66,16 @@ final class TaskLocks {
         heldCount++;
     }
 
+    /** Whether this task holds {@code p} now (the instance, not its class). */
+    boolean holds(Primitive p) {
+        for (int i = 0; i < heldCount; i++) {
+            if (heldPrimitive[i] == p) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Removes the most recent hold of {@code p}; a release of something never seen acquired is ignored. */
     void pop(Primitive p) {
         for (int i = heldCount - 1; i >= 0; i--) {

@@ -46,6 +46,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       an item) adds what a {@code flush_work} of that item would: E → the item's class, E → its
  *       queue's where {@link WorkQueue#flushWaitsOnQueue()}, and E → {@code fs_reclaim} where
  *       {@link WorkQueue#itemsMayWaitForReclaim()} (the item may need a new worker first).
+ *   <li><b>Signals by the named item</b>: signalling E from a work item that E's owner names, at
+ *       the signal, as E's completer adds the same flush dependencies (E could not happen before
+ *       that item ran), so a wait that began while E was still on a device sees them too.
  *   <li><b>Hand-offs</b> (DEPT's event context, per event instance): what a task acquires or waits
  *       on while it acts for a {@link HandedOnEvent} ({@linkplain LockEvents#takeOver takeOver} ..
  *       {@linkplain LockEvents#handOn handOn}: loop's worker serving a bio) is carried by the event,
@@ -226,6 +229,10 @@ public final class Validator implements LockEvents {
                 record(e, t.heldClass[i], EXCLUSIVE, t.heldMode[i], Dependency.Type.SIGNAL, task);
             }
         }
+        Work item = completingItem(event);
+        if (item != null && t.holds(item)) {
+            signalledByItem(event, e, item, task);
+        }
         for (int w = 0; w < t.ownedCount; w++) { // what the events it acts for carried here
             EventContext carried = t.ownedContext[w];
             for (int i = 0; i < carried.size(); i++) {
@@ -233,6 +240,25 @@ public final class Validator implements LockEvents {
                     record(e, carried.classAt(i), EXCLUSIVE, carried.modeAt(i), Dependency.Type.SIGNAL, task,
                             t.owned[w], carried.ownerAt(i));
                 }
+            }
+        }
+    }
+
+    /**
+     * The dependencies of {@code e} on the item that signals it, when the event's owner named that
+     * very item as its completer at the signal: {@code e} could not have happened before the item
+     * ran, so a waiter of {@code e} waited for what a flush of the item waits for
+     * ({@link #flushContext}), whenever it started waiting (while the I/O was still on the device).
+     * A signal from an item the owner did not name adds nothing here: a class-level signaller need
+     * not be the one a waiter waits for.
+     */
+    private void signalledByItem(Primitive event, LockClass e, Work item, Task task) {
+        EventContext flush = flushContext(item);
+        String named = event.describe() + " (its owner names the item as its completer)";
+        for (int i = 0; i < flush.size(); i++) {
+            if (flush.classAt(i) != e) {
+                record(e, flush.classAt(i), EXCLUSIVE, EXCLUSIVE, Dependency.Type.SIGNAL, task,
+                        EventContext.via(named, flush.ownerAt(i)));
             }
         }
     }
@@ -379,11 +405,16 @@ public final class Validator implements LockEvents {
     /** Records an edge; {@code via}/{@code owner}, when non-null, name the handed-on event it was learned through. */
     private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task,
                         HandedOnEvent via, String owner) {
+        record(from, to, fromMode, toMode, type, task, via == null ? null : EventContext.via(via, owner));
+    }
+
+    /** Records an edge; {@code through}, when non-null, says how it was learned ({@link Dependency#via()}). */
+    private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task,
+                        String through) {
         long key = ((long) from.id() << 36) | ((long) to.id() << 8) | (fromMode << 4) | (toMode << 2) | type.ordinal();
         if (dependencies.containsKey(key)) {
             return;
         }
-        String through = via == null ? null : EventContext.via(via, owner);
         dependencies.putIfAbsent(key, new Dependency(from, to, fromMode, toMode, type, task.name(), through, callerStack()));
     }
 
