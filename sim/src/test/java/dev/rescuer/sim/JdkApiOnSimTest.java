@@ -6,7 +6,6 @@ import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.RwSemaphore;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.WorkQueueExecutorService;
-import dev.rescuer.sim.strategy.RandomWalk;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -33,18 +32,7 @@ class JdkApiOnSimTest {
     }
 
     private static void forSeeds(String name, java.util.function.BiConsumer<SimPlatform, Long> body, Runnable check) {
-        try (CarrierPool pool = new CarrierPool(name)) {
-            for (long seed = 0; seed < 20; seed++) {
-                SimPlatform sim = new SimPlatform(seed, new RandomWalk(seed), pool, 1_000_000);
-                long s = seed;
-                SimPlatform.Stop stop = sim.run("init", () -> {
-                    body.accept(sim, s);
-                    sim.stop(SimPlatform.StopKind.DONE, "done");
-                });
-                assertEquals(SimPlatform.StopKind.DONE, stop.kind(), "seed " + seed + ": " + stop.reason());
-                check.run();
-            }
-        }
+        SeededRuns.forSeeds(name, 20, body, check);
     }
 
     @Test

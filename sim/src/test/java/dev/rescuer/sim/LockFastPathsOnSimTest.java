@@ -3,7 +3,6 @@ package dev.rescuer.sim;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.RwSemaphore;
-import dev.rescuer.sim.strategy.RandomWalk;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -31,18 +30,7 @@ class LockFastPathsOnSimTest {
 
     /** Runs {@code body} as the init task for each seed; the run must end DONE, then {@code check} runs. */
     private static void forSeeds(String name, BiConsumer<SimPlatform, Long> body, Runnable check) {
-        try (CarrierPool pool = new CarrierPool(name)) {
-            for (long seed = 0; seed < SEEDS; seed++) {
-                SimPlatform sim = new SimPlatform(seed, new RandomWalk(seed), pool, 1_000_000);
-                long s = seed;
-                SimPlatform.Stop stop = sim.run("init", () -> {
-                    body.accept(sim, s);
-                    sim.stop(SimPlatform.StopKind.DONE, "done");
-                });
-                assertEquals(SimPlatform.StopKind.DONE, stop.kind(), "seed " + seed + ": " + stop.reason());
-                check.run();
-            }
-        }
+        SeededRuns.forSeeds(name, SEEDS, body, check);
     }
 
     private static void joinAll(SimPlatform sim, List<Task> tasks) {
