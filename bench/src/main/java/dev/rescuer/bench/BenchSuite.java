@@ -1,7 +1,9 @@
 package dev.rescuer.bench;
 
 import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.ScalarDerivativeResult;
 import org.openjdk.jmh.results.ScalarResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -171,10 +173,22 @@ public final class BenchSuite {
     static List<Profile> profiles(Collection<RunResult> runs) {
         List<Profile> out = new ArrayList<>();
         for (RunResult r : runs) {
-            r.getSecondaryResults().forEach((label, res) -> out.add(new Profile(method(r), peerOf(r), label, res.getScore(),
-                    res.getScoreUnit(), res instanceof ScalarResult ? null : res.extendedInfo())));
+            r.getSecondaryResults().forEach((label, res) -> {
+                if (fromProfiler(res)) {
+                    out.add(new Profile(method(r), peerOf(r), label, res.getScore(), res.getScoreUnit(),
+                            res instanceof ScalarResult ? null : res.extendedInfo()));
+                }
+            });
         }
         return out;
+    }
+
+    /**
+     * Whether a secondary result comes from a profiler: JMH also lists the sample-time mode's percentiles
+     * ({@code p0.50}, ...; {@link ScalarDerivativeResult}) there, which are the latency results, not profiles.
+     */
+    static boolean fromProfiler(Result<?> res) {
+        return !(res instanceof ScalarDerivativeResult);
     }
 
     static List<BenchResult> summarize(Collection<RunResult> runs) {

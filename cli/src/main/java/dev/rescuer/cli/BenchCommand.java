@@ -95,7 +95,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** What {@code --virtual_threads} says: offered, or not offered by this JDK (its release). */
+    /** The JSON's {@code virtual_threads} and the table header's words: offered, or not offered by this JDK (its release). */
     static String virtualThreads(Jvm jvm) {
         return jvm.offersVirtualThreads() ? "offered (Java " + jvm.feature() + ")" : "not offered by this JDK (" + jvm.feature() + ")";
     }
