@@ -1,5 +1,7 @@
 package dev.rescuer.analyze;
 
+import dev.rescuer.sim.explore.ExploreResult;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,10 +65,15 @@ public record Analysis(String source, List<QueueInfo> queues, List<Need> needsRe
         return m;
     }
 
-    /** The JSON form: {@code queues}, {@code needs_rescuer}, {@code violations}, {@code longest_chain}, {@code min_rescuers}, {@code plan.domains}. */
+    /**
+     * The JSON form: {@code json_version} ({@link ExploreResult#JSON_VERSION}), {@code source},
+     * {@code queues}, {@code needs_rescuer}, {@code no_rescuer_needed}, {@code mem_reclaim_unneeded},
+     * {@code violations}, {@code longest_chain}, {@code min_rescuers}, {@code kernel_rescuers},
+     * {@code plan.domains} ({@code plan} is null without a plan).
+     */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("json_version", dev.rescuer.sim.explore.ExploreResult.JSON_VERSION);
+        m.put("json_version", ExploreResult.JSON_VERSION);
         m.put("source", source);
         List<Object> qs = new ArrayList<>();
         for (QueueInfo q : queues) {

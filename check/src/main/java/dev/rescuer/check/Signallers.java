@@ -88,7 +88,7 @@ public final class Signallers implements LockEvents {
     }
 
     /**
-     * {@code old} with {@code s} appended, unless it is there (same task and item class) or the list is
+     * {@code old} with {@code s} appended, unless it is there (an equal {@link Signaller}: same task, item and item class) or the list is
      * full.
      */
     private static List<Signaller> with(List<Signaller> old, Signaller s) {

@@ -163,16 +163,23 @@ public final class Validator implements LockEvents {
         }
         t.remember(e, EXCLUSIVE);
         Work item = completingItem(event);
-        if (item != null) {
-            waitsForItem(e, item, task);
+        if (item != null) { // the dependencies of a wait for the item to run, as __flush_work records them
+            waitsForFlushOf(e, item, Dependency.Type.WAIT, task, null);
         }
     }
 
-    /** The dependencies of a wait on {@code e} for {@code item} to run, as {@code __flush_work} records them. */
-    private void waitsForItem(LockClass e, Work item, Task task) {
+    /**
+     * Records {@code e} → every class of {@link #flushContext}{@code (item)} as {@code type}:
+     * {@code e} waits for what a flush of {@code item} waits for. {@code named}, when non-null, says
+     * how the item was learned ({@link Dependency#via()}, with each entry's owner).
+     */
+    private void waitsForFlushOf(LockClass e, Work item, Dependency.Type type, Task task, String named) {
         EventContext flush = flushContext(item);
         for (int i = 0; i < flush.size(); i++) {
-            record(e, flush.classAt(i), EXCLUSIVE, EXCLUSIVE, Dependency.Type.WAIT, task);
+            if (flush.classAt(i) != e) {
+                record(e, flush.classAt(i), EXCLUSIVE, EXCLUSIVE, type, task,
+                        named == null ? null : EventContext.via(named, flush.ownerAt(i)));
+            }
         }
     }
 
@@ -253,14 +260,8 @@ public final class Validator implements LockEvents {
      * not be the one a waiter waits for.
      */
     private void signalledByItem(Primitive event, LockClass e, Work item, Task task) {
-        EventContext flush = flushContext(item);
-        String named = event.describe() + " (its owner names the item as its completer)";
-        for (int i = 0; i < flush.size(); i++) {
-            if (flush.classAt(i) != e) {
-                record(e, flush.classAt(i), EXCLUSIVE, EXCLUSIVE, Dependency.Type.SIGNAL, task,
-                        EventContext.via(named, flush.ownerAt(i)));
-            }
-        }
+        waitsForFlushOf(e, item, Dependency.Type.SIGNAL, task,
+                event.describe() + " (its owner names the item as its completer)");
     }
 
     @Override

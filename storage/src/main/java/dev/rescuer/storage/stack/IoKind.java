@@ -9,6 +9,7 @@ import dev.rescuer.storage.block.BlockLayer;
 import dev.rescuer.storage.deps.WaitGraph;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code kind: writer} and {@code kind: reader}: a task doing {@code count} I/Os of {@code sectors}
@@ -109,7 +110,7 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         long stride = c.stride() == null ? sectors : c.stride();
         int inFlight = c.inFlight() == null ? 1 : c.inFlight();
         AtomicInteger failed = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicLong sectorsWritten = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong sectorsWritten = new AtomicLong();
         WriterMeter meter = op == BioOp.WRITE
                 ? WriterMeter.declare(b, c.name(), () -> sectorsWritten.get() / (Bio.PAGE_SIZE / Bio.SECTOR_SIZE)) : null;
         AtomicInteger outstanding = new AtomicInteger();
