@@ -60,8 +60,11 @@ public final class MetadataWriter extends AbstractWorkload {
                 f.write((long) i * Bio.PAGE_SIZE, Bio.PAGE_SIZE);
                 try (Handle h = target.fs().journal().start()) {
                     Pages meta = env.allocator().allocate(metadataPages, TRANSACTION_GFP);
-                    h.logInode(f.inode());
-                    meta.free();
+                    try {
+                        h.logInode(f.inode());
+                    } finally {
+                        meta.free();
+                    }
                 }
                 advance();
             }
