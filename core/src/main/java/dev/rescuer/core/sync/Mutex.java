@@ -100,12 +100,7 @@ public final class Mutex extends SleepingPrimitive {
      */
     public void lockNested(int subclass) {
         Task self = platform.currentTask();
-        self.checkMaySleep(this, "mutex_lock");
-        platform.preemptionPoint();
-        LockEvents ev = platform.lockEvents();
-        if (ev != null) {
-            ev.acquire(self, this, LockEvents.EXCLUSIVE, subclass, false);
-        }
+        beginAcquire(self, "mutex_lock", Platform.NO_DEADLINE, LockEvents.EXCLUSIVE, subclass);
         if (!tryAcquire(self)) {
             lockSlow(self);
         }

@@ -17,8 +17,8 @@ import java.util.Set;
  * What a stopped run looked like, as the kernel would report it: every blocked task with what it waits
  * on, for how long, whether the wait is timed (and when it times out), how many waits in a row it
  * made there (a timed retry loop's rounds) and what it holds; every runnable task, whether it spins,
- * its work item and the waits it made before running again; the wait-for cycles (as text lines and as
- * structured {@link CycleLink}s), and the chains of
+ * its work item and the waits it made before running again; the wait-for cycles (as structured
+ * {@link CycleLink}s, and as their text lines), and the chains of
  * the blocked tasks on none; the hung-task detector's and the workqueue watchdog's reports; and the workqueue dump. Built from
  * the frozen world before tear-down; rendered as text or as a JSON-ready map.
  */
@@ -109,7 +109,7 @@ public final class HangReport {
     private final String workqueueDump;
 
     private HangReport(String kind, String reason, long virtualNanos, long steps, List<BlockedTask> blocked,
-                       List<String> runnable, List<List<String>> cycles, List<List<CycleLink>> cycleLinks,
+                       List<String> runnable, List<List<CycleLink>> cycleLinks,
                        List<List<String>> chains, List<String> hungTasks, List<String> lockups, String workqueueDump) {
         this.kind = kind;
         this.reason = reason;
@@ -117,7 +117,7 @@ public final class HangReport {
         this.steps = steps;
         this.blocked = blocked;
         this.runnable = runnable;
-        this.cycles = cycles;
+        this.cycles = cycleLinks.stream().map(c -> c.stream().map(CycleLink::text).toList()).toList();
         this.cycleLinks = cycleLinks;
         this.chains = chains;
         this.hungTasks = hungTasks;
@@ -151,18 +151,14 @@ public final class HangReport {
             }
         }
         WaitForGraph g = new WaitForGraph(tasks, ctx::releasersOf, ctx::knownReleasersOf);
-        List<List<String>> cycles = new ArrayList<>();
         List<List<CycleLink>> cycleLinks = new ArrayList<>();
         Set<Task> onCycles = new HashSet<>();
         for (List<WaitForGraph.Edge> c : g.cycles(MAX_CYCLES)) {
-            List<String> lines = new ArrayList<>();
             List<CycleLink> links = new ArrayList<>();
             for (WaitForGraph.Edge e : c) {
-                lines.add(e.text());
                 links.add(link(e));
                 onCycles.add(e.from());
             }
-            cycles.add(lines);
             cycleLinks.add(List.copyOf(links));
         }
         List<List<String>> chains = new ArrayList<>();
@@ -176,7 +172,7 @@ public final class HangReport {
             }
         }
         String dump = ctx.system() != null && ctx.system().hasWorkqueues() ? ctx.system().workqueues().dump() : null;
-        return new HangReport(kind, reason, now, steps, blocked, runnable, cycles, cycleLinks, chains,
+        return new HangReport(kind, reason, now, steps, blocked, runnable, cycleLinks, chains,
                 List.copyOf(ctx.hungTaskReports()), List.copyOf(ctx.lockupReports()), dump);
     }
 

@@ -53,6 +53,7 @@ final class WaitForGraph {
         }
     }
 
+    /** The relations' leading words, which the edges are built from and {@link Edge#kind()} and {@link Edge#via()} read back. */
     private static final String HELD = "held";
     private static final String QUEUED_WRITER = "behind queued writer";
     private static final String RELEASED_BY = "released by";
@@ -110,15 +111,15 @@ final class WaitForGraph {
             // A reader is blocked by a writer holding the lock or queued ahead of it, never by readers.
             RwSemaphore rw = (RwSemaphore) on;
             if (rw.writer() != null) {
-                out.add(new Edge(t, on, "held for write by", rw.writer()));
+                out.add(new Edge(t, on, HELD + " for write by", rw.writer()));
             }
             for (Task w : rw.queuedWriters()) {
-                out.add(new Edge(t, on, "behind queued writer", w));
+                out.add(new Edge(t, on, QUEUED_WRITER, w));
             }
         } else {
             for (Task o : tasks) {
                 if (o != t && o.holds(on)) {
-                    out.add(new Edge(t, on, "held by", o));
+                    out.add(new Edge(t, on, HELD + " by", o));
                 }
             }
             if (on instanceof RwSemaphore) {
@@ -126,7 +127,7 @@ final class WaitForGraph {
                     if (w == t) {
                         break; // only writers queued ahead of this one block it
                     }
-                    out.add(new Edge(t, on, "behind queued writer", w));
+                    out.add(new Edge(t, on, QUEUED_WRITER, w));
                 }
             }
         }
@@ -138,7 +139,7 @@ final class WaitForGraph {
     }
 
     private static Edge releasedBy(Task t, Primitive on, Releaser r) {
-        return new Edge(t, on, ("released by " + r.via()).trim(), r.task());
+        return new Edge(t, on, (RELEASED_BY + " " + r.via()).trim(), r.task());
     }
 
     /**

@@ -110,11 +110,10 @@ class ScenarioExpectationTest {
             assertTrue(report.blocked().stream().anyMatch(b -> b.workqueue() != null && b.workqueue().contains("(rescuer)")
                     && b.waitsOn().contains("bio#")), "the rescuer is not waiting for an I/O completion:\n" + text);
         }
-        // The structured links say what the text lines say, and each closes its cycle: a link's 'to' starts the next.
-        assertEquals(report.cycles().size(), report.cycleLinks().size(), text);
-        for (int c = 0; c < report.cycles().size(); c++) {
+        // Each structured link closes its cycle: a link's 'to' starts the next. (The text lines are the
+        // links' texts by construction.)
+        for (int c = 0; c < report.cycleLinks().size(); c++) {
             List<HangReport.CycleLink> links = report.cycleLinks().get(c);
-            assertEquals(report.cycles().get(c), links.stream().map(HangReport.CycleLink::text).toList());
             for (int i = 0; i < links.size(); i++) {
                 HangReport.CycleLink l = links.get(i);
                 HangReport.CycleLink next = links.get((i + 1) % links.size());
