@@ -1,5 +1,6 @@
 package dev.rescuer.storage.runner;
 
+import dev.rescuer.check.Dependency;
 import dev.rescuer.check.LockClass;
 import dev.rescuer.sim.explore.ExploreOptions;
 import dev.rescuer.sim.explore.Explorer;
@@ -68,40 +69,42 @@ class S3ValidateTest {
         return f;
     }
 
-    /** The classes of S3's hang that every reported cycle of the two variants below goes through: reclaim forcing the log onto md. */
-    private static final Set<String> RECLAIM_FORCES_THE_LOG = Set.of("(work_completion)xlog_cil_push_work md126", "&mddev->sb_wait");
+    /**
+     * Runs schedules 0..5 of {@code variant} (the fsync's time drawn in each): asserts that some hang,
+     * that a completed one reported a cycle through reclaim forcing the log onto md126 ({@code
+     * xlog_cil_push_work md126}, {@code sb_wait}) and {@code closing}, whose link {@code sb_wait ->
+     * closing} is of {@code type} and was recorded by a task whose name starts with {@code task}, and
+     * that the schedule replays to completion.
+     */
+    private static void assertHangsAndReportsItsCycle(String variant, String closing, Dependency.Type type, String task) {
+        ValidationResult r = validate(variant, 6);
+        assertTrue(r.hangs() > 0, "the variant still hangs where the fsync meets the reset: " + r.hangs() + " of 6");
+        ValidationResult.Found f = assertCycleFromACompletedSchedule(variant, r,
+                Set.of("(work_completion)xlog_cil_push_work md126", "&mddev->sb_wait", closing));
+        assertTrue(f.cycle().links().stream().anyMatch(d -> d.from().toString().equals("&mddev->sb_wait")
+                && d.to().toString().equals(closing) && d.type() == type && d.task().startsWith(task)), f.cycle()::format);
+    }
 
     @Test
     void notifySystemWqIsReportedFromACompletedScheduleAndOthersHang() {
-        ValidationResult r = validate("notify-system-wq", 6);
-        assertTrue(r.hangs() > 0, "the variant still hangs where the fsync meets the reset: " + r.hangs() + " of 6");
-        Set<String> cycle = new java.util.HashSet<>(RECLAIM_FORCES_THE_LOG);
-        cycle.add("fs_reclaim");
-        ValidationResult.Found f = assertCycleFromACompletedSchedule("notify-system-wq", r, cycle);
-        // md's wait on sb_wait for a change only the notify item on system_wq (no rescuer) can deliver
-        // depends on reclaim (a new worker): kthreadd, creating it, is the one forcing the log in the hang
-        assertTrue(f.cycle().links().stream().anyMatch(d -> d.from().toString().equals("&mddev->sb_wait")
-                && d.to().toString().equals("fs_reclaim") && d.type() == dev.rescuer.check.Dependency.Type.WAIT), f.cycle()::format);
+        // md127's md_submit_flush_data on md_wq (its rescuer in the hang) waits on sb_wait for a change
+        // only the notify item on system_wq (no rescuer) can deliver: it depends on reclaim, a new
+        // worker, which kthreadd creates while it forces the log in the hang
+        assertHangsAndReportsItsCycle("notify-system-wq", "fs_reclaim", Dependency.Type.WAIT, "kworker/R-md");
     }
 
     @Test
     void mdmonAllocatesIsReportedThroughTheInodeReclaimLockFromACompletedSchedule() {
-        ValidationResult r = validate("notify-reclaim-wq-mdmon-allocates", 6);
-        assertTrue(r.hangs() > 0, "the variant still hangs where the fsync meets the reset: " + r.hangs() + " of 6");
-        Set<String> cycle = new java.util.HashSet<>(RECLAIM_FORCES_THE_LOG);
-        cycle.add("pag_ici_reclaim_lock");
-        ValidationResult.Found f = assertCycleFromACompletedSchedule("notify-reclaim-wq-mdmon-allocates", r, cycle);
-        // mdmon's page fault reclaimed (took the inode cache's reclaim lock) before it cleared the change:
-        // in the hang it waits on that lock, held by kthreadd across the log force
-        assertTrue(f.cycle().links().stream().anyMatch(d -> d.from().toString().equals("&mddev->sb_wait")
-                && d.to().toString().equals("pag_ici_reclaim_lock") && d.type() == dev.rescuer.check.Dependency.Type.SIGNAL
-                && d.task().startsWith("mdmon/")), f.cycle()::format);
+        // mdmon's page fault reclaimed (took the inode cache's reclaim lock) before it cleared the
+        // change: in the hang it waits on that lock, held by kthreadd across the log force
+        assertHangsAndReportsItsCycle("notify-reclaim-wq-mdmon-allocates", "pag_ici_reclaim_lock", Dependency.Type.SIGNAL, "mdmon/");
     }
 
     @Test
     void theSupersRwsemHangIsReportedFromACompletedSchedule() {
-        // the first completed schedule whose mount write-held the rwsem under the CIL flush records
-        // the chain; which one it is, is looked up (schedule 2 of the base seed, docs/VALIDATOR.md)
+        // the first completed schedule that records a cycle through these classes is looked up, not
+        // picked: schedule 0 of the base seed (through fs_reclaim, as mdmon-locked's); the mount's
+        // write hold under the CIL flush itself, without fs_reclaim, from schedule 3 (docs/VALIDATOR.md)
         ValidationResult r = validate("notify-reclaim-wq-supers-rwsem", 7);
         assertSupersRwsemCycle("notify-reclaim-wq-supers-rwsem", r);
     }
