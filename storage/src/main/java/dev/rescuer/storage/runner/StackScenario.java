@@ -35,8 +35,9 @@ import java.util.function.LongSupplier;
  * what the hang report learns from the run's signallers; a target's declarations
  * ({@link DeviceMapper#declareReleaser}: a log commit by its journal's push item, a dm-bufio write by
  * the loop device's kthread, md's {@code sb_wait} by mdmon) override that for waits whose first
- * signal may come too late to learn from. Nothing here looks at which variant runs beyond building
- * that variant's stack.
+ * signal may come too late to learn from. A workload entry's {@code start_ms} range draws from the
+ * run's workload stream ({@link ScenarioContext#random()}), so a seed replays it. Nothing here looks
+ * at which variant runs beyond building that variant's stack.
  */
 public final class StackScenario implements Scenario {
 
@@ -205,6 +206,11 @@ public final class StackScenario implements Scenario {
             @Override
             public DeviceMapper dm() {
                 return dm;
+            }
+
+            @Override
+            public java.util.SplittableRandom random() {
+                return ctx.random();
             }
 
             @Override

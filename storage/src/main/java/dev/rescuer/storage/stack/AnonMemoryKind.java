@@ -35,10 +35,10 @@ public final class AnonMemoryKind extends AbstractWorkloadKind<AnonMemoryKind.Co
      * @param pages pages it faults in, at least 1
      * @param passes how often it touches every page after faulting them in; default 1
      * @param intervalMs how long it sleeps before each pass; default 0
-     * @param startMs when it starts; default 0
+     * @param startMs when it starts (a number, or a range {@code lo..hi} drawn per run: {@link MsRange}); default 0
      */
     public record Config(String kind, String name, Integer pages, Integer passes,
-                         @JsonProperty("interval_ms") Double intervalMs, @JsonProperty("start_ms") Double startMs) {
+                         @JsonProperty("interval_ms") Double intervalMs, @JsonProperty("start_ms") MsRange startMs) {
     }
 
     /** The {@code kind: anon-memory} entries. */
@@ -64,6 +64,7 @@ public final class AnonMemoryKind extends AbstractWorkloadKind<AnonMemoryKind.Co
 
     @Override
     public void start(Config c, StackBuild b) {
+        long startNs = StartDelay.draw(b, c.startMs());
         int pages = c.pages();
         int passes = c.passes() == null ? 1 : c.passes();
         Duration interval = Duration.ofNanos(Math.round((c.intervalMs() == null ? 0 : c.intervalMs()) * 1_000_000));
@@ -78,7 +79,7 @@ public final class AnonMemoryKind extends AbstractWorkloadKind<AnonMemoryKind.Co
         long total = (long) pages * (passes + 1);
         b.counter("swapped_in " + c.name(), swappedIn::get);
         b.spawn(c.name(), () -> {
-            StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
+            StartDelay.sleep(b.system().platform(), c.name(), startNs);
             for (int i = 0; i < pages; i++) {
                 mem.fault(FAULT_GFP);
                 done.incrementAndGet();

@@ -16,10 +16,10 @@ public final class DmsetupCreateKind extends AbstractWorkloadKind<DmsetupCreateK
      * @param name the task's name ({@code lvcreate})
      * @param device the new device's name
      * @param table its {@code dmsetup} table
-     * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     * @param startMs when the task starts, in milliseconds of the run's clock (a number, or a range {@code lo..hi} drawn per run: {@link MsRange}); default 0
      */
     public record Config(String kind, String name, String device, String table,
-                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs) {
+                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") MsRange startMs) {
     }
 
     /** The {@code kind: dmsetup-create} entries. */
@@ -42,8 +42,9 @@ public final class DmsetupCreateKind extends AbstractWorkloadKind<DmsetupCreateK
 
     @Override
     public void start(Config c, StackBuild b) {
+        long startNs = StartDelay.draw(b, c.startMs());
         b.spawn(c.name(), () -> {
-            StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
+            StartDelay.sleep(b.system().platform(), c.name(), startNs);
             b.dm().create(c.device(), c.table());
         });
     }

@@ -33,7 +33,7 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
      * @param count how many I/Os; default 1
      * @param stride sectors from one I/O to the next; default {@code sectors}
      * @param inFlight I/Os submitted and not yet ended at most; default 1
-     * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     * @param startMs when the task starts, in milliseconds of the run's clock (a number, or a range {@code lo..hi} drawn per run: {@link MsRange}); default 0
      * @param flags request flags of every I/O: {@code preflush}, {@code fua}, {@code sync} (a database's
      *     {@code fsync} of a raw device: {@code REQ_PREFLUSH | REQ_FUA}); default none
      */
@@ -41,7 +41,7 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
                          @com.fasterxml.jackson.annotation.JsonProperty("start_sector") Long startSector,
                          Integer sectors, Integer count, Long stride,
                          @com.fasterxml.jackson.annotation.JsonProperty("in_flight") Integer inFlight,
-                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs,
+                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") MsRange startMs,
                          java.util.List<String> flags) {
     }
 
@@ -103,6 +103,7 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
 
     @Override
     public void start(Config c, StackBuild b) {
+        long startNs = StartDelay.draw(b, c.startMs());
         int opf = flags(c, null);
         int sectors = c.sectors() == null ? 8 : c.sectors();
         int count = c.count() == null ? 1 : c.count();
@@ -121,7 +122,7 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         graph.node(c.device(), WaitGraph.NodeKind.DEVICE);
         graph.waitsOn(c.name(), c.device(), kind() + ": waits for its bios (io_schedule)");
         b.spawn(c.name(), () -> {
-            StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
+            StartDelay.sleep(b.system().platform(), c.name(), startNs);
             Runnable io = () -> {
                 BlockDevice dev = b.dm().lookup(c.device());
                 if (dev == null) {

@@ -17,10 +17,10 @@ public final class KernfsMountKind extends AbstractWorkloadKind<KernfsMountKind.
      * @param kind {@code sysfs-mount}
      * @param name the task's name
      * @param pages pages allocated under the rwsem; default 2
-     * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     * @param startMs when the task starts, in milliseconds of the run's clock (a number, or a range {@code lo..hi} drawn per run: {@link MsRange}); default 0
      */
     public record Config(String kind, String name, Integer pages,
-                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") Double startMs) {
+                         @com.fasterxml.jackson.annotation.JsonProperty("start_ms") MsRange startMs) {
     }
 
     /** The {@code kind: sysfs-mount} entries. */
@@ -46,10 +46,11 @@ public final class KernfsMountKind extends AbstractWorkloadKind<KernfsMountKind.
 
     @Override
     public void start(Config c, StackBuild b) {
+        long startNs = StartDelay.draw(b, c.startMs());
         int pages = c.pages() == null ? 2 : c.pages();
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         b.spawn(c.name(), () -> {
-            StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
+            StartDelay.sleep(b.system().platform(), c.name(), startNs);
             RwSemaphore rwsem = b.md().kernfs().supersRwsem();
             rwsem.downWrite();
             try {

@@ -38,13 +38,13 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
      * @param passes how often the reader reads the file; default 1
      * @param leaveFree instead of {@code pages}: the hog allocates until no more than this many pages are free
      * @param holdMs how long the hog holds its pages; default 0
-     * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     * @param startMs when the task starts, in milliseconds of the run's clock (a number, or a range {@code lo..hi} drawn per run: {@link MsRange}); default 0
      */
     public record Config(String kind, String name, String fs, String file, Integer pages, Integer blocks,
                          @JsonProperty("sync_file_range") Boolean syncFileRange, Boolean fsync,
                          @JsonProperty("metadata_pages") Integer metadataPages, Integer passes,
                          @JsonProperty("leave_free") Integer leaveFree, @JsonProperty("hold_ms") Integer holdMs,
-                         @JsonProperty("start_ms") Double startMs) {
+                         @JsonProperty("start_ms") MsRange startMs) {
     }
 
     private final String kind;
@@ -162,10 +162,11 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
 
     @Override
     public void start(Config c, StackBuild b) {
+        long startNs = StartDelay.draw(b, c.startMs());
         Workload w = WorkloadKinds.build(factoryKind, c.name(), settings(c), b.pageCache().env(b::progress));
         WriterMeter meter = writes ? WriterMeter.declare(b, c.name(), () -> w.progress().done()) : null;
         w.start((name, body) -> b.spawn(name, () -> {
-            StartDelay.sleep(b.system().platform(), name, c.startMs());
+            StartDelay.sleep(b.system().platform(), name, startNs);
             if (meter == null) {
                 body.run();
             } else {

@@ -44,6 +44,13 @@ public interface StackBuild {
      */
     void devicesBuilt();
 
+    /**
+     * The run's random stream for the workload's own draws (a {@code start_ms} range, {@link MsRange}),
+     * apart from the scheduler's and the fault injector's, so that the run's seed replays them. Setup
+     * task only.
+     */
+    java.util.SplittableRandom random();
+
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);
 

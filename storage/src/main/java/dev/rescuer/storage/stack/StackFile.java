@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -250,6 +251,9 @@ public final class StackFile {
                 return fail(path, "unknown key '" + e.getPropertyName() + "'; known keys: " + String.join(", ", names));
             } catch (MismatchedInputException e) {
                 return fail(Locations.pathOf(prefix, e), "wrong type: expected " + describe(e.getTargetType()));
+            } catch (ValueInstantiationException e) {
+                // a value type's own refusal (MsRange.parse): its message, not Jackson's wrapper
+                return fail(Locations.pathOf(prefix, e), e.getCause() != null ? e.getCause().getMessage() : e.getOriginalMessage());
             } catch (JsonMappingException e) {
                 return fail(Locations.pathOf(prefix, e), e.getOriginalMessage());
             } catch (JsonProcessingException e) {

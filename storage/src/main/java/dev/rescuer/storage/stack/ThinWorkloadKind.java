@@ -64,12 +64,12 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
      * @param fileWrite a page of a file to write under pressure, or {@code null}
      * @param dataWrite a data block to write under pressure, or {@code null}
      * @param holdMs how long the faulted memory is held
-     * @param startMs when the task starts, in milliseconds of the run's clock
+     * @param startMs when the task starts, in milliseconds of the run's clock (a number, or a range {@code lo..hi} drawn per run: {@link MsRange})
      */
     public record Config(String kind, String name, String metadata, @JsonProperty("dirty_blocks") Integer dirtyBlocks,
                          FileRef read, @JsonProperty("fault_memory") String faultMemory,
                          @JsonProperty("file_write") FileRef fileWrite, @JsonProperty("data_write") DataWrite dataWrite,
-                         @JsonProperty("hold_ms") Integer holdMs, @JsonProperty("start_ms") Double startMs) {
+                         @JsonProperty("hold_ms") Integer holdMs, @JsonProperty("start_ms") MsRange startMs) {
     }
 
     /** The {@code kind: thin} entries. */
@@ -166,6 +166,7 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
 
     @Override
     public void start(Config c, StackBuild b) {
+        long startNs = StartDelay.draw(b, c.startMs());
         DmBufioClient bufio = b.bufioClients().get(c.metadata());
         PageAllocator pages = b.system().pages();
         PageCacheSetup pc = c.read() != null || c.fileWrite() != null ? b.pageCache() : null;
@@ -174,7 +175,7 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
         AtomicReference<BlkStatus> commit = new AtomicReference<>();
         AtomicReference<BlkStatus> dataWrite = new AtomicReference<>(dataDev == null ? BlkStatus.OK : null);
         b.spawn(c.name(), () -> {
-            StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
+            StartDelay.sleep(b.system().platform(), c.name(), startNs);
             for (int i = 0; i < dirtyBlocks; i++) {
                 DmBuffer buf = bufio.newBuffer(i);
                 buf.data()[0] = 1000 + i;

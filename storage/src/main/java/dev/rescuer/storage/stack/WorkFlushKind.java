@@ -21,9 +21,9 @@ public final class WorkFlushKind extends AbstractWorkloadKind<WorkFlushKind.Conf
      *
      * @param kind {@code work-flush}
      * @param name the driver's name; its items are {@code <name>/reset} and {@code <name>/event}
-     * @param startMs when the first item is queued, in milliseconds of the run's clock; default 0
+     * @param startMs when the first item is queued, in milliseconds of the run's clock (a number, or a range {@code lo..hi} drawn per run: {@link MsRange}); default 0
      */
-    public record Config(String kind, String name, @JsonProperty("start_ms") Double startMs) {
+    public record Config(String kind, String name, @JsonProperty("start_ms") MsRange startMs) {
     }
 
     /** The {@code kind: work-flush} entries. */
@@ -39,6 +39,7 @@ public final class WorkFlushKind extends AbstractWorkloadKind<WorkFlushKind.Conf
 
     @Override
     public void start(Config c, StackBuild b) {
+        long startNs = StartDelay.draw(b, c.startMs());
         WorkQueue wq = b.system().workqueues().systemWq();
         AtomicInteger ran = new AtomicInteger();
         Work event = new Work(c.name() + "/event", ran::incrementAndGet);
@@ -48,7 +49,7 @@ public final class WorkFlushKind extends AbstractWorkloadKind<WorkFlushKind.Conf
             ran.incrementAndGet();
         });
         b.spawn(c.name(), () -> {
-            StartDelay.sleep(b.system().platform(), c.name(), c.startMs());
+            StartDelay.sleep(b.system().platform(), c.name(), startNs);
             wq.queue(reset);
             reset.flush();
         });

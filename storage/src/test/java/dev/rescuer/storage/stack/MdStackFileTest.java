@@ -62,7 +62,7 @@ class MdStackFileTest {
         assertEquals(false, parse(s3).stack("a").kswapd());
         assertEquals(true, parse(GOOD).stack("a").kswapd());
         assertEquals("workload[0].fault_pages: must be >= 1, got 0", refused(s3.replace("fault_pages: 8", "fault_pages: 0")));
-        assertEquals("workload[2].start_ms: must not be negative, got -1.0", refused(s3.replace("start_ms: 5", "start_ms: -1")));
+        assertEquals("workload[2].start_ms: must not be negative, got -1", refused(s3.replace("start_ms: 5", "start_ms: -1")));
         assertEquals("workload[2]: missing key 'name'", refused(s3.replace("name: reset, ", "")));
         assertEquals("workload[2].queue: unknown key 'queue'; known keys: kind, name, start_ms",
                 refused(s3.replace("start_ms: 5}", "start_ms: 5, queue: events}")));
