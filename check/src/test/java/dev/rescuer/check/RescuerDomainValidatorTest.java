@@ -2,8 +2,6 @@ package dev.rescuer.check;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.HandedOnEvent;
-import dev.rescuer.core.platform.RealPlatform;
-import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.wq.RescuerDomain;
 import dev.rescuer.core.wq.Work;
@@ -18,7 +16,6 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -26,29 +23,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of every queue of its domain, so an item of one member that waits for an item of another is a
  * cycle, seen from runs in which workers ran everything (real threads, no memory pressure).
  */
-class RescuerDomainValidatorTest {
+class RescuerDomainValidatorTest extends RealThreadsFixture {
 
-    private RealPlatform platform;
-    private Validator validator;
     private RescuerSystem sys;
 
     @BeforeEach
-    void setUp() {
-        platform = new RealPlatform();
-        validator = Validator.attach(platform);
+    void buildSystem() { // after the fixture's platform and validator
         sys = RescuerSystem.builder().platform(platform).pagesPerThread(0).hungTaskTimeout(Duration.ZERO).build();
     }
 
     @AfterEach
-    void tearDown() {
+    void closeSystem() { // before the fixture closes the platform
         sys.close();
-        platform.close();
-    }
-
-    private void run(String name, Runnable body) {
-        Task t = platform.startThread(name, body);
-        platform.join(t);
-        assertNull(t.failure(), name + " failed");
     }
 
     private static List<String> classes(PotentialCycle c) {
