@@ -14,7 +14,9 @@ import java.util.Map;
  * A {@link WaitGraph} learned by the validator ({@code check}) instead of declared: every lock and
  * event class is a node, every recorded dependency an edge. A workqueue's pseudo-lock class
  * {@code (wq_completion)NAME}, which an item holds while it runs, becomes the queue {@code NAME}
- * (flags and domain from the live subsystem, if it still has the queue); the rest are wait points.
+ * (flags and domain from the live subsystem, if it still has the queue); the rest are wait points,
+ * except a rescuer domain's class {@code (wq_rescuer)NAME}, which says what the run's plan shared
+ * rather than what the code waits on, and is left out.
  * An item of queue A that waits on a completion a B item signals gives A → completion → B (a WAIT
  * edge, then DEPT's SIGNAL edge), which is exactly "A waits on B".
  *
@@ -24,6 +26,8 @@ import java.util.Map;
 public final class LearnedGraph {
 
     private static final String QUEUE_CLASS = "(wq_completion)";
+    /** A rescuer domain's class: what the current plan shares, not a wait of the code; left out. */
+    private static final String DOMAIN_CLASS = "(wq_rescuer)";
 
     private LearnedGraph() {
     }
@@ -39,6 +43,9 @@ public final class LearnedGraph {
         WaitGraph g = new WaitGraph();
         Map<LockClass, String> names = new HashMap<>();
         for (Dependency d : dependencies) {
+            if (d.from().name().startsWith(DOMAIN_CLASS) || d.to().name().startsWith(DOMAIN_CLASS)) {
+                continue; // the plan the run had, which a plan computed from the graph replaces
+            }
             for (LockClass c : List.of(d.from(), d.to())) {
                 names.computeIfAbsent(c, k -> declare(g, k, live));
             }

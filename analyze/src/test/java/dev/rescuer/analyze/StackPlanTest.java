@@ -88,7 +88,9 @@ class StackPlanTest {
      * wait-for cycle running through the shared rescuer. On the seed stacks {@code s1} and
      * {@code s4a} both variants are written from the analysis and appended to the file; {@code s13}
      * carries them ({@code plan-no-workers}, {@code chain-shared-no-workers}), checked against the
-     * analysis. Without the fault the bad plan does not hang: workers run the items.
+     * analysis; its bad plan lets the first 0..3 worker creations succeed (drawn per schedule), and
+     * hangs in the schedules where none does. Without the fault the bad plan does not hang: workers
+     * run the items.
      */
     @ParameterizedTest
     @CsvSource({

@@ -19,6 +19,8 @@ public final class SimFaults {
 
     private boolean threadStartAlways;
     private boolean workerStartAlways;
+    private int workerStartsAllowed = -1;
+    private int workerStarts;
     private int threadStartsAllowed = -1;
     private int threadStarts;
     private double threadStartProbability;
@@ -49,6 +51,28 @@ public final class SimFaults {
     public SimFaults workerStartFailsAlways() {
         workerStartAlways = true;
         return this;
+    }
+
+    /**
+     * The next {@code n} starts of a pool's worker thread succeed and every later one fails, with
+     * {@code n} drawn uniformly from {@code lo..hi} (both included) from the run's fault stream, so
+     * that each schedule's workers start failing at its own point and the point replays with the
+     * seed; {@code lo == hi} fixes it. Rescuers and other threads start as before. The kernel's
+     * counterpart is {@code failslab} with {@code task-filter} on the kworkers and a {@code space}
+     * budget: allocations succeed until the budget is spent, then every one fails, as memory that
+     * runs short at a moment nobody chose. With {@code n == 0} it is {@link #workerStartFailsAlways()}.
+     *
+     * @return the {@code n} drawn
+     * @throws IllegalArgumentException unless {@code 0 <= lo <= hi}
+     */
+    public int workerStartFailsAfter(int lo, int hi) {
+        if (lo < 0 || hi < lo) {
+            throw new IllegalArgumentException("worker starts allowed must be a range lo..hi with 0 <= lo <= hi, got "
+                    + lo + ".." + hi);
+        }
+        workerStartsAllowed = lo + random.nextInt(hi - lo + 1);
+        workerStarts = 0;
+        return workerStartsAllowed;
     }
 
     /** The next {@code n} thread starts succeed; every later one fails. */
@@ -119,6 +143,9 @@ public final class SimFaults {
         }
         if (workerStartAlways && isPoolWorker(name)) {
             return "injected fault (every worker creation fails)";
+        }
+        if (workerStartsAllowed >= 0 && isPoolWorker(name) && workerStarts++ >= workerStartsAllowed) {
+            return "injected fault (only " + workerStartsAllowed + " worker creations allowed)";
         }
         if (threadStartsAllowed >= 0 && threadStarts++ >= threadStartsAllowed) {
             return "injected fault (only " + threadStartsAllowed + " thread starts allowed)";

@@ -111,6 +111,61 @@ class SimFaultsTest {
         assertNull(results.get(3), "a task starts");
     }
 
+    /** Starts of pool workers, a rescuer and a task, in that order; each entry is the failure message or null. */
+    private static List<String> tryWorkerStarts(SimPlatform sim, int workers) {
+        List<String> out = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < workers; i++) {
+            names.add("kworker/0:" + i);
+        }
+        names.add("kworker/R-kcopyd");
+        names.add("writer/0");
+        for (String name : names) {
+            try {
+                sim.startThread(name, () -> { });
+                out.add(null);
+            } catch (ThreadStartException e) {
+                out.add(e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void workerStartsCanFailAfterABudgetDrawnFromTheRangeWhileRescuersAndTasksStart() {
+        List<String> exact = new ArrayList<>();
+        int[] drawn = new int[1];
+        runTask(3, s -> {
+            drawn[0] = s.faults().workerStartFailsAfter(2, 2);
+            exact.addAll(tryWorkerStarts(s, 4));
+        });
+        assertEquals(2, drawn[0]);
+        assertNull(exact.get(0));
+        assertNull(exact.get(1));
+        assertNotNull(exact.get(2), "the third worker start must fail: " + exact);
+        assertTrue(exact.get(2).contains("only 2 worker creations allowed"), exact.get(2));
+        assertNotNull(exact.get(3));
+        assertNull(exact.get(4), "a rescuer starts");
+        assertNull(exact.get(5), "a task starts");
+
+        Set<Integer> budgets = new HashSet<>();
+        for (long seed = 1; seed <= 40; seed++) {
+            int[] n = new int[1];
+            List<String> r = new ArrayList<>();
+            runTask(seed, s -> {
+                n[0] = s.faults().workerStartFailsAfter(0, 3);
+                r.addAll(tryWorkerStarts(s, 5));
+            });
+            assertTrue(n[0] >= 0 && n[0] <= 3, "drawn " + n[0]);
+            assertEquals(n[0], r.subList(0, 5).stream().filter(m -> m == null).count(), "seed " + seed + ": " + r);
+            int[] again = new int[1];
+            runTask(seed, s -> again[0] = s.faults().workerStartFailsAfter(0, 3));
+            assertEquals(n[0], again[0], "the budget replays with the seed");
+            budgets.add(n[0]);
+        }
+        assertEquals(Set.of(0, 1, 2, 3), budgets, "every budget of the range is drawn");
+    }
+
     @Test
     void threadStartsCanFailAfterSomeSucceed() {
         List<String> results = new ArrayList<>();
@@ -292,6 +347,9 @@ class SimFaultsTest {
         SimFaults f = new SimPlatform(1, new RandomWalk(1), pool, 10).faults();
         PageAllocator pages = PageAllocator.builder(new SimPlatform(2, new RandomWalk(2), pool, 10)).totalPages(16).build();
         assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsAfter(-1));
+        assertThrows(IllegalArgumentException.class, () -> f.workerStartFailsAfter(-1, 2));
+        IllegalArgumentException backwards = assertThrows(IllegalArgumentException.class, () -> f.workerStartFailsAfter(3, 2));
+        assertTrue(backwards.getMessage().contains("3..2"), backwards.getMessage());
         assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsWithProbability(-0.01));
         assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsWithProbability(1.01));
         assertThrows(IllegalArgumentException.class, () -> f.threadStartFailsWithProbability(Double.NaN));

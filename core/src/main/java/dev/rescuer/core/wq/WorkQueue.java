@@ -183,14 +183,28 @@ public final class WorkQueue implements Executor, Primitive {
 
     /**
      * lockdep's annotations in {@code process_one_work}, reported before {@code work} runs on
-     * {@code self}: a new signalling context; where the queue has no rescuer and starting a worker
-     * may enter reclaim, the dependency of its items on {@code fs_reclaim}; then the queue's
-     * pseudo-lock (exclusive where {@link #serializesItems()}, recursive otherwise) and the item's
-     * (recursive: other items of its class run alongside it; only a flush of it waits for it).
-     * The kernel takes both maps exclusively, but it tracks no waits on events, through which two
-     * items of one class would then look like a cycle; see docs/VALIDATOR.md.
+     * {@code self}: where the queue's rescuer is a {@link RescuerDomain}'s, the dependency of its items
+     * on the domain's pseudo-lock {@code (wq_rescuer)<domain>} (with no worker to be had, only that
+     * rescuer runs them, one item of any member at a time), recorded before the item's context
+     * begins; a new signalling context; where the queue has no rescuer and starting a worker may
+     * enter reclaim, the dependency of its items on {@code fs_reclaim}; then the queue's pseudo-lock
+     * (exclusive where {@link #serializesItems()}, recursive otherwise), the domain's (recursive: the
+     * item could be running on the shared rescuer, and only what waits for a member's item waits for
+     * it) and the item's (recursive: other items of its class run alongside it; only a flush of it
+     * waits for it). The kernel takes the maps exclusively, but it tracks no waits on events, through
+     * which two items of one class would then look like a cycle; see docs/VALIDATOR.md.
      */
     void lockdepBeginItem(LockEvents ev, Task self, Work work, boolean bh) {
+        if (domain != null) {
+            // An item may have to wait for the shared rescuer (send_mayday, rescuer_thread). The queue is
+            // taken recursive here: a flush of it (exclusive) waits through this edge, a class-level
+            // signal from one of its items (recursive, as the item holds it) does not. Recorded before
+            // the item's context begins, so that the item's signals do not count it as done by the item.
+            ev.acquire(self, this, LockEvents.RECURSIVE, 0, true);
+            ev.acquire(self, domain, LockEvents.EXCLUSIVE, 0, false);
+            ev.release(self, domain);
+            ev.release(self, this);
+        }
         ev.contextBoundary(self);
         if (!bh && itemsMayWaitForReclaim()) {
             // An item may wait for a worker to be created, and creating one allocates (create_worker).
@@ -200,12 +214,18 @@ public final class WorkQueue implements Executor, Primitive {
             ev.release(self, this);
         }
         ev.acquire(self, this, serializesItems() ? LockEvents.EXCLUSIVE : LockEvents.RECURSIVE, 0, false);
+        if (domain != null) {
+            ev.acquire(self, domain, LockEvents.RECURSIVE, 0, false);
+        }
         ev.acquire(self, work, LockEvents.RECURSIVE, 0, false);
     }
 
     /** The releases matching {@link #lockdepBeginItem}, after {@code work} ran, and the context's end. */
     void lockdepEndItem(LockEvents ev, Task self, Work work) {
         ev.release(self, work);
+        if (domain != null) {
+            ev.release(self, domain);
+        }
         ev.release(self, this);
         ev.contextBoundary(self);
     }

@@ -31,7 +31,8 @@ import java.util.function.LongSupplier;
  * watermarks, thread cost), its device-mapper with the module parameters, the devices in file order,
  * and starts the workload; the file's timer jitter goes to the run's fault injection; without
  * {@code system.kswapd} the system has no background reclaim; with
- * {@code system.faults.worker_create: fail}, every worker creation after boot fails. Who can release
+ * {@code system.faults.worker_create: fail}, every worker creation after boot fails (with {@code fail
+ * after LO..HI}, every one after the first N, N drawn per run from the fault stream). Who can release
  * what the hang report learns from the run's signallers; a target's declarations
  * ({@link DeviceMapper#declareReleaser}: a log commit by its journal's push item, a dm-bufio write by
  * the loop device's kthread, md's {@code sb_wait} by mdmon) override that for waits whose first
@@ -140,6 +141,10 @@ public final class StackScenario implements Scenario {
         RescuerSystem sys = ctx.system(b);
         if (stack.workerCreateFails()) {
             ctx.faults().workerStartFailsAlways(); // after boot: each pool keeps the worker it booted with
+        }
+        ResolvedStack.WorkerCreateBudget budget = stack.workerCreateFailsAfter();
+        if (budget != null) { // after boot, as above; how many more succeed is drawn from the fault stream
+            ctx.faults().workerStartFailsAfter(budget.lo(), budget.hi());
         }
         stack.rescuerDomains().forEach(sys.workqueues()::presetRescuerDomain);
         if (stack.timerJitterMs() > 0) {

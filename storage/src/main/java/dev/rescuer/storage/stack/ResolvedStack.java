@@ -4,6 +4,8 @@ import dev.rescuer.storage.dm.ModuleParams;
 
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One variant of a stack file, checked and bound: what a runner builds. {@link #build} creates the
@@ -93,16 +95,60 @@ public final class ResolvedStack {
         return spec.system() == null || spec.system().rescuerDomains() == null ? Map.of() : spec.system().rescuerDomains();
     }
 
-    /** The values {@code system.faults.worker_create} takes. */
-    public static final List<String> WORKER_CREATE_FAULTS = List.of("ok", "fail");
+    /** The forms {@code system.faults.worker_create} takes, for error messages. */
+    public static final String WORKER_CREATE_FORMS = "ok, fail, or 'fail after LO..HI' (0 <= LO <= HI; 'fail after N' for exactly N)";
+
+    private static final Pattern FAIL_AFTER = Pattern.compile("fail after (\\d{1,9})(?:\\.\\.(\\d{1,9}))?");
+
+    /**
+     * How many pool-worker creations succeed before every later one fails
+     * ({@code system.faults.worker_create: fail after LO..HI}): each run draws the number from
+     * {@code lo..hi}, both included.
+     */
+    public record WorkerCreateBudget(int lo, int hi) {
+    }
+
+    /**
+     * Reads a {@code system.faults.worker_create} value: {@code ok} and {@code fail} give
+     * {@code null} (see {@link #workerCreateFails()}), {@code fail after LO..HI} its budget.
+     *
+     * @throws IllegalArgumentException naming the problem, for any other value or {@code LO > HI}
+     */
+    static WorkerCreateBudget parseWorkerCreate(String value) {
+        if ("ok".equals(value) || "fail".equals(value)) {
+            return null;
+        }
+        Matcher m = FAIL_AFTER.matcher(value);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("must be " + WORKER_CREATE_FORMS + ", got '" + value + "'");
+        }
+        int lo = Integer.parseInt(m.group(1));
+        int hi = m.group(2) == null ? lo : Integer.parseInt(m.group(2));
+        if (lo > hi) {
+            throw new IllegalArgumentException("'" + value + "': the range's low end " + lo + " is above its high end " + hi);
+        }
+        return new WorkerCreateBudget(lo, hi);
+    }
+
+    private String workerCreate() {
+        return spec.system() == null || spec.system().faults() == null ? null : spec.system().faults().workerCreate();
+    }
 
     /**
      * Whether every worker a pool's manager creates fails ({@code system.faults.worker_create: fail});
      * default false.
      */
     public boolean workerCreateFails() {
-        return spec.system() != null && spec.system().faults() != null
-                && "fail".equals(spec.system().faults().workerCreate());
+        return "fail".equals(workerCreate());
+    }
+
+    /**
+     * The budget of pool-worker creations after which every one fails
+     * ({@code system.faults.worker_create: fail after LO..HI}), or {@code null} if not set.
+     */
+    public WorkerCreateBudget workerCreateFailsAfter() {
+        String v = workerCreate();
+        return v == null ? null : parseWorkerCreate(v);
     }
 
     /** PCT's {@code k}; default 500. */

@@ -301,8 +301,12 @@ public final class StackFile {
             }
             if (spec.system() != null && spec.system().faults() != null) {
                 String t = spec.system().faults().workerCreate();
-                if (t != null && !ResolvedStack.WORKER_CREATE_FAULTS.contains(t)) {
-                    throw error("system.faults.worker_create", "must be one of " + ResolvedStack.WORKER_CREATE_FAULTS + ", got '" + t + "'");
+                if (t != null) {
+                    try {
+                        ResolvedStack.parseWorkerCreate(t);
+                    } catch (IllegalArgumentException e) {
+                        throw error("system.faults.worker_create", e.getMessage());
+                    }
                 }
             }
             if (spec.system() != null && spec.system().pageCacheShrinker() != null

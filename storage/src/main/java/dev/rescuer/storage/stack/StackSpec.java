@@ -53,10 +53,12 @@ public record StackSpec(String name, String description, SystemSpec system, Map<
      * Injected faults, as an administrator sets them with the kernel's fault-injection framework
      * ({@code failslab} with {@code task-filter}).
      *
-     * @param workerCreate {@code ok} (default) or {@code fail}: from boot on, every worker a pool's
+     * @param workerCreate {@code ok} (default), {@code fail}: from boot on, every worker a pool's
      *     manager creates fails ({@code failslab} with {@code make-it-fail} on the kworkers); each pool
      *     keeps the one worker it booted with, which must create a spare before it runs an item, so
-     *     only rescuers run items
+     *     only rescuers run items; or {@code fail after LO..HI}: after boot the first N worker
+     *     creations succeed and every later one fails, N drawn per run from {@code LO..HI}
+     *     ({@code failslab}'s {@code space} budget, spent at a moment nobody chose)
      */
     public record FaultsSpec(@JsonProperty("worker_create") String workerCreate) {
     }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Stack files: what is accepted, and every refusal naming file, line and column. */
@@ -60,8 +61,24 @@ class StackFileTest {
         String on = GOOD.replace("name: t\n", "name: t\nsystem:\n  faults: {worker_create: fail}\n");
         assertTrue(parse(on).stack("a").workerCreateFails());
         assertFalse(parse(GOOD).stack("a").workerCreateFails());
+        assertNull(parse(on).stack("a").workerCreateFailsAfter());
         StackFileException e = refused(on.replace("worker_create: fail", "worker_create: sometimes"));
-        assertTrue(e.getMessage().endsWith("system.faults.worker_create: must be one of [ok, fail], got 'sometimes'"), e.getMessage());
+        assertEquals("t.yaml:3:12: system.faults.worker_create: must be " + ResolvedStack.WORKER_CREATE_FORMS
+                + ", got 'sometimes'", e.getMessage());
+    }
+
+    @Test
+    void theWorkerCreateBudgetIsARangeAndABackwardsOneIsNamedWithItsPlace() {
+        String on = GOOD.replace("name: t\n", "name: t\nsystem:\n  faults: {worker_create: fail after 1..4}\n");
+        ResolvedStack a = parse(on).stack("a");
+        assertFalse(a.workerCreateFails());
+        assertEquals(new ResolvedStack.WorkerCreateBudget(1, 4), a.workerCreateFailsAfter());
+        assertEquals(new ResolvedStack.WorkerCreateBudget(3, 3),
+                parse(on.replace("1..4", "3")).stack("a").workerCreateFailsAfter());
+        assertEquals("t.yaml:3:12: system.faults.worker_create: 'fail after 4..1': the range's low end 4 is above its high end 1",
+                refused(on.replace("1..4", "4..1")).getMessage());
+        assertEquals("t.yaml:3:12: system.faults.worker_create: must be " + ResolvedStack.WORKER_CREATE_FORMS
+                + ", got 'fail after -1..4'", refused(on.replace("1..4", "-1..4")).getMessage());
     }
 
     @Test
