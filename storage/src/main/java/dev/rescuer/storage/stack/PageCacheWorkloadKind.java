@@ -16,7 +16,7 @@ import java.util.Map;
  * {@code sync_file_range}, with a transaction allocating {@code metadata_pages} pages under
  * {@code nofs} after every page), {@code file-reader} ({@code reader}: read the whole file {@code passes}
  * times) and {@code memory-hog} (allocate {@code pages} pages, or down to {@code leave_free} free pages, hold them {@code hold_ms}). Each may
- * start late ({@code start_ms}). Writers declare the {@link WriterMeter} counters. {@link #check} applies the factories' rules that need no mounted
+ * start late ({@code start_ms}: a number, or a range {@code lo..hi} drawn once per run from its seed, {@link DrawnMillis}). Writers declare the {@link WriterMeter} counters. {@link #check} applies the factories' rules that need no mounted
  * filesystem (required keys, bounds); the rest ({@code fs} mounted read-only for a writer, a reader's
  * missing file, a hog as large as memory) is refused when the run builds the workload. The invariant: every task finished without failure and did all its
  * units.
@@ -38,13 +38,14 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
      * @param passes how often the reader reads the file; default 1
      * @param leaveFree instead of {@code pages}: the hog allocates until no more than this many pages are free
      * @param holdMs how long the hog holds its pages; default 0
-     * @param startMs when the task starts, in milliseconds of the run's clock; default 0
+     * @param startMs when the task starts, in milliseconds of the run's clock, or a range {@code lo..hi}
+     *     drawn per run from its seed ({@link DrawnMillis}); default 0
      */
     public record Config(String kind, String name, String fs, String file, Integer pages, Integer blocks,
                          @JsonProperty("sync_file_range") Boolean syncFileRange, Boolean fsync,
                          @JsonProperty("metadata_pages") Integer metadataPages, Integer passes,
                          @JsonProperty("leave_free") Integer leaveFree, @JsonProperty("hold_ms") Integer holdMs,
-                         @JsonProperty("start_ms") Double startMs) {
+                         @JsonProperty("start_ms") DrawnMillis startMs) {
     }
 
     private final String kind;
@@ -164,8 +165,9 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
     public void start(Config c, StackBuild b) {
         Workload w = WorkloadKinds.build(factoryKind, c.name(), settings(c), b.pageCache().env(b::progress));
         WriterMeter meter = writes ? WriterMeter.declare(b, c.name(), () -> w.progress().done()) : null;
+        Double startMs = c.startMs() == null ? null : c.startMs().draw(b.random()); // drawn once per run, in file order
         w.start((name, body) -> b.spawn(name, () -> {
-            StartDelay.sleep(b.system().platform(), name, c.startMs());
+            StartDelay.sleep(b.system().platform(), name, startMs);
             if (meter == null) {
                 body.run();
             } else {

@@ -44,6 +44,13 @@ public interface StackBuild {
      */
     void devicesBuilt();
 
+    /**
+     * The run's random stream for the workload's own draws (a {@code start_ms} range,
+     * {@link DrawnMillis}), which replays with the run's seed. Setup task only: a kind draws in its
+     * {@code start}, in the order of the file's entries.
+     */
+    java.util.random.RandomGenerator random();
+
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);
 

@@ -21,6 +21,11 @@ final class StartDelay {
         }
     }
 
+    /** Checks a {@code start_ms} value or range ({@link DrawnMillis}: a range's bounds are checked where it is parsed). */
+    static void check(DrawnMillis startMs, StackCheck check) {
+        check(startMs == null ? null : startMs.lo(), check);
+    }
+
     /** Sleeps {@code startMs} milliseconds (nothing for {@code null} or 0). */
     static void sleep(Platform platform, String task, Double startMs) {
         if (startMs == null || startMs == 0) {
