@@ -20,7 +20,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>Refused, with the key's line and column: a range whose bounds are not non-negative numbers
  * ({@code -5..10}, {@code a..b}), one with {@code lo > hi}, a string that is not a range, any other
- * type (a list). A negative number is refused by the kind's own check ({@link StartDelay#check}).
+ * type (a list), a number that is not finite. A negative number is refused by the kind's own check
+ * ({@link StartDelay#check}).
  *
  * @param lo the lowest value drawn, in milliseconds
  * @param hi the bound of the values drawn; equal to {@code lo} for a fixed value
@@ -110,7 +111,11 @@ public record DrawnMillis(double lo, double hi) {
         public DrawnMillis deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
             JsonToken t = p.currentToken();
             if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
-                return of(p.getDoubleValue());
+                double v = p.getDoubleValue();
+                if (Double.isNaN(v) || Double.isInfinite(v)) {
+                    throw JsonMappingException.from(p, "must be a finite number of milliseconds, got " + v);
+                }
+                return of(v);
             }
             if (t == JsonToken.VALUE_STRING) {
                 try {

@@ -54,6 +54,7 @@ class DrawnMillisTest {
         assertEquals("t.yaml:6:55: workload[0].start_ms: expected a number of milliseconds or a range lo..hi (e.g. 0..400), got a list",
                 refused("[0, 400]"));
         assertEquals("t.yaml:6:55: workload[0].start_ms: must not be negative, got -3.0", refused("-3"));
+        assertEquals("t.yaml:6:55: workload[0].start_ms: must be a finite number of milliseconds, got Infinity", refused("1e400"));
     }
 
     @Test
