@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  *
  * <p>A fixed value draws nothing, so a file without ranges runs exactly as before they existed.
  * Binding refuses what is neither a number nor {@code lo..hi} (the message becomes the stack file's
- * error at the key, with file, line and column); {@link #check} refuses negative or empty ranges.
+ * error at the key, with file, line and column); {@link #check} refuses infinite, negative or empty
+ * ranges.
  *
  * @param lo the smallest value, in milliseconds
  * @param hi the largest value, in milliseconds; {@code lo} for a fixed value
@@ -58,10 +59,13 @@ public record MsRange(double lo, double hi) {
     }
 
     /**
-     * Refuses, at key {@code key} of the entry, a negative bound or a range whose {@code lo} is above
-     * its {@code hi}.
+     * Refuses, at key {@code key} of the entry, an infinite or negative bound or a range whose
+     * {@code lo} is above its {@code hi}.
      */
     public void check(String key, StackCheck check) {
+        if (Double.isInfinite(lo) || Double.isInfinite(hi)) {
+            throw check.error(key, "must be a finite number of milliseconds, got " + this);
+        }
         if (lo < 0 || Double.isNaN(lo) || Double.isNaN(hi)) {
             throw check.error(key, "must not be negative, got " + this);
         }

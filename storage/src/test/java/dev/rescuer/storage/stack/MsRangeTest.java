@@ -68,6 +68,8 @@ class MsRangeTest {
         assertEquals("t.yaml:5:43: workload[0].start_ms: must not be negative, got -1", refused(FILE.replace("185..215", "-1")));
         assertEquals("t.yaml:5:43: workload[0].start_ms: the range 215..185 is empty: its lower bound is above its upper bound",
                 refused(FILE.replace("185..215", "215..185")));
+        assertEquals("t.yaml:5:43: workload[0].start_ms: must be a finite number of milliseconds, got Infinity",
+                refused(FILE.replace("185..215", "1e400")));
     }
 
     @Test
