@@ -1,6 +1,7 @@
 package dev.rescuer.check;
 
 import dev.rescuer.core.platform.AbstractPlatform;
+import dev.rescuer.core.platform.AbstractPrimitive;
 import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Primitive;
@@ -389,14 +390,35 @@ public final class Validator implements LockEvents {
         return t;
     }
 
+    /**
+     * The class of {@code p} at {@code subclass}: one per class name and subclass, whatever the
+     * instance. Core's primitives cache their subclass-0 class ({@link AbstractPrimitive#classCache()},
+     * lockdep's {@code class_cache}), so the common lookup is a field read and a tag check; a class
+     * cached by another validator is looked up again and replaced. Every other lookup goes by name.
+     */
     private LockClass classOf(Primitive p, int subclass) {
+        if (subclass == 0 && p instanceof AbstractPrimitive) {
+            AbstractPrimitive a = (AbstractPrimitive) p;
+            Object cached = a.classCache();
+            if (cached instanceof LockClass && ((LockClass) cached).validator == this) {
+                return (LockClass) cached;
+            }
+            LockClass c = classByName(p, 0);
+            a.setClassCache(c); // a racing miss stores the same class: there is one per name
+            return c;
+        }
+        return classByName(p, subclass);
+    }
+
+    /** The class of {@code p} at {@code subclass}, found (or created) by its name. */
+    private LockClass classByName(Primitive p, int subclass) {
         String name = p.lockClass();
         String key = subclass == 0 ? name : name + '\u0000' + subclass;
         LockClass c = classes.get(key);
         if (c != null) {
             return c;
         }
-        return classes.computeIfAbsent(key, k -> new LockClass(nextClassId.getAndIncrement(), name, subclass, p.kind()));
+        return classes.computeIfAbsent(key, k -> new LockClass(this, nextClassId.getAndIncrement(), name, subclass, p.kind()));
     }
 
     private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task) {
@@ -412,11 +434,15 @@ public final class Validator implements LockEvents {
     /** Records an edge; {@code through}, when non-null, says how it was learned ({@link Dependency#via()}). */
     private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task,
                         String through) {
-        long key = ((long) from.id() << 36) | ((long) to.id() << 8) | (fromMode << 4) | (toMode << 2) | type.ordinal();
-        if (dependencies.containsKey(key)) {
+        long edge = ((long) to.id() << 8) | (fromMode << 4) | (toMode << 2) | type.ordinal();
+        if (from.recorded.contains(edge)) { // nearly always: an edge is new only the first time
             return;
         }
-        dependencies.putIfAbsent(key, new Dependency(from, to, fromMode, toMode, type, task.name(), through, callerStack()));
+        long key = ((long) from.id() << 36) | edge;
+        if (!dependencies.containsKey(key)) {
+            dependencies.putIfAbsent(key, new Dependency(from, to, fromMode, toMode, type, task.name(), through, callerStack()));
+        }
+        from.recorded.add(edge); // after the map has it: a hit in the filter means the edge is recorded
     }
 
     /** A handed-on event as a map key, by identity whatever its {@code equals} (records compare by value). */
