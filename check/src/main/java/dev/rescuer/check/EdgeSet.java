@@ -6,8 +6,10 @@ import java.lang.invoke.VarHandle;
 /**
  * The edges already recorded out of one {@link LockClass}, as packed non-negative keys: a filter in
  * front of the validator's dependency map, so that an edge recorded before (nearly every edge, after
- * the first few operations) costs a hash and a few loads, and allocates nothing. lockdep answers
- * the same question with its chain-key cache ({@code lookup_chain_cache}).
+ * the first few operations) costs a hash and a few loads, and allocates nothing. lockdep asks the
+ * same question of the class itself: {@code check_prev_add} walks {@code prev}'s
+ * {@code locks_after} list for the next class before it adds a dependency; this is that list's
+ * membership test, hashed.
  *
  * <p>An open-addressed table of longs (linear probing, at most half full), never changed once
  * published: {@link #add} copies it with the key added and installs the copy by compare-and-set,

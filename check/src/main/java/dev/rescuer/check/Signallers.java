@@ -72,7 +72,15 @@ public final class Signallers implements LockEvents {
 
     @Override
     public void signal(Task task, Primitive event) {
-        Work item = Workqueues.runningItem(task);
+        log(task, event, Workqueues.runningItem(task));
+    }
+
+    /**
+     * Logs {@code task}, running {@code item} ({@code null} if none), as a signaller of {@code event}
+     * and of its class. On return the log holds that signaller for both, or has no room left for it:
+     * either way a repeat of the same call would change nothing, now or later (lists only grow).
+     */
+    void log(Task task, Primitive event, Work item) {
         String workName = item == null ? null : item.name();
         String workClass = item == null ? null : item.lockClass();
         // Most signals repeat a signaller already logged: look, without building one, before

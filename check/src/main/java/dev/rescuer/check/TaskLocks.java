@@ -2,6 +2,7 @@ package dev.rescuer.check;
 
 import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.wq.Work;
 
 import java.util.Arrays;
 
@@ -43,6 +44,11 @@ final class TaskLocks {
     private long[] ownedSince = new long[2];
     EventContext[] ownedContext = new EventContext[2];
     int ownedCount;
+
+    // The last event this task logged as a signaller of, and the item it was running then (or
+    // null): the signal log has that signaller, or no room for it, for good, so a repeat is skipped.
+    Primitive lastSignalled;
+    Work lastSignalledAs;
 
     /** Counts this task's acquisitions and waits: orders them against its requests. */
     private long seq;

@@ -10,6 +10,7 @@ import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.core.wq.Workqueues;
 import dev.rescuer.core.wq.WqFlag;
 
 import java.util.ArrayList;
@@ -223,8 +224,13 @@ public final class Validator implements LockEvents {
 
     @Override
     public void signal(Task task, Primitive event) {
-        signallers.signal(task, event);
         TaskLocks t = locksOf(task);
+        Work running = Workqueues.runningItem(task);
+        if (t.lastSignalled != event || t.lastSignalledAs != running) { // a repeat would log nothing new
+            signallers.log(task, event, running);
+            t.lastSignalled = event;
+            t.lastSignalledAs = running;
+        }
         LockClass e = classOf(event, 0);
         long after = t.takeRequest(event); // with a request, only what came after it
         for (int i = 0; i < t.contextCount; i++) {
