@@ -87,10 +87,12 @@ final class TaskLocks {
         for (int i = heldCount - 1; i >= 0; i--) {
             if (heldPrimitive[i] == p) {
                 int tail = heldCount - i - 1;
-                System.arraycopy(heldPrimitive, i + 1, heldPrimitive, i, tail);
-                System.arraycopy(heldClass, i + 1, heldClass, i, tail);
-                System.arraycopy(heldMode, i + 1, heldMode, i, tail);
-                System.arraycopy(heldSeq, i + 1, heldSeq, i, tail);
+                if (tail > 0) { // released out of order: close the gap
+                    System.arraycopy(heldPrimitive, i + 1, heldPrimitive, i, tail);
+                    System.arraycopy(heldClass, i + 1, heldClass, i, tail);
+                    System.arraycopy(heldMode, i + 1, heldMode, i, tail);
+                    System.arraycopy(heldSeq, i + 1, heldSeq, i, tail);
+                }
                 heldCount--;
                 heldPrimitive[heldCount] = null;
                 heldClass[heldCount] = null;
