@@ -50,6 +50,11 @@ final class TaskLocks {
     Primitive lastSignalled;
     Work lastSignalledAs;
 
+    // The event class whose signal, without a request, last recorded an edge to every entry of the
+    // context as it stands (null once an entry is added or the context is cleared): a repeat would
+    // record the same edges again.
+    LockClass signalledWithThisContext;
+
     /** Counts this task's acquisitions and waits: orders them against its requests. */
     private long seq;
 
@@ -110,6 +115,7 @@ final class TaskLocks {
                 return;
             }
         }
+        signalledWithThisContext = null; // a new entry: the next signal has an edge to record
         if (contextCount == CONTEXT_LIMIT) {
             System.arraycopy(contextClass, 1, contextClass, 0, contextCount - 1);
             System.arraycopy(contextMode, 1, contextMode, 0, contextCount - 1);
@@ -208,7 +214,13 @@ final class TaskLocks {
         return out;
     }
 
+    /** Whether a signal of {@code e} without a request has recorded its edges to this context as it stands. */
+    boolean signalledWithThisContext(LockClass e) {
+        return signalledWithThisContext == e;
+    }
+
     void clearContext() {
+        signalledWithThisContext = null;
         Arrays.fill(contextClass, 0, contextCount, null);
         contextCount = 0;
         Arrays.fill(requested, 0, requestCount, null);
