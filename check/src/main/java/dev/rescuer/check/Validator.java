@@ -69,7 +69,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link Task#lockdepData()}, touched only by that task. The class and edge tables are concurrent
  * maps: a class or edge is published by {@code computeIfAbsent}/{@code putIfAbsent}, and
  * {@link #potentialCycles()} reads them after the run (on a real platform, after joining the tasks,
- * which orders their writes before the read). {@link LockClass#exclusiveSeen()} is volatile. An
+ * which orders their writes before the read). A class is also cached on each core primitive of it
+ * ({@link AbstractPrimitive#classCache()}, volatile, tagged with this validator): any task may write
+ * it on a miss, and two tasks missing at once both store the one class of that name, found through
+ * {@code computeIfAbsent}; a reader that finds another validator's class ignores it. Each class's
+ * {@link EdgeSet} holds the keys of edges already in the map, added only after the map's
+ * {@code putIfAbsent}, so a hit there means the edge is recorded; a miss falls back to the map.
+ * {@link LockClass#exclusiveSeen()} is volatile. An
  * event's context ({@link EventContext}, immutable) is replaced with {@code merge} on a concurrent
  * map, so two owners extending it at once (chained bios ending on two threads) lose nothing; the
  * hand-off that passes the event to its next owner (a queue, a timer) orders the write before the

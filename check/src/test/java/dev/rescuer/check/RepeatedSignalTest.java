@@ -2,6 +2,7 @@ package dev.rescuer.check;
 
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -15,6 +16,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class RepeatedSignalTest extends RealThreadsFixture {
 
+    private Mutex a;
+    private Mutex b;
+    private Completion e;
+    private Completion f;
+
+    @BeforeEach
+    void createPrimitives() {
+        a = new Mutex(platform, "A");
+        b = new Mutex(platform, "B");
+        e = new Completion(platform, "E");
+        f = new Completion(platform, "F");
+    }
+
     private List<String> signalEdges() {
         return validator.dependencies().stream().filter(d -> d.type() == Dependency.Type.SIGNAL)
                 .map(d -> d.from() + "->" + d.to()).collect(Collectors.toList());
@@ -22,10 +36,6 @@ class RepeatedSignalTest extends RealThreadsFixture {
 
     @Test
     void aSignalAfterTheContextGrewRecordsWhatItGained() {
-        Mutex a = new Mutex(platform, "A");
-        Mutex b = new Mutex(platform, "B");
-        Completion e = new Completion(platform, "E");
-        Completion f = new Completion(platform, "F");
         run("t", () -> {
             a.lock();
             a.unlock();
@@ -41,10 +51,6 @@ class RepeatedSignalTest extends RealThreadsFixture {
 
     @Test
     void aSignalAfterARequestStillRecordsOnlyWhatCameAfterIt() {
-        Mutex a = new Mutex(platform, "A");
-        Mutex b = new Mutex(platform, "B");
-        Completion e = new Completion(platform, "E");
-        Completion f = new Completion(platform, "F");
         run("t", () -> {
             a.lock();
             a.unlock();
