@@ -6,10 +6,18 @@ package dev.rescuer.check;
  * {@code page-writeback} completion).
  *
  * <p>Created once per key by {@link Validator} and never removed. {@link #exclusiveSeen()} is
- * volatile: any task may set it, and the cycle search reads it after the run.
+ * volatile: any task may set it, and the cycle search reads it after the run. The validator caches
+ * a class on each primitive of it ({@link dev.rescuer.core.platform.AbstractPrimitive#classCache()}),
+ * tagged by {@link #validator}; every other field is final, so a task that finds the class there
+ * sees it whole. {@link #recorded} (the edges recorded out of it) has its own memory-ordering
+ * paragraph.
  */
 public final class LockClass {
 
+    /** The validator that created it: the tag that tells its cached classes from another's. */
+    final Validator validator;
+    /** The dependencies already recorded from this class, as the validator's edge keys. */
+    final EdgeSet recorded = new EdgeSet();
     private final int id;
     private final String name;
     private final int subclass;
@@ -17,7 +25,8 @@ public final class LockClass {
     /** Whether some task acquired this class exclusively: a writer exists. Set once, by any task. */
     private volatile boolean exclusiveSeen;
 
-    LockClass(int id, String name, int subclass, String kind) {
+    LockClass(Validator validator, int id, String name, int subclass, String kind) {
+        this.validator = validator;
         this.id = id;
         this.name = name;
         this.subclass = subclass;

@@ -9,6 +9,7 @@ import dev.rescuer.core.wq.Workqueues;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -71,20 +72,46 @@ public final class Signallers implements LockEvents {
 
     @Override
     public void signal(Task task, Primitive event) {
-        Work item = Workqueues.runningItem(task);
-        Signaller s = item == null ? new Signaller(task, null, null) : new Signaller(task, item.name(), item.lockClass());
-        // Most signals repeat a signaller already logged: look before taking the map's bin lock.
-        if (adds(byInstance.get(event), s)) {
+        log(task, event, Workqueues.runningItem(task));
+    }
+
+    /**
+     * Logs {@code task}, running {@code item} ({@code null} if none), as a signaller of {@code event}
+     * and of its class. On return the log holds that signaller for both, or has no room left for it:
+     * either way a repeat of the same call would change nothing, now or later (lists only grow).
+     */
+    void log(Task task, Primitive event, Work item) {
+        String workName = item == null ? null : item.name();
+        String workClass = item == null ? null : item.lockClass();
+        // Most signals repeat a signaller already logged: look, without building one, before
+        // taking the map's bin lock.
+        if (adds(byInstance.get(event), task, workName, workClass)) {
+            Signaller s = new Signaller(task, workName, workClass);
             byInstance.compute(event, (k, old) -> with(old, s));
         }
-        if (adds(byClass.get(event.lockClass()), s)) {
-            byClass.compute(event.lockClass(), (k, old) -> with(old, s));
+        String eventClass = event.lockClass();
+        if (adds(byClass.get(eventClass), task, workName, workClass)) {
+            Signaller s = new Signaller(task, workName, workClass);
+            byClass.compute(eventClass, (k, old) -> with(old, s));
         }
     }
 
-    /** Whether {@link #with} would change {@code list}; a racing writer is caught by {@code compute}. */
-    private static boolean adds(List<Signaller> list, Signaller s) {
-        return list == null || (list.size() < MAX_PER_EVENT && !list.contains(s));
+    /**
+     * Whether {@link #with} would add a signaller of these fields to {@code list}; a racing writer is
+     * caught by {@code compute}.
+     */
+    private static boolean adds(List<Signaller> list, Task task, String workName, String workClass) {
+        if (list == null) {
+            return true;
+        }
+        int n = list.size();
+        for (int i = 0; i < n; i++) {
+            Signaller s = list.get(i);
+            if (s.task().equals(task) && Objects.equals(s.workName(), workName) && Objects.equals(s.workClass(), workClass)) {
+                return false;
+            }
+        }
+        return n < MAX_PER_EVENT;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.rescuer.check;
 
 import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.wq.Work;
 
 import java.util.Arrays;
 
@@ -44,6 +45,16 @@ final class TaskLocks {
     EventContext[] ownedContext = new EventContext[2];
     int ownedCount;
 
+    // The last event this task logged as a signaller of, and the item it was running then (or
+    // null): the signal log has that signaller, or no room for it, for good, so a repeat is skipped.
+    Primitive lastSignalled;
+    Work lastSignalledAs;
+
+    // The event class whose signal, without a request, last recorded an edge to every entry of the
+    // context as it stands (null once an entry is added or the context is cleared): a repeat would
+    // record the same edges again.
+    LockClass signalledWithThisContext;
+
     /** Counts this task's acquisitions and waits: orders them against its requests. */
     private long seq;
 
@@ -81,10 +92,12 @@ final class TaskLocks {
         for (int i = heldCount - 1; i >= 0; i--) {
             if (heldPrimitive[i] == p) {
                 int tail = heldCount - i - 1;
-                System.arraycopy(heldPrimitive, i + 1, heldPrimitive, i, tail);
-                System.arraycopy(heldClass, i + 1, heldClass, i, tail);
-                System.arraycopy(heldMode, i + 1, heldMode, i, tail);
-                System.arraycopy(heldSeq, i + 1, heldSeq, i, tail);
+                if (tail > 0) { // released out of order: close the gap
+                    System.arraycopy(heldPrimitive, i + 1, heldPrimitive, i, tail);
+                    System.arraycopy(heldClass, i + 1, heldClass, i, tail);
+                    System.arraycopy(heldMode, i + 1, heldMode, i, tail);
+                    System.arraycopy(heldSeq, i + 1, heldSeq, i, tail);
+                }
                 heldCount--;
                 heldPrimitive[heldCount] = null;
                 heldClass[heldCount] = null;
@@ -102,6 +115,7 @@ final class TaskLocks {
                 return;
             }
         }
+        signalledWithThisContext = null; // a new entry: the next signal has an edge to record
         if (contextCount == CONTEXT_LIMIT) {
             System.arraycopy(contextClass, 1, contextClass, 0, contextCount - 1);
             System.arraycopy(contextMode, 1, contextMode, 0, contextCount - 1);
@@ -200,7 +214,13 @@ final class TaskLocks {
         return out;
     }
 
+    /** Whether a signal of {@code e} without a request has recorded its edges to this context as it stands. */
+    boolean signalledWithThisContext(LockClass e) {
+        return signalledWithThisContext == e;
+    }
+
     void clearContext() {
+        signalledWithThisContext = null;
         Arrays.fill(contextClass, 0, contextCount, null);
         contextCount = 0;
         Arrays.fill(requested, 0, requestCount, null);

@@ -1,6 +1,7 @@
 package dev.rescuer.check;
 
 import dev.rescuer.core.platform.AbstractPlatform;
+import dev.rescuer.core.platform.AbstractPrimitive;
 import dev.rescuer.core.platform.HandedOnEvent;
 import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Primitive;
@@ -9,6 +10,7 @@ import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.core.wq.Workqueues;
 import dev.rescuer.core.wq.WqFlag;
 
 import java.util.ArrayList;
@@ -67,7 +69,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link Task#lockdepData()}, touched only by that task. The class and edge tables are concurrent
  * maps: a class or edge is published by {@code computeIfAbsent}/{@code putIfAbsent}, and
  * {@link #potentialCycles()} reads them after the run (on a real platform, after joining the tasks,
- * which orders their writes before the read). {@link LockClass#exclusiveSeen()} is volatile. An
+ * which orders their writes before the read). A class is also cached on each core primitive of it
+ * ({@link AbstractPrimitive#classCache()}, volatile, tagged with this validator): any task may write
+ * it on a miss, and two tasks missing at once both store the one class of that name, found through
+ * {@code computeIfAbsent}; a reader that finds another validator's class ignores it. Each class's
+ * {@link EdgeSet} holds the keys of edges already in the map, added only after the map's
+ * {@code putIfAbsent}, so a hit there means the edge is recorded; a miss falls back to the map.
+ * {@link LockClass#exclusiveSeen()} is volatile. An
  * event's context ({@link EventContext}, immutable) is replaced with {@code merge} on a concurrent
  * map, so two owners extending it at once (chained bios ending on two threads) lose nothing; the
  * hand-off that passes the event to its next owner (a queue, a timer) orders the write before the
@@ -222,13 +230,23 @@ public final class Validator implements LockEvents {
 
     @Override
     public void signal(Task task, Primitive event) {
-        signallers.signal(task, event);
         TaskLocks t = locksOf(task);
+        Work running = Workqueues.runningItem(task);
+        if (t.lastSignalled != event || t.lastSignalledAs != running) { // a repeat would log nothing new
+            signallers.log(task, event, running);
+            t.lastSignalled = event;
+            t.lastSignalledAs = running;
+        }
         LockClass e = classOf(event, 0);
         long after = t.takeRequest(event); // with a request, only what came after it
-        for (int i = 0; i < t.contextCount; i++) {
-            if (t.contextClass[i] != e && t.contextSeq[i] > after) {
-                record(e, t.contextClass[i], EXCLUSIVE, t.contextMode[i], Dependency.Type.SIGNAL, task);
+        if (after >= 0 || !t.signalledWithThisContext(e)) { // else every edge below is recorded already
+            for (int i = 0; i < t.contextCount; i++) {
+                if (t.contextClass[i] != e && t.contextSeq[i] > after) {
+                    record(e, t.contextClass[i], EXCLUSIVE, t.contextMode[i], Dependency.Type.SIGNAL, task);
+                }
+            }
+            if (after < 0) {
+                t.signalledWithThisContext = e;
             }
         }
         for (int i = 0; i < t.heldCount; i++) { // held since before the context began
@@ -389,14 +407,35 @@ public final class Validator implements LockEvents {
         return t;
     }
 
+    /**
+     * The class of {@code p} at {@code subclass}: one per class name and subclass, whatever the
+     * instance. Core's primitives cache their subclass-0 class ({@link AbstractPrimitive#classCache()},
+     * lockdep's {@code class_cache}), so the common lookup is a field read and a tag check; a class
+     * cached by another validator is looked up again and replaced. Every other lookup goes by name.
+     */
     private LockClass classOf(Primitive p, int subclass) {
+        if (subclass == 0 && p instanceof AbstractPrimitive) {
+            AbstractPrimitive a = (AbstractPrimitive) p;
+            Object cached = a.classCache();
+            if (cached instanceof LockClass && ((LockClass) cached).validator == this) {
+                return (LockClass) cached;
+            }
+            LockClass c = classByName(p, 0);
+            a.setClassCache(c); // a racing miss stores the same class: there is one per name
+            return c;
+        }
+        return classByName(p, subclass);
+    }
+
+    /** The class of {@code p} at {@code subclass}, found (or created) by its name. */
+    private LockClass classByName(Primitive p, int subclass) {
         String name = p.lockClass();
         String key = subclass == 0 ? name : name + '\u0000' + subclass;
         LockClass c = classes.get(key);
         if (c != null) {
             return c;
         }
-        return classes.computeIfAbsent(key, k -> new LockClass(nextClassId.getAndIncrement(), name, subclass, p.kind()));
+        return classes.computeIfAbsent(key, k -> new LockClass(this, nextClassId.getAndIncrement(), name, subclass, p.kind()));
     }
 
     private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task) {
@@ -412,11 +451,15 @@ public final class Validator implements LockEvents {
     /** Records an edge; {@code through}, when non-null, says how it was learned ({@link Dependency#via()}). */
     private void record(LockClass from, LockClass to, int fromMode, int toMode, Dependency.Type type, Task task,
                         String through) {
-        long key = ((long) from.id() << 36) | ((long) to.id() << 8) | (fromMode << 4) | (toMode << 2) | type.ordinal();
-        if (dependencies.containsKey(key)) {
+        long edge = ((long) to.id() << 8) | (fromMode << 4) | (toMode << 2) | type.ordinal();
+        if (from.recorded.contains(edge)) { // nearly always: an edge is new only the first time
             return;
         }
-        dependencies.putIfAbsent(key, new Dependency(from, to, fromMode, toMode, type, task.name(), through, callerStack()));
+        long key = ((long) from.id() << 36) | edge;
+        if (!dependencies.containsKey(key)) {
+            dependencies.putIfAbsent(key, new Dependency(from, to, fromMode, toMode, type, task.name(), through, callerStack()));
+        }
+        from.recorded.add(edge); // after the map has it: a hit in the filter means the edge is recorded
     }
 
     /** A handed-on event as a map key, by identity whatever its {@code equals} (records compare by value). */

@@ -1,5 +1,6 @@
 package dev.rescuer.core.mm;
 
+import dev.rescuer.core.platform.AbstractPrimitive;
 import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Primitive;
@@ -94,7 +95,7 @@ public final class Mempool<T> {
         this.wait = new WaitQueue(platform, "mempool " + name, "mempool");
         this.wait.setOwner(this);
         String eventName = "mempool " + name;
-        this.event = new Primitive() {
+        this.event = new AbstractPrimitive() {
             @Override public String name() { return eventName; }
             @Override public String kind() { return "mempool"; }
             @Override public String toString() { return eventName; }

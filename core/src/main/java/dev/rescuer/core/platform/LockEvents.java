@@ -38,9 +38,12 @@ public interface LockEvents {
     /**
      * The {@code fs_reclaim} pseudo-lock ({@code mm/page_alloc.c}, {@code __fs_reclaim_map}): an
      * allocation that may enter direct reclaim with {@code __GFP_FS} acquires and releases it; a
-     * reclaim pass holds it while the shrinkers run. An immutable constant, as the kernel's map is.
+     * reclaim pass holds it while the shrinkers run. A constant, as the kernel's map is, shared by
+     * every platform: nothing in it changes but the validator's class cache
+     * ({@link AbstractPrimitive}), which each validator tags as its own, so that two validators
+     * watching two platforms at once only take turns replacing it.
      */
-    Primitive FS_RECLAIM = new Primitive() {
+    Primitive FS_RECLAIM = new AbstractPrimitive() {
         @Override public String name() { return "fs_reclaim"; }
         @Override public String kind() { return "pseudo-lock"; }
         @Override public String toString() { return "fs_reclaim"; }

@@ -100,7 +100,7 @@ public final class Task {
         this.id = id;
         this.name = name;
         this.adopted = adopted;
-        this.exitEvent = new Primitive() {
+        this.exitEvent = new AbstractPrimitive() {
             @Override public String name() { return Task.this.name; }
             @Override public String lockClass() { return "task-exit"; }
             @Override public String kind() { return "exit of task"; }

@@ -1,8 +1,8 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.platform.AbstractPrimitive;
 import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
-import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 
 import java.util.ArrayDeque;
@@ -31,7 +31,7 @@ import java.util.ArrayDeque;
  * in its wait condition, and that volatile pair makes the state written on its behalf visible. The
  * platform's wake/park pair supplies the rest: a wake issued before the park is not lost.
  */
-abstract class SleepingPrimitive implements Primitive {
+abstract class SleepingPrimitive extends AbstractPrimitive {
 
     final Platform platform;
     private final String name;

@@ -1,8 +1,8 @@
 package dev.rescuer.core.sync;
 
+import dev.rescuer.core.platform.AbstractPrimitive;
 import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
-import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 
 import java.util.concurrent.atomic.AtomicReference;
@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Locking it twice from one task, or unlocking it from a task that does not hold it, throws
  * {@link IllegalStateException}.
  */
-public final class SpinLock implements Primitive {
+public final class SpinLock extends AbstractPrimitive {
 
     private static final int SPINS_BEFORE_YIELD = 64;
 

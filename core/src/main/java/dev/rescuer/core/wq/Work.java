@@ -1,8 +1,8 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.platform.AbstractPrimitive;
 import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
-import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.WaitQueue;
 
@@ -42,9 +42,15 @@ import java.lang.invoke.VarHandle;
  * {@code claimedBy} is written once, by a release store after the CAS that set PENDING, and read by
  * cancellers that retry while PENDING is set and it is still {@code null}.
  */
-public class Work implements Primitive {
+public class Work extends AbstractPrimitive {
 
     private final String name;
+    /**
+     * {@code (work_completion)name}, built on first use (the validator and the signal log ask for it
+     * often; most items are never asked). Racy single-check: any task may build it, every build is
+     * equal, and a String is safe to publish without a fence.
+     */
+    private String lockClass;
     private final Runnable body;
 
     /** {@code state}'s PENDING bit: whoever sets it owns the item until it is on a list or cleared. */
@@ -128,7 +134,12 @@ public class Work implements Primitive {
 
     @Override
     public String lockClass() {
-        return "(work_completion)" + name;
+        String c = lockClass;
+        if (c == null) {
+            c = "(work_completion)" + name;
+            lockClass = c;
+        }
+        return c;
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.rescuer.core.wq;
 
+import dev.rescuer.core.platform.AbstractPrimitive;
 import dev.rescuer.core.platform.LockEvents;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
-import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.sync.RawSpinLock;
@@ -71,12 +71,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * atomic. A queuer's refusal test and {@code drain}'s emptiness test both run under the pool lock,
  * so a queueing is either refused or seen.
  */
-public final class WorkQueue implements Executor, Primitive {
+public final class WorkQueue extends AbstractPrimitive implements Executor {
 
     private static final System.Logger LOG = System.getLogger("dev.rescuer.wq");
 
     private final Workqueues sys;
     private final String name;
+    /** {@code (wq_completion)name}, built once: the validator asks for it on every item run. */
+    private final String lockClass;
     private final String executeName;
     private final Set<WqFlag> flags;
     private final boolean ordered;
@@ -108,6 +110,7 @@ public final class WorkQueue implements Executor, Primitive {
     WorkQueue(Workqueues sys, String name, Set<WqFlag> flags, int maxActive, boolean ordered, RescuerDomain domain) {
         this.sys = sys;
         this.name = name;
+        this.lockClass = "(wq_completion)" + name;
         this.executeName = name + "/execute";
         this.flags = Collections.unmodifiableSet(flags.isEmpty() ? EnumSet.noneOf(WqFlag.class) : EnumSet.copyOf(flags));
         this.ordered = ordered;
@@ -142,7 +145,7 @@ public final class WorkQueue implements Executor, Primitive {
 
     @Override
     public String lockClass() {
-        return "(wq_completion)" + name;
+        return lockClass;
     }
 
     @Override
