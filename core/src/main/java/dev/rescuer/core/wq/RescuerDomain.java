@@ -1,6 +1,6 @@
 package dev.rescuer.core.wq;
 
-import dev.rescuer.core.platform.Primitive;
+import dev.rescuer.core.platform.AbstractPrimitive;
 import dev.rescuer.core.platform.Task;
 
 import java.util.List;
@@ -28,14 +28,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>The domain lives until its subsystem closes; destroying a member queue leaves the rescuer
  * running for the others.
  *
- * <p>For the validator the domain is a pseudo-lock of class {@code (wq_rescuer)<domain>}, as lockdep
+ * <p>For the validator the domain is a pseudo-lock (an {@link AbstractPrimitive}, so its class is
+ * cached on it) of class {@code (wq_rescuer)<domain>}, as lockdep
  * models a workqueue with {@code (wq_completion)<queue>}: running an item of any member queue holds
  * it (wherever the item runs: it could have been the rescuer), and an item of a member may wait for
  * it, since with no worker to be had only the rescuer runs it ({@link WorkQueue#lockdepBeginItem}
  * records {@code (wq_completion)<queue> -> (wq_rescuer)<domain>}). So an item of one member that
  * waits for an item of another is a cycle through the domain's class; see docs/VALIDATOR.md.
  */
-public final class RescuerDomain implements Primitive {
+public final class RescuerDomain extends AbstractPrimitive {
 
     private final Workqueues sys;
     private final String name;
