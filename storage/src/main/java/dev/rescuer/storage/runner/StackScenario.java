@@ -208,6 +208,11 @@ public final class StackScenario implements Scenario {
             }
 
             @Override
+            public java.util.random.RandomGenerator random() {
+                return ctx.random();
+            }
+
+            @Override
             public void spawn(String name, Runnable body) {
                 ctx.spawn(name, body);
             }

@@ -44,6 +44,12 @@ public interface StackBuild {
      */
     void devicesBuilt();
 
+    /**
+     * The run's random stream for the workload's own draws ({@link OneOf#draw}); it replays with the
+     * run's seed. Draw only from the setup task or a workload task, in an order the run fixes.
+     */
+    java.util.random.RandomGenerator random();
+
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);
 
