@@ -45,9 +45,10 @@ public interface StackBuild {
     void devicesBuilt();
 
     /**
-     * The run's random stream for the workload's own draws (a {@code start_ms} range, {@link MsRange}),
-     * apart from the scheduler's and the fault injector's, so that the run's seed replays them. Setup
-     * task only.
+     * The run's random stream for the workload's own draws (a {@code start_ms} range, {@link MsRange};
+     * a choice among files, {@link OneOf#draw}), apart from the scheduler's and the fault injector's, so
+     * that the run's seed replays them. Draw only from the setup task or a workload task, in an order
+     * the run fixes.
      */
     java.util.SplittableRandom random();
 

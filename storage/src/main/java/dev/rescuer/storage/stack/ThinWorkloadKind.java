@@ -1,6 +1,7 @@
 package dev.rescuer.storage.stack;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.mm.Pages;
@@ -13,7 +14,6 @@ import dev.rescuer.storage.block.BlockLayer;
 import dev.rescuer.storage.dm.bufio.DmBuffer;
 import dev.rescuer.storage.dm.bufio.DmBufioClient;
 import dev.rescuer.storage.fs.FsLayout;
-import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.MountOptions;
 import dev.rescuer.storage.fs.OpenFile;
 
@@ -28,14 +28,22 @@ import java.util.concurrent.atomic.AtomicReference;
  * In order, each step present only if its key is:
  * <ol>
  *   <li>dirties metadata blocks {@code 0 .. dirty_blocks-1} ({@code dm_bufio_new},
- *       {@code dm_bufio_mark_buffer_dirty}, {@code dm_bufio_release}); default 0;
+ *       {@code dm_bufio_mark_buffer_dirty}, {@code dm_bufio_release}); default 0. With
+ *       {@code existing_metadata: true} each block is read first ({@code dm_bufio_read}), as dm-thin's
+ *       shadowing reads the block it copies ({@code dm_tm_shadow_block} → {@code dm_bm_read_lock}) in
+ *       a pool whose metadata already exists; a loop device below then has those blocks of its file
+ *       in the page cache;
  *   <li>{@code read: {fs, file}}: reads the whole file through the page cache (clean pages, which
  *       reclaim in any context may drop);
  *   <li>{@code fault_memory: low | min}: faults memory in, one large {@code GFP_KERNEL} allocation
  *       down to the low watermark, and for {@code min} then page by page down to the min watermark
  *       (slow-path allocations, which wake kswapd);
  *   <li>{@code file_write: {fs, file, page}}: writes page {@code page} (default 0) of a file of a
- *       read-write filesystem ({@code i_rwsem} held, a {@code GFP_NOFS} page-cache allocation);
+ *       read-write filesystem ({@code i_rwsem} held, a {@code GFP_NOFS} page-cache allocation); the
+ *       file is opened when the task starts, as a process keeps its file open, so its inode is in
+ *       core before memory is short;
+ *       {@code file} may list several files ({@link OneOf}), of which each run writes one, drawn from
+ *       the run's seed;
  *   <li>{@code data_write: {device, block}}: writes one 4 KiB data block to a block device and waits
  *       for it ({@code submit_bio_wait});
  *   <li>{@code hold_ms}: keeps the faulted memory that long (default 0), while kswapd reclaims;
@@ -59,16 +67,18 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
      * @param name the task's name
      * @param metadata the dm-bufio client entry holding the pool's metadata
      * @param dirtyBlocks metadata blocks to dirty
+     * @param existingMetadata whether each is read before it is dirtied (default false: {@code dm_bufio_new})
      * @param read a file to read first, or {@code null}
      * @param faultMemory {@code low}, {@code min}, or {@code null} for none
-     * @param fileWrite a page of a file to write under pressure, or {@code null}
+     * @param fileWrite a page of a file (or of one of several, drawn per run) to write under pressure, or {@code null}
      * @param dataWrite a data block to write under pressure, or {@code null}
      * @param holdMs how long the faulted memory is held
      * @param startMs when the task starts, in milliseconds of the run's clock (a number, or a range {@code lo..hi} drawn per run: {@link MsRange})
      */
     public record Config(String kind, String name, String metadata, @JsonProperty("dirty_blocks") Integer dirtyBlocks,
+                         @JsonProperty("existing_metadata") Boolean existingMetadata,
                          FileRef read, @JsonProperty("fault_memory") String faultMemory,
-                         @JsonProperty("file_write") FileRef fileWrite, @JsonProperty("data_write") DataWrite dataWrite,
+                         @JsonProperty("file_write") FileWrite fileWrite, @JsonProperty("data_write") DataWrite dataWrite,
                          @JsonProperty("hold_ms") Integer holdMs, @JsonProperty("start_ms") MsRange startMs) {
     }
 
@@ -82,9 +92,19 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
      *
      * @param fs the filesystem entry
      * @param file the file
-     * @param page the page written ({@code file_write} only); default 0
+     * @param page refused: {@code read} reads the whole file
      */
     public record FileRef(String fs, String file, Long page) {
+    }
+
+    /**
+     * A page of a file to write.
+     *
+     * @param fs the filesystem entry
+     * @param file the file, or a list of files of which each run writes one ({@link OneOf})
+     * @param page the page written; default 0
+     */
+    public record FileWrite(String fs, JsonNode file, Long page) {
     }
 
     /**
@@ -119,16 +139,7 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
             throw check.error("fault_memory", "'" + c.faultMemory() + "' is not one of low, min");
         }
         if (c.fileWrite() != null) {
-            FilesystemKind.Config fs = LoopKind.requireFile(check, c.fileWrite().fs(), c.fileWrite().file(), "file_write");
-            if (fs.options() != null && MountOptions.parse(fs.options()).readOnly()) {
-                throw check.error("file_write.fs", "filesystem " + c.fileWrite().fs() + " is mounted read-only");
-            }
-            long page = c.fileWrite().page() == null ? 0 : c.fileWrite().page();
-            long blocks = fs.files().stream().filter(f -> f.name().equals(c.fileWrite().file())).findFirst().orElseThrow().blocks();
-            if (page < 0 || page >= blocks) {
-                throw check.error("file_write.page", "must be in 0.." + (blocks - 1) + " (file " + c.fileWrite().file()
-                        + " has " + blocks + " blocks), got " + page);
-            }
+            checkFileWrite(c.fileWrite(), check);
         }
         if (c.dataWrite() != null) {
             check.requireDevice(c.dataWrite().device(), "data_write.device", null);
@@ -146,6 +157,34 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
             throw check.error("hold_ms", "must be >= 0, got " + c.holdMs());
         }
         StartDelay.check(c.startMs(), check);
+    }
+
+    /**
+     * {@code file_write}: a read-write filesystem entry, and every listed file one of its files with
+     * page {@code page} inside its extent.
+     */
+    private static void checkFileWrite(FileWrite w, StackCheck check) {
+        check.require(w.fs(), "file_write.fs");
+        FilesystemKind.Config fs = check.requireEntry(w.fs(), "file_write.fs", FilesystemKind.Config.class, "filesystem");
+        if (fs.options() != null && MountOptions.parse(fs.options()).readOnly()) {
+            throw check.error("file_write.fs", "filesystem " + w.fs() + " is mounted read-only");
+        }
+        OneOf files = OneOf.check(w.file(), "file_write.file", check);
+        check.require(files, "file_write.file");
+        long page = w.page() == null ? 0 : w.page();
+        List<FilesystemKind.FileSpec> specs = fs.files() == null ? List.of() : fs.files();
+        for (int i = 0; i < files.names().size(); i++) {
+            String name = files.names().get(i);
+            FilesystemKind.FileSpec f = specs.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+            if (f == null) {
+                throw check.error(OneOf.keyOf(w.file(), "file_write.file", i), "no file '" + name + "' in filesystem " + w.fs()
+                        + "; its files: " + (specs.isEmpty() ? "none" : String.join(", ", specs.stream().map(FilesystemKind.FileSpec::name).toList())));
+            }
+            if (page < 0 || page >= f.blocks()) {
+                throw check.error("file_write.page", "must be in 0.." + (f.blocks() - 1) + " (file " + name
+                        + " has " + f.blocks() + " blocks), got " + page);
+            }
+        }
     }
 
     /**
@@ -172,12 +211,20 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
         PageCacheSetup pc = c.read() != null || c.fileWrite() != null ? b.pageCache() : null;
         BlockDevice dataDev = c.dataWrite() == null ? null : b.dm().lookup(c.dataWrite().device());
         int dirtyBlocks = c.dirtyBlocks() == null ? 0 : c.dirtyBlocks();
+        // Drawn here, in the setup task, so that a run's seed decides it.
+        String writeFile = c.fileWrite() == null ? null : OneOf.parse(c.fileWrite().file()).draw(b.random());
         AtomicReference<BlkStatus> commit = new AtomicReference<>();
         AtomicReference<BlkStatus> dataWrite = new AtomicReference<>(dataDev == null ? BlkStatus.OK : null);
         b.spawn(c.name(), () -> {
             StartDelay.sleep(b.system().platform(), c.name(), startNs);
+            // The file to write is open from the start, as a process keeps its file open: its inode is
+            // in core before memory is short (an open under pressure would reclaim in GFP_KERNEL first).
+            OpenFile toWrite = c.fileWrite() == null ? null : pc.mounted(c.fileWrite().fs()).open(writeFile);
             for (int i = 0; i < dirtyBlocks; i++) {
-                DmBuffer buf = bufio.newBuffer(i);
+                DmBuffer buf = Boolean.TRUE.equals(c.existingMetadata()) ? bufio.read(i) : bufio.newBuffer(i);
+                if (buf == null) {
+                    throw new IllegalStateException(c.name() + ": reading metadata block " + i + " failed");
+                }
                 buf.data()[0] = 1000 + i;
                 bufio.markBufferDirty(buf);
                 bufio.release(buf);
@@ -188,10 +235,9 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
                 }
             }
             List<Pages> faulted = c.faultMemory() == null ? List.of() : faultIn(pages, c.faultMemory().equals("min"));
-            if (c.fileWrite() != null) {
-                JournalFs fs = pc.mounted(c.fileWrite().fs());
+            if (toWrite != null) {
                 long page = c.fileWrite().page() == null ? 0 : c.fileWrite().page();
-                try (OpenFile f = fs.open(c.fileWrite().file())) {
+                try (OpenFile f = toWrite) {
                     f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE); // xfs_file_buffered_write: i_rwsem, GFP_NOFS page
                 }
             }

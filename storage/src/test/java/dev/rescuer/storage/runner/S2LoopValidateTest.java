@@ -16,19 +16,72 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * S2's kswapd-over-loop variants under the validator: the wake-up of {@code dm_buffer B_WRITING}
+ * S2 under the validator. The kswapd-over-loop variants: the wake-up of {@code dm_buffer B_WRITING}
  * comes from the lower disk's interrupt, which holds nothing; the dependency that matters is what
  * the loop worker did while it owned the buffer's bio (its {@code GFP_KERNEL} dio allocation:
  * {@code fs_reclaim}), carried by the bio to its end-io. Without that hand-off rule the hanging
- * variants completed schedules with no report. The 1,000-schedule runs are in docs/VALIDATOR.md.
+ * variants completed schedules with no report. The two pre-2014 shrinker variants of case (a): the
+ * filesystem user writes {@code image} or {@code spool}, drawn per schedule; a schedule that drew
+ * {@code spool} completes (the loop worker takes {@code image}'s {@code i_rwsem}, another instance
+ * of the class the user holds) and records both halves of the cycle that a schedule drawing
+ * {@code image} hangs in. The 1,000-schedule runs are in docs/VALIDATOR.md.
  */
 class S2LoopValidateTest {
 
     private static final int SCHEDULES = 3;
 
+    /** Schedules for case (a): about half draw {@code spool} and complete. */
+    private static final int CASE_A_SCHEDULES = 6;
+
     private static ValidationResult validate(String variant) {
+        return validate(variant, SCHEDULES);
+    }
+
+    private static ValidationResult validate(String variant, int schedules) {
         StackScenario s = StackScenario.load(Path.of("..", "stacks", "s2-loop-bufio.yaml"));
-        return new Explorer(List.of(s)).validate(s, s.variant(variant), ExploreOptions.defaults().withSchedules(SCHEDULES));
+        return new Explorer(List.of(s)).validate(s, s.variant(variant), ExploreOptions.defaults().withSchedules(schedules));
+    }
+
+    /**
+     * The cycle of case (a)'s hang, {@code i_rwsem -> dm_buffer B_WRITING -> i_rwsem}, from the first
+     * completed schedule of 0..N-1 that recorded it; replaying its seed completes.
+     */
+    private static void assertTheInodeLockCycleFromACompletedSchedule(String variant) {
+        ValidationResult r = validate(variant, CASE_A_SCHEDULES);
+        assertTrue(r.validatedSchedules() > 0, "some schedule completes");
+        assertTrue(r.hangs() > 0, "and some schedule hangs: " + r.validatedSchedules() + " of " + CASE_A_SCHEDULES + " completed");
+        assertEquals(1, r.cycles().size(), r::report);
+        ValidationResult.Found f = r.cycles().get(0);
+        assertEquals(List.of("dm_buffer B_WRITING", "i_rwsem"),
+                f.cycle().classes().stream().map(LockClass::toString).sorted().collect(Collectors.toList()));
+        Dependency wait = f.cycle().links().stream().filter(d -> d.type() == Dependency.Type.WAIT).findFirst().orElseThrow();
+        assertEquals("thin", wait.task(), wait::describe);
+        assertEquals("i_rwsem", wait.from().toString(), wait::describe);
+        Dependency signal = f.cycle().links().stream().filter(d -> d.type() == Dependency.Type.SIGNAL).findFirst().orElseThrow();
+        assertEquals("loop0", signal.task(), signal::describe);
+        assertEquals("i_rwsem", signal.to().toString(), signal::describe);
+        StackScenario s = StackScenario.load(Path.of("..", "stacks", "s2-loop-bufio.yaml"));
+        assertEquals(Outcome.COMPLETED, new Explorer(List.of(s)).replay(s, s.variant(variant), f.seed(),
+                ExploreOptions.DEFAULT_LIVELOCK_BOUND).outcome(), "the cycle came from schedule " + f.schedule() + ", which did not hang");
+    }
+
+    @Test
+    void theFilesystemUsersInodeLockAgainstTheLoopWorkersIsReportedFromACompletedSchedule() {
+        assertTheInodeLockCycleFromACompletedSchedule("nofs-pre2014-shrinker");
+    }
+
+    @Test
+    void aNoioLoopWorkerDoesNotRemoveTheInodeLockCycle() {
+        assertTheInodeLockCycleFromACompletedSchedule("chinner-noio-pre2014-shrinker");
+    }
+
+    @Test
+    void the2014ShrinkerHasNoPotentialCycleInCaseA() {
+        for (String v : List.of("nofs-2014-shrinker", "chinner-noio-2014-shrinker")) {
+            ValidationResult r = validate(v, CASE_A_SCHEDULES);
+            assertEquals(CASE_A_SCHEDULES, r.validatedSchedules(), v);
+            assertEquals(List.of(), r.cycles(), r::report);
+        }
     }
 
     private static void assertReclaimThroughTheLoopWorker(String variant) {

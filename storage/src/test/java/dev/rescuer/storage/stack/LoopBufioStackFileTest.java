@@ -125,11 +125,34 @@ class LoopBufioStackFileTest {
                 refused(GOOD.replace("block: 8", "block: 16")));
         assertEquals("t.yaml:16:33: workload[0].data_write.block: must be >= 0, got -1",
                 refused(GOOD.replace("block: 8", "block: -1")));
+        assertEquals("t.yaml:13:5: workload[0].existing_metadata: wrong type: expected true or false",
+                refused(GOOD.replace("    dirty_blocks: 4\n", "    dirty_blocks: 4\n    existing_metadata: 3\n")));
         assertEquals("t.yaml:17:5: workload[0].hold_ms: must be >= 0, got -50",
                 refused(GOOD.replace("hold_ms: 50", "hold_ms: -50")));
-        assertEquals("t.yaml:13:5: workload[0].readahead: unknown key 'readahead'; known keys: data_write, dirty_blocks, fault_memory, "
+        assertEquals("t.yaml:13:5: workload[0].readahead: unknown key 'readahead'; known keys: data_write, dirty_blocks, existing_metadata, fault_memory, "
                         + "file_write, hold_ms, kind, metadata, name, read, start_ms",
                 refused(GOOD.replace("    dirty_blocks: 4\n", "    dirty_blocks: 4\n    readahead: 8\n")));
+    }
+
+    @Test
+    void aThinWriteMayListFilesOfWhichEachRunDrawsOne() {
+        ResolvedStack s = parse(GOOD.replace("file: image, page: 15", "file: [image, data], page: 15")).stack("a");
+        assertEquals(new OneOf(java.util.List.of("image", "data")),
+                OneOf.parse(s.spec().workload().get(0).get("file_write").get("file")));
+    }
+
+    @Test
+    void aBadListOfFilesToWriteIsNamedAtItsElement() {
+        assertEquals("t.yaml:15:42: workload[0].file_write.file[1]: no file 'log' in filesystem root; its files: image, data",
+                refused(GOOD.replace("file: image, page: 15", "file: [image, log], page: 15")));
+        assertEquals("t.yaml:15:42: workload[0].file_write.file[1]: wrong type: expected a name, got 3",
+                refused(GOOD.replace("file: image, page: 15", "file: [image, 3], page: 15")));
+        assertEquals("t.yaml:15:28: workload[0].file_write.file: 'image' is listed twice",
+                refused(GOOD.replace("file: image, page: 15", "file: [image, image], page: 15")));
+        assertEquals("t.yaml:15:28: workload[0].file_write.file: the list is empty: give one name or several to draw from",
+                refused(GOOD.replace("file: image, page: 15", "file: [], page: 15")));
+        assertEquals("t.yaml:15:28: workload[0].file_write.file: wrong type: expected a name or a list of names to draw one from, got {\"a\":1}",
+                refused(GOOD.replace("file: image, page: 15", "file: {a: 1}, page: 15")));
     }
 
     @Test
