@@ -30,6 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MutexWakeRoleTest {
 
     private final Fixture f = new Fixture();
+    private final Mutex mutex = new Mutex(f.platform, "m");
+    private final DrivenTask a = f.task("A");
+    private final DrivenTask b = f.task("B");
+    private final DrivenTask c = f.task("C");
+    private final HoldAtWaitEnd hold = new HoldAtWaitEnd();
 
     @AfterEach
     void tearDown() {
@@ -73,12 +78,7 @@ class MutexWakeRoleTest {
 
     @Test
     void aTimedOutWaiterLeavingWithTheWakingRolePassesTheWakeUpOn() throws InterruptedException {
-        Mutex mutex = new Mutex(f.platform, "m");
-        DrivenTask a = f.task("A");
-        DrivenTask b = f.task("B");
-        DrivenTask c = f.task("C");
         a.run(mutex::lock);
-        HoldAtWaitEnd hold = new HoldAtWaitEnd();
         AtomicBoolean got = new AtomicBoolean(true);
         Op bLock = b.submit(() -> {
             f.platform.currentTask().setSleepListener(hold);
@@ -86,25 +86,13 @@ class MutexWakeRoleTest {
         });
         hold.awaitHeld(); // B timed out and is held before it leaves the queue
         Op cLock = c.runUntilBlocked(mutex::lock, mutex);
-        assertEquals(List.of(b.task(), c.task()), mutex.waitingTasks());
-
-        a.run(mutex::unlock); // gives B, the head, the waking role and frees the lock
-        hold.release.countDown();
-        awaitOk(bLock);
+        releaseWhileBIsHeldAndExpectC(bLock, cLock);
         assertFalse(got.get(), "B had timed out");
-        awaitOk(cLock);
-        assertSame(c.task(), mutex.owner(), "B passed the wake-up on to C");
-        c.run(mutex::unlock);
     }
 
     @Test
     void anInterruptedWaiterLeavingWithTheWakingRolePassesTheWakeUpOn() throws InterruptedException {
-        Mutex mutex = new Mutex(f.platform, "m");
-        DrivenTask a = f.task("A");
-        DrivenTask b = f.task("B");
-        DrivenTask c = f.task("C");
         a.run(mutex::lock);
-        HoldAtWaitEnd hold = new HoldAtWaitEnd();
         AtomicBoolean interrupted = new AtomicBoolean();
         Op bLock = b.runUntilBlocked(() -> {
             f.platform.currentTask().setSleepListener(hold);
@@ -118,10 +106,19 @@ class MutexWakeRoleTest {
         f.platform.interrupt(b.task());
         hold.awaitHeld(); // B's wait ended by the interrupt; it is held before it leaves the queue
 
+        releaseWhileBIsHeldAndExpectC(bLock, cLock);
+        assertTrue(interrupted.get(), "B was interrupted");
+    }
+
+    /**
+     * A releases the mutex while B, the queue's head, is held between the end of its wait and its
+     * leaving: B gets the waking role on a free lock. Then B leaves, and C must get the mutex.
+     */
+    private void releaseWhileBIsHeldAndExpectC(Op bLock, Op cLock) {
+        assertEquals(List.of(b.task(), c.task()), mutex.waitingTasks());
         a.run(mutex::unlock);
         hold.release.countDown();
         awaitOk(bLock);
-        assertTrue(interrupted.get(), "B was interrupted");
         awaitOk(cLock);
         assertSame(c.task(), mutex.owner(), "B passed the wake-up on to C");
         c.run(mutex::unlock);
