@@ -402,7 +402,10 @@ public final class Mutex extends SleepingPrimitive {
      * The release with more than {@link #LOCKED} in the word ({@code __mutex_unlock_slowpath}). While
      * a woken waiter is on its way, or nobody waits, it only clears {@link #LOCKED}; otherwise it
      * takes the guard, under which the word is stable (the caller holds the lock), and either hands
-     * the lock to the head ({@link #HANDOFF}) or gives the head the waking role and frees it.
+     * the lock to the head ({@link #HANDOFF}) or gives the head the waking role and frees it. The
+     * wake itself comes after the guard is dropped, as the kernel wakes its {@code wake_q} after
+     * {@code wait_lock}: the woken task's first step is to take the guard. A wake that reaches a task
+     * which has meanwhile stopped waiting is spurious, which the platform allows.
      */
     private void unlockSlow() {
         int s = state;
@@ -413,6 +416,7 @@ public final class Mutex extends SleepingPrimitive {
             }
             s = seen; // a waiter came or left, or a woken one gave its role back
         }
+        Task wake = null;
         guard.lock();
         try {
             s = state;
@@ -422,16 +426,19 @@ public final class Mutex extends SleepingPrimitive {
                 OWNER.setRelease(this, head.task);
                 state = s & ~HANDOFF;
                 head.granted = true;
-                platform.wake(head.task);
+                wake = head.task;
             } else if ((s & WAKING) == 0 && head != null) {
                 head.woken = true;
                 state = (s & ~LOCKED) | WAKING;
-                platform.wake(head.task);
+                wake = head.task;
             } else {
                 state = s & ~LOCKED; // the woken waiter or the last one left before the guard
             }
         } finally {
             guard.unlock();
+        }
+        if (wake != null) {
+            platform.wake(wake); // after the guard, as the kernel's wake_up_q: the woken task takes it next
         }
     }
 
