@@ -7,7 +7,6 @@ import dev.rescuer.core.platform.Task;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -16,39 +15,68 @@ import java.util.function.BooleanSupplier;
  * <p>Guarantees: at most one task holds it; only the holder may release it; it is not reentrant, and
  * a holder that locks it again gets an {@link IllegalStateException} instead of a silent deadlock;
  * locking from atomic context throws {@link dev.rescuer.core.platform.AtomicContextException} even
- * when the mutex is free. Waiters queue in FIFO order and the first is woken on each release; a task
- * arriving at the moment of release may take the lock first (as in the kernel, whose optimistic
- * spinning lets newcomers in), and the woken waiter then sleeps again at the head of the queue.
+ * when the mutex is free. Waiters queue in FIFO order. A release lets a running task take the lock
+ * at once ("barging", as the kernel's optimistic spinning does) and wakes at most one waiter per
+ * park cycle; a waiter first in line that was woken and lost to a barger asks for the lock to be
+ * handed to it ({@code MUTEX_FLAG_HANDOFF}), and the next release gives it the lock directly, so no
+ * waiter starves.
  *
- * <p>Implementation. The lock word {@code state} packs the locked bit and the number of tasks in the
- * slow path, as the kernel's {@code mutex->owner} packs the owner and {@code MUTEX_FLAG_WAITERS}.
- * An uncontended acquisition is one compare-and-set of the word from 0 to {@link #LOCKED}, and an
- * uncontended release one atomic add that clears the bit and returns whether anybody waits: no guard
- * is taken and nothing is allocated. Sleepers enqueue under the raw guard and add {@link #WAITER}
- * to the word before their first retry; the releaser wakes the first queued waiter when the word it
- * cleared counted any. The holder is kept beside the word in {@code owner} (a reference cannot share
- * a word with flag bits on the JVM), set by the task that takes the lock right after it took it and
- * cleared by it right before it lets go, so a task asking whether it is the owner gets an exact answer
- * and other tasks (reports) an advisory one.
+ * <p>Implementation. The lock word {@code state} packs {@link #LOCKED}, {@link #WAKING},
+ * {@link #HANDOFF} and the number of tasks in the slow path (units of {@link #WAITER}), as the
+ * kernel's {@code mutex->owner} packs the owner with {@code MUTEX_FLAG_WAITERS}, {@code _HANDOFF} and
+ * {@code _PICKUP}. An uncontended acquisition is one compare-and-set of the word from 0 to
+ * {@link #LOCKED}, an uncontended release one compare-and-set back: no guard, no allocation.
+ * Sleepers enqueue under the raw guard and count themselves in the word before their first retry.
+ * A release that finds waiters counted and no {@link #WAKING} takes the guard, gives the queue's
+ * head the waking role (its {@code Waiter.woken} and the word's {@link #WAKING}), clears
+ * {@link #LOCKED} and wakes it; while {@link #WAKING} is set, releases only clear {@link #LOCKED}
+ * (the JDK's AQS does the same with its {@code SIGNAL} status: one unpark per park cycle). The woken
+ * waiter gives the role back under the guard and retries; if the lock is held again (a barger took
+ * it), it sets {@link #HANDOFF} when it is first in line and sleeps again. A release that finds
+ * {@link #HANDOFF} keeps {@link #LOCKED} set, makes the head the owner, marks it granted and wakes
+ * it ({@code __mutex_handoff}): ownership passes with no window for a barger. The holder is kept
+ * beside the word in {@code owner} (a reference cannot share a word with flag bits on the JVM),
+ * written by the task that takes the lock right after it took it, by the releaser that hands it
+ * over, and cleared by the holder right before it lets go, so a task asking whether it is the owner
+ * gets an exact answer and other tasks (reports) an advisory one.
+ *
+ * <p>There is no optimistic spinning on the owner ({@code mutex_optimistic_spin}): a bounded spin
+ * before queueing and after asking for a hand-over was measured and did not win on this project's
+ * two-core machine (docs/PERFORMANCE.md), where the spinner takes the CPU the owner needs.
  *
  * <p><b>Memory ordering.</b> {@code state} is the lock word: the successful compare-and-set that sets
- * {@link #LOCKED} is the acquire, and the atomic add that clears it is the release, so whatever the
- * holder wrote inside happens-before the next holder's entry. The waiter count lives in the same
- * word, so the waiter's add of {@link #WAITER} and the releaser's clearing add are totally ordered:
- * either the releaser's add comes first and the waiter's retry (its compare-and-set, after its add)
- * sees the lock free, or the waiter's comes first and the releaser's add returns a count and it wakes
- * the queue's head, which is enqueued under the guard before the add. No wake-up is lost. {@code owner}
- * is written with release stores by the task that holds (or is about to release) the lock and read
- * with an acquire by reports: it is exact for the calling task (a task sees its own writes, and it
- * clears the field before it releases, so a stale value is never itself) and advisory for others.
- * The waiter queue is guarded by the guard.
+ * {@link #LOCKED} is the acquire, and the compare-and-set (or, with the guard held, the volatile
+ * store) that clears it is the release, so whatever the holder wrote inside happens-before the next
+ * holder's entry; a hand-over keeps {@link #LOCKED} set and publishes the new owner through the
+ * waiter's volatile {@code granted} (written after {@code owner} and the word, read by the waiter's
+ * condition). Locking legend of the word's parts: {@link #LOCKED} is set by a compare-and-set from
+ * a word without it (anyone) and cleared only by the holder; the waiter count, {@link #WAKING} and
+ * {@link #HANDOFF} change only with the guard held. So with the guard held and the lock held by the
+ * caller the word is stable, and a releaser on its slow path writes it with one volatile store.
+ * No wake-up is lost: a waiter counts itself (an atomic add) before its first retry, so a release
+ * either comes first in the word's total order and the retry sees the lock free, or comes after and
+ * sees the count. While {@link #WAKING} is set the woken waiter has not yet retried; it clears the
+ * bit (under the guard) before it retries, so a release ordered before the clear left the lock free
+ * for that retry (or a barger took it, and the barger's release sees the bit clear and wakes), and a
+ * release ordered after it sees the bit clear and wakes. The releaser sets {@code Waiter.woken}
+ * before the word's {@link #WAKING} within one guard hold, and the waiter gives the role back only
+ * under the guard, so the flag and the bit are never seen apart. A waiter that leaves (timeout,
+ * interrupt) holding the role gives it back and, if the lock is free and others wait, passes it to
+ * the new head. {@code owner} is written with release stores and read with an acquire by reports:
+ * exact for the calling task (a task sees its own writes, and it clears the field before it
+ * releases, so a stale value is never itself) and advisory for others. The waiter queue is guarded
+ * by the guard.
  */
 public final class Mutex extends SleepingPrimitive {
 
     /** {@code state}: the lock is held. */
     private static final int LOCKED = 1;
-    /** {@code state}: one task in the slow path (the count is {@code state >>> 1}). */
-    private static final int WAITER = 2;
+    /** {@code state}: a release woke the head waiter, which has not yet retried; releases wake no other. */
+    private static final int WAKING = 2;
+    /** {@code state}: the head waiter was woken and lost; the next release hands the lock to it. */
+    private static final int HANDOFF = 4;
+    /** {@code state}: one task in the slow path (the count is {@code state >>> 3}). */
+    private static final int WAITER = 8;
 
     private static final VarHandle STATE;
     private static final VarHandle OWNER;
@@ -64,11 +92,15 @@ public final class Mutex extends SleepingPrimitive {
     }
 
     /**
-     * The lock word: {@link #LOCKED} plus {@link #WAITER} per task in the slow path. Atomic: changed
-     * only by compare-and-set and atomic adds (the waiter count under {@code guard}).
+     * The lock word: {@link #LOCKED}, {@link #WAKING}, {@link #HANDOFF} plus {@link #WAITER} per task
+     * in the slow path. Atomic: {@link #LOCKED} is set by compare-and-set and cleared by the holder;
+     * the other parts are guarded by {@code guard}.
      */
     private volatile int state;
-    /** The holder, or {@code null}. Written by the holder with release stores; exact for the caller only. */
+    /**
+     * The holder, or {@code null}. Written with release stores by the holder, or by the releaser
+     * that hands the lock over; exact for the caller only.
+     */
     private Task owner;
 
     /** A mutex whose class is its name. */
@@ -184,7 +216,7 @@ public final class Mutex extends SleepingPrimitive {
             guard.unlock();
         }
         int outcome = GRANTED; // stays so if the platform tears the task down meanwhile
-        BooleanSupplier acquired = () -> tryAcquire(self);
+        BooleanSupplier acquired = () -> acquireQueued(self, w);
         try {
             if (interruptible) {
                 outcome = platform.awaitInterruptible(this, acquired, deadline) ? GRANTED : TIMED_OUT;
@@ -196,17 +228,111 @@ public final class Mutex extends SleepingPrimitive {
         } finally {
             guard.lock();
             try {
-                waiters.remove(w);
-                int now = (int) STATE.getAndAdd(this, -WAITER) - WAITER;
-                if (outcome != GRANTED && (now & LOCKED) == 0 && !waiters.isEmpty()) {
-                    // An unlock may have woken this waiter as the first: pass the wake-up on.
-                    platform.wake(waiters.peekFirst().task);
-                }
+                outcome = leaveQueueLocked(w, outcome);
             } finally {
                 guard.unlock();
             }
         }
         return outcome;
+    }
+
+    /**
+     * A queued waiter's wait condition: whether {@code self} holds the lock now, by a hand-over or
+     * by its own retry. A waiter holding the waking role gives it back first (under the guard, so
+     * that the role's flag and bit change together) and, when it loses to a barger while first in
+     * line, sets {@link #HANDOFF} for the next release ({@code __mutex_trylock_or_handoff}).
+     */
+    private boolean acquireQueued(Task self, Waiter w) {
+        if (w.granted) {
+            return true;
+        }
+        if (w.woken) {
+            guard.lock();
+            try {
+                if (w.woken) {
+                    return retryWokenLocked(self, w);
+                }
+            } finally {
+                guard.unlock();
+            }
+        }
+        return tryAcquire(self);
+    }
+
+    /** The woken waiter's retry: gives the waking role back and takes the lock or asks for a hand-over. Guard held. */
+    private boolean retryWokenLocked(Task self, Waiter w) {
+        assert guard.isHeldByCurrentThread();
+        w.woken = false;
+        boolean first = waiters.peekFirst() == w;
+        int s = state;
+        while (true) {
+            boolean free = (s & LOCKED) == 0;
+            int next = free ? (s & ~WAKING) | LOCKED : (s & ~WAKING) | (first ? HANDOFF : 0);
+            int seen = (int) STATE.compareAndExchange(this, s, next);
+            if (seen == s) {
+                if (free) {
+                    OWNER.setRelease(this, self);
+                }
+                return free;
+            }
+            s = seen; // a barger took or released the lock meanwhile
+        }
+    }
+
+    /**
+     * The waiter leaves the queue, holding the lock ({@code outcome} {@link #GRANTED}) or giving up.
+     * A hand-over that came after the wait gave up stands. A waiter leaving with the waking role gives
+     * it back and, when it gives up while the lock is free and others wait, passes the role to the
+     * new head; one that asked for a hand-over and gives up withdraws the request. Guard held.
+     *
+     * @return the outcome, {@link #GRANTED} if the lock was handed over meanwhile
+     */
+    private int leaveQueueLocked(Waiter w, int outcome) {
+        assert guard.isHeldByCurrentThread();
+        if (w.granted && outcome != GRANTED) {
+            if (outcome == INTERRUPTED) {
+                platform.interrupt(w.task); // too late to matter here: keep it for the next wait
+            }
+            outcome = GRANTED;
+        }
+        boolean first = waiters.peekFirst() == w;
+        waiters.remove(w);
+        // Only the head sets HANDOFF, and a hand-over to it would have granted it.
+        int clear = (w.woken ? WAKING : 0) | (first && outcome != GRANTED ? HANDOFF : 0);
+        w.woken = false;
+        int s = state;
+        int next;
+        while (true) {
+            next = (s - WAITER) & ~clear;
+            int seen = (int) STATE.compareAndExchange(this, s, next);
+            if (seen == s) {
+                break;
+            }
+            s = seen; // only LOCKED moves without the guard (fast-path lockers and the holder)
+        }
+        if (outcome != GRANTED && (next & (LOCKED | WAKING)) == 0 && next >= WAITER) {
+            wakeHeadLocked(next); // an unlock may have woken this waiter: pass the wake-up on
+        }
+        return outcome;
+    }
+
+    /**
+     * Gives the queue's head the waking role and wakes it, for a waiter that leaves a free lock to
+     * others: the word was {@code s} (no {@link #LOCKED}, no {@link #WAKING}, waiters counted).
+     * The flag is set before the bit, within this guard hold. Guard held.
+     */
+    private void wakeHeadLocked(int s) {
+        assert guard.isHeldByCurrentThread();
+        Waiter head = waiters.peekFirst();
+        head.woken = true;
+        while (true) {
+            int seen = (int) STATE.compareAndExchange(this, s, s | WAKING);
+            if (seen == s) {
+                break;
+            }
+            s = seen; // a barger took the lock meanwhile: the bit is still this task's to set
+        }
+        platform.wake(head.task);
     }
 
     /**
@@ -243,7 +369,8 @@ public final class Mutex extends SleepingPrimitive {
     }
 
     /**
-     * Releases the mutex ({@code mutex_unlock}) and wakes the first waiter.
+     * Releases the mutex ({@code mutex_unlock}): hands it to the first waiter if that one asked for a
+     * hand-over, else frees it and wakes the first waiter unless a woken one is already on its way.
      *
      * @throws IllegalStateException if the caller does not hold it
      */
@@ -258,8 +385,8 @@ public final class Mutex extends SleepingPrimitive {
             ev.release(self, this);
         }
         OWNER.setRelease(this, null);
-        if ((int) STATE.getAndAdd(this, -LOCKED) != LOCKED) {
-            wakeFirst();
+        if (!STATE.compareAndSet(this, LOCKED, 0)) {
+            unlockSlow();
         }
         platform.preemptionPoint();
     }
@@ -271,15 +398,47 @@ public final class Mutex extends SleepingPrimitive {
                 : op + " of " + describe() + " by task " + self + ", but it is held by task " + o);
     }
 
-    private void wakeFirst() {
+    /**
+     * The release with more than {@link #LOCKED} in the word ({@code __mutex_unlock_slowpath}). While
+     * a woken waiter is on its way, or nobody waits, it only clears {@link #LOCKED}; otherwise it
+     * takes the guard, under which the word is stable (the caller holds the lock), and either hands
+     * the lock to the head ({@link #HANDOFF}) or gives the head the waking role and frees it. The
+     * wake itself comes after the guard is dropped, as the kernel wakes its {@code wake_q} after
+     * {@code wait_lock}: the woken task's first step is to take the guard. A wake that reaches a task
+     * which has meanwhile stopped waiting is spurious, which the platform allows.
+     */
+    private void unlockSlow() {
+        int s = state;
+        while ((s & HANDOFF) == 0 && ((s & WAKING) != 0 || s < WAITER)) {
+            int seen = (int) STATE.compareAndExchange(this, s, s & ~LOCKED);
+            if (seen == s) {
+                return;
+            }
+            s = seen; // a waiter came or left, or a woken one gave its role back
+        }
+        Task wake = null;
         guard.lock();
         try {
-            Iterator<Waiter> it = waiters.iterator();
-            if (it.hasNext()) {
-                platform.wake(it.next().task);
+            s = state;
+            Waiter head = waiters.peekFirst();
+            if ((s & HANDOFF) != 0) {
+                // __mutex_handoff: LOCKED stays set; the head, which set the bit, leaves the queue itself
+                OWNER.setRelease(this, head.task);
+                state = s & ~HANDOFF;
+                head.granted = true;
+                wake = head.task;
+            } else if ((s & WAKING) == 0 && head != null) {
+                head.woken = true;
+                state = (s & ~LOCKED) | WAKING;
+                wake = head.task;
+            } else {
+                state = s & ~LOCKED; // the woken waiter or the last one left before the guard
             }
         } finally {
             guard.unlock();
+        }
+        if (wake != null) {
+            platform.wake(wake); // after the guard, as the kernel's wake_up_q: the woken task takes it next
         }
     }
 

@@ -17,6 +17,12 @@ final class Waiter {
     volatile boolean granted;
     /** For a {@link WaitQueue}: how many wake-ups reached this waiter; written under the guard. */
     volatile int wakes;
+    /**
+     * For a {@link Mutex}: an unlock woke this waiter and gave it the word's {@code WAKING} role, which
+     * it has not yet given back. Written only under the guard; the waiter's condition reads it
+     * without the guard as a hint and re-reads it under the guard.
+     */
+    volatile boolean woken;
 
     Waiter(Task task, int mode) {
         this.task = task;

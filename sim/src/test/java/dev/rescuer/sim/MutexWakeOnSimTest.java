@@ -1,0 +1,217 @@
+package dev.rescuer.sim;
+
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.Mutex;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The mutex's release protocol under the simulator, every schedule reproducible from its seed: a
+ * release wakes one waiter and lets a running task barge; a woken waiter that loses to a barger
+ * sleeps again and is woken again (no lost wake-up); a first waiter that lost asks for a hand-over
+ * and the next release gives it the lock, so a barger cannot take it past that waiter; a waiter that
+ * asked for a hand-over and gives up withdraws the request. A lost wake-up ends a run as a deadlock,
+ * which fails the seed.
+ */
+class MutexWakeOnSimTest {
+
+    private static final int SEEDS = 40;
+
+    static {
+        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
+    }
+
+    /** Spins (letting every other runnable task go first) until {@code task} sleeps queued on {@code m}. */
+    private static void awaitQueued(SimPlatform sim, Mutex m, Task task) {
+        while (!m.waitingTasks().contains(task) || task.state() != Task.State.BLOCKED) {
+            sim.cpuRelax();
+        }
+    }
+
+    /**
+     * One more round of contention on {@code m} from a free state: a waiter queued behind the caller
+     * must be woken by the caller's release. A word left with a stale waking or hand-over bit fails
+     * here (the waiter is never woken, or the release finds no one to hand to).
+     */
+    private static void contendOnceMore(SimPlatform sim, Mutex m) {
+        m.lock();
+        Task late = sim.startThread("late", () -> {
+            m.lock();
+            m.unlock();
+        });
+        awaitQueued(sim, m, late);
+        m.unlock();
+        sim.join(late);
+    }
+
+    @Test
+    void aWokenWaiterThatLosesToABargerGetsTheLockHandedOverByTheNextRelease() {
+        int[] barged = {0};
+        int[] notBarged = {0};
+        boolean[] handedOver = {true};
+        boolean[] waiterGotIt = {true};
+        SeededRuns.forSeeds("sim-mutex-handoff", SEEDS, (sim, seed) -> {
+            Mutex m = new Mutex(sim, "m");
+            boolean[] got = {false};
+            m.lock();
+            Task w = sim.startThread("waiter", () -> {
+                m.lock();
+                got[0] = true;
+                m.unlock();
+            });
+            awaitQueued(sim, m, w);
+            m.unlock(); // wakes the waiter; its scheduling point may let it run (and finish) first
+            if (m.tryLock() && !got[0]) {
+                barged[0]++;
+                sim.cpuRelax(); // the woken waiter runs now: it retries, loses, asks for a hand-over and sleeps
+                m.unlock();     // hands the lock over: the waiter owns it before it runs again
+                boolean again = m.tryLock();
+                // Retaking the lock is fine only once the waiter has had it; until then it is the waiter's.
+                handedOver[0] &= again ? got[0] : got[0] || m.owner() == w;
+                if (again) {
+                    m.unlock();
+                }
+            } else {
+                notBarged[0]++;
+                if (m.isHeldByCurrentTask()) {
+                    m.unlock(); // the waiter had already been and gone
+                }
+            }
+            sim.join(w);
+            waiterGotIt[0] &= got[0];
+            contendOnceMore(sim, m);
+        }, () -> { });
+        assertTrue(handedOver[0], "a release after the woken waiter lost must hand the lock to it, not let a barger in");
+        assertTrue(waiterGotIt[0]);
+        assertTrue(barged[0] > 0 && notBarged[0] > 0,
+                "the seeds must cover both orders (barged " + barged[0] + ", not " + notBarged[0] + ")");
+    }
+
+    @Test
+    void bargersTimedAndInterruptedWaitersLoseNoWakeUpInEverySchedule() {
+        int[] count = {0};
+        boolean[] overlap = {false};
+        Object[] end = new Object[3];
+        SeededRuns.forSeeds("sim-mutex-barge", SEEDS, (sim, seed) -> {
+            count[0] = 0;
+            Mutex m = new Mutex(sim, "m");
+            int[] inside = {0};
+            Runnable critical = () -> {
+                overlap[0] |= ++inside[0] != 1;
+                sim.preemptionPoint();
+                count[0]++;
+                inside[0]--;
+            };
+            List<Task> tasks = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                tasks.add(sim.startThread("locker-" + i, () -> {
+                    for (int r = 0; r < 4; r++) {
+                        m.lock();
+                        critical.run();
+                        m.unlock();
+                    }
+                }));
+            }
+            tasks.add(sim.startThread("barger", () -> {
+                for (int r = 0; r < 4; ) {
+                    if (m.tryLock()) {
+                        critical.run();
+                        m.unlock();
+                        r++;
+                    } else {
+                        sim.cpuRelax();
+                    }
+                }
+            }));
+            tasks.add(sim.startThread("timed", () -> {
+                for (int r = 0; r < 4; ) {
+                    if (m.tryLock(Duration.ofNanos(3 * SimPlatform.STEP_NANOS))) {
+                        critical.run();
+                        m.unlock();
+                        r++;
+                    }
+                }
+            }));
+            Task interruptible = sim.startThread("interruptible", () -> {
+                for (int r = 0; r < 4; ) {
+                    try {
+                        m.lockInterruptible();
+                    } catch (InterruptedException e) {
+                        continue;
+                    }
+                    critical.run();
+                    m.unlock();
+                    r++;
+                }
+            });
+            tasks.add(interruptible);
+            for (int i = 0; i < 3; i++) {
+                sim.preemptionPoint();
+                sim.interrupt(interruptible);
+            }
+            for (Task t : tasks) {
+                sim.join(t);
+            }
+
+            contendOnceMore(sim, m);
+            end[0] = m.isLocked();
+            end[1] = m.owner();
+            end[2] = m.waitingTasks().size();
+        }, () -> {
+            assertEquals(20, count[0]);
+            assertFalse(overlap[0], "two tasks held the mutex at once");
+            assertEquals(false, end[0], "left locked");
+            assertNull(end[1], "an owner left");
+            assertEquals(0, end[2], "waiters left");
+        });
+    }
+
+    @Test
+    void aFirstWaiterThatAskedForAHandOverAndIsInterruptedWithdrawsTheRequest() {
+        int[] covered = {0};
+        boolean[] ok = {true};
+        SeededRuns.forSeeds("sim-mutex-withdraw", SEEDS, (sim, seed) -> {
+            Mutex m = new Mutex(sim, "m");
+            boolean[] interrupted = {false};
+            boolean[] got = {false};
+            m.lock();
+            Task w = sim.startThread("waiter", () -> {
+                try {
+                    m.lockInterruptible();
+                    got[0] = true;
+                    m.unlock();
+                } catch (InterruptedException e) {
+                    interrupted[0] = true;
+                }
+            });
+            awaitQueued(sim, m, w);
+            m.unlock();
+            if (m.tryLock() && !got[0]) {
+                sim.cpuRelax();        // the woken waiter loses and asks for a hand-over
+                sim.interrupt(w);
+                sim.cpuRelax();        // it gives up and leaves the queue
+                sim.join(w);
+                m.unlock();            // nobody to hand over to: the lock is simply free
+                ok[0] &= interrupted[0] && !m.isLocked() && m.owner() == null;
+                covered[0]++;
+            } else {
+                if (m.isHeldByCurrentTask()) {
+                    m.unlock(); // the waiter had already been and gone
+                }
+                sim.join(w);
+            }
+            contendOnceMore(sim, m);
+        }, () -> { });
+        assertTrue(ok[0], "the interrupted waiter's hand-over request must leave with it");
+        assertTrue(covered[0] > 0, "no seed barged");
+    }
+}
