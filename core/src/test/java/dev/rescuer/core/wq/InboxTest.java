@@ -132,6 +132,7 @@ class InboxTest {
     void aWorkerThatStopsRunningLinksTheInboxAndTheItemsGetAWorker() {
         // The busy item sleeps in a core primitive: the sleep hook drops the running count to zero,
         // which must link the inbox's items and kick another worker for them, as a queueing would.
+        // Nothing else is on the worklist, so no other kick would find x: busy would wait forever.
         try (RescuerSystem sys = quietSystem()) {
             WorkQueue wq = sys.workqueues().create("inbox-sleep", 0);
             PoolWorkqueue pwq = wq.pwqFor(0);
@@ -145,7 +146,9 @@ class InboxTest {
                 done.waitFor(); // sleeps; only x completes it
             })));
             Poll.until("the busy item runs", started::get);
-            assertTrue(wq.queueOn(0, new Work("linked", () -> { })));
+            Work linked = new Work("linked", () -> { });
+            assertTrue(wq.queueOn(0, linked)); // leaves the inbox watched
+            assertTrue(linked.cancel(), "taken back, so the worklist is empty: only the inbox holds work");
             AtomicBoolean xRan = new AtomicBoolean();
             Work x = new Work("x", () -> {
                 xRan.set(true);
