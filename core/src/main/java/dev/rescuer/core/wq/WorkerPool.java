@@ -218,20 +218,18 @@ final class WorkerPool {
     /**
      * Whether a worker will take this lock again and look at the pool's items before it sleeps: one
      * is counted as running (it comes back after its item, or drops the count under the lock), or
-     * an idle one has been kicked and not yet left the idle list (it runs the loop's top, which
-     * drains). What a {@link PoolWorkqueue#WATCHED} inbox relies on. PL.
+     * the first idle one, the one {@link #kick()} wakes, has been kicked and not yet left the idle
+     * list (it runs the loop's top, which drains). Only the first is looked at, with no iterator: a
+     * kicked worker further down the list is missed, which only makes producers take the lock. What
+     * a {@link PoolWorkqueue#WATCHED} inbox relies on. PL.
      */
     boolean workerComing() {
         assert lock.isHeldByCurrentThread();
         if (nrRunning.get() > 0) {
             return true;
         }
-        for (Worker w : idleList) {
-            if (w.kicked) {
-                return true;
-            }
-        }
-        return false;
+        Worker first = idleList.peekFirst();
+        return first != null && first.kicked;
     }
 
     /**
