@@ -96,7 +96,7 @@ final class PoolWorkqueue {
     /** Whether this pwq is on {@code pool.watched} (its inbox may be {@link #WATCHED}). */
     boolean onWatched;                                 // PL
 
-    /** The inbox's "a running worker will drain me" marker; never queued. */
+    /** The inbox's "a coming worker will drain me" marker; never queued. */
     static final Work WATCHED = new Work("(inbox watched)", () -> { });
     /** The inbox's "take the locked path" marker; never queued. */
     static final Work CLOSED = new Work("(inbox closed)", () -> { });
