@@ -154,11 +154,20 @@ final class PoolWorkqueue {
      * (registering it on {@code pool.watched}), else {@code null}. A closed inbox is left as it is. PL.
      */
     void drainInbox() {
+        drainInbox(false);
+    }
+
+    /**
+     * {@link #drainInbox()}, or with {@code byWorkerLoop} for a worker in its loop
+     * ({@link WorkerPool#drainInboxesInWorkerLoop()}): that worker is coming, so the inbox stays
+     * watched, and what it links kicks nobody. PL.
+     */
+    void drainInbox(boolean byWorkerLoop) {
         assert locked();
         if (!usesInbox) {
             return;
         }
-        boolean watch = pool.workerComing();
+        boolean watch = byWorkerLoop || pool.workerComing();
         Work h = inbox;
         if (h == CLOSED || (h == WATCHED && watch && onWatched) || (h == null && !watch)) {
             return; // nothing to link, nothing to change
@@ -168,7 +177,7 @@ final class PoolWorkqueue {
         if (watch) {
             watchedBy(pool);
         }
-        linkStack(h);
+        linkStack(h, !byWorkerLoop);
         if (!watch && pool.workerComing() && INBOX.compareAndSet(this, null, WATCHED)) {
             watchedBy(pool); // the insert kicked a worker, which drains before it idles
         }
@@ -190,7 +199,7 @@ final class PoolWorkqueue {
         while (h != CLOSED && h != null) {
             Work seen = (Work) INBOX.compareAndExchange(this, h, null);
             if (seen == h) {
-                linkStack(h);
+                linkStack(h, true);
                 return;
             }
             h = seen;
@@ -204,7 +213,7 @@ final class PoolWorkqueue {
     void closeInbox() {
         assert locked();
         if (usesInbox) {
-            linkStack((Work) INBOX.getAndSet(this, CLOSED));
+            linkStack((Work) INBOX.getAndSet(this, CLOSED), true);
         }
     }
 
@@ -229,8 +238,11 @@ final class PoolWorkqueue {
         return false;
     }
 
-    /** Links a stack taken off the inbox (newest first, down to its marker or {@code null}) in pushing order. PL. */
-    private void linkStack(Work h) {
+    /**
+     * Links a stack taken off the inbox (newest first, down to its marker or {@code null}) in pushing
+     * order, kicking as a queueing does if {@code kick}. PL.
+     */
+    private void linkStack(Work h, boolean kick) {
         Work oldestFirst = null;
         while (h != null && h != WATCHED && h != CLOSED) {
             Work below = h.next;
@@ -246,7 +258,7 @@ final class PoolWorkqueue {
             Work w = oldestFirst;
             oldestFirst = w.next;
             w.next = null;
-            boolean active = insert(w, now);
+            boolean active = insert(w, now, kick);
             pool.nrQueued++;
             WqEvents.queued(wq.name(), w.name(), pool.name(), active);
         }
@@ -266,6 +278,11 @@ final class PoolWorkqueue {
      * @return whether it went straight to the worklist
      */
     boolean insert(Work work, long now) {
+        return insert(work, now, true);
+    }
+
+    /** {@link #insert(Work, long)}, kicking the pool only if {@code kick}. PL. */
+    private boolean insert(Work work, long now, boolean kick) {
         assert locked();
         work.queueSeq++;
         work.pwq = this;
@@ -273,7 +290,11 @@ final class PoolWorkqueue {
         nrInFlight[workColor]++;
         if (nrActive < wq.effectiveMaxActive() && inactive.isEmpty()) {
             nrActive++;
-            pool.insertWork(work, now);
+            if (kick) {
+                pool.insertWork(work, now);
+            } else {
+                pool.appendWork(work, now);
+            }
             return true;
         }
         inactive.append(work);

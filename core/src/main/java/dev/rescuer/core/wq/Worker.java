@@ -287,7 +287,7 @@ final class Worker implements SleepListener {
                 return;
             }
             leaveIdle();
-            p.drainInboxes();
+            p.drainInboxesInWorkerLoop();
             while (p.needMoreWorker()) {
                 if (!p.mayStartWorking() && manageWorkers()) {
                     continue; // the lock was dropped; recheck
@@ -299,7 +299,7 @@ final class Worker implements SleepListener {
                     if (assignWork(w)) {
                         now = processScheduledWorks(now);
                     }
-                    p.drainInboxes(); // what producers pushed meanwhile, before deciding to go on
+                    p.drainInboxesInWorkerLoop(); // what producers pushed meanwhile, before deciding to go on
                 } while (p.keepWorking());
                 setFlags(PREP);
                 break;

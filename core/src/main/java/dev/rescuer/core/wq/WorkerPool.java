@@ -195,23 +195,40 @@ final class WorkerPool {
      *     stamp if the worklist was empty ({@code __queue_work}'s {@code watchdog_ts = jiffies})
      */
     void insertWork(Work work, long now) {
+        appendWork(work, now);
+        kick();
+    }
+
+    /** {@link #insertWork} without the kick, for a worker that will look at the worklist itself next. PL. */
+    void appendWork(Work work, long now) {
         assert lock.isHeldByCurrentThread();
         if (worklist.isEmpty()) {
             lastProgressNanos = now;
         }
         worklist.append(work);
-        kick();
     }
 
     /**
-     * Moves the items pushed onto every watched inbox onto the worklist (or inactive lists), keeping
-     * them watched; for the worker loop, the mayday timer, the watchdog and the dumps, which read the
-     * pool's items. PL.
+     * Moves the items pushed onto every watched inbox onto the worklist (or inactive lists); for the
+     * mayday timer, the watchdog, the dumps and the statistics, which read the pool's items. PL.
      */
     void drainInboxes() {
         assert lock.isHeldByCurrentThread();
         for (int i = 0; i < watched.size(); i++) {
             watched.get(i).drainInbox();
+        }
+    }
+
+    /**
+     * {@link #drainInboxes()} by a worker in its loop, which looks at the worklist next and, if it
+     * then goes idle, first re-decides ({@link #unwatchIfNobodyComes()}): it counts as coming, so
+     * the inboxes stay watched, and it kicks nobody for what it links, as a kicked worker on its
+     * way is not woken again. PL.
+     */
+    void drainInboxesInWorkerLoop() {
+        assert lock.isHeldByCurrentThread();
+        for (int i = 0; i < watched.size(); i++) {
+            watched.get(i).drainInbox(true);
         }
     }
 
