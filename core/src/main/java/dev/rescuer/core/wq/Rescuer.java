@@ -171,6 +171,7 @@ final class Rescuer {
         worker.scheduled.pool = pool;
         pool.lock.lock();
         try {
+            pwq.drainInbox();
             int n = 0;
             long now = platform.nanoTime();
             while (assignRescuerWork(pwq)) {

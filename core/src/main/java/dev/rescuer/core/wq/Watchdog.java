@@ -53,6 +53,7 @@ final class Watchdog {
         for (WorkerPool p : sys.allPools()) {
             p.lock.lock();
             try {
+                p.drainInboxes();
                 long stuck = now - p.lastProgressNanos;
                 if (!p.worklist.isEmpty() && stuck > thresh) {
                     stalls.add("BUG: workqueue lockup - pool " + p.describe() + " stuck for " + Workqueues.seconds(stuck) + "!");

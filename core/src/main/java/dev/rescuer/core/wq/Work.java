@@ -32,7 +32,8 @@ import java.lang.invoke.VarHandle;
  * keeps them in {@code work->data}: bit 0 is PENDING, bits 1 to 16 the depth; every change is a
  * compare-and-set (or an atomic bitwise and) through {@code STATE}, each a full fence. Whoever sets
  * PENDING owns the linkage fields until the item is on a list (after which the pool lock guards
- * them) or PENDING is cleared. A queueing sets PENDING only from the all-clear word, so it fails in
+ * them) or in a pwq's lock-free inbox (whose drainer, under the pool lock, owns them next; see
+ * {@link PoolWorkqueue}), or PENDING is cleared. A queueing sets PENDING only from the all-clear word, so it fails in
  * one step if the item is pending or disabled; a disable raises the depth in the same word before it
  * grabs PENDING, so no queueing can slip in between (the kernel needs
  * {@code clear_pending_if_disabled} for that, having the two apart). {@code pwq} and
@@ -408,6 +409,7 @@ public class Work extends AbstractPrimitive {
         boolean wakeFlusher;
         pool.lock.lock();
         try {
+            p.drainInbox(); // an item pushed onto the inbox is on a list after this
             WorkList l = list;
             if (pwq != p || l == null || l.pool != pool) {
                 return -1; // being queued, or queued on another pool meanwhile: retry
@@ -505,6 +507,7 @@ public class Work extends AbstractPrimitive {
             WorkerPool pool = p.pool;
             pool.lock.lock();
             try {
+                p.drainInbox(); // a queueing that pushed onto the inbox is waited for like a linked one
                 WorkList l = list;
                 if (pwq != p || (l != null && l.pool != pool)) {
                     continue; // queued on another pool meanwhile

@@ -69,7 +69,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Memory ordering: {@code maxActive}, {@code destroying} and {@code destroyed} are volatile,
  * written by the owner of the operation and read under pool locks by queuers; {@code drainers} is
  * atomic. A queuer's refusal test and {@code drain}'s emptiness test both run under the pool lock,
- * so a queueing is either refused or seen.
+ * so a queueing is either refused or seen. A producer on a per-CPU, non-ordered queue first tries
+ * the pwq's lock-free inbox ({@link PoolWorkqueue}); drain, destroy and close close every inbox
+ * (under {@code delayedLock}, which also orders the reopening when the last drain ends) before they
+ * look, so a push either lands before the close, and is linked and waited for, or finds the inbox
+ * closed and takes the locked path, which refuses it under the lock.
  */
 public final class WorkQueue extends AbstractPrimitive implements Executor {
 
@@ -119,11 +123,15 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         this.maxActive = maxActive;
         boolean high = flags.contains(WqFlag.HIGHPRI);
         if (flags.contains(WqFlag.UNBOUND)) {
-            pwqs = new PoolWorkqueue[] {new PoolWorkqueue(this, sys.unboundPool(high))};
+            pwqs = new PoolWorkqueue[] {new PoolWorkqueue(this, sys.unboundPool(high), false)};
         } else {
+            // The lock-free inbox needs a pool whose running workers come back for it (concurrency
+            // managed, so not unbound or BH) and a limit that is not the queue's point (not ordered),
+            // and no freezing (the frozen limit is read on the locked path only).
+            boolean inbox = !ordered && !freezable && !flags.contains(WqFlag.BH);
             pwqs = new PoolWorkqueue[sys.cpus()];
             for (int cpu = 0; cpu < pwqs.length; cpu++) {
-                pwqs[cpu] = new PoolWorkqueue(this, flags.contains(WqFlag.BH) ? sys.bhPool(cpu, high) : sys.cpuPool(cpu, high));
+                pwqs[cpu] = new PoolWorkqueue(this, flags.contains(WqFlag.BH) ? sys.bhPool(cpu, high) : sys.cpuPool(cpu, high), inbox);
             }
         }
         this.flushWait = new WaitQueue(sys.platform(), "(wq_completion)" + name, "wq_completion");
@@ -269,6 +277,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
+                pwq.drainInbox();
                 pwq.activateUpToLimit();
             } finally {
                 pwq.pool.lock.unlock();
@@ -290,6 +299,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         PoolWorkqueue pwq = pwqFor(sys.resolveCpu(cpu, sys.platform().currentTask()));
         pwq.pool.lock.lock();
         try {
+            pwq.drainInbox();
             return pwq.hasInactive();
         } finally {
             pwq.pool.lock.unlock();
@@ -539,6 +549,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
             for (PoolWorkqueue pwq : pwqs) {
                 pwq.pool.lock.lock();
                 try {
+                    pwq.drainInbox(); // items pushed before this flush take the color it waits for
                     pwq.setWorkColor(next);
                 } finally {
                     pwq.pool.lock.unlock();
@@ -585,6 +596,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
+                pwq.drainInbox();
                 if (!pwq.colorDrained(color)) {
                     return false;
                 }
@@ -606,6 +618,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         for (PoolWorkqueue pwq : pwqs) {
             pwq.pool.lock.lock();
             try {
+                pwq.drainInbox();
                 if (!pwq.isIdle()) {
                     return false;
                 }
@@ -637,6 +650,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         delayedLock.lock();
         try {
             drainers.incrementAndGet(); // under DL: a delayed queueing is refused or was armed before
+            closeInboxes(); // from here on producers take the locked path, which refuses them
         } finally {
             delayedLock.unlock();
         }
@@ -661,7 +675,66 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
                 }
             }
         } finally {
-            drainers.decrementAndGet();
+            delayedLock.lock();
+            try {
+                drainers.decrementAndGet();
+                reopenInboxesIfAccepting();
+            } finally {
+                delayedLock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Closes every pwq's inbox, linking what it held: producers then take the locked path, where the
+     * refusal test runs under the pool lock (see {@link PoolWorkqueue}). DL, so that it is ordered
+     * against {@link #reopenInboxesIfAccepting()}.
+     */
+    private void closeInboxes() {
+        assert delayedLock.isHeldByCurrentThread();
+        forEachInbox(PoolWorkqueue::closeInbox);
+    }
+
+    /** Opens the inboxes again once nothing refuses queueing: no drain, no destroy, no close. DL. */
+    private void reopenInboxesIfAccepting() {
+        assert delayedLock.isHeldByCurrentThread();
+        if (drainers.get() == 0 && !destroying && !destroyed && !sys.isClosing()) {
+            forEachInbox(PoolWorkqueue::reopenInbox);
+        }
+    }
+
+    /** Runs {@code op} on every pwq that has an inbox, under its pool's lock. */
+    private void forEachInbox(java.util.function.Consumer<PoolWorkqueue> op) {
+        for (PoolWorkqueue pwq : pwqs) {
+            if (pwq.usesInbox()) {
+                pwq.pool.lock.lock();
+                try {
+                    op.accept(pwq);
+                } finally {
+                    pwq.pool.lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** The subsystem is closing ({@code closing} is already set): producers must take the locked path. */
+    void closeInboxesForClose() {
+        delayedLock.lock();
+        try {
+            closeInboxes();
+        } finally {
+            delayedLock.unlock();
+        }
+    }
+
+    /** A destroy gave up: the queue is usable again, as before the call. */
+    private void abandonDestroy() {
+        delayedLock.lock();
+        try {
+            destroying = false;
+            reopenInboxesIfAccepting();
+        } finally {
+            delayedLock.unlock();
         }
     }
 
@@ -710,11 +783,11 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         } catch (RuntimeException | Error e) {
             // Refused before anything was waited for (from one of its own items, from atomic
             // context, a flush-dependency error): leave the queue as it was.
-            destroying = false;
+            abandonDestroy();
             throw e;
         }
         if (!drained) {
-            destroying = false;
+            abandonDestroy();
             throw new WorkqueueTimeoutException("destroy of workqueue " + name + " did not finish within " + timeout
                     + ": items are still queued or running\n" + sys.dump());
         }
@@ -853,8 +926,9 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
 
     /**
      * Puts an item whose PENDING bit the caller owns on a list ({@code __queue_work}): chooses the
-     * pwq (the pool still running the item, for non-reentrancy), then, under that pool's lock,
-     * refuses or links it. On refusal PENDING is cleared and {@link IllegalStateException} thrown.
+     * pwq (the pool still running the item, for non-reentrancy), then pushes it onto that pwq's
+     * inbox if it has an open one, or else, under that pool's lock, refuses or links it. On refusal
+     * PENDING is cleared and {@link IllegalStateException} thrown.
      *
      * @param fromTimer whether a delayed item's timer (or a flush firing it early) queues it: that
      *     queueing was accepted when the timer was armed, so draining and closing let it through
@@ -879,11 +953,15 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
             }
         }
         WorkerPool pool = pwq.pool;
+        if (!fromTimer && pwq.usesInbox() && pushToInbox(pwq, work)) {
+            return;
+        }
         String refusal;
         boolean active = false;
         long now = sys.platform().nanoTime(); // outside the lock; no scheduling point until it is held
         pool.lock.lock();
         try {
+            pwq.drainInbox(); // items pushed before this one go first
             refusal = refusal(work, self, fromTimer);
             if (refusal == null) {
                 active = pwq.insert(work, now);
@@ -897,6 +975,30 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
             throw new IllegalStateException(refusal);
         }
         WqEvents.queued(wq.name(), work.name(), pool.name(), active);
+    }
+
+    /**
+     * The queueing path without the pool lock: pushes {@code work} onto {@code pwq}'s inbox (see
+     * {@link PoolWorkqueue}). A timer's queueing never comes here: it was accepted when armed, and
+     * the locked path lets it through a drain or close.
+     *
+     * @return {@code true} if the item is queued (a coming worker drains it, or this task linked it
+     *     under the lock because nobody watched); {@code false} if the inbox is closed (draining,
+     *     destroying or closing) and the locked path must decide under the lock
+     */
+    private static boolean pushToInbox(PoolWorkqueue pwq, Work work) {
+        work.pwq = pwq; // before the push: a canceller or flusher then drains this pwq and finds it
+        int pushed = pwq.push(work);
+        if (pushed == 0) {
+            WorkerPool pool = pwq.pool;
+            pool.lock.lock(); // nobody watches the inbox: link it ourselves (insert kicks a worker)
+            try {
+                pwq.drainInbox();
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+        return pushed >= 0;
     }
 
     /** Why {@code work} may not be queued on {@code wq} now, or {@code null}. Under the target pool's lock. */

@@ -132,10 +132,12 @@ final class Worker implements SleepListener {
 
     void setFlags(int f) {
         assert pool.lock.isHeldByCurrentThread();
-        if ((f & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping) {
-            pool.nrRunning.decrementAndGet();
-        }
+        boolean dropped = (f & NOT_RUNNING) != 0 && (flags & NOT_RUNNING) == 0 && !sleeping;
         flags |= f;
+        if (dropped) {
+            pool.nrRunning.decrementAndGet();
+            pool.unwatchIfNobodyComes();
+        }
     }
 
     void clearFlags(int f) {
@@ -180,6 +182,7 @@ final class Worker implements SleepListener {
             }
             sleeping = true;
             p.nrRunning.decrementAndGet();
+            p.unwatchIfNobodyComes();
             p.kick();
         } finally {
             p.lock.unlock();
@@ -237,6 +240,7 @@ final class Worker implements SleepListener {
         sleeping = true;
         blockedOutside = true;
         pool.nrRunning.decrementAndGet();
+        pool.unwatchIfNobodyComes();
         pool.kick();
         return true;
     }
@@ -283,6 +287,7 @@ final class Worker implements SleepListener {
                 return;
             }
             leaveIdle();
+            p.drainInboxesInWorkerLoop();
             while (p.needMoreWorker()) {
                 if (!p.mayStartWorking() && manageWorkers()) {
                     continue; // the lock was dropped; recheck
@@ -294,11 +299,16 @@ final class Worker implements SleepListener {
                     if (assignWork(w)) {
                         now = processScheduledWorks(now);
                     }
+                    p.drainInboxesInWorkerLoop(); // what producers pushed meanwhile, before deciding to go on
                 } while (p.keepWorking());
                 setFlags(PREP);
                 break;
             }
             enterIdle();
+            p.unwatchIfNobodyComes(); // this worker no longer comes back for the watched inboxes
+            if (p.needMoreWorker()) {
+                continue; // items linked as this worker stopped running: take them (the kick may have found nobody)
+            }
             p.lock.unlock();
             idleSleep(platform);
             p.lock.lock();

@@ -51,7 +51,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the incremented count, and the woken worker, which goes back to the worklist under the lock when
  * its item ends, finds the new item there; or it reads the count from before, sees no running
  * worker and kicks an idle one, which at worst finds nothing to do and goes idle again. No item is
- * left waiting with no worker on its way. The sleep hook's decrement happens under the lock, before
+ * left waiting with no worker on its way. An item pushed onto a pwq's lock-free inbox without the
+ * lock is left there only while {@link #workerComing()} held under the lock, and every place that
+ * may end that re-decides under the lock ({@link #unwatchIfNobodyComes()}); see
+ * {@link PoolWorkqueue}. The sleep hook's decrement happens under the lock, before
  * its own {@link #kick()}, so a queue path that ran before it left its item on the worklist for that
  * kick to see, and one that runs after it reads the decremented count and kicks itself. The worker's
  * {@code sleeping} flag, volatile, orders the wake hook's lock-free writes against the CPU-intensive
@@ -87,6 +90,12 @@ final class WorkerPool {
      * without the lock, as {@code wq_worker_running} does; read under the lock. See the class comment.
      */
     final AtomicInteger nrRunning = new AtomicInteger();              // PL for every change but the wake hook's increment
+    /**
+     * The pwqs whose inbox may be {@link PoolWorkqueue#WATCHED} (a superset): the worker loop drains
+     * them; emptied, each inbox set back to {@code null}, once no worker is coming
+     * ({@link #unwatchIfNobodyComes()}).
+     */
+    final List<PoolWorkqueue> watched = new ArrayList<>();            // PL
     /** The worker creating workers for the pool ({@code pool->manager}), or {@code null}. */
     Worker manager;                                                   // PL
     /** Set by {@link #stopAll()}: a worker created from then on is told to die at once. */
@@ -186,12 +195,74 @@ final class WorkerPool {
      *     stamp if the worklist was empty ({@code __queue_work}'s {@code watchdog_ts = jiffies})
      */
     void insertWork(Work work, long now) {
+        appendWork(work, now);
+        kick();
+    }
+
+    /** {@link #insertWork} without the kick, for a worker that will look at the worklist itself next. PL. */
+    void appendWork(Work work, long now) {
         assert lock.isHeldByCurrentThread();
         if (worklist.isEmpty()) {
             lastProgressNanos = now;
         }
         worklist.append(work);
-        kick();
+    }
+
+    /**
+     * Moves the items pushed onto every watched inbox onto the worklist (or inactive lists); for the
+     * mayday timer, the watchdog, the dumps and the statistics, which read the pool's items. PL.
+     */
+    void drainInboxes() {
+        assert lock.isHeldByCurrentThread();
+        for (int i = 0; i < watched.size(); i++) {
+            watched.get(i).drainInbox();
+        }
+    }
+
+    /**
+     * {@link #drainInboxes()} by a worker in its loop, which looks at the worklist next and, if it
+     * then goes idle, first re-decides ({@link #unwatchIfNobodyComes()}): it counts as coming, so
+     * the inboxes stay watched, and it kicks nobody for what it links, as a kicked worker on its
+     * way is not woken again. PL.
+     */
+    void drainInboxesInWorkerLoop() {
+        assert lock.isHeldByCurrentThread();
+        for (int i = 0; i < watched.size(); i++) {
+            watched.get(i).drainInbox(true);
+        }
+    }
+
+    /**
+     * Whether a worker will take this lock again and look at the pool's items before it sleeps: one
+     * is counted as running (it comes back after its item, or drops the count under the lock), or
+     * the first idle one, the one {@link #kick()} wakes, has been kicked and not yet left the idle
+     * list (it runs the loop's top, which drains). Only the first is looked at, with no iterator: a
+     * kicked worker further down the list is missed, which only makes producers take the lock. What
+     * a {@link PoolWorkqueue#WATCHED} inbox relies on. PL.
+     */
+    boolean workerComing() {
+        assert lock.isHeldByCurrentThread();
+        if (nrRunning.get() > 0) {
+            return true;
+        }
+        Worker first = idleList.peekFirst();
+        return first != null && first.kicked;
+    }
+
+    /**
+     * Called wherever {@link #workerComing()} may have become false (every decrement of
+     * {@link #nrRunning}, all under the lock; a worker entering idle; a reap): then nobody will drain
+     * the watched inboxes, so set them back to {@code null}, linking what they hold (which kicks); a
+     * push from then on drains and kicks itself. PL.
+     */
+    void unwatchIfNobodyComes() {
+        assert lock.isHeldByCurrentThread();
+        if (!watched.isEmpty() && !workerComing()) {
+            for (int i = 0; i < watched.size(); i++) {
+                watched.get(i).unwatch();
+            }
+            watched.clear();
+        }
     }
 
     /** Wakes the most recently idle worker if one is needed ({@code kick_pool}). PL. */
@@ -300,6 +371,7 @@ final class WorkerPool {
     private void maydayTimeout() {
         lock.lock();
         try {
+            drainInboxes();
             if (needToCreateWorker()) {
                 for (Work w = worklist.first(); w != null; w = w.next) {
                     w.pwq.wq.sendMayday(w.pwq);
@@ -332,6 +404,7 @@ final class WorkerPool {
                 reaped.add(w);
                 stats.workersReaped.increment();
             }
+            unwatchIfNobodyComes(); // a reaped worker is no longer on the idle list
         } finally {
             lock.unlock();
         }

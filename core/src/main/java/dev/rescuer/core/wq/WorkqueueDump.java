@@ -26,6 +26,7 @@ final class WorkqueueDump {
                 WorkerPool p = pwq.pool;
                 p.lock.lock();
                 try {
+                    pwq.drainInbox();
                     if (pwq.isIdle()) {
                         continue;
                     }
@@ -68,6 +69,7 @@ final class WorkqueueDump {
         for (WorkerPool p : sys.allPools()) {
             p.lock.lock();
             try {
+                p.drainInboxes();
                 if (p.worklist.isEmpty() && p.busyHash.isEmpty()) {
                     continue;
                 }

@@ -524,6 +524,7 @@ public final class Workqueues implements AutoCloseable {
         for (WorkerPool p : allPools()) {
             p.lock.lock();
             try {
+                p.drainInboxes(); // pushed items count as queued once linked
                 n += count.applyAsLong(p);
             } finally {
                 p.lock.unlock();
@@ -587,6 +588,7 @@ public final class Workqueues implements AutoCloseable {
         WorkerPool p = pwq.pool;
         p.lock.lock();
         try {
+            pwq.drainInbox();
             Worker runner = p.busyHash.find(work);
             return new WorkStatus(pwq.wq.name(), work.isPending(), runner == null ? null : runner.task,
                     p.manager == null ? null : p.manager.task, pwq.wq.rescuerTask());
@@ -610,6 +612,7 @@ public final class Workqueues implements AutoCloseable {
         List<Work> out = new ArrayList<>();
         pwq.pool.lock.lock();
         try {
+            pwq.drainInbox();
             if (pwq.isInactive(work)) {
                 addActive(pwq, out);
             }
@@ -629,6 +632,7 @@ public final class Workqueues implements AutoCloseable {
         for (PoolWorkqueue pwq : wq.pwqs()) {
             pwq.pool.lock.lock();
             try {
+                pwq.drainInbox();
                 addActive(pwq, out);
                 pwq.addInactive(out);
             } finally {
@@ -853,6 +857,9 @@ public final class Workqueues implements AutoCloseable {
             return;
         }
         closing = true;
+        for (WorkQueue wq : queues()) {
+            wq.closeInboxesForClose(); // producers now take the locked path, which refuses them
+        }
         if (!closed) {
             for (WorkQueue wq : queues()) {
                 wq.fireArmedDelayed();
