@@ -80,16 +80,21 @@ class KernelApiTest {
             Workqueues wqs = sys.workqueues();
             WorkQueue reclaim = wqs.create("reclaim_probe", 0, WqFlag.MEM_RECLAIM);
             AtomicReference<Work> seen = new AtomicReference<>();
-            AtomicBoolean rescuerSeen = new AtomicBoolean(true);
+            AtomicBoolean rescuerSeen = new AtomicBoolean();
+            AtomicReference<String> ranOn = new AtomicReference<>();
             Work[] self = new Work[1];
             self[0] = new Work("probe", () -> {
                 seen.set(wqs.currentWork());
                 rescuerSeen.set(wqs.currentIsRescuer());
+                ranOn.set(Thread.currentThread().getName());
             });
             assertTrue(reclaim.queue(self[0]));
             self[0].flush();
             assertSame(self[0], seen.get());
-            assertFalse(rescuerSeen.get(), "a pool worker is not a rescuer");
+            // On real threads either may run it: a pool worker normally, the queue's rescuer when the
+            // mayday timer fires first (a loaded machine); the answer must match the thread that ran it.
+            assertEquals(ranOn.get().startsWith("kworker/R-"), rescuerSeen.get(),
+                    "current_is_rescuer() answers for the thread that ran the item, " + ranOn.get());
             assertNull(wqs.currentWork(), "the test thread runs no item");
             assertFalse(wqs.currentIsRescuer());
             reclaim.destroy();
