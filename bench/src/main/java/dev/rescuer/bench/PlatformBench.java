@@ -134,6 +134,7 @@ public class PlatformBench {
         return lockedIncrement(s.mutex, s);
     }
 
+    /** {@link #mutexContended2} by 4 threads at once. */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
@@ -142,6 +143,7 @@ public class PlatformBench {
         return lockedIncrement(s.mutex, s);
     }
 
+    /** The JDK peer of {@link #mutexContended2}: {@code ReentrantLock} by 2 threads at once. */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
@@ -150,6 +152,7 @@ public class PlatformBench {
         return lockedIncrement(s.reentrantLock, s);
     }
 
+    /** The JDK peer of {@link #mutexContended4}: {@code ReentrantLock} by 4 threads at once. */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)

@@ -6,6 +6,7 @@ import dev.rescuer.core.wq.WqFlag;
 
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
@@ -119,12 +120,12 @@ abstract class Stages implements AutoCloseable {
 
     /** JDK pools: one per stage, or one ({@code dm} and {@code disk} null) shared by the three. */
     static final class PoolStages extends Stages {
-        final Executor fs;
-        final Executor dm;
-        final Executor disk;
+        final ExecutorService fs;
+        final ExecutorService dm;
+        final ExecutorService disk;
         final boolean managed;
 
-        PoolStages(Executor fs, Executor dm, Executor disk, boolean managed) {
+        PoolStages(ExecutorService fs, ExecutorService dm, ExecutorService disk, boolean managed) {
             this.fs = fs;
             this.dm = dm == null ? fs : dm;
             this.disk = disk == null ? fs : disk;
@@ -155,13 +156,9 @@ abstract class Stages implements AutoCloseable {
 
         @Override
         public void close() {
-            for (Executor e : new Executor[] {fs, dm, disk}) {
-                if (e instanceof ThreadPoolExecutor) {
-                    ((ThreadPoolExecutor) e).shutdownNow();
-                } else {
-                    ((ForkJoinPool) e).shutdownNow();
-                }
-            }
+            fs.shutdownNow(); // dm and disk are fs when shared: a second shutdownNow does nothing
+            dm.shutdownNow();
+            disk.shutdownNow();
         }
     }
 

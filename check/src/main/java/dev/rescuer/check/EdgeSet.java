@@ -39,7 +39,10 @@ final class EdgeSet {
 
     /** Whether {@code key} (non-negative) has been added. */
     boolean contains(long key) {
-        long[] t = table;
+        return contains(table, key);
+    }
+
+    private static boolean contains(long[] t, long key) {
         long stored = ~key;
         int mask = t.length - 1;
         for (int i = slot(key, mask); ; i = (i + 1) & mask) {
@@ -60,7 +63,7 @@ final class EdgeSet {
         }
         while (true) {
             long[] t = table;
-            if (contains(key)) {
+            if (contains(t, key)) { // in the table it would copy, so a failed compare-and-set looks again
                 return;
             }
             int n = 0;

@@ -214,11 +214,6 @@ final class TaskLocks {
         return out;
     }
 
-    /** Whether a signal of {@code e} without a request has recorded its edges to this context as it stands. */
-    boolean signalledWithThisContext(LockClass e) {
-        return signalledWithThisContext == e;
-    }
-
     void clearContext() {
         signalledWithThisContext = null;
         Arrays.fill(contextClass, 0, contextCount, null);

@@ -239,7 +239,7 @@ public final class Validator implements LockEvents {
         }
         LockClass e = classOf(event, 0);
         long after = t.takeRequest(event); // with a request, only what came after it
-        if (after >= 0 || !t.signalledWithThisContext(e)) { // else every edge below is recorded already
+        if (after >= 0 || t.signalledWithThisContext != e) { // else every edge below is recorded already
             for (int i = 0; i < t.contextCount; i++) {
                 if (t.contextClass[i] != e && t.contextSeq[i] > after) {
                     record(e, t.contextClass[i], EXCLUSIVE, t.contextMode[i], Dependency.Type.SIGNAL, task);
