@@ -987,9 +987,15 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
      *     destroying or closing) and the locked path must decide under the lock
      */
     private static boolean pushToInbox(PoolWorkqueue pwq, Work work) {
+        PoolWorkqueue last = work.pwq;
         work.pwq = pwq; // before the push: a canceller or flusher then drains this pwq and finds it
         int pushed = pwq.push(work);
-        if (pushed == 0) {
+        if (pushed < 0) {
+            // Nothing pushed. The locked path sets pwq if it links the item; a refusal must leave the
+            // last one, which the next queueing's non-reentrancy test reads (__queue_work sets the
+            // pwq only in insert_work).
+            work.pwq = last;
+        } else if (pushed == 0) {
             WorkerPool pool = pwq.pool;
             pool.lock.lock(); // nobody watches the inbox: link it ourselves (insert kicks a worker)
             try {
