@@ -74,7 +74,8 @@ import java.util.List;
  *
  * <p>Locking legend: {@code PL} = guarded by {@code pool.lock} (asserted in every accessor with
  * assertions on); {@code MD} = guarded by the mayday lock of the rescuer serving the queue (its own or
- * its domain's); {@code IB} = changed only through {@code INBOX} (CAS or get-and-set), see above.
+ * its domain's); {@code IB} = changed only through {@code INBOX} (CAS or get-and-set), see above;
+ * {@code I} = fixed at construction.
  */
 final class PoolWorkqueue {
 
