@@ -136,7 +136,6 @@ class InboxTest {
         try (RescuerSystem sys = quietSystem()) {
             WorkQueue wq = sys.workqueues().create("inbox-sleep", 0);
             PoolWorkqueue pwq = wq.pwqFor(0);
-            AtomicBoolean release = new AtomicBoolean();
             AtomicBoolean sleepNow = new AtomicBoolean();
             var done = new dev.rescuer.core.sync.Completion(sys.platform(), "x done", "completion");
             AtomicBoolean started = new AtomicBoolean();
@@ -159,7 +158,6 @@ class InboxTest {
             sleepNow.set(true);
             Poll.until("x runs on another worker while busy sleeps", xRan::get);
             assertFalse(pwq.inInbox(x));
-            release.set(true);
             wq.flush();
             wq.destroy();
         }
