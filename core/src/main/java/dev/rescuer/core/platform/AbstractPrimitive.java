@@ -5,8 +5,9 @@ package dev.rescuer.core.platform;
  * the kernel's {@code struct lockdep_map} keeps {@code class_cache} so that {@code lock_acquire}
  * finds the class with one load instead of hashing the key ({@code look_up_lock_class} in
  * {@code kernel/locking/lockdep.c}). Core's own primitives (the sleeping locks and events, the spin
- * lock, work items, workqueues) extend it; any other {@code Primitive} works without the slot, only
- * slower to look up.
+ * lock, work items, workqueues, rescuer domains, {@link LockEvents#FS_RECLAIM}, a task's exit and a
+ * mempool's event) extend it; any other {@code Primitive} works without the slot, only slower to
+ * look up.
  *
  * <p>Core never reads or interprets the slot: it belongs to whichever {@link LockEvents} listener
  * wrote it last. A listener must tag what it stores with its own identity and check that tag on

@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
  * locking from atomic context throws {@link dev.rescuer.core.platform.AtomicContextException} even
  * when the mutex is free. Waiters queue in FIFO order. A release lets a running task take the lock
  * at once ("barging", as the kernel's optimistic spinning does) and wakes at most one waiter per
- * park cycle; a waiter first in line that was woken and lost to a barger asks for the lock to be
+ * park cycle; the woken waiter (always the first in line) that lost to a barger asks for the lock to be
  * handed to it ({@code MUTEX_FLAG_HANDOFF}), and the next release gives it the lock directly, so no
  * waiter starves.
  *
@@ -32,7 +32,7 @@ import java.util.function.BooleanSupplier;
  * {@link #LOCKED} and wakes it; while {@link #WAKING} is set, releases only clear {@link #LOCKED}
  * (the JDK's AQS does the same with its {@code SIGNAL} status: one unpark per park cycle). The woken
  * waiter gives the role back under the guard and retries; if the lock is held again (a barger took
- * it), it sets {@link #HANDOFF} when it is first in line and sleeps again. A release that finds
+ * it), it sets {@link #HANDOFF} (it is the head: only the head is woken) and sleeps again. A release that finds
  * {@link #HANDOFF} keeps {@link #LOCKED} set, makes the head the owner, marks it granted and wakes
  * it ({@code __mutex_handoff}): ownership passes with no window for a barger. The holder is kept
  * beside the word in {@code owner} (a reference cannot share a word with flag bits on the JVM),
@@ -239,8 +239,8 @@ public final class Mutex extends SleepingPrimitive {
     /**
      * A queued waiter's wait condition: whether {@code self} holds the lock now, by a hand-over or
      * by its own retry. A waiter holding the waking role gives it back first (under the guard, so
-     * that the role's flag and bit change together) and, when it loses to a barger while first in
-     * line, sets {@link #HANDOFF} for the next release ({@code __mutex_trylock_or_handoff}).
+     * that the role's flag and bit change together) and, when it loses to a barger (it is the head),
+     * sets {@link #HANDOFF} for the next release ({@code __mutex_trylock_or_handoff}).
      */
     private boolean acquireQueued(Task self, Waiter w) {
         if (w.granted) {
@@ -259,15 +259,19 @@ public final class Mutex extends SleepingPrimitive {
         return tryAcquire(self);
     }
 
-    /** The woken waiter's retry: gives the waking role back and takes the lock or asks for a hand-over. Guard held. */
+    /**
+     * The woken waiter's retry: gives the waking role back and takes the lock or asks for a hand-over.
+     * The role is only ever given to the queue's head, and waiters queue at the tail, so {@code w} is
+     * still the head here. Guard held.
+     */
     private boolean retryWokenLocked(Task self, Waiter w) {
         assert guard.isHeldByCurrentThread();
+        assert waiters.peekFirst() == w : "the waking role went to a waiter that is not the head";
         w.woken = false;
-        boolean first = waiters.peekFirst() == w;
         int s = state;
         while (true) {
             boolean free = (s & LOCKED) == 0;
-            int next = free ? (s & ~WAKING) | LOCKED : (s & ~WAKING) | (first ? HANDOFF : 0);
+            int next = free ? (s & ~WAKING) | LOCKED : (s & ~WAKING) | HANDOFF;
             int seen = (int) STATE.compareAndExchange(this, s, next);
             if (seen == s) {
                 if (free) {

@@ -34,13 +34,15 @@ import java.util.List;
  *       and drain (and kick) itself before it returns.
  *   <li>{@link #WATCHED}: empty, and a worker of the pool will take the lock again and drain it
  *       before it sleeps ({@link WorkerPool#workerComing()}: one is counted as running, or an idle
- *       one, the first on the idle list, has been kicked); the pwq is on {@code pool.watched}. A push onto it, or onto a stack
- *       whose bottom is it, needs no lock and no kick: on the locked path the item would wait for
- *       that same worker. Set only by a drain under the lock that sees a worker coming; wherever
+ *       one, the first on the idle list, has been kicked); the pwq is on {@code pool.watched}. A
+ *       push onto it, or onto a stack whose bottom is it, needs no lock and no kick: on the locked
+ *       path the item would wait for that same worker. Set only by a drain under the lock that
+ *       sees a worker coming; wherever
  *       that may stop being so under the lock (every decrement of {@code nrRunning}, a worker
  *       entering idle, a reap: {@link WorkerPool#unwatchIfNobodyComes()}) every watched inbox goes
  *       back to {@code null}, linking what it held, which kicks as a queueing would.
- *   <li>{@link #CLOSED}: draining, destroying or destroyed, or the subsystem is closing: producers
+ *   <li>{@link #CLOSED}: draining, destroying or destroyed, or the subsystem is closing (and for
+ *       good where the queue does not {@linkplain #usesInbox() use the inbox}): producers
  *       take the locked path, whose refusal test runs under the lock ({@link #closeInbox}).
  *   <li>A stack of pushed items whose bottom link is {@code null} or {@code WATCHED}, as above.
  * </ul>
@@ -58,8 +60,8 @@ import java.util.List;
  * each a full fence, so the pushes, drains, watches, unwatches and closes of one pwq are totally
  * ordered on that one word: a push either lands before an unwatch or close (which then returns and
  * links it) or reads its result ({@code null}: drain yourself; {@code CLOSED}: take the locked path).
- * Whether a worker comes is decided under the pool lock from {@code nrRunning} and the idle
- * first idle worker's volatile {@code kicked}: {@code nrRunning} drops only under that lock, and each drop
+ * Whether a worker comes is decided under the pool lock from {@code nrRunning} and the first idle
+ * worker's volatile {@code kicked}: {@code nrRunning} drops only under that lock, and each drop
  * re-decides (the wake hook's lock-free change is an increment, which only adds a worker that
  * comes back to the lock); {@code kicked} is set under the lock by every waker and cleared by the
  * worker itself after its idle sleep returns and before it takes the lock for the loop's top, which
@@ -72,7 +74,8 @@ import java.util.List;
  *
  * <p>Locking legend: {@code PL} = guarded by {@code pool.lock} (asserted in every accessor with
  * assertions on); {@code MD} = guarded by the mayday lock of the rescuer serving the queue (its own or
- * its domain's); {@code IB} = changed only through {@code INBOX} (CAS or get-and-set), see above.
+ * its domain's); {@code IB} = changed only through {@code INBOX} (CAS or get-and-set), see above;
+ * {@code I} = fixed at construction.
  */
 final class PoolWorkqueue {
 

@@ -64,7 +64,9 @@ public class Work extends AbstractPrimitive {
     /** PENDING (bit 0) and the disable depth (bits 1..16); changed only through {@code STATE}. */
     private volatile int state;
 
-    // List linkage and queue state, guarded by the lock of `pwq.pool`.
+    // List linkage and queue state, guarded by the lock of `pwq.pool`; but `next` is also the link of
+    // a pwq's lock-free inbox, written without the lock by the task that owns PENDING before its push
+    // (see PoolWorkqueue: the drainer's get-and-set reads that push's CAS).
     WorkList list;
     Work prev;
     Work next;

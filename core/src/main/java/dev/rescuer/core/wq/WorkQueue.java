@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A workqueue with the Linux kernel's semantics, created by {@link Workqueues#create} or
@@ -58,7 +59,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * counted and passed to the {@linkplain #setFailureHandler failure handler}.
  *
  * <p>Locking legend: {@code FL} = guarded by {@code flushLock} (a raw spin lock; taken before any pool
- * lock, never while holding one); {@code DL} = guarded by {@code delayedLock}. Flush colors: the
+ * lock, never while holding one); {@code DL} = guarded by {@code delayedLock} (a raw spin lock too;
+ * the inboxes are closed and reopened under it, so it is taken before pool locks, never while
+ * holding one). Flush colors: the
  * current work color is {@code workSeq % NR_COLORS}; every color with a sequence number below
  * {@code flushedSeq} has drained; colors in between are being flushed. A flusher takes
  * {@code workSeq} as its color on arrival and moves every pwq to the next one, then waits until
@@ -704,7 +707,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
     }
 
     /** Runs {@code op} on every pwq that has an inbox, under its pool's lock. */
-    private void forEachInbox(java.util.function.Consumer<PoolWorkqueue> op) {
+    private void forEachInbox(Consumer<PoolWorkqueue> op) {
         for (PoolWorkqueue pwq : pwqs) {
             if (pwq.usesInbox()) {
                 pwq.pool.lock.lock();
@@ -987,9 +990,15 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
      *     destroying or closing) and the locked path must decide under the lock
      */
     private static boolean pushToInbox(PoolWorkqueue pwq, Work work) {
+        PoolWorkqueue last = work.pwq;
         work.pwq = pwq; // before the push: a canceller or flusher then drains this pwq and finds it
         int pushed = pwq.push(work);
-        if (pushed == 0) {
+        if (pushed < 0) {
+            // Nothing pushed. The locked path sets pwq if it links the item; a refusal must leave the
+            // last one, which the next queueing's non-reentrancy test reads (__queue_work sets the
+            // pwq only in insert_work).
+            work.pwq = last;
+        } else if (pushed == 0) {
             WorkerPool pool = pwq.pool;
             pool.lock.lock(); // nobody watches the inbox: link it ourselves (insert kicks a worker)
             try {

@@ -136,7 +136,6 @@ class InboxTest {
         try (RescuerSystem sys = quietSystem()) {
             WorkQueue wq = sys.workqueues().create("inbox-sleep", 0);
             PoolWorkqueue pwq = wq.pwqFor(0);
-            AtomicBoolean release = new AtomicBoolean();
             AtomicBoolean sleepNow = new AtomicBoolean();
             var done = new dev.rescuer.core.sync.Completion(sys.platform(), "x done", "completion");
             AtomicBoolean started = new AtomicBoolean();
@@ -159,9 +158,43 @@ class InboxTest {
             sleepNow.set(true);
             Poll.until("x runs on another worker while busy sleeps", xRan::get);
             assertFalse(pwq.inInbox(x));
-            release.set(true);
             wq.flush();
             wq.destroy();
+        }
+    }
+
+    @Test
+    void aQueueingRefusedAtAClosedInboxKeepsTheItemsLastPwqForNonReentrancy() {
+        // w runs on q2's CPU 0 pool. A queueing onto destroyed q1 (closed inbox, refused under the
+        // lock) must leave w's last pwq as it was, so that queueing w on q2's CPU 1 still finds it
+        // running on CPU 0 and goes there (__queue_work sets the pwq only when it links the item).
+        try (RescuerSystem sys = system(WorkqueueConfig.defaults().withCpus(2).withCpuIntensiveThreshold(Duration.ofSeconds(60)))) {
+            WorkQueue q1 = sys.workqueues().create("inbox-refused", 0);
+            WorkQueue q2 = sys.workqueues().create("inbox-last-pwq", 0);
+            q1.destroy();
+            AtomicBoolean release = new AtomicBoolean();
+            AtomicBoolean started = new AtomicBoolean();
+            AtomicInteger running = new AtomicInteger();
+            AtomicInteger maxRunning = new AtomicInteger();
+            Work w = new Work("w", () -> {
+                maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+                started.set(true);
+                assertTrue(spinUntil(release::get, PATIENCE), "the test never released w");
+                running.decrementAndGet();
+            });
+            try {
+                assertTrue(q2.queueOn(0, w));
+                Poll.until("w runs", started::get);
+                assertThrows(IllegalStateException.class, () -> q1.queueOn(1, w));
+                assertSame(q2.pwqFor(0), w.pwq, "a refused queueing leaves the item's last pwq alone");
+                assertTrue(q2.queueOn(1, w));
+                assertSame(q2.pwqFor(0), w.pwq, "queued where it still runs (non-reentrancy)");
+            } finally {
+                release.set(true);
+            }
+            q2.flush();
+            assertEquals(1, maxRunning.get(), "w never ran twice at once");
+            q2.destroy();
         }
     }
 }
