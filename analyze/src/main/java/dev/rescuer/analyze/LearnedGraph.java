@@ -2,6 +2,7 @@ package dev.rescuer.analyze;
 
 import dev.rescuer.check.Dependency;
 import dev.rescuer.check.LockClass;
+import dev.rescuer.core.wq.RescuerDomain;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.Workqueues;
 import dev.rescuer.storage.deps.WaitGraph;
@@ -25,9 +26,9 @@ import java.util.Map;
  */
 public final class LearnedGraph {
 
-    private static final String QUEUE_CLASS = "(wq_completion)";
+    private static final String QUEUE_CLASS = WorkQueue.CLASS_PREFIX;
     /** A rescuer domain's class: what the current plan shares, not a wait of the code; left out. */
-    private static final String DOMAIN_CLASS = "(wq_rescuer)";
+    private static final String DOMAIN_CLASS = RescuerDomain.CLASS_PREFIX;
 
     private LearnedGraph() {
     }

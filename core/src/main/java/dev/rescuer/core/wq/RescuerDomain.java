@@ -38,6 +38,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class RescuerDomain extends AbstractPrimitive {
 
+    /** The start of every domain's validator class, {@code (wq_rescuer)<domain>}. */
+    public static final String CLASS_PREFIX = "(wq_rescuer)";
+
     private final Workqueues sys;
     private final String name;
     private final Rescuer rescuer;
@@ -59,7 +62,7 @@ public final class RescuerDomain extends AbstractPrimitive {
     /** The validator's class of the domain's rescuer: {@code (wq_rescuer)<domain>}. */
     @Override
     public String lockClass() {
-        return "(wq_rescuer)" + name;
+        return CLASS_PREFIX + name;
     }
 
     /** A pseudo-lock, as {@code fs_reclaim} is: nothing blocks on the object itself. */

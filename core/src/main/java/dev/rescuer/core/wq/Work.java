@@ -45,6 +45,9 @@ import java.lang.invoke.VarHandle;
  */
 public class Work extends AbstractPrimitive {
 
+    /** The start of every item's lockdep class, {@code (work_completion)<name>}, as {@code INIT_WORK} names its map. */
+    public static final String CLASS_PREFIX = "(work_completion)";
+
     private final String name;
     /**
      * {@code (work_completion)name}, built on first use (the validator and the signal log ask for it
@@ -139,7 +142,7 @@ public class Work extends AbstractPrimitive {
     public String lockClass() {
         String c = lockClass;
         if (c == null) {
-            c = "(work_completion)" + name;
+            c = CLASS_PREFIX + name;
             lockClass = c;
         }
         return c;
@@ -173,7 +176,7 @@ public class Work extends AbstractPrimitive {
     WaitQueue flushWait(Platform platform) {
         WaitQueue fw = flushWait;
         if (fw == null) {
-            fw = new WaitQueue(platform, "(work_completion)" + name, "(work_completion)" + name);
+            fw = new WaitQueue(platform, CLASS_PREFIX + name, CLASS_PREFIX + name);
             if (!FLUSH_WAIT.compareAndSet(this, null, fw)) {
                 fw = flushWait;
             }

@@ -80,6 +80,9 @@ import java.util.function.Consumer;
  */
 public final class WorkQueue extends AbstractPrimitive implements Executor {
 
+    /** The start of every queue's lockdep class, {@code (wq_completion)<name>}, as {@code alloc_workqueue} names its map. */
+    public static final String CLASS_PREFIX = "(wq_completion)";
+
     private static final System.Logger LOG = System.getLogger("dev.rescuer.wq");
 
     private final Workqueues sys;
@@ -117,7 +120,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
     WorkQueue(Workqueues sys, String name, Set<WqFlag> flags, int maxActive, boolean ordered, RescuerDomain domain) {
         this.sys = sys;
         this.name = name;
-        this.lockClass = "(wq_completion)" + name;
+        this.lockClass = CLASS_PREFIX + name;
         this.executeName = name + "/execute";
         this.flags = Collections.unmodifiableSet(flags.isEmpty() ? EnumSet.noneOf(WqFlag.class) : EnumSet.copyOf(flags));
         this.ordered = ordered;
@@ -137,7 +140,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
                 pwqs[cpu] = new PoolWorkqueue(this, flags.contains(WqFlag.BH) ? sys.bhPool(cpu, high) : sys.cpuPool(cpu, high), inbox);
             }
         }
-        this.flushWait = new WaitQueue(sys.platform(), "(wq_completion)" + name, "wq_completion");
+        this.flushWait = new WaitQueue(sys.platform(), CLASS_PREFIX + name, "wq_completion");
         this.domain = domain;
         this.rescuer = domain != null ? domain.rescuer() : flags.contains(WqFlag.MEM_RECLAIM) ? new Rescuer(sys, name) : null;
         if (domain != null) {

@@ -29,8 +29,8 @@ final class RuntimeReleasers {
     private RuntimeReleasers() {
     }
 
-    private static final String WORK_FLUSH = "(work_completion)";
-    private static final String QUEUE_FLUSH = "(wq_completion)";
+    private static final String WORK_FLUSH = Work.CLASS_PREFIX;
+    private static final String QUEUE_FLUSH = WorkQueue.CLASS_PREFIX;
 
     /** What the runtime knows of who releases {@code p} in {@code system}; empty when nothing. */
     static List<Releaser> of(Primitive p, RescuerSystem system) {
