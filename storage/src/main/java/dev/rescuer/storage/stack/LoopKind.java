@@ -64,12 +64,19 @@ public final class LoopKind extends AbstractDeviceKind<LoopKind.Config> {
         check.require(fs, at + ".fs");
         FilesystemKind.Config f = check.requireEntry(fs, at + ".fs", FilesystemKind.Config.class, "filesystem");
         check.require(file, at + ".file");
-        List<FilesystemKind.FileSpec> files = f.files() == null ? List.of() : f.files();
-        if (files.stream().noneMatch(s -> file.equals(s.name()))) {
-            throw check.error(at + ".file", "no file '" + file + "' in filesystem " + fs + "; its files: "
-                    + (files.isEmpty() ? "none" : String.join(", ", files.stream().map(FilesystemKind.FileSpec::name).toList())));
-        }
+        fileOf(check, f, fs, file, at + ".file");
         return f;
+    }
+
+    /**
+     * Requires filesystem entry {@code f} (named {@code fs}) to have file {@code file}, refusing it
+     * at key {@code key} with the entry's file names; returns that file.
+     */
+    static FilesystemKind.FileSpec fileOf(StackCheck check, FilesystemKind.Config f, String fs, String file, String key) {
+        List<FilesystemKind.FileSpec> files = f.files() == null ? List.of() : f.files();
+        return files.stream().filter(s -> file.equals(s.name())).findFirst().orElseThrow(() -> check.error(key,
+                "no file '" + file + "' in filesystem " + fs + "; its files: "
+                        + (files.isEmpty() ? "none" : String.join(", ", files.stream().map(FilesystemKind.FileSpec::name).toList()))));
     }
 
     private static LoopWorkerMode worker(String given) {

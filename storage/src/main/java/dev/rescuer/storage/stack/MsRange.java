@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  *
  * <p>A fixed value draws nothing, so a file without ranges runs exactly as before they existed.
  * Binding refuses what is neither a number nor {@code lo..hi} (the message becomes the stack file's
- * error at the key, with file, line and column); {@link #check} refuses infinite, negative or empty
- * ranges.
+ * error at the key, with file, line and column); {@link #check} refuses infinite, negative, too
+ * large or empty ranges.
  *
  * @param lo the smallest value, in milliseconds
  * @param hi the largest value, in milliseconds; {@code lo} for a fixed value
@@ -26,6 +26,12 @@ public record MsRange(double lo, double hi) {
 
     private static final String NUMBER = "\\s*(-?(?:\\d+(?:\\.\\d*)?|\\.\\d+))\\s*";
     private static final Pattern RANGE = Pattern.compile(NUMBER + "\\.\\." + NUMBER);
+
+    /**
+     * The largest bound accepted, in milliseconds (about 146 years): its nanoseconds, and a range's
+     * width plus one, fit in a {@code long} with room to add to the clock.
+     */
+    static final long MAX_MS = Long.MAX_VALUE / 2_000_000;
 
     /** A fixed value. */
     public static MsRange of(double ms) {
@@ -59,12 +65,15 @@ public record MsRange(double lo, double hi) {
     }
 
     /**
-     * Refuses, at key {@code key} of the entry, an infinite or negative bound or a range whose
-     * {@code lo} is above its {@code hi}.
+     * Refuses, at key {@code key} of the entry, an infinite, negative or too large ({@link #MAX_MS})
+     * bound or a range whose {@code lo} is above its {@code hi}.
      */
     public void check(String key, StackCheck check) {
         if (Double.isInfinite(lo) || Double.isInfinite(hi)) {
             throw check.error(key, "must be a finite number of milliseconds, got " + this);
+        }
+        if (lo > MAX_MS || hi > MAX_MS) {
+            throw check.error(key, "must be at most " + MAX_MS + " ms, got " + this);
         }
         if (lo < 0 || Double.isNaN(lo) || Double.isNaN(hi)) {
             throw check.error(key, "must not be negative, got " + this);

@@ -172,14 +172,9 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
         OneOf files = OneOf.check(w.file(), "file_write.file", check);
         check.require(files, "file_write.file");
         long page = w.page() == null ? 0 : w.page();
-        List<FilesystemKind.FileSpec> specs = fs.files() == null ? List.of() : fs.files();
         for (int i = 0; i < files.names().size(); i++) {
             String name = files.names().get(i);
-            FilesystemKind.FileSpec f = specs.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
-            if (f == null) {
-                throw check.error(OneOf.keyOf(w.file(), "file_write.file", i), "no file '" + name + "' in filesystem " + w.fs()
-                        + "; its files: " + (specs.isEmpty() ? "none" : String.join(", ", specs.stream().map(FilesystemKind.FileSpec::name).toList())));
-            }
+            FilesystemKind.FileSpec f = LoopKind.fileOf(check, fs, w.fs(), name, OneOf.keyOf(w.file(), "file_write.file", i));
             if (page < 0 || page >= f.blocks()) {
                 throw check.error("file_write.page", "must be in 0.." + (f.blocks() - 1) + " (file " + name
                         + " has " + f.blocks() + " blocks), got " + page);

@@ -73,6 +73,18 @@ class MsRangeTest {
     }
 
     @Test
+    void aBoundTooLargeForTheClockIsRefusedAtTheKeyNotWhenTheRunDraws() {
+        // 0..10^13 ms used to be accepted and fail in the run (the draw's bound overflowed a long)
+        assertEquals("t.yaml:5:43: workload[0].start_ms: must be at most 4611686018427 ms, got 0..10000000000000",
+                refused(FILE.replace("185..215", "0..10000000000000")));
+        assertEquals("t.yaml:5:43: workload[0].start_ms: must be at most 4611686018427 ms, got 10000000000000",
+                refused(FILE.replace("185..215", "10000000000000")));
+        // the largest accepted range still draws within its bounds
+        long drawn = new MsRange(0, MsRange.MAX_MS).drawNanos(new SplittableRandom(1));
+        assertTrue(drawn >= 0 && drawn <= MsRange.MAX_MS * 1_000_000, "drawn " + drawn);
+    }
+
+    @Test
     void aVariantsBadRangeIsNamedAtItsSetKey() {
         String v = FILE.replace("{name: a, expected: complete}", "{name: a, expected: complete, set: {workload.db.start_ms: 9..1}}");
         assertEquals("t.yaml:7:41: variant a: variants[0].set.workload.db.start_ms: the range 9..1 is empty: its lower bound is above its upper bound",
