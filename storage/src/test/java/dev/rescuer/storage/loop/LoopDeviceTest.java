@@ -2,6 +2,10 @@ package dev.rescuer.storage.loop;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
+import dev.rescuer.core.mm.Pages;
+import dev.rescuer.core.mm.ShrinkControl;
+import dev.rescuer.core.mm.Shrinker;
+import dev.rescuer.core.mm.ShrinkerRegistration;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
@@ -21,6 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -36,11 +41,13 @@ class LoopDeviceTest {
     private final Disk sda = new Disk(sys.platform(), "sda", 1 << 12, Duration.ZERO, 4);
     private final FsLayout layout = FsLayout.mkfs(1 << 12, 4, 4);
     private final FsLayout.FileEntry image = layout.addFile("image", 16, 16L * Bio.PAGE_SIZE);
+    private final FsLayout.FileEntry other = layout.addFile("other", 16, 16L * Bio.PAGE_SIZE);
     private final JournalFs fs = JournalFs.mount(sda, layout, MountOptions.READ_WRITE, cache, sys.workqueues(),
             new BdiWriteback("sda", BdiWriteback.allocBdiWq(sys.workqueues()), DirtyThrottle.withDefaults(cache)));
     /** Effective contexts of the allocations loop0's worker made, recorded by a fault injector that never fails. */
     private final List<Gfp> workerAllocations = new CopyOnWriteArrayList<>();
     private LoopDevice loop;
+    private long pagesWritten;
 
     private LoopDevice loop(LoopWorkerMode mode, boolean noio, boolean directIo) {
         loop = new LoopDevice(sys, "loop0", fs, image, new LoopSettings(mode, noio, directIo));
@@ -101,6 +108,59 @@ class LoopDeviceTest {
             assertEquals(1, f.inode().mapping().nrDirty(), "the loop write dirtied one page of the image");
         }
         assertEquals(0, sda.contentAt((image.startBlock() + 2) * FsLayout.BLOCK_SECTORS), "nothing reached the disk yet");
+    }
+
+    /**
+     * The contexts reclaim ran in for a one-page write of {@code file} by the calling task (no scope),
+     * with free memory at the min watermark, so the page-cache allocation reclaims (a shrinker that
+     * frees one page records the context it is called with).
+     */
+    private List<String> reclaimContextsOfAWrite(String file) {
+        long page = ++pagesWritten; // a page not cached yet
+        try (OpenFile f = fs.open(file)) {
+            List<Gfp> seen = new CopyOnWriteArrayList<>();
+            List<Pages> held = new ArrayList<>();
+            while (sys.pages().freePages() > sys.pages().minWatermark()) {
+                held.add(sys.pages().allocate(1, Gfp.NOIO));
+            }
+            try (ShrinkerRegistration r = sys.pages().registerShrinker(new Shrinker() {
+                @Override
+                public String name() {
+                    return "recorder";
+                }
+
+                @Override
+                public long count(ShrinkControl control) {
+                    return held.isEmpty() ? 0 : 1;
+                }
+
+                @Override
+                public long scan(ShrinkControl control) {
+                    seen.add(control.gfp());
+                    if (held.isEmpty()) {
+                        return 0;
+                    }
+                    held.remove(held.size() - 1).free();
+                    return 1;
+                }
+            })) {
+                f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE);
+            }
+            held.forEach(Pages::free);
+            return seen.stream().map(Gfp::toString).distinct().toList();
+        }
+    }
+
+    @Test
+    void bindingTheFileMakesEveryPageCacheAllocationOfItNoioAndUnbindingRestoresTheMask() {
+        String nofs = JournalFs.MAPPING_GFP.toString();
+        String noio = Gfp.NOIO.with(Gfp.Modifier.NOFAIL).toString();
+        assertEquals(List.of(nofs), reclaimContextsOfAWrite("image"), "before losetup, the filesystem's mask (XFS's GFP_NOFS)");
+        loop = new LoopDevice(sys, "loop0", fs, image, new LoopSettings(LoopWorkerMode.KTHREAD, false, false));
+        assertEquals(List.of(noio), reclaimContextsOfAWrite("image"), "loop_configure cleared __GFP_IO | __GFP_FS");
+        assertEquals(List.of(nofs), reclaimContextsOfAWrite("other"), "another file keeps the filesystem's mask");
+        loop.close();
+        assertEquals(List.of(nofs), reclaimContextsOfAWrite("image"), "__loop_clr_fd restored the old mask");
     }
 
     @Test
