@@ -346,19 +346,10 @@ public final class JournalFs {
      * @throws IllegalArgumentException if the write reaches past the file's extent; nothing is written then
      */
     public long write(OpenFile file, long offset, long length) {
-        file.checkOpen();
-        Inode inode = file.inode();
-        if (options.readOnly()) {
-            throw new ReadOnlyFilesystemException(name, "write to " + inode.name());
-        }
-        checkIo("write", file, offset, length);
+        Inode inode = checkWrite("write", file, offset, length);
         long end = offset + length;
         long first = offset / Bio.PAGE_SIZE;
         long last = (end - 1) / Bio.PAGE_SIZE;
-        if (last >= inode.entry().blocks()) {
-            throw new IllegalArgumentException("write of " + length + " bytes at " + offset + " to " + file + " reaches block "
-                    + last + ", but the file has " + inode.entry().blocks() + " blocks (EFBIG)");
-        }
         inode.iLock.lock();
         try {
             allocateHoles(inode, first, last);
@@ -386,18 +377,24 @@ public final class JournalFs {
      * @throws IllegalArgumentException if the range reaches past the file's extent
      */
     public void allocateForDirectWrite(OpenFile file, long offset, long length) {
+        Inode inode = checkWrite("direct write", file, offset, length);
+        allocateHoles(inode, offset / Bio.PAGE_SIZE, (offset + length - 1) / Bio.PAGE_SIZE);
+    }
+
+    /** A write's checks: open, read-write, a valid range inside the file's extent; returns the inode. */
+    private Inode checkWrite(String op, OpenFile file, long offset, long length) {
         file.checkOpen();
         Inode inode = file.inode();
         if (options.readOnly()) {
-            throw new ReadOnlyFilesystemException(name, "direct write to " + inode.name());
+            throw new ReadOnlyFilesystemException(name, op + " to " + inode.name());
         }
-        checkIo("direct write", file, offset, length);
+        checkIo(op, file, offset, length);
         long last = (offset + length - 1) / Bio.PAGE_SIZE;
         if (last >= inode.entry().blocks()) {
-            throw new IllegalArgumentException("direct write of " + length + " bytes at " + offset + " to " + file
-                    + " reaches block " + last + ", but the file has " + inode.entry().blocks() + " blocks");
+            throw new IllegalArgumentException(op + " of " + length + " bytes at " + offset + " to " + file + " reaches block "
+                    + last + ", but the file has " + inode.entry().blocks() + " blocks (EFBIG)");
         }
-        allocateHoles(inode, offset / Bio.PAGE_SIZE, last);
+        return inode;
     }
 
     /**

@@ -1,14 +1,10 @@
 package dev.rescuer.storage.fs;
 
 import dev.rescuer.core.RescuerSystem;
-import dev.rescuer.core.mm.Gfp;
-import dev.rescuer.core.mm.Pages;
-import dev.rescuer.core.mm.ShrinkControl;
-import dev.rescuer.core.mm.Shrinker;
-import dev.rescuer.core.mm.ShrinkerRegistration;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.pagecache.PageCache;
+import dev.rescuer.storage.pagecache.ReclaimRecorder;
 import dev.rescuer.storage.pagecache.TestDisk;
 import dev.rescuer.storage.writeback.BdiWriteback;
 import dev.rescuer.storage.writeback.DirtyThrottle;
@@ -16,7 +12,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,53 +47,13 @@ class BlockAllocationTest {
     private record Seen(String gfp, boolean ag0Held, boolean ag1Held) {
     }
 
-    /**
-     * Writes page {@code page} of {@code file} with free memory at the min watermark, so that every
-     * allocation of the write reclaims; a shrinker that frees one page records each call.
-     */
+    /** Writes page {@code page} of {@code file} and returns what each reclaim of the write saw ({@link ReclaimRecorder}). */
     private List<Seen> reclaimDuringWrite(JournalFs fs, String file, long page) {
-        List<Seen> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        List<Pages> held = java.util.Collections.synchronizedList(new ArrayList<>());
-        Task me = sys.platform().currentTask();
         try (OpenFile f = fs.open(file)) {
-            while (sys.pages().freePages() > sys.pages().minWatermark()) {
-                held.add(sys.pages().allocate(1, Gfp.NOIO));
-            }
-            try (ShrinkerRegistration r = sys.pages().registerShrinker(new Shrinker() {
-                @Override
-                public String name() {
-                    return "recorder";
-                }
-
-                @Override
-                public long count(ShrinkControl control) {
-                    return held.isEmpty() ? 0 : 1;
-                }
-
-                @Override
-                public long scan(ShrinkControl control) {
-                    if (sys.platform().currentTask() == me) { // not a worker's creation by kthreadd, say
-                        seen.add(new Seen(control.gfp().toString(), fs.ag(0).agf().isHeldByCurrentTask(),
-                                fs.ag(1).agf().isHeldByCurrentTask()));
-                    }
-                    synchronized (held) {
-                        if (held.isEmpty()) {
-                            return 0;
-                        }
-                        held.remove(held.size() - 1).free();
-                    }
-                    return 1;
-                }
-            })) {
-                f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE);
-            }
-        } finally {
-            synchronized (held) {
-                held.forEach(Pages::free);
-                held.clear();
-            }
+            return ReclaimRecorder.during(sys.pages(), sys.platform(),
+                    gfp -> new Seen(gfp.toString(), fs.ag(0).agf().isHeldByCurrentTask(), fs.ag(1).agf().isHeldByCurrentTask()),
+                    () -> f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE));
         }
-        return seen;
     }
 
     @Test

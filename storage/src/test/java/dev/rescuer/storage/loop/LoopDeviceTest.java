@@ -2,10 +2,6 @@ package dev.rescuer.storage.loop;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
-import dev.rescuer.core.mm.Pages;
-import dev.rescuer.core.mm.ShrinkControl;
-import dev.rescuer.core.mm.Shrinker;
-import dev.rescuer.core.mm.ShrinkerRegistration;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
 import dev.rescuer.storage.block.BlkStatus;
@@ -16,6 +12,7 @@ import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.MountOptions;
 import dev.rescuer.storage.fs.OpenFile;
 import dev.rescuer.storage.pagecache.PageCache;
+import dev.rescuer.storage.pagecache.ReclaimRecorder;
 import dev.rescuer.storage.writeback.BdiWriteback;
 import dev.rescuer.storage.writeback.DirtyThrottle;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +22,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -112,42 +108,13 @@ class LoopDeviceTest {
 
     /**
      * The contexts reclaim ran in for a one-page write of {@code file} by the calling task (no scope),
-     * with free memory at the min watermark, so the page-cache allocation reclaims (a shrinker that
-     * frees one page records the context it is called with).
+     * with every allocation of the write reclaiming ({@link ReclaimRecorder}).
      */
     private List<String> reclaimContextsOfAWrite(String file) {
         long page = ++pagesWritten; // a page not cached yet
         try (OpenFile f = fs.open(file)) {
-            List<Gfp> seen = new CopyOnWriteArrayList<>();
-            List<Pages> held = new ArrayList<>();
-            while (sys.pages().freePages() > sys.pages().minWatermark()) {
-                held.add(sys.pages().allocate(1, Gfp.NOIO));
-            }
-            try (ShrinkerRegistration r = sys.pages().registerShrinker(new Shrinker() {
-                @Override
-                public String name() {
-                    return "recorder";
-                }
-
-                @Override
-                public long count(ShrinkControl control) {
-                    return held.isEmpty() ? 0 : 1;
-                }
-
-                @Override
-                public long scan(ShrinkControl control) {
-                    seen.add(control.gfp());
-                    if (held.isEmpty()) {
-                        return 0;
-                    }
-                    held.remove(held.size() - 1).free();
-                    return 1;
-                }
-            })) {
-                f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE);
-            }
-            held.forEach(Pages::free);
-            return seen.stream().map(Gfp::toString).distinct().toList();
+            return ReclaimRecorder.during(sys.pages(), sys.platform(), Gfp::toString,
+                    () -> f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE)).stream().distinct().toList();
         }
     }
 
