@@ -84,12 +84,16 @@ public final class FsLayout {
             return ag;
         }
 
-        /** Whether block {@code index} of the file is allocated (false: a hole of a sparse file). */
+        /**
+         * Whether block {@code index} of the file is allocated (false: a hole of a sparse file). Read
+         * under the mounted filesystem's sb_lock, or when no allocation can run (before mounting, or
+         * in a test after its writes returned).
+         */
         public boolean isAllocated(long index) {
             return index >= 0 && index < blocks && allocated.get(Math.toIntExact(index));
         }
 
-        /** How many blocks of its extent are allocated. */
+        /** How many blocks of its extent are allocated; read as {@link #isAllocated}. */
         public long allocatedBlocks() {
             return allocated.cardinality();
         }
