@@ -2,6 +2,7 @@ package dev.rescuer.storage.fs;
 
 import dev.rescuer.storage.block.Bio;
 
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -17,7 +18,14 @@ import java.util.Map;
  * that it waits where the kernel waits.
  *
  * <p>Layout in 4 KiB blocks: block 0 the superblock, then {@code logBlocks} of log, then
- * {@code maxInodes} inode blocks, then data, each file one contiguous extent allocated at creation.
+ * {@code maxInodes} inode blocks, then data, split into {@code agCount} allocation groups of equal
+ * size ({@code mkfs.xfs -d agcount=}); each file has one contiguous extent reserved in its group at
+ * creation. A file may be sparse: only some blocks of its extent are allocated, the others are holes
+ * that a write allocates ({@link JournalFs}, in a transaction holding the group's AGF). A file's
+ * data fork may be full ({@link FileEntry#forkFull()}): its in-inode extent list has no room left
+ * (a file fragmented by its history), so its next new extent converts the fork to a B+tree. In XFS
+ * every AG starts with its own headers (superblock copy, AGF, AGI, AGFL); here the groups only
+ * partition the data area, and the headers are the AGF lock of the mounted filesystem.
  *
  * <p>Not thread-safe: built before mounting, then changed only by the mounted {@link JournalFs}
  * under its superblock lock.
@@ -31,23 +39,88 @@ public final class FsLayout {
     private final int logBlocks;
     private final int maxInodes;
     private final int logSectorBytes;
+    private final int agCount;
     private final Map<String, FileEntry> files = new LinkedHashMap<>();
-    private long nextDataBlock;
+    /** Per allocation group, the next data block not reserved by a file. */
+    private final long[] agNextBlock;
 
-    /** One file as the disk describes it. */
+    /**
+     * One file as the disk describes it. Its size, allocated blocks and fork format change only
+     * through the mounted {@link JournalFs}, under its superblock lock (allocations also hold the
+     * group's AGF, which serialises them per group).
+     */
     public static final class FileEntry {
         private final long ino;
         private final String name;
         private final long startBlock;
         private final long blocks;
-        private long sizeBytes;
+        private final int ag;
+        private final BitSet allocated; // Guarded by the mounted filesystem's sb_lock
+        /**
+         * Blocks of the extent not allocated yet; written under the sb_lock with {@code allocated},
+         * read without it. It only goes down, so a reader that sees 0 knows the file has no hole now
+         * or later, and needs no lock (a write to a fully allocated file takes no extra lock).
+         */
+        private volatile long holes;
+        private boolean forkFull;       // Guarded by the mounted filesystem's sb_lock
+        private long sizeBytes;         // Guarded by the mounted filesystem's sb_lock
 
-        FileEntry(long ino, String name, long startBlock, long blocks, long sizeBytes) {
+        FileEntry(long ino, String name, long startBlock, long blocks, long sizeBytes, int ag, long allocatedBlocks,
+                  boolean forkFull) {
             this.ino = ino;
             this.name = name;
             this.startBlock = startBlock;
             this.blocks = blocks;
             this.sizeBytes = sizeBytes;
+            this.ag = ag;
+            this.allocated = new BitSet(Math.toIntExact(blocks));
+            this.allocated.set(0, Math.toIntExact(allocatedBlocks));
+            this.holes = blocks - allocatedBlocks;
+            this.forkFull = forkFull;
+        }
+
+        /** The allocation group its extent lies in. */
+        public int ag() {
+            return ag;
+        }
+
+        /**
+         * Whether block {@code index} of the file is allocated (false: a hole of a sparse file). Read
+         * under the mounted filesystem's sb_lock, or when no allocation can run (before mounting, or
+         * in a test after its writes returned).
+         */
+        public boolean isAllocated(long index) {
+            return index >= 0 && index < blocks && allocated.get(Math.toIntExact(index));
+        }
+
+        /** How many blocks of its extent are allocated; read as {@link #isAllocated}. */
+        public long allocatedBlocks() {
+            return allocated.cardinality();
+        }
+
+        /** Whether the file has no hole (read without a lock: see {@code holes}). */
+        public boolean fullyAllocated() {
+            return holes == 0;
+        }
+
+        void markAllocated(long index) {
+            if (!allocated.get(Math.toIntExact(index))) {
+                allocated.set(Math.toIntExact(index));
+                holes = holes - 1;
+            }
+        }
+
+        /**
+         * Whether the inode's data fork is in extents format with no room for another record, so
+         * that the next allocation that does not extend an existing extent converts it to a B+tree
+         * ({@code xfs_bmap_needs_btree} → {@code xfs_bmap_extents_to_btree}).
+         */
+        public boolean forkFull() {
+            return forkFull;
+        }
+
+        void convertedToBtree() {
+            forkFull = false;
         }
 
         /** The inode number. */
@@ -80,12 +153,16 @@ public final class FsLayout {
         }
     }
 
-    private FsLayout(long capacityBlocks, int logBlocks, int maxInodes, int logSectorBytes) {
+    private FsLayout(long capacityBlocks, int logBlocks, int maxInodes, int logSectorBytes, int agCount) {
         this.capacityBlocks = capacityBlocks;
         this.logSectorBytes = logSectorBytes;
         this.logBlocks = logBlocks;
         this.maxInodes = maxInodes;
-        this.nextDataBlock = dataStart();
+        this.agCount = agCount;
+        this.agNextBlock = new long[agCount];
+        for (int g = 0; g < agCount; g++) {
+            agNextBlock[g] = agStart(g);
+        }
     }
 
     /**
@@ -106,6 +183,20 @@ public final class FsLayout {
      *     log sector size is not a power of two from 512 to 4096 bytes
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes, int logSectorBytes) {
+        return mkfs(capacitySectors, logBlocks, maxInodes, logSectorBytes, 1);
+    }
+
+    /**
+     * Like {@link #mkfs(long, int, int, int)}, with the data area split into {@code agCount}
+     * allocation groups of equal size ({@code mkfs.xfs -d agcount=}).
+     *
+     * @throws IllegalArgumentException as that method, or if {@code agCount} is below 1 or leaves a
+     *     group without a block
+     */
+    public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes, int logSectorBytes, int agCount) {
+        if (agCount < 1) {
+            throw new IllegalArgumentException("mkfs: the filesystem needs at least 1 allocation group, got " + agCount);
+        }
         if (logSectorBytes < Bio.SECTOR_SIZE || logSectorBytes > Bio.PAGE_SIZE || Integer.bitCount(logSectorBytes) != 1) {
             throw new IllegalArgumentException("mkfs: the log sector size must be a power of 2 from " + Bio.SECTOR_SIZE + " to "
                     + Bio.PAGE_SIZE + " bytes, got " + logSectorBytes);
@@ -121,7 +212,11 @@ public final class FsLayout {
             throw new IllegalArgumentException("mkfs: a device of " + capacitySectors + " sectors (" + blocks
                     + " blocks) cannot hold a superblock, " + logBlocks + " log blocks, " + maxInodes + " inode blocks and data");
         }
-        return new FsLayout(blocks, logBlocks, maxInodes, logSectorBytes);
+        if ((blocks - 1 - logBlocks - maxInodes) / agCount < 1) {
+            throw new IllegalArgumentException("mkfs: " + (blocks - 1 - logBlocks - maxInodes) + " data blocks cannot make "
+                    + agCount + " allocation groups");
+        }
+        return new FsLayout(blocks, logBlocks, maxInodes, logSectorBytes, agCount);
     }
 
     /**
@@ -131,6 +226,18 @@ public final class FsLayout {
      *     full inode table or a full device
      */
     public FileEntry addFile(String name, long blocks, long sizeBytes) {
+        return addFile(name, blocks, sizeBytes, 0, blocks, false);
+    }
+
+    /**
+     * Adds a file with a data extent of {@code blocks} blocks reserved in allocation group
+     * {@code ag}, of which the first {@code allocatedBlocks} are allocated (the rest are holes, as in
+     * a sparse file made by {@code truncate}), and whose data fork is full if {@code forkFull}.
+     *
+     * @throws IllegalArgumentException as {@link #addFile(String, long, long)}, for a group that does
+     *     not exist or is full, or an allocated count outside {@code 0..blocks}
+     */
+    public FileEntry addFile(String name, long blocks, long sizeBytes, int ag, long allocatedBlocks, boolean forkFull) {
         if (name == null || name.isEmpty() || name.contains("/")) {
             throw new IllegalArgumentException("file name '" + name + "' must be non-empty and contain no '/'");
         }
@@ -146,12 +253,24 @@ public final class FsLayout {
         if (files.size() >= maxInodes) {
             throw new IllegalArgumentException("file '" + name + "': the inode table is full (" + maxInodes + " inodes)");
         }
-        if (nextDataBlock + blocks > capacityBlocks) {
-            throw new IllegalArgumentException("file '" + name + "': " + blocks + " blocks do not fit; "
-                    + (capacityBlocks - nextDataBlock) + " data blocks are left");
+        if (blocks > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("file '" + name + "': " + blocks + " blocks is more than the model holds ("
+                    + Integer.MAX_VALUE + ")");
         }
-        FileEntry e = new FileEntry(files.size() + 1L, name, nextDataBlock, blocks, sizeBytes);
-        nextDataBlock += blocks;
+        if (ag < 0 || ag >= agCount) {
+            throw new IllegalArgumentException("file '" + name + "': allocation group " + ag + " does not exist (the filesystem has "
+                    + agCount + ", numbered from 0)");
+        }
+        if (allocatedBlocks < 0 || allocatedBlocks > blocks) {
+            throw new IllegalArgumentException("file '" + name + "': " + allocatedBlocks + " allocated blocks is not in 0.." + blocks);
+        }
+        long end = ag == agCount - 1 ? capacityBlocks : agStart(ag + 1);
+        if (agNextBlock[ag] + blocks > end) {
+            throw new IllegalArgumentException("file '" + name + "': " + blocks + " blocks do not fit; "
+                    + (end - agNextBlock[ag]) + " data blocks are left" + (agCount > 1 ? " in allocation group " + ag : ""));
+        }
+        FileEntry e = new FileEntry(files.size() + 1L, name, agNextBlock[ag], blocks, sizeBytes, ag, allocatedBlocks, forkFull);
+        agNextBlock[ag] += blocks;
         files.put(name, e);
         return e;
     }
@@ -195,7 +314,17 @@ public final class FsLayout {
         return (1L + logBlocks + (ino - 1)) * BLOCK_SECTORS;
     }
 
+    /** The number of allocation groups. */
+    public int agCount() {
+        return agCount;
+    }
+
     private long dataStart() {
         return 1L + logBlocks + maxInodes;
+    }
+
+    /** The first data block of allocation group {@code ag}; the last group also takes the remainder. */
+    private long agStart(int ag) {
+        return dataStart() + ag * ((capacityBlocks - dataStart()) / agCount);
     }
 }

@@ -32,20 +32,35 @@ import java.util.Objects;
  * ({@link SuperCacheShrinker}); size changes logged in transactions ({@link Handle}, in a
  * {@code nofs} scope) that a {@link Journal} pushes to the log on its own {@code MEM_RECLAIM} queue.
  * As XFS does ({@code xfs_setup_inode}), every file's mapping allocates with {@code GFP_NOFS}
- * ({@link #MAPPING_GFP}), so a page-cache miss never recurses into filesystem reclaim. Reads and writes are whole pages: a write
- * that starts or ends inside a page that holds data on disk reads that page first.
+ * ({@link #MAPPING_GFP}), so a page-cache miss never recurses into filesystem reclaim (a loop device
+ * bound to a file narrows that file's mask to {@code GFP_NOIO}). Reads and writes are whole pages: a
+ * write that starts or ends inside a page that holds data on disk reads that page first.
+ *
+ * <p><b>Block allocation.</b> A write into holes of a sparse file allocates their blocks first, in a
+ * transaction of its own ({@link #allocateHoles}), before it touches the page cache, as XFS's
+ * {@code iomap_begin} does for a write that allocates at write time ({@code xfs_iomap_write_direct}:
+ * direct I/O, or a buffered write to a file with an extent size hint; this model has no delayed
+ * allocation): {@code xfs_trans_alloc} (the task enters {@code nofs}), {@code xfs_bmapi_write} →
+ * {@code xfs_alloc_vextent}, which locks the group's AGF ({@link AllocationGroup}) until the
+ * transaction commits. A new extent in a file whose fork is full converts the fork to a B+tree
+ * ({@code xfs_bmap_extents_to_btree}), which allocates a block and its buffer, one page
+ * {@code GFP_NOFS}, while the AGF is held: the filesystem lock, wider than one inode, that a
+ * {@code GFP_NOFS} allocation holds when its reclaim enters a shrinker.
  *
  * <p><b>Mount options.</b> {@code ro}: no journal, no CIL queue; writes, creates and fsyncs of dirty
  * data are refused with {@link ReadOnlyFilesystemException}. {@code rw}: the journal is started, with
  * two preallocated log buffers.
  *
- * <p><b>Left out on purpose:</b> directories (one flat namespace), extent allocation after creation
- * (a file's extent is fixed by {@link FsLayout#addFile}), delayed allocation, unwritten extents and
- * their conversion on I/O completion, truncate, timestamps, quotas, log recovery.
+ * <p><b>Left out on purpose:</b> directories (one flat namespace), placing new extents (a file's
+ * blocks, allocated or not, are reserved in its group by {@link FsLayout#addFile}; allocating a hole
+ * marks its reserved block), free-space btrees and their splits, delayed allocation, unwritten
+ * extents and their conversion on I/O completion, reads of holes without I/O (a hole is read from
+ * its reserved block), truncate, timestamps, quotas, log recovery.
  *
  * <p><b>Locking.</b> {@code sbLock} guards the {@link FsLayout}. Each inode's {@code iLock}
- * ({@code i_rwsem}) is held across a write, including its {@code balance_dirty_pages} throttling and
- * its size transaction, as {@code xfs_file_buffered_write} holds the IOLOCK.
+ * ({@code i_rwsem}) is held across a write, including its block allocation, its
+ * {@code balance_dirty_pages} throttling and its size transaction, as {@code xfs_file_buffered_write}
+ * holds the IOLOCK. Lock order: {@code i_rwsem}, then the AGF, then {@code sbLock}.
  */
 public final class JournalFs {
 
@@ -59,6 +74,12 @@ public final class JournalFs {
      * no OOM killer, expresses as {@code __GFP_NOFAIL}.
      */
     public static final Gfp MAPPING_GFP = Gfp.NOFS.with(Gfp.Modifier.NOFAIL);
+    /**
+     * The context of a new metadata buffer's memory ({@code xfs_buf_alloc_pages}, which retries until
+     * it gets its pages; in a transaction the task's {@code nofs} scope makes any context
+     * {@code GFP_NOFS} anyway).
+     */
+    public static final Gfp BUFFER_GFP = Gfp.NOFS.with(Gfp.Modifier.NOFAIL);
     /** Items in the open log context that trigger a background push. */
     public static final int PUSH_THRESHOLD = 32;
 
@@ -73,6 +94,7 @@ public final class JournalFs {
     private final Journal journal;
     private final InodeCache icache;
     private final ShrinkerRegistration shrinker;
+    private final AllocationGroup[] ags;
 
     private JournalFs(BlockDevice device, FsLayout layout, MountOptions options, PageCache cache,
                       Workqueues workqueues, InodeWriteback writeback) {
@@ -84,6 +106,10 @@ public final class JournalFs {
         this.platform = device.platform();
         this.writeback = options.readOnly() ? InodeWriteback.NONE : writeback;
         this.sbLock = new SpinLock(platform, name + "/sb_lock", "sb_lock");
+        this.ags = new AllocationGroup[layout.agCount()];
+        for (int g = 0; g < ags.length; g++) {
+            ags[g] = new AllocationGroup(platform, name, g);
+        }
         if (options.readOnly()) {
             this.journal = null;
         } else {
@@ -162,6 +188,11 @@ public final class JournalFs {
     /** The journal, or {@code null} on a read-only mount. */
     public Journal journal() {
         return journal;
+    }
+
+    /** Allocation group {@code agno}. */
+    public AllocationGroup ag(int agno) {
+        return ags[agno];
     }
 
     InodeCache inodeCache() {
@@ -315,21 +346,13 @@ public final class JournalFs {
      * @throws IllegalArgumentException if the write reaches past the file's extent; nothing is written then
      */
     public long write(OpenFile file, long offset, long length) {
-        file.checkOpen();
-        Inode inode = file.inode();
-        if (options.readOnly()) {
-            throw new ReadOnlyFilesystemException(name, "write to " + inode.name());
-        }
-        checkIo("write", file, offset, length);
+        Inode inode = checkWrite("write", file, offset, length);
         long end = offset + length;
         long first = offset / Bio.PAGE_SIZE;
         long last = (end - 1) / Bio.PAGE_SIZE;
-        if (last >= inode.entry().blocks()) {
-            throw new IllegalArgumentException("write of " + length + " bytes at " + offset + " to " + file + " reaches block "
-                    + last + ", but the file has " + inode.entry().blocks() + " blocks (EFBIG)");
-        }
         inode.iLock.lock();
         try {
+            allocateHoles(inode, first, last);
             readPartialPage(inode, offset, first);
             readPartialPage(inode, end, last);
             inode.mapping().write(first, Math.toIntExact(last - first + 1));
@@ -343,6 +366,97 @@ public final class JournalFs {
             inode.iLock.unlock();
         }
         return length;
+    }
+
+    /**
+     * Allocates the blocks of the holes among bytes {@code offset .. offset+length-1} of the file
+     * before a direct write to them ({@code xfs_direct_write_iomap_begin} → {@code xfs_iomap_write_direct}),
+     * without the inode lock (this model's direct I/O takes none); see {@link #allocateHoles}.
+     *
+     * @throws ReadOnlyFilesystemException on a read-only mount
+     * @throws IllegalArgumentException if the range reaches past the file's extent
+     */
+    public void allocateForDirectWrite(OpenFile file, long offset, long length) {
+        Inode inode = checkWrite("direct write", file, offset, length);
+        allocateHoles(inode, offset / Bio.PAGE_SIZE, (offset + length - 1) / Bio.PAGE_SIZE);
+    }
+
+    /** A write's checks: open, read-write, a valid range inside the file's extent; returns the inode. */
+    private Inode checkWrite(String op, OpenFile file, long offset, long length) {
+        file.checkOpen();
+        Inode inode = file.inode();
+        if (options.readOnly()) {
+            throw new ReadOnlyFilesystemException(name, op + " to " + inode.name());
+        }
+        checkIo(op, file, offset, length);
+        long last = (offset + length - 1) / Bio.PAGE_SIZE;
+        if (last >= inode.entry().blocks()) {
+            throw new IllegalArgumentException(op + " of " + length + " bytes at " + offset + " to " + file + " reaches block "
+                    + last + ", but the file has " + inode.entry().blocks() + " blocks (EFBIG)");
+        }
+        return inode;
+    }
+
+    /**
+     * Allocates the holes among blocks {@code first..last} of the inode in one transaction
+     * ({@code xfs_iomap_write_direct}): {@code xfs_trans_alloc} (a {@code nofs} scope), the group's
+     * AGF locked until the commit ({@code xfs_alloc_vextent} → {@code xfs_alloc_read_agf}), each
+     * hole's block marked allocated; a block that joins no allocated neighbour is a new extent, and
+     * a new extent in a full fork first converts the fork to a B+tree
+     * ({@code xfs_bmap_extents_to_btree}: a page for the new btree block's buffer, {@link #BUFFER_GFP},
+     * allocated with the AGF held). The inode is logged. Returns at once when there is no hole.
+     */
+    private void allocateHoles(Inode inode, long first, long last) {
+        FsLayout.FileEntry e = inode.entry();
+        if (!hasHole(e, first, last)) {
+            return;
+        }
+        try (Handle h = journal.start()) {
+            h.lockBuffer(ags[e.ag()].agf());
+            for (long i = first; i <= last; i++) {
+                boolean convert;
+                sbLock.lock();
+                try {
+                    if (e.isAllocated(i)) {
+                        continue;
+                    }
+                    boolean newExtent = !e.isAllocated(i - 1) && !e.isAllocated(i + 1); // else it extends an extent
+                    convert = newExtent && e.forkFull();
+                } finally {
+                    sbLock.unlock();
+                }
+                if (convert) {
+                    h.holdBuffer(cache.allocator().allocate(1, BUFFER_GFP)); // xfs_trans_get_buf of the new bmbt block
+                }
+                sbLock.lock();
+                try {
+                    if (convert) {
+                        e.convertedToBtree();
+                    }
+                    e.markAllocated(i);
+                } finally {
+                    sbLock.unlock();
+                }
+            }
+            h.logInode(inode);
+        }
+    }
+
+    private boolean hasHole(FsLayout.FileEntry e, long first, long last) {
+        if (e.fullyAllocated()) {
+            return false; // no lock: a file without holes never gets one
+        }
+        sbLock.lock();
+        try {
+            for (long i = first; i <= last; i++) {
+                if (!e.isAllocated(i)) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            sbLock.unlock();
+        }
     }
 
     /** A write boundary inside page {@code index}, which holds data on disk, reads that page first. */

@@ -21,6 +21,7 @@ import dev.rescuer.storage.fs.FsLayout;
 import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.OpenFile;
 import dev.rescuer.storage.fs.ReadOnlyFilesystemException;
+import dev.rescuer.storage.pagecache.AddressSpace;
 import dev.rescuer.storage.pagecache.PageIoException;
 
 import java.util.Objects;
@@ -37,11 +38,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * ({@code loop_handle_cmd} → {@code do_req_filebacked}):
  * <ul>
  *   <li>buffered ({@code lo_write_simple}, {@code lo_read_simple}): {@link JournalFs#write} /
- *       {@link JournalFs#read} of the backing file, which take the inode's lock and allocate page-cache
- *       pages in the filesystem's mapping context ({@code GFP_NOFS} for this XFS-like filesystem);
+ *       {@link JournalFs#read} of the backing file, which take the inode's lock, allocate the blocks
+ *       of holes (a transaction holding the allocation group's AGF) and allocate page-cache pages in
+ *       the backing file's mapping context, {@code GFP_NOIO} while the device is bound (see below);
  *   <li>direct I/O ({@code lo_rw_aio} with {@code LO_FLAGS_DIRECT_IO}): allocates a {@code struct dio}
  *       with {@code GFP_KERNEL} ({@code do_blockdev_direct_IO}'s {@code kmem_cache_alloc}, one page
- *       here), then submits a bio to the backing file's blocks on the filesystem's device; its
+ *       here), allocates the blocks of holes a write covers ({@link JournalFs#allocateForDirectWrite}),
+ *       then submits a bio to the backing file's blocks on the filesystem's device; its
  *       completion frees the dio and ends the loop bio ({@code lo_rw_aio_complete}). A failed dio
  *       allocation ends the request with an error ({@code -ENOMEM});
  *   <li>flush ({@code lo_req_flush}): {@link JournalFs#fsync} of the backing file.
@@ -49,6 +52,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * With {@link LoopSettings#memallocNoio()} the worker serves every command inside a
  * {@code memalloc_noio} scope, so each of those allocations is at most {@code GFP_NOIO} and its
  * direct reclaim never starts I/O nor enters a filesystem (d0a255e795ab).
+ *
+ * <p><b>The backing file's mapping mask.</b> Binding the file clears {@code __GFP_IO | __GFP_FS} from
+ * its mapping's mask ({@code loop_configure}, and {@code loop_set_fd} before it:
+ * {@code mapping_set_gfp_mask(mapping, lo->old_gfp_mask & ~(__GFP_IO | __GFP_FS))}), so every
+ * page-cache allocation of the image, the worker's and any other writer's of that file, is at most
+ * {@code GFP_NOIO}; {@link #close} restores the old mask ({@code __loop_clr_fd}). Allocations the
+ * filesystem makes outside the mapping (a transaction's metadata, a dio) keep their own context.
  *
  * <p>Left out on purpose: the page cache carries no content in this model, so buffered requests
  * move no data (direct I/O does); XFS's {@code IOLOCK_SHARED} on direct I/O (direct requests here
@@ -70,6 +80,8 @@ public final class LoopDevice implements BlockDevice {
     private final long backingStartSector;
     private final long capacitySectors;
     private final LoopSettings settings;
+    /** The backing mapping's mask before binding ({@code lo->old_gfp_mask}), restored by {@link #close}. */
+    private final Gfp oldGfpMask;
     /** The command list ({@code lo->rootcg_cmd_list}); lock-free. */
     private final Queue<Bio> cmdList = new ConcurrentLinkedQueue<>();
     /** The kthread's wait queue; {@code null} in workqueue mode. */
@@ -95,6 +107,10 @@ public final class LoopDevice implements BlockDevice {
         this.fs = Objects.requireNonNull(fs, "fs");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.backing = fs.open(backing.name());
+        AddressSpace mapping = this.backing.inode().mapping();
+        this.oldGfpMask = mapping.gfpMask();
+        // old & ~(__GFP_IO | __GFP_FS): the bits a NOIO scope clears (current_gfp_context), modifiers kept
+        mapping.setGfpMask(oldGfpMask.scopedBy(MemallocScope.NOIO));
         this.backingStartSector = backing.startBlock() * FsLayout.BLOCK_SECTORS;
         this.capacitySectors = backing.blocks() * FsLayout.BLOCK_SECTORS;
         if (settings.worker() == LoopWorkerMode.KTHREAD) {
@@ -253,12 +269,19 @@ public final class LoopDevice implements BlockDevice {
         }
     }
 
-    /** {@code lo_rw_aio}: direct I/O to the backing file's blocks; the dio is allocated with {@code GFP_KERNEL}. */
+    /**
+     * {@code lo_rw_aio}: direct I/O to the backing file's blocks; the dio is allocated with
+     * {@code GFP_KERNEL}, then a write allocates the holes it covers ({@code iomap_dio_rw} allocates
+     * the dio before {@code iomap_iter} maps the range), then the bio goes to the backing device.
+     */
     private void loRwAio(Bio bio) {
         Pages dio = allocator.tryAllocate(1, Gfp.KERNEL);
         if (dio == null) {
             bio.endio(BlkStatus.IOERR); // -ENOMEM
             return;
+        }
+        if (bio.op() == BioOp.WRITE) {
+            fs.allocateForDirectWrite(backing, bio.sector() * Bio.SECTOR_SIZE, bio.sizeBytes()); // a hole of a sparse image
         }
         Bio lower = new Bio(bio.op(), bio.flags(), fs.device(), backingStartSector + bio.sector(), bio.sizeBytes(), null, null,
                 name + " lo_rw_aio");
@@ -273,7 +296,11 @@ public final class LoopDevice implements BlockDevice {
         BlockLayer.submitBioNoacct(lower);
     }
 
-    /** Detaches the device ({@code LOOP_CLR_FD}): stops the worker after the queued commands; idempotent. */
+    /**
+     * Detaches the device ({@code LOOP_CLR_FD}, {@code __loop_clr_fd}): stops the worker after the
+     * queued commands, gives the backing file's mapping its old mask back and closes the file;
+     * idempotent.
+     */
     public void close() {
         if (stopping) {
             return;
@@ -287,6 +314,7 @@ public final class LoopDevice implements BlockDevice {
         } else {
             rootcgWork.flush();
         }
+        backing.inode().mapping().setGfpMask(oldGfpMask); // mapping_set_gfp_mask(filp->f_mapping, gfp)
         backing.close();
     }
 

@@ -19,7 +19,9 @@ import java.util.TreeMap;
  * <p><b>Guarantees.</b>
  * <ul>
  *   <li>A page missing from the cache is allocated from the allocator with {@link #gfpMask()}
- *       ({@code mapping_gfp_mask}), restricted further by the calling task's memalloc scopes, so a
+ *       ({@code mapping_gfp_mask}, which {@link #setGfpMask} may change, as {@code loop_configure}
+ *       does for its backing file), restricted further by the calling task's memalloc scopes
+ *       ({@code current_gfp_context}), so a
  *       miss inside a {@code nofs} scope cannot recurse into the filesystem. The allocation happens
  *       outside every lock and may block in direct reclaim or fail
  *       ({@link dev.rescuer.core.mm.PageAllocationException}); then nothing was changed.
@@ -43,12 +45,21 @@ import java.util.TreeMap;
  *
  * <p><b>Locking.</b> The page tree {@code pages} and {@code error} are guarded by the page cache's
  * lock ({@code PageCache.lock}), like the kernel's {@code mapping->i_pages} xa_lock.
+ *
+ * <p><b>Memory ordering.</b> {@code gfpMask} is volatile: {@link #setGfpMask}'s write pairs with the
+ * read at the start of each miss's allocation; no lock orders them, as none does in the kernel.
  */
 public final class AddressSpace {
 
     private final PageCache cache;
     private final String name;
-    private final Gfp gfpMask;
+    /**
+     * {@code mapping->gfp_mask}: the context every page of this mapping is allocated in. Written by
+     * {@link #setGfpMask} (a loop device binding or unbinding the file), read by each miss; volatile,
+     * so a miss after the write sees the new mask (the kernel's plain field is set before the loop
+     * device takes I/O, and the same holds here).
+     */
+    private volatile Gfp gfpMask;
     private final AddressSpaceOperations aops;
     private final InodeWriteback writeback;
 
@@ -72,6 +83,15 @@ public final class AddressSpace {
     /** The context the mapping's pages are allocated in ({@code mapping_gfp_mask}). */
     public Gfp gfpMask() {
         return gfpMask;
+    }
+
+    /**
+     * Sets the context the mapping's pages are allocated in from now on ({@code mapping_set_gfp_mask}):
+     * a miss that starts after this call allocates with {@code mask}, further restricted by the
+     * caller's scopes; pages already cached are not touched.
+     */
+    public void setGfpMask(Gfp mask) {
+        this.gfpMask = Objects.requireNonNull(mask, "mask");
     }
 
     /** The writeback this mapping reports to. */
@@ -183,7 +203,7 @@ public final class AddressSpace {
         } finally {
             cache.lock.unlock();
         }
-        Pages page = cache.allocator().allocate(1, gfpMask); // may sleep in reclaim; no lock held
+        Pages page = cache.allocator().allocate(1, gfpMask); // may sleep in reclaim; no lock held; the allocator applies the task's scopes
         Folio mine = new Folio(this, index, page);
         Lookup result;
         cache.lock.lock();

@@ -13,7 +13,8 @@ import java.util.List;
  * {@code kind: filesystem}: {@code mkfs} on a device, then a line of {@code /etc/fstab}: the journaling
  * filesystem ({@link JournalFs}) laid out with {@code log_blocks} log blocks (written in log sectors of
  * {@code log_sector_bytes}), room for {@code inodes}
- * inodes and the listed {@code files} (each with its data extent and its size on disk), mounted
+ * inodes and the listed {@code files} (each with its data extent, its size on disk, its allocation
+ * group of {@code ag_count}, how much of it is allocated and whether its data fork is full), mounted
  * with {@code options} ({@code rw} or {@code ro}). Its {@code name} is what page-cache workloads name
  * in {@code fs}; it is not a block device, so no table can stack on it.
  */
@@ -31,10 +32,12 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
      * @param logSectorBytes the log's sector size ({@code mkfs.xfs -l sectsize=}), which is the size of
      *     every log write: a power of 2 from 512 to 4096; default 4096
      * @param files files made by {@code mkfs} (a populated image)
+     * @param agCount allocation groups ({@code mkfs.xfs -d agcount=}), at least 1; default 1
      */
     public record Config(String kind, String name, String device, String options,
                          @JsonProperty("log_blocks") Integer logBlocks, Integer inodes, List<FileSpec> files,
-                         @JsonProperty("log_sector_bytes") Integer logSectorBytes) implements AbstractDeviceKind.Entry {
+                         @JsonProperty("log_sector_bytes") Integer logSectorBytes,
+                         @JsonProperty("ag_count") Integer agCount) implements AbstractDeviceKind.Entry {
     }
 
     /** The {@code kind: filesystem} entries. */
@@ -48,8 +51,15 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
      * @param name its name
      * @param blocks its data extent in 4 KiB blocks
      * @param sizeBytes its size on disk; default the whole extent
+     * @param ag the allocation group its extent is reserved in; default 0
+     * @param allocatedBlocks how many blocks of its extent, from the first, are allocated; the rest
+     *     are holes (a sparse file); default all
+     * @param forkFull whether its data fork has no room for another extent record (a file
+     *     fragmented by its history: its next new extent converts the fork to a B+tree); default false
      */
-    public record FileSpec(String name, Long blocks, @JsonProperty("size_bytes") Long sizeBytes) {
+    public record FileSpec(String name, Long blocks, @JsonProperty("size_bytes") Long sizeBytes, Integer ag,
+                           @JsonProperty("allocated_blocks") Long allocatedBlocks,
+                           @JsonProperty("fork_full") Boolean forkFull) {
     }
 
     @Override
@@ -68,9 +78,10 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
         // mkfs's own rules on a device of unknown size: the size is checked when the device exists.
         FsLayout layout;
         try {
-            layout = FsLayout.mkfs(Long.MAX_VALUE / 2, logBlocks(c), inodes(c), logSectorBytes(c));
+            layout = FsLayout.mkfs(Long.MAX_VALUE / 2, logBlocks(c), inodes(c), logSectorBytes(c), agCount(c));
         } catch (IllegalArgumentException e) {
             String key = e.getMessage().contains("log sector size") ? "log_sector_bytes"
+                    : e.getMessage().contains("allocation group") ? "ag_count"
                     : c.logBlocks() != null && c.logBlocks() < 2 ? "log_blocks" : "inodes";
             throw check.error(key, e.getMessage());
         }
@@ -82,9 +93,11 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
                 throw check.error(at, "missing key 'blocks'");
             }
             try {
-                layout.addFile(f.name(), f.blocks(), size(f));
+                addFile(layout, f);
             } catch (IllegalArgumentException e) {
-                throw check.error(at, e.getMessage());
+                String key = e.getMessage().contains("allocation group") ? at + ".ag"
+                        : e.getMessage().contains("allocated blocks") ? at + ".allocated_blocks" : at;
+                throw check.error(key, e.getMessage());
             }
         }
     }
@@ -95,6 +108,15 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
 
     private static int logSectorBytes(Config c) {
         return c.logSectorBytes() == null ? Bio.PAGE_SIZE : c.logSectorBytes();
+    }
+
+    private static int agCount(Config c) {
+        return c.agCount() == null ? 1 : c.agCount();
+    }
+
+    private static void addFile(FsLayout layout, FileSpec f) {
+        layout.addFile(f.name(), f.blocks(), size(f), f.ag() == null ? 0 : f.ag(),
+                f.allocatedBlocks() == null ? f.blocks() : f.allocatedBlocks(), Boolean.TRUE.equals(f.forkFull()));
     }
 
     private static int inodes(Config c) {
@@ -112,9 +134,9 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
     @Override
     public void build(Config c, StackBuild b) {
         BlockDevice dev = b.dm().lookup(c.device());
-        FsLayout layout = FsLayout.mkfs(dev.capacitySectors(), logBlocks(c), inodes(c), logSectorBytes(c));
+        FsLayout layout = FsLayout.mkfs(dev.capacitySectors(), logBlocks(c), inodes(c), logSectorBytes(c), agCount(c));
         for (FileSpec f : files(c)) {
-            layout.addFile(f.name(), f.blocks(), size(f));
+            addFile(layout, f);
         }
         b.pageCache().mount(c.name(), dev, layout, MountOptions.parse(c.options() == null ? "rw" : c.options()));
     }

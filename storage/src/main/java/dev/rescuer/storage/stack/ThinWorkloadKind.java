@@ -39,7 +39,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *       down to the low watermark, and for {@code min} then page by page down to the min watermark
  *       (slow-path allocations, which wake kswapd);
  *   <li>{@code file_write: {fs, file, page}}: writes page {@code page} (default 0) of a file of a
- *       read-write filesystem ({@code i_rwsem} held, a {@code GFP_NOFS} page-cache allocation); the
+ *       read-write filesystem ({@code i_rwsem} held; a hole's block allocated first in a transaction
+ *       holding its allocation group's AGF; then a page-cache allocation in the file's mapping
+ *       context, {@code GFP_NOFS}, or {@code GFP_NOIO} for a loop device's backing file); the
  *       file is opened when the task starts, as a process keeps its file open, so its inode is in
  *       core before memory is short;
  *       {@code file} may list several files ({@link OneOf}), of which each run writes one, drawn from
@@ -233,7 +235,7 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
             if (toWrite != null) {
                 long page = c.fileWrite().page() == null ? 0 : c.fileWrite().page();
                 try (OpenFile f = toWrite) {
-                    f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE); // xfs_file_buffered_write: i_rwsem, GFP_NOFS page
+                    f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE); // xfs_file_buffered_write: i_rwsem, a hole's allocation, the page
                 }
             }
             if (dataDev != null) {

@@ -12,6 +12,7 @@ import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.MountOptions;
 import dev.rescuer.storage.fs.OpenFile;
 import dev.rescuer.storage.pagecache.PageCache;
+import dev.rescuer.storage.pagecache.ReclaimRecorder;
 import dev.rescuer.storage.writeback.BdiWriteback;
 import dev.rescuer.storage.writeback.DirtyThrottle;
 import org.junit.jupiter.api.AfterEach;
@@ -36,11 +37,13 @@ class LoopDeviceTest {
     private final Disk sda = new Disk(sys.platform(), "sda", 1 << 12, Duration.ZERO, 4);
     private final FsLayout layout = FsLayout.mkfs(1 << 12, 4, 4);
     private final FsLayout.FileEntry image = layout.addFile("image", 16, 16L * Bio.PAGE_SIZE);
+    private final FsLayout.FileEntry other = layout.addFile("other", 16, 16L * Bio.PAGE_SIZE);
     private final JournalFs fs = JournalFs.mount(sda, layout, MountOptions.READ_WRITE, cache, sys.workqueues(),
             new BdiWriteback("sda", BdiWriteback.allocBdiWq(sys.workqueues()), DirtyThrottle.withDefaults(cache)));
     /** Effective contexts of the allocations loop0's worker made, recorded by a fault injector that never fails. */
     private final List<Gfp> workerAllocations = new CopyOnWriteArrayList<>();
     private LoopDevice loop;
+    private long pagesWritten;
 
     private LoopDevice loop(LoopWorkerMode mode, boolean noio, boolean directIo) {
         loop = new LoopDevice(sys, "loop0", fs, image, new LoopSettings(mode, noio, directIo));
@@ -101,6 +104,30 @@ class LoopDeviceTest {
             assertEquals(1, f.inode().mapping().nrDirty(), "the loop write dirtied one page of the image");
         }
         assertEquals(0, sda.contentAt((image.startBlock() + 2) * FsLayout.BLOCK_SECTORS), "nothing reached the disk yet");
+    }
+
+    /**
+     * The contexts reclaim ran in for a one-page write of {@code file} by the calling task (no scope),
+     * with every allocation of the write reclaiming ({@link ReclaimRecorder}).
+     */
+    private List<String> reclaimContextsOfAWrite(String file) {
+        long page = ++pagesWritten; // a page not cached yet
+        try (OpenFile f = fs.open(file)) {
+            return ReclaimRecorder.during(sys.pages(), sys.platform(), Gfp::toString,
+                    () -> f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE)).stream().distinct().toList();
+        }
+    }
+
+    @Test
+    void bindingTheFileMakesEveryPageCacheAllocationOfItNoioAndUnbindingRestoresTheMask() {
+        String nofs = JournalFs.MAPPING_GFP.toString();
+        String noio = Gfp.NOIO.with(Gfp.Modifier.NOFAIL).toString();
+        assertEquals(List.of(nofs), reclaimContextsOfAWrite("image"), "before losetup, the filesystem's mask (XFS's GFP_NOFS)");
+        loop = new LoopDevice(sys, "loop0", fs, image, new LoopSettings(LoopWorkerMode.KTHREAD, false, false));
+        assertEquals(List.of(noio), reclaimContextsOfAWrite("image"), "loop_configure cleared __GFP_IO | __GFP_FS");
+        assertEquals(List.of(nofs), reclaimContextsOfAWrite("other"), "another file keeps the filesystem's mask");
+        loop.close();
+        assertEquals(List.of(nofs), reclaimContextsOfAWrite("image"), "__loop_clr_fd restored the old mask");
     }
 
     @Test

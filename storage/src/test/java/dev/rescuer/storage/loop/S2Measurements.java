@@ -44,7 +44,7 @@ class S2Measurements {
                 List<Long> toHang = new ArrayList<>();
                 int junxiao = 0;
                 int selfWait = 0;
-                int inodeLock = 0;
+                int agf = 0;
                 for (long seed = 1; seed <= 20; seed++) {
                     ExploreResult r = explorer.explore(s2, v, ExploreOptions.defaults().withSeed(seed).withSchedules(1000));
                     assertEquals("hang", r.result(), v.name() + " seed " + seed);
@@ -52,16 +52,16 @@ class S2Measurements {
                     String cycle = String.join("\n", r.firstFinding().report().cycle());
                     if (cycle.contains("waits on mutex thin-metadata/c->lock")) {
                         junxiao++;
-                    } else if (cycle.contains("i_rwsem")) {
-                        inodeLock++;
+                    } else if (cycle.contains("[agf]")) {
+                        agf++;
                     } else {
                         selfWait++;
                     }
                 }
                 Collections.sort(toHang);
                 System.out.printf("S2 %-30s hangs: PCT schedules to first hang over 20 seeds: median %d, max %d;"
-                                + " cycles: c->lock vs loop I/O %d, inode lock vs loop I/O %d, loop worker waits for its own write %d%n",
-                        v.name(), (toHang.get(9) + toHang.get(10)) / 2, toHang.get(19), junxiao, inodeLock, selfWait);
+                                + " cycles: c->lock vs loop I/O %d, AGF vs loop I/O %d, loop worker waits for its own write %d; sorted %s%n",
+                        v.name(), (toHang.get(9) + toHang.get(10)) / 2, toHang.get(19), junxiao, agf, selfWait, toHang);
             } else {
                 for (StrategyKind k : List.of(StrategyKind.PCT, StrategyKind.RANDOM)) {
                     long t0 = System.nanoTime();

@@ -69,6 +69,20 @@ class LoopBufioStackFileTest {
     }
 
     @Test
+    void badAllocationGroupSettingsAreNamedAtTheirKey() {
+        assertEquals("t.yaml:5:49: devices[1].ag_count: mkfs: the filesystem needs at least 1 allocation group, got 0",
+                refused(GOOD.replace("device: sda, files:", "device: sda, ag_count: 0, files:")));
+        assertEquals("t.yaml:5:109: devices[1].files[1].ag: file 'data': allocation group 1 does not exist (the filesystem has 1,"
+                        + " numbered from 0)",
+                refused(GOOD.replace("{name: data, blocks: 16}", "{name: data, blocks: 16, ag: 1}")));
+        assertEquals("t.yaml:5:109: devices[1].files[1].allocated_blocks: file 'data': 17 allocated blocks is not in 0..16",
+                refused(GOOD.replace("{name: data, blocks: 16}", "{name: data, blocks: 16, allocated_blocks: 17}")));
+        assertTrue(parse(GOOD.replace("device: sda, files:", "device: sda, ag_count: 2, files:")
+                .replace("{name: data, blocks: 16}", "{name: data, blocks: 16, ag: 1, allocated_blocks: 0, fork_full: true}"))
+                .stack("a").kswapd(), "a sparse, fragmented file in the second of two groups is accepted");
+    }
+
+    @Test
     void badLoopEntriesAreNamedAtTheirKey() {
         assertEquals("t.yaml:6:65: devices[2].worker: 'tasklet' is not one of kthread, workqueue",
                 refused(GOOD.replace("worker: kthread", "worker: tasklet")));

@@ -1,0 +1,128 @@
+package dev.rescuer.storage.fs;
+
+import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.pagecache.PageCache;
+import dev.rescuer.storage.pagecache.ReclaimRecorder;
+import dev.rescuer.storage.pagecache.TestDisk;
+import dev.rescuer.storage.writeback.BdiWriteback;
+import dev.rescuer.storage.writeback.DirtyThrottle;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Writes into holes of sparse files, on real threads: the allocation's transaction, the allocation
+ * group's AGF it holds, and the {@code GFP_NOFS} buffer allocation of a fork conversion made with
+ * the AGF held (what S2's case (a) needs of the filesystem).
+ */
+class BlockAllocationTest {
+
+    static final long SECTORS = 1 << 12;
+
+    private final RescuerSystem sys = RescuerSystem.builder().name("ram").totalPages(256).watermarks(8, 12, 16).pagesPerThread(1)
+            .backgroundReclaim(false).workqueues(dev.rescuer.core.wq.WorkqueueConfig.defaults().withCpus(1)).build();
+    private final PageCache cache = new PageCache(sys.pages());
+    private final TestDisk disk = new TestDisk("vdb", sys.platform(), SECTORS, Duration.ZERO);
+
+    @AfterEach
+    void close() {
+        sys.close();
+    }
+
+    private JournalFs mount(FsLayout layout) {
+        BdiWriteback wb = new BdiWriteback("vdb", BdiWriteback.allocBdiWq(sys.workqueues()), DirtyThrottle.withDefaults(cache));
+        return JournalFs.mount(disk, layout, MountOptions.READ_WRITE, cache, sys.workqueues(), wb);
+    }
+
+    /** What reclaim saw when an allocation of the calling task reclaimed: its context and the AGFs held. */
+    private record Seen(String gfp, boolean ag0Held, boolean ag1Held) {
+    }
+
+    /** Writes page {@code page} of {@code file} and returns what each reclaim of the write saw ({@link ReclaimRecorder}). */
+    private List<Seen> reclaimDuringWrite(JournalFs fs, String file, long page) {
+        try (OpenFile f = fs.open(file)) {
+            return ReclaimRecorder.during(sys.pages(), sys.platform(),
+                    gfp -> new Seen(gfp.toString(), fs.ag(0).agf().isHeldByCurrentTask(), fs.ag(1).agf().isHeldByCurrentTask()),
+                    () -> f.write(page * Bio.PAGE_SIZE, Bio.PAGE_SIZE));
+        }
+    }
+
+    @Test
+    void aNewExtentInAFullForkAllocatesItsBtreeBufferNofsWithTheAgfHeld() {
+        FsLayout layout = FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2);
+        FsLayout.FileEntry spool = layout.addFile("spool", 16, 16L * Bio.PAGE_SIZE, 1, 8, true);
+        JournalFs fs = mount(layout);
+        List<Seen> seen = reclaimDuringWrite(fs, "spool", 15);
+        assertEquals(List.of(new Seen(JournalFs.BUFFER_GFP.toString(), false, true)), seen,
+                "the fork conversion's buffer, in the transaction's nofs scope, with AG 1's AGF held (the page-cache page"
+                        + " then takes the page the commit freed)");
+        assertTrue(spool.isAllocated(15));
+        assertFalse(spool.forkFull(), "the fork is a B+tree now");
+        assertFalse(fs.ag(1).agf().isLocked(), "the commit unlocked the AGF");
+        assertEquals(9, spool.allocatedBlocks());
+    }
+
+    @Test
+    void aBlockThatExtendsAnExtentOrAnyWriteToAnAllocatedBlockAllocatesNoBuffer() {
+        FsLayout layout = FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2);
+        FsLayout.FileEntry spool = layout.addFile("spool", 16, 16L * Bio.PAGE_SIZE, 0, 8, true);
+        JournalFs fs = mount(layout);
+        assertEquals(List.of(new Seen(JournalFs.MAPPING_GFP.toString(), false, false)), reclaimDuringWrite(fs, "spool", 8),
+                "block 8 extends blocks 0..7: no new extent record, so no conversion and no buffer");
+        assertEquals(List.of(new Seen(JournalFs.MAPPING_GFP.toString(), false, false)), reclaimDuringWrite(fs, "spool", 3),
+                "block 3 is allocated: no transaction at all");
+        assertTrue(spool.forkFull());
+        assertEquals(9, spool.allocatedBlocks());
+    }
+
+    @Test
+    void allocationsInOneGroupWaitForItsAgfAndAnotherGroupsDoNot() {
+        FsLayout layout = FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2);
+        FsLayout.FileEntry a = layout.addFile("a", 16, 16L * Bio.PAGE_SIZE, 0, 0, false);
+        FsLayout.FileEntry b = layout.addFile("b", 16, 16L * Bio.PAGE_SIZE, 1, 0, false);
+        FsLayout.FileEntry c = layout.addFile("c", 16, 16L * Bio.PAGE_SIZE, 0, 0, false);
+        JournalFs fs = mount(layout);
+        OpenFile fb = fs.open("b");
+        OpenFile fc = fs.open("c");
+        fs.ag(0).agf().lock(); // a transaction of this task holds AG 0's AGF
+        try {
+            fb.write(0, Bio.PAGE_SIZE);
+            assertTrue(b.isAllocated(0), "AG 1 allocates while AG 0's AGF is held");
+            Task t = sys.platform().startThread("writer-c", () -> fc.write(0, Bio.PAGE_SIZE));
+            while (fs.ag(0).agf().waitingTasks().isEmpty()) {
+                Thread.onSpinWait(); // until writer-c sleeps on the AGF (a state, not a time)
+            }
+            assertFalse(c.isAllocated(0), "c's allocation in AG 0 waits for the AGF");
+            fs.ag(0).agf().unlock();
+            sys.platform().join(t);
+            assertTrue(c.isAllocated(0));
+        } finally {
+            if (fs.ag(0).agf().isHeldByCurrentTask()) {
+                fs.ag(0).agf().unlock();
+            }
+            fb.close();
+            fc.close();
+        }
+        assertFalse(a.isAllocated(0));
+    }
+
+    @Test
+    void layoutRefusesAMissingGroupAndAnAllocatedCountOutsideTheExtent() {
+        FsLayout layout = FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2);
+        IllegalArgumentException ag = assertThrows(IllegalArgumentException.class, () -> layout.addFile("x", 4, 0, 2, 4, false));
+        assertTrue(ag.getMessage().contains("allocation group 2 does not exist (the filesystem has 2, numbered from 0)"), ag.getMessage());
+        IllegalArgumentException n = assertThrows(IllegalArgumentException.class, () -> layout.addFile("y", 4, 0, 0, 5, false));
+        assertTrue(n.getMessage().contains("5 allocated blocks is not in 0..4"), n.getMessage());
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 0));
+        assertTrue(none.getMessage().contains("at least 1 allocation group, got 0"), none.getMessage());
+    }
+}
