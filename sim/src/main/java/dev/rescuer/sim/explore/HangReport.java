@@ -180,7 +180,7 @@ public final class HangReport {
     private static CycleLink link(WaitForGraph.Edge e) {
         Primitive on = e.on();
         return new CycleLink(e.from().name(), e.from().id(), Workqueues.runningWork(e.from()), on.name(), on.lockClass(),
-                on.kind(), e.kind(), e.via(), e.to().name(), e.to().id(), Workqueues.runningWork(e.to()), e.text());
+                on.kind(), e.kind().label(), e.via(), e.to().name(), e.to().id(), Workqueues.runningWork(e.to()), e.text());
     }
 
     /** A runnable task: whether it spins, its work item, and the waits it made in a row before running again. */
