@@ -4,6 +4,7 @@ import dev.rescuer.core.mm.AllocationFaultInjector;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.wq.Workqueues;
 
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -42,8 +43,9 @@ public final class SimFaults {
     }
 
     /**
-     * Every start of a pool's worker thread ({@code kworker/N:M}, {@code kworker/uN:M}) fails; rescuers
-     * ({@code kworker/R-*}) and every other thread still start. The kernel's counterpart is
+     * Every start of a pool's worker thread (one {@code create_worker} asks for, as the runtime tells
+     * by {@link Workqueues#startsPoolWorker}, never by the thread's name) fails; rescuers and every
+     * other thread still start, a task named like a kworker included. The kernel's counterpart is
      * {@code failslab} with {@code task-filter} and {@code make-it-fail} set on the pools' kworkers:
      * a manager's {@code alloc_worker} in {@code create_worker} fails, while {@code alloc_workqueue}'s
      * rescuer, created by the caller, does not. Workers that exist keep running.
@@ -136,15 +138,23 @@ public final class SimFaults {
     }
 
 
-    /** Why this thread start fails, or {@code null} if it does not. */
-    String threadStartFault(String name) {
+    /**
+     * Why the start of a thread with {@code body} fails, or {@code null} if it does not; whether it
+     * is a pool worker's start is the runtime's word ({@link Workqueues#startsPoolWorker}).
+     */
+    String threadStartFault(Runnable body) {
+        return threadStartFault(Workqueues.startsPoolWorker(body));
+    }
+
+    /** Why a thread start fails, or {@code null} if it does not; {@code poolWorker} says whether it is a pool worker's. */
+    String threadStartFault(boolean poolWorker) {
         if (threadStartAlways) {
             return "injected fault (thread starts always fail)";
         }
-        if (workerStartAlways && isPoolWorker(name)) {
+        if (workerStartAlways && poolWorker) {
             return "injected fault (every worker creation fails)";
         }
-        if (workerStartsAllowed >= 0 && isPoolWorker(name) && workerStarts++ >= workerStartsAllowed) {
+        if (workerStartsAllowed >= 0 && poolWorker && workerStarts++ >= workerStartsAllowed) {
             return "injected fault (only " + workerStartsAllowed + " worker creations allowed)";
         }
         if (threadStartsAllowed >= 0 && threadStarts++ >= threadStartsAllowed) {
@@ -157,11 +167,6 @@ public final class SimFaults {
             return "injected fault (" + freePages.getAsLong() + " free pages, below the mark " + threadStartFreePagesMark + ")";
         }
         return null;
-    }
-
-    /** A pool worker's thread name ({@code create_worker}'s {@code kworker/%s}), not a rescuer's. */
-    private static boolean isPoolWorker(String name) {
-        return name.startsWith("kworker/") && !name.startsWith("kworker/R-");
     }
 
     /** The extra latency for one arming. */
