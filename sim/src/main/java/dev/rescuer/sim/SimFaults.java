@@ -19,8 +19,9 @@ import java.util.function.LongSupplier;
 public final class SimFaults {
 
     private boolean threadStartAlways;
-    private boolean workerStartAlways;
+    /** Pool-worker starts that succeed before every later one fails, or -1 for no such fault. */
     private int workerStartsAllowed = -1;
+    /** Pool-worker starts counted against {@link #workerStartsAllowed}. */
     private int workerStarts;
     private int threadStartsAllowed = -1;
     private int threadStarts;
@@ -51,7 +52,8 @@ public final class SimFaults {
      * rescuer, created by the caller, does not. Workers that exist keep running.
      */
     public SimFaults workerStartFailsAlways() {
-        workerStartAlways = true;
+        workerStartsAllowed = 0; // workerStartFailsAfter(0, 0) without its draw from the fault stream
+        workerStarts = 0;
         return this;
     }
 
@@ -62,7 +64,10 @@ public final class SimFaults {
      * seed; {@code lo == hi} fixes it. Rescuers and other threads start as before. The kernel's
      * counterpart is {@code failslab} with {@code task-filter} on the kworkers and a {@code space}
      * budget: allocations succeed until the budget is spent, then every one fails, as memory that
-     * runs short at a moment nobody chose. With {@code n == 0} it is {@link #workerStartFailsAlways()}.
+     * runs short at a moment nobody chose. With {@code n == 0} it is {@link #workerStartFailsAlways()},
+     * which sets the same budget but draws nothing: a draw is made even for {@code lo == hi}, so that
+     * the rest of the fault stream (timer latencies, allocation faults) is the same for every budget
+     * of one form.
      *
      * @return the {@code n} drawn
      * @throws IllegalArgumentException unless {@code 0 <= lo <= hi}
@@ -151,11 +156,9 @@ public final class SimFaults {
         if (threadStartAlways) {
             return "injected fault (thread starts always fail)";
         }
-        if (workerStartAlways && poolWorker) {
-            return "injected fault (every worker creation fails)";
-        }
         if (workerStartsAllowed >= 0 && poolWorker && workerStarts++ >= workerStartsAllowed) {
-            return "injected fault (only " + workerStartsAllowed + " worker creations allowed)";
+            return workerStartsAllowed == 0 ? "injected fault (every worker creation fails)"
+                    : "injected fault (only " + workerStartsAllowed + " worker creations allowed)";
         }
         if (threadStartsAllowed >= 0 && threadStarts++ >= threadStartsAllowed) {
             return "injected fault (only " + threadStartsAllowed + " thread starts allowed)";

@@ -28,6 +28,7 @@ import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -148,6 +149,36 @@ class SimFaultsTest {
         assertEquals(0, stats[0], "no worker was created after the fault was set");
         assertTrue(stats[1] >= 1, "the manager tried and failed: " + stats[1]);
         assertTrue(stats[2] >= 1, "the rescuer ran the items: " + stats[2]);
+    }
+
+    /**
+     * {@code workerStartFailsAlways} is the budget 0 of {@code workerStartFailsAfter} but draws
+     * nothing from the fault stream, which {@code workerStartFailsAfter(0, 0)} does: the two stack
+     * forms ({@code fail}, {@code fail after 0}) fail the same starts and leave the rest of the
+     * stream (here a timer's latency) where each always left it.
+     */
+    @Test
+    void failingEveryWorkerStartIsTheBudgetZeroWithoutItsDraw() {
+        List<String> always = new ArrayList<>();
+        List<String> afterZero = new ArrayList<>();
+        Duration[] latency = new Duration[3];
+        runTask(5, s -> {
+            s.faults().timerLatency(Duration.ofSeconds(1)).workerStartFailsAlways();
+            always.addAll(tryWorkerStarts(s, 3));
+            latency[0] = s.faults().timerLatency();
+        });
+        runTask(5, s -> {
+            s.faults().timerLatency(Duration.ofSeconds(1));
+            assertEquals(0, s.faults().workerStartFailsAfter(0, 0));
+            afterZero.addAll(tryWorkerStarts(s, 3));
+            latency[1] = s.faults().timerLatency();
+        });
+        runTask(5, s -> latency[2] = s.faults().timerLatency(Duration.ofSeconds(1)).timerLatency());
+        assertEquals(afterZero, always, "the same starts fail, with the same message");
+        assertTrue(always.get(0).contains("every worker creation fails"), always.get(0));
+        assertNull(always.get(3), "a start that is no pool worker's is not failed");
+        assertEquals(latency[2], latency[0], "fail draws nothing: the stream is where a run without the fault has it");
+        assertNotEquals(latency[2], latency[1], "fail after 0 draws its budget, as it always did");
     }
 
     /**
