@@ -102,6 +102,7 @@ public final class Validator implements LockEvents {
      * signaller the log already held (same task, event and item as the task's last signal), and
      * signals without a request whose context edges the task's last signal of the same class had
      * recorded already. Only tests read them: the shortcuts change no result, only the work done.
+     * Any task adds to them; a reader sums them after the run, as it reads the tables.
      */
     private final LongAdder repeatedSignalLogsSkipped = new LongAdder();
     private final LongAdder repeatedSignalContextsSkipped = new LongAdder();
