@@ -85,13 +85,17 @@ public final class Signallers implements LockEvents {
         String workClass = item == null ? null : item.lockClass();
         // Most signals repeat a signaller already logged: look, without building one, before
         // taking the map's bin lock.
-        if (adds(byInstance.get(event), task, workName, workClass)) {
-            Signaller s = new Signaller(task, workName, workClass);
+        String eventClass = event.lockClass();
+        boolean toInstance = adds(byInstance.get(event), task, workName, workClass);
+        boolean toClass = adds(byClass.get(eventClass), task, workName, workClass);
+        if (!toInstance && !toClass) {
+            return;
+        }
+        Signaller s = new Signaller(task, workName, workClass); // one record for both tables
+        if (toInstance) {
             byInstance.compute(event, (k, old) -> with(old, s));
         }
-        String eventClass = event.lockClass();
-        if (adds(byClass.get(eventClass), task, workName, workClass)) {
-            Signaller s = new Signaller(task, workName, workClass);
+        if (toClass) {
             byClass.compute(eventClass, (k, old) -> with(old, s));
         }
     }

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The validator: lockdep's dependency graph over core's {@link LockEvents}, extended with DEPT's
@@ -96,6 +97,15 @@ public final class Validator implements LockEvents {
     private final ConcurrentHashMap<EventKey, EventContext> eventContexts = new ConcurrentHashMap<>();
     /** Per event class waited on nested in itself, the exclusive classes held at every such wait. */
     private final ConcurrentHashMap<LockClass, Set<LockClass>> nestLocks = new ConcurrentHashMap<>();
+    /**
+     * Debug stats of the two shortcuts {@link #signal} takes for a repeated signal: signals whose
+     * signaller the log already held (same task, event and item as the task's last signal), and
+     * signals without a request whose context edges the task's last signal of the same class had
+     * recorded already. Only tests read them: the shortcuts change no result, only the work done.
+     * Any task adds to them; a reader sums them after the run, as it reads the tables.
+     */
+    private final LongAdder repeatedSignalLogsSkipped = new LongAdder();
+    private final LongAdder repeatedSignalContextsSkipped = new LongAdder();
 
     /** A validator watching nothing yet; {@link #attachTo} installs it. */
     public Validator() {
@@ -236,6 +246,8 @@ public final class Validator implements LockEvents {
             signallers.log(task, event, running);
             t.lastSignalled = event;
             t.lastSignalledAs = running;
+        } else {
+            repeatedSignalLogsSkipped.increment();
         }
         LockClass e = classOf(event, 0);
         long after = t.takeRequest(event); // with a request, only what came after it
@@ -248,6 +260,8 @@ public final class Validator implements LockEvents {
             if (after < 0) {
                 t.signalledWithThisContext = e;
             }
+        } else {
+            repeatedSignalContextsSkipped.increment();
         }
         for (int i = 0; i < t.heldCount; i++) { // held since before the context began
             if (t.heldClass[i] != e && t.heldSeq[i] > after) {
@@ -355,6 +369,16 @@ public final class Validator implements LockEvents {
     /** Who signalled each event so far, per instance and per class (the wait-for graph's learned releasers). */
     public Signallers signallers() {
         return signallers;
+    }
+
+    /** Signals that skipped the signal log as repeats of the task's last one (a debug stat). */
+    long repeatedSignalLogsSkipped() {
+        return repeatedSignalLogsSkipped.sum();
+    }
+
+    /** Signals that skipped their context's edges as recorded by the task's last signal of the class (a debug stat). */
+    long repeatedSignalContextsSkipped() {
+        return repeatedSignalContextsSkipped.sum();
     }
 
     /** Every class seen, in order of first appearance. A snapshot. */

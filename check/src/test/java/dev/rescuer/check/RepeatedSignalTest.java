@@ -12,7 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A task that signals the same event again with the context it had at its last signal skips the
- * edges it recorded then; anything its context gained since is recorded all the same.
+ * edges it recorded then (and the signal log, when the event and item are those of its last
+ * signal); anything its context gained since is recorded all the same. The skips are counted, so a
+ * validator that stopped skipping fails here too, not only one that skipped too much.
  */
 class RepeatedSignalTest extends RealThreadsFixture {
 
@@ -47,6 +49,8 @@ class RepeatedSignalTest extends RealThreadsFixture {
             e.complete();  // the same event, but the context gained B: E -> B
         });
         assertEquals(List.of("E->A", "E->B", "F->A"), signalEdges().stream().sorted().collect(Collectors.toList()));
+        assertEquals(1, validator.repeatedSignalContextsSkipped(), "the third signal, with E's context unchanged, skips its edges");
+        assertEquals(2, validator.repeatedSignalLogsSkipped(), "both later signals of E repeat the logged signaller");
     }
 
     @Test
@@ -62,5 +66,7 @@ class RepeatedSignalTest extends RealThreadsFixture {
             e.complete();  // no request now, the context unchanged: E -> A too
         });
         assertEquals(List.of("E->A", "E->B", "F->A"), signalEdges().stream().sorted().collect(Collectors.toList()));
+        assertEquals(0, validator.repeatedSignalContextsSkipped(), "a signal after a request recorded only part of the context");
+        assertEquals(1, validator.repeatedSignalLogsSkipped(), "the second signal of E repeats the logged signaller");
     }
 }

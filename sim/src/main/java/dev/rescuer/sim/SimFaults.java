@@ -4,6 +4,7 @@ import dev.rescuer.core.mm.AllocationFaultInjector;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.wq.Workqueues;
 
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -18,8 +19,9 @@ import java.util.function.LongSupplier;
 public final class SimFaults {
 
     private boolean threadStartAlways;
-    private boolean workerStartAlways;
+    /** Pool-worker starts that succeed before every later one fails, or -1 for no such fault. */
     private int workerStartsAllowed = -1;
+    /** Pool-worker starts counted against {@link #workerStartsAllowed}. */
     private int workerStarts;
     private int threadStartsAllowed = -1;
     private int threadStarts;
@@ -42,14 +44,16 @@ public final class SimFaults {
     }
 
     /**
-     * Every start of a pool's worker thread ({@code kworker/N:M}, {@code kworker/uN:M}) fails; rescuers
-     * ({@code kworker/R-*}) and every other thread still start. The kernel's counterpart is
+     * Every start of a pool's worker thread (one {@code create_worker} asks for, as the runtime tells
+     * by {@link Workqueues#startsPoolWorker}, never by the thread's name) fails; rescuers and every
+     * other thread still start, a task named like a kworker included. The kernel's counterpart is
      * {@code failslab} with {@code task-filter} and {@code make-it-fail} set on the pools' kworkers:
      * a manager's {@code alloc_worker} in {@code create_worker} fails, while {@code alloc_workqueue}'s
      * rescuer, created by the caller, does not. Workers that exist keep running.
      */
     public SimFaults workerStartFailsAlways() {
-        workerStartAlways = true;
+        workerStartsAllowed = 0; // workerStartFailsAfter(0, 0) without its draw from the fault stream
+        workerStarts = 0;
         return this;
     }
 
@@ -60,7 +64,10 @@ public final class SimFaults {
      * seed; {@code lo == hi} fixes it. Rescuers and other threads start as before. The kernel's
      * counterpart is {@code failslab} with {@code task-filter} on the kworkers and a {@code space}
      * budget: allocations succeed until the budget is spent, then every one fails, as memory that
-     * runs short at a moment nobody chose. With {@code n == 0} it is {@link #workerStartFailsAlways()}.
+     * runs short at a moment nobody chose. With {@code n == 0} it is {@link #workerStartFailsAlways()},
+     * which sets the same budget but draws nothing: a draw is made even for {@code lo == hi}, so that
+     * the rest of the fault stream (timer latencies, allocation faults) is the same for every budget
+     * of one form.
      *
      * @return the {@code n} drawn
      * @throws IllegalArgumentException unless {@code 0 <= lo <= hi}
@@ -136,16 +143,22 @@ public final class SimFaults {
     }
 
 
-    /** Why this thread start fails, or {@code null} if it does not. */
-    String threadStartFault(String name) {
+    /**
+     * Why the start of a thread with {@code body} fails, or {@code null} if it does not; whether it
+     * is a pool worker's start is the runtime's word ({@link Workqueues#startsPoolWorker}).
+     */
+    String threadStartFault(Runnable body) {
+        return threadStartFault(Workqueues.startsPoolWorker(body));
+    }
+
+    /** Why a thread start fails, or {@code null} if it does not; {@code poolWorker} says whether it is a pool worker's. */
+    String threadStartFault(boolean poolWorker) {
         if (threadStartAlways) {
             return "injected fault (thread starts always fail)";
         }
-        if (workerStartAlways && isPoolWorker(name)) {
-            return "injected fault (every worker creation fails)";
-        }
-        if (workerStartsAllowed >= 0 && isPoolWorker(name) && workerStarts++ >= workerStartsAllowed) {
-            return "injected fault (only " + workerStartsAllowed + " worker creations allowed)";
+        if (workerStartsAllowed >= 0 && poolWorker && workerStarts++ >= workerStartsAllowed) {
+            return workerStartsAllowed == 0 ? "injected fault (every worker creation fails)"
+                    : "injected fault (only " + workerStartsAllowed + " worker creations allowed)";
         }
         if (threadStartsAllowed >= 0 && threadStarts++ >= threadStartsAllowed) {
             return "injected fault (only " + threadStartsAllowed + " thread starts allowed)";
@@ -157,11 +170,6 @@ public final class SimFaults {
             return "injected fault (" + freePages.getAsLong() + " free pages, below the mark " + threadStartFreePagesMark + ")";
         }
         return null;
-    }
-
-    /** A pool worker's thread name ({@code create_worker}'s {@code kworker/%s}), not a rescuer's. */
-    private static boolean isPoolWorker(String name) {
-        return name.startsWith("kworker/") && !name.startsWith("kworker/R-");
     }
 
     /** The extra latency for one arming. */

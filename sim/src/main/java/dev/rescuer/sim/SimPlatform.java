@@ -379,7 +379,7 @@ public final class SimPlatform extends AbstractPlatform {
         if (aborting) {
             throw new TaskAbortedError(parent.task);
         }
-        String injected = faults.threadStartFault(name);
+        String injected = faults.threadStartFault(body);
         if (injected != null) {
             trace.record(Trace.Kind.FAULT, parent.task.id(), name, now, steps);
             throw new ThreadStartException("cannot start thread " + name + ": " + injected);

@@ -1,5 +1,6 @@
 package dev.rescuer.sim;
 
+import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.mm.Gfp;
 import dev.rescuer.core.mm.PageAllocationException;
 import dev.rescuer.core.mm.PageAllocator;
@@ -7,6 +8,11 @@ import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.ThreadStartException;
 import dev.rescuer.core.sync.WaitQueue;
+import dev.rescuer.core.wq.Work;
+import dev.rescuer.core.wq.WorkQueue;
+import dev.rescuer.core.wq.WorkqueueConfig;
+import dev.rescuer.core.wq.WorkqueueStats;
+import dev.rescuer.core.wq.WqFlag;
 import dev.rescuer.sim.strategy.RandomWalk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -21,6 +28,7 @@ import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -90,8 +98,12 @@ class SimFaultsTest {
         assertEquals(3, tail.stream().filter(l -> l.contains(" FAULT ")).count(), String.join("\n", tail));
     }
 
+    /**
+     * Whether a start is a pool worker's is the runtime's word, not the thread's name: a task named
+     * like a kworker (or a rescuer) starts while every worker creation fails.
+     */
     @Test
-    void workerStartsCanFailWhileRescuersAndOtherThreadsStart() {
+    void aTaskNamedLikeAWorkerStartsWhileWorkerCreationFails() {
         List<String> results = new ArrayList<>();
         runTask(1, s -> {
             s.faults().workerStartFailsAlways();
@@ -104,30 +116,82 @@ class SimFaultsTest {
                 }
             }
         });
-        assertNotNull(results.get(0), "a per-CPU pool's worker");
-        assertTrue(results.get(0).contains("every worker creation fails"), results.get(0));
-        assertNotNull(results.get(1), "an unbound pool's worker");
-        assertNull(results.get(2), "a rescuer starts");
-        assertNull(results.get(3), "a task starts");
+        assertEquals(Arrays.asList(null, null, null, null), results, "no start here is a pool worker's");
     }
 
-    /** Starts of pool workers, a rescuer and a task, in that order; each entry is the failure message or null. */
+    /**
+     * With every worker creation failing, a pool's manager cannot add the worker its queued items need,
+     * while the queue's rescuer (started after the fault was set) starts and runs them.
+     */
+    @Test
+    void everyPoolWorkerCreationFailsWhileTheRescuerStartsAndRunsTheItems() {
+        long[] stats = new long[3];
+        boolean[] ran = new boolean[3];
+        runTask(1, s -> {
+            RescuerSystem sys = RescuerSystem.builder().platform(s).totalPages(1024)
+                    .workqueues(WorkqueueConfig.defaults().withCpus(1)).build();
+            long createdAtBoot = sys.workqueues().stats().workersCreated();
+            s.faults().workerStartFailsAlways(); // after boot: the pool keeps the worker it booted with
+            WorkQueue wq = sys.workqueues().create("reclaim", 0, WqFlag.MEM_RECLAIM);
+            for (int i = 0; i < ran.length; i++) {
+                int n = i;
+                wq.queueOn(0, new Work("item" + i, () -> ran[n] = true));
+            }
+            wq.flush();
+            WorkqueueStats st = sys.workqueues().stats();
+            stats[0] = st.workersCreated() - createdAtBoot;
+            stats[1] = st.workerCreationFailures();
+            stats[2] = st.rescued();
+            wq.destroy();
+            sys.close();
+        });
+        assertTrue(ran[0] && ran[1] && ran[2], "every item ran");
+        assertEquals(0, stats[0], "no worker was created after the fault was set");
+        assertTrue(stats[1] >= 1, "the manager tried and failed: " + stats[1]);
+        assertTrue(stats[2] >= 1, "the rescuer ran the items: " + stats[2]);
+    }
+
+    /**
+     * {@code workerStartFailsAlways} is the budget 0 of {@code workerStartFailsAfter} but draws
+     * nothing from the fault stream, which {@code workerStartFailsAfter(0, 0)} does: the two stack
+     * forms ({@code fail}, {@code fail after 0}) fail the same starts and leave the rest of the
+     * stream (here a timer's latency) where each always left it.
+     */
+    @Test
+    void failingEveryWorkerStartIsTheBudgetZeroWithoutItsDraw() {
+        List<String> always = new ArrayList<>();
+        List<String> afterZero = new ArrayList<>();
+        Duration[] latency = new Duration[3];
+        runTask(5, s -> {
+            s.faults().timerLatency(Duration.ofSeconds(1)).workerStartFailsAlways();
+            always.addAll(tryWorkerStarts(s, 3));
+            latency[0] = s.faults().timerLatency();
+        });
+        runTask(5, s -> {
+            s.faults().timerLatency(Duration.ofSeconds(1));
+            assertEquals(0, s.faults().workerStartFailsAfter(0, 0));
+            afterZero.addAll(tryWorkerStarts(s, 3));
+            latency[1] = s.faults().timerLatency();
+        });
+        runTask(5, s -> latency[2] = s.faults().timerLatency(Duration.ofSeconds(1)).timerLatency());
+        assertEquals(afterZero, always, "the same starts fail, with the same message");
+        assertTrue(always.get(0).contains("every worker creation fails"), always.get(0));
+        assertNull(always.get(3), "a start that is no pool worker's is not failed");
+        assertEquals(latency[2], latency[0], "fail draws nothing: the stream is where a run without the fault has it");
+        assertNotEquals(latency[2], latency[1], "fail after 0 draws its budget, as it always did");
+    }
+
+    /**
+     * {@code workers} starts of pool workers, then two that are not (a rescuer's, a task's), in that
+     * order, as the fault decision sees them; each entry is the failure message or null.
+     */
     private static List<String> tryWorkerStarts(SimPlatform sim, int workers) {
         List<String> out = new ArrayList<>();
-        List<String> names = new ArrayList<>();
         for (int i = 0; i < workers; i++) {
-            names.add("kworker/0:" + i);
+            out.add(sim.faults().threadStartFault(true));
         }
-        names.add("kworker/R-kcopyd");
-        names.add("writer/0");
-        for (String name : names) {
-            try {
-                sim.startThread(name, () -> { });
-                out.add(null);
-            } catch (ThreadStartException e) {
-                out.add(e.getMessage());
-            }
-        }
+        out.add(sim.faults().threadStartFault(false));
+        out.add(sim.faults().threadStartFault(false));
         return out;
     }
 
@@ -145,8 +209,8 @@ class SimFaultsTest {
         assertNotNull(exact.get(2), "the third worker start must fail: " + exact);
         assertTrue(exact.get(2).contains("only 2 worker creations allowed"), exact.get(2));
         assertNotNull(exact.get(3));
-        assertNull(exact.get(4), "a rescuer starts");
-        assertNull(exact.get(5), "a task starts");
+        assertNull(exact.get(4), "a start that is no pool worker's is not counted");
+        assertNull(exact.get(5), "nor is a second one");
 
         Set<Integer> budgets = new HashSet<>();
         for (long seed = 1; seed <= 40; seed++) {

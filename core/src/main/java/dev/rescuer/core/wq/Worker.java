@@ -43,7 +43,7 @@ import java.time.Duration;
  * reads it clear (under the lock, later) also sees the fresh clock and the count it may decrement.
  * A sleep the tick marked (blockedOutside) is ended under the lock, as before.
  */
-final class Worker implements SleepListener {
+final class Worker implements SleepListener, Runnable {
 
     private static final System.Logger LOG = System.getLogger("dev.rescuer.wq");
 
@@ -258,8 +258,14 @@ final class Worker implements SleepListener {
 
     // ---- worker_thread ----
 
-    /** The body of a pool worker's thread. */
-    void run() {
+    /**
+     * The body of a pool worker's thread ({@code worker_thread}). The worker itself is the body its
+     * thread is started with, as {@code create_worker} hands the worker to
+     * {@code kthread_create_on_node}, so that a platform can tell a pool worker's start from any
+     * other ({@link Workqueues#startsPoolWorker}).
+     */
+    @Override
+    public void run() {
         Kthreadd.runThenSignal(this::workerThread, exited);
     }
 

@@ -326,7 +326,7 @@ final class WorkerPool {
                 : "kworker/" + cpu + ":" + wid + (highpri ? "H" : "");
         Worker w = new Worker(this, wid, wname, false);
         try {
-            w.task = sys.kthreadd().create(wname, w::run);
+            w.task = sys.kthreadd().create(wname, w); // the worker is its body: see Workqueues.startsPoolWorker
         } catch (ThreadStartException e) {
             stats.workerCreationFailures.increment();
             WqEvents.creationFailed(name, e.getMessage());

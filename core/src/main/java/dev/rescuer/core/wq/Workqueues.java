@@ -570,6 +570,16 @@ public final class Workqueues implements AutoCloseable {
         softirqs[cpu].raise();
     }
 
+    /**
+     * Whether {@code body}, handed to {@link Platform#startThread}, is a pool worker's thread (one
+     * {@code create_worker} starts), not a rescuer's, a softirq context's, kthreadd's or any other
+     * task's, whatever its name. For fault injection aimed at worker creation (the kernel's
+     * {@code failslab} with {@code task-filter} on the pools' kworkers).
+     */
+    public static boolean startsPoolWorker(Runnable body) {
+        return body instanceof Worker w && !w.rescuer;
+    }
+
     /** The worker record of {@code task}, if it is a worker or rescuer. */
     static Worker currentWorker(Task task) {
         Object d = task.kthreadData();

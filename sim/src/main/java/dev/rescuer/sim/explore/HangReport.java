@@ -73,7 +73,7 @@ public final class HangReport {
             m.put("task", task);
             m.put("pid", pid);
             m.put("runs", runsMap(runs));
-            m.put("waits_on", Map.of("name", primitive, "class", primitiveClass, "kind", primitiveKind));
+            m.put("waits_on", waitsOnMap(primitive, primitiveClass, primitiveKind));
             m.put("edge", edge);
             m.put("via", via);
             m.put("to", to);
@@ -176,11 +176,20 @@ public final class HangReport {
                 List.copyOf(ctx.hungTaskReports()), List.copyOf(ctx.lockupReports()), dump);
     }
 
+    /** What a task waits on, its keys in a fixed order ({@code Map.of}'s order changes from one JVM to the next). */
+    private static Map<String, Object> waitsOnMap(String name, String lockClass, String kind) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("class", lockClass);
+        m.put("kind", kind);
+        return m;
+    }
+
     /** A cycle's edge, structured; {@code e.to()} is a task (cycles run through tasks only). */
     private static CycleLink link(WaitForGraph.Edge e) {
         Primitive on = e.on();
         return new CycleLink(e.from().name(), e.from().id(), Workqueues.runningWork(e.from()), on.name(), on.lockClass(),
-                on.kind(), e.kind(), e.via(), e.to().name(), e.to().id(), Workqueues.runningWork(e.to()), e.text());
+                on.kind(), e.kind().label(), e.via(), e.to().name(), e.to().id(), Workqueues.runningWork(e.to()), e.text());
     }
 
     /** A runnable task: whether it spins, its work item, and the waits it made in a row before running again. */
@@ -276,7 +285,7 @@ public final class HangReport {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("task", b.task());
             e.put("pid", b.id());
-            e.put("waits_on", Map.of("name", b.primitive(), "class", b.primitiveClass(), "kind", b.kind()));
+            e.put("waits_on", waitsOnMap(b.primitive(), b.primitiveClass(), b.kind()));
             e.put("blocked_ns", b.blockedNanos());
             e.put("timed", b.timed());
             e.put("times_out_in_ns", b.timed() ? b.timesOutInNanos() : null);

@@ -13,6 +13,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -52,7 +53,7 @@ public final class ScenarioContext {
      * The run's random stream for the scenario's own draws (a generated workload); it replays with the
      * seed. See {@link SimPlatform#workloadRandom()}.
      */
-    public java.util.SplittableRandom random() {
+    public SplittableRandom random() {
         return platform.workloadRandom();
     }
 

@@ -27,36 +27,56 @@ import java.util.function.BiFunction;
  */
 final class WaitForGraph {
 
+    /** How the task at an edge's end stands behind what the edge's task waits on. */
+    enum Kind {
+        /** It holds it (or holds it for write). */
+        HOLDS("holds"),
+        /** It is a writer queued ahead on a rw-semaphore (writer preference). */
+        QUEUED_WRITER("queued writer"),
+        /** It is a releaser of the event. */
+        RELEASES("releases");
+
+        private final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        /** The word reports and JSON use ({@code holds}, {@code queued writer}, {@code releases}). */
+        String label() {
+            return label;
+        }
+    }
+
     /**
-     * One edge: {@code from} waits on {@code on}, which {@code to} stands behind; {@code to} is
-     * {@code null} when what stands behind it is not a task ({@code relation} then says what).
+     * One edge: {@code from} waits on {@code on}, which {@code to} stands behind as {@code kind} says;
+     * {@code to} is {@code null} when what stands behind it is not a task ({@code relation} then says
+     * what). {@code relation} is the edge's words in the text report ({@code held by},
+     * {@code held for write by}, {@code behind queued writer}, {@code released by <via>}); {@code via},
+     * for a {@link Kind#RELEASES} edge, how the releaser releases it ({@link Releaser#via()}), else
+     * {@code null}.
      */
-    record Edge(Task from, Primitive on, String relation, Task to) {
+    record Edge(Task from, Primitive on, Kind kind, String relation, String via, Task to) {
         String text() {
             return from + " waits on " + on.describe() + ", " + relation + (to == null ? "" : " " + to);
         }
 
-        /**
-         * How {@code to} stands behind {@code on}: {@code holds} (held, or held for write), {@code queued
-         * writer} (a writer queued ahead on a rw-semaphore) or {@code releases} (a releaser of an event).
-         */
-        String kind() {
-            if (relation.startsWith(HELD)) {
-                return "holds";
-            }
-            return relation.startsWith(QUEUED_WRITER) ? "queued writer" : "releases";
+        static Edge heldBy(Task from, Primitive on, Task holder) {
+            return new Edge(from, on, Kind.HOLDS, "held by", null, holder);
         }
 
-        /** For a {@code releases} edge, how the releaser releases it ({@link Releaser#via()}); else {@code null}. */
-        String via() {
-            return relation.startsWith(RELEASED_BY) ? relation.substring(RELEASED_BY.length()).trim() : null;
+        static Edge heldForWriteBy(Task from, Primitive on, Task writer) {
+            return new Edge(from, on, Kind.HOLDS, "held for write by", null, writer);
+        }
+
+        static Edge behindQueuedWriter(Task from, Primitive on, Task writer) {
+            return new Edge(from, on, Kind.QUEUED_WRITER, "behind queued writer", null, writer);
+        }
+
+        static Edge releasedBy(Task from, Primitive on, Releaser r) {
+            return new Edge(from, on, Kind.RELEASES, ("released by " + r.via()).trim(), r.via().trim(), r.task());
         }
     }
-
-    /** The relations' leading words, which the edges are built from and {@link Edge#kind()} and {@link Edge#via()} read back. */
-    private static final String HELD = "held";
-    private static final String QUEUED_WRITER = "behind queued writer";
-    private static final String RELEASED_BY = "released by";
 
     /** How many chains {@link #chains()} shows per blocked task. */
     static final int MAX_PATHS = 8;
@@ -92,7 +112,7 @@ final class WaitForGraph {
                 List<Edge> out = new ArrayList<>();
                 for (Releaser r : knownReleasers.apply(to, to.waitingOn())) {
                     if (r.task() != null) {
-                        out.add(releasedBy(to, to.waitingOn(), r));
+                        out.add(Edge.releasedBy(to, to.waitingOn(), r));
                     }
                 }
                 if (!out.isEmpty()) {
@@ -111,15 +131,15 @@ final class WaitForGraph {
             // A reader is blocked by a writer holding the lock or queued ahead of it, never by readers.
             RwSemaphore rw = (RwSemaphore) on;
             if (rw.writer() != null) {
-                out.add(new Edge(t, on, HELD + " for write by", rw.writer()));
+                out.add(Edge.heldForWriteBy(t, on, rw.writer()));
             }
             for (Task w : rw.queuedWriters()) {
-                out.add(new Edge(t, on, QUEUED_WRITER, w));
+                out.add(Edge.behindQueuedWriter(t, on, w));
             }
         } else {
             for (Task o : tasks) {
                 if (o != t && o.holds(on)) {
-                    out.add(new Edge(t, on, HELD + " by", o));
+                    out.add(Edge.heldBy(t, on, o));
                 }
             }
             if (on instanceof RwSemaphore) {
@@ -127,19 +147,15 @@ final class WaitForGraph {
                     if (w == t) {
                         break; // only writers queued ahead of this one block it
                     }
-                    out.add(new Edge(t, on, QUEUED_WRITER, w));
+                    out.add(Edge.behindQueuedWriter(t, on, w));
                 }
             }
         }
         for (Releaser r : releasers.apply(t, on)) {
             // A task can stand behind itself: a rescuer waiting for an item only it could run.
-            out.add(releasedBy(t, on, r));
+            out.add(Edge.releasedBy(t, on, r));
         }
         return out;
-    }
-
-    private static Edge releasedBy(Task t, Primitive on, Releaser r) {
-        return new Edge(t, on, (RELEASED_BY + " " + r.via()).trim(), r.task());
     }
 
     /**

@@ -121,6 +121,8 @@ class HangReportTest {
                 for (Map<String, Object> e : json) {
                     assertTrue(e.containsKey("timed") && e.containsKey("times_out_in_ns") && e.containsKey("waits_in_a_row")
                             && e.containsKey("about_to_recheck"), e.toString());
+                    assertEquals(List.of("name", "class", "kind"), List.copyOf(((Map<?, ?>) e.get("waits_on")).keySet()),
+                            "waits_on's keys come in one order in every JVM");
                 }
             }
         }

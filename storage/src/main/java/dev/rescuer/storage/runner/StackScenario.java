@@ -22,8 +22,13 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.Queue;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -45,7 +50,7 @@ public final class StackScenario implements Scenario {
     private final StackFile file;
     private final List<Variant> variants;
     /** Samples of every run so far, by variant and series. Any run's tasks append (lock-free). */
-    private final java.util.concurrent.ConcurrentMap<String, java.util.Queue<Long>> samples = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Queue<Long>> samples = new ConcurrentHashMap<>();
     private final Consumer<DeviceMapper> built;
 
     /** The scenario of a loaded stack file. */
@@ -122,7 +127,7 @@ public final class StackScenario implements Scenario {
      * order), for measurements: e.g. a reader's {@code "<name> latency_ns"}.
      */
     public List<Long> samples(String variant, String series) {
-        java.util.Queue<Long> q = samples.get(variant + "/" + series);
+        Queue<Long> q = samples.get(variant + "/" + series);
         return q == null ? List.of() : List.copyOf(q);
     }
 
@@ -214,7 +219,7 @@ public final class StackScenario implements Scenario {
             }
 
             @Override
-            public java.util.SplittableRandom random() {
+            public SplittableRandom random() {
                 return ctx.random();
             }
 
@@ -230,7 +235,7 @@ public final class StackScenario implements Scenario {
 
             @Override
             public void sample(String series, long value) {
-                samples.computeIfAbsent(variant.name() + "/" + series, k -> new java.util.concurrent.ConcurrentLinkedQueue<>()).add(value);
+                samples.computeIfAbsent(variant.name() + "/" + series, k -> new ConcurrentLinkedQueue<>()).add(value);
             }
 
             @Override

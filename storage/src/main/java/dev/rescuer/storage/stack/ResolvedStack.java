@@ -96,7 +96,7 @@ public final class ResolvedStack {
     }
 
     /** The forms {@code system.faults.worker_create} takes, for error messages. */
-    public static final String WORKER_CREATE_FORMS = "ok, fail, or 'fail after LO..HI' (0 <= LO <= HI; 'fail after N' for exactly N)";
+    static final String WORKER_CREATE_FORMS = "ok, fail, or 'fail after LO..HI' (0 <= LO <= HI; 'fail after N' for exactly N)";
 
     private static final Pattern FAIL_AFTER = Pattern.compile("fail after (\\d{1,9})(?:\\.\\.(\\d{1,9}))?");
 

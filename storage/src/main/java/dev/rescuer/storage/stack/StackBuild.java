@@ -4,6 +4,8 @@ import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.storage.dm.DeviceMapper;
 import dev.rescuer.storage.dm.bufio.DmBufioClient;
 
+import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -36,7 +38,7 @@ public interface StackBuild {
      * The run's dm-bufio clients ({@code kind: dm-bufio} entries) by entry name, for the workloads that
      * use them; the kind adds each client as it builds it. Setup task only.
      */
-    java.util.Map<String, DmBufioClient> bufioClients();
+    Map<String, DmBufioClient> bufioClients();
 
     /**
      * Called once every device is built, before the workload starts: registers the page cache's
@@ -50,7 +52,7 @@ public interface StackBuild {
      * that the run's seed replays them. Draw only from the setup task or a workload task, in an order
      * the run fixes.
      */
-    java.util.SplittableRandom random();
+    SplittableRandom random();
 
     /** Starts a workload task; the run is done when every one has returned. */
     void spawn(String name, Runnable body);

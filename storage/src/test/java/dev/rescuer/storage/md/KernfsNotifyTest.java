@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The kernfs notify path: {@code kernfs_notify} kicks pollers inline and queues
@@ -121,6 +122,50 @@ class KernfsNotifyTest {
             env.ctx().invariant("nothing is pending", () -> !md.testSbFlag(Mddev.MD_SB_CHANGE_PENDING));
             env.ctx().invariant("sb_wait's owner names nobody once the change is cleared",
                     () -> md.sbWait().owner() instanceof PendingSbChange p && p.completer() == null);
+        });
+    }
+
+    /**
+     * Before mdmon starts there is no inotify watch for the notify item to tell, so a pending change
+     * waits for mdmon's start, not for the item, even while the item has yet to run: the owner names
+     * nobody and says so, in both its completer and its description. Once started, mdmon reads
+     * {@code array_state} and clears the change.
+     */
+    @Test
+    void aChangeMadeBeforeMdmonStartsWaitsForItsStartNotForTheNotifyItem() {
+        MdSim.assertCompletes("mdmon-not-started", Kernfs.NotifyQueue.SYSTEM_WQ, 100, env -> {
+            Mddev md = env.md().raid1("md0", List.of(env.a(), env.b()), true);
+            Mdmon mdmon = new Mdmon(md, env.sys().pages(), Mdmon.Memory.MLOCKED, Mdmon.Wakeup.FSNOTIFY);
+            PendingSbChange change = (PendingSbChange) md.sbWait().owner();
+            Completion writeHeld = new Completion(env.ctx().platform(), "rwsem write-held");
+            AtomicBoolean undelivered = new AtomicBoolean();
+            AtomicBoolean namesNobody = new AtomicBoolean();
+            AtomicReference<String> described = new AtomicReference<>();
+            env.ctx().spawn("mount", () -> {
+                env.kernfs().supersRwsem().downWrite(); // the notify item cannot deliver until the release
+                try {
+                    writeHeld.complete();
+                    while (!md.testSbFlag(Mddev.MD_SB_CHANGE_PENDING) || !md.sysfsState().fsnotifyPending()) {
+                        env.ctx().platform().cpuRelax(); // until the writer has set the flag and listed the node
+                    }
+                    undelivered.set(md.sysfsState().fsnotifyPending());
+                    namesNobody.set(change.completer() == null);
+                    described.set(change.describe());
+                    mdmon.start();
+                } finally {
+                    env.kernfs().supersRwsem().upWrite();
+                }
+            });
+            env.ctx().spawn("writer", () -> {
+                writeHeld.waitFor();
+                dev.rescuer.storage.block.BlockLayer.submitBioWait(writeOf(md));
+            });
+            env.ctx().invariant("the change was still undelivered when looked at", undelivered::get);
+            env.ctx().invariant("the owner named nobody before mdmon started (not the notify item)", namesNobody::get);
+            env.ctx().invariant("its description said mdmon had not started",
+                    () -> "md0 MD_SB_CHANGE_PENDING, for mdmon, not started".equals(described.get()));
+            env.ctx().invariant("mdmon, once started, handled the change", () -> mdmon.metadataUpdates() == 1
+                    && !md.testSbFlag(Mddev.MD_SB_CHANGE_PENDING));
         });
     }
 
