@@ -87,14 +87,21 @@ public record Analysis(String source, List<QueueInfo> queues, List<Need> needsRe
         m.put("queues", qs);
         List<Object> needs = new ArrayList<>();
         for (Need nd : needsRescuer) {
-            needs.add(Map.of("queue", nd.queue(), "path", nd.path()));
+            Map<String, Object> o = new LinkedHashMap<>(); // key order fixed: Map.of's changes from run to run
+            o.put("queue", nd.queue());
+            o.put("path", nd.path());
+            needs.add(o);
         }
         m.put("needs_rescuer", needs);
         m.put("no_rescuer_needed", noRescuerNeeded);
         m.put("mem_reclaim_unneeded", memReclaimUnneeded);
         List<Object> vs = new ArrayList<>();
         for (Violation v : violations) {
-            vs.add(Map.of("kind", v.kind(), "message", v.message(), "path", v.path()));
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("kind", v.kind());
+            o.put("message", v.message());
+            o.put("path", v.path());
+            vs.add(o);
         }
         m.put("violations", vs);
         m.put("longest_chain", longestChain);

@@ -1,7 +1,9 @@
 package dev.rescuer.bench;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One comparison: Rescuer's number, each peer's, and the ratios, oriented so that higher is better
@@ -10,16 +12,16 @@ import java.util.Map;
  * @param name the comparison, for example {@code "tiny-throughput-1"}
  * @param unit the unit of the numbers, and which way the ratio goes
  * @param rescuer Rescuer's number
- * @param peers each peer's number, by peer name
- * @param ratio each ratio, by peer name
+ * @param peers each peer's number, by peer name (in name order, so tables and JSON list the peers alike in every run)
+ * @param ratio each ratio, by peer name (in name order)
  */
 public record BenchResult(String name, String unit, double rescuer, Map<String, Double> peers, Map<String, Double> ratio) {
 
     /** A throughput comparison: ratio = rescuer / peer. */
     static BenchResult higherIsBetter(String name, String unit, double rescuer, Map<String, Double> peers) {
-        Map<String, Double> r = new LinkedHashMap<>();
+        Map<String, Double> r = new TreeMap<>();
         peers.forEach((k, v) -> r.put(k, v == 0 ? Double.NaN : rescuer / v));
-        return new BenchResult(name, unit, rescuer, Map.copyOf(peers), r);
+        return new BenchResult(name, unit, rescuer, inNameOrder(peers), Collections.unmodifiableMap(r));
     }
 
     /**
@@ -56,8 +58,13 @@ public record BenchResult(String name, String unit, double rescuer, Map<String, 
 
     /** A time or count comparison: ratio = peer / rescuer. */
     static BenchResult lowerIsBetter(String name, String unit, double rescuer, Map<String, Double> peers) {
-        Map<String, Double> r = new LinkedHashMap<>();
+        Map<String, Double> r = new TreeMap<>();
         peers.forEach((k, v) -> r.put(k, rescuer == 0 ? Double.NaN : v / rescuer));
-        return new BenchResult(name, unit + " (lower is better; ratio = peer / rescuer)", rescuer, Map.copyOf(peers), r);
+        return new BenchResult(name, unit + " (lower is better; ratio = peer / rescuer)", rescuer, inNameOrder(peers),
+                Collections.unmodifiableMap(r));
+    }
+
+    private static Map<String, Double> inNameOrder(Map<String, Double> m) {
+        return Collections.unmodifiableMap(new TreeMap<>(m));
     }
 }
