@@ -3,11 +3,13 @@ package dev.rescuer.core.wq;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -52,7 +54,12 @@ class WorkqueueStressTest {
         }
     }
 
+    /*
+     * The timeout guards against a hang, not against slowness: the run takes about 5 s on a quiet
+     * 2-core machine and passed the suite's default of 60 s once at a load average of 30.
+     */
     @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aMillionRandomOperationsLoseNothingAndLeaveNothingBehind() {
         RescuerSystem sys = system(CPUS);
         try {
