@@ -9,20 +9,24 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The platform on JVM threads: tasks are platform threads, sleeping is {@link LockSupport#park}, the
  * clock is {@link System#nanoTime()}.
  *
- * <p><b>Wake-ups.</b> Each task has a one-bit permit. {@link #wake} sets it and unparks the thread;
- * {@code park} consumes it and sleeps only when it was clear. That is the kernel's
- * "set state, check condition, schedule()" protocol: a wake between the condition check and the sleep
- * is not lost. {@code LockSupport}'s own spurious returns are absorbed here.
+ * <p><b>Wake-ups.</b> Each task has a wake-up word: {@code RUNNING}, {@code PERMIT} (a one-bit
+ * permit) or {@code PARKED}. {@link #wake} swaps in {@code PERMIT} and unparks the thread only if it
+ * found {@code PARKED}; {@code park} consumes a permit and sleeps only when there was none. That is
+ * the kernel's "set state, check condition, schedule()" protocol: a wake between the condition check
+ * and the sleep is not lost. Before it parks, a task spins on its word for an adaptive budget of at
+ * most {@value SpinBudget#MAX_NANOS} ns ({@link SpinBudget}; none on a one-CPU machine), so a wake-up
+ * that comes soon costs neither side a system call; {@code LockSupport}'s own spurious returns are
+ * absorbed here.
  *
  * <p><b>Timers.</b> One daemon thread, the timer context, keeps armed timers in a heap ordered by
  * deadline and runs expired callbacks one at a time, in atomic context, under a task record of its
@@ -43,11 +47,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * state; the task's own waits here (park, and the timer context's waits and timer-lock waits) are
  * bracketed by an odd/even sequence number so that they are never taken for foreign blocking.
  *
- * <p><b>Memory ordering.</b> A wake sets the task's atomic permit and then unparks; park consumes the
- * permit with {@code getAndSet(false)} before and after every {@code LockSupport.park}, so the
- * permit's atomic pair orders the waker's writes (the condition's state) before the woken task's
- * re-check, and a wake that comes first is never lost; that pair is the only fenced operation a
- * sleep and a wake add to {@code LockSupport}'s (the task record's wait fields are release stores).
+ * <p><b>Memory ordering.</b> Every change of a task's wake-up word is an atomic read-modify-write,
+ * so the changes are totally ordered and each reads the one before it: a waker's
+ * {@code getAndSet(PERMIT)} comes after its writes to the condition's state, and the task's
+ * compare-and-set of {@code PERMIT} to {@code RUNNING} (in the spin, before the park, or after it)
+ * reads that {@code PERMIT} and so sees those writes when it re-checks the condition; a wake-up
+ * that lands after the spin's last look makes the task's compare-and-set of {@code RUNNING} to
+ * {@code PARKED} fail, and the task takes the permit instead of parking; a waker that finds
+ * {@code PARKED} unparks, and {@code LockSupport}'s own permit keeps an unpark that comes before the
+ * park. So no wake-up is lost and the waker's unpark is skipped exactly when the task has not
+ * announced a park. The word is the only fenced operation a sleep and a wake add to
+ * {@code LockSupport}'s (the task record's wait fields are release stores; the spin's looks are
+ * plain volatile loads, and its budget is the task's own plain state).
  * The in-platform sequence number is a volatile field read with volatile loads and written only by
  * its task, without a fence: entering a wait writes it odd and then a store-store fence, so the odd
  * value is visible before the JVM's store of the parked thread's state; leaving writes it even with a
@@ -80,11 +91,17 @@ public final class RealPlatform extends AbstractPlatform {
     private Task timerTask;
     private boolean closed;
 
-    /** Per-task state of this platform: the JVM thread, the wake-up permit, the in-platform mark. */
+    /** Per-task state of this platform: the JVM thread, the wake-up word, the in-platform mark, the spin budget. */
     private static final class RealTask {
         final Thread thread;
-        /** The one-bit wake-up permit: set by any waker, consumed by the task in {@code park}. */
-        final AtomicBoolean permit = new AtomicBoolean();
+        /**
+         * The wake-up word: {@link #RUNNING} (no permit, not parked), {@link #PERMIT} (a wake-up not yet
+         * consumed) or {@link #PARKED} (no permit, and the task is in, or about to call,
+         * {@code LockSupport.park}). Any waker sets {@code PERMIT}; only the task itself moves it to
+         * {@code RUNNING} or {@code PARKED}. Every change is an atomic read-modify-write (see the class
+         * comment's memory-ordering paragraph).
+         */
+        volatile int wakeState;
         /**
          * Odd while the thread waits inside the platform (its park, the timer context's own waits, the
          * timer lock), even otherwise; written only by the thread itself, read by any task. A seqlock:
@@ -92,9 +109,12 @@ public final class RealPlatform extends AbstractPlatform {
          * that state was not caused by a platform wait.
          */
         volatile int platformWaitSeq;
+        /** How long this task's next park may spin; {@code null}: never (one CPU). Used only by the task. */
+        final SpinBudget spin;
 
-        RealTask(Thread thread) {
+        RealTask(Thread thread, SpinBudget spin) {
             this.thread = thread;
+            this.spin = spin;
         }
 
         /** Marks the calling thread (this task's) as waiting inside the platform; false if it already was. */
@@ -111,21 +131,48 @@ public final class RealPlatform extends AbstractPlatform {
         void exitPlatformWait() {
             SEQ.setRelease(this, platformWaitSeq + 1); // after the JVM's store of the thread's state
         }
+
+        /** Consumes a pending wake-up (the task itself); whether there was one. */
+        boolean takePermit() {
+            return wakeState == PERMIT && WAKE.compareAndSet(this, PERMIT, RUNNING);
+        }
     }
 
+    /** {@link RealTask#wakeState}: running, no wake-up pending. */
+    private static final int RUNNING = 0;
+    /** {@link RealTask#wakeState}: a wake-up is pending. */
+    private static final int PERMIT = 1;
+    /** {@link RealTask#wakeState}: parked (or about to park) with no wake-up pending; a waker must unpark. */
+    private static final int PARKED = 2;
+
     private static final VarHandle SEQ;
+    private static final VarHandle WAKE;
 
     static {
         try {
-            SEQ = MethodHandles.lookup().findVarHandle(RealTask.class, "platformWaitSeq", int.class);
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            SEQ = l.findVarHandle(RealTask.class, "platformWaitSeq", int.class);
+            WAKE = l.findVarHandle(RealTask.class, "wakeState", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** Creates a platform on JVM threads. */
+    /** Spinning needs a second CPU for the waker (as the JDK's own spins: none on one CPU). */
+    private static final boolean MAY_SPIN = Runtime.getRuntime().availableProcessors() > 1;
+
+    /** Makes each task's spin budget; {@code null} from it means that task never spins. */
+    private final Supplier<SpinBudget> spinBudgets;
+
+    /** Creates a platform on JVM threads; its tasks spin briefly before they park when the machine has more than one CPU. */
     public RealPlatform() {
+        this(() -> MAY_SPIN ? new SpinBudget(SpinBudget.MAX_NANOS) : null);
+    }
+
+    /** A platform whose tasks take their spin budgets from {@code spinBudgets} (tests). */
+    RealPlatform(Supplier<SpinBudget> spinBudgets) {
         this.label = "real@" + Integer.toHexString(System.identityHashCode(this));
+        this.spinBudgets = spinBudgets;
     }
 
     /**
@@ -186,7 +233,7 @@ public final class RealPlatform extends AbstractPlatform {
         }
         Thread th = Thread.currentThread();
         Task t = newTask(th.getName(), true);
-        setPlatformData(t, new RealTask(th));
+        setPlatformData(t, new RealTask(th, spinBudgets.get()));
         current.set(t);
         return t;
     }
@@ -214,7 +261,7 @@ public final class RealPlatform extends AbstractPlatform {
         }
         Thread thread = new TaskThread(this, task, () -> runTask(task, body, refund), name);
         thread.setDaemon(true);
-        setPlatformData(task, new RealTask(thread));
+        setPlatformData(task, new RealTask(thread, spinBudgets.get()));
         try {
             thread.start();
         } catch (OutOfMemoryError | IllegalThreadStateException e) {
@@ -233,18 +280,103 @@ public final class RealPlatform extends AbstractPlatform {
     /**
      * {@inheritDoc}
      *
-     * <p>Here: an uninterruptible sleep takes a pending {@code Thread} interrupt out of the way (it
-     * would make every later {@code LockSupport.park} return at once and this loop spin) and sets it
-     * again on the way out; an interruptible one returns as if woken when the thread is interrupted,
-     * leaving the interrupt set for {@link #takeInterrupt} to consume.
+     * <p>Here: a pending wake-up is consumed at once. Otherwise the task first spins on its wake-up
+     * word for up to its adaptive budget ({@link SpinBudget}), watching its deadline and, when
+     * {@code interruptible}, its interrupt; then it announces {@code PARKED} with a compare-and-set
+     * (which fails if a wake-up came after the spin's last look, and that wake-up is then consumed)
+     * and parks until a waker's {@code PERMIT} replaces it. An uninterruptible sleep takes a pending
+     * {@code Thread} interrupt out of the way (it would make every later {@code LockSupport.park}
+     * return at once and this loop spin) and sets it again on the way out; an interruptible one
+     * returns as if woken when the thread is interrupted, leaving the interrupt set for
+     * {@link #takeInterrupt} to consume. A sleep that ends without a wake-up (deadline, interrupt)
+     * leaves the word {@code RUNNING}, or {@code PERMIT} if a wake-up raced with the ending, which the
+     * next park then consumes.
      */
     @Override
     protected boolean park(Task self, long deadlineNanos, boolean interruptible) {
         RealTask rt = (RealTask) platformData(self);
-        boolean interrupted = false;
+        if (rt.takePermit()) {
+            return true;
+        }
         boolean marked = rt.enterPlatformWait();
         try {
-            while (!rt.permit.getAndSet(false)) {
+            int spun = spin(rt, deadlineNanos, interruptible);
+            if (spun != SPIN_RAN_OUT) {
+                return spun == SPIN_WOKEN;
+            }
+            return parkAnnounced(self, rt, deadlineNanos, interruptible);
+        } finally {
+            if (marked) {
+                rt.exitPlatformWait();
+            }
+        }
+    }
+
+    /** {@link #spin}: the permit came and was consumed. */
+    private static final int SPIN_WOKEN = 0;
+    /** {@link #spin}: the deadline passed. */
+    private static final int SPIN_DEADLINE = 1;
+    /** {@link #spin}: the budget ran out, or none was given, or an uninterruptible wait saw an interrupt: park. */
+    private static final int SPIN_RAN_OUT = 2;
+
+    /** How many spin turns between two looks at the clock and the interrupt. */
+    private static final int SPINS_PER_CLOCK_READ = 16;
+
+    /**
+     * Spins on the wake-up word for up to the task's budget, recording the outcome in it. An
+     * interruptible wait that sees an interrupt returns {@code SPIN_WOKEN} (as the park would:
+     * "woken", the interrupt left set); an uninterruptible one that sees an interrupt stops spinning
+     * ({@code onSpinWait} does not mind it, but the park must set it aside).
+     */
+    private static int spin(RealTask rt, long deadlineNanos, boolean interruptible) {
+        SpinBudget budget = rt.spin;
+        long nanos = budget == null ? 0 : budget.next();
+        if (nanos == 0) {
+            return SPIN_RAN_OUT;
+        }
+        long start = System.nanoTime();
+        for (int i = 1; ; i++) {
+            Thread.onSpinWait();
+            if (rt.takePermit()) {
+                budget.spun(true);
+                return SPIN_WOKEN;
+            }
+            if (i % SPINS_PER_CLOCK_READ == 0) {
+                long now = System.nanoTime();
+                if (deadlineNanos != NO_DEADLINE && now - deadlineNanos >= 0) {
+                    budget.spun(false);
+                    return rt.takePermit() ? SPIN_WOKEN : SPIN_DEADLINE;
+                }
+                if (rt.thread.isInterrupted()) {
+                    if (interruptible) {
+                        return SPIN_WOKEN; // the caller consumes the interrupt; the spin's outcome is no evidence
+                    }
+                    break;
+                }
+                if (now - start >= nanos) {
+                    break;
+                }
+            }
+        }
+        budget.spun(false); // the last look is done: from here a wake-up must find PARKED or leave PERMIT
+        return SPIN_RAN_OUT;
+    }
+
+    /**
+     * Announces {@code PARKED} and parks until a wake-up, the deadline or (if {@code interruptible})
+     * an interrupt; whether it was not the deadline that ended it.
+     */
+    private static boolean parkAnnounced(Task self, RealTask rt, long deadlineNanos, boolean interruptible) {
+        if (!WAKE.compareAndSet(rt, RUNNING, PARKED)) {
+            // The only other value is PERMIT: a wake-up came after the spin's last look. Take it.
+            boolean taken = rt.takePermit();
+            assert taken : "only the task itself takes its permit";
+            return true;
+        }
+        boolean interrupted = false;
+        boolean woken = false;
+        try {
+            while (true) {
                 if (interruptible && rt.thread.isInterrupted()) {
                     return true;
                 }
@@ -257,14 +389,18 @@ public final class RealPlatform extends AbstractPlatform {
                     }
                     LockSupport.parkNanos(self, left);
                 }
+                if (rt.takePermit()) {
+                    woken = true;
+                    return true;
+                }
                 if (!interruptible && Thread.interrupted()) {
                     interrupted = true;
                 }
             }
-            return true;
         } finally {
-            if (marked) {
-                rt.exitPlatformWait();
+            if (!woken) {
+                // Leaves PARKED; if a wake-up raced with the ending, its PERMIT stays for the next park.
+                WAKE.compareAndSet(rt, PARKED, RUNNING);
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -359,10 +495,18 @@ public final class RealPlatform extends AbstractPlatform {
     }
 
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: one atomic swap of the task's wake-up word to {@code PERMIT}, and an unpark only if it
+     * was {@code PARKED}: a task that is running, or spinning before it parks, takes the permit
+     * without a system call, as the kernel's {@code try_to_wake_up} only sets a task that has not yet
+     * scheduled out back to running ({@code ttwu_runnable}).
+     */
     @Override
     public void wake(Task task) {
         RealTask rt = (RealTask) platformData(task);
-        if (!rt.permit.getAndSet(true)) {
+        if ((int) WAKE.getAndSet(rt, PERMIT) == PARKED) {
             LockSupport.unpark(rt.thread);
         }
     }
@@ -528,7 +672,7 @@ public final class RealPlatform extends AbstractPlatform {
             runTask(task, () -> timerLoop((RealTask) platformData(task)), () -> { }); // set before start()
         }, name);
         th.setDaemon(true);
-        setPlatformData(task, new RealTask(th));
+        setPlatformData(task, new RealTask(th, null)); // the timer context parks on its lock's condition
         timerThread = th;
         th.start();
     }

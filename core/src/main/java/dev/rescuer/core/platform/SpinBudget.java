@@ -1,0 +1,90 @@
+package dev.rescuer.core.platform;
+
+/**
+ * How long one task of {@link RealPlatform} spins on its wake-up permit before it parks: an adaptive
+ * budget, kept per task and touched only by that task (plain fields, no sharing).
+ *
+ * <p>A spin that ends with the wake-up ("succeeded") doubles the budget, up to {@link #MAX_NANOS}; a
+ * spin that runs out ("failed", the task then parks) halves it. Below {@link #MIN_NANOS} the task
+ * stops spinning, and then tries a probe spin of {@link #PROBE_NANOS} after {@link #PROBE_EVERY} parks,
+ * each failed probe doubling the parks to the next one up to {@link #PROBE_EVERY_MAX}, so that a task
+ * whose wakers became fast again (or whose machine became idle again) finds out, and one for which
+ * spinning keeps failing pays at most one probe in 256 parks.
+ * That is HotSpot's adaptive spinning for contended monitors ({@code ObjectMonitor::TrySpin}: the
+ * spin duration grows on success and shrinks on failure) applied to the park. A task whose wake-ups
+ * come late, or whose waker cannot run while it spins (the woken partner queued behind the spinner on
+ * its CPU, or a machine with fewer free CPUs than spinners), thus drops to rare short probes;
+ * a task woken soon after it parks (a ping-pong, an idle worker of a busy pool) keeps spinning and
+ * pays no futex wake-up.
+ */
+class SpinBudget {
+
+    /** The longest spin, in nanoseconds: about half a futex wake-up on the machines measured. */
+    static final long MAX_NANOS = 20_000;
+    /** The shortest spin worth doing: a budget halved below it turns spinning off. */
+    static final long MIN_NANOS = 2_500;
+    /**
+     * The length of a probe: long enough for a hand-off between two running threads (a few
+     * microseconds even when the machine is loaded), so that a probe can succeed when spinning pays.
+     */
+    static final long PROBE_NANOS = 5_000;
+    /** With spinning off, the first probe comes this many parks after the spin that turned it off. */
+    static final int PROBE_EVERY = 16;
+    /** Each failed probe doubles the parks until the next one, up to this many. */
+    static final int PROBE_EVERY_MAX = 256;
+
+    /** The current budget; 0 (below {@link #MIN_NANOS}) when spinning is off. */
+    private long nanos;
+    /** Parks since spinning went off or since the last probe. */
+    private int parksWithoutSpin;
+    /** Parks from one probe to the next: {@link #PROBE_EVERY}, doubled by each failed probe. */
+    private int probeEvery = PROBE_EVERY;
+    /** Whether the spin {@link #next()} last allowed was a probe. */
+    private boolean probing;
+
+    /** A budget that starts at {@code initialNanos} (0: off until the first probe succeeds). */
+    SpinBudget(long initialNanos) {
+        if (initialNanos < 0 || initialNanos > MAX_NANOS) {
+            throw new IllegalArgumentException("spin budget must be within 0.." + MAX_NANOS + " ns, got " + initialNanos);
+        }
+        this.nanos = initialNanos < MIN_NANOS ? 0 : initialNanos;
+    }
+
+    /** How long the next park may spin, in nanoseconds; 0 means park at once. */
+    long next() {
+        probing = false;
+        if (nanos != 0) {
+            return nanos;
+        }
+        if (++parksWithoutSpin >= probeEvery) {
+            parksWithoutSpin = 0;
+            probing = true;
+            return PROBE_NANOS;
+        }
+        return 0;
+    }
+
+    /**
+     * Records the outcome of a spin that {@link #next()} allowed. Called by the parking task after its
+     * spin's last look at the permit and before it announces that it parks (a test overrides it to
+     * wake the task in exactly that window).
+     */
+    void spun(boolean woken) {
+        boolean probe = probing;
+        probing = false;
+        if (woken) {
+            nanos = Math.min(MAX_NANOS, Math.max(PROBE_NANOS, nanos) * 2);
+            probeEvery = PROBE_EVERY;
+        } else if (probe) {
+            probeEvery = Math.min(PROBE_EVERY_MAX, probeEvery * 2);
+        } else {
+            long half = nanos / 2;
+            nanos = half < MIN_NANOS ? 0 : half;
+        }
+    }
+
+    /** The current budget in nanoseconds (0 when off); for tests and reports. */
+    long nanos() {
+        return nanos;
+    }
+}

@@ -1,0 +1,77 @@
+package dev.rescuer.core.platform;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** {@link SpinBudget}: the adaptive rule (double on success, halve on failure, off below the minimum, probes with back-off). */
+class SpinBudgetTest {
+
+    @Test
+    void aSuccessfulSpinDoublesTheBudgetUpToTheMaximum() {
+        SpinBudget b = new SpinBudget(4 * SpinBudget.MIN_NANOS);
+        assertEquals(4 * SpinBudget.MIN_NANOS, b.next());
+        b.spun(true);
+        assertEquals(8 * SpinBudget.MIN_NANOS, b.next());
+        for (int i = 0; i < 10; i++) {
+            b.spun(true);
+        }
+        assertEquals(SpinBudget.MAX_NANOS, b.next());
+    }
+
+    @Test
+    void aFailedSpinHalvesTheBudgetAndBelowTheMinimumSpinningStops() {
+        SpinBudget b = new SpinBudget(4 * SpinBudget.MIN_NANOS);
+        b.spun(false);
+        assertEquals(2 * SpinBudget.MIN_NANOS, b.next());
+        b.spun(false);
+        assertEquals(SpinBudget.MIN_NANOS, b.next());
+        b.spun(false);
+        assertEquals(0, b.nanos());
+        assertEquals(0, b.next(), "off: the next park does not spin");
+    }
+
+    @Test
+    void withSpinningOffAProbeComesAfterProbeEveryParksAndEachFailedProbeDoublesTheGap() {
+        SpinBudget b = new SpinBudget(0);
+        int gap = SpinBudget.PROBE_EVERY;
+        for (int round = 0; round < 6; round++) {
+            assertEquals(gap - 1, parksWithoutSpinning(b), "parks before probe " + round);
+            b.spun(false); // the probe failed
+            gap = Math.min(SpinBudget.PROBE_EVERY_MAX, gap * 2);
+        }
+        assertEquals(SpinBudget.PROBE_EVERY_MAX, gap, "the gap is capped");
+        assertEquals(SpinBudget.PROBE_EVERY_MAX - 1, parksWithoutSpinning(b));
+        b.spun(true); // the probe succeeded: spinning is on again, and the gap starts over
+        assertEquals(2 * SpinBudget.PROBE_NANOS, b.next());
+        b.spun(false);
+        assertEquals(SpinBudget.PROBE_NANOS, b.next());
+        b.spun(false);
+        assertEquals(SpinBudget.MIN_NANOS, b.next());
+        b.spun(false);
+        assertEquals(0, b.nanos(), "off again after three failures");
+        assertEquals(SpinBudget.PROBE_EVERY - 1, parksWithoutSpinning(b), "the gap started over");
+    }
+
+    /** Calls {@link SpinBudget#next()} until it allows a spin, which must be a probe; the parks before it. */
+    private static int parksWithoutSpinning(SpinBudget b) {
+        int parks = 0;
+        long n;
+        while ((n = b.next()) == 0) {
+            parks++;
+            if (parks > SpinBudget.PROBE_EVERY_MAX) {
+                throw new AssertionError("no probe within " + SpinBudget.PROBE_EVERY_MAX + " parks");
+            }
+        }
+        assertEquals(SpinBudget.PROBE_NANOS, n, "a spin while off is a probe");
+        return parks;
+    }
+
+    @Test
+    void aBudgetOutsideTheRangeIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SpinBudget(SpinBudget.MAX_NANOS + 1));
+        assertEquals("spin budget must be within 0..20000 ns, got 20001", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new SpinBudget(-1));
+    }
+}
