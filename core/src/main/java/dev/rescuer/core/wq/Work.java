@@ -73,15 +73,15 @@ public class Work extends AbstractPrimitive {
     WorkList list;
     Work prev;
     Work next;
-    int color;
+    /**
+     * The flush color of the current or last queueing (bits 0 to 3, written by each queueing) and,
+     * from the first queueing on, the item's bucket in a pool's {@link BusyHash} (bits 4 to 9, with
+     * {@code BUCKET_CHOSEN} once chosen): one int, so that the item stays at 72 bytes. See
+     * {@link #setColor}.
+     */
+    private int colorAndBucket;
     /** Incremented by each successful queueing. */
     long queueSeq;
-
-    /**
-     * Which bucket of a pool's {@link BusyHash} the item's runs go in: random, fixed at construction,
-     * so that no identity hash code is needed. Never observable (lookups are exact).
-     */
-    final int busyHashKey = java.util.concurrent.ThreadLocalRandom.current().nextInt();
 
     /** The pwq of the current or last queueing; null if never queued. */
     volatile PoolWorkqueue pwq;
@@ -224,6 +224,37 @@ public class Work extends AbstractPrimitive {
         if (claimedBy == null) {
             CLAIMED_BY.setRelease(this, sys);
         }
+    }
+
+    private static final int COLOR_MASK = PoolWorkqueue.NR_COLORS - 1;
+    private static final int COLOR_BITS = Integer.bitCount(COLOR_MASK);
+    private static final int BUCKET_CHOSEN = 1 << (COLOR_BITS + BusyHash.KEY_BITS);
+
+    /**
+     * Sets the flush color of a queueing (the caller owns PENDING and holds the pool lock). The first
+     * queueing also fixes the item's busy-hash bucket, from {@code seed} (the pool's queueing count:
+     * deterministic, and spread over successive items); it never changes after that, so the bucket
+     * an item was added to its pool's busy hash under is the one it is found and removed under,
+     * whatever queueings happen meanwhile. A racy read of this int from another pool's lock (an
+     * item running on one queue's pool and queued on another queue's) sees the old or the new
+     * color, both with the same bucket.
+     */
+    void setColor(int color, long seed) {
+        int v = colorAndBucket;
+        if ((v & BUCKET_CHOSEN) == 0) {
+            v = BUCKET_CHOSEN | (((int) seed & (BusyHash.BUCKETS - 1)) << COLOR_BITS);
+        }
+        colorAndBucket = (v & ~COLOR_MASK) | color;
+    }
+
+    /** The flush color of the current or last queueing. Under the lock of {@code pwq.pool}. */
+    int color() {
+        return colorAndBucket & COLOR_MASK;
+    }
+
+    /** The item's bucket in a pool's {@link BusyHash}: fixed from its first queueing on, 0 before it. */
+    int busyHashKey() {
+        return (colorAndBucket >>> COLOR_BITS) & (BusyHash.BUCKETS - 1);
     }
 
     /** Clears PENDING, which the caller owns; leaves the disable depth as it is. */

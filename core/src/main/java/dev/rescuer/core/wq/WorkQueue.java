@@ -967,7 +967,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         long now = sys.platform().nanoTime(); // outside the lock; no scheduling point until it is held
         pool.lock.lock();
         try {
-            pwq.drainInbox(); // items pushed before this one go first
+            pwq.drainInbox(false, now); // items pushed before this one go first
             refusal = refusal(work, self, fromTimer);
             if (refusal == null) {
                 active = pwq.insert(work, now);

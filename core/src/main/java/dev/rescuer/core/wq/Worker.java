@@ -287,7 +287,7 @@ final class Worker implements SleepListener {
                 return;
             }
             leaveIdle();
-            p.drainInboxesInWorkerLoop();
+            p.drainInboxes(true, platform.nanoTime());
             while (p.needMoreWorker()) {
                 if (!p.mayStartWorking() && manageWorkers()) {
                     continue; // the lock was dropped; recheck
@@ -299,7 +299,7 @@ final class Worker implements SleepListener {
                     if (assignWork(w)) {
                         now = processScheduledWorks(now);
                     }
-                    p.drainInboxesInWorkerLoop(); // what producers pushed meanwhile, before deciding to go on
+                    p.drainInboxes(true, now); // what producers pushed meanwhile, before deciding to go on
                 } while (p.keepWorking());
                 setFlags(PREP);
                 break;
@@ -431,7 +431,7 @@ final class Worker implements SleepListener {
         p.busyHash.add(work, this);
         currentPwq = pwq;
         currentSeq = work.queueSeq;
-        currentColor = work.color;
+        currentColor = work.color();
         currentStartNanos = now;
         currentAtNanos = now;
         p.lastProgressNanos = now;
