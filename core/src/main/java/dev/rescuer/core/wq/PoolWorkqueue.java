@@ -291,11 +291,10 @@ final class PoolWorkqueue {
     /** {@link #insert(Work, long)}, kicking the pool only if {@code kick}. PL. */
     private boolean insert(Work work, long now, boolean kick) {
         assert locked();
-        work.queueSeq++;
+        work.countQueueing(workColor, pool.nrQueued);
         if (work.pwq != this) {
             work.pwq = this; // the inbox's producer set it already: spare the volatile store's fence
         }
-        work.setColor(workColor, pool.nrQueued);
         nrInFlight[workColor]++;
         if (nrActive < wq.effectiveMaxActive() && inactive.isEmpty()) {
             nrActive++;

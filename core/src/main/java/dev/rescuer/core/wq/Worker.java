@@ -430,7 +430,7 @@ final class Worker implements SleepListener {
         currentWork = work;
         p.busyHash.add(work, this);
         currentPwq = pwq;
-        currentSeq = work.queueSeq;
+        currentSeq = work.queueSeq();
         currentColor = work.color();
         currentStartNanos = now;
         currentAtNanos = now;
@@ -503,7 +503,7 @@ final class Worker implements SleepListener {
         // Done up to this run; and if the item is not queued again, up to its last queueing, which
         // was then cancelled while this run was going on.
         boolean lastWasCancelled = work.list == null && work.pwq == pwq;
-        work.doneSeq = Math.max(work.doneSeq, lastWasCancelled ? Math.max(currentSeq, work.queueSeq) : currentSeq);
+        work.doneSeq = Math.max(work.doneSeq, lastWasCancelled ? Math.max(currentSeq, work.queueSeq()) : currentSeq);
         if (wakeFlusher || work.flushWait != null) {
             p.lock.unlock();
             if (wakeFlusher) {

@@ -16,7 +16,7 @@ class BusyHashTest {
         List<Work> items = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             Work w = new Work("w" + i, () -> { });
-            w.setColor(0, 5 + 64L * i);
+            w.countQueueing(0, 5 + 64L * i);
             items.add(w);
         }
         assertEquals(items.get(0).busyHashKey(), items.get(2).busyHashKey());
@@ -26,14 +26,20 @@ class BusyHashTest {
     @Test
     void theBucketIsFixedByTheFirstQueueingAndDeterministic() {
         Work w = new Work("w", () -> { });
-        w.setColor(3, 7);
+        assertEquals(0, w.queueSeq());
+        w.countQueueing(3, 7);
         assertEquals(7, w.busyHashKey());
         assertEquals(3, w.color());
-        w.setColor(11, 40); // a later queueing (perhaps while it runs, in the busy hash under 7)
+        assertEquals(1, w.queueSeq());
+        w.countQueueing(15, 40); // a later queueing (perhaps while it runs, in the busy hash under 7)
         assertEquals(7, w.busyHashKey(), "the bucket must not move while the item may be in a busy hash");
-        assertEquals(11, w.color());
+        assertEquals(15, w.color());
+        assertEquals(2, w.queueSeq());
+        w.countQueueing(0, 41);
+        assertEquals(0, w.color());
+        assertEquals(3, w.queueSeq());
         Work other = new Work("other", () -> { });
-        other.setColor(0, 7 + 64);
+        other.countQueueing(0, 7 + 64);
         assertEquals(w.busyHashKey(), other.busyHashKey(), "the bucket follows from the seed alone");
     }
 
