@@ -225,6 +225,20 @@ final class PoolWorkqueue {
         }
     }
 
+    /**
+     * Takes the pwq of a destroyed queue, whose inbox is closed for good, off its pool's watched
+     * list, which otherwise empties only when no worker of the pool comes (a pool that never idles
+     * would keep the queue reachable, and every worker drain would look at it). PL.
+     */
+    void retire() {
+        assert locked();
+        assert inbox == CLOSED : "retiring " + this + " with an open inbox";
+        if (onWatched) {
+            onWatched = false;
+            pool.watched.remove(this);
+        }
+    }
+
     /** Opens a closed inbox again (a drain ended, or a destroy gave up). PL. */
     void reopenInbox() {
         assert locked();

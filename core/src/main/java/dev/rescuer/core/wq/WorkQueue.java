@@ -799,6 +799,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         }
         stopOwnRescuer();
         destroyed = true;
+        forEachInbox(PoolWorkqueue::retire); // a pool that never idles would keep them watched for ever
         sys.unregister(this);
     }
 
