@@ -27,16 +27,24 @@ class InboxTest {
     }
 
     /**
-     * Occupies the pool's worker with an item spinning until {@code release}, links one item behind
-     * it (which leaves the inbox watched), then queues {@code x}, which must wait in the inbox.
+     * Queues on CPU 0 an item spinning until {@code release} and waits until it runs: the pool's
+     * worker stays counted as running (it does not sleep), so items queued behind it wait.
      */
-    private static void queueIntoTheInbox(WorkQueue wq, AtomicBoolean release, AtomicInteger linkedRuns, Work x) {
+    private static void occupyTheWorker(WorkQueue wq, AtomicBoolean release) {
         AtomicBoolean started = new AtomicBoolean();
         assertTrue(wq.queueOn(0, new Work("busy", () -> {
             started.set(true);
             assertTrue(spinUntil(release::get, PATIENCE), "the test never released the busy item");
         })));
         Poll.until("the busy item runs", started::get);
+    }
+
+    /**
+     * Occupies the pool's worker with an item spinning until {@code release}, links one item behind
+     * it (which leaves the inbox watched), then queues {@code x}, which must wait in the inbox.
+     */
+    private static void queueIntoTheInbox(WorkQueue wq, AtomicBoolean release, AtomicInteger linkedRuns, Work x) {
+        occupyTheWorker(wq, release);
         // The first queueing behind a running worker finds the inbox unwatched: it links itself and
         // leaves the inbox watched, so the next one stays in the inbox.
         assertTrue(wq.queueOn(0, new Work("linked", linkedRuns::incrementAndGet)));
@@ -214,12 +222,7 @@ class InboxTest {
      * behind it, none of which has started.
      */
     private static void batchBehind(WorkQueue wq, AtomicBoolean release, AtomicBoolean firstStarted, Work first, Work... rest) {
-        AtomicBoolean started = new AtomicBoolean();
-        assertTrue(wq.queueOn(0, new Work("busy", () -> {
-            started.set(true);
-            assertTrue(spinUntil(release::get, PATIENCE), "the test never released the busy item");
-        })));
-        Poll.until("the busy item runs", started::get);
+        occupyTheWorker(wq, release);
         assertTrue(wq.queueOn(0, first));
         for (Work w : rest) {
             assertTrue(wq.queueOn(0, w));
@@ -284,12 +287,7 @@ class InboxTest {
             Work b = new Work("b", () -> bDone.set(true));
             Work c = new Work("c", () -> cSawTheFlushReturn.set(spinUntil(flushReturned::get, PATIENCE)));
             try {
-                AtomicBoolean started = new AtomicBoolean();
-                assertTrue(wq.queueOn(0, new Work("busy", () -> {
-                    started.set(true);
-                    assertTrue(spinUntil(release::get, PATIENCE), "the test never released the busy item");
-                })));
-                Poll.until("the busy item runs", started::get);
+                occupyTheWorker(wq, release);
                 assertTrue(wq.queueOn(0, a));
                 assertTrue(wq.queueOn(0, b));
                 var flusher = sys.platform().startThread("flusher", () -> {
@@ -402,12 +400,7 @@ class InboxTest {
             AtomicBoolean secondStarted = new AtomicBoolean();
             AtomicBoolean yRan = new AtomicBoolean();
             try {
-                AtomicBoolean started = new AtomicBoolean();
-                assertTrue(keeper.queueOn(0, new Work("busy", () -> {
-                    started.set(true);
-                    assertTrue(spinUntil(release::get, PATIENCE), "the test never released the busy item");
-                })));
-                Poll.until("the busy item runs", started::get);
+                occupyTheWorker(keeper, release);
                 assertTrue(gone.queueOn(0, new Work("y", () -> yRan.set(true)))); // watches gone's inbox
                 assertTrue(keeper.queueOn(0, new Work("busy2", () -> {
                     secondStarted.set(true);
