@@ -375,7 +375,7 @@ class InboxTest {
         try (RescuerSystem sys = quietSystem()) {
             WorkQueue wq = sys.workqueues().create("inbox-idle-race", 0);
             AtomicInteger outstanding = new AtomicInteger();
-            for (int round = 0; round < 1000; round++) {
+            for (int round = 0; round < 500; round++) {
                 int n = 1 + round % 3;
                 outstanding.addAndGet(n);
                 for (int i = 0; i < n; i++) {
