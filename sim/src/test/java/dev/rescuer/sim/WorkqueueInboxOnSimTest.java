@@ -3,6 +3,7 @@ package dev.rescuer.sim;
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.wq.Work;
+import dev.rescuer.core.wq.WorkBusy;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.WorkqueueConfig;
 import org.junit.jupiter.api.Test;
@@ -179,5 +180,86 @@ class WorkqueueInboxOnSimTest {
             sys.close();
         }, () -> assertEquals(null, broken[0]));
         assertTrue(refusedTotal[0] > 0, "no push was ever refused: the test does not race destroy");
+    }
+
+    @Test
+    void noItemIsLostWhenTheLastWorkerIdlesWhilePushesRace() {
+        // Two producers push bursts onto one pool whose only busy worker keeps running dry and
+        // idling; the init task waits on a completion the last item signals, never draining: an
+        // item left in an inbox with no worker on its way would leave it waiting, and the run hung
+        // (the watchdog, which drains every inbox as it looks, is off: it would hide the loss).
+        SeededRuns.forSeeds("sim-inbox-idle-race", SEEDS, (sim, seed) -> {
+            RescuerSystem sys = RescuerSystem.builder().platform(sim).totalPages(1024)
+                    .workqueues(WorkqueueConfig.defaults().withCpus(1).withCpuIntensiveThreshold(Duration.ofSeconds(60))
+                            .withWatchdogThreshold(Duration.ZERO))
+                    .build();
+            WorkQueue wq = sys.workqueues().create("inbox", 0);
+            int items = 2 * 6;
+            int[] left = {items};
+            var all = new dev.rescuer.core.sync.Completion(sim, "all ran", "completion");
+            List<Task> tasks = new ArrayList<>();
+            for (int p = 0; p < 2; p++) {
+                tasks.add(sim.startThread("producer-" + p, () -> {
+                    for (int i = 0; i < items / 2; i++) {
+                        assertTrue(wq.queueOn(0, new Work("item", () -> {
+                            if (--left[0] == 0) {
+                                all.complete();
+                            }
+                        })));
+                        sim.preemptionPoint(); // the worker may run dry and idle between pushes
+                    }
+                }));
+            }
+            all.waitFor();
+            joinAll(sim, tasks);
+            wq.destroy();
+            sys.close();
+        }, () -> { });
+    }
+
+    @Test
+    void aCancelRacingTheWorkersBatchEitherTakesTheItemBackOrItRunsOnce() {
+        String[] broken = {null};
+        int[] cancelledTotal = {0};
+        SeededRuns.forSeeds("sim-inbox-batch-cancel", SEEDS, (sim, seed) -> {
+            RescuerSystem sys = system(sim, 1);
+            WorkQueue wq = sys.workqueues().create("inbox", 0);
+            int[] xRuns = {0};
+            boolean[] xQueued = {false};
+            Work x = new Work("x", () -> xRuns[0]++);
+            Task producer = sim.startThread("producer", () -> {
+                for (int i = 0; i < 3; i++) {
+                    assertTrue(wq.queueOn(0, new Work("a" + i, sim::preemptionPoint)));
+                }
+                assertTrue(wq.queueOn(0, x));
+                xQueued[0] = true;
+                assertTrue(wq.queueOn(0, new Work("b", sim::preemptionPoint)));
+            });
+            boolean[] cancelled = {false};
+            Task canceller = sim.startThread("canceller", () -> {
+                for (int i = 0; i < 4 && !cancelled[0]; i++) {
+                    sim.preemptionPoint();
+                    // No scheduling point from here to the grab: queued, not executing (a worker
+                    // that took it has it in its busy hash before its body runs) and not run means
+                    // the item waits in the inbox, on the worklist or in the worker's batch.
+                    boolean mustTakeIt = xQueued[0] && xRuns[0] == 0 && !x.busy().contains(WorkBusy.RUNNING);
+                    cancelled[0] = x.cancel();
+                    if (mustTakeIt && !cancelled[0] && broken[0] == null) {
+                        broken[0] = "seed " + seed + ": a cancel did not take back x, queued and not started";
+                    }
+                }
+            });
+            joinAll(sim, List.of(producer, canceller));
+            wq.flush();
+            if (cancelled[0]) {
+                cancelledTotal[0]++;
+            }
+            if (cancelled[0] ? xRuns[0] != 0 : xRuns[0] != 1) {
+                broken[0] = "seed " + seed + ": cancelled=" + cancelled[0] + " but x ran " + xRuns[0] + " times";
+            }
+            wq.destroy();
+            sys.close();
+        }, () -> assertEquals(null, broken[0]));
+        assertTrue(cancelledTotal[0] > 0, "no cancel ever took x back: the test does not race the batch");
     }
 }

@@ -8,14 +8,15 @@ import java.util.List;
  * {@code pool->busy_hash} with {@code worker->hentry}, and {@code find_worker_executing_work}.
  *
  * <p>Intrusive: each bucket chains workers through {@link Worker#hashNext}, so adding and removing
- * allocate nothing, and the bucket comes from the item's {@link Work#busyHashKey}, fixed at
- * construction, so no identity hash code is computed (the first one for an object installs it in
- * the object's header, which cost about as much as the rest of the lookup). A worker is in at most
+ * allocate nothing, and the bucket comes from the item's {@link Work#busyHashKey()}, fixed at its
+ * first queueing from the pool's queueing count, so no identity hash code is computed (the first one
+ * for an object installs it in the object's header, which cost about as much as the rest of the
+ * lookup) and the bucket, like everything else, follows from the run's inputs. A worker is in at most
  * one busy hash at a time, since it executes at most one item.
  *
  * <p>Exact, not advisory: {@link #find} compares the worker's {@code currentWork} with the item, and
  * a pool runs a given item on at most one worker at a time (the collision rule of
- * {@link Worker#assignWork}). Bucket choice (random per item) never shows: lookups are exact, and
+ * {@link Worker#assignWork}). Bucket choice never shows: lookups are exact, and
  * every walk over all busy workers is either sorted ({@link WorkerPool#busyWorkersByName}) or
  * independent of order (the CPU-intensive tick checks each worker on its own).
  *
@@ -25,13 +26,14 @@ import java.util.List;
 final class BusyHash {
 
     /** The kernel's {@code BUSY_WORKER_HASH_ORDER} of 6. */
-    private static final int BUCKETS = 1 << 6;
+    static final int KEY_BITS = 6;
+    static final int BUCKETS = 1 << KEY_BITS;
 
     private final Worker[] buckets = new Worker[BUCKETS];
     private int size;
 
     private static int bucket(Work work) {
-        return work.busyHashKey & (BUCKETS - 1);
+        return work.busyHashKey();
     }
 
     /** Adds {@code worker}, whose {@code currentWork} is already {@code work} ({@code hash_add}). */

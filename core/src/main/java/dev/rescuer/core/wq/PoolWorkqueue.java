@@ -157,19 +157,24 @@ final class PoolWorkqueue {
      * (registering it on {@code pool.watched}), else {@code null}. A closed inbox is left as it is. PL.
      */
     void drainInbox() {
-        drainInbox(false);
+        if (usesInbox) {
+            drainInbox(false, pool.platform.nanoTime());
+        }
     }
 
     /**
-     * {@link #drainInbox()}, or with {@code byWorkerLoop} for a worker in its loop
-     * ({@link WorkerPool#drainInboxesInWorkerLoop()}): that worker is coming, so the inbox stays
+     * {@link #drainInbox()}, or with {@code byWorkerLoop} by a worker in its loop
+     * ({@link WorkerPool#drainInboxes(boolean, long)}): that worker is coming, so the inbox stays
      * watched, and what it links kicks nobody. PL.
+     *
+     * @param now the platform time, read by the caller with no scheduling point since: the
+     *     watchdog's stamp if an item lands on an empty worklist
      */
-    void drainInbox(boolean byWorkerLoop) {
-        assert locked();
+    void drainInbox(boolean byWorkerLoop, long now) {
         if (!usesInbox) {
             return;
         }
+        assert locked();
         boolean watch = byWorkerLoop || pool.workerComing();
         Work h = inbox;
         if (h == CLOSED || (h == WATCHED && watch && onWatched) || (h == null && !watch)) {
@@ -180,7 +185,7 @@ final class PoolWorkqueue {
         if (watch) {
             watchedBy(pool);
         }
-        linkStack(h, !byWorkerLoop);
+        linkStack(h, !byWorkerLoop, now);
         if (!watch && pool.workerComing() && INBOX.compareAndSet(this, null, WATCHED)) {
             watchedBy(pool); // the insert kicked a worker, which drains before it idles
         }
@@ -202,7 +207,7 @@ final class PoolWorkqueue {
         while (h != CLOSED && h != null) {
             Work seen = (Work) INBOX.compareAndExchange(this, h, null);
             if (seen == h) {
-                linkStack(h, true);
+                linkStack(h, true, pool.platform.nanoTime());
                 return;
             }
             h = seen;
@@ -216,7 +221,21 @@ final class PoolWorkqueue {
     void closeInbox() {
         assert locked();
         if (usesInbox) {
-            linkStack((Work) INBOX.getAndSet(this, CLOSED), true);
+            linkStack((Work) INBOX.getAndSet(this, CLOSED), true, pool.platform.nanoTime());
+        }
+    }
+
+    /**
+     * Takes the pwq of a destroyed queue, whose inbox is closed for good, off its pool's watched
+     * list, which otherwise empties only when no worker of the pool comes (a pool that never idles
+     * would keep the queue reachable, and every worker drain would look at it). PL.
+     */
+    void retire() {
+        assert locked();
+        assert inbox == CLOSED : "retiring " + this + " with an open inbox";
+        if (onWatched) {
+            onWatched = false;
+            pool.watched.remove(this);
         }
     }
 
@@ -244,8 +263,11 @@ final class PoolWorkqueue {
     /**
      * Links a stack taken off the inbox (newest first, down to its marker or {@code null}) in pushing
      * order, kicking as a queueing does if {@code kick}. PL.
+     *
+     * @param now the platform time, read by the caller with no scheduling point since: the
+     *     watchdog's stamp if an item lands on an empty worklist
      */
-    private void linkStack(Work h, boolean kick) {
+    private void linkStack(Work h, boolean kick, long now) {
         Work oldestFirst = null;
         while (h != null && h != WATCHED && h != CLOSED) {
             Work below = h.next;
@@ -253,10 +275,6 @@ final class PoolWorkqueue {
             oldestFirst = h;
             h = below;
         }
-        if (oldestFirst == null) {
-            return;
-        }
-        long now = pool.platform.nanoTime();
         while (oldestFirst != null) {
             Work w = oldestFirst;
             oldestFirst = w.next;
@@ -287,9 +305,10 @@ final class PoolWorkqueue {
     /** {@link #insert(Work, long)}, kicking the pool only if {@code kick}. PL. */
     private boolean insert(Work work, long now, boolean kick) {
         assert locked();
-        work.queueSeq++;
-        work.pwq = this;
-        work.color = workColor;
+        work.countQueueing(workColor, pool.nrQueued);
+        if (work.pwq != this) {
+            work.pwq = this; // the inbox's producer set it already: spare the volatile store's fence
+        }
         nrInFlight[workColor]++;
         if (nrActive < wq.effectiveMaxActive() && inactive.isEmpty()) {
             nrActive++;
@@ -357,7 +376,7 @@ final class PoolWorkqueue {
         assert locked();
         boolean wasActive = work.list != inactive; // an item is inactive exactly while on this list
         work.list.remove(work);
-        return decNrInFlight(work.color, wasActive);
+        return decNrInFlight(work.color(), wasActive);
     }
 
     /** Starts a new flush color: items queued from now on take {@code color} ({@code flush_workqueue_prep_pwqs}). PL. */

@@ -73,15 +73,14 @@ public class Work extends AbstractPrimitive {
     WorkList list;
     Work prev;
     Work next;
-    int color;
-    /** Incremented by each successful queueing. */
-    long queueSeq;
-
     /**
-     * Which bucket of a pool's {@link BusyHash} the item's runs go in: random, fixed at construction,
-     * so that no identity hash code is needed. Never observable (lookups are exact).
+     * The item's queueings in one word, so that it stays at 72 bytes: bits 0 to 3 the flush color of
+     * the current or last queueing, bits 4 to 9 its bucket in a pool's {@link BusyHash} (chosen at
+     * the first queueing, with {@code BUCKET_CHOSEN}), and from bit 11 up the count of successful
+     * queueings (the queueing sequence number, 2<sup>53</sup> of them before it wraps). Written
+     * only by {@link #countQueueing} under the pool lock; see there.
      */
-    final int busyHashKey = java.util.concurrent.ThreadLocalRandom.current().nextInt();
+    private long queueings;
 
     /** The pwq of the current or last queueing; null if never queued. */
     volatile PoolWorkqueue pwq;
@@ -224,6 +223,43 @@ public class Work extends AbstractPrimitive {
         if (claimedBy == null) {
             CLAIMED_BY.setRelease(this, sys);
         }
+    }
+
+    private static final int COLOR_MASK = PoolWorkqueue.NR_COLORS - 1;
+    private static final int COLOR_BITS = Integer.bitCount(COLOR_MASK);
+    private static final int BUCKET_CHOSEN = 1 << (COLOR_BITS + BusyHash.KEY_BITS);
+    private static final int SEQ_SHIFT = COLOR_BITS + BusyHash.KEY_BITS + 1;
+
+    /**
+     * Counts a successful queueing with its flush color (the caller owns PENDING and holds the pool
+     * lock). The first queueing also fixes the item's busy-hash bucket, from {@code seed} (the pool's
+     * queueing count: deterministic, and spread over successive items); it never changes after that,
+     * so the bucket an item was added to its pool's busy hash under is the one it is found and
+     * removed under, whatever queueings happen meanwhile. A racy read of the word under another
+     * pool's lock (an item running on one queue's pool and queued on another queue's) sees the
+     * bucket right even if the word tore: the bucket bits are the same in the old and the new value.
+     */
+    void countQueueing(int color, long seed) {
+        long v = queueings;
+        if ((v & BUCKET_CHOSEN) == 0) {
+            v |= BUCKET_CHOSEN | ((seed & (BusyHash.BUCKETS - 1)) << COLOR_BITS);
+        }
+        queueings = ((v & ~COLOR_MASK) | color) + (1L << SEQ_SHIFT);
+    }
+
+    /** The number of successful queueings so far: the sequence number of the current or last one. Under the pool lock. */
+    long queueSeq() {
+        return queueings >>> SEQ_SHIFT;
+    }
+
+    /** The flush color of the current or last queueing. Under the lock of {@code pwq.pool}. */
+    int color() {
+        return (int) queueings & COLOR_MASK;
+    }
+
+    /** The item's bucket in a pool's {@link BusyHash}: fixed from its first queueing on, 0 before it. */
+    int busyHashKey() {
+        return (int) (queueings >>> COLOR_BITS) & (BusyHash.BUCKETS - 1);
     }
 
     /** Clears PENDING, which the caller owns; leaves the disable depth as it is. */
@@ -423,8 +459,8 @@ public class Work extends AbstractPrimitive {
             // The cancelled queueing counts as finished for flushers, but only once no earlier one is
             // still running: if the item runs here now, its run finishes the cancelled one too (see
             // Worker.processOneWork), so that cancelSync and flush still wait for that run.
-            if (queueSeq > doneSeq && !pool.busyHash.contains(this)) {
-                doneSeq = queueSeq;
+            if (queueSeq() > doneSeq && !pool.busyHash.contains(this)) {
+                doneSeq = queueSeq();
             }
         } finally {
             pool.lock.unlock();
@@ -518,7 +554,7 @@ public class Work extends AbstractPrimitive {
                     continue; // queued on another pool meanwhile
                 }
                 if (l != null) {
-                    target = queueSeq;
+                    target = queueSeq();
                 } else {
                     Worker w = pool.busyHash.find(this);
                     if (w == null) {

@@ -799,6 +799,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         }
         stopOwnRescuer();
         destroyed = true;
+        forEachInbox(PoolWorkqueue::retire); // a pool that never idles would keep them watched for ever
         sys.unregister(this);
     }
 
@@ -967,7 +968,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         long now = sys.platform().nanoTime(); // outside the lock; no scheduling point until it is held
         pool.lock.lock();
         try {
-            pwq.drainInbox(); // items pushed before this one go first
+            pwq.drainInbox(false, now); // items pushed before this one go first
             refusal = refusal(work, self, fromTimer);
             if (refusal == null) {
                 active = pwq.insert(work, now);

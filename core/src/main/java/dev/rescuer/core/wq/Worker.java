@@ -293,7 +293,7 @@ final class Worker implements SleepListener, Runnable {
                 return;
             }
             leaveIdle();
-            p.drainInboxesInWorkerLoop();
+            p.drainInboxes(true, platform.nanoTime());
             while (p.needMoreWorker()) {
                 if (!p.mayStartWorking() && manageWorkers()) {
                     continue; // the lock was dropped; recheck
@@ -305,7 +305,7 @@ final class Worker implements SleepListener, Runnable {
                     if (assignWork(w)) {
                         now = processScheduledWorks(now);
                     }
-                    p.drainInboxesInWorkerLoop(); // what producers pushed meanwhile, before deciding to go on
+                    p.drainInboxes(true, now); // what producers pushed meanwhile, before deciding to go on
                 } while (p.keepWorking());
                 setFlags(PREP);
                 break;
@@ -436,8 +436,8 @@ final class Worker implements SleepListener, Runnable {
         currentWork = work;
         p.busyHash.add(work, this);
         currentPwq = pwq;
-        currentSeq = work.queueSeq;
-        currentColor = work.color;
+        currentSeq = work.queueSeq();
+        currentColor = work.color();
         currentStartNanos = now;
         currentAtNanos = now;
         p.lastProgressNanos = now;
@@ -509,7 +509,7 @@ final class Worker implements SleepListener, Runnable {
         // Done up to this run; and if the item is not queued again, up to its last queueing, which
         // was then cancelled while this run was going on.
         boolean lastWasCancelled = work.list == null && work.pwq == pwq;
-        work.doneSeq = Math.max(work.doneSeq, lastWasCancelled ? Math.max(currentSeq, work.queueSeq) : currentSeq);
+        work.doneSeq = Math.max(work.doneSeq, lastWasCancelled ? Math.max(currentSeq, work.queueSeq()) : currentSeq);
         if (wakeFlusher || work.flushWait != null) {
             p.lock.unlock();
             if (wakeFlusher) {

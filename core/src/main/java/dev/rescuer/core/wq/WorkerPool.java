@@ -42,8 +42,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Derived counts are computed, not stored: the number of workers is {@code workers.size()}, of idle
  * ones {@code idleList.size()}, and a manager is active when {@code manager != null}.
  *
- * <p>Memory ordering. {@link #lastProgressNanos} is volatile: written under the lock, read by the
- * watchdog without it (advisory). A {@link Worker}'s {@code kicked} flag is volatile and pairs the
+ * <p>Memory ordering. A {@link Worker}'s {@code kicked} flag is volatile and pairs the
  * waker's store (then {@code Platform.wake}) with the sleeper's load in its await condition.
  * {@link #nrRunning} is atomic because one change happens without the lock: a worker waking from a
  * sleep increments it from its own thread. That increment pairs with the queue path's check
@@ -104,8 +103,8 @@ final class WorkerPool {
     long nrQueued;                                                    // PL
     /** Items run on this pool, by its workers, a rescuer or its BH context ({@link WorkqueueStats#workExecuted()}'s share). */
     long nrExecuted;                                                  // PL
-    /** Platform time of the last forward progress, for the watchdog. */
-    volatile long lastProgressNanos;                                  // written PL, read racily
+    /** Platform time of the last forward progress, for the watchdog and the dumps (both read it under the lock). */
+    long lastProgressNanos;                                           // PL
 
     final PlatformTimer maydayTimer;         // I
     final PlatformTimer idleTimer;           // I
@@ -213,22 +212,22 @@ final class WorkerPool {
      * mayday timer, the watchdog, the dumps and the statistics, which read the pool's items. PL.
      */
     void drainInboxes() {
-        assert lock.isHeldByCurrentThread();
-        for (int i = 0; i < watched.size(); i++) {
-            watched.get(i).drainInbox();
-        }
+        drainInboxes(false, platform.nanoTime());
     }
 
     /**
-     * {@link #drainInboxes()} by a worker in its loop, which looks at the worklist next and, if it
-     * then goes idle, first re-decides ({@link #unwatchIfNobodyComes()}): it counts as coming, so
-     * the inboxes stay watched, and it kicks nobody for what it links, as a kicked worker on its
-     * way is not woken again. PL.
+     * {@link #drainInboxes()}, or with {@code byWorkerLoop} by a worker in its loop, which looks at
+     * the worklist next and, if it then goes idle, first re-decides ({@link #unwatchIfNobodyComes()}):
+     * it counts as coming, so the inboxes stay watched, and it kicks nobody for what it links, as a
+     * kicked worker on its way is not woken again. PL.
+     *
+     * @param now the platform time, read with no scheduling point since: the watchdog's stamp if an
+     *     item lands on an empty worklist
      */
-    void drainInboxesInWorkerLoop() {
+    void drainInboxes(boolean byWorkerLoop, long now) {
         assert lock.isHeldByCurrentThread();
         for (int i = 0; i < watched.size(); i++) {
-            watched.get(i).drainInbox(true);
+            watched.get(i).drainInbox(byWorkerLoop, now);
         }
     }
 
@@ -298,11 +297,6 @@ final class WorkerPool {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Records progress for the watchdog. */
-    void touchProgress() {
-        lastProgressNanos = platform.nanoTime();
     }
 
     // ---- worker creation ----

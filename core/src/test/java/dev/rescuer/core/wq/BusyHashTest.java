@@ -11,20 +11,36 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The pool's intrusive busy hash: exact lookups, also for items that share a bucket. */
 class BusyHashTest {
 
-    /** Three items whose keys fall in the same bucket (65 items guarantee a shared one of 64). */
+    /** Three items that share a bucket: their first queueings' seeds are equal modulo 64. */
     private static List<Work> sameBucket() {
-        List<List<Work>> byBucket = new ArrayList<>();
-        for (int b = 0; b < 64; b++) {
-            byBucket.add(new ArrayList<>());
-        }
-        for (int i = 0; ; i++) {
+        List<Work> items = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
             Work w = new Work("w" + i, () -> { });
-            List<Work> l = byBucket.get(w.busyHashKey & 63);
-            l.add(w);
-            if (l.size() == 3) {
-                return l;
-            }
+            w.countQueueing(0, 5 + 64L * i);
+            items.add(w);
         }
+        assertEquals(items.get(0).busyHashKey(), items.get(2).busyHashKey());
+        return items;
+    }
+
+    @Test
+    void theBucketIsFixedByTheFirstQueueingAndDeterministic() {
+        Work w = new Work("w", () -> { });
+        assertEquals(0, w.queueSeq());
+        w.countQueueing(3, 7);
+        assertEquals(7, w.busyHashKey());
+        assertEquals(3, w.color());
+        assertEquals(1, w.queueSeq());
+        w.countQueueing(15, 40); // a later queueing (perhaps while it runs, in the busy hash under 7)
+        assertEquals(7, w.busyHashKey(), "the bucket must not move while the item may be in a busy hash");
+        assertEquals(15, w.color());
+        assertEquals(2, w.queueSeq());
+        w.countQueueing(0, 41);
+        assertEquals(0, w.color());
+        assertEquals(3, w.queueSeq());
+        Work other = new Work("other", () -> { });
+        other.countQueueing(0, 7 + 64);
+        assertEquals(w.busyHashKey(), other.busyHashKey(), "the bucket follows from the seed alone");
     }
 
     private static Worker running(Work work, int id) {

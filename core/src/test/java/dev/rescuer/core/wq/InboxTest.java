@@ -27,16 +27,24 @@ class InboxTest {
     }
 
     /**
-     * Occupies the pool's worker with an item spinning until {@code release}, links one item behind
-     * it (which leaves the inbox watched), then queues {@code x}, which must wait in the inbox.
+     * Queues on CPU 0 an item spinning until {@code release} and waits until it runs: the pool's
+     * worker stays counted as running (it does not sleep), so items queued behind it wait.
      */
-    private static void queueIntoTheInbox(WorkQueue wq, AtomicBoolean release, AtomicInteger linkedRuns, Work x) {
+    private static void occupyTheWorker(WorkQueue wq, AtomicBoolean release) {
         AtomicBoolean started = new AtomicBoolean();
         assertTrue(wq.queueOn(0, new Work("busy", () -> {
             started.set(true);
             assertTrue(spinUntil(release::get, PATIENCE), "the test never released the busy item");
         })));
         Poll.until("the busy item runs", started::get);
+    }
+
+    /**
+     * Occupies the pool's worker with an item spinning until {@code release}, links one item behind
+     * it (which leaves the inbox watched), then queues {@code x}, which must wait in the inbox.
+     */
+    private static void queueIntoTheInbox(WorkQueue wq, AtomicBoolean release, AtomicInteger linkedRuns, Work x) {
+        occupyTheWorker(wq, release);
         // The first queueing behind a running worker finds the inbox unwatched: it links itself and
         // leaves the inbox watched, so the next one stays in the inbox.
         assertTrue(wq.queueOn(0, new Work("linked", linkedRuns::incrementAndGet)));
@@ -144,20 +152,29 @@ class InboxTest {
                 assertTrue(spinUntil(sleepNow::get, PATIENCE));
                 done.waitFor(); // sleeps; only x completes it
             })));
-            Poll.until("the busy item runs", started::get);
-            Work linked = new Work("linked", () -> { });
-            assertTrue(wq.queueOn(0, linked)); // leaves the inbox watched
-            assertTrue(linked.cancel(), "taken back, so the worklist is empty: only the inbox holds work");
             AtomicBoolean xRan = new AtomicBoolean();
-            Work x = new Work("x", () -> {
-                xRan.set(true);
-                done.complete();
-            });
-            assertTrue(wq.queueOn(0, x));
-            assertTrue(pwq.inInbox(x), "queued behind a running worker, the item waits in the inbox");
-            sleepNow.set(true);
-            Poll.until("x runs on another worker while busy sleeps", xRan::get);
-            assertFalse(pwq.inInbox(x));
+            try {
+                Poll.until("the busy item runs", started::get);
+                Work linked = new Work("linked", () -> { });
+                assertTrue(wq.queueOn(0, linked)); // leaves the inbox watched
+                assertTrue(linked.cancel(), "taken back, so the worklist is empty: only the inbox holds work");
+                Work x = new Work("x", () -> {
+                    xRan.set(true);
+                    done.complete();
+                });
+                assertTrue(wq.queueOn(0, x));
+                assertTrue(pwq.inInbox(x), "queued behind a running worker, the item waits in the inbox");
+                sleepNow.set(true);
+                Poll.until("x runs on another worker while busy sleeps", xRan::get);
+                assertFalse(pwq.inInbox(x));
+            } finally {
+                // An early failure must not leave busy spinning or asleep: the system's close would
+                // wait for it for ever.
+                sleepNow.set(true);
+                if (!xRan.get()) {
+                    done.complete();
+                }
+            }
             wq.flush();
             wq.destroy();
         }
@@ -195,6 +212,221 @@ class InboxTest {
             q2.flush();
             assertEquals(1, maxRunning.get(), "w never ran twice at once");
             q2.destroy();
+        }
+    }
+
+    /**
+     * Occupies the pool's worker with {@code busy} spinning until {@code release}, queues {@code first}
+     * (linked by its producer) and then {@code rest} (pushed onto the watched inbox), releases busy and
+     * waits until {@code first} runs: the worker's drain after busy linked {@code rest} in one batch
+     * behind it, none of which has started.
+     */
+    private static void batchBehind(WorkQueue wq, AtomicBoolean release, AtomicBoolean firstStarted, Work first, Work... rest) {
+        occupyTheWorker(wq, release);
+        assertTrue(wq.queueOn(0, first));
+        for (Work w : rest) {
+            assertTrue(wq.queueOn(0, w));
+            assertTrue(wq.pwqFor(0).inInbox(w), "queued behind a running worker, the item waits in the inbox");
+        }
+        release.set(true);
+        Poll.until("the batch's first item runs", firstStarted::get);
+        for (Work w : rest) {
+            assertFalse(wq.pwqFor(0).inInbox(w), "the worker linked the inbox as it went on to the next item");
+        }
+    }
+
+    @Test
+    void aCancelTakesBackAnItemOfTheWorkersBatchThatHasNotStarted() {
+        try (RescuerSystem sys = quietSystem()) {
+            WorkQueue wq = sys.workqueues().create("inbox-batch-cancel", 0);
+            AtomicBoolean release = new AtomicBoolean();
+            AtomicBoolean aStarted = new AtomicBoolean();
+            AtomicBoolean letAFinish = new AtomicBoolean();
+            AtomicInteger bRuns = new AtomicInteger();
+            AtomicInteger xRuns = new AtomicInteger();
+            Work a = new Work("a", () -> {
+                aStarted.set(true);
+                assertTrue(spinUntil(letAFinish::get, PATIENCE), "the test never let a finish");
+            });
+            Work b = new Work("b", bRuns::incrementAndGet);
+            Work x = new Work("x", xRuns::incrementAndGet);
+            try {
+                batchBehind(wq, release, aStarted, a, b, x);
+                assertTrue(x.isPending(), "linked in the batch, not started: still pending");
+                assertTrue(x.cancel(), "the cancel takes back an item of the batch that has not started");
+                assertFalse(x.isPending());
+            } finally {
+                release.set(true);
+                letAFinish.set(true);
+            }
+            wq.flush();
+            assertEquals(0, xRuns.get(), "a cancelled item of a batch never runs");
+            assertEquals(1, bRuns.get(), "the rest of the batch runs");
+            wq.destroy();
+        }
+    }
+
+    @Test
+    void aFlushReturnsWhenItsColorDrainsInTheMiddleOfTheWorkersBatch() {
+        // The worker's batch holds b (queued before the flush, its color) and c (queued after it, the
+        // next color). c waits for the flush to return: a flush that waited for the whole batch, or
+        // for c's color, would never return.
+        try (RescuerSystem sys = quietSystem()) {
+            WorkQueue wq = sys.workqueues().create("inbox-batch-flush", 0);
+            AtomicBoolean release = new AtomicBoolean();
+            AtomicBoolean aStarted = new AtomicBoolean();
+            AtomicBoolean letAFinish = new AtomicBoolean();
+            AtomicBoolean bDone = new AtomicBoolean();
+            AtomicBoolean flushReturned = new AtomicBoolean();
+            AtomicReference<Boolean> bDoneAtFlushReturn = new AtomicReference<>();
+            AtomicReference<Boolean> cSawTheFlushReturn = new AtomicReference<>();
+            Work a = new Work("a", () -> {
+                aStarted.set(true);
+                assertTrue(spinUntil(letAFinish::get, PATIENCE), "the test never let a finish");
+            });
+            Work b = new Work("b", () -> bDone.set(true));
+            Work c = new Work("c", () -> cSawTheFlushReturn.set(spinUntil(flushReturned::get, PATIENCE)));
+            try {
+                occupyTheWorker(wq, release);
+                assertTrue(wq.queueOn(0, a));
+                assertTrue(wq.queueOn(0, b));
+                var flusher = sys.platform().startThread("flusher", () -> {
+                    wq.flush();
+                    bDoneAtFlushReturn.set(bDone.get());
+                    flushReturned.set(true);
+                });
+                Poll.until("the flusher sleeps in the flush", () -> flusher.waitingOn() != null || flusher.hasExited());
+                assertTrue(wq.queueOn(0, c));
+                assertTrue(wq.pwqFor(0).inInbox(c), "c waits in the inbox, to be linked with the batch");
+                release.set(true);
+                Poll.until("a runs", aStarted::get);
+                letAFinish.set(true);
+                Poll.until("the flush returns", flushReturned::get);
+                sys.platform().join(flusher);
+                assertNull(flusher.failure());
+            } finally {
+                release.set(true);
+                letAFinish.set(true);
+                flushReturned.set(true);
+            }
+            wq.flush();
+            assertEquals(Boolean.TRUE, bDoneAtFlushReturn.get(), "the flush returned before b, queued before it, had run");
+            assertEquals(Boolean.TRUE, cSawTheFlushReturn.get(), "the flush waited for c, queued after it");
+            wq.destroy();
+        }
+    }
+
+    @Test
+    void anItemQueuedAgainWhileItSleepsRunsAfterOnTheSameWorkerNotBesideIt() {
+        // w's first run sleeps; meanwhile w is queued again and pushed with p behind it. The sleep
+        // hook links the inbox and kicks another worker, which takes w from the worklist: the busy
+        // hash sends it to the sleeping run's worker (non-reentrancy), and p runs.
+        try (RescuerSystem sys = quietSystem()) {
+            WorkQueue wq = sys.workqueues().create("inbox-batch-reentrancy", 0);
+            PoolWorkqueue pwq = wq.pwqFor(0);
+            var gate = new dev.rescuer.core.sync.Completion(sys.platform(), "gate", "completion");
+            AtomicBoolean sleepNow = new AtomicBoolean();
+            AtomicInteger runs = new AtomicInteger();
+            AtomicInteger running = new AtomicInteger();
+            AtomicInteger maxRunning = new AtomicInteger();
+            AtomicReference<Thread> firstRunOn = new AtomicReference<>();
+            AtomicReference<Thread> secondRunOn = new AtomicReference<>();
+            AtomicBoolean pRan = new AtomicBoolean();
+            Work w = new Work("w", () -> {
+                maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+                if (runs.incrementAndGet() == 1) {
+                    firstRunOn.set(Thread.currentThread());
+                    assertTrue(spinUntil(sleepNow::get, PATIENCE), "the test never let w sleep");
+                    gate.waitFor(); // sleeps: the count drops, the inbox is linked, another worker comes
+                } else {
+                    secondRunOn.set(Thread.currentThread());
+                }
+                running.decrementAndGet();
+            });
+            Work p = new Work("p", () -> {
+                pRan.set(true);
+                gate.complete();
+            });
+            try {
+                assertTrue(wq.queueOn(0, w));
+                Poll.until("w's first run", () -> firstRunOn.get() != null);
+                assertTrue(wq.queueOn(0, w), "queued again while it runs");
+                assertTrue(wq.queueOn(0, p));
+                assertTrue(pwq.inInbox(p), "behind a running worker, p waits in the inbox");
+                sleepNow.set(true);
+                Poll.until("p runs on another worker while w sleeps", pRan::get);
+                Poll.until("w's second run", () -> secondRunOn.get() != null);
+            } finally {
+                sleepNow.set(true);
+                gate.complete();
+            }
+            wq.flush();
+            assertEquals(2, runs.get());
+            assertEquals(1, maxRunning.get(), "w ran beside itself");
+            assertSame(firstRunOn.get(), secondRunOn.get(), "the second run goes to the worker of the first");
+            wq.destroy();
+        }
+    }
+
+    @Test
+    void noItemIsLostWhenTheLastWorkerIdlesWhileAProducerPushes() {
+        // Bursts of one to three items, each waited for without any drain (a flush would find a lost
+        // item itself): the worker goes idle between and within bursts, so pushes race its idling.
+        try (RescuerSystem sys = quietSystem()) {
+            WorkQueue wq = sys.workqueues().create("inbox-idle-race", 0);
+            AtomicInteger outstanding = new AtomicInteger();
+            for (int round = 0; round < 500; round++) {
+                int n = 1 + round % 3;
+                outstanding.addAndGet(n);
+                for (int i = 0; i < n; i++) {
+                    assertTrue(wq.queueOn(0, new Work("tiny", outstanding::decrementAndGet)));
+                }
+                int r = round;
+                assertTrue(spinUntil(() -> outstanding.get() == 0, PATIENCE), () -> "round " + r + ": an item was left with no worker on its way");
+            }
+            wq.destroy();
+        }
+    }
+
+    @Test
+    void aDestroyedQueueLeavesTheWatchedListOfAPoolThatNeverIdles() {
+        try (RescuerSystem sys = quietSystem()) {
+            WorkQueue keeper = sys.workqueues().create("inbox-keeper", 0);
+            WorkQueue gone = sys.workqueues().create("inbox-gone", 0);
+            PoolWorkqueue gonePwq = gone.pwqFor(0);
+            WorkerPool pool = gonePwq.pool;
+            AtomicBoolean release = new AtomicBoolean();
+            AtomicBoolean releaseSecond = new AtomicBoolean();
+            AtomicBoolean secondStarted = new AtomicBoolean();
+            AtomicBoolean yRan = new AtomicBoolean();
+            try {
+                occupyTheWorker(keeper, release);
+                assertTrue(gone.queueOn(0, new Work("y", () -> yRan.set(true)))); // watches gone's inbox
+                assertTrue(keeper.queueOn(0, new Work("busy2", () -> {
+                    secondStarted.set(true);
+                    assertTrue(spinUntil(releaseSecond::get, PATIENCE), "the test never released busy2");
+                })));
+                release.set(true);
+                Poll.until("busy2 runs: y ran and the worker never idled", secondStarted::get);
+                assertTrue(yRan.get());
+                assertTrue(onWatched(pool, gonePwq), "the test's premise: gone's pwq is watched");
+                gone.destroy();
+                assertFalse(onWatched(pool, gonePwq), "a destroyed queue's pwq stays on the pool's watched list");
+            } finally {
+                release.set(true);
+                releaseSecond.set(true);
+            }
+            keeper.flush();
+            keeper.destroy();
+        }
+    }
+
+    private static boolean onWatched(WorkerPool pool, PoolWorkqueue pwq) {
+        pool.lock.lock();
+        try {
+            return pool.watched.contains(pwq);
+        } finally {
+            pool.lock.unlock();
         }
     }
 }
