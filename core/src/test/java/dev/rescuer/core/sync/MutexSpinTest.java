@@ -61,24 +61,38 @@ class MutexSpinTest {
      * number from 1).
      */
     private Op bargeAgainstWokenWaiter(Runnable bLock, IntConsumer onTurn) {
+        Op op = queueBehindA(bLock);
+        a.run(this::releaseAndBargeIn);
+        deliverBsWakeUp(onTurn);
+        return op;
+    }
+
+    /** A takes the mutex; B runs {@code bLock} and sleeps queued behind it; B's wake-ups are held back. */
+    private Op queueBehindA(Runnable bLock) {
         a.run(mutex::lock);
         Op op = b.runUntilBlocked(() -> {
             bThread = Thread.currentThread();
             bLock.run();
         }, mutex);
         probe.holdWakesOf(b.task());
-        a.run(() -> {
-            mutex.unlock(); // gives B the waking role; its wake-up is held back
-            assertTrue(mutex.tryLock(), "A barges in before B retries");
-        });
+        return op;
+    }
+
+    /** A's release gives B the waking role (its wake-up is held back), and A takes the mutex again. */
+    private void releaseAndBargeIn() {
+        mutex.unlock();
+        assertTrue(mutex.tryLock(), "A barges in before B retries");
         assertEquals(1, probe.wakeCount(b.task()), "A's release woke B");
+    }
+
+    /** Delivers B's held wake-up, with {@code onTurn} run at each of B's spin turns (from 1). */
+    private void deliverBsWakeUp(IntConsumer onTurn) {
         probe.onCpuRelax(t -> {
             if (t == b.task()) {
                 onTurn.accept(turns.incrementAndGet());
             }
         });
         probe.releaseWakes();
-        return op;
     }
 
     private static void await(CountDownLatch latch) {
@@ -146,26 +160,15 @@ class MutexSpinTest {
         // The real platform's answer: A sleeps on a completion while it holds the mutex.
         Completion held = new Completion(probe, "held");
         Thread[] aThread = new Thread[1];
-        a.run(mutex::lock);
-        Op bLock = b.runUntilBlocked(() -> {
-            bThread = Thread.currentThread();
-            mutex.lock();
-        }, mutex);
-        probe.holdWakesOf(b.task());
+        Op bLock = queueBehindA(mutex::lock);
         Op aBlocks = a.runUntilBlocked(() -> {
             aThread[0] = Thread.currentThread();
-            mutex.unlock();
-            assertTrue(mutex.tryLock(), "A barges in before B retries");
+            releaseAndBargeIn();
             held.waitFor();
         }, held);
         Poll.until("A parks in the platform", () -> aThread[0].getState() == Thread.State.WAITING);
         assertFalse(probe.isOnCpu(a.task()), "a task asleep in the platform is not running");
-        probe.onCpuRelax(t -> {
-            if (t == b.task()) {
-                turns.incrementAndGet();
-            }
-        });
-        probe.releaseWakes();
+        deliverBsWakeUp(turn -> { });
         awaitBLostAndParked();
         assertEquals(0, turns.get(), "no spin on an owner that sleeps");
         held.complete();
