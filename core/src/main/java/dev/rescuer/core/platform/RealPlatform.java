@@ -173,15 +173,16 @@ public final class RealPlatform extends AbstractPlatform {
     /**
      * {@inheritDoc}
      *
-     * <p>Here: the task's thread is alive, not inside one of this platform's waits (its in-platform
-     * mark is even) and in the JVM's {@code RUNNABLE} state (so not parked, waiting or blocked on a
+     * <p>Here: the task has not exited (its thread may still be finishing its exit), its thread is
+     * not inside one of this platform's waits (its in-platform mark is even) and is in the JVM's
+     * {@code RUNNABLE} state (so not parked, waiting or blocked on a
      * monitor outside the platform either). The JVM cannot tell whether the operating system has
      * descheduled a runnable thread, or whether it sits in blocking I/O; both count as running.
      */
     @Override
     public boolean isOnCpu(Task task) {
         return platformData(task) instanceof RealTask rt && (rt.platformWaitSeq & 1) == 0
-                && rt.thread.getState() == Thread.State.RUNNABLE;
+                && rt.thread.getState() == Thread.State.RUNNABLE && !task.hasExited();
     }
 
     /**

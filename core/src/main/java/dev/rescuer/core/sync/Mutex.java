@@ -288,7 +288,9 @@ public final class Mutex extends SleepingPrimitive {
      * {@link #HANDOFF_SPINS} turns, having no {@code need_resched()}). While it spins, its
      * {@code Waiter.spinning} tells the releaser that hands over not to wake it: it picks the grant
      * up itself ({@code MUTEX_FLAG_PICKUP}). On a platform that runs one task at a time the owner is
-     * never running when the waiter asks, so the loop ends before its first turn.
+     * never running when the waiter asks, so the loop ends before its first turn. An interrupt or a
+     * deadline that comes while it spins is seen when the spin ends, as the kernel's spinner sees a
+     * signal only after {@code mutex_optimistic_spin} returns.
      *
      * @return whether the lock was handed over meanwhile
      */
