@@ -222,6 +222,12 @@ public final class BenchSuite {
                 "reentrantreadwritelock", "reentrantReadWriteLockReadLockUnlock"));
         pair(out, byBench, "mutexContended2", "mutex-contended-2", true, Map.of("reentrantlock", "reentrantLockContended2"));
         pair(out, byBench, "mutexContended4", "mutex-contended-4", true, Map.of("reentrantlock", "reentrantLockContended4"));
+        pair(out, byBench, "rwsemWriteContended2", "rwsem-write-contended-2", true,
+                Map.of("reentrantreadwritelock", "reentrantReadWriteLockWriteContended2"));
+        pair(out, byBench, "rwsemWriteContended4", "rwsem-write-contended-4", true,
+                Map.of("reentrantreadwritelock", "reentrantReadWriteLockWriteContended4"));
+        pair(out, byBench, "rwsemMixedContended4", "rwsem-mixed-contended-4", true,
+                Map.of("reentrantreadwritelock", "reentrantReadWriteLockMixedContended4"));
         pair(out, byBench, "platformWakeAwaitRoundTrip", "wake-await-round-trip", false, Map.of(
                 "locksupport", "lockSupportParkUnparkRoundTrip"));
         return out;

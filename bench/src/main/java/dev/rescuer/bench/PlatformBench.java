@@ -28,8 +28,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * The platform's own overhead against the JDK's primitives: an uncontended lock/unlock, a
  * wake-and-wait round trip between two threads (average time per operation; lower is better), and a
- * {@code Mutex} contended by 2 and 4 threads against {@code ReentrantLock} (operations per second;
- * higher is better).
+ * {@code Mutex} contended by 2 and 4 threads against {@code ReentrantLock}, and {@code RwSemaphore}
+ * written by 2 and 4 threads and read and written (one write in {@link #WRITE_EVERY}) by 4, against
+ * {@code ReentrantReadWriteLock} (operations per second; higher is better).
  *
  * <p>Rescuer's primitives do more than the JDK's on every call (task lookup, atomic-context check,
  * held-lock bookkeeping, a scheduling point); these benchmarks measure what that costs.
@@ -176,6 +177,131 @@ public class PlatformBench {
             return ++s.counter;
         } finally {
             l.unlock();
+        }
+    }
+
+    /**
+     * One rw-semaphore shared by the benchmark's threads, and its JDK peer: writers bump the counter,
+     * readers read it.
+     */
+    @State(Scope.Benchmark)
+    public static class ContendedRw {
+        RealPlatform platform;
+        RwSemaphore rwsem;
+        final ReentrantReadWriteLock readWriteLock = new ReentrantReadWriteLock();
+        int counter;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            platform = new RealPlatform();
+            rwsem = new RwSemaphore(platform, "bench_contended_rwsem");
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            platform.close();
+        }
+    }
+
+    /** A benchmark thread's own operation count, which picks the mixed benchmarks' writes. */
+    @State(Scope.Thread)
+    public static class OpCount {
+        int n;
+
+        /** Whether this thread's next operation writes: one in {@link #WRITE_EVERY}. */
+        boolean nextWrites() {
+            return ++n % WRITE_EVERY == 0;
+        }
+    }
+
+    /** In the mixed rw-semaphore benchmarks, one operation in this many is a write. */
+    static final int WRITE_EVERY = 4;
+
+    /** {@code RwSemaphore} down-write, increment, up-write by 2 threads at once; operations per second. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(2)
+    public int rwsemWriteContended2(ContendedRw s) {
+        return writeIncrement(s);
+    }
+
+    /** {@link #rwsemWriteContended2} by 4 threads at once. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(4)
+    public int rwsemWriteContended4(ContendedRw s) {
+        return writeIncrement(s);
+    }
+
+    /** 4 threads, each taking the rw-semaphore to write one operation in {@link #WRITE_EVERY}, else to read. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(4)
+    public int rwsemMixedContended4(ContendedRw s, OpCount t) {
+        if (t.nextWrites()) {
+            return writeIncrement(s);
+        }
+        s.rwsem.downRead();
+        try {
+            return s.counter;
+        } finally {
+            s.rwsem.upRead();
+        }
+    }
+
+    /** The JDK peer of {@link #rwsemWriteContended2}: {@code ReentrantReadWriteLock}'s write lock by 2 threads. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(2)
+    public int reentrantReadWriteLockWriteContended2(ContendedRw s) {
+        return writeIncrementJdk(s);
+    }
+
+    /** The JDK peer of {@link #rwsemWriteContended4}. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(4)
+    public int reentrantReadWriteLockWriteContended4(ContendedRw s) {
+        return writeIncrementJdk(s);
+    }
+
+    /** The JDK peer of {@link #rwsemMixedContended4}. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(4)
+    public int reentrantReadWriteLockMixedContended4(ContendedRw s, OpCount t) {
+        if (t.nextWrites()) {
+            return writeIncrementJdk(s);
+        }
+        s.readWriteLock.readLock().lock();
+        try {
+            return s.counter;
+        } finally {
+            s.readWriteLock.readLock().unlock();
+        }
+    }
+
+    private static int writeIncrement(ContendedRw s) {
+        s.rwsem.downWrite();
+        try {
+            return ++s.counter;
+        } finally {
+            s.rwsem.upWrite();
+        }
+    }
+
+    private static int writeIncrementJdk(ContendedRw s) {
+        s.readWriteLock.writeLock().lock();
+        try {
+            return ++s.counter;
+        } finally {
+            s.readWriteLock.writeLock().unlock();
         }
     }
 

@@ -35,6 +35,9 @@ public final class Targets {
             new Spec("rwsem-read-uncontended", "reentrantreadwritelock", "time ≤ 1.1× ReentrantReadWriteLock's", 1 / 1.1),
             new Spec("mutex-contended-2", "reentrantlock", "≥ 0.9× ReentrantLock's ops/s", 0.9),
             new Spec("mutex-contended-4", "reentrantlock", "≥ 0.9× ReentrantLock's ops/s", 0.9),
+            new Spec("rwsem-write-contended-2", "reentrantreadwritelock", "recorded: against ReentrantReadWriteLock's ops/s", Double.NaN),
+            new Spec("rwsem-write-contended-4", "reentrantreadwritelock", "recorded: against ReentrantReadWriteLock's ops/s", Double.NaN),
+            new Spec("rwsem-mixed-contended-4", "reentrantreadwritelock", "recorded: against ReentrantReadWriteLock's ops/s", Double.NaN),
             new Spec("wake-await-round-trip", "locksupport", "time ≤ 1.05× LockSupport's", 1 / 1.05),
             new Spec("pipeline", BEST, "recorded: against the best peer's requests/s", Double.NaN),
             new Spec("pipeline-threads", "fjp", "recorded: peak threads against ForkJoinPool's", Double.NaN));

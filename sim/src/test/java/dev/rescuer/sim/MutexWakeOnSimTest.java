@@ -176,6 +176,72 @@ class MutexWakeOnSimTest {
     }
 
     @Test
+    void underTheSimulatorOnlyTheCallerIsOnCpuSoAFirstWaiterNeverSpins() {
+        boolean[] ok = {true};
+        SeededRuns.forSeeds("sim-mutex-on-cpu", 4, (sim, seed) -> {
+            Task other = sim.startThread("other", () -> sim.cpuRelax());
+            ok[0] &= sim.isOnCpu(sim.currentTask()) && !sim.isOnCpu(other);
+            sim.join(other);
+        }, () -> { });
+        assertTrue(ok[0], "a simulated task that is not the current one is never running");
+    }
+
+    /**
+     * A first waiter that lost to a barger and asked for a hand-over (the point where a real platform
+     * lets it spin on a running owner), with the owner then blocking for good on an AB-BA deadlock:
+     * every run ends as a deadlock the simulator reports, never a livelock of a spinner, and the
+     * same seed gives the same run.
+     */
+    @Test
+    void aDeadlockBehindAFirstWaiterThatAskedForAHandOverIsReportedNotSpunOn() {
+        int[] deadlocked = {0};
+        try (CarrierPool pool = new CarrierPool("sim-mutex-spin-deadlock")) {
+            for (long seed = 0; seed < SEEDS; seed++) {
+                String first = runAbBaBehindAWaiter(pool, seed);
+                assertEquals(first, runAbBaBehindAWaiter(pool, seed), "seed " + seed + " is not reproducible");
+                assertTrue(first.startsWith("DEADLOCK") || first.startsWith("DONE"), "seed " + seed + ": " + first);
+                if (first.startsWith("DEADLOCK")) {
+                    deadlocked[0]++;
+                }
+            }
+        }
+        assertTrue(deadlocked[0] > 0, "no seed reached the deadlock");
+    }
+
+    /** One run: how it stopped, and at what virtual time. */
+    private static String runAbBaBehindAWaiter(CarrierPool pool, long seed) {
+        SimPlatform sim = new SimPlatform(seed, new dev.rescuer.sim.strategy.RandomWalk(seed), pool, 100_000);
+        SimPlatform.Stop stop = sim.run("init", () -> {
+            Mutex a = new Mutex(sim, "a");
+            Mutex b = new Mutex(sim, "b");
+            a.lock();
+            Task t2 = sim.startThread("t2", () -> {
+                b.lock();
+                a.lock();
+                a.unlock();
+                b.unlock();
+            });
+            Task w = sim.startThread("w", () -> {
+                a.lock();
+                a.unlock();
+            });
+            awaitQueued(sim, a, w);
+            awaitQueued(sim, a, t2);
+            a.unlock();           // wakes the head (w or t2)
+            if (a.tryLock()) {    // barged: the woken head retries, loses and asks for a hand-over
+                sim.cpuRelax();
+                b.lock();         // held by t2, which waits for a: deadlock
+                b.unlock();
+                a.unlock();
+            }
+            sim.join(t2);
+            sim.join(w);
+            sim.stop(SimPlatform.StopKind.DONE, "done");
+        });
+        return stop.kind() + " at " + sim.nanoTime() + ": " + stop.reason();
+    }
+
+    @Test
     void aFirstWaiterThatAskedForAHandOverAndIsInterruptedWithdrawsTheRequest() {
         int[] covered = {0};
         boolean[] ok = {true};

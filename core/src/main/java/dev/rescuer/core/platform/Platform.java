@@ -46,6 +46,19 @@ public interface Platform extends AutoCloseable {
     }
 
     /**
+     * Whether {@code task} is running right now, as far as the platform can tell: not asleep in
+     * {@link #await} or blocked elsewhere. This is the kernel's {@code owner_on_cpu()}, which a task
+     * spinning on a lock's holder asks to decide whether the holder can release soon; the answer is
+     * advisory (the task may stop running the moment after), and a spinner must stay bounded anyway.
+     * The default answers {@code true} only for the calling task, which is exact on a platform that
+     * runs one task at a time (a simulator: whoever asks is the one running, so a spinner there stops
+     * at once). Never blocks, never adopts the caller and is never a scheduling point.
+     */
+    default boolean isOnCpu(Task task) {
+        return isCurrentTask(task);
+    }
+
+    /**
      * Starts a thread named {@code name} running {@code body}. The creating task first pays the
      * {@linkplain #setThreadStartCost thread-start cost}, which may block or fail.
      *

@@ -218,6 +218,21 @@ public final class RealPlatform extends AbstractPlatform {
     }
 
     /**
+     * {@inheritDoc}
+     *
+     * <p>Here: the task has not exited (its thread may still be finishing its exit), its thread is
+     * not inside one of this platform's waits (its in-platform mark is even) and is in the JVM's
+     * {@code RUNNABLE} state (so not parked, waiting or blocked on a
+     * monitor outside the platform either). The JVM cannot tell whether the operating system has
+     * descheduled a runnable thread, or whether it sits in blocking I/O; both count as running.
+     */
+    @Override
+    public boolean isOnCpu(Task task) {
+        return platformData(task) instanceof RealTask rt && (rt.platformWaitSeq & 1) == 0
+                && rt.thread.getState() == Thread.State.RUNNABLE && !task.hasExited();
+    }
+
+    /**
      * Adopts the calling foreign thread. Every so often it first prunes the registry of adopted
      * records whose thread has died, so that a stream of short-lived foreign threads leaves a number
      * of records bounded by the live ones, whether or not anybody calls {@link #tasks()}: a prune

@@ -40,9 +40,15 @@ import java.util.function.BooleanSupplier;
  * over, and cleared by the holder right before it lets go, so a task asking whether it is the owner
  * gets an exact answer and other tasks (reports) an advisory one.
  *
- * <p>There is no optimistic spinning on the owner ({@code mutex_optimistic_spin}): a bounded spin
- * before queueing and after asking for a hand-over was measured and did not win on this project's
- * two-core machine (docs/PERFORMANCE.md), where the spinner takes the CPU the owner needs.
+ * <p>Spinning. The woken first waiter that lost and set {@link #HANDOFF} does not sleep again at
+ * once: it spins while the owner is running ({@link Platform#isOnCpu}, the kernel's
+ * {@code owner_on_cpu()}), at most {@link #HANDOFF_SPINS} {@link Platform#cpuRelax()} turns, as the
+ * kernel's first waiter calls {@code mutex_optimistic_spin(lock, ww_ctx, &waiter)}. The next release
+ * hands the lock over while it spins, so the lock passes to a running task instead of staying held
+ * by a sleeping one for a whole wake-up; the releaser sees the waiter's {@code spinning} flag and does
+ * not wake it (the waiter picks the grant up, {@code MUTEX_FLAG_PICKUP}). Newcomers do not spin
+ * before queueing (measured, docs/PERFORMANCE.md). On a platform that runs one task at a time the
+ * owner is never running when the waiter looks, so the spin has no turn and adds no scheduling point.
  *
  * <p><b>Memory ordering.</b> {@code state} is the lock word: the successful compare-and-set that sets
  * {@link #LOCKED} is the acquire, and the compare-and-set (or, with the guard held, the volatile
@@ -58,7 +64,11 @@ import java.util.function.BooleanSupplier;
  * sees the count. While {@link #WAKING} is set the woken waiter has not yet retried; it clears the
  * bit (under the guard) before it retries, so a release ordered before the clear left the lock free
  * for that retry (or a barger took it, and the barger's release sees the bit clear and wakes), and a
- * release ordered after it sees the bit clear and wakes. The releaser sets {@code Waiter.woken}
+ * release ordered after it sees the bit clear and wakes. A hand-over to a spinning waiter is a
+ * Dekker pair of volatiles: the releaser writes {@code Waiter.granted} and then reads
+ * {@code Waiter.spinning} (waking the waiter unless it spins); the waiter writes {@code spinning}
+ * false and then reads {@code granted} (sleeping again unless granted). Of the two, at least one
+ * sees the other's write, so a grant is never left unseen by a sleeping waiter. The releaser sets {@code Waiter.woken}
  * before the word's {@link #WAKING} within one guard hold, and the waiter gives the role back only
  * under the guard, so the flag and the bit are never seen apart. A waiter that leaves (timeout,
  * interrupt) holding the role gives it back and, if the lock is free and others wait, passes it to
@@ -77,6 +87,12 @@ public final class Mutex extends SleepingPrimitive {
     private static final int HANDOFF = 4;
     /** {@code state}: one task in the slow path (the count is {@code state >>> 3}). */
     private static final int WAITER = 8;
+
+    /**
+     * The most {@link Platform#cpuRelax()} turns a first waiter that asked for a hand-over spins on
+     * a running owner before it sleeps again; about one wake-up latency on a real platform.
+     */
+    static final int HANDOFF_SPINS = 1024;
 
     private static final VarHandle STATE;
     private static final VarHandle OWNER;
@@ -247,16 +263,49 @@ public final class Mutex extends SleepingPrimitive {
             return true;
         }
         if (w.woken) {
+            boolean retried;
             guard.lock();
             try {
-                if (w.woken) {
-                    return retryWokenLocked(self, w);
+                retried = w.woken;
+                if (retried && retryWokenLocked(self, w)) {
+                    return true;
                 }
             } finally {
                 guard.unlock();
             }
+            if (retried) {
+                return spinForHandOff(w); // lost to a barger: HANDOFF is set for this waiter
+            }
         }
         return tryAcquire(self);
+    }
+
+    /**
+     * The first waiter, woken, lost to a barger and asked for a hand-over: instead of sleeping again
+     * at once it spins while the owner runs, so that the next release hands the lock to a running
+     * task ({@code mutex_optimistic_spin(lock, ww_ctx, &waiter)}, bounded as
+     * {@code mutex_spin_on_owner} is by {@code owner_on_cpu()}; this one also stops after
+     * {@link #HANDOFF_SPINS} turns, having no {@code need_resched()}). While it spins, its
+     * {@code Waiter.spinning} tells the releaser that hands over not to wake it: it picks the grant
+     * up itself ({@code MUTEX_FLAG_PICKUP}). On a platform that runs one task at a time the owner is
+     * never running when the waiter asks, so the loop ends before its first turn. An interrupt or a
+     * deadline that comes while it spins is seen when the spin ends, as the kernel's spinner sees a
+     * signal only after {@code mutex_optimistic_spin} returns.
+     *
+     * @return whether the lock was handed over meanwhile
+     */
+    private boolean spinForHandOff(Waiter w) {
+        w.spinning = true;
+        for (int turn = 0; turn < HANDOFF_SPINS && !w.granted; turn++) {
+            Task o = (Task) OWNER.getOpaque(this);
+            // null: the holder is between its word operation and its owner store, i.e. running
+            if (o != null && !platform.isOnCpu(o)) {
+                break;
+            }
+            platform.cpuRelax();
+        }
+        w.spinning = false; // before the last look at granted: pairs with unlockSlow's granted-then-spinning
+        return w.granted;
     }
 
     /**
@@ -430,7 +479,9 @@ public final class Mutex extends SleepingPrimitive {
                 OWNER.setRelease(this, head.task);
                 state = s & ~HANDOFF;
                 head.granted = true;
-                wake = head.task;
+                if (!head.spinning) { // read after granted: a spinning head sees the grant itself
+                    wake = head.task;
+                }
             } else if ((s & WAKING) == 0 && head != null) {
                 head.woken = true;
                 state = (s & ~LOCKED) | WAKING;
@@ -449,6 +500,14 @@ public final class Mutex extends SleepingPrimitive {
     /** Whether some task holds the mutex. Advisory. */
     public boolean isLocked() {
         return (state & LOCKED) != 0;
+    }
+
+    /**
+     * Whether the first waiter has asked for the lock to be handed to it at the next release
+     * ({@code MUTEX_FLAG_HANDOFF}). Advisory; for tests.
+     */
+    boolean isHandOffRequested() {
+        return (state & HANDOFF) != 0;
     }
 
     /** The holder, or {@code null}. Advisory; for reports. */

@@ -23,6 +23,14 @@ final class Waiter {
      * without the guard as a hint and re-reads it under the guard.
      */
     volatile boolean woken;
+    /**
+     * For a {@link Mutex}: the waiter is the queue's head, has asked for a hand-over and spins on the
+     * owner instead of sleeping, so a release that hands the lock to it need not wake it. Written
+     * only by the waiter's own task; read by the releaser, under the guard, after it set
+     * {@link #granted} (the waiter clears this and then reads {@code granted}: of the two volatile
+     * pairs at least one side sees the other's write).
+     */
+    volatile boolean spinning;
 
     Waiter(Task task, int mode) {
         this.task = task;
