@@ -30,6 +30,21 @@ public interface Primitive {
         return false;
     }
 
+    /**
+     * Whether a platform may poll briefly for the wake-up before a waiter on this primitive sleeps
+     * ({@link RealPlatform}'s spin before the park; a simulator never polls). True by default: a
+     * wake-up that comes within microseconds (a completion signalled, an idle worker kicked) then
+     * costs neither side a futex. A sleeping lock that lets a running task take it past its woken
+     * waiter answers false, so its waiters sleep at once and a running owner keeps the lock rather
+     * than trading it with a waiter woken within microseconds of every release; {@code Mutex} does,
+     * and spins in its acquisition instead, on a running owner only, as the kernel's
+     * {@code mutex_optimistic_spin}. A lock that hands itself to its woken waiter ({@code RwSemaphore}
+     * today) keeps the poll: until that waiter runs, nobody can use the lock.
+     */
+    default boolean pollsBeforeSleep() {
+        return true;
+    }
+
     /** One-line description for reports: {@code kind name [class]}. */
     default String describe() {
         String n = name();

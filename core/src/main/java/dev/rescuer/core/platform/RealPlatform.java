@@ -295,7 +295,8 @@ public final class RealPlatform extends AbstractPlatform {
     /**
      * {@inheritDoc}
      *
-     * <p>Here: a pending wake-up is consumed at once. Otherwise the task first spins on its wake-up
+     * <p>Here: a pending wake-up is consumed at once. Otherwise, unless the primitive it waits on
+     * declines the poll ({@link Primitive#pollsBeforeSleep()}), the task first spins on its wake-up
      * word for up to its adaptive budget ({@link SpinBudget}), watching its deadline and, when
      * {@code interruptible}, its interrupt; then it announces {@code PARKED} with a compare-and-set
      * (which fails if a wake-up came after the spin's last look, and that wake-up is then consumed)
@@ -315,7 +316,8 @@ public final class RealPlatform extends AbstractPlatform {
         }
         boolean marked = rt.enterPlatformWait();
         try {
-            int spun = spin(rt, deadlineNanos, interruptible);
+            Primitive on = self.waitingOn();
+            int spun = on != null && !on.pollsBeforeSleep() ? SPIN_RAN_OUT : spin(rt, deadlineNanos, interruptible);
             if (spun != SPIN_RAN_OUT) {
                 return spun == SPIN_WOKEN;
             }

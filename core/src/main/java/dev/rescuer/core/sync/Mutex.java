@@ -134,6 +134,16 @@ public final class Mutex extends SleepingPrimitive {
         return "mutex";
     }
 
+    /**
+     * {@inheritDoc} Here: false. The mutex's own policy decides where a waiter spins (a first waiter
+     * that asked for a hand-over spins while the owner runs); a waiter that sleeps sleeps at once, as
+     * a kernel mutex waiter calls {@code schedule_preempt_disabled} after its optimistic spin.
+     */
+    @Override
+    public boolean pollsBeforeSleep() {
+        return false;
+    }
+
     /** Takes the mutex, sleeping while another task holds it ({@code mutex_lock}). */
     public void lock() {
         lockNested(0);

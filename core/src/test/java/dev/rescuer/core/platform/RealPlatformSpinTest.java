@@ -85,6 +85,46 @@ class RealPlatformSpinTest {
     }
 
     @Test
+    void aWaiterOnAPrimitiveThatDeclinesThePollParksWithoutSpinning() {
+        EndlessSpin spin = new EndlessSpin();
+        AtomicInteger asked = new AtomicInteger();
+        SpinBudget counting = new SpinBudget(0) {
+            @Override
+            long next() {
+                asked.incrementAndGet();
+                return spin.next(); // were it asked, it would spin until woken, and record the spin
+            }
+
+            @Override
+            void spun(boolean woken) {
+                spin.spun(woken);
+            }
+        };
+        platform = new RealPlatform(() -> counting);
+        Primitive lock = new Primitive() {
+            @Override public String name() { return "no-poll-test"; }
+            @Override public String kind() { return "test-lock"; }
+            @Override public boolean pollsBeforeSleep() { return false; }
+        };
+        AtomicBoolean flag = new AtomicBoolean();
+        AtomicBoolean result = new AtomicBoolean();
+        DrivenTask d = new DrivenTask(platform, "sleeper", seq);
+        try {
+            DrivenTask.Op op = d.submit(() -> result.set(platform.await(lock, flag::get, Platform.NO_DEADLINE)));
+            awaitBlocked(d.task());
+            flag.set(true);
+            platform.wake(d.task());
+            DrivenTask.awaitDone(op);
+            DrivenTask.rethrow(op);
+            assertTrue(result.get());
+            assertEquals(0, asked.get(), "the budget was never asked: the waiter parked at once");
+            assertEquals(List.of(), spin.outcomes);
+        } finally {
+            Bounded.closeUnlessBlocked(d);
+        }
+    }
+
+    @Test
     void aWakeAfterTheSpinsLastLookAndBeforeTheParkIsNotLost() {
         AtomicBoolean flag = new AtomicBoolean();
         AtomicInteger windows = new AtomicInteger();
