@@ -1,18 +1,13 @@
 package dev.rescuer.core.sync;
 
-import dev.rescuer.core.platform.Platform;
-import dev.rescuer.core.platform.PlatformTimer;
-import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.RealPlatform;
+import dev.rescuer.core.testing.ForwardingPlatform;
 import dev.rescuer.core.platform.Task;
-import dev.rescuer.core.platform.ThreadStartCost;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -22,9 +17,8 @@ import java.util.function.Predicate;
  * can hold back and count the wake-ups of a chosen task, so that a barger wins against a woken waiter
  * on every run instead of by luck.
  */
-final class SpinProbePlatform implements Platform {
+final class SpinProbePlatform extends ForwardingPlatform {
 
-    private final RealPlatform real = new RealPlatform();
     private volatile Predicate<Task> onCpu = real::isOnCpu;
     private volatile Consumer<Task> relaxHook = t -> { };
     /** The task whose wake-ups are held back, or {@code null}; guarded by {@code this}. */
@@ -88,24 +82,8 @@ final class SpinProbePlatform implements Platform {
         real.cpuRelax();
     }
 
-    @Override public Task currentTask() { return real.currentTask(); }
-    @Override public boolean isCurrentTask(Task task) { return real.isCurrentTask(task); }
-    @Override public Task startThread(String name, Runnable body) { return real.startThread(name, body); }
-    @Override public void join(Task task) { real.join(task); }
-    @Override public boolean await(Primitive on, BooleanSupplier condition, long deadlineNanos) {
-        return real.await(on, condition, deadlineNanos);
-    }
     @Override
-    public boolean awaitInterruptible(Primitive on, BooleanSupplier condition, long deadlineNanos) throws InterruptedException {
-        return real.awaitInterruptible(on, condition, deadlineNanos);
+    public boolean isCurrentTask(Task task) {
+        return real.isCurrentTask(task);
     }
-    @Override public void interrupt(Task task) { real.interrupt(task); }
-    @Override public boolean isInterrupted(Task task) { return real.isInterrupted(task); }
-    @Override public boolean interrupted() { return real.interrupted(); }
-    @Override public void preemptionPoint() { real.preemptionPoint(); }
-    @Override public long nanoTime() { return real.nanoTime(); }
-    @Override public PlatformTimer newTimer(String name, Runnable callback) { return real.newTimer(name, callback); }
-    @Override public void setThreadStartCost(ThreadStartCost cost) { real.setThreadStartCost(cost); }
-    @Override public Collection<Task> tasks() { return real.tasks(); }
-    @Override public void close() { real.close(); }
 }

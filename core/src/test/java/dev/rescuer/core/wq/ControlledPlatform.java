@@ -2,13 +2,10 @@ package dev.rescuer.core.wq;
 
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
-import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.RealPlatform;
 import dev.rescuer.core.platform.Task;
-import dev.rescuer.core.platform.ThreadStartCost;
+import dev.rescuer.core.testing.ForwardingPlatform;
 
-import java.util.Collection;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -17,9 +14,8 @@ import java.util.function.Predicate;
  * reads JVM thread states; and which can count and hold back the wake-ups of chosen tasks, so that a
  * test can look at the runtime while a woken task is still "on its way".
  */
-final class ControlledPlatform implements Platform {
+final class ControlledPlatform extends ForwardingPlatform {
 
-    private final RealPlatform real = new RealPlatform();
     private volatile Predicate<Task> blockedOutside = t -> false;
     private final String manualTimerName;
     private volatile ManualTimer manualTimer;
@@ -85,19 +81,6 @@ final class ControlledPlatform implements Platform {
     }
 
     @Override public boolean isBlockedOutsidePlatform(Task task) { return blockedOutside.test(task); }
-    @Override public Task currentTask() { return real.currentTask(); }
-    @Override public Task startThread(String name, Runnable body) { return real.startThread(name, body); }
-    @Override public void join(Task task) { real.join(task); }
-    @Override public boolean await(Primitive on, BooleanSupplier condition, long deadlineNanos) {
-        return real.await(on, condition, deadlineNanos);
-    }
-    @Override
-    public boolean awaitInterruptible(Primitive on, BooleanSupplier condition, long deadlineNanos) throws InterruptedException {
-        return real.awaitInterruptible(on, condition, deadlineNanos);
-    }
-    @Override public void interrupt(Task task) { real.interrupt(task); }
-    @Override public boolean isInterrupted(Task task) { return real.isInterrupted(task); }
-    @Override public boolean interrupted() { return real.interrupted(); }
     /** From now on, counts the wake-ups of tasks {@code p} accepts and holds them back (delivers none). */
     synchronized void holdWakesOf(Predicate<Task> p) {
         holdWakesOf = p;
@@ -130,9 +113,6 @@ final class ControlledPlatform implements Platform {
         }
         real.wake(task);
     }
-    @Override public void preemptionPoint() { real.preemptionPoint(); }
-    @Override public void cpuRelax() { real.cpuRelax(); }
-    @Override public long nanoTime() { return real.nanoTime(); }
     @Override public PlatformTimer newTimer(String name, Runnable callback) {
         if (name.equals(manualTimerName)) {
             ManualTimer t = new ManualTimer(name, callback);
@@ -141,7 +121,4 @@ final class ControlledPlatform implements Platform {
         }
         return real.newTimer(name, callback);
     }
-    @Override public void setThreadStartCost(ThreadStartCost cost) { real.setThreadStartCost(cost); }
-    @Override public Collection<Task> tasks() { return real.tasks(); }
-    @Override public void close() { real.close(); }
 }
