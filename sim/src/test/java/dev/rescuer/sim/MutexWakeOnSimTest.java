@@ -2,6 +2,7 @@ package dev.rescuer.sim;
 
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Mutex;
+import dev.rescuer.sim.strategy.RandomWalk;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -176,7 +177,7 @@ class MutexWakeOnSimTest {
     }
 
     @Test
-    void underTheSimulatorOnlyTheCallerIsOnCpuSoAFirstWaiterNeverSpins() {
+    void underTheSimulatorOnlyTheCallerIsOnCpu() {
         boolean[] ok = {true};
         SeededRuns.forSeeds("sim-mutex-on-cpu", 4, (sim, seed) -> {
             Task other = sim.startThread("other", () -> sim.cpuRelax());
@@ -210,7 +211,7 @@ class MutexWakeOnSimTest {
 
     /** One run: how it stopped, and at what virtual time. */
     private static String runAbBaBehindAWaiter(CarrierPool pool, long seed) {
-        SimPlatform sim = new SimPlatform(seed, new dev.rescuer.sim.strategy.RandomWalk(seed), pool, 100_000);
+        SimPlatform sim = new SimPlatform(seed, new RandomWalk(seed), pool, 100_000);
         SimPlatform.Stop stop = sim.run("init", () -> {
             Mutex a = new Mutex(sim, "a");
             Mutex b = new Mutex(sim, "b");

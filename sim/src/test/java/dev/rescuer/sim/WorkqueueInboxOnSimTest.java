@@ -2,6 +2,7 @@ package dev.rescuer.sim;
 
 import dev.rescuer.core.RescuerSystem;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkBusy;
 import dev.rescuer.core.wq.WorkQueue;
@@ -196,7 +197,7 @@ class WorkqueueInboxOnSimTest {
             WorkQueue wq = sys.workqueues().create("inbox", 0);
             int items = 2 * 6;
             int[] left = {items};
-            var all = new dev.rescuer.core.sync.Completion(sim, "all ran", "completion");
+            Completion all = new Completion(sim, "all ran", "completion");
             List<Task> tasks = new ArrayList<>();
             for (int p = 0; p < 2; p++) {
                 tasks.add(sim.startThread("producer-" + p, () -> {

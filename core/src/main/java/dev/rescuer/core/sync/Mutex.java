@@ -46,7 +46,8 @@ import java.util.function.BooleanSupplier;
  * kernel's first waiter calls {@code mutex_optimistic_spin(lock, ww_ctx, &waiter)}. The next release
  * hands the lock over while it spins, so the lock passes to a running task instead of staying held
  * by a sleeping one for a whole wake-up; the releaser sees the waiter's {@code spinning} flag and does
- * not wake it (the waiter picks the grant up, {@code MUTEX_FLAG_PICKUP}). Newcomers do not spin
+ * not wake it (the waiter picks the grant up, as the kernel's spinner picks up a
+ * {@code MUTEX_FLAG_PICKUP} hand-over; the kernel's unlock wakes it even so). Newcomers do not spin
  * before queueing (measured, docs/PERFORMANCE.md). On a platform that runs one task at a time the
  * owner is never running when the waiter looks, so the spin has no turn and adds no scheduling point.
  *
@@ -297,7 +298,8 @@ public final class Mutex extends SleepingPrimitive {
      * {@code mutex_spin_on_owner} is by {@code owner_on_cpu()}; this one also stops after
      * {@link #HANDOFF_SPINS} turns, having no {@code need_resched()}). While it spins, its
      * {@code Waiter.spinning} tells the releaser that hands over not to wake it: it picks the grant
-     * up itself ({@code MUTEX_FLAG_PICKUP}). On a platform that runs one task at a time the owner is
+     * up itself, as the kernel's spinner picks up a {@code MUTEX_FLAG_PICKUP} hand-over (where the
+     * kernel's unlock wakes it all the same). On a platform that runs one task at a time the owner is
      * never running when the waiter asks, so the loop ends before its first turn. An interrupt or a
      * deadline that comes while it spins is seen when the spin ends, as the kernel's spinner sees a
      * signal only after {@code mutex_optimistic_spin} returns.

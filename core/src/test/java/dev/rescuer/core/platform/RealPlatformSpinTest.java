@@ -32,9 +32,11 @@ class RealPlatformSpinTest {
         @Override public String kind() { return "test-event"; }
     };
 
-    /** A budget that spins until something ends the spin, and records the outcomes it is told. */
+    /** A budget that spins until something ends the spin, and records the spins begun and their outcomes. */
     private static final class EndlessSpin extends SpinBudget {
         final List<Boolean> outcomes = new CopyOnWriteArrayList<>();
+        /** Spins begun: the park asks for the budget after it found no pending wake-up, right before it spins. */
+        final AtomicInteger begun = new AtomicInteger();
 
         EndlessSpin() {
             super(0);
@@ -42,6 +44,7 @@ class RealPlatformSpinTest {
 
         @Override
         long next() {
+            begun.incrementAndGet();
             return Long.MAX_VALUE;
         }
 
@@ -63,6 +66,14 @@ class RealPlatformSpinTest {
         Poll.until("task " + t + " entered its sleep", () -> t.state() == Task.State.BLOCKED);
     }
 
+    /**
+     * Waits, bounded, until {@code t} spins in its park. Its record says BLOCKED a little before the
+     * park starts: a wake-up or an interrupt sent in between would be taken before any spin.
+     */
+    private static void awaitSpinning(Task t, EndlessSpin spin) {
+        Poll.until("task " + t + " spins in its park", () -> t.state() == Task.State.BLOCKED && spin.begun.get() > 0);
+    }
+
     @Test
     void aWakeDuringTheSpinEndsTheWaitAndCountsAsASuccessfulSpin() {
         EndlessSpin spin = new EndlessSpin();
@@ -72,7 +83,7 @@ class RealPlatformSpinTest {
         DrivenTask d = new DrivenTask(platform, "spinner", seq);
         try {
             DrivenTask.Op op = d.submit(() -> result.set(platform.await(EVENT, flag::get, Platform.NO_DEADLINE)));
-            awaitBlocked(d.task());
+            awaitSpinning(d.task(), spin);
             flag.set(true);
             platform.wake(d.task()); // the task never stops spinning by itself: only this ends the spin
             DrivenTask.awaitDone(op);
@@ -182,7 +193,7 @@ class RealPlatformSpinTest {
                     interrupted.set(true);
                 }
             });
-            awaitBlocked(d.task());
+            awaitSpinning(d.task(), spin);
             platform.interrupt(d.task());
             DrivenTask.awaitDone(op);
             DrivenTask.rethrow(op);
@@ -205,7 +216,7 @@ class RealPlatformSpinTest {
                 result.set(platform.await(EVENT, flag::get, Platform.NO_DEADLINE));
                 stillInterrupted.set(platform.interrupted());
             });
-            awaitBlocked(d.task());
+            awaitSpinning(d.task(), spin);
             platform.interrupt(d.task());
             // The spin stops on the interrupt and the task parks: its wait goes on.
             Poll.until("the interrupted spinner parked", () -> spin.outcomes.contains(false));

@@ -74,7 +74,7 @@ class MutexSpinTest {
             bThread = Thread.currentThread();
             bLock.run();
         }, mutex);
-        probe.holdWakesOf(b.task());
+        probe.holdWakesOf(t -> t == b.task());
         return op;
     }
 

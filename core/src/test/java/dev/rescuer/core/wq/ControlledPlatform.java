@@ -11,18 +11,15 @@ import java.util.function.Predicate;
 /**
  * A {@link RealPlatform} whose answer to {@link Platform#isBlockedOutsidePlatform} the test decides,
  * so that concurrency management's use of it can be tested without depending on how a real platform
- * reads JVM thread states; and which can count and hold back the wake-ups of chosen tasks, so that a
- * test can look at the runtime while a woken task is still "on its way".
+ * reads JVM thread states; and (as every {@link ForwardingPlatform}) which can count and hold back
+ * the wake-ups of chosen tasks, so that a test can look at the runtime while a woken task is still
+ * "on its way"; and on which one named timer fires only by hand.
  */
 final class ControlledPlatform extends ForwardingPlatform {
 
     private volatile Predicate<Task> blockedOutside = t -> false;
     private final String manualTimerName;
     private volatile ManualTimer manualTimer;
-    /** Wake-ups of these tasks are counted and held back until {@link #releaseWakes()}; guarded by {@code this}. */
-    private Predicate<Task> holdWakesOf = t -> false;
-    private final java.util.List<Task> heldWakes = new java.util.ArrayList<>();
-    private final java.util.Map<Task, Integer> wakeCounts = new java.util.HashMap<>();
 
     /** A controlled platform whose timers are all real. */
     ControlledPlatform() {
@@ -81,38 +78,6 @@ final class ControlledPlatform extends ForwardingPlatform {
     }
 
     @Override public boolean isBlockedOutsidePlatform(Task task) { return blockedOutside.test(task); }
-    /** From now on, counts the wake-ups of tasks {@code p} accepts and holds them back (delivers none). */
-    synchronized void holdWakesOf(Predicate<Task> p) {
-        holdWakesOf = p;
-        wakeCounts.clear();
-    }
-
-    /** How many wake-ups of {@code task} were held back since {@link #holdWakesOf}. */
-    synchronized int heldWakeCount(Task task) {
-        return wakeCounts.getOrDefault(task, 0);
-    }
-
-    /** Stops holding wake-ups back and delivers those held. */
-    void releaseWakes() {
-        java.util.List<Task> deliver;
-        synchronized (this) {
-            holdWakesOf = t -> false;
-            deliver = new java.util.ArrayList<>(heldWakes);
-            heldWakes.clear();
-        }
-        deliver.forEach(real::wake);
-    }
-
-    @Override public void wake(Task task) {
-        synchronized (this) {
-            if (holdWakesOf.test(task)) {
-                wakeCounts.merge(task, 1, Integer::sum);
-                heldWakes.add(task);
-                return;
-            }
-        }
-        real.wake(task);
-    }
     @Override public PlatformTimer newTimer(String name, Runnable callback) {
         if (name.equals(manualTimerName)) {
             ManualTimer t = new ManualTimer(name, callback);

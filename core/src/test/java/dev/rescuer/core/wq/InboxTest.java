@@ -1,6 +1,7 @@
 package dev.rescuer.core.wq;
 
 import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.testing.Poll;
 import org.junit.jupiter.api.Test;
 
@@ -145,7 +146,7 @@ class InboxTest {
             WorkQueue wq = sys.workqueues().create("inbox-sleep", 0);
             PoolWorkqueue pwq = wq.pwqFor(0);
             AtomicBoolean sleepNow = new AtomicBoolean();
-            var done = new dev.rescuer.core.sync.Completion(sys.platform(), "x done", "completion");
+            Completion done = new Completion(sys.platform(), "x done", "completion");
             AtomicBoolean started = new AtomicBoolean();
             assertTrue(wq.queueOn(0, new Work("busy", () -> {
                 started.set(true);
@@ -324,7 +325,7 @@ class InboxTest {
         try (RescuerSystem sys = quietSystem()) {
             WorkQueue wq = sys.workqueues().create("inbox-batch-reentrancy", 0);
             PoolWorkqueue pwq = wq.pwqFor(0);
-            var gate = new dev.rescuer.core.sync.Completion(sys.platform(), "gate", "completion");
+            Completion gate = new Completion(sys.platform(), "gate", "completion");
             AtomicBoolean sleepNow = new AtomicBoolean();
             AtomicInteger runs = new AtomicInteger();
             AtomicInteger running = new AtomicInteger();
