@@ -72,6 +72,27 @@ class AnalyzerTest {
         assertNull(a.toMap().get("plan"));
     }
 
+    /**
+     * The JSON's objects list their keys in docs/JSON.md's order in every run ({@code Map.of}'s
+     * order is drawn per JVM, so a test run could pass with it by chance, but not every run).
+     */
+    @Test
+    void theJsonNeedsAndViolationsKeepTheirKeyOrder() {
+        Analysis needs = Analyzer.analyze(DeclaredGraph.parse("two.yaml", twoStacks()), "two.yaml");
+        Analysis cycle = Analyzer.analyze(DeclaredGraph.parse("c.yaml", """
+                queues:
+                  - {name: a, mem_reclaim: true}
+                  - {name: b, mem_reclaim: true}
+                waits:
+                  - {from: a, to: b}
+                  - {from: b, to: a}
+                """), "c.yaml");
+        Map<?, ?> need = (Map<?, ?>) ((List<?>) needs.toMap().get("needs_rescuer")).get(0);
+        Map<?, ?> violation = (Map<?, ?>) ((List<?>) cycle.toMap().get("violations")).get(0);
+        assertEquals(List.of("queue", "path"), List.copyOf(need.keySet()));
+        assertEquals(List.of("kind", "message", "path"), List.copyOf(violation.keySet()));
+    }
+
     @Test
     void reclaimPathViolationsAndUnneededReclaimQueues() {
         String yaml = """
