@@ -52,17 +52,19 @@ class AnalyzerTest {
         assertEquals("rescuer-1", a.assignment().get("linear1"));
     }
 
+    /** Two queues each waiting on the other. */
+    private static final String TWO_QUEUE_CYCLE = """
+            queues:
+              - {name: a, mem_reclaim: true}
+              - {name: b, mem_reclaim: true}
+            waits:
+              - {from: a, to: b}
+              - {from: b, to: a}
+            """;
+
     @Test
     void aCycleMeansNoPlanAndIsPrinted() {
-        String yaml = """
-                queues:
-                  - {name: a, mem_reclaim: true}
-                  - {name: b, mem_reclaim: true}
-                waits:
-                  - {from: a, to: b}
-                  - {from: b, to: a}
-                """;
-        Analysis a = Analyzer.analyze(DeclaredGraph.parse("c.yaml", yaml), "c.yaml");
+        Analysis a = Analyzer.analyze(DeclaredGraph.parse("c.yaml", TWO_QUEUE_CYCLE), "c.yaml");
         assertFalse(a.hasPlan());
         assertEquals(0, a.minRescuers());
         Analysis.Violation v = a.violations().get(0);
@@ -70,6 +72,20 @@ class AnalyzerTest {
         assertEquals(List.of("a", "b", "a"), v.path());
         assertTrue(a.toText().contains("no rescuer plan"));
         assertNull(a.toMap().get("plan"));
+    }
+
+    /**
+     * The JSON's objects list their keys in docs/JSON.md's order in every run ({@code Map.of}'s
+     * order is drawn per JVM, so a test run could pass with it by chance, but not every run).
+     */
+    @Test
+    void theJsonNeedsAndViolationsKeepTheirKeyOrder() {
+        Analysis needs = Analyzer.analyze(DeclaredGraph.parse("two.yaml", twoStacks()), "two.yaml");
+        Analysis cycle = Analyzer.analyze(DeclaredGraph.parse("c.yaml", TWO_QUEUE_CYCLE), "c.yaml");
+        Map<?, ?> need = (Map<?, ?>) ((List<?>) needs.toMap().get("needs_rescuer")).get(0);
+        Map<?, ?> violation = (Map<?, ?>) ((List<?>) cycle.toMap().get("violations")).get(0);
+        assertEquals(List.of("queue", "path"), List.copyOf(need.keySet()));
+        assertEquals(List.of("kind", "message", "path"), List.copyOf(violation.keySet()));
     }
 
     @Test

@@ -1,7 +1,7 @@
 package dev.rescuer.bench;
 
 import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -17,11 +17,17 @@ import java.util.TreeMap;
  */
 public record BenchResult(String name, String unit, double rescuer, Map<String, Double> peers, Map<String, Double> ratio) {
 
+    /** Keeps {@code peers} and {@code ratio} in name order, whatever order the maps given have. */
+    public BenchResult {
+        peers = inNameOrder(peers);
+        ratio = inNameOrder(ratio);
+    }
+
     /** A throughput comparison: ratio = rescuer / peer. */
     static BenchResult higherIsBetter(String name, String unit, double rescuer, Map<String, Double> peers) {
-        Map<String, Double> r = new TreeMap<>();
+        Map<String, Double> r = new HashMap<>();
         peers.forEach((k, v) -> r.put(k, v == 0 ? Double.NaN : rescuer / v));
-        return new BenchResult(name, unit, rescuer, inNameOrder(peers), Collections.unmodifiableMap(r));
+        return new BenchResult(name, unit, rescuer, peers, r);
     }
 
     /**
@@ -48,7 +54,7 @@ public record BenchResult(String name, String unit, double rescuer, Map<String, 
     }
 
     private static Map<String, Double> decode(String s) {
-        Map<String, Double> m = new LinkedHashMap<>();
+        Map<String, Double> m = new HashMap<>();
         for (String kv : s.isEmpty() ? new String[0] : s.split(";")) {
             int eq = kv.indexOf('=');
             m.put(kv.substring(0, eq), Double.parseDouble(kv.substring(eq + 1)));
@@ -58,10 +64,9 @@ public record BenchResult(String name, String unit, double rescuer, Map<String, 
 
     /** A time or count comparison: ratio = peer / rescuer. */
     static BenchResult lowerIsBetter(String name, String unit, double rescuer, Map<String, Double> peers) {
-        Map<String, Double> r = new TreeMap<>();
+        Map<String, Double> r = new HashMap<>();
         peers.forEach((k, v) -> r.put(k, rescuer == 0 ? Double.NaN : v / rescuer));
-        return new BenchResult(name, unit + " (lower is better; ratio = peer / rescuer)", rescuer, inNameOrder(peers),
-                Collections.unmodifiableMap(r));
+        return new BenchResult(name, unit + " (lower is better; ratio = peer / rescuer)", rescuer, peers, r);
     }
 
     private static Map<String, Double> inNameOrder(Map<String, Double> m) {

@@ -119,15 +119,15 @@ public final class Signallers implements LockEvents {
     }
 
     /**
-     * {@code old} with {@code s} appended, unless it is there (an equal {@link Signaller}: same task, item and item class) or the list is
-     * full.
+     * {@code old} with {@code s} appended, unless it is there (same task, item and item class) or the
+     * list is full: {@link #adds} decides.
      */
     private static List<Signaller> with(List<Signaller> old, Signaller s) {
+        if (!adds(old, s.task(), s.workName(), s.workClass())) {
+            return old;
+        }
         if (old == null) {
             return List.of(s);
-        }
-        if (old.size() >= MAX_PER_EVENT || old.contains(s)) {
-            return old;
         }
         List<Signaller> out = new ArrayList<>(old.size() + 1);
         out.addAll(old);

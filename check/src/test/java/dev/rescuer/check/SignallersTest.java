@@ -7,6 +7,7 @@ import dev.rescuer.core.wq.WorkQueue;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -52,5 +53,25 @@ class SignallersTest extends RealThreadsFixture {
             assertEquals(List.of("t1"), who(log.of(f)));
             assertEquals(who(log.of(e1)), who(log.ofClass("E")));
         }
+    }
+
+    /** An instance and a class each keep their first {@value Signallers#MAX_PER_EVENT} distinct signallers, first first, and no more. */
+    @Test
+    void anEventKeepsItsFirstSignallersUpToTheLimit() {
+        Completion e = new Completion(platform, "e", "E");
+        List<String> first = new ArrayList<>();
+        for (int i = 0; i < Signallers.MAX_PER_EVENT + 2; i++) {
+            String name = "t" + i;
+            if (i < Signallers.MAX_PER_EVENT) {
+                first.add(name);
+            }
+            run(name, () -> {
+                e.complete();
+                e.complete(); // a repeat changes nothing, in the log or after it is full
+            });
+        }
+        run("t0", e::complete); // another task of an earlier name: a new signaller, and no room
+        assertEquals(first, who(validator.signallers().of(e)));
+        assertEquals(first, who(validator.signallers().ofClass("E")));
     }
 }
