@@ -149,6 +149,12 @@ class LoopBufioStackFileTest {
     }
 
     @Test
+    void aPageForTheWholeFileReadIsAnUnknownKey() {
+        assertEquals("t.yaml:13:34: workload[0].read.page: unknown key 'page'; known keys: file, fs",
+                refused(GOOD.replace("read: {fs: root, file: data}", "read: {fs: root, file: data, page: 1}")));
+    }
+
+    @Test
     void aThinWriteMayListFilesOfWhichEachRunDrawsOne() {
         ResolvedStack s = parse(GOOD.replace("file: image, page: 15", "file: [image, data], page: 15")).stack("a");
         assertEquals(new OneOf(java.util.List.of("image", "data")),
