@@ -2,9 +2,10 @@ package dev.rescuer.storage.stack;
 
 import org.junit.jupiter.api.Test;
 
+import static dev.rescuer.storage.stack.StackTexts.parse;
+import static dev.rescuer.storage.stack.StackTexts.refused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -35,14 +36,6 @@ class LoopBufioStackFileTest {
             variants:
               - {name: a, expected: hang, set: {devices.md.shrinker_form: gfp-fs-2014, system.kswapd: true}}
             """;
-
-    private static StackFile parse(String text) {
-        return StackFile.parse("t.yaml", "t", text, Kinds.builtIn());
-    }
-
-    private static String refused(String text) {
-        return assertThrows(StackFileException.class, () -> parse(text)).getMessage();
-    }
 
     @Test
     void aLoopDeviceWithABufioClientAndAThinUserIsAccepted() {
