@@ -272,7 +272,8 @@ public final class LoopDevice implements BlockDevice {
     /**
      * {@code lo_rw_aio}: direct I/O to the backing file's blocks; the dio is allocated with
      * {@code GFP_KERNEL}, then a write allocates the holes it covers ({@code iomap_dio_rw} allocates
-     * the dio before {@code iomap_iter} maps the range), then the bio goes to the backing device.
+     * the dio before {@code iomap_iter} maps the range, and frees it if the mapping fails, as on a
+     * read-only filesystem), then the bio goes to the backing device.
      */
     private void loRwAio(Bio bio) {
         Pages dio = allocator.tryAllocate(1, Gfp.KERNEL);
@@ -281,7 +282,12 @@ public final class LoopDevice implements BlockDevice {
             return;
         }
         if (bio.op() == BioOp.WRITE) {
-            fs.allocateForDirectWrite(backing, bio.sector() * Bio.SECTOR_SIZE, bio.sizeBytes()); // a hole of a sparse image
+            try {
+                fs.allocateForDirectWrite(backing, bio.sector() * Bio.SECTOR_SIZE, bio.sizeBytes()); // a hole of a sparse image
+            } catch (RuntimeException e) {
+                dio.free(); // __iomap_dio_rw's out_free_dio: a failed mapping frees the dio; the request fails
+                throw e;
+            }
         }
         Bio lower = new Bio(bio.op(), bio.flags(), fs.device(), backingStartSector + bio.sector(), bio.sizeBytes(), null, null,
                 name + " lo_rw_aio");

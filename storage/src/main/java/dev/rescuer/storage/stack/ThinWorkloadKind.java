@@ -94,9 +94,8 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
      *
      * @param fs the filesystem entry
      * @param file the file
-     * @param page refused: {@code read} reads the whole file
      */
-    public record FileRef(String fs, String file, Long page) {
+    public record FileRef(String fs, String file) {
     }
 
     /**
@@ -133,9 +132,6 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
         }
         if (c.read() != null) {
             LoopKind.requireFile(check, c.read().fs(), c.read().file(), "read");
-            if (c.read().page() != null) {
-                throw check.error("read.page", "key 'page' does not apply to read, which reads the whole file");
-            }
         }
         if (c.faultMemory() != null && !c.faultMemory().equals("low") && !c.faultMemory().equals("min")) {
             throw check.error("fault_memory", "'" + c.faultMemory() + "' is not one of low, min");

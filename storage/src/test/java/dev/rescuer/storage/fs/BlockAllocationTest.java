@@ -16,6 +16,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -99,6 +100,7 @@ class BlockAllocationTest {
             assertTrue(b.isAllocated(0), "AG 1 allocates while AG 0's AGF is held");
             Task t = sys.platform().startThread("writer-c", () -> fc.write(0, Bio.PAGE_SIZE));
             while (fs.ag(0).agf().waitingTasks().isEmpty()) {
+                assertNotEquals(Task.State.EXITED, t.state(), "writer-c returned without waiting for the AGF");
                 Thread.onSpinWait(); // until writer-c sleeps on the AGF (a state, not a time)
             }
             assertFalse(c.isAllocated(0), "c's allocation in AG 0 waits for the AGF");

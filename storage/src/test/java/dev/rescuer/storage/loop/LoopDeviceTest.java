@@ -131,6 +131,20 @@ class LoopDeviceTest {
     }
 
     @Test
+    void aDirectWriteToAFileOfAReadOnlyFilesystemFailsAndFreesItsDio() {
+        Disk sdb = new Disk(sys.platform(), "sdb", 1 << 12, Duration.ZERO, 4);
+        FsLayout roLayout = FsLayout.mkfs(1 << 12, 4, 4);
+        FsLayout.FileEntry roImage = roLayout.addFile("image", 16, 16L * Bio.PAGE_SIZE);
+        JournalFs ro = JournalFs.mount(sdb, roLayout, MountOptions.READ_ONLY, cache, sys.workqueues(),
+                new BdiWriteback("sdb", BdiWriteback.allocBdiWq(sys.workqueues()), DirtyThrottle.withDefaults(cache)));
+        loop = new LoopDevice(sys, "loop1", ro, roImage, new LoopSettings(LoopWorkerMode.KTHREAD, false, true));
+        long free = sys.pages().freePages();
+        assertEquals(BlkStatus.IOERR, write(loop, 0, 7), "the write cannot allocate on a read-only filesystem");
+        assertEquals(free, sys.pages().freePages(), "the dio allocated for the write was freed");
+        assertEquals(0, sdb.contentAt(roImage.startBlock() * FsLayout.BLOCK_SECTORS), "nothing reached the disk");
+    }
+
+    @Test
     void theDeviceIsTheFilesExtentAndRequestsPastItAreRefusedAtSubmission() {
         LoopDevice dev = loop(LoopWorkerMode.KTHREAD, true, true);
         assertEquals(16L * FsLayout.BLOCK_SECTORS, dev.capacitySectors());

@@ -2,8 +2,9 @@ package dev.rescuer.storage.stack;
 
 import org.junit.jupiter.api.Test;
 
+import static dev.rescuer.storage.stack.StackTexts.parse;
+import static dev.rescuer.storage.stack.StackTexts.refused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Filesystems and page-cache workloads in stack files: accepted entries, and located refusals. */
 class FilesystemStackFileTest {
@@ -20,14 +21,6 @@ class FilesystemStackFileTest {
             variants:
               - {name: a, expected: complete, set: {devices.data.options: rw}}
             """;
-
-    private static StackFile parse(String text) {
-        return StackFile.parse("t.yaml", "t", text, Kinds.builtIn());
-    }
-
-    private static String refused(String text) {
-        return assertThrows(StackFileException.class, () -> parse(text)).getMessage();
-    }
 
     @Test
     void aFilesystemWithWorkloadsIsAccepted() {

@@ -2,9 +2,10 @@ package dev.rescuer.storage.stack;
 
 import org.junit.jupiter.api.Test;
 
+import static dev.rescuer.storage.stack.StackTexts.parse;
+import static dev.rescuer.storage.stack.StackTexts.refused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -35,14 +36,6 @@ class LoopBufioStackFileTest {
             variants:
               - {name: a, expected: hang, set: {devices.md.shrinker_form: gfp-fs-2014, system.kswapd: true}}
             """;
-
-    private static StackFile parse(String text) {
-        return StackFile.parse("t.yaml", "t", text, Kinds.builtIn());
-    }
-
-    private static String refused(String text) {
-        return assertThrows(StackFileException.class, () -> parse(text)).getMessage();
-    }
 
     @Test
     void aLoopDeviceWithABufioClientAndAThinUserIsAccepted() {
@@ -146,6 +139,12 @@ class LoopBufioStackFileTest {
         assertEquals("t.yaml:13:5: workload[0].readahead: unknown key 'readahead'; known keys: data_write, dirty_blocks, existing_metadata, fault_memory, "
                         + "file_write, hold_ms, kind, metadata, name, read, start_ms",
                 refused(GOOD.replace("    dirty_blocks: 4\n", "    dirty_blocks: 4\n    readahead: 8\n")));
+    }
+
+    @Test
+    void aPageForTheWholeFileReadIsAnUnknownKey() {
+        assertEquals("t.yaml:13:34: workload[0].read.page: unknown key 'page'; known keys: file, fs",
+                refused(GOOD.replace("read: {fs: root, file: data}", "read: {fs: root, file: data, page: 1}")));
     }
 
     @Test

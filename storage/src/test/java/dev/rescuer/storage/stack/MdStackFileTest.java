@@ -2,8 +2,9 @@ package dev.rescuer.storage.stack;
 
 import org.junit.jupiter.api.Test;
 
+import static dev.rescuer.storage.stack.StackTexts.parse;
+import static dev.rescuer.storage.stack.StackTexts.refusedAtKey;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** md raid1, mdmon, sysfs mounts and kernfs.notify_wq in stack files: accepted entries, and located refusals. */
 class MdStackFileTest {
@@ -24,14 +25,6 @@ class MdStackFileTest {
               - {name: a, expected: complete, set: {devices.md0.metadata: internal}}
             """;
 
-    private static StackFile parse(String text) {
-        return StackFile.parse("t.yaml", "t", text, Kinds.builtIn());
-    }
-
-    private static String refused(String text) {
-        return assertThrows(StackFileException.class, () -> parse(text)).getMessage().replaceFirst("^t\\.yaml:\\d+:\\d+: ", "");
-    }
-
     @Test
     void anArrayWithMdmonAndAFlushingWriterIsAccepted() {
         assertEquals("internal", parse(GOOD).stack("a").spec().devices().get(2).get("metadata").asText());
@@ -39,18 +32,18 @@ class MdStackFileTest {
 
     @Test
     void badArrayEntriesAreNamedAtTheirKey() {
-        assertEquals("devices[2].metadata: 'imsm' is neither external nor internal", refused(GOOD.replace("metadata: external", "metadata: imsm")));
-        assertEquals("devices[2].members[1]: device sda is already a member of md0", refused(GOOD.replace("[sda, sdb]", "[sda, sda]")));
-        assertEquals("devices[2].members: missing key 'members' (a list of at least one device)", refused(GOOD.replace("members: [sda, sdb], ", "")));
-        assertEquals("devices[2].members[1]: no device 'sdz'; devices: sda, sdb", refused(GOOD.replace("[sda, sdb]", "[sda, sdz]")));
+        assertEquals("devices[2].metadata: 'imsm' is neither external nor internal", refusedAtKey(GOOD.replace("metadata: external", "metadata: imsm")));
+        assertEquals("devices[2].members[1]: device sda is already a member of md0", refusedAtKey(GOOD.replace("[sda, sdb]", "[sda, sda]")));
+        assertEquals("devices[2].members: missing key 'members' (a list of at least one device)", refusedAtKey(GOOD.replace("members: [sda, sdb], ", "")));
+        assertEquals("devices[2].members[1]: no device 'sdz'; devices: sda, sdb", refusedAtKey(GOOD.replace("[sda, sdb]", "[sda, sdz]")));
     }
 
     @Test
     void badWorkloadSettingsAreNamedAtTheirKey() {
-        assertEquals("workload[0].memory: 'pinned' is not one of allocates, mlocked", refused(GOOD.replace("memory: mlocked", "memory: pinned")));
-        assertEquals("workload[0].wakeup: 'epoll' is not one of poll, fsnotify", refused(GOOD.replace("wakeup: fsnotify", "wakeup: epoll")));
-        assertEquals("workload[1].pages: must be >= 1, got 0", refused(GOOD.replace("pages: 2", "pages: 0")));
-        assertEquals("workload[2].flags[1]: 'discard' is not one of preflush, fua, sync", refused(GOOD.replace("fua", "discard")));
+        assertEquals("workload[0].memory: 'pinned' is not one of allocates, mlocked", refusedAtKey(GOOD.replace("memory: mlocked", "memory: pinned")));
+        assertEquals("workload[0].wakeup: 'epoll' is not one of poll, fsnotify", refusedAtKey(GOOD.replace("wakeup: fsnotify", "wakeup: epoll")));
+        assertEquals("workload[1].pages: must be >= 1, got 0", refusedAtKey(GOOD.replace("pages: 2", "pages: 0")));
+        assertEquals("workload[2].flags[1]: 'discard' is not one of preflush, fua, sync", refusedAtKey(GOOD.replace("fua", "discard")));
     }
 
     @Test
@@ -61,17 +54,17 @@ class MdStackFileTest {
         assertEquals(8, parse(s3).stack("a").spec().workload().get(0).get("fault_pages").asInt());
         assertEquals(false, parse(s3).stack("a").kswapd());
         assertEquals(true, parse(GOOD).stack("a").kswapd());
-        assertEquals("workload[0].fault_pages: must be >= 1, got 0", refused(s3.replace("fault_pages: 8", "fault_pages: 0")));
-        assertEquals("workload[2].start_ms: must not be negative, got -1", refused(s3.replace("start_ms: 5", "start_ms: -1")));
-        assertEquals("workload[2]: missing key 'name'", refused(s3.replace("name: reset, ", "")));
+        assertEquals("workload[0].fault_pages: must be >= 1, got 0", refusedAtKey(s3.replace("fault_pages: 8", "fault_pages: 0")));
+        assertEquals("workload[2].start_ms: must not be negative, got -1", refusedAtKey(s3.replace("start_ms: 5", "start_ms: -1")));
+        assertEquals("workload[2]: missing key 'name'", refusedAtKey(s3.replace("name: reset, ", "")));
         assertEquals("workload[2].queue: unknown key 'queue'; known keys: kind, name, start_ms",
-                refused(s3.replace("start_ms: 5}", "start_ms: 5, queue: events}")));
-        assertEquals("system.kswapd: wrong type: expected true or false", refused(s3.replace("kswapd: false", "kswapd: maybe")));
+                refusedAtKey(s3.replace("start_ms: 5}", "start_ms: 5, queue: events}")));
+        assertEquals("system.kswapd: wrong type: expected true or false", refusedAtKey(s3.replace("kswapd: false", "kswapd: maybe")));
     }
 
     @Test
     void theNotifyQueueIsAModuleParameterWithTwoValues() {
-        assertEquals("modules: kernfs.notify_wq: 'events' is neither system_wq nor kernfs_wq", refused(GOOD.replace("notify_wq: kernfs_wq", "notify_wq: events")));
-        assertEquals("modules: module kernfs has no parameter 'wq'; parameters: notify_wq", refused(GOOD.replace("notify_wq: kernfs_wq", "wq: kernfs_wq")));
+        assertEquals("modules: kernfs.notify_wq: 'events' is neither system_wq nor kernfs_wq", refusedAtKey(GOOD.replace("notify_wq: kernfs_wq", "notify_wq: events")));
+        assertEquals("modules: module kernfs has no parameter 'wq'; parameters: notify_wq", refusedAtKey(GOOD.replace("notify_wq: kernfs_wq", "wq: kernfs_wq")));
     }
 }

@@ -4,9 +4,10 @@ import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
 
+import static dev.rescuer.storage.stack.StackTexts.parse;
+import static dev.rescuer.storage.stack.StackTexts.refused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code start_ms} as a number or a range {@code lo..hi}: binding, located refusals, and the draw. */
@@ -21,14 +22,6 @@ class MsRangeTest {
             variants:
               - {name: a, expected: complete}
             """;
-
-    private static StackFile parse(String text) {
-        return StackFile.parse("t.yaml", "t", text, Kinds.builtIn());
-    }
-
-    private static String refused(String text) {
-        return assertThrows(StackFileException.class, () -> parse(text)).getMessage();
-    }
 
     /** The accepted file's (or variant's) {@code start_ms} of its one workload entry, as the entry binds it. */
     private static MsRange startMs(StackFile f, String variant) {

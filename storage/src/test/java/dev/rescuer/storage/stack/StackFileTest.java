@@ -2,6 +2,7 @@ package dev.rescuer.storage.stack;
 
 import org.junit.jupiter.api.Test;
 
+import static dev.rescuer.storage.stack.StackTexts.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,10 +27,6 @@ class StackFileTest {
               - {name: a, expected: complete, set: {modules.dm_snapshot.cow_throttle: wait-unlocked}}
               - {name: b, expected: hang, set: {modules.dm_snapshot.cow_throttle: semaphore, devices.sda.latency_ms: 2}}
             """;
-
-    private static StackFile parse(String text) {
-        return StackFile.parse("t.yaml", "t", text, Kinds.builtIn());
-    }
 
     private static StackFileException refused(String text) {
         return assertThrows(StackFileException.class, () -> parse(text));
