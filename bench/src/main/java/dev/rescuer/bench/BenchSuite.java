@@ -220,8 +220,10 @@ public final class BenchSuite {
                 "reentrantlock", "reentrantLockLockUnlock", "synchronized", "synchronizedBlock"));
         pair(out, byBench, "rwsemReadLockUnlock", "rwsem-read-uncontended", false, Map.of(
                 "reentrantreadwritelock", "reentrantReadWriteLockReadLockUnlock"));
-        pair(out, byBench, "mutexContended2", "mutex-contended-2", true, Map.of("reentrantlock", "reentrantLockContended2"));
-        pair(out, byBench, "mutexContended4", "mutex-contended-4", true, Map.of("reentrantlock", "reentrantLockContended4"));
+        pair(out, byBench, "mutexContended2", "mutex-contended-2", true, Map.of(
+                "reentrantlock", "reentrantLockContended2", "reentrantlock-fair", "fairReentrantLockContended2"));
+        pair(out, byBench, "mutexContended4", "mutex-contended-4", true, Map.of(
+                "reentrantlock", "reentrantLockContended4", "reentrantlock-fair", "fairReentrantLockContended4"));
         pair(out, byBench, "rwsemWriteContended2", "rwsem-write-contended-2", true,
                 Map.of("reentrantreadwritelock", "reentrantReadWriteLockWriteContended2"));
         pair(out, byBench, "rwsemWriteContended4", "rwsem-write-contended-4", true,

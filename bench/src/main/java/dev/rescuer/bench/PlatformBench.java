@@ -112,6 +112,12 @@ public class PlatformBench {
         RealPlatform platform;
         Mutex mutex;
         final ReentrantLock reentrantLock = new ReentrantLock();
+        /**
+         * The JDK lock with the nearest guarantee: {@code Mutex} hands itself to a first waiter that
+         * was woken and lost once, so no waiter starves; a fair {@code ReentrantLock} hands itself to
+         * the head on every release, an unfair one lets a waiter lose for ever.
+         */
+        final ReentrantLock fairReentrantLock = new ReentrantLock(true);
         int counter;
 
         @Setup(Level.Trial)
@@ -160,6 +166,24 @@ public class PlatformBench {
     @Threads(4)
     public int reentrantLockContended4(Contended s) {
         return lockedIncrement(s.reentrantLock, s);
+    }
+
+    /** A second peer of {@link #mutexContended2}: a fair {@code ReentrantLock} by 2 threads at once. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(2)
+    public int fairReentrantLockContended2(Contended s) {
+        return lockedIncrement(s.fairReentrantLock, s);
+    }
+
+    /** A second peer of {@link #mutexContended4}: a fair {@code ReentrantLock} by 4 threads at once. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(4)
+    public int fairReentrantLockContended4(Contended s) {
+        return lockedIncrement(s.fairReentrantLock, s);
     }
 
     private static int lockedIncrement(Mutex m, Contended s) {
