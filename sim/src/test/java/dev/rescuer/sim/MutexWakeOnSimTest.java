@@ -27,10 +27,6 @@ class MutexWakeOnSimTest {
 
     private static final int SEEDS = 40;
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     /** Spins (letting every other runnable task go first) until {@code task} sleeps queued on {@code m}. */
     private static void awaitQueued(SimPlatform sim, Mutex m, Task task) {
         while (!m.waitingTasks().contains(task) || task.state() != Task.State.BLOCKED) {
