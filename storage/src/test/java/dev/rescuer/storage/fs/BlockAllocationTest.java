@@ -118,6 +118,15 @@ class BlockAllocationTest {
     }
 
     @Test
+    void eachGroupIsNamedByItsNumberInItsAgfLock() {
+        JournalFs fs = mount(FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2));
+        assertEquals("vdb/ag0/agf", fs.ag(0).agf().name(), "pag_agno names the group in reports");
+        assertEquals("vdb/ag1/agf", fs.ag(1).agf().name());
+        assertEquals("ag 1 (vdb/ag1/agf)", fs.ag(1).toString());
+        assertEquals(AllocationGroup.AGF_CLASS, fs.ag(1).agf().lockClass());
+    }
+
+    @Test
     void layoutRefusesAMissingGroupAndAnAllocatedCountOutsideTheExtent() {
         FsLayout layout = FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2);
         IllegalArgumentException ag = assertThrows(IllegalArgumentException.class, () -> layout.addFile("x", 4, 0, 2, 4, false));
