@@ -55,14 +55,19 @@ public final class FsLayout {
         private final long startBlock;
         private final long blocks;
         private final int ag;
-        private final BitSet allocated; // Guarded by the mounted filesystem's sb_lock
+        /**
+         * Which blocks of the extent are allocated. Written under both the AGF of the file's group and
+         * the mounted filesystem's sb_lock ({@code JournalFs.allocateHoles}); read under either: the
+         * AGF's holder is the only writer, so it reads the map without sb_lock.
+         */
+        private final BitSet allocated;
         /**
          * Blocks of the extent not allocated yet; written under the sb_lock with {@code allocated},
          * read without it. It only goes down, so a reader that sees 0 knows the file has no hole now
          * or later, and needs no lock (a write to a fully allocated file takes no extra lock).
          */
         private volatile long holes;
-        private boolean forkFull;       // Guarded by the mounted filesystem's sb_lock
+        private boolean forkFull;       // As allocated: written under the group's AGF and sb_lock, read under either
         private long sizeBytes;         // Guarded by the mounted filesystem's sb_lock
 
         FileEntry(long ino, String name, long startBlock, long blocks, long sizeBytes, int ag, long allocatedBlocks,
@@ -86,7 +91,7 @@ public final class FsLayout {
 
         /**
          * Whether block {@code index} of the file is allocated (false: a hole of a sparse file). Read
-         * under the mounted filesystem's sb_lock, or when no allocation can run (before mounting, or
+         * under the mounted filesystem's sb_lock or its group's AGF, or when no allocation can run (before mounting, or
          * in a test after its writes returned).
          */
         public boolean isAllocated(long index) {
