@@ -173,7 +173,7 @@ public final class FsLayout {
     /**
      * An empty filesystem for a device of {@code capacitySectors}.
      *
-     * @throws IllegalArgumentException if the log or the inode table is empty, or they do not fit
+     * @throws FsLayoutException if the log or the inode table is empty, or they do not fit
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes) {
         return mkfs(capacitySectors, logBlocks, maxInodes, Bio.PAGE_SIZE);
@@ -184,7 +184,7 @@ public final class FsLayout {
      * {@code logSectorBytes} ({@code mkfs.xfs -l sectsize=}): every log write is one log sector (see
      * {@link #logSectorBytes}).
      *
-     * @throws IllegalArgumentException if the log or the inode table is empty, they do not fit, or the
+     * @throws FsLayoutException if the log or the inode table is empty, they do not fit, or the
      *     log sector size is not a power of two from 512 to 4096 bytes
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes, int logSectorBytes) {
@@ -195,30 +195,30 @@ public final class FsLayout {
      * Like {@link #mkfs(long, int, int, int)}, with the data area split into {@code agCount}
      * allocation groups of equal size ({@code mkfs.xfs -d agcount=}).
      *
-     * @throws IllegalArgumentException as that method, or if {@code agCount} is below 1 or leaves a
+     * @throws FsLayoutException as that method, or if {@code agCount} is below 1 or leaves a
      *     group without a block
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes, int logSectorBytes, int agCount) {
         if (agCount < 1) {
-            throw new IllegalArgumentException("mkfs: the filesystem needs at least 1 allocation group, got " + agCount);
+            throw new FsLayoutException(FsLayoutException.Param.AG_COUNT, "mkfs: the filesystem needs at least 1 allocation group, got " + agCount);
         }
         if (logSectorBytes < Bio.SECTOR_SIZE || logSectorBytes > Bio.PAGE_SIZE || Integer.bitCount(logSectorBytes) != 1) {
-            throw new IllegalArgumentException("mkfs: the log sector size must be a power of 2 from " + Bio.SECTOR_SIZE + " to "
+            throw new FsLayoutException(FsLayoutException.Param.LOG_SECTOR_BYTES, "mkfs: the log sector size must be a power of 2 from " + Bio.SECTOR_SIZE + " to "
                     + Bio.PAGE_SIZE + " bytes, got " + logSectorBytes);
         }
         if (logBlocks < 2) {
-            throw new IllegalArgumentException("mkfs: the log needs at least 2 blocks (log blocks and a commit block), got " + logBlocks);
+            throw new FsLayoutException(FsLayoutException.Param.LOG_BLOCKS, "mkfs: the log needs at least 2 blocks (log blocks and a commit block), got " + logBlocks);
         }
         if (maxInodes < 1) {
-            throw new IllegalArgumentException("mkfs: the inode table needs at least 1 inode, got " + maxInodes);
+            throw new FsLayoutException(FsLayoutException.Param.INODES, "mkfs: the inode table needs at least 1 inode, got " + maxInodes);
         }
         long blocks = capacitySectors / BLOCK_SECTORS;
         if (1 + logBlocks + maxInodes >= blocks) {
-            throw new IllegalArgumentException("mkfs: a device of " + capacitySectors + " sectors (" + blocks
+            throw new FsLayoutException(FsLayoutException.Param.CAPACITY, "mkfs: a device of " + capacitySectors + " sectors (" + blocks
                     + " blocks) cannot hold a superblock, " + logBlocks + " log blocks, " + maxInodes + " inode blocks and data");
         }
         if ((blocks - 1 - logBlocks - maxInodes) / agCount < 1) {
-            throw new IllegalArgumentException("mkfs: " + (blocks - 1 - logBlocks - maxInodes) + " data blocks cannot make "
+            throw new FsLayoutException(FsLayoutException.Param.AG_COUNT, "mkfs: " + (blocks - 1 - logBlocks - maxInodes) + " data blocks cannot make "
                     + agCount + " allocation groups");
         }
         return new FsLayout(blocks, logBlocks, maxInodes, logSectorBytes, agCount);
@@ -227,7 +227,7 @@ public final class FsLayout {
     /**
      * Adds a file with a data extent of {@code blocks} blocks and an initial size.
      *
-     * @throws IllegalArgumentException for a duplicate or empty name, a size beyond the extent, a
+     * @throws FsLayoutException for a duplicate or empty name, a size beyond the extent, a
      *     full inode table or a full device
      */
     public FileEntry addFile(String name, long blocks, long sizeBytes) {
@@ -239,39 +239,40 @@ public final class FsLayout {
      * {@code ag}, of which the first {@code allocatedBlocks} are allocated (the rest are holes, as in
      * a sparse file made by {@code truncate}), and whose data fork is full if {@code forkFull}.
      *
-     * @throws IllegalArgumentException as {@link #addFile(String, long, long)}, for a group that does
+     * @throws FsLayoutException as {@link #addFile(String, long, long)}, for a group that does
      *     not exist or is full, or an allocated count outside {@code 0..blocks}
      */
     public FileEntry addFile(String name, long blocks, long sizeBytes, int ag, long allocatedBlocks, boolean forkFull) {
         if (name == null || name.isEmpty() || name.contains("/")) {
-            throw new IllegalArgumentException("file name '" + name + "' must be non-empty and contain no '/'");
+            throw new FsLayoutException(FsLayoutException.Param.FILE_NAME, "file name '" + name + "' must be non-empty and contain no '/'");
         }
         if (files.containsKey(name)) {
-            throw new IllegalArgumentException("file '" + name + "' already exists");
+            throw new FsLayoutException(FsLayoutException.Param.FILE_NAME, "file '" + name + "' already exists");
         }
         if (blocks < 1) {
-            throw new IllegalArgumentException("file '" + name + "' needs at least 1 block, got " + blocks);
+            throw new FsLayoutException(FsLayoutException.Param.FILE_BLOCKS, "file '" + name + "' needs at least 1 block, got " + blocks);
         }
         if (sizeBytes < 0 || sizeBytes > blocks * Bio.PAGE_SIZE) {
-            throw new IllegalArgumentException("file '" + name + "': size " + sizeBytes + " does not fit its " + blocks + " blocks");
+            throw new FsLayoutException(FsLayoutException.Param.FILE_SIZE, "file '" + name + "': size " + sizeBytes + " does not fit its " + blocks + " blocks");
         }
         if (files.size() >= maxInodes) {
-            throw new IllegalArgumentException("file '" + name + "': the inode table is full (" + maxInodes + " inodes)");
+            throw new FsLayoutException(FsLayoutException.Param.FILE_INODE, "file '" + name + "': the inode table is full (" + maxInodes + " inodes)");
         }
         if (blocks > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("file '" + name + "': " + blocks + " blocks is more than the model holds ("
+            throw new FsLayoutException(FsLayoutException.Param.FILE_BLOCKS, "file '" + name + "': " + blocks + " blocks is more than the model holds ("
                     + Integer.MAX_VALUE + ")");
         }
         if (ag < 0 || ag >= agCount) {
-            throw new IllegalArgumentException("file '" + name + "': allocation group " + ag + " does not exist (the filesystem has "
+            throw new FsLayoutException(FsLayoutException.Param.FILE_AG, "file '" + name + "': allocation group " + ag + " does not exist (the filesystem has "
                     + agCount + ", numbered from 0)");
         }
         if (allocatedBlocks < 0 || allocatedBlocks > blocks) {
-            throw new IllegalArgumentException("file '" + name + "': " + allocatedBlocks + " allocated blocks is not in 0.." + blocks);
+            throw new FsLayoutException(FsLayoutException.Param.FILE_ALLOCATED_BLOCKS, "file '" + name + "': " + allocatedBlocks + " allocated blocks is not in 0.." + blocks);
         }
         long end = ag == agCount - 1 ? capacityBlocks : agStart(ag + 1);
         if (agNextBlock[ag] + blocks > end) {
-            throw new IllegalArgumentException("file '" + name + "': " + blocks + " blocks do not fit; "
+            throw new FsLayoutException(agCount > 1 ? FsLayoutException.Param.FILE_AG : FsLayoutException.Param.FILE_SPACE,
+                    "file '" + name + "': " + blocks + " blocks do not fit; "
                     + (end - agNextBlock[ag]) + " data blocks are left" + (agCount > 1 ? " in allocation group " + ag : ""));
         }
         FileEntry e = new FileEntry(files.size() + 1L, name, agNextBlock[ag], blocks, sizeBytes, ag, allocatedBlocks, forkFull);
