@@ -1,6 +1,7 @@
 package dev.rescuer.storage.fs;
 
 import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.fs.FsLayoutException.Param;
 
 import java.util.BitSet;
 import java.util.Collection;
@@ -200,25 +201,28 @@ public final class FsLayout {
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes, int logSectorBytes, int agCount) {
         if (agCount < 1) {
-            throw new FsLayoutException(FsLayoutException.Param.AG_COUNT, "mkfs: the filesystem needs at least 1 allocation group, got " + agCount);
+            throw new FsLayoutException(Param.AG_COUNT, "mkfs: the filesystem needs at least 1 allocation group, got " + agCount);
         }
         if (logSectorBytes < Bio.SECTOR_SIZE || logSectorBytes > Bio.PAGE_SIZE || Integer.bitCount(logSectorBytes) != 1) {
-            throw new FsLayoutException(FsLayoutException.Param.LOG_SECTOR_BYTES, "mkfs: the log sector size must be a power of 2 from " + Bio.SECTOR_SIZE + " to "
+            throw new FsLayoutException(Param.LOG_SECTOR_BYTES,
+                    "mkfs: the log sector size must be a power of 2 from " + Bio.SECTOR_SIZE + " to "
                     + Bio.PAGE_SIZE + " bytes, got " + logSectorBytes);
         }
         if (logBlocks < 2) {
-            throw new FsLayoutException(FsLayoutException.Param.LOG_BLOCKS, "mkfs: the log needs at least 2 blocks (log blocks and a commit block), got " + logBlocks);
+            throw new FsLayoutException(Param.LOG_BLOCKS,
+                    "mkfs: the log needs at least 2 blocks (log blocks and a commit block), got " + logBlocks);
         }
         if (maxInodes < 1) {
-            throw new FsLayoutException(FsLayoutException.Param.INODES, "mkfs: the inode table needs at least 1 inode, got " + maxInodes);
+            throw new FsLayoutException(Param.INODES, "mkfs: the inode table needs at least 1 inode, got " + maxInodes);
         }
         long blocks = capacitySectors / BLOCK_SECTORS;
         if (1 + logBlocks + maxInodes >= blocks) {
-            throw new FsLayoutException(FsLayoutException.Param.CAPACITY, "mkfs: a device of " + capacitySectors + " sectors (" + blocks
+            throw new FsLayoutException(Param.CAPACITY, "mkfs: a device of " + capacitySectors + " sectors (" + blocks
                     + " blocks) cannot hold a superblock, " + logBlocks + " log blocks, " + maxInodes + " inode blocks and data");
         }
         if ((blocks - 1 - logBlocks - maxInodes) / agCount < 1) {
-            throw new FsLayoutException(FsLayoutException.Param.AG_COUNT, "mkfs: " + (blocks - 1 - logBlocks - maxInodes) + " data blocks cannot make "
+            throw new FsLayoutException(Param.AG_COUNT,
+                    "mkfs: " + (blocks - 1 - logBlocks - maxInodes) + " data blocks cannot make "
                     + agCount + " allocation groups");
         }
         return new FsLayout(blocks, logBlocks, maxInodes, logSectorBytes, agCount);
@@ -244,34 +248,39 @@ public final class FsLayout {
      */
     public FileEntry addFile(String name, long blocks, long sizeBytes, int ag, long allocatedBlocks, boolean forkFull) {
         if (name == null || name.isEmpty() || name.contains("/")) {
-            throw new FsLayoutException(FsLayoutException.Param.FILE_NAME, "file name '" + name + "' must be non-empty and contain no '/'");
+            throw new FsLayoutException(Param.FILE_NAME, "file name '" + name + "' must be non-empty and contain no '/'");
         }
         if (files.containsKey(name)) {
-            throw new FsLayoutException(FsLayoutException.Param.FILE_NAME, "file '" + name + "' already exists");
+            throw new FsLayoutException(Param.FILE_NAME, "file '" + name + "' already exists");
         }
         if (blocks < 1) {
-            throw new FsLayoutException(FsLayoutException.Param.FILE_BLOCKS, "file '" + name + "' needs at least 1 block, got " + blocks);
+            throw new FsLayoutException(Param.FILE_BLOCKS, "file '" + name + "' needs at least 1 block, got " + blocks);
         }
         if (sizeBytes < 0 || sizeBytes > blocks * Bio.PAGE_SIZE) {
-            throw new FsLayoutException(FsLayoutException.Param.FILE_SIZE, "file '" + name + "': size " + sizeBytes + " does not fit its " + blocks + " blocks");
+            throw new FsLayoutException(Param.FILE_SIZE,
+                    "file '" + name + "': size " + sizeBytes + " does not fit its " + blocks + " blocks");
         }
         if (files.size() >= maxInodes) {
-            throw new FsLayoutException(FsLayoutException.Param.FILE_INODE, "file '" + name + "': the inode table is full (" + maxInodes + " inodes)");
+            throw new FsLayoutException(Param.FILE_INODE,
+                    "file '" + name + "': the inode table is full (" + maxInodes + " inodes)");
         }
         if (blocks > Integer.MAX_VALUE) {
-            throw new FsLayoutException(FsLayoutException.Param.FILE_BLOCKS, "file '" + name + "': " + blocks + " blocks is more than the model holds ("
+            throw new FsLayoutException(Param.FILE_BLOCKS,
+                    "file '" + name + "': " + blocks + " blocks is more than the model holds ("
                     + Integer.MAX_VALUE + ")");
         }
         if (ag < 0 || ag >= agCount) {
-            throw new FsLayoutException(FsLayoutException.Param.FILE_AG, "file '" + name + "': allocation group " + ag + " does not exist (the filesystem has "
+            throw new FsLayoutException(Param.FILE_AG,
+                    "file '" + name + "': allocation group " + ag + " does not exist (the filesystem has "
                     + agCount + ", numbered from 0)");
         }
         if (allocatedBlocks < 0 || allocatedBlocks > blocks) {
-            throw new FsLayoutException(FsLayoutException.Param.FILE_ALLOCATED_BLOCKS, "file '" + name + "': " + allocatedBlocks + " allocated blocks is not in 0.." + blocks);
+            throw new FsLayoutException(Param.FILE_ALLOCATED_BLOCKS,
+                    "file '" + name + "': " + allocatedBlocks + " allocated blocks is not in 0.." + blocks);
         }
         long end = ag == agCount - 1 ? capacityBlocks : agStart(ag + 1);
         if (agNextBlock[ag] + blocks > end) {
-            throw new FsLayoutException(agCount > 1 ? FsLayoutException.Param.FILE_AG : FsLayoutException.Param.FILE_SPACE,
+            throw new FsLayoutException(agCount > 1 ? Param.FILE_AG : Param.FILE_SPACE, // the group is full, or the device
                     "file '" + name + "': " + blocks + " blocks do not fit; "
                     + (end - agNextBlock[ag]) + " data blocks are left" + (agCount > 1 ? " in allocation group " + ag : ""));
         }
