@@ -55,6 +55,13 @@ final class TaskLocks {
     // record the same edges again.
     LockClass signalledWithThisContext;
 
+    // Debug stats of the two shortcuts Validator.signal takes for a repeated signal: signals that
+    // skipped the signal log (same event and item as the last one), and signals without a request
+    // that skipped their context's edges (signalledWithThisContext). Plain fields of the task's own
+    // state, so the signal path pays no shared write; a test reads them after joining the task.
+    long signalLogsSkipped;
+    long signalContextsSkipped;
+
     /** Counts this task's acquisitions and waits: orders them against its requests. */
     private long seq;
 

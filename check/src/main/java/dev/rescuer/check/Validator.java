@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The validator: lockdep's dependency graph over core's {@link LockEvents}, extended with DEPT's
@@ -97,16 +96,6 @@ public final class Validator implements LockEvents {
     private final ConcurrentHashMap<EventKey, EventContext> eventContexts = new ConcurrentHashMap<>();
     /** Per event class waited on nested in itself, the exclusive classes held at every such wait. */
     private final ConcurrentHashMap<LockClass, Set<LockClass>> nestLocks = new ConcurrentHashMap<>();
-    /**
-     * Debug stats of the two shortcuts {@link #signal} takes for a repeated signal: signals whose
-     * signaller the log already held (same task, event and item as the task's last signal), and
-     * signals without a request whose context edges the task's last signal of the same class had
-     * recorded already. Only tests read them: the shortcuts change no result, only the work done.
-     * Any task adds to them; a reader sums them after the run, as it reads the tables.
-     */
-    private final LongAdder repeatedSignalLogsSkipped = new LongAdder();
-    private final LongAdder repeatedSignalContextsSkipped = new LongAdder();
-
     /** A validator watching nothing yet; {@link #attachTo} installs it. */
     public Validator() {
     }
@@ -247,7 +236,7 @@ public final class Validator implements LockEvents {
             t.lastSignalled = event;
             t.lastSignalledAs = running;
         } else {
-            repeatedSignalLogsSkipped.increment();
+            t.signalLogsSkipped++;
         }
         LockClass e = classOf(event, 0);
         long after = t.takeRequest(event); // with a request, only what came after it
@@ -261,7 +250,7 @@ public final class Validator implements LockEvents {
                 t.signalledWithThisContext = e;
             }
         } else {
-            repeatedSignalContextsSkipped.increment();
+            t.signalContextsSkipped++;
         }
         for (int i = 0; i < t.heldCount; i++) { // held since before the context began
             if (t.heldClass[i] != e && t.heldSeq[i] > after) {
@@ -371,14 +360,22 @@ public final class Validator implements LockEvents {
         return signallers;
     }
 
-    /** Signals that skipped the signal log as repeats of the task's last one (a debug stat). */
-    long repeatedSignalLogsSkipped() {
-        return repeatedSignalLogsSkipped.sum();
+    /**
+     * Signals by {@code task} that skipped the signal log as repeats of its last one (a debug stat of
+     * the shortcut; only tests read it). Read it after the task has stopped signalling (joined).
+     */
+    long repeatedSignalLogsSkipped(Task task) {
+        TaskLocks t = existingLocksOf(task);
+        return t == null ? 0 : t.signalLogsSkipped;
     }
 
-    /** Signals that skipped their context's edges as recorded by the task's last signal of the class (a debug stat). */
-    long repeatedSignalContextsSkipped() {
-        return repeatedSignalContextsSkipped.sum();
+    /**
+     * Signals by {@code task} that skipped their context's edges as recorded by its last signal of the
+     * class (a debug stat, as {@link #repeatedSignalLogsSkipped}).
+     */
+    long repeatedSignalContextsSkipped(Task task) {
+        TaskLocks t = existingLocksOf(task);
+        return t == null ? 0 : t.signalContextsSkipped;
     }
 
     /** Every class seen, in order of first appearance. A snapshot. */
@@ -420,6 +417,12 @@ public final class Validator implements LockEvents {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /** The task's state as this validator keeps it, or {@code null} if it has none. */
+    private TaskLocks existingLocksOf(Task task) {
+        Object d = task.lockdepData();
+        return d instanceof TaskLocks && ((TaskLocks) d).owner == this ? (TaskLocks) d : null;
+    }
 
     private TaskLocks locksOf(Task task) {
         Object d = task.lockdepData();

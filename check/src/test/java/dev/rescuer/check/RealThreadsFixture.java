@@ -24,10 +24,11 @@ abstract class RealThreadsFixture {
         platform.close();
     }
 
-    /** Runs {@code body} in a task of its own and joins it; the task must not fail. */
-    protected void run(String name, Runnable body) {
+    /** Runs {@code body} in a task of its own and joins it; the task must not fail. Returns the task. */
+    protected Task run(String name, Runnable body) {
         Task t = platform.startThread(name, body);
         platform.join(t);
         assertEquals(null, t.failure(), () -> name + " failed");
+        return t;
     }
 }

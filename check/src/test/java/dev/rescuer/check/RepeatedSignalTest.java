@@ -1,5 +1,6 @@
 package dev.rescuer.check;
 
+import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +39,7 @@ class RepeatedSignalTest extends RealThreadsFixture {
 
     @Test
     void aSignalAfterTheContextGrewRecordsWhatItGained() {
-        run("t", () -> {
+        Task t = run("t", () -> {
             a.lock();
             a.unlock();
             f.complete();  // F -> A
@@ -49,13 +50,13 @@ class RepeatedSignalTest extends RealThreadsFixture {
             e.complete();  // the same event, but the context gained B: E -> B
         });
         assertEquals(List.of("E->A", "E->B", "F->A"), signalEdges().stream().sorted().collect(Collectors.toList()));
-        assertEquals(1, validator.repeatedSignalContextsSkipped(), "the third signal, with E's context unchanged, skips its edges");
-        assertEquals(2, validator.repeatedSignalLogsSkipped(), "both later signals of E repeat the logged signaller");
+        assertEquals(1, validator.repeatedSignalContextsSkipped(t), "the third signal, with E's context unchanged, skips its edges");
+        assertEquals(2, validator.repeatedSignalLogsSkipped(t), "both later signals of E repeat the logged signaller");
     }
 
     @Test
     void aSignalAfterARequestStillRecordsOnlyWhatCameAfterIt() {
-        run("t", () -> {
+        Task t = run("t", () -> {
             a.lock();
             a.unlock();
             f.complete();  // F -> A
@@ -66,7 +67,7 @@ class RepeatedSignalTest extends RealThreadsFixture {
             e.complete();  // no request now, the context unchanged: E -> A too
         });
         assertEquals(List.of("E->A", "E->B", "F->A"), signalEdges().stream().sorted().collect(Collectors.toList()));
-        assertEquals(0, validator.repeatedSignalContextsSkipped(), "a signal after a request recorded only part of the context");
-        assertEquals(1, validator.repeatedSignalLogsSkipped(), "the second signal of E repeats the logged signaller");
+        assertEquals(0, validator.repeatedSignalContextsSkipped(t), "a signal after a request recorded only part of the context");
+        assertEquals(1, validator.repeatedSignalLogsSkipped(t), "the second signal of E repeats the logged signaller");
     }
 }

@@ -27,10 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
  */
 class JdkApiOnSimTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static void forSeeds(String name, java.util.function.BiConsumer<SimPlatform, Long> body, Runnable check) {
         SeededRuns.forSeeds(name, 20, body, check);
     }

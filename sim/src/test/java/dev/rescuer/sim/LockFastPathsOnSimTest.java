@@ -24,10 +24,6 @@ class LockFastPathsOnSimTest {
 
     private static final int SEEDS = 40;
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     /** Runs {@code body} as the init task for each seed; the run must end DONE, then {@code check} runs. */
     private static void forSeeds(String name, BiConsumer<SimPlatform, Long> body, Runnable check) {
         SeededRuns.forSeeds(name, SEEDS, body, check);

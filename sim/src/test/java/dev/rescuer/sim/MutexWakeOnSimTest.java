@@ -27,10 +27,6 @@ class MutexWakeOnSimTest {
 
     private static final int SEEDS = 40;
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     /** Spins (letting every other runnable task go first) until {@code task} sleeps queued on {@code m}. */
     private static void awaitQueued(SimPlatform sim, Mutex m, Task task) {
         while (!m.waitingTasks().contains(task) || task.state() != Task.State.BLOCKED) {
@@ -246,6 +242,8 @@ class MutexWakeOnSimTest {
     void aFirstWaiterThatAskedForAHandOverAndIsInterruptedWithdrawsTheRequest() {
         int[] covered = {0};
         boolean[] ok = {true};
+        boolean[] requested = {true};
+        boolean[] withdrawn = {true};
         SeededRuns.forSeeds("sim-mutex-withdraw", SEEDS, (sim, seed) -> {
             Mutex m = new Mutex(sim, "m");
             boolean[] interrupted = {false};
@@ -264,9 +262,11 @@ class MutexWakeOnSimTest {
             m.unlock();
             if (m.tryLock() && !got[0]) {
                 sim.cpuRelax();        // the woken waiter loses and asks for a hand-over
+                requested[0] &= m.isHandOffRequested() && m.waitingTasks().contains(w);
                 sim.interrupt(w);
                 sim.cpuRelax();        // it gives up and leaves the queue
                 sim.join(w);
+                withdrawn[0] &= !m.isHandOffRequested();
                 m.unlock();            // nobody to hand over to: the lock is simply free
                 ok[0] &= interrupted[0] && !m.isLocked() && m.owner() == null;
                 covered[0]++;
@@ -278,7 +278,9 @@ class MutexWakeOnSimTest {
             }
             contendOnceMore(sim, m);
         }, () -> { });
-        assertTrue(ok[0], "the interrupted waiter's hand-over request must leave with it");
+        assertTrue(requested[0], "the woken waiter that lost must have asked for a hand-over (HANDOFF set) before the interrupt");
+        assertTrue(withdrawn[0], "the interrupted waiter's hand-over request must leave with it (HANDOFF clear)");
+        assertTrue(ok[0], "the interrupted waiter must leave, and the lock be free after the release");
         assertTrue(covered[0] > 0, "no seed barged");
     }
 }

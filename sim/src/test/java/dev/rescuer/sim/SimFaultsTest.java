@@ -40,10 +40,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SimFaultsTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private CarrierPool pool;
 
     @BeforeEach

@@ -37,10 +37,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SimPlatformTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private CarrierPool pool;
 
     @BeforeEach

@@ -27,10 +27,6 @@ class WorkqueueInboxOnSimTest {
 
     private static final int SEEDS = 60;
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     /** A system of {@code cpus} per-CPU pools whose CPU-intensive tick does not fire within a run. */
     private static RescuerSystem system(SimPlatform sim, int cpus) {
         return RescuerSystem.builder().platform(sim).totalPages(1024)

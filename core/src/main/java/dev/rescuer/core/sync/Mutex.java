@@ -516,9 +516,10 @@ public final class Mutex extends SleepingPrimitive {
 
     /**
      * Whether the first waiter has asked for the lock to be handed to it at the next release
-     * ({@code MUTEX_FLAG_HANDOFF}). Advisory; for tests.
+     * ({@code MUTEX_FLAG_HANDOFF}). Advisory (one read of the lock word); for tests, which read it at a
+     * scheduling point where the word cannot move (under the simulator) or poll it.
      */
-    boolean isHandOffRequested() {
+    public boolean isHandOffRequested() {
         return (state & HANDOFF) != 0;
     }
 

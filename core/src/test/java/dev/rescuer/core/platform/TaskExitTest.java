@@ -120,6 +120,10 @@ class TaskExitTest {
             @Override public void flush() { }
             @Override public void close() { }
         };
+        java.util.logging.Level level = log.getLevel();
+        boolean parents = log.getUseParentHandlers();
+        log.setLevel(java.util.logging.Level.WARNING); // the tests' logging.properties turns dev.rescuer off
+        log.setUseParentHandlers(false); // captured, not printed on the console
         log.addHandler(capture);
         try {
             Mutex m = new Mutex(platform, "&s->lock", "dm_snapshot_lock");
@@ -132,6 +136,8 @@ class TaskExitTest {
             assertTrue(r.getMessage().contains("holding: mutex &s->lock [dm_snapshot_lock]"), r.getMessage());
         } finally {
             log.removeHandler(capture);
+            log.setUseParentHandlers(parents);
+            log.setLevel(level);
         }
     }
 }

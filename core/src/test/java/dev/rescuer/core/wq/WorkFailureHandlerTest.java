@@ -21,10 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class WorkFailureHandlerTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private record Seen(Work work, Throwable failure, Task task, boolean atomic) { }
 
     @Test

@@ -19,10 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DeterminismTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final int SEEDS = 100;
     private static final int HANGING_SEEDS = 5;
     private static final Explorer EXPLORER = new Explorer(Scenarios.all());

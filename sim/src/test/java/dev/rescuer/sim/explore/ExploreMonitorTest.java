@@ -16,10 +16,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ExploreMonitorTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final Scenario RECLAIM = Scenarios.byName("reclaim-rescuer");
     private static final Explorer EXPLORER = new Explorer(java.util.List.of(RECLAIM));
 

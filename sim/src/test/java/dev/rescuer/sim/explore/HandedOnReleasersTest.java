@@ -20,10 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class HandedOnReleasersTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     /** An event whose completer is whatever {@code next} holds when the report asks. */
     private record Hop(String name, AtomicReference<Object> next) implements HandedOnEvent {
         @Override

@@ -34,10 +34,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class HangReportTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final int SCHEDULES = 6;
 
     private CarrierPool pool;

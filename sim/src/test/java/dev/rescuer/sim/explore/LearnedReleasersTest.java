@@ -27,10 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LearnedReleasersTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final int SCHEDULES = 4;
 
     private CarrierPool pool;

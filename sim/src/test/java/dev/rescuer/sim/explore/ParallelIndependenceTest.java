@@ -10,10 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** An exploration's result does not depend on how many threads run it; only its speed does. */
 class ParallelIndependenceTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final Explorer EXPLORER = new Explorer(java.util.List.of(Scenarios.byName("reclaim-rescuer"), Abba.SCENARIO));
 
     /**

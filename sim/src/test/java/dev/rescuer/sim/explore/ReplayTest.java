@@ -26,10 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A finding's seed replays it exactly; seeds are checked, parsed and printed; recorded decisions replay. */
 class ReplayTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     /** The built-in scenarios and a second one, so that a seed can belong to another scenario. */
     private static final Explorer EXPLORER = new Explorer(java.util.List.of(Scenarios.byName("reclaim-rescuer"), new WorkqueueSemantics()));
 

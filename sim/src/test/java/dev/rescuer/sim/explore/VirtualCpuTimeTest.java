@@ -28,10 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class VirtualCpuTimeTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final int SCHEDULES = 10;
     private static final long LIVELOCK_BOUND = 50_000;
 

@@ -23,10 +23,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class WorkqueueSemanticsExplorationTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     /** Schedules per variant and strategy; {@code -Drescuer.wq.schedules=N} explores deeper. */
     private static final int SCHEDULES = Integer.getInteger("rescuer.wq.schedules", 150);
     private static final WorkqueueSemantics SCENARIO = new WorkqueueSemantics();

@@ -31,10 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Every variant does what it says it does, under both strategies; the reports explain the hangs. */
 class ScenarioExpectationTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final int COMPLETING_BUDGET = 30;
     private static final Explorer EXPLORER = new Explorer(Scenarios.all());
 

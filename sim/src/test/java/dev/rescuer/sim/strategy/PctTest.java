@@ -19,10 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** PCT on synthetic decisions: strict priorities, demotion at change points, argument checks. */
 class PctTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final long[] TASKS = {1, 2, 3, 4, 5, 6};
 
     private static Pct pct(long seed, int depth, long steps) {

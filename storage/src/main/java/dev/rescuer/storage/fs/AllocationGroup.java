@@ -23,17 +23,18 @@ public final class AllocationGroup {
     /** The lock class of every group's AGF. */
     public static final String AGF_CLASS = "agf";
 
+    /**
+     * The group's number ({@code pag_agno}). As in XFS, where {@code pag_agno} is what names a group in
+     * messages and traces, it names the group here: in its AGF lock's name ({@code DEVICE/agN/agf}),
+     * which hang reports and validator reports print, and in {@link #toString()}. Callers that need
+     * a group by number index the mount ({@link JournalFs#ag}), so there is no accessor.
+     */
     private final int agno;
     private final Mutex agf;
 
     AllocationGroup(Platform platform, String fsName, int agno) {
         this.agno = agno;
         this.agf = new Mutex(platform, fsName + "/ag" + agno + "/agf", AGF_CLASS);
-    }
-
-    /** The group's number. */
-    public int agno() {
-        return agno;
     }
 
     /** The AGF buffer's lock, for reports and tests. */

@@ -1,6 +1,7 @@
 package dev.rescuer.storage.fs;
 
 import dev.rescuer.storage.block.Bio;
+import dev.rescuer.storage.fs.FsLayoutException.Param;
 
 import java.util.BitSet;
 import java.util.Collection;
@@ -55,14 +56,19 @@ public final class FsLayout {
         private final long startBlock;
         private final long blocks;
         private final int ag;
-        private final BitSet allocated; // Guarded by the mounted filesystem's sb_lock
+        /**
+         * Which blocks of the extent are allocated. Written under both the AGF of the file's group and
+         * the mounted filesystem's sb_lock ({@code JournalFs.allocateHoles}); read under either: the
+         * AGF's holder is the only writer, so it reads the map without sb_lock.
+         */
+        private final BitSet allocated;
         /**
          * Blocks of the extent not allocated yet; written under the sb_lock with {@code allocated},
          * read without it. It only goes down, so a reader that sees 0 knows the file has no hole now
          * or later, and needs no lock (a write to a fully allocated file takes no extra lock).
          */
         private volatile long holes;
-        private boolean forkFull;       // Guarded by the mounted filesystem's sb_lock
+        private boolean forkFull;       // As allocated: written under the group's AGF and sb_lock, read under either
         private long sizeBytes;         // Guarded by the mounted filesystem's sb_lock
 
         FileEntry(long ino, String name, long startBlock, long blocks, long sizeBytes, int ag, long allocatedBlocks,
@@ -86,7 +92,7 @@ public final class FsLayout {
 
         /**
          * Whether block {@code index} of the file is allocated (false: a hole of a sparse file). Read
-         * under the mounted filesystem's sb_lock, or when no allocation can run (before mounting, or
+         * under the mounted filesystem's sb_lock or its group's AGF, or when no allocation can run (before mounting, or
          * in a test after its writes returned).
          */
         public boolean isAllocated(long index) {
@@ -168,7 +174,7 @@ public final class FsLayout {
     /**
      * An empty filesystem for a device of {@code capacitySectors}.
      *
-     * @throws IllegalArgumentException if the log or the inode table is empty, or they do not fit
+     * @throws FsLayoutException if the log or the inode table is empty, or they do not fit
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes) {
         return mkfs(capacitySectors, logBlocks, maxInodes, Bio.PAGE_SIZE);
@@ -179,7 +185,7 @@ public final class FsLayout {
      * {@code logSectorBytes} ({@code mkfs.xfs -l sectsize=}): every log write is one log sector (see
      * {@link #logSectorBytes}).
      *
-     * @throws IllegalArgumentException if the log or the inode table is empty, they do not fit, or the
+     * @throws FsLayoutException if the log or the inode table is empty, they do not fit, or the
      *     log sector size is not a power of two from 512 to 4096 bytes
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes, int logSectorBytes) {
@@ -190,30 +196,33 @@ public final class FsLayout {
      * Like {@link #mkfs(long, int, int, int)}, with the data area split into {@code agCount}
      * allocation groups of equal size ({@code mkfs.xfs -d agcount=}).
      *
-     * @throws IllegalArgumentException as that method, or if {@code agCount} is below 1 or leaves a
+     * @throws FsLayoutException as that method, or if {@code agCount} is below 1 or leaves a
      *     group without a block
      */
     public static FsLayout mkfs(long capacitySectors, int logBlocks, int maxInodes, int logSectorBytes, int agCount) {
         if (agCount < 1) {
-            throw new IllegalArgumentException("mkfs: the filesystem needs at least 1 allocation group, got " + agCount);
+            throw new FsLayoutException(Param.AG_COUNT, "mkfs: the filesystem needs at least 1 allocation group, got " + agCount);
         }
         if (logSectorBytes < Bio.SECTOR_SIZE || logSectorBytes > Bio.PAGE_SIZE || Integer.bitCount(logSectorBytes) != 1) {
-            throw new IllegalArgumentException("mkfs: the log sector size must be a power of 2 from " + Bio.SECTOR_SIZE + " to "
+            throw new FsLayoutException(Param.LOG_SECTOR_BYTES,
+                    "mkfs: the log sector size must be a power of 2 from " + Bio.SECTOR_SIZE + " to "
                     + Bio.PAGE_SIZE + " bytes, got " + logSectorBytes);
         }
         if (logBlocks < 2) {
-            throw new IllegalArgumentException("mkfs: the log needs at least 2 blocks (log blocks and a commit block), got " + logBlocks);
+            throw new FsLayoutException(Param.LOG_BLOCKS,
+                    "mkfs: the log needs at least 2 blocks (log blocks and a commit block), got " + logBlocks);
         }
         if (maxInodes < 1) {
-            throw new IllegalArgumentException("mkfs: the inode table needs at least 1 inode, got " + maxInodes);
+            throw new FsLayoutException(Param.INODES, "mkfs: the inode table needs at least 1 inode, got " + maxInodes);
         }
         long blocks = capacitySectors / BLOCK_SECTORS;
         if (1 + logBlocks + maxInodes >= blocks) {
-            throw new IllegalArgumentException("mkfs: a device of " + capacitySectors + " sectors (" + blocks
+            throw new FsLayoutException(Param.CAPACITY, "mkfs: a device of " + capacitySectors + " sectors (" + blocks
                     + " blocks) cannot hold a superblock, " + logBlocks + " log blocks, " + maxInodes + " inode blocks and data");
         }
         if ((blocks - 1 - logBlocks - maxInodes) / agCount < 1) {
-            throw new IllegalArgumentException("mkfs: " + (blocks - 1 - logBlocks - maxInodes) + " data blocks cannot make "
+            throw new FsLayoutException(Param.AG_COUNT,
+                    "mkfs: " + (blocks - 1 - logBlocks - maxInodes) + " data blocks cannot make "
                     + agCount + " allocation groups");
         }
         return new FsLayout(blocks, logBlocks, maxInodes, logSectorBytes, agCount);
@@ -222,7 +231,7 @@ public final class FsLayout {
     /**
      * Adds a file with a data extent of {@code blocks} blocks and an initial size.
      *
-     * @throws IllegalArgumentException for a duplicate or empty name, a size beyond the extent, a
+     * @throws FsLayoutException for a duplicate or empty name, a size beyond the extent, a
      *     full inode table or a full device
      */
     public FileEntry addFile(String name, long blocks, long sizeBytes) {
@@ -234,39 +243,45 @@ public final class FsLayout {
      * {@code ag}, of which the first {@code allocatedBlocks} are allocated (the rest are holes, as in
      * a sparse file made by {@code truncate}), and whose data fork is full if {@code forkFull}.
      *
-     * @throws IllegalArgumentException as {@link #addFile(String, long, long)}, for a group that does
+     * @throws FsLayoutException as {@link #addFile(String, long, long)}, for a group that does
      *     not exist or is full, or an allocated count outside {@code 0..blocks}
      */
     public FileEntry addFile(String name, long blocks, long sizeBytes, int ag, long allocatedBlocks, boolean forkFull) {
         if (name == null || name.isEmpty() || name.contains("/")) {
-            throw new IllegalArgumentException("file name '" + name + "' must be non-empty and contain no '/'");
+            throw new FsLayoutException(Param.FILE_NAME, "file name '" + name + "' must be non-empty and contain no '/'");
         }
         if (files.containsKey(name)) {
-            throw new IllegalArgumentException("file '" + name + "' already exists");
+            throw new FsLayoutException(Param.FILE_NAME, "file '" + name + "' already exists");
         }
         if (blocks < 1) {
-            throw new IllegalArgumentException("file '" + name + "' needs at least 1 block, got " + blocks);
+            throw new FsLayoutException(Param.FILE_BLOCKS, "file '" + name + "' needs at least 1 block, got " + blocks);
         }
         if (sizeBytes < 0 || sizeBytes > blocks * Bio.PAGE_SIZE) {
-            throw new IllegalArgumentException("file '" + name + "': size " + sizeBytes + " does not fit its " + blocks + " blocks");
+            throw new FsLayoutException(Param.FILE_SIZE,
+                    "file '" + name + "': size " + sizeBytes + " does not fit its " + blocks + " blocks");
         }
         if (files.size() >= maxInodes) {
-            throw new IllegalArgumentException("file '" + name + "': the inode table is full (" + maxInodes + " inodes)");
+            throw new FsLayoutException(Param.FILE_INODE,
+                    "file '" + name + "': the inode table is full (" + maxInodes + " inodes)");
         }
         if (blocks > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("file '" + name + "': " + blocks + " blocks is more than the model holds ("
+            throw new FsLayoutException(Param.FILE_BLOCKS,
+                    "file '" + name + "': " + blocks + " blocks is more than the model holds ("
                     + Integer.MAX_VALUE + ")");
         }
         if (ag < 0 || ag >= agCount) {
-            throw new IllegalArgumentException("file '" + name + "': allocation group " + ag + " does not exist (the filesystem has "
+            throw new FsLayoutException(Param.FILE_AG,
+                    "file '" + name + "': allocation group " + ag + " does not exist (the filesystem has "
                     + agCount + ", numbered from 0)");
         }
         if (allocatedBlocks < 0 || allocatedBlocks > blocks) {
-            throw new IllegalArgumentException("file '" + name + "': " + allocatedBlocks + " allocated blocks is not in 0.." + blocks);
+            throw new FsLayoutException(Param.FILE_ALLOCATED_BLOCKS,
+                    "file '" + name + "': " + allocatedBlocks + " allocated blocks is not in 0.." + blocks);
         }
         long end = ag == agCount - 1 ? capacityBlocks : agStart(ag + 1);
         if (agNextBlock[ag] + blocks > end) {
-            throw new IllegalArgumentException("file '" + name + "': " + blocks + " blocks do not fit; "
+            throw new FsLayoutException(agCount > 1 ? Param.FILE_AG : Param.FILE_SPACE, // the group is full, or the device
+                    "file '" + name + "': " + blocks + " blocks do not fit; "
                     + (end - agNextBlock[ag]) + " data blocks are left" + (agCount > 1 ? " in allocation group " + ag : ""));
         }
         FileEntry e = new FileEntry(files.size() + 1L, name, agNextBlock[ag], blocks, sizeBytes, ag, allocatedBlocks, forkFull);

@@ -405,6 +405,15 @@ public final class JournalFs {
      * a new extent in a full fork first converts the fork to a B+tree
      * ({@code xfs_bmap_extents_to_btree}: a page for the new btree block's buffer, {@link #BUFFER_GFP},
      * allocated with the AGF held). The inode is logged. Returns at once when there is no hole.
+     *
+     * <p>Locking: the holes are found and the conversion decided with the AGF held and without
+     * {@code sbLock}: only this method changes a file's block map and fork, always holding the AGF of
+     * the file's group, so the map cannot change under its holder (the AGF stands in for the ILOCK
+     * that {@code xfs_bmapi_write} runs under). {@code sbLock} is taken once per call, to publish
+     * the new blocks to readers that take only {@code sbLock} ({@link #hasHole}), as XFS applies a
+     * transaction's superblock deltas under {@code m_sb_lock} once, at commit
+     * ({@code xfs_trans_unreserve_and_mod_sb}). So the blocks become visible together, before the
+     * commit unlocks the AGF.
      */
     private void allocateHoles(Inode inode, long first, long last) {
         FsLayout.FileEntry e = inode.entry();
@@ -413,30 +422,31 @@ public final class JournalFs {
         }
         try (Handle h = journal.start()) {
             h.lockBuffer(ags[e.ag()].agf());
+            java.util.BitSet holes = new java.util.BitSet(); // offsets from first of the holes to allocate
+            boolean convert = false;
             for (long i = first; i <= last; i++) {
-                boolean convert;
-                sbLock.lock();
-                try {
-                    if (e.isAllocated(i)) {
-                        continue;
-                    }
-                    boolean newExtent = !e.isAllocated(i - 1) && !e.isAllocated(i + 1); // else it extends an extent
-                    convert = newExtent && e.forkFull();
-                } finally {
-                    sbLock.unlock();
+                if (e.isAllocated(i)) {
+                    continue;
                 }
-                if (convert) {
+                // Else it extends an extent: its left neighbour allocated before or in this call, or its right one.
+                boolean newExtent = !e.isAllocated(i - 1) && !(i > first && holes.get(Math.toIntExact(i - 1 - first)))
+                        && !e.isAllocated(i + 1);
+                if (newExtent && e.forkFull() && !convert) {
+                    convert = true; // the first new extent converts the fork; later ones go into the btree
                     h.holdBuffer(cache.allocator().allocate(1, BUFFER_GFP)); // xfs_trans_get_buf of the new bmbt block
                 }
-                sbLock.lock();
-                try {
-                    if (convert) {
-                        e.convertedToBtree();
-                    }
-                    e.markAllocated(i);
-                } finally {
-                    sbLock.unlock();
+                holes.set(Math.toIntExact(i - first));
+            }
+            sbLock.lock();
+            try {
+                if (convert) {
+                    e.convertedToBtree();
                 }
+                for (int k = holes.nextSetBit(0); k >= 0; k = holes.nextSetBit(k + 1)) {
+                    e.markAllocated(first + k);
+                }
+            } finally {
+                sbLock.unlock();
             }
             h.logInode(inode);
         }

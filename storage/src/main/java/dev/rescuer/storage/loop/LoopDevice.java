@@ -7,6 +7,7 @@ import dev.rescuer.core.mm.PageAllocator;
 import dev.rescuer.core.mm.Pages;
 import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.platform.TaskAbortedError;
 import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
@@ -96,7 +97,9 @@ public final class LoopDevice implements BlockDevice {
 
     /**
      * Binds loop device {@code name} to file {@code backing} of {@code fs} ({@code LOOP_CONFIGURE})
-     * and starts its worker.
+     * and starts its worker. If it fails once the backing mapping's mask is narrowed (its worker or
+     * queue cannot be made), the mask is restored and the file closed before the exception leaves, as
+     * {@code loop_configure}'s error path leaves the file as it found it ({@code fput}).
      *
      * @throws IllegalArgumentException if the file does not exist in {@code fs}
      */
@@ -111,18 +114,28 @@ public final class LoopDevice implements BlockDevice {
         this.oldGfpMask = mapping.gfpMask();
         // old & ~(__GFP_IO | __GFP_FS): the bits a NOIO scope clears (current_gfp_context), modifiers kept
         mapping.setGfpMask(oldGfpMask.scopedBy(MemallocScope.NOIO));
-        this.backingStartSector = backing.startBlock() * FsLayout.BLOCK_SECTORS;
-        this.capacitySectors = backing.blocks() * FsLayout.BLOCK_SECTORS;
-        if (settings.worker() == LoopWorkerMode.KTHREAD) {
-            this.workWait = WaitQueue.idle(platform, name + "/worker", "loop kthread_worker");
-            this.workqueue = null;
-            this.rootcgWork = null;
-            this.worker = platform.startThread(name, this::loopKthreadWorkerFn);
-        } else {
-            this.workWait = null;
-            this.worker = null;
-            this.workqueue = system.workqueues().create(name, 0, WqFlag.UNBOUND, WqFlag.FREEZABLE);
-            this.rootcgWork = new Work(name + " loop_workqueue_workfn", this::loopProcessWork);
+        try {
+            this.backingStartSector = backing.startBlock() * FsLayout.BLOCK_SECTORS;
+            this.capacitySectors = backing.blocks() * FsLayout.BLOCK_SECTORS;
+            if (settings.worker() == LoopWorkerMode.KTHREAD) {
+                this.workWait = WaitQueue.idle(platform, name + "/worker", "loop kthread_worker");
+                this.workqueue = null;
+                this.rootcgWork = null;
+                this.worker = platform.startThread(name, this::loopKthreadWorkerFn);
+            } else {
+                this.workWait = null;
+                this.worker = null;
+                this.workqueue = system.workqueues().create(name, 0, WqFlag.UNBOUND, WqFlag.FREEZABLE);
+                this.rootcgWork = new Work(name + " loop_workqueue_workfn", this::loopProcessWork);
+            }
+        } catch (RuntimeException | Error e) {
+            // Nothing was started: give the mapping its mask back (the field write only) and, unless the
+            // platform is tearing the task down (which takes no lock on the way out), drop the file.
+            mapping.setGfpMask(oldGfpMask);
+            if (!(e instanceof TaskAbortedError)) {
+                this.backing.close();
+            }
+            throw e;
         }
     }
 

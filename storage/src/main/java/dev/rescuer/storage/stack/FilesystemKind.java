@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.fs.FsLayout;
+import dev.rescuer.storage.fs.FsLayoutException;
 import dev.rescuer.storage.fs.JournalFs;
 import dev.rescuer.storage.fs.MountOptions;
 
@@ -79,11 +80,8 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
         FsLayout layout;
         try {
             layout = FsLayout.mkfs(Long.MAX_VALUE / 2, logBlocks(c), inodes(c), logSectorBytes(c), agCount(c));
-        } catch (IllegalArgumentException e) {
-            String key = e.getMessage().contains("log sector size") ? "log_sector_bytes"
-                    : e.getMessage().contains("allocation group") ? "ag_count"
-                    : c.logBlocks() != null && c.logBlocks() < 2 ? "log_blocks" : "inodes";
-            throw check.error(key, e.getMessage());
+        } catch (FsLayoutException e) {
+            throw check.error(mkfsKey(e.param()), e.getMessage());
         }
         List<FileSpec> files = files(c);
         for (int i = 0; i < files.size(); i++) {
@@ -94,11 +92,45 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
             }
             try {
                 addFile(layout, f);
-            } catch (IllegalArgumentException e) {
-                String key = e.getMessage().contains("allocation group") ? at + ".ag"
-                        : e.getMessage().contains("allocated blocks") ? at + ".allocated_blocks" : at;
-                throw check.error(key, e.getMessage());
+            } catch (FsLayoutException e) {
+                throw check.error(at + fileKey(e.param()), e.getMessage());
             }
+        }
+    }
+
+    /** The entry's key that a refused {@code mkfs} parameter comes from. */
+    private static String mkfsKey(FsLayoutException.Param p) {
+        switch (p) {
+            case AG_COUNT:
+                return "ag_count";
+            case LOG_SECTOR_BYTES:
+                return "log_sector_bytes";
+            case LOG_BLOCKS:
+                return "log_blocks";
+            case INODES:
+                return "inodes";
+            case CAPACITY:
+                return "device"; // not while checking: the layout is made for a device of unknown, huge size
+            default:
+                throw new IllegalArgumentException("not a mkfs parameter: " + p);
+        }
+    }
+
+    /** The key, under the file's {@code files[i]}, that a refused file parameter comes from ("" for the entry itself). */
+    private static String fileKey(FsLayoutException.Param p) {
+        switch (p) {
+            case FILE_AG:
+                return ".ag";
+            case FILE_ALLOCATED_BLOCKS:
+                return ".allocated_blocks";
+            case FILE_NAME:
+            case FILE_BLOCKS:
+            case FILE_SIZE:
+            case FILE_INODE:
+            case FILE_SPACE:
+                return "";
+            default:
+                throw new IllegalArgumentException("not a file parameter: " + p);
         }
     }
 

@@ -33,10 +33,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BioCompleterReportTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private record Inline(String name, BiConsumer<ScenarioContext, Variant> body) implements Scenario {
         static final Variant HANGS = new Variant("hangs", "the test's setup", Variant.Expectation.HANGS);
 

@@ -1,6 +1,9 @@
 package dev.rescuer.storage.fs;
 
 import dev.rescuer.core.RescuerSystem;
+import dev.rescuer.core.platform.AbstractPlatform;
+import dev.rescuer.core.platform.LockEvents;
+import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.pagecache.PageCache;
@@ -115,6 +118,78 @@ class BlockAllocationTest {
             fc.close();
         }
         assertFalse(a.isAllocated(0));
+    }
+
+    /** How many times the calling task took {@code fs}'s sb_lock while {@code body} ran (a listener that counts). */
+    private int sbLockTakenDuring(JournalFs fs, Runnable body) {
+        Task me = sys.platform().currentTask();
+        int[] taken = {0};
+        AbstractPlatform platform = (AbstractPlatform) sys.platform(); // a RealPlatform
+        platform.setLockEvents(new LockEvents() {
+            @Override
+            public void acquire(Task task, Primitive lock, int mode, int subclass, boolean trylock) {
+                if (task == me && lock.name().equals(fs.name() + "/sb_lock")) {
+                    taken[0]++;
+                }
+            }
+
+            @Override
+            public void release(Task task, Primitive lock) {
+            }
+
+            @Override
+            public void waitOn(Task task, Primitive event) {
+            }
+
+            @Override
+            public void signal(Task task, Primitive event) {
+            }
+
+            @Override
+            public void contextBoundary(Task task) {
+            }
+        });
+        try {
+            body.run();
+        } finally {
+            platform.setLockEvents(null);
+        }
+        return taken[0];
+    }
+
+    @Test
+    void anAllocationTakesSbLockOnceWhateverTheNumberOfHolesAndAllocatesTheSameBlocks() {
+        FsLayout layout = FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2);
+        FsLayout.FileEntry one = layout.addFile("one", 16, 16L * Bio.PAGE_SIZE, 0, 8, true);
+        FsLayout.FileEntry three = layout.addFile("three", 16, 16L * Bio.PAGE_SIZE, 1, 8, true);
+        JournalFs fs = mount(layout);
+        try (OpenFile f1 = fs.open("one"); OpenFile f3 = fs.open("three")) {
+            int forNone = sbLockTakenDuring(fs, () -> f1.write(2 * Bio.PAGE_SIZE, Bio.PAGE_SIZE));
+            int forOne = sbLockTakenDuring(fs, () -> f1.write(14 * Bio.PAGE_SIZE, Bio.PAGE_SIZE));
+            int forThree = sbLockTakenDuring(fs, () -> f3.write(10 * Bio.PAGE_SIZE, 3 * Bio.PAGE_SIZE));
+            assertEquals(forNone + 1, forOne, "a write into one hole takes sb_lock once more than one into no hole");
+            assertEquals(forOne, forThree, "sb_lock is taken once per allocation (as m_sb_lock once per transaction, at its"
+                    + " commit), not once or twice per hole: 1 hole took it " + forOne + " times, 3 holes " + forThree);
+        }
+        assertTrue(one.isAllocated(14));
+        assertFalse(one.forkFull(), "block 14 was a new extent in a full fork");
+        assertEquals(9, one.allocatedBlocks());
+        for (long i = 10; i <= 12; i++) {
+            assertTrue(three.isAllocated(i), "block " + i);
+        }
+        assertFalse(three.isAllocated(9));
+        assertFalse(three.isAllocated(13));
+        assertFalse(three.forkFull(), "block 10 converted the fork; 11 and 12 extend its extent");
+        assertEquals(11, three.allocatedBlocks());
+    }
+
+    @Test
+    void eachGroupIsNamedByItsNumberInItsAgfLock() {
+        JournalFs fs = mount(FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2));
+        assertEquals("vdb/ag0/agf", fs.ag(0).agf().name(), "pag_agno names the group in reports");
+        assertEquals("vdb/ag1/agf", fs.ag(1).agf().name());
+        assertEquals("ag 1 (vdb/ag1/agf)", fs.ag(1).toString());
+        assertEquals(AllocationGroup.AGF_CLASS, fs.ag(1).agf().lockClass());
     }
 
     @Test

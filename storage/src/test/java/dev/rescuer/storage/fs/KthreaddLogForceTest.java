@@ -34,10 +34,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 class KthreaddLogForceTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     static final class KthreaddLogForce implements Scenario {
         @Override
         public String name() {

@@ -154,6 +154,23 @@ class LoopDeviceTest {
     }
 
     @Test
+    void aBindingThatFailsAfterNarrowingTheMaskRestoresItAndClosesTheFile() {
+        long inUse = fs.cachedInodes() - fs.unusedInodes();
+        // A blank name: the device's workqueue cannot be created, after the mapping's mask was narrowed.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new LoopDevice(sys, " ", fs, image, new LoopSettings(LoopWorkerMode.WORKQUEUE, false, false)));
+        assertTrue(e.getMessage().contains("non-blank name"), e.getMessage());
+        try (OpenFile f = fs.open("image")) {
+            assertEquals(JournalFs.MAPPING_GFP, f.inode().mapping().gfpMask(), "the backing mapping's mask is restored");
+        }
+        assertEquals(inUse, fs.cachedInodes() - fs.unusedInodes(), "the failed binding left the backing file closed");
+        loop(LoopWorkerMode.WORKQUEUE, false, false); // the file binds again
+        try (OpenFile f = fs.open("image")) {
+            assertEquals(JournalFs.MAPPING_GFP.scopedBy(dev.rescuer.core.mm.MemallocScope.NOIO), f.inode().mapping().gfpMask());
+        }
+    }
+
+    @Test
     void aModeIsSpelledAsASetting() {
         assertEquals(LoopWorkerMode.WORKQUEUE, LoopWorkerMode.of("workqueue"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoopWorkerMode.of("kworker"));

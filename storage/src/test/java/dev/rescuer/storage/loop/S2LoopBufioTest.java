@@ -31,10 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class S2LoopBufioTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     static final Path STACK = Path.of("..", "stacks", "s2-loop-bufio.yaml");
 
     private final StackScenario s = StackScenario.load(STACK);

@@ -30,10 +30,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class S2Measurements {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     @Test
     void measure() {
         assumeTrue(Boolean.getBoolean("s2.measure"), "long run: pass -Ds2.measure=true");

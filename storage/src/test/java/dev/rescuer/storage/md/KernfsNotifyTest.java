@@ -21,10 +21,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 class KernfsNotifyTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     @ParameterizedTest
     @EnumSource(Kernfs.NotifyQueue.class)
     void theNotifyItemGoesOnTheConfiguredQueue(Kernfs.NotifyQueue queue) {

@@ -22,10 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MdWriteStartTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static Bio write(Mddev md, long sector, long value, int flags) {
         Bio w = new Bio(BioOp.WRITE, flags, md, sector, Bio.SECTOR_SIZE, null, null, "test write");
         w.setData(new long[] {value}, 0);

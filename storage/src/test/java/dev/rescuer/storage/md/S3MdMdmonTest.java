@@ -54,10 +54,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 public class S3MdMdmonTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     record Settings(Kernfs.NotifyQueue queue, Mdmon.Memory memory, boolean supersWriter, boolean external, Mdmon.Wakeup wakeup) {
     }
 

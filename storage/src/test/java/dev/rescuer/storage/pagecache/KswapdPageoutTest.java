@@ -24,10 +24,6 @@ import java.util.List;
  */
 class KswapdPageoutTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     static final class KswapdPageout implements Scenario {
         @Override
         public String name() {

@@ -22,10 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MdStackRunTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final String STACK = """
             name: md-run
             system: {cpus: 1, memory: {pages: 256}}

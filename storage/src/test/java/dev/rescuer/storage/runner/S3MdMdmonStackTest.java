@@ -29,10 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class S3MdMdmonStackTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     static final Path STACK = Path.of("..", "stacks", "s3-md-mdmon.yaml");
 
     private final StackScenario s = StackScenario.load(STACK);

@@ -38,10 +38,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class S3Measurements {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private static final Pattern HOG = Pattern.compile("(name: hog, pages: |workload\\.hog\\.pages: )(\\d+)");
 
     @Test

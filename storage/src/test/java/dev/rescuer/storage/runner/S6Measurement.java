@@ -21,10 +21,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class S6Measurement {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     @Test
     void printTheTable() throws IOException {
         assumeTrue("s6".equals(System.getProperty("rescuer.measure")), "a measurement: -Drescuer.measure=s6");

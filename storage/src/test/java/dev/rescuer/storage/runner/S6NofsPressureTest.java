@@ -27,10 +27,6 @@ class S6NofsPressureTest {
     static final Path STACK = Path.of("..", "stacks", "s6-nofs-pressure.yaml");
     private static final int RUNS = 6;
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     private final StackScenario s = StackScenario.load(STACK);
     private final Explorer explorer = new Explorer(List.of(s));
 

@@ -76,6 +76,15 @@ class LoopBufioStackFileTest {
     }
 
     @Test
+    void aFileWhoseNameReadsLikeAKeyIsRefusedAtTheKeyAtFault() {
+        // The key comes from what was refused, not from the message: these names quote other keys' words.
+        assertEquals("t.yaml:5:84: devices[1].files[1]: file 'allocation group': size 999999 does not fit its 16 blocks",
+                refused(GOOD.replace("{name: data, blocks: 16}", "{name: allocation group, blocks: 16, size_bytes: 999999}")));
+        assertEquals("t.yaml:5:84: devices[1].files[1]: file 'allocated blocks' needs at least 1 block, got 0",
+                refused(GOOD.replace("{name: data, blocks: 16}", "{name: allocated blocks, blocks: 0}")));
+    }
+
+    @Test
     void badLoopEntriesAreNamedAtTheirKey() {
         assertEquals("t.yaml:6:65: devices[2].worker: 'tasklet' is not one of kthread, workqueue",
                 refused(GOOD.replace("worker: kthread", "worker: tasklet")));

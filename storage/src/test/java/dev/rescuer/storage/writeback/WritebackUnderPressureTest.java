@@ -20,10 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The end-to-end case: writeback on a MEM_RECLAIM bdi_wq completes under pressure; without it the explorer finds the hang. */
 class WritebackUnderPressureTest {
 
-    static {
-        java.util.logging.Logger.getLogger("dev.rescuer").setLevel(java.util.logging.Level.OFF);
-    }
-
     /** Schedules per strategy for the completing variant (300 each were run once while calibrating, all completed). */
     private static final int COMPLETING_BUDGET = 20;
     private static final WritebackUnderPressure SCENARIO = new WritebackUnderPressure();
