@@ -132,8 +132,9 @@ abstract class SleepingPrimitive extends AbstractPrimitive {
                 }
                 return GRANTED;
             }
+            boolean first = waiters.peekFirst() == w;
             waiters.remove(w);
-            withdrawnLocked();
+            withdrawnLocked(first);
             return interrupted ? INTERRUPTED : TIMED_OUT;
         } finally {
             guard.unlock();
@@ -141,10 +142,11 @@ abstract class SleepingPrimitive extends AbstractPrimitive {
     }
 
     /**
-     * A waiter gave up and was removed from the queue; a primitive whose grant rule depends on who
-     * is queued first lets the next waiters in here. Call with the guard held.
+     * A waiter gave up and was removed from the queue ({@code wasFirst}: it was the queue's head); a
+     * primitive whose grant rule depends on who is queued first lets the next waiters in here. Call
+     * with the guard held.
      */
-    void withdrawnLocked() {
+    void withdrawnLocked(boolean wasFirst) {
     }
 
     /**

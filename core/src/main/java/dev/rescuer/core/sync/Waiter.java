@@ -31,6 +31,12 @@ final class Waiter {
      * pairs at least one side sees the other's write).
      */
     volatile boolean spinning;
+    /**
+     * For a {@link RwSemaphore}: the {@link dev.rescuer.core.platform.Platform#nanoTime()} after which
+     * this waiter, first in line, may ask for a hand-over ({@code waiter->timeout}). Written at
+     * enqueue under the guard; read only under the guard.
+     */
+    long timeout;
 
     Waiter(Task task, int mode) {
         this.task = task;
