@@ -790,6 +790,14 @@ public final class RwSemaphore extends SleepingPrimitive {
         return (Task) WRITER.getAcquire(this);
     }
 
+    /**
+     * Whether the first waiter has asked for the lock to be handed to it at the next release
+     * ({@code RWSEM_FLAG_HANDOFF}). Advisory; for tests.
+     */
+    boolean isHandOffRequested() {
+        return (count & HANDOFF) != 0;
+    }
+
     /** How many read holds are active. Advisory. */
     public int readers() {
         return count >>> 8;
