@@ -12,6 +12,7 @@ import java.util.function.BiConsumer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The lock words' fast paths against their slow paths, under the simulator so that every schedule
@@ -112,6 +113,57 @@ class LockFastPathsOnSimTest {
             assertNull(end[1], "a writer left");
             assertEquals(0, end[2], "waiters left");
         });
+    }
+
+    /**
+     * {@code rwsem_mark_wake} only wakes a writer first in line; the woken writer competes. In the
+     * schedules where the releasing writer runs on and asks again before the woken one has run, the
+     * releaser takes the lock back (a steal), and the woken writer retries and sleeps again; in every
+     * schedule no two writers overlap, every write happens and the lock ends free.
+     */
+    @Test
+    void aWokenWriterCompetesAndARunningWriterMayTakeTheLockFirst() {
+        int[] steals = {0};
+        int[] writes = {0};
+        boolean[] broken = {false};
+        Object[] end = new Object[3];
+        forSeeds("sim-rwsem-steal", (sim, seed) -> {
+            writes[0] = 0;
+            RwSemaphore rw = new RwSemaphore(sim, "rw");
+            int[] inside = {0};
+            Task[] lastReleaser = {null};
+            boolean[] releasedWithWriterQueued = {false};
+            List<Task> tasks = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                tasks.add(sim.startThread("writer-" + i, () -> {
+                    Task me = sim.currentTask();
+                    for (int r = 0; r < 4; r++) {
+                        rw.downWrite();
+                        broken[0] |= ++inside[0] != 1;
+                        if (lastReleaser[0] == me && releasedWithWriterQueued[0]) {
+                            steals[0]++; // a writer was queued (and woken) at my release, yet I am back first
+                        }
+                        sim.preemptionPoint(); // let the others find it held and queue
+                        writes[0]++;
+                        inside[0]--;
+                        lastReleaser[0] = me;
+                        releasedWithWriterQueued[0] = rw.hasQueuedWriter();
+                        rw.upWrite();
+                    }
+                }));
+            }
+            joinAll(sim, tasks);
+            end[0] = rw.readers();
+            end[1] = rw.writer();
+            end[2] = rw.waitingTasks().size();
+        }, () -> {
+            assertFalse(broken[0], "two writers held the lock at once");
+            assertEquals(12, writes[0]);
+            assertEquals(0, end[0], "read holds left");
+            assertNull(end[1], "a writer left");
+            assertEquals(0, end[2], "waiters left");
+        });
+        assertTrue(steals[0] > 0, "in some schedule a running writer must take the lock past the woken one");
     }
 
     @Test

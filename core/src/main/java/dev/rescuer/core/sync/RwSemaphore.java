@@ -9,6 +9,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * A sleeping reader/writer lock with the kernel's <b>writer preference</b>, like {@code struct rw_semaphore}.
@@ -16,68 +17,120 @@ import java.util.List;
  * <p>Guarantees:
  * <ul>
  *   <li>Either one writer or any number of readers hold it.
- *   <li><b>Once a writer is queued, new readers queue behind it, even while the lock is read-held.</b>
- *       Readers that hold it keep it; the writer gets it when the last of them leaves. This prevents
- *       writer starvation, and it is exactly the property behind the 2019 dm-snapshot deadlock
- *       ({@code _origins_lock}): a reader that must re-take the lock to let another reader finish
- *       waits behind the queued writer, which waits for that other reader.
- *   <li>Wake-ups follow {@code rwsem_mark_wake} in {@code kernel/locking/rwsem.c}, which is
- *       <em>phase-fair</em>: releasing the write lock or the last read lock hands the lock directly
- *       to the first waiter's phase. A writer first in line gets it alone. A reader first in line
- *       gets it together with every other queued reader, also those queued behind writers, up to
- *       256 ({@code MAX_READERS_WAKEUP}) in one wake-up; the writers keep their places. Writers are
- *       served in arrival order. {@link #downgradeWrite} lets queued readers in the same way
- *       ({@code RWSEM_WAKE_READ_OWNED}), never a writer.
+ *   <li><b>Once a task is queued, new readers queue behind it, even while the lock is read-held.</b>
+ *       Readers that hold it keep it; a queued writer gets it when the last of them leaves. This
+ *       prevents writer starvation, and it is exactly the property behind the 2019 dm-snapshot
+ *       deadlock ({@code _origins_lock}): a reader that must re-take the lock to let another reader
+ *       finish waits behind the queued writer, which waits for that other reader.
+ *   <li>Readers are let in as {@code rwsem_mark_wake} in {@code kernel/locking/rwsem.c} does, which is
+ *       <em>phase-fair</em>: when the write lock or the last read lock is released and a reader is
+ *       first in line, the releaser grants that reader a read hold together with every other queued
+ *       reader, also those queued behind writers, up to 256 ({@code MAX_READERS_WAKEUP}) in one
+ *       wake-up; the writers keep their places. {@link #downgradeWrite} lets queued readers in the
+ *       same way ({@code RWSEM_WAKE_READ_OWNED}), never a writer.
+ *   <li>Writers take the lock themselves, as in the kernel: a release with a writer first in line
+ *       <em>wakes</em> it ({@code rwsem_mark_wake} with {@code RWSEM_WAKE_ANY}), and the woken writer
+ *       retries ({@code rwsem_try_write_lock}), sleeping again if it lost. Meanwhile a writer that is
+ *       running may take the freed lock past the queue (the kernel's writer lock stealing,
+ *       {@code rwsem_try_write_lock_unqueued}). No waiter starves: the first waiter that has waited
+ *       longer than {@link #RWSEM_WAIT_TIMEOUT_NANOS} ({@code RWSEM_WAIT_TIMEOUT}, 4 ms of
+ *       {@link Platform#nanoTime()}, virtual time on a simulator) and finds the lock held sets
+ *       {@code HANDOFF} ({@code RWSEM_FLAG_HANDOFF}): from then on nobody else may take the lock, and
+ *       the next release hands it to that waiter (a writer gets the write hold; for a reader, the
+ *       readers' phase is granted as above).
  *   <li>Misuse is reported: releasing a mode the caller does not hold, taking it for write while
  *       holding it at all, for read while holding it for write, or for read again while a writer is
  *       queued ahead of the caller's new request (each would deadlock).
  * </ul>
  * Blocking calls from atomic context throw {@link dev.rescuer.core.platform.AtomicContextException}.
  *
- * <p><b>Differences from the kernel.</b> There is no optimistic spinning and no lock stealing: the
- * lock is always handed over under the guard, as if the kernel's {@code RWSEM_FLAG_HANDOFF} were
- * always set, so a woken waiter never competes again and schedules stay reproducible.
+ * <p><b>Differences from the kernel.</b> There is no optimistic spinning: a writer that finds the
+ * lock held tries once to take it (free and no {@code HANDOFF}) and queues, and a first waiter that
+ * set {@code HANDOFF} sleeps until the hand-over instead of spinning on the owner
+ * ({@code rwsem_spin_on_owner}). There is no reader lock stealing: the kernel's
+ * {@code rwsem_down_read_slowpath} lets a reader take a <em>free</em> lock past queued waiters (never
+ * one read-held by others, so the dm-snapshot deadlock is the same there); here a reader always
+ * queues behind any waiter, which keeps writer preference exact while a woken writer is on its way.
+ * A release with a writer first in line and {@code HANDOFF} set hands the lock to it under the
+ * guard ({@code rwsem_try_write_lock}'s hand-over path done by the releaser), so the waiter need not
+ * compete at all. And a {@link #WAKING} bit, which the kernel's rwsem does not have, lets a release
+ * wake at most one writer per park cycle: while the woken writer has not yet retried, releases only
+ * free the word, as {@link Mutex}'s do (the kernel takes {@code wait_lock} and wakes the first writer
+ * on every release that finds {@code RWSEM_FLAG_WAITERS}).
  *
  * <p><b>Implementation.</b> One word, {@code count}, packs the state as the kernel's
- * {@code sem->count} does: {@link #WRITER_LOCKED}, {@link #HAS_WAITERS} (the queue is not empty) and
- * the number of read holds in units of {@link #READER_BIAS}. The fast paths touch only the word: a
- * read acquisition is one compare-and-set adding a reader while neither flag is set (so a queued
- * writer stops newcomers); a read release is one atomic add; a write acquisition and release are
- * compare-and-sets between 0 and {@link #WRITER_LOCKED}. No guard is taken and nothing is allocated.
- * Everything else (queueing, {@code rwsem_mark_wake}, the flag) happens under the raw guard: the
- * queue and {@link #HAS_WAITERS} change only there, and a release that leaves the lock free with the
- * flag set takes the guard to hand the lock on. The write holder is kept beside the word in
- * {@code writer}, set by whoever grants the write hold before the grant is visible and cleared by the
- * holder before it lets go.
+ * {@code sem->count} does: {@link #WRITER_LOCKED}, {@link #HAS_WAITERS} (the queue is not empty),
+ * {@link #HANDOFF}, {@link #WAKING} and the number of read holds in units of {@link #READER_BIAS}. The
+ * fast paths touch only the word: a read acquisition is one compare-and-set adding a reader while
+ * none of the flags is set (so any queued waiter stops newcomers); a read release is one atomic add;
+ * a write acquisition and release are compare-and-sets between 0 and {@link #WRITER_LOCKED}. No guard
+ * is taken and nothing is allocated. A writer's slow path first tries to steal the lock (a
+ * compare-and-set setting {@link #WRITER_LOCKED} on a word with no holder and no {@link #HANDOFF}),
+ * then queues under the raw guard and sleeps in {@link Platform#await} with a condition that retries
+ * the lock under the guard. Queueing, {@code rwsem_mark_wake} and the flags happen under the guard.
+ * The write holder is kept beside the word in {@code writer}, set by whoever takes or grants the
+ * write hold right after the word says so and cleared by the holder before it lets go.
  *
  * <p><b>Memory ordering.</b> {@code count} is the lock word: a successful compare-and-set or add
  * that takes a hold is the acquire and the atomic operation that gives it back is the release, so a
- * writer's critical section happens-before the next holder's. With {@link #HAS_WAITERS} set, only
- * releases change the word outside the guard, and every change is an atomic read-modify-write of the
- * one word, so they are totally ordered with the flag's setting: a releaser whose operation comes
- * after a waiter set the flag sees it and takes the guard to wake; one whose operation comes before
- * it is seen by the waiter, which (as {@code rwsem_cond_wake_waiter}) re-reads the word after
- * setting the flag and lets itself in when the lock is free. No wake-up is lost. A grant updates the
- * word and {@code writer} and then sets the waiter's volatile {@code granted} under the guard before
- * waking the task; the woken task reads {@code granted} in its wait condition, so that volatile pair
- * publishes the state written on its behalf. {@code writer} is written with release stores and read
- * with an acquire by reports; it is exact for the calling task (the holder clears it before its
- * release, so a stale value is never the caller) and advisory for others. The queue is guarded by
- * the guard.
+ * writer's critical section happens-before the next holder's. Locking legend of the word's parts:
+ * {@link #WRITER_LOCKED} is set by a compare-and-set from a word without holders (by anyone, unless
+ * {@link #HANDOFF} is set: then only under the guard for the first waiter) and cleared by the
+ * holder; read holds are added by the read fast path (only while no flag is set) or under the guard
+ * by {@code rwsem_mark_wake}'s grant, and taken away by their holders; {@link #HAS_WAITERS},
+ * {@link #HANDOFF} and {@link #WAKING} change only under the guard. Every change is an atomic
+ * read-modify-write of the one word, so all are totally ordered. No wake-up is lost: a writer sets
+ * {@link #HAS_WAITERS} (enqueueing) before its first retry, so a release ordered before that retry
+ * left the lock free for it, and one ordered after sees the flag; such a release takes the guard and
+ * wakes the first waiter unless {@link #WAKING} says a woken writer has not yet retried. That writer
+ * clears {@link #WAKING} in the same compare-and-set as its retry, under the guard, so a release
+ * that saw the bit came before the retry (and left the lock free for it, or a barger took it, and the
+ * barger's release comes after the clear and wakes), and a release that comes after the retry sees
+ * the bit clear and wakes. A reader that queues re-reads the word afterwards
+ * ({@code rwsem_cond_wake_waiter}) and lets itself in when no writer holds it. A grant (readers, or a
+ * hand-over to a writer) adds the holds to the word, all of a batch's in one compare-and-set that
+ * fails if a writer stole the lock (so a granted reader that leaves at once can never let a writer
+ * in beside the rest of its batch), then sets {@code writer} and the waiter's volatile
+ * {@code granted} under the guard before waking the task; the woken task reads {@code granted} in
+ * its wait condition, so that volatile pair publishes the state written on its behalf. The waking
+ * role's {@code Waiter.woken} is set before the bit within one guard hold and read by the woken task
+ * only under the guard. {@code writer} is written with release stores and read with an acquire by
+ * reports; it is exact for the calling task (the holder clears it before its release, so a stale
+ * value is never the caller) and advisory for others. The queue is guarded by the guard.
  */
 public final class RwSemaphore extends SleepingPrimitive {
 
     /** The kernel's {@code MAX_READERS_WAKEUP}: at most this many readers are let in by one wake-up. */
     static final int MAX_READERS_WAKEUP = 0x100;
 
+    /**
+     * The kernel's {@code RWSEM_WAIT_TIMEOUT} (4 ms at {@code HZ=250} or more): a first waiter that
+     * has waited this long and finds the lock held asks for a hand-over ({@link #HANDOFF}).
+     */
+    static final long RWSEM_WAIT_TIMEOUT_NANOS = 4_000_000L;
+
     /** {@code count}: a writer holds the lock ({@code RWSEM_WRITER_LOCKED}). */
     private static final int WRITER_LOCKED = 1;
     /** {@code count}: the waiter queue is not empty ({@code RWSEM_FLAG_WAITERS}); changed under {@code guard}. */
     private static final int HAS_WAITERS = 2;
+    /**
+     * {@code count}: the first waiter, having waited past {@link #RWSEM_WAIT_TIMEOUT_NANOS}, asked for
+     * the lock to be handed to it ({@code RWSEM_FLAG_HANDOFF}): nobody else may take it. Set and
+     * cleared under {@code guard}; only the first waiter sets it, and it is cleared when that waiter
+     * leaves the queue.
+     */
+    private static final int HANDOFF = 4;
+    /**
+     * {@code count}: a release woke the first waiter, a writer, which has not yet retried; releases
+     * wake no other (no kernel counterpart, see the class comment). Changed under {@code guard}.
+     */
+    private static final int WAKING = 8;
     /** {@code count}: one read hold ({@code RWSEM_READER_BIAS}); the holds are {@code count >>> 8}. */
     private static final int READER_BIAS = 1 << 8;
-    /** A read acquisition's fast path needs both flags clear. */
-    private static final int READ_FAILED_MASK = WRITER_LOCKED | HAS_WAITERS;
+    /** {@code count}: the holders, a writer or readers ({@code RWSEM_LOCK_MASK}). */
+    private static final int LOCK_MASK = WRITER_LOCKED | -READER_BIAS;
+    /** A read acquisition's fast path needs these clear ({@code RWSEM_READ_FAILED_MASK}). */
+    private static final int READ_FAILED_MASK = WRITER_LOCKED | HAS_WAITERS | HANDOFF;
 
     private static final VarHandle COUNT;
     private static final VarHandle WRITER;
@@ -94,12 +147,14 @@ public final class RwSemaphore extends SleepingPrimitive {
 
     /**
      * The lock word: flags and read holds (see the class comment). Atomic: changed only by
-     * compare-and-set and atomic adds; {@link #HAS_WAITERS} only under {@code guard}.
+     * compare-and-set and atomic adds; {@link #HAS_WAITERS}, {@link #HANDOFF} and {@link #WAKING}
+     * only under {@code guard}.
      */
     private volatile int count;
     /**
-     * The write holder, or {@code null}. Written with release stores by the granter (under
-     * {@code guard}) or the fast-path taker, and cleared by the holder; exact for the caller only.
+     * The write holder, or {@code null}. Written with release stores by the taker (fast path, steal
+     * or retry) or by the releaser that hands the lock over (under {@code guard}), and cleared by the
+     * holder; exact for the caller only.
      */
     private Task writer;
 
@@ -216,7 +271,10 @@ public final class RwSemaphore extends SleepingPrimitive {
         return false;
     }
 
-    /** Takes the lock for writing if it is free and nobody waits: the write fast path ({@code rwsem_write_trylock}). */
+    /**
+     * Takes the lock for writing if it is free and nobody waits: the write fast path
+     * ({@code rwsem_write_trylock}), also {@code down_write_trylock}.
+     */
     private boolean tryWriteFast(Task self) {
         if (COUNT.compareAndSet(this, 0, WRITER_LOCKED)) {
             WRITER.setRelease(this, self);
@@ -225,11 +283,35 @@ public final class RwSemaphore extends SleepingPrimitive {
         return false;
     }
 
-    /** Queues a waiter and sets {@link #HAS_WAITERS}, which closes the fast paths. Call with the guard held. */
+    /**
+     * Queues a waiter, starts its {@link #RWSEM_WAIT_TIMEOUT_NANOS} ({@code waiter.timeout}) and sets
+     * {@link #HAS_WAITERS}, which closes the fast paths. Call with the guard held.
+     */
     private Waiter enqueueWaiterLocked(Task self, int mode) {
         Waiter w = enqueueLocked(self, mode);
+        w.timeout = platform.nanoTime() + RWSEM_WAIT_TIMEOUT_NANOS;
         COUNT.getAndBitwiseOr(this, HAS_WAITERS);
         return w;
+    }
+
+    /** Whether {@code w} has waited past its {@link #RWSEM_WAIT_TIMEOUT_NANOS}. Call with the guard held. */
+    private boolean waitedTooLong(Waiter w) {
+        return platform.nanoTime() - w.timeout >= 0;
+    }
+
+    /**
+     * Takes the lock for writing if nobody holds it and no first waiter asked for a hand-over, even
+     * with waiters queued: the kernel's writer lock stealing ({@code rwsem_try_write_lock_unqueued}),
+     * which lets a running writer have a lock freed while the woken waiter is still on its way.
+     */
+    private boolean tryWriteSteal(Task self) {
+        for (int c = count; (c & (LOCK_MASK | HANDOFF)) == 0; c = count) {
+            if (COUNT.weakCompareAndSet(this, c, c | WRITER_LOCKED)) {
+                WRITER.setRelease(this, self);
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Clears {@link #HAS_WAITERS} once the queue is empty, reopening the fast paths. Call with the guard held. */
@@ -274,7 +356,7 @@ public final class RwSemaphore extends SleepingPrimitive {
                     + (writer == self ? ", which holds it for write" : ", which does not hold it for read"));
         }
         int c = (int) COUNT.getAndAdd(this, -READER_BIAS) - READER_BIAS;
-        if ((c >>> 8) == 0 && (c & HAS_WAITERS) != 0) {
+        if ((c & LOCK_MASK) == 0 && wakeNeeded(c)) {
             wakeAfterReleaseSlow(); // rwsem_wake
         }
         reportRelease(self);
@@ -324,7 +406,12 @@ public final class RwSemaphore extends SleepingPrimitive {
     private boolean downWriteCommon(int subclass, long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
         LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, subclass);
-        if (!self.holds(this) && tryWriteFast(self)) {
+        if (self.holds(this)) {
+            throw new IllegalStateException("down_write of " + describe() + " by task " + self
+                    + ", which already holds it" + (writer == self ? " for write" : " for read")
+                    + ": this would deadlock");
+        }
+        if (tryWriteFast(self) || tryWriteSteal(self)) {
             self.pushHeld(this);
             endAcquire(self, ev, deadline, LockEvents.EXCLUSIVE);
             return true;
@@ -332,39 +419,141 @@ public final class RwSemaphore extends SleepingPrimitive {
         Waiter w;
         guard.lock();
         try {
-            if (self.holds(this)) {
-                throw new IllegalStateException("down_write of " + describe() + " by task " + self
-                        + ", which already holds it" + (writer == self ? " for write" : " for read")
-                        + ": this would deadlock");
-            }
-            if (tryWriteFast(self)) {
-                self.pushHeld(this);
-                w = null;
-            } else {
-                w = enqueueWaiterLocked(self, Waiter.EXCLUSIVE);
-                condWakeLocked();
+            w = enqueueWaiterLocked(self, Waiter.EXCLUSIVE);
+            if (waiters.peekFirst() != w) {
+                condWakeLocked(); // rwsem_down_write_slowpath: readers first in line may be let in now
             }
         } finally {
             guard.unlock();
         }
-        if (w != null) {
-            if (!settle(self, awaitGrant(w, deadline, interruptible), ev, deadline, op)) {
-                return false;
-            }
-            self.pushHeld(this);
+        if (!settle(self, awaitWriteLock(self, w, deadline, interruptible), ev, deadline, op)) {
+            return false;
         }
+        self.pushHeld(this);
         endAcquire(self, ev, deadline, LockEvents.EXCLUSIVE);
         return true;
     }
 
     /**
-     * A waiter gave up: whoever it held back may go now ({@code rwsem_del_wake_waiter}, which calls
-     * {@code rwsem_mark_wake} with {@code RWSEM_WAKE_ANY}). A writer that left the head of the queue
-     * while readers hold the lock lets the queued readers join them.
+     * The queued writer's wait ({@code rwsem_down_write_slowpath}'s loop): retries the lock at once
+     * and after every wake-up, sleeping in between, until it holds it (by its own retry or a
+     * hand-over), the deadline passes or it is interrupted; a writer that gives up leaves the queue.
+     *
+     * @return {@link #GRANTED}, {@link #TIMED_OUT} or {@link #INTERRUPTED}
+     */
+    private int awaitWriteLock(Task self, Waiter w, long deadline, boolean interruptible) {
+        BooleanSupplier acquired = () -> w.granted || retryWriteLock(self, w);
+        int outcome;
+        try {
+            boolean got = interruptible
+                    ? platform.awaitInterruptible(this, acquired, deadline)
+                    : platform.await(this, acquired, deadline);
+            if (got) {
+                return GRANTED;
+            }
+            outcome = TIMED_OUT;
+        } catch (InterruptedException e) {
+            outcome = INTERRUPTED;
+        }
+        guard.lock();
+        try {
+            return leaveWriteQueueLocked(w, outcome);
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /** One retry of a queued writer, under the guard. */
+    private boolean retryWriteLock(Task self, Waiter w) {
+        guard.lock();
+        try {
+            return tryWriteLockLocked(self, w);
+        } finally {
+            guard.unlock();
+        }
+    }
+
+    /**
+     * The kernel's {@code rwsem_try_write_lock}: the queued writer {@code w} takes the lock if nobody
+     * holds it and no other waiter asked for a hand-over, leaving the queue (and clearing
+     * {@link #HAS_WAITERS} if it was the last waiter, {@link #HANDOFF} if it had set it). If the lock
+     * is held and {@code w} is first in line and has waited past its timeout, it sets
+     * {@link #HANDOFF} instead. A writer holding the waking role gives it back in the same
+     * compare-and-set. Only the first waiter is ever woken, and waiters queue at the tail, so a
+     * woken {@code w} is still first here. Call with the guard held.
+     *
+     * @return whether {@code self} holds the lock now
+     */
+    private boolean tryWriteLockLocked(Task self, Waiter w) {
+        assert guard.isHeldByCurrentThread();
+        boolean first = waiters.peekFirst() == w;
+        assert first || !w.woken : "the waking role went to a waiter that is not the head";
+        int clear = w.woken ? WAKING : 0;
+        int c = count;
+        while (true) {
+            int next = c & ~clear;
+            boolean take = false;
+            if ((c & LOCK_MASK) == 0 && ((c & HANDOFF) == 0 || first)) {
+                next = (next | WRITER_LOCKED) & ~HANDOFF; // HANDOFF set with w first: w set it
+                if (waiters.size() == 1) {
+                    next &= ~HAS_WAITERS;
+                }
+                take = true;
+            } else if (first && (c & HANDOFF) == 0 && waitedTooLong(w)) {
+                next |= HANDOFF; // held by others for too long: nobody may take it past w now
+            }
+            if (next == c) {
+                return false;
+            }
+            int seen = (int) COUNT.compareAndExchange(this, c, next);
+            if (seen == c) {
+                w.woken = false;
+                if (take) {
+                    waiters.remove(w);
+                    WRITER.setRelease(this, self);
+                }
+                return take;
+            }
+            c = seen; // a release, a steal or a fast-path reader changed the word meanwhile
+        }
+    }
+
+    /**
+     * The writer gave up ({@code outcome}), unless a hand-over came meanwhile, which stands. It leaves
+     * the queue, gives back the waking role and withdraws its hand-over request if it had them, and
+     * lets in whoever it held back ({@code rwsem_del_wake_waiter}, which calls
+     * {@code rwsem_mark_wake} with {@code RWSEM_WAKE_ANY}). Guard held.
+     *
+     * @return the outcome, {@link #GRANTED} if the lock was handed over meanwhile
+     */
+    private int leaveWriteQueueLocked(Waiter w, int outcome) {
+        assert guard.isHeldByCurrentThread();
+        if (w.granted) {
+            if (outcome == INTERRUPTED) {
+                platform.interrupt(w.task); // too late to matter here: keep it for the next wait
+            }
+            return GRANTED;
+        }
+        boolean first = waiters.peekFirst() == w;
+        waiters.remove(w);
+        int clear = (w.woken ? WAKING : 0) | (first ? HANDOFF : 0) | (waiters.isEmpty() ? HAS_WAITERS : 0);
+        w.woken = false;
+        COUNT.getAndBitwiseAnd(this, ~clear);
+        condWakeLocked();
+        return outcome;
+    }
+
+    /**
+     * A reader gave up: it leaves its hand-over request behind if it had made one (it was first),
+     * and whoever it held back may go now ({@code rwsem_del_wake_waiter}). A reader that left the
+     * head of the queue while readers hold the lock lets the queued readers join them.
      */
     @Override
-    void withdrawnLocked() {
-        clearWaitersFlagIfEmptyLocked();
+    void withdrawnLocked(boolean wasFirst) {
+        int clear = (wasFirst ? HANDOFF : 0) | (waiters.isEmpty() ? HAS_WAITERS : 0);
+        if (clear != 0) {
+            COUNT.getAndBitwiseAnd(this, ~clear);
+        }
         condWakeLocked();
     }
 
@@ -412,8 +601,10 @@ public final class RwSemaphore extends SleepingPrimitive {
         self.removeHeld(this);
         WRITER.setRelease(this, null);
         if (!COUNT.compareAndSet(this, WRITER_LOCKED, 0)) {
-            COUNT.getAndAdd(this, -WRITER_LOCKED); // waiters are queued: only a release may change the word now
-            wakeAfterReleaseSlow();
+            int c = (int) COUNT.getAndAdd(this, -WRITER_LOCKED) - WRITER_LOCKED; // flags are set: free the word
+            if (wakeNeeded(c)) {
+                wakeAfterReleaseSlow(); // rwsem_wake
+            }
         }
         reportRelease(self);
         platform.preemptionPoint();
@@ -450,7 +641,16 @@ public final class RwSemaphore extends SleepingPrimitive {
         return w;
     }
 
-    /** A release left the lock free with waiters queued: hand it on ({@code rwsem_wake}). */
+    /**
+     * Whether a release that left the word {@code c} (no holder) must take the guard to wake or hand
+     * over: waiters are queued and either the first asked for a hand-over or no woken writer is on
+     * its way.
+     */
+    private static boolean wakeNeeded(int c) {
+        return (c & HAS_WAITERS) != 0 && (c & (WAKING | HANDOFF)) != WAKING;
+    }
+
+    /** A release left the lock free with waiters queued: wake or hand on ({@code rwsem_wake}). */
     private void wakeAfterReleaseSlow() {
         guard.lock();
         try {
@@ -475,52 +675,107 @@ public final class RwSemaphore extends SleepingPrimitive {
     }
 
     /**
-     * The kernel's {@code rwsem_mark_wake}, with direct hand-over. Call with the guard held.
+     * The kernel's {@code rwsem_mark_wake}. Call with the guard held.
      *
      * <ul>
-     *   <li>First waiter a writer: on {@link WakeType#ANY} with the lock free, it gets the lock, alone.
-     *       Otherwise nobody is woken (readers hold it, or the caller is a reader joining them).
+     *   <li>First waiter a writer, on {@link WakeType#ANY} with the lock free: if it asked for a
+     *       hand-over ({@link #HANDOFF}), it gets the lock now; otherwise it is woken to retry, unless
+     *       a woken writer is already on its way ({@link #WAKING}). Nobody is woken while the lock is
+     *       held (readers hold it, or a writer stole it: its release comes here again).
      *   <li>First waiter a reader, and no writer holds the lock: it and every other queued reader,
      *       wherever it is in the queue (also behind writers), up to {@link #MAX_READERS_WAKEUP} in
      *       all, get a read hold; writers keep their places. This is the phase-fair rule of
-     *       {@code rwsem_mark_wake}.
+     *       {@code rwsem_mark_wake}. If a writer holds it (it stole the lock before this grant) and
+     *       the reader has waited past its timeout, it asks for a hand-over, so the next release
+     *       grants the readers.
      * </ul>
      */
     private void markWakeLocked(WakeType type) {
         assert guard.isHeldByCurrentThread();
         Waiter first = waiters.peekFirst();
-        int c = count;
-        if (first == null || (c & WRITER_LOCKED) != 0) {
+        if (first == null) {
             return;
         }
+        int c = count;
         if (first.mode == Waiter.EXCLUSIVE) {
-            if (type == WakeType.ANY && (c >>> 8) == 0) {
-                // HAS_WAITERS is set and the lock is free, so nobody else can change the word now.
-                waiters.pollFirst();
-                COUNT.getAndAdd(this, WRITER_LOCKED);
-                WRITER.setRelease(this, first.task);
-                clearWaitersFlagIfEmptyLocked();
-                grantLocked(first);
+            if (type != WakeType.ANY || (c & LOCK_MASK) != 0) {
+                return;
+            }
+            if ((c & HANDOFF) != 0) {
+                handOffLocked(first, c);
+            } else if ((c & WAKING) == 0) {
+                // the flag before the bit, in this guard hold: the woken writer reads both under the guard
+                first.woken = true;
+                COUNT.getAndBitwiseOr(this, WAKING);
+                platform.wake(first.task);
             }
             return;
         }
-        int woken = 0;
-        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext() && woken < MAX_READERS_WAKEUP; ) {
+        // First pass: how many readers this wake-up lets in.
+        int n = 0;
+        for (Waiter w : waiters) {
+            if (w.mode == Waiter.SHARED && ++n == MAX_READERS_WAKEUP) {
+                break;
+            }
+        }
+        boolean all = n == waiters.size();
+        // All their holds at once, unless a writer stole the lock: a granted reader may leave at once,
+        // and holds added one by one could let a stealing writer in beside the rest.
+        while (true) {
+            if ((c & WRITER_LOCKED) != 0) {
+                if ((c & HANDOFF) == 0 && waitedTooLong(first)) {
+                    COUNT.getAndBitwiseOr(this, HANDOFF);
+                }
+                return;
+            }
+            int next = (c + n * READER_BIAS) & ~(HANDOFF | (all ? HAS_WAITERS : 0));
+            int seen = (int) COUNT.compareAndExchange(this, c, next);
+            if (seen == c) {
+                break;
+            }
+            c = seen;
+        }
+        // Second pass: grant and wake them.
+        int granted = 0;
+        for (Iterator<Waiter> it = waiters.iterator(); granted < n; ) {
             Waiter w = it.next();
             if (w.mode == Waiter.SHARED) {
                 it.remove();
-                COUNT.getAndAdd(this, READER_BIAS);
-                woken++;
+                granted++;
                 grantLocked(w);
             }
         }
-        clearWaitersFlagIfEmptyLocked();
     }
 
     /**
-     * The kernel's {@code rwsem_cond_wake_waiter}: after queueing, let in whoever may have the lock
-     * now. Only readers beyond one {@link #MAX_READERS_WAKEUP} batch can be in that position, since
-     * every release already grants the head when it can. Call with the guard held.
+     * The first waiter, a writer, asked for a hand-over and the lock is free ({@code c}): it gets the
+     * write hold now, leaving the queue. With {@link #HANDOFF} set nobody else can take the lock, so
+     * the word changes meanwhile only by flags under this guard (none). Call with the guard held.
+     */
+    private void handOffLocked(Waiter first, int c) {
+        assert guard.isHeldByCurrentThread();
+        while (true) {
+            assert (c & LOCK_MASK) == 0 && (c & HANDOFF) != 0;
+            int next = (c | WRITER_LOCKED) & ~(HANDOFF | WAKING);
+            if (waiters.size() == 1) {
+                next &= ~HAS_WAITERS;
+            }
+            int seen = (int) COUNT.compareAndExchange(this, c, next);
+            if (seen == c) {
+                break;
+            }
+            c = seen;
+        }
+        waiters.pollFirst();
+        first.woken = false;
+        WRITER.setRelease(this, first.task);
+        grantLocked(first);
+    }
+
+    /**
+     * The kernel's {@code rwsem_cond_wake_waiter}: after queueing, or after a waiter left, let in
+     * whoever may have the lock now: readers while no writer holds it, or the first writer (woken) if
+     * the lock is free. Call with the guard held.
      */
     private void condWakeLocked() {
         assert guard.isHeldByCurrentThread();
@@ -533,6 +788,14 @@ public final class RwSemaphore extends SleepingPrimitive {
     /** The task holding the lock for write, or {@code null}. Advisory. */
     public Task writer() {
         return (Task) WRITER.getAcquire(this);
+    }
+
+    /**
+     * Whether the first waiter has asked for the lock to be handed to it at the next release
+     * ({@code RWSEM_FLAG_HANDOFF}). Advisory; for tests.
+     */
+    boolean isHandOffRequested() {
+        return (count & HANDOFF) != 0;
     }
 
     /** How many read holds are active. Advisory. */

@@ -13,11 +13,12 @@ import java.util.ArrayDeque;
  *
  * <p>Protocol. A task that must wait enqueues a waiter under the guard and sleeps in
  * {@link Platform#await} until {@code waiter.granted}. The releasing task, under the guard, dequeues
- * the waiters its rule lets in (the first, for a semaphore or completion; the first writer, or up to
- * 256 readers from anywhere in the queue, for the rw-semaphore), updates the primitive's state on
+ * the waiters its rule lets in (the first, for a semaphore or completion; up to 256 readers from
+ * anywhere in the queue, for the rw-semaphore's readers' phase), updates the primitive's state on
  * their behalf, sets {@code granted} and wakes them. Ownership thus passes with no window in which a
- * third task could take it: this is what makes the rw-semaphore's writer preference exact and the
- * simulator's schedules reproducible.
+ * third task could take it. {@link Mutex} and the rw-semaphore's writers follow the kernel instead:
+ * a release wakes the first waiter, which takes the lock itself (a running task may take it first),
+ * and only a first waiter that asked for a hand-over is granted this way.
  * A timed wait that expires, or an interruptible one that is interrupted, removes its waiter under
  * the guard, unless it was granted meanwhile, in which case the grant stands and the wait succeeds.
  *
@@ -132,8 +133,9 @@ abstract class SleepingPrimitive extends AbstractPrimitive {
                 }
                 return GRANTED;
             }
+            boolean first = waiters.peekFirst() == w;
             waiters.remove(w);
-            withdrawnLocked();
+            withdrawnLocked(first);
             return interrupted ? INTERRUPTED : TIMED_OUT;
         } finally {
             guard.unlock();
@@ -141,10 +143,11 @@ abstract class SleepingPrimitive extends AbstractPrimitive {
     }
 
     /**
-     * A waiter gave up and was removed from the queue; a primitive whose grant rule depends on who
-     * is queued first lets the next waiters in here. Call with the guard held.
+     * A waiter gave up and was removed from the queue ({@code wasFirst}: it was the queue's head); a
+     * primitive whose grant rule depends on who is queued first lets the next waiters in here. Call
+     * with the guard held.
      */
-    void withdrawnLocked() {
+    void withdrawnLocked(boolean wasFirst) {
     }
 
     /**

@@ -4,7 +4,8 @@ import dev.rescuer.core.platform.Task;
 
 /**
  * One task queued on a primitive. Primitives that hand ownership over directly set {@link #granted}
- * (with their guard held) before waking the task, so the woken task never has to compete again.
+ * (with their guard held) before waking the task, so the woken task never has to compete again
+ * (a {@link Mutex} or {@link RwSemaphore} writer is granted only after it asked for a hand-over).
  * A {@link WaitQueue} uses the flag for "woken and not yet asleep again".
  */
 final class Waiter {
@@ -31,6 +32,12 @@ final class Waiter {
      * pairs at least one side sees the other's write).
      */
     volatile boolean spinning;
+    /**
+     * For a {@link RwSemaphore}: the {@link dev.rescuer.core.platform.Platform#nanoTime()} after which
+     * this waiter, first in line, may ask for a hand-over ({@code waiter->timeout}). Written at
+     * enqueue under the guard; read only under the guard.
+     */
+    long timeout;
 
     Waiter(Task task, int mode) {
         this.task = task;

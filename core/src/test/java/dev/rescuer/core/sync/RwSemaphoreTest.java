@@ -314,8 +314,9 @@ class RwSemaphoreTest {
         Op w3Op = w3.runUntilBlocked(sem::downWrite, sem);
         assertEquals(List.of(w2.task(), w3.task()), sem.queuedWriters());
         w1.run(sem::upWrite);
-        assertSame(w2.task(), sem.writer(), "upWrite hands the lock straight to the oldest writer");
+        // upWrite wakes only the oldest writer (rwsem_mark_wake), which then takes the lock itself.
         awaitOk(w2Op);
+        assertSame(w2.task(), sem.writer(), "the oldest writer, woken by upWrite, took the lock");
         assertBlockedOn(w3, sem, w3Op);
         w2.run(sem::upWrite);
         awaitOk(w3Op);

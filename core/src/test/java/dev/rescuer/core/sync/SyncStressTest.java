@@ -207,6 +207,81 @@ class SyncStressTest {
         assertFalse(rw.hasQueuedWriter());
     }
 
+    /**
+     * The contended rw-semaphore with every way in and out at once: writers that sleep, steal the
+     * lock past a woken writer or (past {@code RWSEM_WAIT_TIMEOUT}) get it handed over, writers and
+     * readers that give up on a short timeout, downgrades, and readers. Every task must finish (a lost
+     * wake-up leaves one asleep and the poll in {@link #runThreads} fails), no writer may overlap
+     * another holder, and the lock must end free with nobody queued and no flag left.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 180, unit = java.util.concurrent.TimeUnit.SECONDS)
+    void rwSemaphoreWithStealingTimedAndDowngradingHoldersLosesNoWakeUpAndKeepsExclusion() {
+        RwSemaphore rw = new RwSemaphore(platform, "contended_lock");
+        AtomicInteger readersInside = new AtomicInteger();
+        AtomicInteger writersInside = new AtomicInteger();
+        AtomicInteger violations = new AtomicInteger();
+        AtomicInteger writes = new AtomicInteger();
+        int rounds = ROUNDS / 4;
+        int threads = 7; // 0-2 writers, 3 timed writer, 4 downgrader, 5 reader, 6 timed reader
+        runThreads(threads, i -> {
+            for (int r = 0; r < rounds; r++) {
+                if (i <= 4) {
+                    if (i == 3) {
+                        if (!rw.tryDownWrite(java.time.Duration.ofNanos(20_000))) {
+                            continue;
+                        }
+                    } else {
+                        rw.downWrite();
+                    }
+                    if (writersInside.incrementAndGet() != 1 || readersInside.get() != 0) {
+                        violations.incrementAndGet();
+                    }
+                    plainA++;
+                    Thread.onSpinWait();
+                    plainB++;
+                    writes.incrementAndGet();
+                    writersInside.decrementAndGet();
+                    if (i == 4 && (r & 1) == 0) {
+                        rw.downgradeWrite();
+                        readAndCheck(readersInside, writersInside, violations);
+                        rw.upRead();
+                    } else {
+                        rw.upWrite();
+                    }
+                } else {
+                    if (i == 6) {
+                        if (!rw.tryDownRead(java.time.Duration.ofNanos(20_000))) {
+                            continue;
+                        }
+                    } else {
+                        rw.downRead();
+                    }
+                    readAndCheck(readersInside, writersInside, violations);
+                    rw.upRead();
+                }
+            }
+        });
+        assertEquals(0, violations.get(), "a reader overlapped a writer, or two writers overlapped");
+        assertTrue(writes.get() >= 4 * rounds, "every untimed writer wrote every round");
+        assertEquals(writes.get(), plainA);
+        assertEquals(plainA, plainB);
+        assertEquals(0, rw.readers());
+        assertNull(rw.writer());
+        assertEquals(List.of(), rw.waitingTasks());
+        assertFalse(rw.isHandOffRequested());
+        assertTrue(rw.tryDownWrite(), "the lock ends free with no flag left: the write fast path works");
+        rw.upWrite();
+    }
+
+    private void readAndCheck(AtomicInteger readersInside, AtomicInteger writersInside, AtomicInteger violations) {
+        readersInside.incrementAndGet();
+        if (writersInside.get() != 0 || plainA != plainB) {
+            violations.incrementAndGet();
+        }
+        readersInside.decrementAndGet();
+    }
+
     @Test
     void semaphoreNeverAdmitsMoreThanItsCount() {
         Semaphore sem = new Semaphore(platform, "two_slots", 2);

@@ -1,0 +1,225 @@
+package dev.rescuer.core.sync;
+
+import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.testing.DrivenTask;
+import dev.rescuer.core.testing.DrivenTask.Op;
+import dev.rescuer.core.testing.ForwardingPlatform;
+import dev.rescuer.core.testing.Poll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.rescuer.core.sync.SyncTesting.assertBlockedOn;
+import static dev.rescuer.core.sync.SyncTesting.awaitOk;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link RwSemaphore}'s contended write path as {@code kernel/locking/rwsem.c}'s, on real threads
+ * with a platform that holds back chosen wake-ups (so a woken writer is "on its way" for as long as
+ * the test needs) and whose clock the test can move forward ({@code RWSEM_WAIT_TIMEOUT}): a release
+ * wakes the first writer, which competes; a running writer may take the freed lock first; a first
+ * waiter that waited too long sets {@code HANDOFF}, after which nobody else gets the lock and the
+ * next release hands it over; a reader first in line still gets the readers' phase from the release.
+ */
+class RwSemaphoreContendedTest {
+
+    /** A real platform whose clock runs {@link #advance}d ahead, and which can hold wake-ups back. */
+    private static final class ClockPlatform extends ForwardingPlatform {
+        private final AtomicLong skew = new AtomicLong();
+
+        void advance(long nanos) {
+            skew.addAndGet(nanos);
+        }
+
+        @Override
+        public long nanoTime() {
+            return real.nanoTime() + skew.get();
+        }
+
+        @Override
+        public boolean isCurrentTask(Task task) {
+            return real.isCurrentTask(task);
+        }
+    }
+
+    private final ClockPlatform platform = new ClockPlatform();
+    private final RwSemaphore sem = new RwSemaphore(platform, "rw");
+    private final AtomicLong sequence = new AtomicLong();
+    private final List<DrivenTask> tasks = new ArrayList<>();
+    private final DrivenTask a = task("A");
+    private final DrivenTask b = task("B");
+    private final DrivenTask c = task("C");
+    private final DrivenTask d = task("D");
+
+    private DrivenTask task(String name) {
+        DrivenTask t = new DrivenTask(platform, name, sequence);
+        tasks.add(t);
+        return t;
+    }
+
+    @AfterEach
+    void tearDown() {
+        platform.releaseWakes();
+        for (DrivenTask t : tasks) {
+            t.close();
+        }
+        platform.close();
+    }
+
+    /** A holds the write lock, B sleeps queued for it; then A releases with B's wake-up held back. */
+    private Op releaseWhileTheWokenWriterIsOnItsWay() {
+        a.run(sem::downWrite);
+        Op bOp = b.runUntilBlocked(sem::downWrite, sem);
+        platform.holdWakesOf(t -> t == b.task());
+        int wakes = platform.wakeCount(b.task());
+        a.run(sem::upWrite);
+        assertEquals(wakes + 1, platform.wakeCount(b.task()), "upWrite wakes the first writer");
+        assertNull(sem.writer(), "upWrite frees the lock: the woken writer must take it itself");
+        assertEquals(List.of(b.task()), sem.queuedWriters(), "the woken writer stays queued until it has the lock");
+        return bOp;
+    }
+
+    @Test
+    void aRunningWriterTakesTheLockFreedWhileTheWokenWriterHasNotYetRun() {
+        Op bOp = releaseWhileTheWokenWriterIsOnItsWay();
+
+        c.run(sem::downWrite); // rwsem_try_write_lock_unqueued: free and no HANDOFF, so C may have it
+        assertSame(c.task(), sem.writer(), "a running writer steals the lock past the woken one");
+        assertFalse(sem.isHandOffRequested());
+
+        platform.releaseWakes(); // B retries, loses to C, and sleeps again (it has not waited 4 ms)
+        assertBlockedOn(b, sem, bOp);
+        c.run(sem::upWrite); // wakes B again: B's retry cleared the waking role
+        awaitOk(bOp);
+        assertSame(b.task(), sem.writer());
+        assertFalse(sem.isHandOffRequested());
+        b.run(sem::upWrite);
+        assertEquals(0, sem.readers());
+        assertNull(sem.writer());
+        assertTrue(sem.waitingTasks().isEmpty());
+    }
+
+    @Test
+    void aReaderArrivingWhileTheWokenWriterIsOnItsWayStillQueuesBehindIt() {
+        Op bOp = releaseWhileTheWokenWriterIsOnItsWay();
+
+        Op dOp = d.runUntilBlocked(sem::downRead, sem); // the lock is free, but a writer is queued
+        assertEquals(0, sem.readers());
+        assertEquals(List.of(b.task(), d.task()), sem.waitingTasks());
+
+        platform.releaseWakes();
+        awaitOk(bOp);
+        assertSame(b.task(), sem.writer(), "the woken writer goes before the reader that came after it");
+        assertBlockedOn(d, sem, dOp);
+        b.run(sem::upWrite);
+        awaitOk(dOp);
+        assertEquals(1, sem.readers());
+        d.run(sem::upRead);
+    }
+
+    @Test
+    void aFirstWaiterPastTheWaitTimeoutAsksForAHandOffAndNobodyBargesPastIt() {
+        Op bOp = releaseWhileTheWokenWriterIsOnItsWay();
+        c.run(sem::downWrite); // C steals the lock, as above
+
+        platform.advance(RwSemaphore.RWSEM_WAIT_TIMEOUT_NANOS + 1); // B has now waited too long
+        platform.releaseWakes(); // B retries, finds the lock held and sets HANDOFF
+        Poll.until("B asks for a hand-over", sem::isHandOffRequested);
+        assertBlockedOn(b, sem, bOp);
+        assertFalse(tryDownRead(d), "no reader while HANDOFF is set");
+
+        c.run(sem::upWrite);
+        // The release hands the lock to B: it is never free for a barger in between.
+        assertSame(b.task(), sem.writer(), "the release hands the lock to the waiter that asked");
+        assertFalse(sem.isHandOffRequested(), "the hand-over clears HANDOFF");
+        awaitOk(bOp);
+        Op dOp = d.runUntilBlocked(sem::downWrite, sem);
+        b.run(sem::upWrite);
+        awaitOk(dOp);
+        assertSame(d.task(), sem.writer());
+        d.run(sem::upWrite);
+        assertTrue(sem.waitingTasks().isEmpty());
+    }
+
+    @Test
+    void aHandOffAskedForWhileReadersHoldTheLockGivesItToThatWriterWhenTheyLeave() {
+        // B, first in line, asked for a hand-over while readers hold the lock.
+        a.run(sem::downRead);
+        Op bOp = b.runUntilBlocked(sem::downWrite, sem);
+        platform.advance(RwSemaphore.RWSEM_WAIT_TIMEOUT_NANOS + 1);
+        platform.wake(b.task()); // a spurious wake-up: B retries, finds it read-held, sets HANDOFF
+        Poll.until("B asks for a hand-over", sem::isHandOffRequested);
+        Op cOp = c.runUntilBlocked(sem::downWrite, sem); // C may not steal past B's request
+
+        a.run(sem::upRead); // the last reader leaves: the lock goes to B, not to C
+        assertSame(b.task(), sem.writer());
+        awaitOk(bOp);
+        assertBlockedOn(c, sem, cOp);
+        b.run(sem::upWrite);
+        awaitOk(cOp);
+        c.run(sem::upWrite);
+    }
+
+    @Test
+    void aWriterThatGivesUpWithdrawsItsHandOffRequest() throws InterruptedException {
+        a.run(sem::downRead);
+        Op bOp = b.runUntilBlocked(() -> {
+            try {
+                sem.downWriteInterruptible();
+            } catch (InterruptedException e) {
+                // expected
+            }
+        }, sem);
+        platform.advance(RwSemaphore.RWSEM_WAIT_TIMEOUT_NANOS + 1);
+        platform.wake(b.task());
+        Poll.until("B asks for a hand-over", sem::isHandOffRequested);
+        platform.interrupt(b.task());
+        awaitOk(bOp);
+        assertFalse(b.task().holds(sem));
+        assertFalse(sem.isHandOffRequested(), "the giver-up clears its HANDOFF");
+        assertTrue(tryDownRead(c), "with nobody queued, readers use the fast path again");
+        c.run(sem::upRead);
+        a.run(sem::upRead);
+        assertTrue(tryDownWrite(d));
+        d.run(sem::upWrite);
+    }
+
+    @Test
+    void aWriteReleaseWithAReaderFirstGrantsTheReadersPhaseAtOnce() {
+        a.run(sem::downWrite);
+        Op r1 = b.runUntilBlocked(sem::downRead, sem);
+        Op w = c.runUntilBlocked(sem::downWrite, sem);
+        Op r2 = d.runUntilBlocked(sem::downRead, sem);
+        a.run(sem::upWrite);
+        // rwsem_mark_wake: the readers' holds are granted by the release itself, not by their retry.
+        assertEquals(2, sem.readers(), "both queued readers hold the lock when upWrite returns");
+        assertFalse(tryDownWrite(a), "a writer cannot take the read-held lock");
+        awaitOk(r1);
+        awaitOk(r2);
+        assertBlockedOn(c, sem, w);
+        b.run(sem::upRead);
+        d.run(sem::upRead);
+        awaitOk(w);
+        assertSame(c.task(), sem.writer());
+        c.run(sem::upWrite);
+    }
+
+    private boolean tryDownRead(DrivenTask t) {
+        boolean[] got = {false};
+        t.run(() -> got[0] = sem.tryDownRead());
+        return got[0];
+    }
+
+    private boolean tryDownWrite(DrivenTask t) {
+        boolean[] got = {false};
+        t.run(() -> got[0] = sem.tryDownWrite());
+        return got[0];
+    }
+}
