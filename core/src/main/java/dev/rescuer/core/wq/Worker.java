@@ -113,15 +113,6 @@ final class Worker implements SleepListener, Runnable {
     /** Wakes the worker ({@code wake_up_process}); callable with raw locks held and in atomic context. */
     void wakeUp() {
         kicked = true;
-        wakeKicked();
-    }
-
-    /**
-     * The wake-up of a worker already marked {@code kicked} ({@link WorkerPool#kickLater()}), with
-     * or without the pool lock held. A worker that went on meanwhile finds the wake-up spurious:
-     * its idle sleep waits for {@code kicked}, which it cleared.
-     */
-    void wakeKicked() {
         Task t = task;
         if (t != null) {
             pool.platform.wake(t);
@@ -180,7 +171,6 @@ final class Worker implements SleepListener, Runnable {
         if (p == null || p.bh || (flags & SELF_OWNED_NOT_RUNNING) != 0) {
             return; // idle, preparing or unbound: not counted; only this worker changes these bits
         }
-        Worker next;
         p.lock.lock();
         try {
             if (sleeping) {
@@ -193,12 +183,9 @@ final class Worker implements SleepListener, Runnable {
             sleeping = true;
             p.nrRunning.decrementAndGet();
             p.unwatchIfNobodyComes();
-            next = p.kickLater();
+            p.kick();
         } finally {
             p.lock.unlock();
-        }
-        if (next != null) {
-            next.wakeKicked(); // past the unlock: the woken worker's first act is to take this lock
         }
     }
 

@@ -20,10 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code CPU_INTENSIVE}, not idle or preparing. It aims at one: an idle worker is woken only when items
  * wait and none runs ({@link #needMoreWorker()}), and a worker keeps taking items only while it is the
  * only running one ({@link #keepWorking()}). When a running worker sleeps, the platform's sleep hook
- * ({@link Worker#sleeping}) drops the count and kicks an idle worker under the pool lock, as
- * {@code wq_worker_sleeping} does, and wakes it just after the unlock ({@link #kickLater()}: the
- * kernel's raw lock holder is never descheduled, a JVM thread in {@code unpark}'s system call can be,
- * and the woken worker's first act is to take that lock); the wake hook ({@link Worker#running}) counts it again without the
+ * ({@link Worker#sleeping}) drops the count and wakes an idle worker, under the pool lock as
+ * {@code wq_worker_sleeping} does; the wake hook ({@link Worker#running}) counts it again without the
  * lock, as {@code wq_worker_running} does. A kick wakes only the first idle worker, and not again while
  * that one is already on its way ({@code kick_pool}: waking a task that is already runnable does
  * nothing). Unbound pools flag every worker {@code UNBOUND}, so their count stays zero and every
@@ -56,8 +54,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * lock is left there only while {@link #workerComing()} held under the lock, and every place that
  * may end that re-decides under the lock ({@link #unwatchIfNobodyComes()}); see
  * {@link PoolWorkqueue}. The sleep hook's decrement happens under the lock, before
- * its own kick (which marks the chosen worker {@code kicked} under the lock, though the wake-up
- * follows the unlock), so a queue path that ran before it left its item on the worklist for that
+ * its own {@link #kick()}, so a queue path that ran before it left its item on the worklist for that
  * kick to see, and one that runs after it reads the decremented count and kicks itself. The worker's
  * {@code sleeping} flag, volatile, orders the wake hook's lock-free writes against the CPU-intensive
  * tick: see {@link Worker}. Everything else is read and written under {@link #lock}, whose
@@ -269,39 +266,20 @@ final class WorkerPool {
 
     /** Wakes the most recently idle worker if one is needed ({@code kick_pool}). PL. */
     void kick() {
-        Worker w = kickLater();
-        if (w != null) {
-            w.wakeKicked();
-        }
-    }
-
-    /**
-     * {@link #kick()}'s choice without its wake-up, for a caller that drops the lock next and wakes
-     * the worker returned after the unlock ({@link Worker#wakeKicked()}), as the kernel's
-     * {@code wake_q} defers wake-ups past a lock: the kick is decided and the worker marked
-     * {@code kicked} under the lock, so {@link #workerComing()} and a second kick see it on its way at
-     * once, and the woken thread does not find the lock still held by its waker's system call. A BH
-     * pool raises its softirq here and returns {@code null}. PL.
-     *
-     * @return the worker the caller must wake once it has dropped the lock, or {@code null}
-     */
-    Worker kickLater() {
         assert lock.isHeldByCurrentThread();
         if (bh) {
             if (!worklist.isEmpty()) {
                 sys.raiseSoftirq(cpu);
             }
-            return null;
+            return;
         }
         if (!needMoreWorker()) {
-            return null;
+            return;
         }
         Worker w = idleList.peekFirst();
-        if (w == null || w.kicked) {
-            return null; // a kicked worker still on the idle list is on its way: waking it again does nothing
+        if (w != null && !w.kicked) {
+            w.wakeUp(); // a kicked worker still on the idle list is on its way: waking it again does nothing
         }
-        w.kicked = true;
-        return w;
     }
 
     /** The busy workers in name order: the busy hash iterates in identity order, which a replay must not show. PL. */

@@ -1,15 +1,11 @@
 package dev.rescuer.core.wq;
 
 import dev.rescuer.core.RescuerSystem;
-import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
-import dev.rescuer.core.testing.ForwardingPlatform;
 import dev.rescuer.core.testing.Poll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -102,64 +98,6 @@ class KickPoolTest {
                 pool.lock.unlock();
             }
 
-            wq.destroy();
-        }
-    }
-
-    /**
-     * A platform that notes, for every wake-up the chosen task asks for, whether that task held the
-     * pool's lock while asking.
-     */
-    private static final class WakeUnderLockPlatform extends ForwardingPlatform {
-        volatile WorkerPool pool;
-        volatile Task waker;
-        final List<Boolean> lockHeld = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void wake(Task task) {
-            WorkerPool p = pool;
-            if (p != null && currentTask() == waker) {
-                lockHeld.add(p.lock.isHeldByCurrentThread());
-            }
-            super.wake(task);
-        }
-    }
-
-    @Test
-    void theSleepHookWakesTheKickedWorkerAfterDroppingThePoolLock() {
-        WorkqueueConfig cfg = WorkqueueConfig.defaults().withCpus(1).withCpuIntensiveThreshold(Duration.ofSeconds(30));
-        try (WakeUnderLockPlatform platform = new WakeUnderLockPlatform();
-             RescuerSystem sys = RescuerSystem.builder().platform(platform).totalPages(8192).workqueues(cfg).build()) {
-            WorkQueue wq = sys.workqueues().create("wakeq", 0);
-            platform.pool = sys.workqueues().cpuPool(0, false);
-            // One item first: its worker leaves idle with none in reserve and creates a second one
-            // (kicked as it starts). Once both sleep idle and unkicked, the next sleep hook must wake one.
-            wq.queue(new Work("warm-up", () -> { }));
-            wq.flush();
-            Poll.until("two settled idle workers", () -> settledIdleWorkers(sys, "kworker/0:") >= 2);
-            Completion c = new Completion(platform, "signalled");
-            AtomicBoolean done = new AtomicBoolean();
-            // The waiter's only wake-up of another task is its sleep hook's kick: the signaller waits
-            // behind it on the worklist, and no worker runs while the waiter sleeps. Both are queued
-            // while the first kick is held back, so that kick alone sends a worker, and the other
-            // idle worker is still unkicked when the waiter sleeps.
-            platform.holdWakesOf(t -> t.name().startsWith("kworker/0:"));
-            try {
-                wq.queue(new Work("waiter", () -> {
-                    platform.waker = platform.currentTask();
-                    c.waitFor();
-                    platform.waker = null;
-                    done.set(true);
-                }));
-                wq.queue(new Work("signaller", c::complete));
-            } finally {
-                platform.releaseWakes();
-            }
-            wq.flush();
-            assertTrue(done.get());
-            assertFalse(platform.lockHeld.isEmpty(), "the waiter's sleep kicked an idle worker to run the signaller");
-            assertFalse(platform.lockHeld.contains(true),
-                    "the kicked worker is woken after the sleep hook drops the pool lock, not into it: " + platform.lockHeld);
             wq.destroy();
         }
     }
