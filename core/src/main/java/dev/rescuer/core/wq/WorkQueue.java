@@ -968,6 +968,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         long now = sys.platform().nanoTime(); // outside the lock; no scheduling point until it is held
         pool.lock.lock();
         try {
+            pool.deferWakes(); // the kicked worker takes this lock first: wake it after the unlock
             pwq.drainInbox(false, now); // items pushed before this one go first
             refusal = refusal(work, self, fromTimer);
             if (refusal == null) {
@@ -975,7 +976,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
                 pool.nrQueued++;
             }
         } finally {
-            pool.lock.unlock();
+            pool.unlockAndWakeDeferred();
         }
         if (refusal != null) {
             work.clearPending();
@@ -1006,9 +1007,10 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
             WorkerPool pool = pwq.pool;
             pool.lock.lock(); // nobody watches the inbox: link it ourselves (insert kicks a worker)
             try {
+                pool.deferWakes(); // that worker takes this lock first: wake it after the unlock
                 pwq.drainInbox();
             } finally {
-                pool.lock.unlock();
+                pool.unlockAndWakeDeferred();
             }
         }
         return pushed >= 0;
