@@ -113,15 +113,16 @@ final class Worker implements SleepListener, Runnable {
     /** Wakes the worker ({@code wake_up_process}); callable with raw locks held and in atomic context. */
     void wakeUp() {
         kicked = true;
-        wakeKicked();
+        wakeTask();
     }
 
     /**
-     * The wake-up of a worker already marked {@code kicked} ({@link WorkerPool#kickLater()}), with
-     * or without the pool lock held. A worker that went on meanwhile finds the wake-up spurious:
-     * its idle sleep waits for {@code kicked}, which it cleared.
+     * The platform half of {@link #wakeUp()}, for a kick that set {@code kicked} under the pool lock
+     * and deferred this past the unlock ({@link WorkerPool#deferWakes()}, the kernel's
+     * {@code wake_q}): the worker's idle sleep returns once both have happened, and a worker that is
+     * no longer sleeping by then keeps the wake-up for its next sleep, which re-checks its condition.
      */
-    void wakeKicked() {
+    void wakeTask() {
         Task t = task;
         if (t != null) {
             pool.platform.wake(t);
@@ -190,11 +191,12 @@ final class Worker implements SleepListener, Runnable {
                 return;
             }
             sleeping = true;
+            p.deferWakes(); // the worker it kicks is woken after the unlock: see WorkerPool.deferWakes
             p.nrRunning.decrementAndGet();
             p.unwatchIfNobodyComes();
             p.kick();
         } finally {
-            p.lock.unlock();
+            p.unlockAndWakeDeferred();
         }
     }
 

@@ -269,51 +269,34 @@ final class WorkerPool {
     }
 
     /**
-     * Wakes the most recently idle worker if one is needed ({@code kick_pool}). PL. If the lock
-     * holder {@linkplain #deferWakes() deferred wakes}, the worker is chosen and marked here and
-     * woken by {@link #unlockAndWakeDeferred()}.
+     * Wakes the most recently idle worker if one is needed ({@code kick_pool}). PL. The worker is
+     * marked {@code kicked} at once; its platform wake-up waits for the unlock if the lock holder
+     * {@linkplain #deferWakes() deferred wakes}.
      */
     void kick() {
-        Worker w = kickLater();
-        if (w != null) {
-            if (deferWakes) {
-                if (deferredWake != null) {
-                    deferredWake.wakeKicked(); // a second worker in one hold (not seen): never lose a wake-up
-                }
-                deferredWake = w;
-            } else {
-                w.wakeKicked();
-            }
-        }
-    }
-
-    /**
-     * {@link #kick()}'s choice without its wake-up, for a caller that drops the lock next and wakes
-     * the worker returned after the unlock ({@link Worker#wakeKicked()}), as the kernel's
-     * {@code wake_q} defers wake-ups past a lock: the kick is decided and the worker marked
-     * {@code kicked} under the lock, so {@link #workerComing()} and a second kick see it on its way at
-     * once, and the woken thread does not find the lock still held by its waker's system call. A BH
-     * pool raises its softirq here and returns {@code null}. PL.
-     *
-     * @return the worker the caller must wake once it has dropped the lock, or {@code null}
-     */
-    Worker kickLater() {
         assert lock.isHeldByCurrentThread();
         if (bh) {
             if (!worklist.isEmpty()) {
                 sys.raiseSoftirq(cpu);
             }
-            return null;
+            return;
         }
         if (!needMoreWorker()) {
-            return null;
+            return;
         }
         Worker w = idleList.peekFirst();
-        if (w == null || w.kicked) {
-            return null; // a kicked worker still on the idle list is on its way: waking it again does nothing
+        if (w != null && !w.kicked) {
+            // A kicked worker still on the idle list is on its way: waking it again does nothing.
+            if (deferWakes) {
+                w.kicked = true; // under the lock, so workerComing() counts it from here on
+                if (deferredWake != null) {
+                    deferredWake.wakeTask(); // a second worker in one hold: not seen, but never lose a wake-up
+                }
+                deferredWake = w;
+            } else {
+                w.wakeUp();
+            }
         }
-        w.kicked = true;
-        return w;
     }
 
     /**
@@ -338,7 +321,7 @@ final class WorkerPool {
         deferWakes = false;
         lock.unlock();
         if (w != null) {
-            w.wakeKicked();
+            w.wakeTask();
         }
     }
 
