@@ -968,7 +968,6 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         long now = sys.platform().nanoTime(); // outside the lock; no scheduling point until it is held
         pool.lock.lock();
         try {
-            pool.deferWakes(); // the kicked worker takes this lock first: wake it after the unlock
             pwq.drainInbox(false, now); // items pushed before this one go first
             refusal = refusal(work, self, fromTimer);
             if (refusal == null) {
@@ -976,7 +975,7 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
                 pool.nrQueued++;
             }
         } finally {
-            pool.unlockAndWakeDeferred();
+            pool.lock.unlock();
         }
         if (refusal != null) {
             work.clearPending();
@@ -1007,10 +1006,9 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
             WorkerPool pool = pwq.pool;
             pool.lock.lock(); // nobody watches the inbox: link it ourselves (insert kicks a worker)
             try {
-                pool.deferWakes(); // that worker takes this lock first: wake it after the unlock
                 pwq.drainInbox();
             } finally {
-                pool.unlockAndWakeDeferred();
+                pool.lock.unlock();
             }
         }
         return pushed >= 0;

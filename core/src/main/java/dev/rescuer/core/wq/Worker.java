@@ -113,16 +113,6 @@ final class Worker implements SleepListener, Runnable {
     /** Wakes the worker ({@code wake_up_process}); callable with raw locks held and in atomic context. */
     void wakeUp() {
         kicked = true;
-        wakeTask();
-    }
-
-    /**
-     * The platform half of {@link #wakeUp()}, for a kick that set {@code kicked} under the pool lock
-     * and deferred this past the unlock ({@link WorkerPool#deferWakes()}, the kernel's
-     * {@code wake_q}): the worker's idle sleep returns once both have happened, and a worker that is
-     * no longer sleeping by then keeps the wake-up for its next sleep, which re-checks its condition.
-     */
-    void wakeTask() {
         Task t = task;
         if (t != null) {
             pool.platform.wake(t);
@@ -191,12 +181,11 @@ final class Worker implements SleepListener, Runnable {
                 return;
             }
             sleeping = true;
-            p.deferWakes(); // the worker it kicks is woken after the unlock: see WorkerPool.deferWakes
             p.nrRunning.decrementAndGet();
             p.unwatchIfNobodyComes();
             p.kick();
         } finally {
-            p.unlockAndWakeDeferred();
+            p.lock.unlock();
         }
     }
 

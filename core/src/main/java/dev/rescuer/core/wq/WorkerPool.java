@@ -97,10 +97,6 @@ final class WorkerPool {
     final List<PoolWorkqueue> watched = new ArrayList<>();            // PL
     /** The worker creating workers for the pool ({@code pool->manager}), or {@code null}. */
     Worker manager;                                                   // PL
-    /** Whether this lock hold defers its kicks' platform wake-ups ({@link #deferWakes()}). */
-    private boolean deferWakes;                                       // PL
-    /** The worker a deferred kick marked, woken by {@link #unlockAndWakeDeferred()}. */
-    private Worker deferredWake;                                      // PL
     /** Set by {@link #stopAll()}: a worker created from then on is told to die at once. */
     private boolean stopped;                                          // PL
     /** Successful queueings onto this pool ({@link WorkqueueStats#queued()}'s share). */
@@ -268,11 +264,7 @@ final class WorkerPool {
         }
     }
 
-    /**
-     * Wakes the most recently idle worker if one is needed ({@code kick_pool}). PL. The worker is
-     * marked {@code kicked} at once; its platform wake-up waits for the unlock if the lock holder
-     * {@linkplain #deferWakes() deferred wakes}.
-     */
+    /** Wakes the most recently idle worker if one is needed ({@code kick_pool}). PL. */
     void kick() {
         assert lock.isHeldByCurrentThread();
         if (bh) {
@@ -286,42 +278,7 @@ final class WorkerPool {
         }
         Worker w = idleList.peekFirst();
         if (w != null && !w.kicked) {
-            // A kicked worker still on the idle list is on its way: waking it again does nothing.
-            if (deferWakes) {
-                w.kicked = true; // under the lock, so workerComing() counts it from here on
-                if (deferredWake != null) {
-                    deferredWake.wakeTask(); // a second worker in one hold: not seen, but never lose a wake-up
-                }
-                deferredWake = w;
-            } else {
-                w.wakeUp();
-            }
-        }
-    }
-
-    /**
-     * Makes the kicks of this lock hold mark the worker they pick and leave its platform wake-up
-     * to {@link #unlockAndWakeDeferred()}, as the kernel's {@code wake_q_add} defers
-     * {@code wake_up_process} past a lock's release ({@code wake_up_q}). On real threads the
-     * wake-up may be an {@code unpark} system call, and the woken worker's first step is to take
-     * this lock: woken under it, it found the lock held by its waker, still in that call. Nothing
-     * changes for the pool's state: {@code kicked} is set under the lock as before, and the
-     * platform's {@code wake} is no scheduling point, so a simulator sees the same steps. PL; the
-     * caller must release with {@link #unlockAndWakeDeferred()}.
-     */
-    void deferWakes() {
-        assert lock.isHeldByCurrentThread();
-        deferWakes = true;
-    }
-
-    /** Releases the lock, then wakes the worker a deferred kick picked, if any ({@code wake_up_q}). PL on entry. */
-    void unlockAndWakeDeferred() {
-        Worker w = deferredWake;
-        deferredWake = null;
-        deferWakes = false;
-        lock.unlock();
-        if (w != null) {
-            w.wakeTask();
+            w.wakeUp(); // a kicked worker still on the idle list is on its way: waking it again does nothing
         }
     }
 
