@@ -17,11 +17,14 @@ import java.util.function.BooleanSupplier;
  * <p>Guarantees:
  * <ul>
  *   <li>Either one writer or any number of readers hold it.
- *   <li><b>Once a task is queued, new readers queue behind it, even while the lock is read-held.</b>
- *       Readers that hold it keep it; a queued writer gets it when the last of them leaves. This
- *       prevents writer starvation, and it is exactly the property behind the 2019 dm-snapshot
- *       deadlock ({@code _origins_lock}): a reader that must re-take the lock to let another reader
- *       finish waits behind the queued writer, which waits for that other reader.
+ *   <li><b>Once a task is queued, new readers queue behind it while the lock is held, also while it
+ *       is only read-held.</b> Readers that hold it keep it; a queued writer gets it when the last of
+ *       them leaves. This prevents writer starvation, and it is exactly the property behind the 2019
+ *       dm-snapshot deadlock ({@code _origins_lock}): a reader that must re-take the lock to let
+ *       another reader finish waits behind the queued writer, which waits for that other reader. A
+ *       reader that finds the lock <em>free</em> (released, the woken writer not yet in) may take it
+ *       past the queue unless {@code HANDOFF} is set (the kernel's reader optimistic lock stealing),
+ *       letting in the readers at the head of the queue with it.
  *   <li>Readers are let in as {@code rwsem_mark_wake} in {@code kernel/locking/rwsem.c} does, which is
  *       <em>phase-fair</em>: when the write lock or the last read lock is released and a reader is
  *       first in line, the releaser grants that reader a read hold together with every other queued
@@ -47,11 +50,10 @@ import java.util.function.BooleanSupplier;
  * <p><b>Differences from the kernel.</b> There is no optimistic spinning: a writer that finds the
  * lock held tries once to take it (free and no {@code HANDOFF}) and queues, and a first waiter that
  * set {@code HANDOFF} sleeps until the hand-over instead of spinning on the owner
- * ({@code rwsem_spin_on_owner}). There is no reader lock stealing: the kernel's
- * {@code rwsem_down_read_slowpath} lets a reader take a <em>free</em> lock past queued waiters (never
- * one read-held by others, so the dm-snapshot deadlock is the same there); here a reader always
- * queues behind any waiter, which keeps writer preference exact while a woken writer is on its way.
- * A release with a writer first in line and {@code HANDOFF} set hands the lock to it under the
+ * ({@code rwsem_spin_on_owner}). A reader's steal is tried under the guard, after the fast path
+ * failed, where the kernel's reader has already added its bias to the count and decides from the
+ * word without {@code wait_lock}; the outcome is the same (the kernel also counts readers still on
+ * their way to the queue as holders, so it steals a little less often). A release with a writer first in line and {@code HANDOFF} set hands the lock to it under the
  * guard ({@code rwsem_try_write_lock}'s hand-over path done by the releaser), so the waiter need not
  * compete at all. And a {@link #WAKING} bit, which the kernel's rwsem does not have, lets a release
  * wake at most one writer per park cycle: while the woken writer has not yet retried, releases only
@@ -64,7 +66,9 @@ import java.util.function.BooleanSupplier;
  * fast paths touch only the word: a read acquisition is one compare-and-set adding a reader while
  * none of the flags is set (so any queued waiter stops newcomers); a read release is one atomic add;
  * a write acquisition and release are compare-and-sets between 0 and {@link #WRITER_LOCKED}. No guard
- * is taken and nothing is allocated. A writer's slow path first tries to steal the lock (a
+ * is taken and nothing is allocated. A reader's slow path, under the guard, tries the fast path
+ * again and then to steal a lock nobody holds (a compare-and-set adding a read hold to a word with
+ * no holder and no {@link #HANDOFF}) before it queues. A writer's slow path first tries to steal the lock (a
  * compare-and-set setting {@link #WRITER_LOCKED} on a word with no holder and no {@link #HANDOFF}),
  * then queues under the raw guard and sleeps in {@link Platform#await} with a condition that retries
  * the lock under the guard. Queueing, {@code rwsem_mark_wake} and the flags happen under the guard.
@@ -76,8 +80,9 @@ import java.util.function.BooleanSupplier;
  * writer's critical section happens-before the next holder's. Locking legend of the word's parts:
  * {@link #WRITER_LOCKED} is set by a compare-and-set from a word without holders (by anyone, unless
  * {@link #HANDOFF} is set: then only under the guard for the first waiter) and cleared by the
- * holder; read holds are added by the read fast path (only while no flag is set) or under the guard
- * by {@code rwsem_mark_wake}'s grant, and taken away by their holders; {@link #HAS_WAITERS},
+ * holder; read holds are added by the read fast path (only while no flag is set), by a reader's
+ * steal under the guard (only to a word without holders or {@link #HANDOFF}) or under the guard by
+ * {@code rwsem_mark_wake}'s grant, and taken away by their holders; {@link #HAS_WAITERS},
  * {@link #HANDOFF} and {@link #WAKING} change only under the guard. Every change is an atomic
  * read-modify-write of the one word, so all are totally ordered. No wake-up is lost: a writer sets
  * {@link #HAS_WAITERS} (enqueueing) before its first retry, so a release ordered before that retry
@@ -231,7 +236,7 @@ public final class RwSemaphore extends SleepingPrimitive {
                 throw new IllegalStateException("down_read of " + describe() + " by task " + self
                         + ", which holds it for write: this would deadlock");
             }
-            if (tryReadFast()) {
+            if (tryReadFast() || tryReadStealLocked()) {
                 self.pushHeld(this);
                 w = null;
             } else {
@@ -265,6 +270,30 @@ public final class RwSemaphore extends SleepingPrimitive {
     private boolean tryReadFast() {
         for (int c = count; (c & READ_FAILED_MASK) == 0; c = count) {
             if (COUNT.weakCompareAndSet(this, c, c + READER_BIAS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Takes a read hold of a lock that nobody holds, even with waiters queued, unless the first
+     * waiter asked for a hand-over: the kernel's reader optimistic lock stealing in
+     * {@code rwsem_down_read_slowpath}, which lets a running reader have a lock freed while the woken
+     * writer is still on its way. Never while other readers hold it (the kernel queues a reader when
+     * the lock is reader-owned with others in it, so that a stream of readers cannot starve a queued
+     * writer: the writer preference behind the {@code _origins_lock} deadlock). A reader that steals
+     * the lock with waiters queued lets in the readers at the head of the queue, as the kernel's
+     * first stealing reader does ({@code rwsem_mark_wake} with {@code RWSEM_WAKE_READ_OWNED}; a writer
+     * first in line keeps waiting). Call with the guard held.
+     */
+    private boolean tryReadStealLocked() {
+        assert guard.isHeldByCurrentThread();
+        for (int c = count; (c & (LOCK_MASK | HANDOFF)) == 0; c = count) {
+            if (COUNT.weakCompareAndSet(this, c, c + READER_BIAS)) {
+                if ((c & HAS_WAITERS) != 0) {
+                    markWakeLocked(WakeType.READ_OWNED);
+                }
                 return true;
             }
         }

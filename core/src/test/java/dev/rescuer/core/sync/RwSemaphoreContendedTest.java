@@ -107,17 +107,56 @@ class RwSemaphoreContendedTest {
     }
 
     @Test
-    void aReaderArrivingWhileTheWokenWriterIsOnItsWayStillQueuesBehindIt() {
+    void aReaderArrivingWhileTheWokenWriterIsOnItsWayTakesTheFreeLock() {
         Op bOp = releaseWhileTheWokenWriterIsOnItsWay();
 
-        Op dOp = d.runUntilBlocked(sem::downRead, sem); // the lock is free, but a writer is queued
-        assertEquals(0, sem.readers());
+        d.run(sem::downRead); // reader optimistic lock stealing: nobody holds it and no HANDOFF
+        assertEquals(1, sem.readers(), "a running reader takes the lock freed while the woken writer is on its way");
+        assertEquals(List.of(b.task()), sem.waitingTasks());
+
+        platform.releaseWakes(); // B retries, finds the read hold and sleeps again
+        assertBlockedOn(b, sem, bOp);
+        d.run(sem::upRead); // the last read hold's release wakes B
+        awaitOk(bOp);
+        assertSame(b.task(), sem.writer());
+        b.run(sem::upWrite);
+        assertTrue(sem.waitingTasks().isEmpty());
+    }
+
+    @Test
+    void aReaderDoesNotStealALockOtherReadersHoldWhileAWriterIsQueued() {
+        a.run(sem::downRead);
+        Op bOp = b.runUntilBlocked(sem::downWrite, sem);
+        Op dOp = d.runUntilBlocked(sem::downRead, sem); // writer preference: the _origins_lock rule
+        assertEquals(1, sem.readers());
         assertEquals(List.of(b.task(), d.task()), sem.waitingTasks());
 
-        platform.releaseWakes();
+        a.run(sem::upRead);
         awaitOk(bOp);
-        assertSame(b.task(), sem.writer(), "the woken writer goes before the reader that came after it");
+        assertSame(b.task(), sem.writer(), "the queued writer goes before the reader that came after it");
         assertBlockedOn(d, sem, dOp);
+        b.run(sem::upWrite);
+        awaitOk(dOp);
+        d.run(sem::upRead);
+    }
+
+    @Test
+    void aReaderThatStealsTheLockLetsNoQueuedReaderPastTheWriterFirstInLine() {
+        // C writes, B queues to write, D queues to read behind B. C's release wakes B (held back)
+        // and A steals the free lock: its RWSEM_WAKE_READ_OWNED finds a writer first and lets
+        // nobody in, so D keeps its place behind B.
+        c.run(sem::downWrite);
+        Op bOp = b.runUntilBlocked(sem::downWrite, sem);
+        Op dOp = d.runUntilBlocked(sem::downRead, sem);
+        platform.holdWakesOf(t -> t == b.task());
+        c.run(sem::upWrite);
+        a.run(sem::downRead);
+        assertEquals(1, sem.readers(), "A stole the free lock");
+        assertBlockedOn(d, sem, dOp); // a writer is first in line: RWSEM_WAKE_READ_OWNED lets nobody in
+        platform.releaseWakes();
+        assertBlockedOn(b, sem, bOp);
+        a.run(sem::upRead);
+        awaitOk(bOp);
         b.run(sem::upWrite);
         awaitOk(dOp);
         assertEquals(1, sem.readers());
