@@ -47,6 +47,27 @@ class RwSemaphoreContendedTest {
         public boolean isCurrentTask(Task task) {
             return real.isCurrentTask(task);
         }
+
+        /**
+         * Run once by the next task whose interruptible sleep ends interrupted, after its condition's
+         * last evaluation and before it withdraws: the window in which a release can still wake it.
+         */
+        volatile Runnable onInterrupted;
+
+        @Override
+        public boolean awaitInterruptible(dev.rescuer.core.platform.Primitive on, java.util.function.BooleanSupplier condition,
+                long deadlineNanos) throws InterruptedException {
+            try {
+                return real.awaitInterruptible(on, condition, deadlineNanos);
+            } catch (InterruptedException e) {
+                Runnable hook = onInterrupted;
+                onInterrupted = null;
+                if (hook != null) {
+                    hook.run();
+                }
+                throw e;
+            }
+        }
     }
 
     private final ClockPlatform platform = new ClockPlatform();
@@ -188,6 +209,42 @@ class RwSemaphoreContendedTest {
         c.run(sem::upRead);
         a.run(sem::upRead);
         assertTrue(tryDownWrite(d));
+        d.run(sem::upWrite);
+    }
+
+    /**
+     * A release that wakes the first writer (giving it {@code WAKING}) after that writer's last retry
+     * but before it withdraws: the writer gives the waking role back as it leaves and wakes the next
+     * writer ({@code rwsem_del_wake_waiter}), which would otherwise sleep for ever on a free lock.
+     */
+    @Test
+    void aWriterWokenJustBeforeItGivesUpPassesTheWakeUpOnToTheNextWriter() {
+        a.run(sem::downWrite);
+        Op bOp = b.runUntilBlocked(() -> {
+            try {
+                sem.downWriteInterruptible();
+            } catch (InterruptedException e) {
+                // expected
+            }
+        }, sem);
+        Op cOp = c.runUntilBlocked(sem::downWrite, sem);
+        int cWakes = platform.wakeCount(c.task());
+        int[] bWakesAtRelease = new int[2];
+        platform.onInterrupted = () -> {
+            bWakesAtRelease[0] = platform.wakeCount(b.task());
+            a.run(sem::upWrite); // B is still first and has not withdrawn: this wakes B, not C
+            bWakesAtRelease[1] = platform.wakeCount(b.task());
+        };
+        platform.interrupt(b.task());
+        awaitOk(bOp);
+        assertEquals(bWakesAtRelease[0] + 1, bWakesAtRelease[1], "the release woke B, which was still first in line");
+        assertFalse(b.task().holds(sem));
+        awaitOk(cOp);
+        assertSame(c.task(), sem.writer(), "B's withdrawal woke C, and C took the free lock");
+        assertTrue(platform.wakeCount(c.task()) > cWakes);
+        c.run(sem::upWrite);
+        assertTrue(sem.waitingTasks().isEmpty());
+        assertTrue(tryDownWrite(d), "the word is 0 again: no WAKING left behind");
         d.run(sem::upWrite);
     }
 
