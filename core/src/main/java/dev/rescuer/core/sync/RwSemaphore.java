@@ -56,7 +56,11 @@ import java.util.function.BooleanSupplier;
  * compete at all. And a {@link #WAKING} bit, which the kernel's rwsem does not have, lets a release
  * wake at most one writer per park cycle: while the woken writer has not yet retried, releases only
  * free the word, as {@link Mutex}'s do (the kernel takes {@code wait_lock} and wakes the first writer
- * on every release that finds {@code RWSEM_FLAG_WAITERS}).
+ * on every release that finds {@code RWSEM_FLAG_WAITERS}). {@link #HANDOFF} belongs to the first waiter:
+ * only it sets the bit, which goes when it leaves the queue; in the kernel any waiter past its timeout
+ * may set it, it binds others only when the first waiter set it ({@code handoff_set}), and a bit left
+ * by a waiter that gave up is inherited by the next first waiter ({@code rwsem_del_waiter} clears it
+ * only with the queue empty).
  *
  * <p><b>Implementation.</b> One word, {@code count}, packs the state as the kernel's
  * {@code sem->count} does: {@link #WRITER_LOCKED}, {@link #HAS_WAITERS} (the queue is not empty),
