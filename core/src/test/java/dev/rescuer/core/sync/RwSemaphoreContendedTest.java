@@ -248,6 +248,82 @@ class RwSemaphoreContendedTest {
         d.run(sem::upWrite);
     }
 
+    /** The lock word, read as a test in this package may: only to know when a release has freed it. */
+    private static int word(RwSemaphore rw) {
+        try {
+            java.lang.reflect.Field f = RwSemaphore.class.getDeclaredField("count");
+            f.setAccessible(true);
+            return f.getInt(rw);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A holds the write lock and reader B, first in line, has waited past the timeout; A releases, and
+     * before A's {@code rwsem_mark_wake} runs (the test holds the guard) C steals the free lock. The
+     * release then finds a writer in the lock with a reader first in line, and sets {@code HANDOFF}
+     * for B ({@code rwsem_mark_wake}'s reader hand-off). Returns B's operation; the guard is free again.
+     */
+    private Op aStealBetweenTheReleaseAndItsWakeMakesTheFirstReaderAskForAHandOff(Runnable bDownRead) {
+        a.run(sem::downWrite);
+        Op bOp = b.runUntilBlocked(bDownRead, sem);
+        platform.advance(RwSemaphore.RWSEM_WAIT_TIMEOUT_NANOS + 1);
+        Op release;
+        sem.guard.lock();
+        try {
+            release = a.submit(sem::upWrite);
+            Poll.until("A's release frees the word", () -> (word(sem) & 1) == 0);
+            c.run(sem::downWrite); // rwsem_try_write_lock_unqueued: free, no HANDOFF yet
+        } finally {
+            sem.guard.unlock();
+        }
+        awaitOk(release);
+        assertSame(c.task(), sem.writer());
+        assertTrue(sem.isHandOffRequested(), "the release found a stealer in the lock and B past its timeout");
+        assertBlockedOn(b, sem, bOp);
+        return bOp;
+    }
+
+    @Test
+    void aFirstReaderThatFindsAStealerAsksForAHandOffAndTheNextReleaseGrantsTheReadersPhase() {
+        Op bOp = aStealBetweenTheReleaseAndItsWakeMakesTheFirstReaderAskForAHandOff(sem::downRead);
+        Op dOp = d.runUntilBlocked(sem::downWrite, sem); // no steal past B's request
+        assertSame(c.task(), sem.writer());
+
+        c.run(sem::upWrite);
+        assertEquals(1, sem.readers(), "the release granted B its read hold");
+        assertFalse(sem.isHandOffRequested(), "the readers' grant clears HANDOFF");
+        awaitOk(bOp);
+        assertBlockedOn(d, sem, dOp);
+        b.run(sem::upRead);
+        awaitOk(dOp);
+        assertSame(d.task(), sem.writer());
+        d.run(sem::upWrite);
+        assertTrue(sem.waitingTasks().isEmpty());
+        assertTrue(tryDownWrite(a), "the word is 0 again");
+        a.run(sem::upWrite);
+    }
+
+    @Test
+    void aFirstReaderThatGivesUpWithdrawsTheHandOffAskedForIt() {
+        Op bOp = aStealBetweenTheReleaseAndItsWakeMakesTheFirstReaderAskForAHandOff(() -> {
+            try {
+                sem.downReadInterruptible();
+            } catch (InterruptedException e) {
+                // expected
+            }
+        });
+        platform.interrupt(b.task());
+        awaitOk(bOp);
+        assertFalse(b.task().holds(sem));
+        assertFalse(sem.isHandOffRequested(), "B left the head of the queue: its HANDOFF goes with it");
+        assertTrue(sem.waitingTasks().isEmpty());
+        c.run(sem::upWrite);
+        assertTrue(tryDownWrite(a), "the word is 0 again");
+        a.run(sem::upWrite);
+    }
+
     @Test
     void aWriteReleaseWithAReaderFirstGrantsTheReadersPhaseAtOnce() {
         a.run(sem::downWrite);
