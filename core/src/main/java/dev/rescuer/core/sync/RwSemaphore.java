@@ -35,7 +35,8 @@ import java.util.function.BooleanSupplier;
  *       {@code rwsem_try_write_lock_unqueued}). No waiter starves: the first waiter that has waited
  *       longer than {@link #RWSEM_WAIT_TIMEOUT_NANOS} ({@code RWSEM_WAIT_TIMEOUT}, 4 ms of
  *       {@link Platform#nanoTime()}, virtual time on a simulator) and finds the lock held sets
- *       {@code HANDOFF} ({@code RWSEM_FLAG_HANDOFF}): from then on nobody else may take the lock, and
+ *       {@code HANDOFF} ({@code RWSEM_FLAG_HANDOFF}; a release that finds the lock stolen before it
+ *       could wake that waiter sets it on the waiter's behalf): from then on nobody else may take the lock, and
  *       the next release hands it to that waiter (a writer gets the write hold; for a reader, the
  *       readers' phase is granted as above).
  *   <li>Misuse is reported: releasing a mode the caller does not hold, taking it for write while
@@ -53,7 +54,9 @@ import java.util.function.BooleanSupplier;
  * queues behind any waiter, which keeps writer preference exact while a woken writer is on its way.
  * A release with a writer first in line and {@code HANDOFF} set hands the lock to it under the
  * guard ({@code rwsem_try_write_lock}'s hand-over path done by the releaser), so the waiter need not
- * compete at all. And a {@link #WAKING} bit, which the kernel's rwsem does not have, lets a release
+ * compete at all. A release that finds the lock stolen before it could wake the writer first in line
+ * does not wake it (the kernel does, and the writer sets {@code HANDOFF} itself if it has waited too
+ * long); it sets {@code HANDOFF} for that writer instead. And a {@link #WAKING} bit, which the kernel's rwsem does not have, lets a release
  * wake at most one writer per park cycle: while the woken writer has not yet retried, releases only
  * free the word, as {@link Mutex}'s do (the kernel takes {@code wait_lock} and wakes the first writer
  * on every release that finds {@code RWSEM_FLAG_WAITERS}). {@link #HANDOFF} belongs to the first waiter:
@@ -685,7 +688,9 @@ public final class RwSemaphore extends SleepingPrimitive {
      *   <li>First waiter a writer, on {@link WakeType#ANY} with the lock free: if it asked for a
      *       hand-over ({@link #HANDOFF}), it gets the lock now; otherwise it is woken to retry, unless
      *       a woken writer is already on its way ({@link #WAKING}). Nobody is woken while the lock is
-     *       held (readers hold it, or a writer stole it: its release comes here again).
+     *       held (a writer stole it after the release, and perhaps downgraded: its release comes here
+     *       again); if the writer has waited past its timeout, {@link #HANDOFF} is set for it then,
+     *       so that a writer that looks only when woken cannot lose this race for ever.
      *   <li>First waiter a reader, and no writer holds the lock: it and every other queued reader,
      *       wherever it is in the queue (also behind writers), up to {@link #MAX_READERS_WAKEUP} in
      *       all, get a read hold; writers keep their places. This is the phase-fair rule of
@@ -702,7 +707,16 @@ public final class RwSemaphore extends SleepingPrimitive {
         }
         int c = count;
         if (first.mode == Waiter.EXCLUSIVE) {
-            if (type != WakeType.ANY || (c & LOCK_MASK) != 0) {
+            if (type != WakeType.ANY) {
+                return;
+            }
+            if ((c & LOCK_MASK) != 0) {
+                // A writer stole the lock after the release that brought us here. The kernel wakes the
+                // writer anyway and it sets HANDOFF on finding the lock held past its timeout; waking
+                // it would be futile, so set HANDOFF for it, as for a reader first in line below.
+                if ((c & HANDOFF) == 0 && waitedTooLong(first)) {
+                    COUNT.getAndBitwiseOr(this, HANDOFF);
+                }
                 return;
             }
             if ((c & HANDOFF) != 0) {

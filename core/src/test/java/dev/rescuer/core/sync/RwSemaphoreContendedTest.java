@@ -23,15 +23,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link RwSemaphore}'s contended write path as {@code kernel/locking/rwsem.c}'s, on real threads
  * with a platform that holds back chosen wake-ups (so a woken writer is "on its way" for as long as
- * the test needs) and whose clock the test can move forward ({@code RWSEM_WAIT_TIMEOUT}): a release
+ * the test needs) and whose clock moves only when the test moves it ({@code RWSEM_WAIT_TIMEOUT}): a release
  * wakes the first writer, which competes; a running writer may take the freed lock first; a first
  * waiter that waited too long sets {@code HANDOFF}, after which nobody else gets the lock and the
  * next release hands it over; a reader first in line still gets the readers' phase from the release.
  */
 class RwSemaphoreContendedTest {
 
-    /** A real platform whose clock runs {@link #advance}d ahead, and which can hold wake-ups back. */
+    /**
+     * A real platform whose clock moves only when {@link #advance}d (so whether a waiter has waited
+     * {@code RWSEM_WAIT_TIMEOUT} never depends on how fast the machine runs the test), and which can
+     * hold wake-ups back.
+     */
     private static final class ClockPlatform extends ForwardingPlatform {
+        private final long start = real.nanoTime();
         private final AtomicLong skew = new AtomicLong();
 
         void advance(long nanos) {
@@ -40,7 +45,7 @@ class RwSemaphoreContendedTest {
 
         @Override
         public long nanoTime() {
-            return real.nanoTime() + skew.get();
+            return start + skew.get();
         }
 
         @Override
@@ -283,6 +288,45 @@ class RwSemaphoreContendedTest {
         assertTrue(sem.isHandOffRequested(), "the release found a stealer in the lock and B past its timeout");
         assertBlockedOn(b, sem, bOp);
         return bOp;
+    }
+
+    /**
+     * The same race with a writer first in line: A releases, C steals before A's {@code rwsem_mark_wake}
+     * runs, so A's release wakes nobody (the lock is held again). In the kernel that release still wakes
+     * B, which finds C in the lock past its timeout and sets {@code HANDOFF}; here the release sets it
+     * on B's behalf. Otherwise B, which only looks when woken, could lose this race on every release
+     * and never ask: the bounded wait would not hold.
+     */
+    @Test
+    void aFirstWriterPastItsTimeoutGetsAHandOffEvenIfAStealBeatsTheReleasesWakeUp() {
+        a.run(sem::downWrite);
+        Op bOp = b.runUntilBlocked(sem::downWrite, sem);
+        platform.advance(RwSemaphore.RWSEM_WAIT_TIMEOUT_NANOS + 1);
+        Op release;
+        sem.guard.lock();
+        try {
+            release = a.submit(sem::upWrite);
+            Poll.until("A's release frees the word", () -> (word(sem) & 1) == 0);
+            c.run(sem::downWrite); // steals: free, no HANDOFF
+        } finally {
+            sem.guard.unlock();
+        }
+        awaitOk(release);
+        assertSame(c.task(), sem.writer());
+        assertTrue(sem.isHandOffRequested(), "B has waited past RWSEM_WAIT_TIMEOUT and the lock was stolen from it");
+        assertBlockedOn(b, sem, bOp);
+        Op dOp = d.runUntilBlocked(sem::downWrite, sem); // no steal past B's request
+
+        c.run(sem::upWrite);
+        assertSame(b.task(), sem.writer(), "the next release hands the lock to B");
+        assertFalse(sem.isHandOffRequested());
+        awaitOk(bOp);
+        b.run(sem::upWrite);
+        awaitOk(dOp);
+        d.run(sem::upWrite);
+        assertTrue(sem.waitingTasks().isEmpty());
+        assertTrue(tryDownWrite(a), "the word is 0 again");
+        a.run(sem::upWrite);
     }
 
     @Test
