@@ -368,6 +368,69 @@ class RwSemaphoreContendedTest {
         a.run(sem::upWrite);
     }
 
+    /**
+     * {@code downgrade_write} with a writer first in line that asked for a hand-over: the downgrade
+     * lets no reader in ({@code RWSEM_WAKE_READ_OWNED} stops at a writer), {@code HANDOFF} stays, and
+     * the downgraded holder's {@code up_read} hands the lock to that writer.
+     */
+    @Test
+    void aDowngradeWithAHandOffRequestedLetsNoReaderPastTheWriterThatAsked() {
+        a.run(sem::downWrite);
+        Op bOp = b.runUntilBlocked(sem::downWrite, sem);
+        platform.advance(RwSemaphore.RWSEM_WAIT_TIMEOUT_NANOS + 1);
+        platform.wake(b.task()); // a spurious wake-up: B retries, finds it held, sets HANDOFF
+        Poll.until("B asks for a hand-over", sem::isHandOffRequested);
+        Op cOp = c.runUntilBlocked(sem::downRead, sem);
+
+        a.run(sem::downgradeWrite);
+        assertEquals(1, sem.readers(), "only the downgraded hold");
+        assertNull(sem.writer());
+        assertTrue(sem.isHandOffRequested(), "the downgrade leaves B's request");
+        assertBlockedOn(c, sem, cOp);
+        assertFalse(tryDownRead(d), "no reader past the writer that asked");
+
+        a.run(sem::upRead);
+        assertSame(b.task(), sem.writer(), "the last read release hands the lock to B");
+        awaitOk(bOp);
+        assertBlockedOn(c, sem, cOp);
+        b.run(sem::upWrite);
+        awaitOk(cOp);
+        c.run(sem::upRead);
+        assertTrue(sem.waitingTasks().isEmpty());
+        assertTrue(tryDownWrite(d), "the word is 0 again");
+        d.run(sem::upWrite);
+    }
+
+    /**
+     * {@code downgrade_write} by a writer that stole the lock while the woken writer was on its way
+     * ({@code WAKING} set): the woken writer retries, finds the lock read-held, gives the waking role
+     * back and sleeps; the downgraded holder's {@code up_read} wakes it again.
+     */
+    @Test
+    void aDowngradeWhileTheWokenWriterIsOnItsWayLeavesItTheNextWakeUp() {
+        Op bOp = releaseWhileTheWokenWriterIsOnItsWay();
+        c.run(sem::downWrite); // steals past the woken B
+        Op dOp = d.runUntilBlocked(sem::downRead, sem);
+        c.run(sem::downgradeWrite);
+        assertEquals(1, sem.readers(), "the reader queued behind B stays queued");
+        assertBlockedOn(d, sem, dOp);
+
+        int bWakes = platform.wakeCount(b.task());
+        platform.releaseWakes(); // B retries, loses to the read hold, gives WAKING back and sleeps
+        Poll.until("B retried and gave WAKING (8) back", () -> (word(sem) & 8) == 0);
+        assertBlockedOn(b, sem, bOp);
+        c.run(sem::upRead);
+        awaitOk(bOp);
+        assertSame(b.task(), sem.writer());
+        assertTrue(platform.wakeCount(b.task()) > bWakes, "C's up_read woke B");
+        b.run(sem::upWrite);
+        awaitOk(dOp);
+        d.run(sem::upRead);
+        assertTrue(sem.waitingTasks().isEmpty());
+        assertTrue(tryDownWrite(a), "the word is 0 again");
+        a.run(sem::upWrite);
+    }
+
     @Test
     void aWriteReleaseWithAReaderFirstGrantsTheReadersPhaseAtOnce() {
         a.run(sem::downWrite);
