@@ -1,5 +1,7 @@
 package dev.rescuer.sim;
 
+import dev.rescuer.core.platform.LockEvents;
+import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.RwSemaphore;
@@ -8,7 +10,9 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,7 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * out, are interrupted, steal and are woken). In every schedule: no writer overlaps another holder,
  * every task finishes (a stranded waiter ends the run as a deadlock, not DONE), every untimed
  * acquisition happens, and the lock ends with its word exactly 0 (no holder and no flag: a
- * {@code down_write_trylock}, which is one compare-and-set from 0, succeeds). Each seed is run twice
+ * {@code down_write_trylock}, which is one compare-and-set from 0, succeeds). The validator's events
+ * stay exact: after every acquisition (fast path, steal, own retry, hand-over, readers' grant) the
+ * task has exactly one reported hold in the right mode, and none after its release or a failed try.
+ * Each 10th seed is run twice
  * and must replay identically (the same trace hash, steps and log of outcomes).
  */
 class RwSemaphoreExploredOnSimTest {
@@ -34,6 +41,7 @@ class RwSemaphoreExploredOnSimTest {
     private static final class Run {
         final List<String> log = new ArrayList<>();
         String violation;
+        Events events;
         int untimedDone;
         int timedOut;
         int interrupted;
@@ -49,6 +57,51 @@ class RwSemaphoreExploredOnSimTest {
                 violation = what + " (after " + log + ")";
             }
         }
+    }
+
+    /**
+     * What the validator would hear about {@code rw}: per task, acquisitions reported minus releases
+     * (an untimed acquisition is reported before it waits, and released if it gives up), and the mode
+     * of the last acquisition. The simulator runs one task at a time, so plain maps do.
+     */
+    private static final class Events implements LockEvents {
+        final Primitive rw;
+        final Map<Task, Integer> depth = new HashMap<>();
+        final Map<Task, Integer> mode = new HashMap<>();
+        final Run run;
+
+        Events(Primitive rw, Run run) {
+            this.rw = rw;
+            this.run = run;
+        }
+
+        @Override
+        public void acquire(Task task, Primitive lock, int m, int subclass, boolean trylock) {
+            if (lock == rw) {
+                depth.merge(task, 1, Integer::sum);
+                mode.put(task, m);
+            }
+        }
+
+        @Override
+        public void release(Task task, Primitive lock) {
+            if (lock == rw && depth.merge(task, -1, Integer::sum) < 0) {
+                run.violated(task.name() + ": a release reported without an acquisition");
+            }
+        }
+
+        /** After the caller's acquisition ({@code m}), a release ({@code -1}) or a failed try: exactly what it holds. */
+        void expect(Task self, int holds, int m) {
+            int d = depth.getOrDefault(self, 0);
+            if (d != holds || (holds > 0 && mode.get(self) != m)) {
+                run.violated(self.name() + ": the validator heard " + d + " holds (mode " + mode.get(self) + "), expected "
+                        + holds + " (mode " + m + ")");
+            }
+        }
+
+        @Override public void waitOn(Task task, Primitive event) { }
+        @Override public void signal(Task task, Primitive event) { }
+        @Override public void contextBoundary(Task task) { }
     }
 
     /** The holders, counted by the tasks themselves (the simulator runs one task at a time). */
@@ -73,6 +126,9 @@ class RwSemaphoreExploredOnSimTest {
 
     private static void workload(SimPlatform sim, Run run) {
         RwSemaphore rw = new RwSemaphore(sim, "rw");
+        Events ev = new Events(rw, run);
+        sim.setLockEvents(ev);
+        run.events = ev;
         Completion nap = new Completion(sim, "nap"); // never completed: a timed wait on it passes virtual time
         Inside in = new Inside();
         SplittableRandom random = sim.workloadRandom();
@@ -80,6 +136,7 @@ class RwSemaphoreExploredOnSimTest {
         List<Task> interruptible = new ArrayList<>();
 
         Runnable holdForWrite = () -> {
+            ev.expect(sim.currentTask(), 1, LockEvents.EXCLUSIVE);
             if (++in.writers != 1 || in.readers != 0) {
                 run.violated("a writer entered beside " + (in.writers - 1) + " writers and " + in.readers + " readers");
             }
@@ -87,6 +144,7 @@ class RwSemaphoreExploredOnSimTest {
             in.writers--;
         };
         Runnable holdForRead = () -> {
+            ev.expect(sim.currentTask(), 1, LockEvents.SHARED);
             in.readers++;
             if (in.writers != 0) {
                 run.violated("a reader entered while a writer held the lock");
@@ -127,6 +185,7 @@ class RwSemaphoreExploredOnSimTest {
                 in.writers--;
                 in.readers++;
                 rw.downgradeWrite();
+                ev.expect(sim.currentTask(), 1, LockEvents.SHARED); // lock_downgrade: the hold changes mode
                 run.downgrades++;
                 hold(sim, nap, random);
                 in.readers--;
@@ -225,7 +284,9 @@ class RwSemaphoreExploredOnSimTest {
         }
     }
 
+    /** Logs an outcome; the caller has just released the lock or failed to take it, so holds nothing. */
     private static void log(SimPlatform sim, Run run, String what) {
+        run.events.expect(sim.currentTask(), 0, 0);
         run.log.add(sim.currentTask().name() + ": " + what + " @" + sim.nanoTime());
     }
 
