@@ -111,7 +111,8 @@ public final class RwSemaphore extends SleepingPrimitive {
     static final int MAX_READERS_WAKEUP = 0x100;
 
     /**
-     * The kernel's {@code RWSEM_WAIT_TIMEOUT} (4 ms at {@code HZ=250} or more): a first waiter that
+     * The kernel's {@code RWSEM_WAIT_TIMEOUT} ({@code DIV_ROUND_UP(HZ, 250)} jiffies: 4 ms at the usual
+     * {@code HZ} of 250 or 1000, at least one jiffy otherwise): a first waiter that
      * has waited this long and finds the lock held asks for a hand-over ({@link #HANDOFF}).
      */
     static final long RWSEM_WAIT_TIMEOUT_NANOS = 4_000_000L;
