@@ -36,9 +36,9 @@ import java.util.function.BooleanSupplier;
  *       longer than {@link #RWSEM_WAIT_TIMEOUT_NANOS} ({@code RWSEM_WAIT_TIMEOUT}, 4 ms of
  *       {@link Platform#nanoTime()}, virtual time on a simulator) and finds the lock held sets
  *       {@code HANDOFF} ({@code RWSEM_FLAG_HANDOFF}; a release that finds the lock stolen before it
- *       could wake that waiter sets it on the waiter's behalf): from then on nobody else may take the lock, and
- *       the next release hands it to that waiter (a writer gets the write hold; for a reader, the
- *       readers' phase is granted as above).
+ *       could wake that waiter sets it on the waiter's behalf): from then on nobody else may take
+ *       the lock, and the next release hands it to that waiter (a writer gets the write hold; for a
+ *       reader, the readers' phase is granted as above).
  *   <li>Misuse is reported: releasing a mode the caller does not hold, taking it for write while
  *       holding it at all, for read while holding it for write, or for read again while a writer is
  *       queued ahead of the caller's new request (each would deadlock).
@@ -56,14 +56,15 @@ import java.util.function.BooleanSupplier;
  * guard ({@code rwsem_try_write_lock}'s hand-over path done by the releaser), so the waiter need not
  * compete at all. A release that finds the lock stolen before it could wake the writer first in line
  * does not wake it (the kernel does, and the writer sets {@code HANDOFF} itself if it has waited too
- * long); it sets {@code HANDOFF} for that writer instead. And a {@link #WAKING} bit, which the kernel's rwsem does not have, lets a release
- * wake at most one writer per park cycle: while the woken writer has not yet retried, releases only
- * free the word, as {@link Mutex}'s do (the kernel takes {@code wait_lock} and wakes the first writer
- * on every release that finds {@code RWSEM_FLAG_WAITERS}). {@link #HANDOFF} belongs to the first waiter:
- * only it sets the bit, which goes when it leaves the queue; in the kernel any waiter past its timeout
- * may set it, it binds others only when the first waiter set it ({@code handoff_set}), and a bit left
- * by a waiter that gave up is inherited by the next first waiter ({@code rwsem_del_waiter} clears it
- * only with the queue empty).
+ * long); it sets {@code HANDOFF} for that writer instead. And a {@link #WAKING} bit, which the
+ * kernel's rwsem does not have, lets a release wake at most one writer per park cycle: while the
+ * woken writer has not yet retried, releases only free the word, as {@link Mutex}'s do (the kernel
+ * takes {@code wait_lock} and wakes the first writer on every release that finds
+ * {@code RWSEM_FLAG_WAITERS}). {@link #HANDOFF} belongs to the first waiter: only it sets the bit
+ * (or a release sets it for it), which goes when it leaves the queue; in the kernel any waiter past
+ * its timeout may set it, it binds others only when the first waiter set it ({@code handoff_set}),
+ * and a bit left by a waiter that gave up is inherited by the next first waiter
+ * ({@code rwsem_del_waiter} clears it only with the queue empty).
  *
  * <p><b>Implementation.</b> One word, {@code count}, packs the state as the kernel's
  * {@code sem->count} does: {@link #WRITER_LOCKED}, {@link #HAS_WAITERS} (the queue is not empty),
