@@ -38,9 +38,10 @@ import java.util.function.BooleanSupplier;
  *       {@code rwsem_try_write_lock_unqueued}). No waiter starves: the first waiter that has waited
  *       longer than {@link #RWSEM_WAIT_TIMEOUT_NANOS} ({@code RWSEM_WAIT_TIMEOUT}, 4 ms of
  *       {@link Platform#nanoTime()}, virtual time on a simulator) and finds the lock held sets
- *       {@code HANDOFF} ({@code RWSEM_FLAG_HANDOFF}): from then on nobody else may take the lock, and
- *       the next release hands it to that waiter (a writer gets the write hold; for a reader, the
- *       readers' phase is granted as above).
+ *       {@code HANDOFF} ({@code RWSEM_FLAG_HANDOFF}; a release that finds the lock stolen before it
+ *       could wake that waiter sets it on the waiter's behalf): from then on nobody else may take
+ *       the lock, and the next release hands it to that waiter (a writer gets the write hold; for a
+ *       reader, the readers' phase is granted as above).
  *   <li>Misuse is reported: releasing a mode the caller does not hold, taking it for write while
  *       holding it at all, for read while holding it for write, or for read again while a writer is
  *       queued ahead of the caller's new request (each would deadlock).
@@ -53,12 +54,20 @@ import java.util.function.BooleanSupplier;
  * ({@code rwsem_spin_on_owner}). A reader's steal is tried under the guard, after the fast path
  * failed, where the kernel's reader has already added its bias to the count and decides from the
  * word without {@code wait_lock}; the outcome is the same (the kernel also counts readers still on
- * their way to the queue as holders, so it steals a little less often). A release with a writer first in line and {@code HANDOFF} set hands the lock to it under the
- * guard ({@code rwsem_try_write_lock}'s hand-over path done by the releaser), so the waiter need not
- * compete at all. And a {@link #WAKING} bit, which the kernel's rwsem does not have, lets a release
- * wake at most one writer per park cycle: while the woken writer has not yet retried, releases only
- * free the word, as {@link Mutex}'s do (the kernel takes {@code wait_lock} and wakes the first writer
- * on every release that finds {@code RWSEM_FLAG_WAITERS}).
+ * their way to the queue as holders, so it steals a little less often). A release with a writer
+ * first in line and {@code HANDOFF} set hands the lock to it under the guard
+ * ({@code rwsem_try_write_lock}'s hand-over path done by the releaser), so the waiter need not
+ * compete at all. A release that finds the lock stolen before it could wake the writer first in line
+ * does not wake it (the kernel does, and the writer sets {@code HANDOFF} itself if it has waited too
+ * long); it sets {@code HANDOFF} for that writer instead. And a {@link #WAKING} bit, which the
+ * kernel's rwsem does not have, lets a release wake at most one writer per park cycle: while the
+ * woken writer has not yet retried, releases only free the word, as {@link Mutex}'s do (the kernel
+ * takes {@code wait_lock} and wakes the first writer on every release that finds
+ * {@code RWSEM_FLAG_WAITERS}). {@link #HANDOFF} belongs to the first waiter: only it sets the bit
+ * (or a release sets it for it), which goes when it leaves the queue; in the kernel any waiter past
+ * its timeout may set it, it binds others only when the first waiter set it ({@code handoff_set}),
+ * and a bit left by a waiter that gave up is inherited by the next first waiter
+ * ({@code rwsem_del_waiter} clears it only with the queue empty).
  *
  * <p><b>Implementation.</b> One word, {@code count}, packs the state as the kernel's
  * {@code sem->count} does: {@link #WRITER_LOCKED}, {@link #HAS_WAITERS} (the queue is not empty),
@@ -68,9 +77,9 @@ import java.util.function.BooleanSupplier;
  * a write acquisition and release are compare-and-sets between 0 and {@link #WRITER_LOCKED}. No guard
  * is taken and nothing is allocated. A reader's slow path, under the guard, tries the fast path
  * again and then to steal a lock nobody holds (a compare-and-set adding a read hold to a word with
- * no holder and no {@link #HANDOFF}) before it queues. A writer's slow path first tries to steal the lock (a
- * compare-and-set setting {@link #WRITER_LOCKED} on a word with no holder and no {@link #HANDOFF}),
- * then queues under the raw guard and sleeps in {@link Platform#await} with a condition that retries
+ * no holder and no {@link #HANDOFF}) before it queues. A writer's slow path first tries to steal
+ * the lock (a compare-and-set setting {@link #WRITER_LOCKED} on a word with no holder and no
+ * {@link #HANDOFF}), then queues under the raw guard and sleeps in {@link Platform#await} with a condition that retries
  * the lock under the guard. Queueing, {@code rwsem_mark_wake} and the flags happen under the guard.
  * The write holder is kept beside the word in {@code writer}, set by whoever takes or grants the
  * write hold right after the word says so and cleared by the holder before it lets go.
@@ -109,7 +118,8 @@ public final class RwSemaphore extends SleepingPrimitive {
     static final int MAX_READERS_WAKEUP = 0x100;
 
     /**
-     * The kernel's {@code RWSEM_WAIT_TIMEOUT} (4 ms at {@code HZ=250} or more): a first waiter that
+     * The kernel's {@code RWSEM_WAIT_TIMEOUT} ({@code DIV_ROUND_UP(HZ, 250)} jiffies: 4 ms at the usual
+     * {@code HZ} of 250 or 1000, at least one jiffy otherwise): a first waiter that
      * has waited this long and finds the lock held asks for a hand-over ({@link #HANDOFF}).
      */
     static final long RWSEM_WAIT_TIMEOUT_NANOS = 4_000_000L;
@@ -710,7 +720,9 @@ public final class RwSemaphore extends SleepingPrimitive {
      *   <li>First waiter a writer, on {@link WakeType#ANY} with the lock free: if it asked for a
      *       hand-over ({@link #HANDOFF}), it gets the lock now; otherwise it is woken to retry, unless
      *       a woken writer is already on its way ({@link #WAKING}). Nobody is woken while the lock is
-     *       held (readers hold it, or a writer stole it: its release comes here again).
+     *       held (a writer stole it after the release, and perhaps downgraded: its release comes here
+     *       again); if the writer has waited past its timeout, {@link #HANDOFF} is set for it then,
+     *       so that a writer that looks only when woken cannot lose this race for ever.
      *   <li>First waiter a reader, and no writer holds the lock: it and every other queued reader,
      *       wherever it is in the queue (also behind writers), up to {@link #MAX_READERS_WAKEUP} in
      *       all, get a read hold; writers keep their places. This is the phase-fair rule of
@@ -727,7 +739,16 @@ public final class RwSemaphore extends SleepingPrimitive {
         }
         int c = count;
         if (first.mode == Waiter.EXCLUSIVE) {
-            if (type != WakeType.ANY || (c & LOCK_MASK) != 0) {
+            if (type != WakeType.ANY) {
+                return;
+            }
+            if ((c & LOCK_MASK) != 0) {
+                // A writer stole the lock after the release that brought us here. The kernel wakes the
+                // writer anyway and it sets HANDOFF on finding the lock held past its timeout; waking
+                // it would be futile, so set HANDOFF for it, as for a reader first in line below.
+                if ((c & HANDOFF) == 0 && waitedTooLong(first)) {
+                    COUNT.getAndBitwiseOr(this, HANDOFF);
+                }
                 return;
             }
             if ((c & HANDOFF) != 0) {

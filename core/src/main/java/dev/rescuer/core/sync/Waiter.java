@@ -19,9 +19,10 @@ final class Waiter {
     /** For a {@link WaitQueue}: how many wake-ups reached this waiter; written under the guard. */
     volatile int wakes;
     /**
-     * For a {@link Mutex}: an unlock woke this waiter and gave it the word's {@code WAKING} role, which
-     * it has not yet given back. Written only under the guard; the waiter's condition reads it
-     * without the guard as a hint and re-reads it under the guard.
+     * For a {@link Mutex}, and a {@link RwSemaphore} writer first in line: a release woke this waiter
+     * and gave it the word's {@code WAKING} role, which it has not yet given back. Written only under
+     * the guard; a mutex waiter's condition reads it without the guard as a hint and re-reads it under
+     * the guard, a rw-semaphore writer reads it only under the guard.
      */
     volatile boolean woken;
     /**

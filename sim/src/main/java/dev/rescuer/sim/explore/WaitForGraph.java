@@ -128,13 +128,20 @@ final class WaitForGraph {
     private static List<Edge> edgesOf(Task t, Primitive on, List<Task> tasks, BiFunction<Task, Primitive, List<Releaser>> releasers) {
         List<Edge> out = new ArrayList<>();
         if (on instanceof RwSemaphore && ((RwSemaphore) on).queuedReaders().contains(t)) {
-            // A reader is blocked by a writer holding the lock or queued ahead of it, never by readers.
+            // A reader is blocked by a writer holding the lock or queued ahead of it, never by readers,
+            // and never by a writer queued behind it (the next release lets the first reader's phase in).
             RwSemaphore rw = (RwSemaphore) on;
             if (rw.writer() != null) {
                 out.add(Edge.heldForWriteBy(t, on, rw.writer()));
             }
-            for (Task w : rw.queuedWriters()) {
-                out.add(Edge.behindQueuedWriter(t, on, w));
+            List<Task> writers = rw.queuedWriters();
+            for (Task w : rw.waitingTasks()) {
+                if (w == t) {
+                    break;
+                }
+                if (writers.contains(w)) {
+                    out.add(Edge.behindQueuedWriter(t, on, w));
+                }
             }
         } else {
             for (Task o : tasks) {

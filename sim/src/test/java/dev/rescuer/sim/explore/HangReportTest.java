@@ -8,6 +8,7 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
+import dev.rescuer.core.sync.RwSemaphore;
 import dev.rescuer.core.sync.Semaphore;
 import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.core.wq.Work;
@@ -351,6 +352,53 @@ class HangReportTest {
                     assertTrue(report.cycles().isEmpty(), text);
                     assertTrue(all.stream().noneMatch(e -> e.startsWith("daemon:")), text);
                 }
+            }
+        }
+    }
+
+    /**
+     * A reader queued on a write-held rw-semaphore ahead of a writer waits for the holder only: the
+     * writer behind it does not keep it waiting (the next release grants the readers' phase to the
+     * reader first in line). The holder waits for a mutex the reader holds, so the one cycle is
+     * reader → holder → reader; the writer queued behind the reader is on no cycle.
+     */
+    @Test
+    void aReaderQueuedAheadOfAWriterDoesNotWaitForThatWriter() {
+        InlineScenario s = new InlineScenario("rwsem-reader-ahead", 100, (ctx, v) -> {
+            Platform platform = ctx.platform();
+            RwSemaphore rw = new RwSemaphore(platform, "rw");
+            Mutex m = new Mutex(platform, "m");
+            Completion writeHeld = new Completion(platform, "write-held");
+            ctx.spawn("holder", () -> {
+                rw.downWrite();
+                writeHeld.completeAll();
+                while (rw.queuedWriters().isEmpty()) { // the reader, then the writer, queue behind it
+                    platform.cpuRelax();
+                }
+                m.lock();
+            });
+            ctx.spawn("reader", () -> {
+                m.lock();
+                writeHeld.waitFor();
+                rw.downRead();
+            });
+            ctx.spawn("writer", () -> {
+                writeHeld.waitFor();
+                while (rw.queuedReaders().isEmpty()) {
+                    platform.cpuRelax();
+                }
+                rw.downWrite();
+            });
+        });
+        for (StrategyKind kind : StrategyKind.values()) {
+            for (int i = 0; i < SCHEDULES; i++) {
+                HangReport report = hang(s, kind, i, 200_000, "deadlock");
+                String text = report.toText();
+                assertEquals(1, report.cycles().size(), text);
+                String cycle = String.join("\n", report.cycles().get(0));
+                assertTrue(cycle.contains("reader:") && cycle.contains("held for write by holder:")
+                        && !cycle.contains("writer:"), text);
+                assertFalse(text.contains("behind queued writer"), "the reader is ahead of the writer:\n" + text);
             }
         }
     }
