@@ -60,6 +60,16 @@ class BlockAllocationTest {
         }
     }
 
+    /**
+     * Every reclaim the write entered was {@code expected}'s, and there was one: the page-cache
+     * page's allocation may reclaim more than once when another task (kthreadd starting a worker,
+     * say) takes the page a scan freed before the allocation retries.
+     */
+    private static void assertOnly(Seen expected, List<Seen> seen, String why) {
+        assertFalse(seen.isEmpty(), why + ": the write allocated at the min watermark, so it reclaimed");
+        assertEquals(List.of(expected), seen.stream().distinct().toList(), why + ": " + seen);
+    }
+
     @Test
     void aNewExtentInAFullForkAllocatesItsBtreeBufferNofsWithTheAgfHeld() {
         FsLayout layout = FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2);
@@ -80,10 +90,10 @@ class BlockAllocationTest {
         FsLayout layout = FsLayout.mkfs(SECTORS, 4, 4, Bio.PAGE_SIZE, 2);
         FsLayout.FileEntry spool = layout.addFile("spool", 16, 16L * Bio.PAGE_SIZE, 0, 8, true);
         JournalFs fs = mount(layout);
-        assertEquals(List.of(new Seen(JournalFs.MAPPING_GFP.toString(), false, false)), reclaimDuringWrite(fs, "spool", 8),
+        Seen pageCachePage = new Seen(JournalFs.MAPPING_GFP.toString(), false, false);
+        assertOnly(pageCachePage, reclaimDuringWrite(fs, "spool", 8),
                 "block 8 extends blocks 0..7: no new extent record, so no conversion and no buffer");
-        assertEquals(List.of(new Seen(JournalFs.MAPPING_GFP.toString(), false, false)), reclaimDuringWrite(fs, "spool", 3),
-                "block 3 is allocated: no transaction at all");
+        assertOnly(pageCachePage, reclaimDuringWrite(fs, "spool", 3), "block 3 is allocated: no transaction at all");
         assertTrue(spool.forkFull());
         assertEquals(9, spool.allocatedBlocks());
     }
