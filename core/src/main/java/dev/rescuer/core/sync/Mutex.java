@@ -159,9 +159,9 @@ public final class Mutex extends SleepingPrimitive {
      */
     public void lockNested(int subclass) {
         Task self = platform.currentTask();
-        beginAcquire(self, "mutex_lock", Platform.NO_DEADLINE, LockEvents.EXCLUSIVE, subclass);
+        LockEvents ev = beginAcquire(self, "mutex_lock", Platform.NO_DEADLINE, LockEvents.EXCLUSIVE, subclass);
         if (!tryAcquire(self)) {
-            lockSlow(self);
+            lockSlow(self, ev);
         }
         self.pushHeld(this);
     }
@@ -216,7 +216,7 @@ public final class Mutex extends SleepingPrimitive {
     private boolean acquire(long deadline, boolean interruptible, String op) throws InterruptedException {
         Task self = platform.currentTask();
         LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, 0);
-        if (!tryAcquire(self) && !settle(self, lockSlow(self, deadline, interruptible), ev, deadline, op)) {
+        if (!tryAcquire(self) && !settle(self, lockSlow(self, ev, deadline, interruptible), ev, deadline, op)) {
             return false;
         }
         self.pushHeld(this);
@@ -224,14 +224,14 @@ public final class Mutex extends SleepingPrimitive {
         return true;
     }
 
-    private void lockSlow(Task self) {
-        lockSlow(self, Platform.NO_DEADLINE, false);
+    private void lockSlow(Task self, LockEvents ev) {
+        lockSlow(self, ev, Platform.NO_DEADLINE, false);
     }
 
     /** Sleeps for the mutex; {@link #GRANTED} once it holds it, or why it gave up. */
-    private int lockSlow(Task self, long deadline, boolean interruptible) {
+    private int lockSlow(Task self, LockEvents ev, long deadline, boolean interruptible) {
         if (owner == self) {
-            throw new IllegalStateException("recursive locking: task " + self + " already holds " + describe()
+            throw refusedAfterBegin(self, ev, deadline, "recursive locking: task " + self + " already holds " + describe()
                     + " (mutexes are not reentrant; this would deadlock)");
         }
         Waiter w;

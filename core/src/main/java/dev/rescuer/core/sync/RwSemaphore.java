@@ -243,7 +243,7 @@ public final class RwSemaphore extends SleepingPrimitive {
         guard.lock();
         try {
             if (writer == self) {
-                throw new IllegalStateException("down_read of " + describe() + " by task " + self
+                throw refusedAfterBegin(self, ev, deadline, "down_read of " + describe() + " by task " + self
                         + ", which holds it for write: this would deadlock");
             }
             if (tryReadFast() || tryReadStealLocked()) {
@@ -255,7 +255,7 @@ public final class RwSemaphore extends SleepingPrimitive {
                 if (!w.granted && self.holds(this)) {
                     waiters.removeLastOccurrence(w);
                     clearWaitersFlagIfEmptyLocked();
-                    throw new IllegalStateException("recursive down_read of " + describe() + " by task " + self
+                    throw refusedAfterBegin(self, ev, deadline, "recursive down_read of " + describe() + " by task " + self
                             + " while a writer is queued: the writer waits for this task's read hold, and this "
                             + "read waits behind the writer, so it would deadlock");
                 }
@@ -446,7 +446,7 @@ public final class RwSemaphore extends SleepingPrimitive {
         Task self = platform.currentTask();
         LockEvents ev = beginAcquire(self, op, deadline, LockEvents.EXCLUSIVE, subclass);
         if (self.holds(this)) {
-            throw new IllegalStateException("down_write of " + describe() + " by task " + self
+            throw refusedAfterBegin(self, ev, deadline, "down_write of " + describe() + " by task " + self
                     + ", which already holds it" + (writer == self ? " for write" : " for read")
                     + ": this would deadlock");
         }

@@ -184,6 +184,18 @@ abstract class SleepingPrimitive extends AbstractPrimitive {
         return false;
     }
 
+    /**
+     * A misuse found after {@link #beginAcquire} (a recursive acquisition that would deadlock): the
+     * validator heard of the untimed attempt, which will not happen, so it is told the acquisition is
+     * released, as {@link #settle} does for a waiter that gave up; the caller throws what this returns.
+     */
+    final IllegalStateException refusedAfterBegin(Task self, LockEvents ev, long deadline, String message) {
+        if (ev != null && deadline == Platform.NO_DEADLINE) {
+            ev.release(self, this);
+        }
+        return new IllegalStateException(message);
+    }
+
     /** The end of a successful acquisition: a timed one is reported now, as a try-lock (it could not hang). */
     final void endAcquire(Task self, LockEvents ev, long deadline, int mode) {
         if (ev != null && deadline != Platform.NO_DEADLINE) {
