@@ -425,9 +425,9 @@ public final class Validator implements LockEvents {
     }
 
     private TaskLocks locksOf(Task task) {
-        Object d = task.lockdepData();
-        if (d instanceof TaskLocks && ((TaskLocks) d).owner == this) {
-            return (TaskLocks) d;
+        TaskLocks existing = existingLocksOf(task);
+        if (existing != null) {
+            return existing;
         }
         TaskLocks t = new TaskLocks(this);
         task.setLockdepData(t);

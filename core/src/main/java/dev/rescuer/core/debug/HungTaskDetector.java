@@ -216,15 +216,9 @@ public final class HungTaskDetector implements AutoCloseable {
         }
         sb.append("  held by: ").append(holders.isEmpty() ? "no task (any task may release it)" : String.join(", ", holders)).append('\n');
         if (on instanceof RwSemaphore rw) {
-            List<Task> writers = rw.queuedWriters();
             List<String> names = new ArrayList<>();
-            for (Task w : rw.waitingTasks()) {
-                if (w == t) {
-                    break; // only writers queued ahead of it keep it waiting
-                }
-                if (writers.contains(w)) {
-                    names.add(w.name() + ":" + w.id());
-                }
+            for (Task w : rw.writersQueuedAhead(t)) { // only writers queued ahead of it keep it waiting
+                names.add(w.name() + ":" + w.id());
             }
             if (!names.isEmpty()) {
                 sb.append("  queued writers ahead (writer preference): ").append(String.join(", ", names)).append('\n');

@@ -882,4 +882,27 @@ public final class RwSemaphore extends SleepingPrimitive {
     public List<Task> queuedReaders() {
         return queuedTasks(Waiter.SHARED);
     }
+
+    /**
+     * The writers queued ahead of {@code task}, oldest first: those that keep a queued reader waiting
+     * by writer preference (a writer behind it does not: the next release lets the reader's phase
+     * in). Every queued writer if {@code task} is not queued. One snapshot, under the guard.
+     */
+    public List<Task> writersQueuedAhead(Task task) {
+        guard.lock();
+        try {
+            List<Task> out = new java.util.ArrayList<>();
+            for (Waiter w : waiters) {
+                if (w.task == task) {
+                    break;
+                }
+                if (w.mode == Waiter.EXCLUSIVE) {
+                    out.add(w.task);
+                }
+            }
+            return out;
+        } finally {
+            guard.unlock();
+        }
+    }
 }

@@ -134,14 +134,8 @@ final class WaitForGraph {
             if (rw.writer() != null) {
                 out.add(Edge.heldForWriteBy(t, on, rw.writer()));
             }
-            List<Task> writers = rw.queuedWriters();
-            for (Task w : rw.waitingTasks()) {
-                if (w == t) {
-                    break;
-                }
-                if (writers.contains(w)) {
-                    out.add(Edge.behindQueuedWriter(t, on, w));
-                }
+            for (Task w : rw.writersQueuedAhead(t)) {
+                out.add(Edge.behindQueuedWriter(t, on, w));
             }
         } else {
             for (Task o : tasks) {
