@@ -103,15 +103,11 @@ class LockFastPathsOnSimTest {
                 }));
             }
             joinAll(sim, tasks);
-            end[0] = rw.readers();
-            end[1] = rw.writer();
-            end[2] = rw.waitingTasks().size();
+            recordEnd(rw, end);
         }, () -> {
             assertFalse(broken[0], "a writer overlapped another holder");
             assertEquals(6, writes[0]);
-            assertEquals(0, end[0], "read holds left");
-            assertNull(end[1], "a writer left");
-            assertEquals(0, end[2], "waiters left");
+            assertLeftFree(end);
         });
     }
 
@@ -153,15 +149,11 @@ class LockFastPathsOnSimTest {
                 }));
             }
             joinAll(sim, tasks);
-            end[0] = rw.readers();
-            end[1] = rw.writer();
-            end[2] = rw.waitingTasks().size();
+            recordEnd(rw, end);
         }, () -> {
             assertFalse(broken[0], "two writers held the lock at once");
             assertEquals(12, writes[0]);
-            assertEquals(0, end[0], "read holds left");
-            assertNull(end[1], "a writer left");
-            assertEquals(0, end[2], "waiters left");
+            assertLeftFree(end);
         });
         assertTrue(steals[0] > 0, "in some schedule a running writer must take the lock past the woken one");
     }
@@ -201,5 +193,19 @@ class LockFastPathsOnSimTest {
             assertEquals(true, fastPathRefused[0], "tryDownRead must fail while a writer is queued");
             assertEquals(true, secondReaderQueued[0], "the new reader must queue while the lock is read-held");
         });
+    }
+
+    /** What a run leaves on the rw-semaphore, read by the last task: read holds, the writer, the waiters. */
+    private static void recordEnd(RwSemaphore rw, Object[] end) {
+        end[0] = rw.readers();
+        end[1] = rw.writer();
+        end[2] = rw.waitingTasks().size();
+    }
+
+    /** The rw-semaphore ended free: no read hold, no writer, nobody queued. */
+    private static void assertLeftFree(Object[] end) {
+        assertEquals(0, end[0], "read holds left");
+        assertNull(end[1], "a writer left");
+        assertEquals(0, end[2], "waiters left");
     }
 }
