@@ -200,6 +200,8 @@ public final class BenchSuite {
         List<BenchResult> out = new ArrayList<>();
         throughput(out, byBench, "tiny1", "tiny-throughput-1", "items/s, 1 producer");
         throughput(out, byBench, "tiny2", "tiny-throughput-2", "items/s, 2 producers");
+        throughput(out, byBench, "tiny1Parked", "tiny-throughput-parked-1", "items/s, 1 producer that parks until its batch has run");
+        throughput(out, byBench, "tiny2Parked", "tiny-throughput-parked-2", "items/s, 2 producers that park until their batches have run");
         throughput(out, byBench, "blockingMix", "blocking-mix", "items/s, half waiting on an event");
         Map<String, RunResult> lat = byBench.get("queueLatency");
         if (lat != null && lat.containsKey("rescuer")) {

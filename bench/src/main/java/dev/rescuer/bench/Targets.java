@@ -27,6 +27,8 @@ public final class Targets {
             new Spec("tiny-throughput-1", "tpe", "≥ 2× ThreadPoolExecutor's items/s", 2.0),
             new Spec("tiny-throughput-2", "fjp", "≥ 1.0× ForkJoinPool's items/s", 1.0),
             new Spec("tiny-throughput-2", "tpe", "≥ 2× ThreadPoolExecutor's items/s", 2.0),
+            new Spec("tiny-throughput-parked-1", "fjp", "recorded: against ForkJoinPool's items/s", Double.NaN),
+            new Spec("tiny-throughput-parked-2", "fjp", "recorded: against ForkJoinPool's items/s", Double.NaN),
             new Spec("blocking-mix", BEST, "≥ the best peer's items/s", 1.0),
             new Spec("blocking-mix-threads", "fjp", "peak threads ≤ ForkJoinPool's", 1.0),
             new Spec("queue-latency-p50", "fjp", "≤ ForkJoinPool's", 1.0),

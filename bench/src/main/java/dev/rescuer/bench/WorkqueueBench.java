@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Rescuer's workqueue against the JDK's executors. Each benchmark takes the peer as a parameter
@@ -28,7 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>{@code tiny1}, {@code tiny2}: empty items submitted by one or two producers, each producer
- *       submitting a batch and waiting until its batch has run; items per second.
+ *       submitting a batch and spinning until its batch has run; items per second.
+ *   <li>{@code tiny1Parked}, {@code tiny2Parked}: the same, but each producer parks until its batch
+ *       has run (the item that finishes the batch unparks it), as a producer waiting on a latch or a
+ *       future does. Recorded beside the spinning form: with two producers spinning on two CPUs the
+ *       workers must win a CPU from a spinner, so that form measures the OS scheduler as much as
+ *       the executor.
  *   <li>{@code blockingMix}: pairs of items, one waiting for an event the other signals, submitted
  *       interleaved; pairs' items per second. Each peer waits the way it should: a core Completion on
  *       Rescuer, a latch on a ThreadPoolExecutor, a ManagedBlocker on a ForkJoinPool,
@@ -82,6 +88,33 @@ public class WorkqueueBench {
         final Runnable item = outstanding::decrementAndGet;
     }
 
+    /**
+     * One producer's outstanding count, and the producer parked on it; the item that brings the count
+     * to zero unparks it.
+     */
+    @State(Scope.Thread)
+    public static class ParkedProducer {
+        final AtomicLong outstanding = new AtomicLong();
+        /** Set by the producer before it submits, so the submission publishes it to the items. */
+        Thread producer;
+        final Runnable item = () -> {
+            if (outstanding.decrementAndGet() == 0) {
+                LockSupport.unpark(producer);
+            }
+        };
+    }
+
+    static void submitBatchAndPark(Executor exec, ParkedProducer prod) {
+        prod.producer = Thread.currentThread();
+        prod.outstanding.addAndGet(BATCH);
+        for (int i = 0; i < BATCH; i++) {
+            exec.execute(prod.item);
+        }
+        while (prod.outstanding.get() != 0) {
+            LockSupport.park(prod); // a stale permit or a spurious return only loops
+        }
+    }
+
     static void submitBatchAndWait(Executor exec, Producer prod) {
         prod.outstanding.addAndGet(BATCH);
         for (int i = 0; i < BATCH; i++) {
@@ -108,6 +141,24 @@ public class WorkqueueBench {
     @Threads(2)
     public void tiny2(Tiny t, Producer prod) {
         submitBatchAndWait(t.exec, prod);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BATCH)
+    @Threads(1)
+    public void tiny1Parked(Tiny t, ParkedProducer prod) {
+        submitBatchAndPark(t.exec, prod);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BATCH)
+    @Threads(2)
+    public void tiny2Parked(Tiny t, ParkedProducer prod) {
+        submitBatchAndPark(t.exec, prod);
     }
 
     @State(Scope.Benchmark)

@@ -98,7 +98,7 @@ class TargetsTest {
         List<BenchResult> zero = List.of(BenchResult.lowerIsBetter("queue-latency-p50", "us", 0, peers("fjp", 5)));
         assertEquals(Target.Status.NOT_MEASURED, find(Targets.evaluate(zero), "queue-latency-p50", "").status(),
                 "a ratio over zero is not a measurement");
-        assertEquals(18, Targets.evaluate(List.of()).size(), "every target is listed, measured or not");
+        assertEquals(20, Targets.evaluate(List.of()).size(), "every target is listed, measured or not");
     }
 
     @Test
