@@ -44,12 +44,15 @@ public abstract class AbstractPlatform implements Platform {
     /** The validator's listener, or null. Written by {@link #setLockEvents}; read on every reported event. */
     private volatile LockEvents lockEvents;
 
+    /** The adoption order the next adopted task gets ({@link Task#adoptionOrder()}). */
+    private final AtomicLong nextAdoption = new AtomicLong();
+
     /** Creates a task record and registers it as live. */
     protected final Task newTask(String name, boolean adopted) {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a task needs a non-blank name");
         }
-        Task t = new Task(this, nextTaskId.getAndIncrement(), name, adopted);
+        Task t = new Task(this, nextTaskId.getAndIncrement(), name, adopted ? nextAdoption.getAndIncrement() : -1);
         live.add(t);
         return t;
     }

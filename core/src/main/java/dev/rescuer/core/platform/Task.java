@@ -70,6 +70,8 @@ public final class Task {
     private final long id;
     private final String name;
     private final boolean adopted;
+    /** For an adopted task, how many tasks its platform adopted before it; -1 for a started one. */
+    private final long adoptionOrder;
     private final Platform platform;
 
     private int memallocFlags;
@@ -95,11 +97,12 @@ public final class Task {
     /** Platform-private state (the JVM thread and its wake-up permit, or a simulator's record). */
     Object platformData;
 
-    Task(Platform platform, long id, String name, boolean adopted) {
+    Task(Platform platform, long id, String name, long adoptionOrder) {
         this.platform = platform;
         this.id = id;
         this.name = name;
-        this.adopted = adopted;
+        this.adopted = adoptionOrder >= 0;
+        this.adoptionOrder = adoptionOrder;
         this.exitEvent = new AbstractPrimitive() {
             @Override public String name() { return Task.this.name; }
             @Override public String lockClass() { return "task-exit"; }
@@ -120,6 +123,16 @@ public final class Task {
     /** Whether the platform adopted this task from a thread it did not start (a test's or main thread). */
     public boolean isAdopted() {
         return adopted;
+    }
+
+    /**
+     * For an {@linkplain #isAdopted() adopted} task, how many tasks its platform adopted before it
+     * (0 for the first); -1 for a task the platform started. Its ids, by contrast, are shared with
+     * every task the platform starts, so two threads adopted one after the other may have ids of any
+     * distance.
+     */
+    public long adoptionOrder() {
+        return adoptionOrder;
     }
 
     /** The platform this task belongs to. */

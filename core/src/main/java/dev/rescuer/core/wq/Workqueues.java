@@ -708,8 +708,14 @@ public final class Workqueues implements AutoCloseable {
 
     /**
      * The CPU {@code cpu} names: itself, or for {@link #CURRENT_CPU} the CPU of task {@code t}, which is
-     * its pool's CPU for a bound worker and otherwise the task id modulo the CPU count (the JVM does
-     * not say which CPU a thread runs on).
+     * its pool's CPU for a bound worker and otherwise, as the JVM does not say which CPU a thread runs
+     * on, a fixed one per task: for a thread the platform adopted (a user's thread) its
+     * {@linkplain Task#adoptionOrder() adoption order} modulo the CPU count, for any other task its id
+     * modulo the CPU count. Adoption order rather than id for a user's threads, because ids are shared
+     * with every worker and timer the platform starts: two user threads adopted one after the other,
+     * which may well run at the same time (and two running threads run on two CPUs, each queueing on
+     * its own, as {@code queue_work} does), would otherwise land on one CPU or on two by the accident
+     * of how many workers were created in between. Tasks a simulator starts are never adopted.
      */
     int resolveCpu(int cpu, Task t) {
         if (cpu != CURRENT_CPU) {
@@ -722,7 +728,8 @@ public final class Workqueues implements AutoCloseable {
                 return p.cpu;
             }
         }
-        return (int) Math.floorMod(t.id(), (long) config.cpus());
+        long slot = t.isAdopted() ? t.adoptionOrder() : t.id();
+        return (int) Math.floorMod(slot, (long) config.cpus());
     }
 
     /**
