@@ -4,6 +4,7 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.PlatformTimer;
 import dev.rescuer.core.platform.Primitive;
 import dev.rescuer.core.platform.Task;
+import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.RwSemaphore;
 import dev.rescuer.core.wq.Workqueues;
 
@@ -214,7 +215,7 @@ public final class HungTaskDetector implements AutoCloseable {
                 holders.add(o.name() + ":" + o.id() + " (exited)");
             }
         }
-        sb.append("  held by: ").append(holders.isEmpty() ? "no task (any task may release it)" : String.join(", ", holders)).append('\n');
+        sb.append("  held by: ").append(holders.isEmpty() ? nobodyHolds(on) : String.join(", ", holders)).append('\n');
         if (on instanceof RwSemaphore rw) {
             List<String> names = new ArrayList<>();
             for (Task w : rw.writersQueuedAhead(t)) { // only writers queued ahead of it keep it waiting
@@ -226,6 +227,18 @@ public final class HungTaskDetector implements AutoCloseable {
         }
         appendHeld(sb, t);
         return sb.toString();
+    }
+
+    /**
+     * What "held by" says when no task holds {@code on}: a lock ({@link Mutex}, {@link RwSemaphore})
+     * only its holder releases, so one that nobody holds is free and its waiter has yet to take it (a
+     * woken waiter that has not run, or a wake-up that never came); any other primitive (an event, a
+     * counting semaphore, a wait queue) may be released by any task.
+     */
+    private static String nobodyHolds(Primitive on) {
+        return on instanceof Mutex || on instanceof RwSemaphore
+                ? "no task (the lock is free: the waiter has yet to take it)"
+                : "no task (any task may release it)";
     }
 
     /** Stops checking. */

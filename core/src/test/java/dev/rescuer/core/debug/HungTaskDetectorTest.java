@@ -8,6 +8,7 @@ import dev.rescuer.core.sync.Completion;
 import dev.rescuer.core.sync.Mutex;
 import dev.rescuer.core.sync.RwSemaphore;
 import dev.rescuer.core.testing.DrivenTask;
+import dev.rescuer.core.testing.ForwardingPlatform;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -76,6 +77,35 @@ class HungTaskDetectorTest {
 
                 io.complete();
                 DrivenTask.awaitDone(h);
+                DrivenTask.awaitDone(w);
+            }
+        }
+    }
+
+    @Test
+    void aWaiterOnAFreeLockIsReportedWithTheLockFreeNotAsIfAnyTaskMightReleaseIt() {
+        try (ForwardingPlatform p = new ForwardingPlatform() { }) {
+            Mutex lock = new Mutex(p, "&md->suspend_lock", "suspend_lock");
+            AtomicLong seq = new AtomicLong();
+            try (DrivenTask holder = new DrivenTask(p, "holder", seq); DrivenTask waiter = new DrivenTask(p, "waiter", seq)) {
+                holder.run(lock::lock);
+                DrivenTask.Op w = waiter.runUntilBlocked(() -> {
+                    lock.lock();
+                    lock.unlock();
+                }, lock);
+                p.holdWakesOf(t -> t == waiter.task()); // the release wakes it; it stays "on its way"
+                holder.run(lock::unlock);
+                assertEquals(1, p.wakeCount(waiter.task()), "the release woke the waiter (held back)");
+
+                List<HungTaskReport> reports = new CopyOnWriteArrayList<>();
+                try (HungTaskDetector detector = new HungTaskDetector(p, TIMEOUT)) {
+                    detector.onHungTask(reports::add);
+                    String text = awaitReport(reports, "waiter").text();
+                    assertTrue(text.contains("waiting on: mutex &md->suspend_lock [suspend_lock]"), text);
+                    assertTrue(text.contains("held by: no task (the lock is free: the waiter has yet to take it)"), text);
+                    assertFalse(text.contains("any task may release it"), "only its holder releases a mutex: " + text);
+                }
+                p.releaseWakes();
                 DrivenTask.awaitDone(w);
             }
         }
