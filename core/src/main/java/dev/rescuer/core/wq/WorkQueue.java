@@ -375,7 +375,11 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
     // ------------------------------------------------------------------ queueing
 
     /**
-     * Queues {@code work} on the current CPU's pool ({@code queue_work}).
+     * Queues {@code work} on the current CPU's pool ({@code queue_work}). The JVM does not say which
+     * CPU a thread runs on, so "current" is fixed per task: a worker's is its pool's CPU; a user's
+     * thread takes the CPUs in turn, in the order the platform first saw the threads (so two
+     * threads that start queueing one after the other queue to two pools, as two threads running at
+     * once would in the kernel); any other task's follows its id. {@link #queueOn} chooses the CPU.
      *
      * @return {@code false} if it was already pending or is disabled
      * @throws IllegalStateException if the queue is destroyed, or draining and the caller is not one
