@@ -51,7 +51,8 @@ import java.util.function.BooleanSupplier;
  * <p><b>Differences from the kernel.</b> There is no optimistic spinning: a writer that finds the
  * lock held tries once to take it (free and no {@code HANDOFF}) and queues, and a first waiter that
  * set {@code HANDOFF} sleeps until the hand-over instead of spinning on the owner
- * ({@code rwsem_spin_on_owner}). A reader's steal is tried under the guard, after the fast path
+ * ({@code rwsem_spin_on_owner}), and a queued waiter sleeps at once: it declines the platform's
+ * poll before the park ({@link #pollsBeforeSleep()}), as {@link Mutex} does. A reader's steal is tried under the guard, after the fast path
  * failed, where the kernel's reader has already added its bias to the count and decides from the
  * word without {@code wait_lock}; the outcome is the same (the kernel also counts readers still on
  * their way to the queue as holders, so it steals a little less often). A release with a writer
@@ -186,6 +187,17 @@ public final class RwSemaphore extends SleepingPrimitive {
     @Override
     public String kind() {
         return "rwsem";
+    }
+
+    /**
+     * {@inheritDoc} Here: false. A waiter that must sleep sleeps at once, as a kernel rwsem waiter calls
+     * {@code schedule()} once it is queued; where the kernel spins (a writer on a running owner, before
+     * it queues) this model does not (the class comment). Measured on {@code RealPlatform}: the poll
+     * cost contended writes 3.5× at two threads (docs/PERFORMANCE.md).
+     */
+    @Override
+    public boolean pollsBeforeSleep() {
+        return false;
     }
 
     /**
