@@ -302,8 +302,11 @@ final class Worker implements SleepListener, Runnable {
                 long now = platform.nanoTime(); // once per batch; then each item's end is the next one's start
                 do {
                     Work w = p.worklist.first();
-                    if (assignWork(w)) {
-                        now = processScheduledWorks(now);
+                    if (!deferToCollision(w)) {
+                        now = processOneWork(w, now); // straight off the worklist, as before assign_work
+                        if (!scheduled.isEmpty()) {
+                            now = processScheduledWorks(now); // what collided with it meanwhile
+                        }
                     }
                     p.drainInboxes(true, now); // what producers pushed meanwhile, before deciding to go on
                 } while (p.keepWorking());
@@ -402,6 +405,28 @@ final class Worker implements SleepListener, Runnable {
     }
 
     /**
+     * Moves {@code work} from the worklist to the scheduled list of the worker of the pool that is
+     * executing it, if there is one, to run after that run: the collision rule that makes items
+     * non-reentrant, without {@link #assignWork}'s hop through this worker's own list when there is
+     * no collision (the worker loop then runs the item straight off the worklist, as
+     * {@code worker_thread} did before {@code assign_work}: the item is on some list and PENDING
+     * until {@link #processOneWork} takes it off under the same lock hold, so nothing can tell the
+     * two paths apart). Lock held; the worker executes nothing now.
+     *
+     * @return whether it went to the colliding worker
+     */
+    private boolean deferToCollision(Work work) {
+        assert pool.lock.isHeldByCurrentThread() && currentWork == null;
+        Worker collision = pool.busyHash.find(work);
+        if (collision == null) {
+            return false;
+        }
+        work.list.remove(work);
+        collision.scheduled.append(work);
+        return true;
+    }
+
+    /**
      * Runs the scheduled list empty. Lock held on entry and exit.
      *
      * @param now the platform time, read with no scheduling point since (under the lock held)
@@ -432,7 +457,7 @@ final class Worker implements SleepListener, Runnable {
         WorkerPool p = pool;
         Platform platform = p.platform;
         PoolWorkqueue pwq = work.pwq;
-        scheduled.remove(work);
+        work.list.remove(work); // the scheduled list, or the worklist on the loop's direct path
         currentWork = work;
         p.busyHash.add(work, this);
         currentPwq = pwq;
