@@ -52,10 +52,11 @@ import java.util.function.BooleanSupplier;
  * lock held tries once to take it (free and no {@code HANDOFF}) and queues, and a first waiter that
  * set {@code HANDOFF} sleeps until the hand-over instead of spinning on the owner
  * ({@code rwsem_spin_on_owner}), and a queued waiter sleeps at once: it declines the platform's
- * poll before the park ({@link #pollsBeforeSleep()}), as {@link Mutex} does. A reader's steal is tried under the guard, after the fast path
- * failed, where the kernel's reader has already added its bias to the count and decides from the
- * word without {@code wait_lock}; the outcome is the same (the kernel also counts readers still on
- * their way to the queue as holders, so it steals a little less often). A release with a writer
+ * poll before the park ({@link #pollsBeforeSleep()}), as {@link Mutex} does. A reader's steal is
+ * tried under the guard, after the fast path failed, where the kernel's reader has already added
+ * its bias to the count and decides from the word without {@code wait_lock}; the outcome is the
+ * same (the kernel also counts readers still on their way to the queue as holders, so it steals a
+ * little less often). A release with a writer
  * first in line and {@code HANDOFF} set hands the lock to it under the guard
  * ({@code rwsem_try_write_lock}'s hand-over path done by the releaser), so the waiter need not
  * compete at all. A release that finds the lock stolen before it could wake the writer first in line
