@@ -69,7 +69,6 @@ public final class Task {
 
     private final long id;
     private final String name;
-    private final boolean adopted;
     /** For an adopted task, how many tasks its platform adopted before it; -1 for a started one. */
     private final long adoptionOrder;
     private final Platform platform;
@@ -101,7 +100,6 @@ public final class Task {
         this.platform = platform;
         this.id = id;
         this.name = name;
-        this.adopted = adoptionOrder >= 0;
         this.adoptionOrder = adoptionOrder;
         this.exitEvent = new AbstractPrimitive() {
             @Override public String name() { return Task.this.name; }
@@ -122,7 +120,7 @@ public final class Task {
 
     /** Whether the platform adopted this task from a thread it did not start (a test's or main thread). */
     public boolean isAdopted() {
-        return adopted;
+        return adoptionOrder >= 0;
     }
 
     /**

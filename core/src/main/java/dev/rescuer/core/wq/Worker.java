@@ -388,18 +388,17 @@ final class Worker implements SleepListener, Runnable {
     /**
      * Moves {@code work} from the worklist to this worker's scheduled list, unless another worker of
      * the pool is executing it, in which case it goes to that worker's list to run after the current
-     * run: the collision rule that makes items non-reentrant ({@code assign_work}). Lock held.
+     * run: the collision rule that makes items non-reentrant ({@code assign_work}). For the rescuer
+     * and the BH context; a pool worker's loop takes the direct path ({@link #deferToCollision}).
+     * Lock held; the worker executes nothing now.
      *
      * @return whether the item was assigned to this worker
      */
     boolean assignWork(Work work) {
-        assert pool.lock.isHeldByCurrentThread();
-        work.list.remove(work);
-        Worker collision = pool.busyHash.find(work);
-        if (collision != null && collision != this) {
-            collision.scheduled.append(work);
+        if (deferToCollision(work)) {
             return false;
         }
+        work.list.remove(work);
         scheduled.append(work);
         return true;
     }
