@@ -308,7 +308,9 @@ final class Worker implements SleepListener, Runnable {
                             now = processScheduledWorks(now); // what collided with it meanwhile
                         }
                     }
-                    p.drainInboxes(true, now); // what producers pushed meanwhile, before deciding to go on
+                    if (p.worklist.isEmpty()) {
+                        p.drainInboxes(true, now); // what producers pushed meanwhile, before deciding to go on
+                    }
                 } while (p.keepWorking());
                 setFlags(PREP);
                 break;
