@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * whose thread the platform reports blocked outside it ({@link Platform#isBlockedOutsidePlatform})
  * is treated as sleeping until a later tick finds it running again. Either way it stops counting as
  * running and its pool wakes or creates another worker. The kernel runs this from the scheduler tick
- * of every CPU; here one timer, armed while some per-CPU pool is busy, every half threshold.
+ * of every CPU; here one timer, armed while some per-CPU pool is busy, every period (below).
  *
  * <p>Memory ordering, and why no start is missed. {@code armed} is an atomic flag. The tick clears
  * it <em>before</em> it scans the pools; a worker puts its item in the busy hash (under the pool's
@@ -20,6 +20,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the worker read the flag before the tick cleared it, and then its busy-hash entry precedes the
  * scan, which finds it and re-arms; or it read the cleared flag and arms the timer itself. (Clearing
  * after the scan, as an earlier version did, lost an item that started between the two.)
+ *
+ * <p>The clock. Each scan brings every per-CPU pool's {@linkplain WorkerPool#tickClock() tick
+ * clock} up to date, and a worker stamps its items with that clock, not with a reading per item. A
+ * stamp is thus early by at most the time since the last scan, one period with the tick on time
+ * (the kernel's {@code current_at} is early by up to one scheduler tick in the same way). A timer
+ * thread on a loaded machine can run late, though, and a stamp is then as old as the last scan; so a
+ * run is marked only by a scan after one that already saw it running ({@link Worker#seenByTick()}):
+ * it has then run for at least one period, whatever the stamp says. With the tick on time, and a
+ * period {@code P} against the threshold {@code T}: a run is marked at the first scan at which it has
+ * run {@code T} (it started before the previous scan, which saw it), at most {@code T + P} after it
+ * started, as with a clock read per item; and a run shorter than {@code max(P, T - P)} is never
+ * marked.
+ *
+ * <p>The period is half the threshold, or a quarter of the watchdog's threshold if that is shorter:
+ * the watchdog reads the pools' progress stamps, which come from the same clock, and a stamp a
+ * quarter of its threshold old cannot make a pool that starts items look stalled.
  */
 final class CpuIntensiveTick {
 
@@ -37,8 +53,19 @@ final class CpuIntensiveTick {
         this.platform = platform;
         this.stats = stats;
         this.thresholdNanos = config.cpuIntensiveThreshold().toNanos();
-        this.period = config.cpuIntensiveThreshold().dividedBy(2);
+        this.period = period(config);
         this.timer = platform.newTimer("wq_tick", this::tick);
+    }
+
+    /** Half the CPU-intensive threshold, or a quarter of the watchdog's if that is enabled and shorter. */
+    static Duration period(WorkqueueConfig config) {
+        Duration half = config.cpuIntensiveThreshold().dividedBy(2);
+        Duration watchdog = config.watchdogThreshold();
+        if (watchdog.isZero()) {
+            return half;
+        }
+        Duration quarter = watchdog.dividedBy(4);
+        return quarter.compareTo(half) < 0 && !quarter.isZero() ? quarter : half;
     }
 
     void watch(WorkerPool[] perCpuPools) {
@@ -63,6 +90,7 @@ final class CpuIntensiveTick {
         for (WorkerPool p : pools) {
             p.lock.lock();
             try {
+                p.advanceTickClock(now);
                 for (Worker w : p.busyHash.workers()) {
                     busy = true;
                     if (!w.rescuer) {
@@ -89,7 +117,10 @@ final class CpuIntensiveTick {
             }
             w.clearBlockedOutside();
         }
-        if (!w.sleeping && (w.flags & Worker.NOT_RUNNING) == 0 && now - w.currentAtNanos >= thresholdNanos) {
+        if (w.sleeping || (w.flags & Worker.NOT_RUNNING) != 0) {
+            return;
+        }
+        if (w.seenByTick() && now - w.currentAtNanos >= thresholdNanos) {
             w.setFlags(Worker.CPU_INTENSIVE);
             stats.cpuIntensiveMarked.increment();
             p.kick();

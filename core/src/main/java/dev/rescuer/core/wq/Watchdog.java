@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  * started, nothing activated onto an empty worklist) for longer than the threshold is reported as
  * "BUG: workqueue lockup", followed by a dump of every busy queue and pool ({@link Workqueues#dump()}).
  * A stall is reported at every check until the pool makes progress. Reports go to the registered
- * listeners and to {@code System.Logger} at ERROR.
+ * listeners and to {@code System.Logger} at ERROR. A per-CPU pool's progress stamps come from its
+ * {@linkplain WorkerPool#tickClock() tick clock}, early by up to one tick period, which
+ * {@link CpuIntensiveTick#period} keeps within a quarter of this threshold.
  */
 final class Watchdog {
 

@@ -84,6 +84,13 @@ final class Worker implements SleepListener, Runnable {
     /** When the worker last started running (an item, or again after a sleep): the CPU-hog clock. */
     long currentAtNanos;          // PL, or by the worker before it clears sleeping in running()
     long lastActiveNanos;         // PL
+    /**
+     * The run the CPU-intensive tick last found this worker executing (its item and queueing
+     * sequence number), for {@link #seenByTick()}; a stale reference is replaced at the next scan
+     * that finds the worker busy, and a worker off the busy hash is not scanned.
+     */
+    private Work tickSeenWork;    // PL
+    private long tickSeenSeq;     // PL
     final WorkList scheduled;     // PL
     /** The next worker in this one's bucket of {@code pool.busyHash} while it executes an item ({@code hentry}). */
     Worker hashNext;              // PL
@@ -126,6 +133,19 @@ final class Worker implements SleepListener, Runnable {
     void idleSleep(Platform platform) {
         platform.await(idleWait, () -> kicked, Platform.NO_DEADLINE);
         kicked = false;
+    }
+
+    /**
+     * For the CPU-intensive tick, once per scan of a busy worker: whether the previous scan saw it
+     * executing the same run, which has then lasted at least one tick period. Records this scan's
+     * sighting. PL.
+     */
+    boolean seenByTick() {
+        assert pool.lock.isHeldByCurrentThread() && currentWork != null;
+        boolean seen = tickSeenWork == currentWork && tickSeenSeq == currentSeq;
+        tickSeenWork = currentWork;
+        tickSeenSeq = currentSeq;
+        return seen;
     }
 
     // ---- flags, with the running count (pool lock held) ----
@@ -293,13 +313,14 @@ final class Worker implements SleepListener, Runnable {
                 return;
             }
             leaveIdle();
-            p.drainInboxes(true, platform.nanoTime());
+            p.drainInboxes(true, p.advanceTickClock(platform.nanoTime()));
             while (p.needMoreWorker()) {
                 if (!p.mayStartWorking() && manageWorkers()) {
                     continue; // the lock was dropped; recheck
                 }
                 clearFlags(PREP);
-                long now = platform.nanoTime(); // once per batch; then each item's end is the next one's start
+                // Once per batch; then each item's end is the next one's start (processOneWork).
+                long now = p.advanceTickClock(platform.nanoTime());
                 do {
                     Work w = p.worklist.first();
                     if (!deferToCollision(w)) {
@@ -446,13 +467,19 @@ final class Worker implements SleepListener, Runnable {
      * the item runs without the lock, the task's state is checked for leaks, and the item's pwq
      * accounts for it. Lock held on entry and exit; dropped around the run.
      *
-     * <p>The clock is read once per item, just before the lock is taken back after the run, and that
-     * reading is the next item's start: no scheduling point lies between the two under the lock, so a
-     * simulator sees the same time, and on real threads the next start is early by the bookkeeping
-     * only (the kernel's {@code current_at} and {@code watchdog_ts} are per item too).
+     * <p>The item's start stamps ({@code current_at}, the watchdog's progress, the dumps' start) are
+     * {@code now}, and the time returned is the next item's. On a per-CPU pool that is the pool's
+     * {@linkplain WorkerPool#tickClock() tick clock} as the lock is taken back, so no clock is read per
+     * item: a stamp is early by at most one tick period, as the kernel's {@code current_at}
+     * ({@code sum_exec_runtime}, brought up to date at the scheduler tick) and {@code watchdog_ts}
+     * ({@code jiffies}) are. Elsewhere (unbound pools, BH contexts and rescuers, which the tick does
+     * not visit) the clock is read just before the lock is taken back: no scheduling point lies
+     * between the two, so a simulator sees the same time, and on real threads the next start is
+     * early by the bookkeeping only.
      *
-     * @param now the platform time, read with no scheduling point since
-     * @return the platform time read just before the lock was taken back
+     * @param now the start stamp: the platform time read with no scheduling point since, or the
+     *     pool's tick clock
+     * @return the next item's start stamp
      */
     private long processOneWork(Work work, long now) {
         WorkerPool p = pool;
@@ -517,8 +544,11 @@ final class Worker implements SleepListener, Runnable {
             before.restoreScopesAndAtomic(self);
         }
 
-        long end = platform.nanoTime();
+        long end = watched ? 0 : platform.nanoTime();
         p.lock.lock();
+        if (watched) {
+            end = p.tickClock();
+        }
         if ((flags & CPU_INTENSIVE) != 0) {
             clearFlags(CPU_INTENSIVE);
         }
@@ -542,8 +572,11 @@ final class Worker implements SleepListener, Runnable {
                 pwq.wq.wakeFlushers();
             }
             work.wakeFlushers();
-            end = platform.nanoTime();
+            end = watched ? 0 : platform.nanoTime();
             p.lock.lock();
+            if (watched) {
+                end = p.tickClock();
+            }
         }
         return end;
     }

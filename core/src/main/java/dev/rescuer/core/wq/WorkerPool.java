@@ -105,6 +105,17 @@ final class WorkerPool {
     long nrExecuted;                                                  // PL
     /** Platform time of the last forward progress, for the watchdog and the dumps (both read it under the lock). */
     long lastProgressNanos;                                           // PL
+    /**
+     * The pool's tick clock, what {@code jiffies} is to a per-CPU pool's items: the platform time as
+     * last read under this lock by a worker at the top of its loop or at the start of a batch, or by
+     * the CPU-intensive tick, which refreshes it every period while an item runs. A per-CPU pool's
+     * worker stamps each item's start ({@code current_at}, the dumps' "running for") and the
+     * watchdog's progress with it rather than reading the clock per item, so a stamp is early by at
+     * most the time since the last tick, as the kernel's are: {@code current_at} is the task's
+     * {@code sum_exec_runtime}, brought up to date at the scheduler tick and at switches, and
+     * {@code watchdog_ts} is {@code jiffies}. Only moves forward.
+     */
+    private long tickClockNanos;                                      // PL
 
     final PlatformTimer maydayTimer;         // I
     final PlatformTimer idleTimer;           // I
@@ -127,11 +138,32 @@ final class WorkerPool {
         this.maydayTimer = platform.newTimer("mayday/" + name, this::maydayTimeout);
         this.idleTimer = platform.newTimer("idle/" + name, this::idleTimeout);
         this.lastProgressNanos = platform.nanoTime();
+        this.tickClockNanos = lastProgressNanos;
         this.bhWorker = bh ? new Worker(this, -1, "bh/" + name, false) : null;
     }
 
     String name() {
         return name;
+    }
+
+    /** The {@linkplain #tickClockNanos tick clock}. PL. */
+    long tickClock() {
+        assert lock.isHeldByCurrentThread();
+        return tickClockNanos;
+    }
+
+    /**
+     * Brings the {@linkplain #tickClockNanos tick clock} up to {@code now}, a platform time read by
+     * the caller, unless a later reading got there first. PL.
+     *
+     * @return {@code now}
+     */
+    long advanceTickClock(long now) {
+        assert lock.isHeldByCurrentThread();
+        if (now - tickClockNanos > 0) {
+            tickClockNanos = now;
+        }
+        return now;
     }
 
     /** The pool's attributes in the kernel's dump style, for example {@code "2: cpus=0 nice=-20"}. */

@@ -14,6 +14,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * The CPU-intensive tick is not lost when an item starts while the tick is being disarmed: the tick
  * scans, finds no busy pool, an item starts on a pool already scanned, and only then does the tick
  * finish. That item must still be watched (the timer armed again), so that it is marked CPU-intensive.
+ * It is marked by the second scan that sees it, not the first: an item's start stamp comes from its
+ * pool's tick clock, which may be as old as the last scan when the timer runs late (here the test
+ * fires it by hand), so only a run already seen by a scan is known to have lasted a period.
  */
 class CpuIntensiveTickTest {
 
@@ -59,6 +62,10 @@ class CpuIntensiveTickTest {
                 assertFalse(tickThread.isAlive());
                 assertTrue(tick.isPending(), "the tick is armed again, so the running item is still watched");
                 tick.fire();
+                // Its stamp is past the threshold, but this is the first scan that sees it running.
+                assertEquals(0, wqs.stats().cpuIntensiveMarked(), "the hog was marked by the first scan that saw it");
+                assertTrue(tick.isPending(), "the tick is armed again after its first look at the hog");
+                tick.fire();
                 assertEquals(1, wqs.stats().cpuIntensiveMarked(), "the hog was marked CPU-intensive");
             } finally {
                 release.set(true);
@@ -66,5 +73,17 @@ class CpuIntensiveTickTest {
             wq.flush();
             wq.destroy();
         }
+    }
+
+    @Test
+    void thePeriodIsHalfTheThresholdOrAQuarterOfTheWatchdogsIfThatIsShorter() {
+        WorkqueueConfig d = WorkqueueConfig.defaults();
+        assertEquals(Duration.ofMillis(5), CpuIntensiveTick.period(d), "the kernel's defaults: half of 10 ms");
+        WorkqueueConfig longThreshold = d.withCpuIntensiveThreshold(Duration.ofSeconds(30)).withWatchdogThreshold(Duration.ofSeconds(1));
+        assertEquals(Duration.ofMillis(250), CpuIntensiveTick.period(longThreshold), "capped by the watchdog's quarter");
+        assertEquals(Duration.ofSeconds(15), CpuIntensiveTick.period(longThreshold.withWatchdogThreshold(Duration.ZERO)),
+                "no watchdog, no cap");
+        assertEquals(Duration.ofNanos(5), CpuIntensiveTick.period(d.withCpuIntensiveThreshold(Duration.ofNanos(10))
+                .withWatchdogThreshold(Duration.ofNanos(3))), "a watchdog quarter that rounds to zero does not cap");
     }
 }

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -117,6 +119,63 @@ class VirtualCpuTimeTest {
                 assertNotSame(ranOn[0], ranOn[1], "the setter ran on the spinner's worker, which never returns while it spins");
                 assertTrue(marked[0] >= 1, "the tick did not mark the spinner CPU-intensive");
                 assertTrue(r.virtualNanos() >= 10_000_000, "the setter ran before the 10 ms threshold: " + r.virtualNanos() + " ns");
+            }
+        }
+    }
+
+    @Test
+    void aStreamOfShortItemsIsNeitherMarkedCpuIntensiveNorReportedAsALockup() {
+        // Items stamp their start with the pool's tick clock, which the tick refreshes. With a long
+        // CPU-intensive threshold the tick's period is capped by the watchdog's, so the stamps of a
+        // pool that keeps starting 3 ms items stay fresh enough that the watchdog (20 ms) never sees
+        // the pool as stalled, and no 3 ms run is mistaken for a hog by the 10 ms default either.
+        for (Duration threshold : new Duration[] {Duration.ofSeconds(60), WorkqueueConfig.defaults().cpuIntensiveThreshold()}) {
+            List<String> lockups = new ArrayList<>();
+            long[] marked = new long[1];
+            int[] ran = new int[1];
+            InlineScenario s = new InlineScenario("short-stream", 400, (ctx, v) -> {
+                RescuerSystem sys = ctx.system(RescuerSystem.builder().name("stream").totalPages(4096)
+                        .workqueues(WorkqueueConfig.defaults().withCpus(1)
+                                .withCpuIntensiveThreshold(threshold)
+                                .withWatchdogThreshold(Duration.ofMillis(20))));
+                sys.workqueues().onLockup(report -> lockups.add(report.toString()));
+                Platform platform = ctx.platform();
+                WorkQueue wq = sys.workqueues().systemWq();
+                Work[] items = new Work[15];
+                for (int i = 0; i < items.length; i++) {
+                    boolean[] ready = {false};
+                    PlatformTimer irq = platform.newTimer("irq-" + i, () -> ready[0] = true);
+                    items[i] = new Work("short-" + i, () -> {
+                        irq.arm(Duration.ofMillis(3));
+                        while (!ready[0]) {
+                            platform.cpuRelax();
+                        }
+                        ran[0]++;
+                    });
+                }
+                ctx.spawn("submitter", () -> {
+                    for (Work w : items) {
+                        wq.queueOn(0, w);
+                    }
+                    for (Work w : items) {
+                        w.flush();
+                    }
+                    marked[0] = sys.workqueues().stats().cpuIntensiveMarked();
+                });
+            });
+            for (StrategyKind kind : StrategyKind.values()) {
+                for (int i = 0; i < SCHEDULES; i++) {
+                    lockups.clear();
+                    marked[0] = -1;
+                    ran[0] = 0;
+                    RunResult r = s.run(kind, i, pool, LIVELOCK_BOUND);
+                    String where = "threshold " + threshold + ", " + kind + " schedule " + i + " (seed " + r.seed() + ")";
+                    assertEquals(Outcome.COMPLETED, r.outcome(), where + ": " + r.reason()
+                            + (r.report() == null ? "" : "\n" + r.report().toText()));
+                    assertEquals(15, ran[0], where);
+                    assertEquals(List.of(), lockups, where + ": the watchdog reported a pool that started an item every 3 ms");
+                    assertEquals(0, marked[0], where + ": a 3 ms item was marked CPU-intensive");
+                }
             }
         }
     }
