@@ -113,7 +113,10 @@ final class WorkerPool {
      * watchdog's progress with it rather than reading the clock per item, so a stamp is early by at
      * most the time since the last tick, as the kernel's are: {@code current_at} is the task's
      * {@code sum_exec_runtime}, brought up to date at the scheduler tick and at switches, and
-     * {@code watchdog_ts} is {@code jiffies}. Only moves forward.
+     * {@code watchdog_ts} is {@code jiffies}. Only moves forward. Stamps taken elsewhere from the
+     * platform's clock (the locked queueing path's, a rescuer's) can be ahead of it, so the pool's
+     * progress stamp may step back by up to one tick period when a worker's follows; the watchdog's
+     * cap on the period ({@link CpuIntensiveTick#period}) covers that too.
      */
     private long tickClockNanos;                                      // PL
 
