@@ -28,10 +28,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * thread on a loaded machine can run late, though, and a stamp is then as old as the last scan; so a
  * run is marked only by a scan after one that already saw it running ({@link Worker#seenByTick()}):
  * it has then run for at least one period, whatever the stamp says. With the tick on time, and a
- * period {@code P} against the threshold {@code T}: a run is marked at the first scan at which it has
- * run {@code T} (it started before the previous scan, which saw it), at most {@code T + P} after it
- * started, as with a clock read per item; and a run shorter than {@code max(P, T - P)} is never
- * marked.
+ * period {@code P} at most half the threshold {@code T}: a run is marked at the latest by the first
+ * scan at which it has run {@code T} (it started before the previous scan, which saw it), at most
+ * {@code T + P} after it started, as with a clock read per item; and a run shorter than
+ * {@code max(P, T - P)} is never marked.
  *
  * <p>The period is half the threshold, or a quarter of the watchdog's threshold if that is shorter:
  * the watchdog reads the pools' progress stamps, which come from the same clock, and a stamp a
