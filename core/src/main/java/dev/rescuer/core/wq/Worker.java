@@ -544,11 +544,7 @@ final class Worker implements SleepListener, Runnable {
             before.restoreScopesAndAtomic(self);
         }
 
-        long end = watched ? 0 : platform.nanoTime();
-        p.lock.lock();
-        if (watched) {
-            end = p.tickClock();
-        }
+        long end = relock(p, watched);
         if ((flags & CPU_INTENSIVE) != 0) {
             clearFlags(CPU_INTENSIVE);
         }
@@ -572,13 +568,25 @@ final class Worker implements SleepListener, Runnable {
                 pwq.wq.wakeFlushers();
             }
             work.wakeFlushers();
-            end = watched ? 0 : platform.nanoTime();
-            p.lock.lock();
-            if (watched) {
-                end = p.tickClock();
-            }
+            end = relock(p, watched);
         }
         return end;
+    }
+
+    /**
+     * Takes the pool lock back after the unlocked part of {@link #processOneWork} and returns the next
+     * item's start stamp: the pool's tick clock on a pool the CPU-intensive tick visits
+     * ({@code watched}), else the platform time read just before the lock, with no scheduling point
+     * between the two.
+     */
+    private static long relock(WorkerPool p, boolean watched) {
+        if (watched) {
+            p.lock.lock();
+            return p.tickClock();
+        }
+        long now = p.platform.nanoTime();
+        p.lock.lock();
+        return now;
     }
 
     @Override
