@@ -9,25 +9,36 @@ package dev.rescuer.core.platform;
  * stops spinning, and then tries a probe spin of {@link #PROBE_NANOS} after {@link #PROBE_EVERY} parks,
  * each failed probe doubling the parks to the next one up to {@link #PROBE_EVERY_MAX}, so that a task
  * whose wakers became fast again (or whose machine became idle again) finds out, and one for which
- * spinning keeps failing pays at most one probe in 256 parks.
+ * spinning keeps failing pays at most one probe in 256 parks (40 µs of CPU in 256 sleeps).
  * That is HotSpot's adaptive spinning for contended monitors ({@code ObjectMonitor::TrySpin}: the
  * spin duration grows on success and shrinks on failure) applied to the park. A task whose wake-ups
  * come late, or whose waker cannot run while it spins (the woken partner queued behind the spinner on
- * its CPU, or a machine with fewer free CPUs than spinners), thus drops to rare short probes;
+ * its CPU, or a machine with fewer free CPUs than spinners), thus drops to rare probes;
  * a task woken soon after it parks (a ping-pong, an idle worker of a busy pool) keeps spinning and
  * pays no futex wake-up.
+ *
+ * <p>A spin that ran out shrinks the budget even if the wake-up came just after it. The guest's
+ * halt-polling governor grows its poll in that case instead; measured here, that rule made idle
+ * workers spin on CPUs their wakers needed (docs/ARCHITECTURE.md, "A sleeping task spins before it
+ * parks").
  */
 class SpinBudget {
 
-    /** The longest spin, in nanoseconds: about half a futex wake-up on the machines measured. */
-    static final long MAX_NANOS = 20_000;
+    /**
+     * The longest spin, in nanoseconds. It must outlast a parked partner's answer, which comes one
+     * futex wake-up later (20 to 30 µs on the virtual machine measured): a limit below that never
+     * catches such an answer, so a ping-pong whose spins once ran out would park on both sides for
+     * good (docs/PERFORMANCE.md, "The spin's limits"). This is about three such wake-ups.
+     */
+    static final long MAX_NANOS = 80_000;
     /** The shortest spin worth doing: a budget halved below it turns spinning off. */
     static final long MIN_NANOS = 2_500;
     /**
-     * The length of a probe: long enough for a hand-off between two running threads (a few
-     * microseconds even when the machine is loaded), so that a probe can succeed when spinning pays.
+     * The length of a probe: longer than a parked partner's answer (one futex wake-up, see
+     * {@link #MAX_NANOS}), so that a probe can succeed whenever spinning would pay, including in a
+     * ping-pong where both sides park; at most one probe in {@link #PROBE_EVERY} parks.
      */
-    static final long PROBE_NANOS = 5_000;
+    static final long PROBE_NANOS = 40_000;
     /** With spinning off, the first probe comes this many parks after the spin that turned it off. */
     static final int PROBE_EVERY = 16;
     /** Each failed probe doubles the parks until the next one, up to this many. */
