@@ -39,7 +39,7 @@ public final class RescuerSystem implements AutoCloseable {
 
     private RescuerSystem(Builder b) {
         this.ownsPlatform = b.platform == null;
-        this.platform = ownsPlatform ? new RealPlatform() : b.platform;
+        this.platform = !ownsPlatform ? b.platform : b.maxSpin != null ? new RealPlatform(b.maxSpin) : new RealPlatform();
         PageAllocator.Builder pb = PageAllocator.builder(platform).name(b.name).totalPages(b.totalPages);
         if (b.minMark >= 0) {
             pb.watermarks(b.minMark, b.lowMark, b.highMark);
@@ -93,6 +93,7 @@ public final class RescuerSystem implements AutoCloseable {
     /** Configures a {@link RescuerSystem}. Every setting has a default. */
     public static final class Builder {
         private Platform platform;
+        private Duration maxSpin;
         private String name = "pages";
         private long totalPages = 65_536;
         private long minMark = -1;
@@ -139,6 +140,20 @@ public final class RescuerSystem implements AutoCloseable {
         /** Leaves the workqueue subsystem out: no pools, no kthreadd, no system queues. */
         public Builder withoutWorkqueues() {
             this.workqueues = null;
+            return this;
+        }
+
+        /**
+         * The longest spin before a park of the system's own {@link RealPlatform}
+         * ({@link RealPlatform#RealPlatform(Duration)}; {@link Duration#ZERO}: every sleep parks at
+         * once). Default: {@link RealPlatform#RealPlatform()}'s. Checked by {@link #build()}, before
+         * anything is started; it cannot be combined with {@link #platform(Platform)}.
+         */
+        public Builder maxSpin(Duration maxSpin) {
+            if (maxSpin == null) {
+                throw new NullPointerException("maxSpin");
+            }
+            this.maxSpin = maxSpin;
             return this;
         }
 
@@ -215,6 +230,10 @@ public final class RescuerSystem implements AutoCloseable {
 
         /** Builds and starts the system. */
         public RescuerSystem build() {
+            if (platform != null && maxSpin != null) {
+                throw new IllegalStateException("maxSpin applies to the system's own RealPlatform, "
+                        + "but a platform was given with platform(...): bound its spin where it is made");
+            }
             return new RescuerSystem(this);
         }
     }

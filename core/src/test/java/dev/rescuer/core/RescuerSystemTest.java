@@ -143,4 +143,37 @@ class RescuerSystemTest {
             assertEquals(4096 - 4 * charged, sys.pages().freePages());
         }
     }
+
+    @Test
+    void aSystemWhoseTasksNeverSpinRunsItsWorkAndOwnsItsPlatform() throws Exception {
+        RescuerSystem sys = RescuerSystem.builder().cpus(2).maxSpin(Duration.ZERO).build();
+        try {
+            assertTrue(sys.platform() instanceof RealPlatform);
+            var wq = sys.workqueues().create("no-spin", 0);
+            java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+            for (int i = 0; i < 1000; i++) {
+                wq.execute(ran::incrementAndGet);
+            }
+            wq.destroy();
+            assertEquals(1000, ran.get(), "every accepted item ran before destroy returned");
+        } finally {
+            sys.close();
+        }
+        assertThrows(IllegalStateException.class, () -> sys.platform().newTimer("t", () -> { }).arm(Duration.ZERO),
+                "the system's own platform was closed with it");
+    }
+
+    @Test
+    void aSpinBoundOutsideTheRangeIsRefusedByBuildAndOneBesideAGivenPlatformToo() {
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> RescuerSystem.builder().withoutWorkqueues().maxSpin(Duration.ofMillis(1)).build());
+        assertEquals("maxSpin must be zero (no spin) or from 2500 to 80000 ns, got 1000000 ns", bad.getMessage());
+        try (RealPlatform mine = new RealPlatform()) {
+            IllegalStateException both = assertThrows(IllegalStateException.class,
+                    () -> RescuerSystem.builder().platform(mine).maxSpin(Duration.ZERO).build());
+            assertEquals("maxSpin applies to the system's own RealPlatform, but a platform was given with "
+                    + "platform(...): bound its spin where it is made", both.getMessage());
+        }
+        assertThrows(NullPointerException.class, () -> RescuerSystem.builder().maxSpin(null));
+    }
 }

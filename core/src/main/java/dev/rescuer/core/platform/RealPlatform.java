@@ -164,9 +164,50 @@ public final class RealPlatform extends AbstractPlatform {
     /** Makes each task's spin budget; {@code null} from it means that task never spins. */
     private final Supplier<SpinBudget> spinBudgets;
 
-    /** Creates a platform on JVM threads; its tasks spin briefly before they park when the machine has more than one CPU. */
+    /**
+     * Creates a platform on JVM threads; its tasks spin for up to {@value SpinBudget#MAX_NANOS} ns
+     * before they park when the machine has more than one CPU.
+     */
     public RealPlatform() {
         this(() -> MAY_SPIN ? new SpinBudget(SpinBudget.MAX_NANOS) : null);
+    }
+
+    /**
+     * Creates a platform on JVM threads whose tasks spin for at most {@code maxSpin} before they
+     * park (the adaptive rule of {@link #RealPlatform()} within that bound), or never with
+     * {@link Duration#ZERO}: then every sleep parks at once, as {@code LockSupport.park} does, and a
+     * wake-up of a sleeping task always costs the waker an unpark. Spinning trades CPU for latency:
+     * a task whose wake-ups keep coming within the bound stays on its CPU between them. On a machine
+     * with one CPU no task spins, whatever the bound.
+     *
+     * @param maxSpin the longest spin, {@link Duration#ZERO} or from 2.5 to 80 µs
+     * @throws IllegalArgumentException if {@code maxSpin} is negative, above 80 µs, or above zero
+     *     and below 2.5 µs (too short for a wake-up between two running threads to land in)
+     */
+    public RealPlatform(Duration maxSpin) {
+        this(spinBudgets(maxSpin));
+    }
+
+    /** The spin budget of one of this platform's tasks; {@code null} if it never spins (tests). */
+    SpinBudget spinBudgetOf(Task task) {
+        return ((RealTask) platformData(task)).spin;
+    }
+
+    private static Supplier<SpinBudget> spinBudgets(Duration maxSpin) {
+        if (maxSpin == null) {
+            throw new NullPointerException("maxSpin");
+        }
+        if (maxSpin.isZero()) {
+            return () -> null;
+        }
+        if (maxSpin.compareTo(Duration.ofNanos(SpinBudget.MIN_NANOS)) < 0
+                || maxSpin.compareTo(Duration.ofNanos(SpinBudget.MAX_NANOS)) > 0) {
+            String got = maxSpin.abs().compareTo(Duration.ofDays(1)) < 0 ? maxSpin.toNanos() + " ns" : maxSpin.toString();
+            throw new IllegalArgumentException("maxSpin must be zero (no spin) or from " + SpinBudget.MIN_NANOS
+                    + " to " + SpinBudget.MAX_NANOS + " ns, got " + got);
+        }
+        long nanos = maxSpin.toNanos();
+        return () -> MAY_SPIN ? new SpinBudget(nanos, nanos) : null;
     }
 
     /** A platform whose tasks take their spin budgets from {@code spinBudgets} (tests). */

@@ -44,6 +44,10 @@ class SpinBudget {
     /** Each failed probe doubles the parks until the next one, up to this many. */
     static final int PROBE_EVERY_MAX = 256;
 
+    /** This budget's longest spin: {@link #MAX_NANOS} unless the platform was given a lower one. */
+    private final long maxNanos;
+    /** This budget's probe: {@link #PROBE_NANOS}, or {@link #maxNanos} if that is shorter. */
+    private final long probeNanos;
     /** The current budget; 0 (below {@link #MIN_NANOS}) when spinning is off. */
     private long nanos;
     /** Parks since spinning went off or since the last probe. */
@@ -55,9 +59,25 @@ class SpinBudget {
 
     /** A budget that starts at {@code initialNanos} (0: off until the first probe succeeds). */
     SpinBudget(long initialNanos) {
-        if (initialNanos < 0 || initialNanos > MAX_NANOS) {
-            throw new IllegalArgumentException("spin budget must be within 0.." + MAX_NANOS + " ns, got " + initialNanos);
+        this(initialNanos, MAX_NANOS);
+    }
+
+    /**
+     * A budget that starts at {@code initialNanos} and never spins longer than {@code maxNanos}
+     * (its probes included).
+     *
+     * @throws IllegalArgumentException unless {@code MIN_NANOS <= maxNanos <= MAX_NANOS} and
+     *     {@code 0 <= initialNanos <= maxNanos}
+     */
+    SpinBudget(long initialNanos, long maxNanos) {
+        if (maxNanos < MIN_NANOS || maxNanos > MAX_NANOS) {
+            throw new IllegalArgumentException("longest spin must be within " + MIN_NANOS + ".." + MAX_NANOS + " ns, got " + maxNanos);
         }
+        if (initialNanos < 0 || initialNanos > maxNanos) {
+            throw new IllegalArgumentException("spin budget must be within 0.." + maxNanos + " ns, got " + initialNanos);
+        }
+        this.maxNanos = maxNanos;
+        this.probeNanos = Math.min(PROBE_NANOS, maxNanos);
         this.nanos = initialNanos < MIN_NANOS ? 0 : initialNanos;
     }
 
@@ -70,7 +90,7 @@ class SpinBudget {
         if (++parksWithoutSpin >= probeEvery) {
             parksWithoutSpin = 0;
             probing = true;
-            return PROBE_NANOS;
+            return probeNanos;
         }
         return 0;
     }
@@ -84,7 +104,7 @@ class SpinBudget {
         boolean probe = probing;
         probing = false;
         if (woken) {
-            nanos = Math.min(MAX_NANOS, Math.max(PROBE_NANOS, nanos) * 2);
+            nanos = Math.min(maxNanos, Math.max(probeNanos, nanos) * 2);
             probeEvery = PROBE_EVERY;
         } else if (probe) {
             probeEvery = Math.min(PROBE_EVERY_MAX, probeEvery * 2);

@@ -100,5 +100,27 @@ class SpinBudgetTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SpinBudget(SpinBudget.MAX_NANOS + 1));
         assertEquals("spin budget must be within 0..80000 ns, got 80001", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new SpinBudget(-1));
+        assertEquals("longest spin must be within 2500..80000 ns, got 2499",
+                assertThrows(IllegalArgumentException.class, () -> new SpinBudget(0, SpinBudget.MIN_NANOS - 1)).getMessage());
+        assertEquals("longest spin must be within 2500..80000 ns, got 80001",
+                assertThrows(IllegalArgumentException.class, () -> new SpinBudget(0, SpinBudget.MAX_NANOS + 1)).getMessage());
+        assertEquals("spin budget must be within 0..10000 ns, got 10001",
+                assertThrows(IllegalArgumentException.class, () -> new SpinBudget(10_001, 10_000)).getMessage());
+    }
+
+    @Test
+    void aLowerLongestSpinBoundsTheGrowthAndCutsTheProbe() {
+        long max = SpinBudget.PROBE_NANOS / 4;
+        SpinBudget b = new SpinBudget(SpinBudget.MIN_NANOS, max);
+        for (int i = 0; i < 10; i++) {
+            b.spun(true);
+        }
+        assertEquals(max, b.next());
+        SpinBudget off = new SpinBudget(0, max);
+        long probe = 0;
+        for (int i = 0; i < SpinBudget.PROBE_EVERY && probe == 0; i++) {
+            probe = off.next();
+        }
+        assertEquals(max, probe);
     }
 }
