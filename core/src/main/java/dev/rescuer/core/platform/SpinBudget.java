@@ -4,8 +4,9 @@ package dev.rescuer.core.platform;
  * How long one task of {@link RealPlatform} spins on its wake-up permit before it parks: an adaptive
  * budget, kept per task and touched only by that task (plain fields, no sharing).
  *
- * <p>A spin that ends with the wake-up ("succeeded") doubles the budget, up to {@link #MAX_NANOS} (or the lower bound the platform was given); a
- * spin that runs out ("failed", the task then parks) halves it. Below {@link #MIN_NANOS} the task
+ * <p>A spin that ends with the wake-up ("succeeded") doubles the budget, up to {@link #MAX_NANOS}
+ * (or the lower bound the platform was given); a spin that runs out ("failed", the task then parks)
+ * halves it. Below {@link #MIN_NANOS} the task
  * stops spinning, and then tries a probe spin of {@link #PROBE_NANOS} after {@link #PROBE_EVERY} parks,
  * each failed probe doubling the parks to the next one up to {@link #PROBE_EVERY_MAX}, so that a task
  * whose wakers became fast again (or whose machine became idle again) finds out, and one for which
