@@ -6,9 +6,11 @@ import dev.rescuer.core.platform.Platform;
 import dev.rescuer.core.platform.RealPlatform;
 import dev.rescuer.core.platform.Task;
 import dev.rescuer.core.platform.ThreadStartException;
+import dev.rescuer.core.wq.WorkQueue;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -145,12 +147,12 @@ class RescuerSystemTest {
     }
 
     @Test
-    void aSystemWhoseTasksNeverSpinRunsItsWorkAndOwnsItsPlatform() throws Exception {
+    void aSystemGivenMaxSpinZeroMakesItsOwnPlatformRunsItsWorkAndClosesThePlatform() {
         RescuerSystem sys = RescuerSystem.builder().cpus(2).maxSpin(Duration.ZERO).build();
         try {
             assertTrue(sys.platform() instanceof RealPlatform);
-            var wq = sys.workqueues().create("no-spin", 0);
-            java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+            WorkQueue wq = sys.workqueues().create("no-spin", 0);
+            AtomicInteger ran = new AtomicInteger();
             for (int i = 0; i < 1000; i++) {
                 wq.execute(ran::incrementAndGet);
             }

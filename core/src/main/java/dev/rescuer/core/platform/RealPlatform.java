@@ -182,7 +182,7 @@ public final class RealPlatform extends AbstractPlatform {
      *
      * @param maxSpin the longest spin, {@link Duration#ZERO} or from 2.5 to 80 µs
      * @throws IllegalArgumentException if {@code maxSpin} is negative, above 80 µs, or above zero
-     *     and below 2.5 µs (too short for a wake-up between two running threads to land in)
+     *     and below 2.5 µs (the shortest spin the adaptive budget keeps)
      */
     public RealPlatform(Duration maxSpin) {
         this(spinBudgets(maxSpin));
@@ -194,20 +194,8 @@ public final class RealPlatform extends AbstractPlatform {
     }
 
     private static Supplier<SpinBudget> spinBudgets(Duration maxSpin) {
-        if (maxSpin == null) {
-            throw new NullPointerException("maxSpin");
-        }
-        if (maxSpin.isZero()) {
-            return () -> null;
-        }
-        if (maxSpin.compareTo(Duration.ofNanos(SpinBudget.MIN_NANOS)) < 0
-                || maxSpin.compareTo(Duration.ofNanos(SpinBudget.MAX_NANOS)) > 0) {
-            String got = maxSpin.abs().compareTo(Duration.ofDays(1)) < 0 ? maxSpin.toNanos() + " ns" : maxSpin.toString();
-            throw new IllegalArgumentException("maxSpin must be zero (no spin) or from " + SpinBudget.MIN_NANOS
-                    + " to " + SpinBudget.MAX_NANOS + " ns, got " + got);
-        }
-        long nanos = maxSpin.toNanos();
-        return () -> MAY_SPIN ? new SpinBudget(nanos, nanos) : null;
+        long nanos = SpinBudget.maxSpinNanos(maxSpin);
+        return () -> MAY_SPIN && nanos != 0 ? new SpinBudget(nanos, nanos) : null;
     }
 
     /** A platform whose tasks take their spin budgets from {@code spinBudgets} (tests). */

@@ -1,16 +1,18 @@
 package dev.rescuer.core.platform;
 
+import java.time.Duration;
+
 /**
  * How long one task of {@link RealPlatform} spins on its wake-up permit before it parks: an adaptive
  * budget, kept per task and touched only by that task (plain fields, no sharing).
  *
  * <p>A spin that ends with the wake-up ("succeeded") doubles the budget, up to {@link #MAX_NANOS}
  * (or the lower bound the platform was given); a spin that runs out ("failed", the task then parks)
- * halves it. Below {@link #MIN_NANOS} the task
- * stops spinning, and then tries a probe spin of {@link #PROBE_NANOS} after {@link #PROBE_EVERY} parks,
- * each failed probe doubling the parks to the next one up to {@link #PROBE_EVERY_MAX}, so that a task
- * whose wakers became fast again (or whose machine became idle again) finds out, and one for which
- * spinning keeps failing pays at most one probe in 256 parks (40 µs of CPU in 256 sleeps).
+ * halves it. Below {@link #MIN_NANOS} the task stops spinning, and then tries a probe spin of
+ * {@link #PROBE_NANOS} after {@link #PROBE_EVERY} parks, each failed probe doubling the parks to the
+ * next one up to {@link #PROBE_EVERY_MAX}, so that a task whose wakers became fast again (or whose
+ * machine became idle again) finds out, and one for which spinning keeps failing pays at most one
+ * probe in 256 parks (40 µs of CPU in 256 sleeps).
  * That is HotSpot's adaptive spinning for contended monitors ({@code ObjectMonitor::TrySpin}: the
  * spin duration grows on success and shrinks on failure) applied to the park. A task whose wake-ups
  * come late, or whose waker cannot run while it spins (the woken partner queued behind the spinner on
@@ -65,21 +67,38 @@ class SpinBudget {
 
     /**
      * A budget that starts at {@code initialNanos} and never spins longer than {@code maxNanos}
-     * (its probes included).
+     * (its probes included; 0: never).
      *
-     * @throws IllegalArgumentException unless {@code MIN_NANOS <= maxNanos <= MAX_NANOS} and
-     *     {@code 0 <= initialNanos <= maxNanos}
+     * @throws IllegalArgumentException unless {@code maxNanos} is a bound {@link #maxSpinNanos}
+     *     accepts and {@code 0 <= initialNanos <= maxNanos}
      */
     SpinBudget(long initialNanos, long maxNanos) {
-        if (maxNanos < MIN_NANOS || maxNanos > MAX_NANOS) {
-            throw new IllegalArgumentException("longest spin must be within " + MIN_NANOS + ".." + MAX_NANOS + " ns, got " + maxNanos);
-        }
+        maxSpinNanos(Duration.ofNanos(maxNanos));
         if (initialNanos < 0 || initialNanos > maxNanos) {
             throw new IllegalArgumentException("spin budget must be within 0.." + maxNanos + " ns, got " + initialNanos);
         }
         this.maxNanos = maxNanos;
         this.probeNanos = Math.min(PROBE_NANOS, maxNanos);
         this.nanos = initialNanos < MIN_NANOS ? 0 : initialNanos;
+    }
+
+    /**
+     * A user's bound on the spin ({@code RealPlatform(Duration)}) in nanoseconds: 0 (never spin), or
+     * from {@link #MIN_NANOS} (the shortest spin a budget keeps) to {@link #MAX_NANOS}.
+     *
+     * @throws IllegalArgumentException for any other value, naming it
+     */
+    static long maxSpinNanos(Duration maxSpin) {
+        if (maxSpin == null) {
+            throw new NullPointerException("maxSpin");
+        }
+        if (!maxSpin.isZero() && (maxSpin.compareTo(Duration.ofNanos(MIN_NANOS)) < 0
+                || maxSpin.compareTo(Duration.ofNanos(MAX_NANOS)) > 0)) {
+            String got = maxSpin.abs().compareTo(Duration.ofDays(1)) < 0 ? maxSpin.toNanos() + " ns" : maxSpin.toString();
+            throw new IllegalArgumentException("maxSpin must be zero (no spin) or from " + MIN_NANOS
+                    + " to " + MAX_NANOS + " ns, got " + got);
+        }
+        return maxSpin.toNanos();
     }
 
     /** How long the next park may spin, in nanoseconds; 0 means park at once. */

@@ -100,9 +100,9 @@ class SpinBudgetTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SpinBudget(SpinBudget.MAX_NANOS + 1));
         assertEquals("spin budget must be within 0..80000 ns, got 80001", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new SpinBudget(-1));
-        assertEquals("longest spin must be within 2500..80000 ns, got 2499",
+        assertEquals("maxSpin must be zero (no spin) or from 2500 to 80000 ns, got 2499 ns",
                 assertThrows(IllegalArgumentException.class, () -> new SpinBudget(0, SpinBudget.MIN_NANOS - 1)).getMessage());
-        assertEquals("longest spin must be within 2500..80000 ns, got 80001",
+        assertEquals("maxSpin must be zero (no spin) or from 2500 to 80000 ns, got 80001 ns",
                 assertThrows(IllegalArgumentException.class, () -> new SpinBudget(0, SpinBudget.MAX_NANOS + 1)).getMessage());
         assertEquals("spin budget must be within 0..10000 ns, got 10001",
                 assertThrows(IllegalArgumentException.class, () -> new SpinBudget(10_001, 10_000)).getMessage());
