@@ -54,10 +54,15 @@ public class DelayedWork extends Work {
      *
      * @return whether it had to wait: always when it fired a pending timer (even if the item then
      *     finished before the wait began), otherwise as {@link Work#flush()}
+     * @throws IllegalStateException if called from this item's own run, which could never finish;
+     *     a pending timer is left armed
      */
     @Override
     public boolean flush() {
         WorkQueue wq = targetWq;
+        if (wq != null) {
+            refuseWaitFromOwnRun(wq.system().platform().currentTask(), "flush_delayed_work");
+        }
         boolean fired = wq != null && wq.fireDelayedNow(this);
         boolean waited = super.flush();
         return fired || waited;

@@ -314,8 +314,26 @@ public class Work extends AbstractPrimitive {
             return false;
         }
         Task self = sys.platform().currentTask();
+        refuseWaitFromOwnRun(self, "flush_work");
         self.checkMaySleep(this, "flush_work");
         return flushWork(sys, self, true, false);
+    }
+
+    /**
+     * Refuses, before anything changes, a wait for this item from its own run: {@code op} would
+     * wait for the run that is making the call, which can never finish. The kernel deadlocks there
+     * ({@code start_flush_work} finds the item on its own worker and waits on a barrier behind it),
+     * after a cancel has already taken a pending re-queue or a flush has fired the timer; here the
+     * call throws and the item stays as it was: pending, enabled, its timer armed.
+     *
+     * @param op the kernel's name of the call, for the message
+     * @throws IllegalStateException if {@code self} is the worker running this item
+     */
+    void refuseWaitFromOwnRun(Task self, String op) {
+        Worker cur = Workqueues.currentWorker(self);
+        if (cur != null && cur.currentWork == this) {
+            throw new IllegalStateException(op + " of work " + name + " from its own run in " + cur.name + " can never finish");
+        }
     }
 
     /** The subsystem this item was last queued (or armed) on, or {@code null} if never. */
@@ -358,6 +376,8 @@ public class Work extends AbstractPrimitive {
      * it sleeps, and throws {@link dev.rescuer.core.platform.AtomicContextException} in atomic context.
      *
      * @return whether it was pending
+     * @throws IllegalStateException if called from this item's own run, which could never finish; the
+     *     item is left as it was (a pending re-queue stays queued)
      */
     public boolean cancelSync() {
         Workqueues sys = ownerForGrab();
@@ -382,6 +402,8 @@ public class Work extends AbstractPrimitive {
      * not subject to {@code check_flush_dependency}, and it follows {@link #cancelSync()}'s rule for BH items.
      *
      * @return whether it was pending
+     * @throws IllegalStateException if called from this item's own run, which could never finish; the
+     *     item is left as it was (not disabled)
      */
     public boolean disableSync() {
         Workqueues sys = ownerForGrab();
@@ -505,10 +527,12 @@ public class Work extends AbstractPrimitive {
     private boolean cancelSync(Workqueues sys, boolean disable) {
         Platform platform = sys.platform();
         Task self = platform.currentTask();
+        String op = disable ? "disable_work_sync" : "cancel_work_sync";
+        refuseWaitFromOwnRun(self, op);
         PoolWorkqueue last = pwq;
         boolean bh = last != null && last.pool.bh;
         if (!bh) {
-            self.checkMaySleep(this, disable ? "disable_work_sync" : "cancel_work_sync");
+            self.checkMaySleep(this, op);
         }
         incDisable();
         try {
@@ -523,16 +547,14 @@ public class Work extends AbstractPrimitive {
     }
 
     /**
-     * Waits for the last queueing of this item to finish ({@code __flush_work}).
+     * Waits for the last queueing of this item to finish ({@code __flush_work}). The caller has
+     * refused a wait from the item's own run ({@link #refuseWaitFromOwnRun}).
      *
      * @param checkDependency whether to apply {@code check_flush_dependency} (not from a cancel)
      * @param spin busy-wait instead of sleeping (a cancel of a BH item, which may come from BH context)
      */
     private boolean flushWork(Workqueues sys, Task self, boolean checkDependency, boolean spin) {
         Worker cur = Workqueues.currentWorker(self);
-        if (cur != null && cur.currentWork == this) {
-            throw new IllegalStateException("flush of work " + name + " from its own run in " + cur.name + " can never finish");
-        }
         LockEvents ev = sys.platform().lockEvents();
         if (ev != null) { // __flush_work: lock_map_acquire(&work->lockdep_map), then release, even if idle
             ev.acquire(self, this, LockEvents.EXCLUSIVE, 0, false);

@@ -948,10 +948,11 @@ public final class WorkQueue extends AbstractPrimitive implements Executor {
         WorkQueue wq = this;
         PoolWorkqueue pwq = pwqFor(cpu);
         PoolWorkqueue last = work.pwq;
-        if (last != null && last.pool != pwq.pool && last.wq == wq) {
-            // Non-reentrancy: if it is running on the pool it last ran on, queue it there. Since the
-            // caller owns PENDING the item is on no list, so it cannot start running anywhere else
-            // once this lock is dropped.
+        if (last != null && last.pool != pwq.pool) {
+            // Non-reentrancy: if it is running for this queue on the pool of its last queueing (on
+            // whatever queue that was, as get_work_pool reads it), queue it there. Since the caller
+            // owns PENDING the item is on no list, so it cannot start running anywhere else once
+            // this lock is dropped.
             WorkerPool lp = last.pool;
             lp.lock.lock();
             try {

@@ -221,7 +221,7 @@ class FlushDependencyTest {
             assertTrue(wq.queue(self[0]));
             self[0].flush();
             assertInstanceOf(IllegalStateException.class, itemErr.get());
-            assertTrue(itemErr.get().getMessage().startsWith("flush of work flushes_itself from its own run in kworker/0:"),
+            assertTrue(itemErr.get().getMessage().startsWith("flush_work of work flushes_itself from its own run in kworker/0:"),
                     itemErr.get().getMessage());
             assertTrue(itemErr.get().getMessage().endsWith("can never finish"), itemErr.get().getMessage());
 

@@ -212,4 +212,35 @@ class NonReentrancyTest {
             wq.destroy();
         }
     }
+
+    @Test
+    void requeueForTheRunningQueueFindsTheRunEvenIfTheLastQueueingWasOnAnotherQueue() {
+        // __queue_work reads the last pool from the item whatever queue it was on, then checks that
+        // the worker running the item there runs it for this queue.
+        try (RescuerSystem sys = system(WorkqueueConfig.defaults().withCpus(2).withCpuIntensiveThreshold(Duration.ofSeconds(10)))) {
+            WorkQueue a = sys.workqueues().create("a", 0);
+            WorkQueue b = sys.workqueues().create("b", 0);
+            Completion gate = new Completion(sys.platform(), "gate");
+            Probe p = new Probe();
+            p.work = new Work("x", () -> {
+                p.maxInBody.accumulateAndGet(p.inBody.incrementAndGet(), Math::max);
+                if (p.runs.incrementAndGet() == 1) {
+                    gate.waitFor();
+                }
+                p.inBody.decrementAndGet();
+            });
+            assertTrue(a.queueOn(0, p.work));
+            Poll.until("x runs for a on CPU 0", () -> gate.waitingTasks().size() == 1);
+            assertTrue(b.queueOn(0, p.work)); // the last queueing is now b's, on the same pool
+            assertTrue(p.work.cancel());
+            assertTrue(a.queueOn(1, p.work));
+            assertSame(a.pwqFor(0), p.work.pwq, "queued behind the run on CPU 0's pool, not on CPU 1's");
+            gate.complete();
+            a.flush();
+            assertEquals(2, p.runs.get());
+            assertEquals(1, p.maxInBody.get());
+            a.destroy();
+            b.destroy();
+        }
+    }
 }
