@@ -31,6 +31,8 @@ import java.util.TreeMap;
  *       waits until an element is freed back into the reserve, and starts over. The wait is bounded
  *       by a configurable re-check interval (the kernel's 5 s), after which it retries the source.
  *   <li>In a context that may not sleep it returns {@code null} instead of waiting.
+ *   <li>{@code minNr} may be 0, as {@code mempool_create(0, ...)} may (a pool whose allocations may
+ *       wait for a free but hold no reserve at rest; see {@link #free}).
  *   <li>{@link #free} refills the reserve first and then wakes <em>every</em> waiting allocation, as
  *       {@code mempool_free} does with {@code wake_up(&pool->wait)} (the waits in
  *       {@code mempool_alloc} are not exclusive); each re-tries, and those that find the reserve
@@ -123,8 +125,8 @@ public final class Mempool<T> {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a mempool needs a non-blank name");
         }
-        if (minNr < 1) {
-            throw new IllegalArgumentException("mempool " + name + ": minNr must be >= 1, got " + minNr);
+        if (minNr < 0) {
+            throw new IllegalArgumentException("mempool " + name + ": minNr must be >= 0, got " + minNr);
         }
         if (recheck.isNegative() || recheck.isZero()) {
             throw new IllegalArgumentException("mempool " + name + ": recheck interval must be positive, got " + recheck);
@@ -295,13 +297,15 @@ public final class Mempool<T> {
 
     /**
      * Frees an element ({@code mempool_free}): into the reserve if it is short, waking every waiting
-     * allocation, else back to the source.
+     * allocation, else back to the source. A pool created with {@code minNr} 0 keeps one freed element
+     * while its reserve is empty, so that an allocation waiting on it is woken (the kernel's
+     * "min_nr = 0 edge case"). Freeing {@code null} does nothing, as in the kernel.
      *
      * @throws IllegalStateException if the pool did not hand {@code element} out, or it was freed already
      */
     public void free(T element) {
         if (element == null) {
-            throw new NullPointerException("element");
+            return;
         }
         LockEvents ev = platform.lockEvents();
         if (ev != null) {
@@ -315,7 +319,7 @@ public final class Mempool<T> {
                 throw new IllegalStateException("mempool " + name + ": free of an element it did not hand out, or that "
                         + "was freed already: " + element);
             }
-            refilled = reserve.size() < minNr && !destroyed;
+            refilled = (reserve.size() < minNr || minNr == 0 && reserve.isEmpty()) && !destroyed;
             if (refilled) {
                 reserve.addLast(element);
             }

@@ -37,10 +37,21 @@ import java.util.concurrent.atomic.LongAdder;
  *       context, in a {@code NORECLAIM} scope so their own allocations do not recurse, then retries.
  *       A shrinker may block (waiting for writeback, say): that is how allocation blocks in reclaim.
  *   <li>Without progress, the task sleeps until pages are freed or a back-off passes, and retries.
- *       After {@code reclaimRetries} passes without progress it fails, as the kernel's
- *       {@code __GFP_RETRY_MAYFAIL} does; this model has no OOM killer, so a plain {@code GFP_KERNEL}
- *       allocation fails there too. {@code NORETRY} fails after one pass. {@code NOFAIL} never fails:
- *       it keeps reclaiming and waiting for as long as it takes.
+ *       {@code NORETRY} fails after one pass. After {@code reclaimRetries} passes in a row without
+ *       progress ({@code should_reclaim_retry} giving up), what {@code __alloc_pages_may_oom} and the
+ *       {@code nopage} path decide:
+ *       <ul>
+ *         <li>a costly allocation (more than {@value #COSTLY_PAGES} pages, order above
+ *             {@code PAGE_ALLOC_COSTLY_ORDER}) or a {@code RETRY_MAYFAIL} one fails;
+ *         <li>a {@code NOFAIL} one never fails: it gets one try with no watermark at all (every
+ *             free page; half of min if costly) and then retries for as long as it takes;
+ *         <li>one that may not enter the filesystem ({@code GFP_NOFS}, {@code GFP_NOIO}, or any
+ *             context under such a scope) is "too small to fail": the kernel's {@code out_of_memory}
+ *             reports progress for it without killing anything, so it retries for as long as it
+ *             takes, like {@code NOFAIL} but without the reserves;
+ *         <li>a plain {@code GFP_KERNEL} one fails: the kernel would call the OOM killer, and this
+ *             model has none (docs/ARCHITECTURE.md).
+ *       </ul>
  * </ol>
  * Allocating with a sleeping context from atomic context throws
  * {@link dev.rescuer.core.platform.AtomicContextException}, whether or not memory is short.
@@ -330,17 +341,25 @@ public final class PageAllocator implements AutoCloseable {
         }
     }
 
-    /** The kernel's watermark adjustments ({@code __zone_watermark_ok}): HIGH halves min, atomic HIGH takes a further quarter. */
+    /**
+     * The kernel's watermark adjustments ({@code __zone_watermark_ok}): {@code HIGH} halves min
+     * ({@code ALLOC_MIN_RESERVE}); a {@code HIGH} allocation that may not sleep takes a further
+     * quarter ({@code ALLOC_NON_BLOCK}), unless it says {@code NOMEMALLOC} ({@code gfp_to_alloc_flags}:
+     * "not worth trying to allocate harder for __GFP_NOMEMALLOC even if it can't schedule").
+     */
     private long minMarkFor(Gfp eff) {
         long m = minMark;
         if (eff.has(Gfp.Modifier.HIGH)) {
             m -= m / 2;
-            if (!eff.mayDirectReclaim()) {
+            if (!eff.mayDirectReclaim() && !eff.has(Gfp.Modifier.NOMEMALLOC)) {
                 m -= m / 4;
             }
         }
         return m;
     }
+
+    /** Pages above which an allocation is "costly" ({@code PAGE_ALLOC_COSTLY_ORDER} 3: order 3 is 8 pages). */
+    static final int COSTLY_PAGES = 1 << 3;
 
     /** @return {@code null} when the pages were taken, otherwise why the allocation fails */
     private String slowPath(int n, Gfp eff, Task self) {
@@ -373,8 +392,32 @@ public final class PageAllocator implements AutoCloseable {
                 return "__GFP_NORETRY: one reclaim pass freed " + progress + " objects, not enough";
             }
             fruitless = progress > 0 ? 0 : fruitless + 1;
-            if (fruitless > reclaimRetries && !eff.has(Gfp.Modifier.NOFAIL)) {
-                return reclaimRetries + " reclaim passes in a row made no progress";
+            if (fruitless > reclaimRetries) {
+                // should_reclaim_retry gave up: what __alloc_pages_may_oom and the nopage path decide.
+                String why = reclaimRetries + " reclaim passes in a row made no progress";
+                if (n > COSTLY_PAGES || eff.has(Gfp.Modifier.RETRY_MAYFAIL)) {
+                    // The OOM path is skipped: the costly or may-fail allocation fails, unless NOFAIL,
+                    // which the nopage path lets into half of min (ALLOC_MIN_RESERVE) and retries.
+                    if (!eff.has(Gfp.Modifier.NOFAIL)) {
+                        return why;
+                    }
+                    if (take(n, minMark - minMark / 2)) {
+                        return null;
+                    }
+                    continue; // no progress was made, so the next pass that fails comes back here
+                } else if (eff.has(Gfp.Modifier.NOFAIL)) {
+                    // out_of_memory (or its NOFAIL warning) counts as progress, and a NOFAIL
+                    // allocation gets one try without watermarks (__alloc_pages_cpuset_fallback).
+                    if (take(n, 0)) {
+                        return null;
+                    }
+                } else if (eff.mayFs()) {
+                    // The kernel would call the OOM killer here and retry; this model has none.
+                    return why + " (no OOM killer)";
+                }
+                // Otherwise too small to fail: out_of_memory returns true for an allocation that may
+                // not enter the filesystem ("does not compensate for IO-less reclaim"), so it retries.
+                fruitless = 0;
             }
             if (progress == 0) {
                 waitForFree(n, mark);

@@ -217,14 +217,16 @@ class MempoolTest {
         assertTrue(twice.getMessage().contains("or that was freed already"), twice.getMessage());
         assertEquals(0, pool.outstanding());
         assertEquals(MIN_NR, pool.reserved());
-        assertThrows(NullPointerException.class, () -> pool.free(null));
+        pool.free(null); // mempool_free(NULL) returns at once
+        assertEquals(MIN_NR, pool.reserved());
         assertThrows(NullPointerException.class, () -> pool.allocate(null));
         pool.destroy();
         assertThrows(IllegalStateException.class, pool::destroy);
         assertThrows(IllegalStateException.class, () -> pool.allocate(Gfp.KERNEL));
         assertEquals(TOTAL - PER_ELEMENT, pages.freePages(), "only the element the pool refused is still out");
 
-        assertThrows(IllegalArgumentException.class, () -> Mempool.ofPages(pages, "zero", 0, 1));
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class, () -> Mempool.ofPages(pages, "neg", -1, 1));
+        assertEquals("mempool neg: minNr must be >= 0, got -1", negative.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Mempool.ofPages(pages, "zero-pages", 1, 0));
         assertThrows(IllegalArgumentException.class, () -> Mempool.ofPages(pages, " ", 1, 1));
         assertThrows(IllegalArgumentException.class, () -> Mempool.create(platform, "r", 1, new PageSource(), Duration.ZERO));
@@ -313,6 +315,36 @@ class MempoolTest {
         } finally {
             other.close();
         }
+        pool.destroy();
+    }
+
+    @Test
+    void aPoolWithNoReserveWaitsAndTheNextFreeWakesIt() {
+        // mempool_create(0, ...) is legal; mempool_free keeps one element while such a pool's
+        // reserve is empty so that a waiter is woken (the kernel's "min_nr = 0 edge case").
+        Mempool<Pages> pool = Mempool.create(platform, "zero", 0, new PageSource(), Duration.ofHours(1));
+        assertEquals(0, pool.reserved());
+        Pages a = pool.allocate(Gfp.KERNEL);
+        exhaust();
+        assertNull(pool.allocate(Gfp.ATOMIC), "no reserve: a context that may not sleep gets nothing");
+        AtomicReference<Pages> second = new AtomicReference<>();
+        DrivenTask d = new DrivenTask(platform, "zero-waiter", seq);
+        try {
+            DrivenTask.Op op = d.submit(() -> second.set(pool.allocate(Gfp.KERNEL)));
+            try {
+                Bounded.untilBlocked(d.task(), Bounded.primitive("waitqueue", "mempool zero"), "the mempool's wait queue", op);
+                assertFalse(op.isDone());
+            } finally {
+                pool.free(a);
+            }
+            DrivenTask.awaitDone(op);
+            DrivenTask.rethrow(op);
+        } finally {
+            Bounded.closeUnlessBlocked(d);
+        }
+        assertSame(a, second.get(), "the waiter got the freed element");
+        pool.free(second.get());
+        assertEquals(1, pool.reserved(), "an empty reserve keeps one freed element");
         pool.destroy();
     }
 }

@@ -268,8 +268,11 @@ class PageAllocatorTest {
             assertEquals(before.failures() + 2, pages.stats().failures());
 
             try (MemallocScope s = MemallocScope.noio(platform)) {
-                PageAllocationException scoped = assertThrows(PageAllocationException.class, () -> pages.allocate(2, Gfp.KERNEL));
-                assertTrue(scoped.getMessage().contains("2 pages, GFP_KERNEL (effective GFP_NOIO under task scopes NOIO)"), scoped.getMessage());
+                // Costly (above order 3), so the IO-less context does not make it too small to fail.
+                int costly = PageAllocator.COSTLY_PAGES + 1;
+                PageAllocationException scoped = assertThrows(PageAllocationException.class, () -> pages.allocate(costly, Gfp.KERNEL));
+                assertTrue(scoped.getMessage().contains(costly + " pages, GFP_KERNEL (effective GFP_NOIO under task scopes NOIO)"),
+                        scoped.getMessage());
             }
             hog.free();
         }
@@ -345,7 +348,7 @@ class PageAllocatorTest {
     void nofailKeepsReclaimingPastTheRetryLimit() {
         Stuck stuck = new Stuck();
         try (ShrinkerRegistration r = pages.registerShrinker(stuck)) {
-            Pages hog = hogTo(pages, MIN);
+            Pages hog = hogTo(pages, 0); // nothing free: the reserves cannot help either
             AtomicReference<Pages> got = new AtomicReference<>();
             DrivenTask d = new DrivenTask(platform, "nofail-retrier", seq);
             try {
@@ -456,5 +459,108 @@ class PageAllocatorTest {
         assertSame(platform, defaults.platform());
         assertNull(defaults.kswapdTask());
         defaults.close();
+    }
+
+    /**
+     * Retries {@code alloc} in a task of its own until well past the retry limit, checks it has
+     * neither failed nor returned, then frees {@code give} of {@code hog}'s pages and expects it to
+     * succeed: an allocation that is too small to fail.
+     */
+    private void assertRetriesUntilFreed(Stuck stuck, Pages hog, int give, java.util.function.Supplier<Pages> alloc) {
+        AtomicReference<Pages> got = new AtomicReference<>();
+        DrivenTask d = new DrivenTask(platform, "retrier", seq);
+        try {
+            DrivenTask.Op op = d.submit(() -> got.set(alloc.get()));
+            try {
+                Poll.until("it reclaims well past the retry limit", () -> stuck.scans.get() > 3 * (RETRIES + 1) || op.isDone());
+                assertFalse(op.isDone(), "it gave up: " + op.failure());
+            } finally {
+                hog.free(give);
+            }
+            DrivenTask.awaitDone(op);
+            DrivenTask.rethrow(op);
+        } finally {
+            Bounded.closeUnlessBlocked(d);
+        }
+        got.get().free();
+    }
+
+    @Test
+    void anOrderZeroNofsOrNoioAllocationIsTooSmallToFail() {
+        // __alloc_pages_may_oom: out_of_memory reports progress for a context without __GFP_FS
+        // ("does not compensate for IO-less reclaim"), so the slow path retries for ever.
+        Stuck stuck = new Stuck();
+        try (ShrinkerRegistration r = pages.registerShrinker(stuck)) {
+            Pages hog = hogTo(pages, MIN);
+            assertRetriesUntilFreed(stuck, hog, 8, () -> pages.allocate(1, Gfp.NOFS));
+            hog.free();
+            stuck.scans.set(0);
+            Pages hog2 = hogTo(pages, MIN);
+            assertRetriesUntilFreed(stuck, hog2, 8, () -> {
+                try (MemallocScope s = MemallocScope.noio(platform)) {
+                    return pages.allocate(PageAllocator.COSTLY_PAGES, Gfp.KERNEL); // order 3 is not costly
+                }
+            });
+            hog2.free();
+        }
+        assertBalanced(pages);
+    }
+
+    @Test
+    void retryMayfailAndCostlyIoLessAllocationsStillFail() {
+        Stuck stuck = new Stuck();
+        try (ShrinkerRegistration r = pages.registerShrinker(stuck)) {
+            Pages hog = hogTo(pages, MIN);
+            assertNull(pages.tryAllocate(1, Gfp.NOFS.with(Modifier.RETRY_MAYFAIL)));
+            assertNull(pages.tryAllocate(PageAllocator.COSTLY_PAGES + 1, Gfp.NOIO));
+            PageAllocationException e = assertThrows(PageAllocationException.class, () -> pages.allocate(1, Gfp.KERNEL));
+            assertTrue(e.getMessage().endsWith(RETRIES + " reclaim passes in a row made no progress (no OOM killer)"), e.getMessage());
+            assertEquals(MIN, pages.freePages(), "the failures took nothing");
+            hog.free();
+        }
+        assertBalanced(pages);
+    }
+
+    @Test
+    void nofailGetsEveryFreePageOnceReclaimHasFailed() {
+        // __alloc_pages_may_oom: a NOFAIL allocation then tries __alloc_pages_cpuset_fallback with
+        // ALLOC_NO_WATERMARKS before it retries.
+        Stuck stuck = new Stuck();
+        try (ShrinkerRegistration r = pages.registerShrinker(stuck)) {
+            Pages hog = hogTo(pages, 4);
+            Pages p = pages.allocate(4, Gfp.NOFS.with(Modifier.NOFAIL));
+            assertEquals(0, pages.freePages());
+            assertEquals(RETRIES + 1, stuck.scans.get(), "only after the retries ran out");
+            p.free();
+            hog.free();
+        }
+        assertBalanced(pages);
+    }
+
+    @Test
+    void aCostlyNofailAllocationGetsHalfOfMinOnceReclaimHasFailed() {
+        // The nopage path: ALLOC_MIN_RESERVE ("some access to memory reserves"), not every page.
+        Stuck stuck = new Stuck();
+        int costly = PageAllocator.COSTLY_PAGES + 1;
+        try (ShrinkerRegistration r = pages.registerShrinker(stuck)) {
+            Pages hog = hogTo(pages, MIN / 2 + costly);
+            Pages p = pages.allocate(costly, Gfp.KERNEL.with(Modifier.NOFAIL));
+            assertEquals(MIN / 2, pages.freePages());
+            p.free();
+            hog.free();
+        }
+        assertBalanced(pages);
+    }
+
+    @Test
+    void atomicWithNomemallocStopsAtHalfOfMin() {
+        // gfp_to_alloc_flags: no ALLOC_NON_BLOCK for __GFP_NOMEMALLOC, so no extra quarter.
+        Pages hog = hogTo(pages, MIN - MIN / 2);
+        assertNull(pages.tryAllocate(1, Gfp.ATOMIC.with(Modifier.NOMEMALLOC)));
+        Pages plain = pages.allocate(1, Gfp.ATOMIC);
+        assertEquals(MIN - MIN / 2 - 1, pages.freePages(), "plain ATOMIC still goes below half of min");
+        plain.free();
+        hog.free();
+        assertBalanced(pages);
     }
 }

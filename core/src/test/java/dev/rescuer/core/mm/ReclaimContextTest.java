@@ -99,7 +99,8 @@ class ReclaimContextTest {
     void underANoioScopeShrinkersSeeNeitherIoNorFsAndTheAllocationFailsRatherThanRecurse() {
         Pages got;
         try (MemallocScope s = MemallocScope.noio(platform)) {
-            got = pages.tryAllocate(8, Gfp.KERNEL);
+            // Costly (above order 3): an order-0..3 IO-less allocation would be too small to fail.
+            got = pages.tryAllocate(PageAllocator.COSTLY_PAGES + 1, Gfp.KERNEL);
         }
         assertNull(got, "nothing could be reclaimed without I/O");
         assertAll(inodes.scanGfps, false, false);
@@ -113,7 +114,7 @@ class ReclaimContextTest {
 
     @Test
     void anExplicitNoioContextIsHonouredWithoutAScope() {
-        assertNull(pages.tryAllocate(8, Gfp.NOIO));
+        assertNull(pages.tryAllocate(PageAllocator.COSTLY_PAGES + 1, Gfp.NOIO)); // costly, so it may fail
         assertAll(writeback.scanGfps, false, false);
         assertEquals(20, writeback.size());
         writeback.scanGfps.clear();
