@@ -17,9 +17,12 @@ import dev.rescuer.core.platform.Task;
  *   <li>Scopes are per task and do not follow work handed to another task.
  *   <li>{@code NOIO} implies {@code NOFS} ({@link Gfp#scopedBy}).
  *   <li>A scope saves and restores only the bit it sets, so scopes nest: closing an inner
- *       {@code nofs} inside an outer {@code noio} leaves {@code noio} in force.
- *   <li>Closing out of order, twice, or from another task throws {@link IllegalStateException} and
- *       leaves the flags unchanged.
+ *       {@code nofs} inside an outer {@code noio} leaves {@code noio} in force. Scopes of different
+ *       kinds may also overlap, as the kernel's save/restore pairs may ({@code nofs} opened, then
+ *       {@code noio}, then the {@code nofs} closed first): each restores only its own bit.
+ *   <li>Closing a scope while a later scope <em>of the same kind</em> is still open (in the kernel,
+ *       restoring out of order, which would leave the bit set or clear it too early), closing twice,
+ *       or closing from another task throws {@link IllegalStateException} and leaves the flags unchanged.
  * </ul>
  * {@link #NORECLAIM} is the kernel's {@code PF_MEMALLOC} ({@code memalloc_noreclaim_save}): the task
  * is the reclaimer, so its allocations never enter direct reclaim (no recursion) and may use the
@@ -37,16 +40,40 @@ public final class MemallocScope implements AutoCloseable {
     private final Task task;
     private final int bit;
     private final int saved;
+    /** This scope's place among the open scopes of its own kind, 1 for the outermost. */
     private final int depth;
     private boolean closed;
 
+    /** Bits per kind in the task's packed depths ({@link Task#memallocBitDepths}): up to 1023 nested scopes of one kind. */
+    private static final int DEPTH_BITS = 10;
+    private static final int DEPTH_MASK = (1 << DEPTH_BITS) - 1;
+
     private MemallocScope(Task task, int bit) {
+        int open = bitDepth(task, bit);
+        if (open == DEPTH_MASK) {
+            throw new IllegalStateException(name(bit) + " scopes of task " + task + " nested " + DEPTH_MASK + " deep: one is never closed");
+        }
         this.task = task;
         this.bit = bit;
         this.saved = task.memallocFlags() & bit;
-        this.depth = task.memallocScopeDepth() + 1;
+        this.depth = open + 1;
         task.setMemallocFlags(task.memallocFlags() | bit);
-        task.setMemallocScopeDepth(depth);
+        task.setMemallocScopeDepth(task.memallocScopeDepth() + 1);
+        setBitDepth(task, bit, depth);
+    }
+
+    private static int shift(int bit) {
+        return Integer.numberOfTrailingZeros(bit) * DEPTH_BITS;
+    }
+
+    /** How many scopes of kind {@code bit} are open on {@code t}. */
+    private static int bitDepth(Task t, int bit) {
+        return (t.memallocBitDepths() >>> shift(bit)) & DEPTH_MASK;
+    }
+
+    private static void setBitDepth(Task t, int bit, int d) {
+        int s = shift(bit);
+        t.setMemallocBitDepths((t.memallocBitDepths() & ~(DEPTH_MASK << s)) | (d << s));
     }
 
     /** Opens a {@code NOIO} scope on the current task. */
@@ -80,13 +107,15 @@ public final class MemallocScope implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException(name(bit) + " scope (depth " + depth + ") of task " + task + " closed twice");
         }
-        if (task.memallocScopeDepth() != depth) {
+        int open = bitDepth(task, bit);
+        if (open != depth) {
             throw new IllegalStateException(name(bit) + " scope (depth " + depth + ") of task " + task
-                    + " closed out of order: " + task.memallocScopeDepth() + " scopes are open, so the innermost must close first");
+                    + " closed out of order: " + open + " " + name(bit) + " scopes are open, so the innermost must close first");
         }
         closed = true;
         task.setMemallocFlags((task.memallocFlags() & ~bit) | saved);
-        task.setMemallocScopeDepth(depth - 1);
+        task.setMemallocScopeDepth(task.memallocScopeDepth() - 1);
+        setBitDepth(task, bit, depth - 1);
     }
 
     /** The kernel's name for a scope bit. */

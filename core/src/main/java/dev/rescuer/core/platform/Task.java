@@ -75,6 +75,7 @@ public final class Task {
 
     private int memallocFlags;
     private int memallocScopeDepth;
+    private int memallocBitDepths;
     private int atomicDepth;
     private Primitive[] held = NONE;
     private int heldCount;
@@ -158,6 +159,20 @@ public final class Task {
     /** Sets the number of open memalloc scopes. Only the task itself may call this. */
     public void setMemallocScopeDepth(int depth) {
         this.memallocScopeDepth = depth;
+    }
+
+    /**
+     * How many memalloc scopes of each kind are open on this task, packed by
+     * {@code dev.rescuer.core.mm.MemallocScope}, which checks with it that scopes of one kind close
+     * innermost first.
+     */
+    public int memallocBitDepths() {
+        return memallocBitDepths;
+    }
+
+    /** Replaces the packed per-kind scope depths. Only the task itself may call this. */
+    public void setMemallocBitDepths(int depths) {
+        this.memallocBitDepths = depths;
     }
 
     // ---- atomic context ----

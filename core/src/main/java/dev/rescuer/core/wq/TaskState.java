@@ -20,17 +20,17 @@ import java.util.List;
  * releasing it would let other tasks see that state; the kernel does not release them either. The
  * hung-task detector then names this worker as the holder, which is the truth.
  */
-record TaskState(int atomicDepth, int heldCount, int memallocFlags, int scopeDepth) {
+record TaskState(int atomicDepth, int heldCount, int memallocFlags, int scopeDepth, int scopeBitDepths) {
 
     /** The state of {@code t} now; only {@code t} itself may call this. */
     static TaskState of(Task t) {
-        return new TaskState(t.atomicDepth(), t.heldCount(), t.memallocFlags(), t.memallocScopeDepth());
+        return new TaskState(t.atomicDepth(), t.heldCount(), t.memallocFlags(), t.memallocScopeDepth(), t.memallocBitDepths());
     }
 
     /** Whether {@code t} is in this state again. */
     boolean sameAs(Task t) {
         return t.atomicDepth() == atomicDepth && t.heldCount() == heldCount && t.memallocFlags() == memallocFlags
-                && t.memallocScopeDepth() == scopeDepth;
+                && t.memallocScopeDepth() == scopeDepth && t.memallocBitDepths() == scopeBitDepths;
     }
 
     /** The kernel-style report of what {@code t} leaked, naming the worker, the item and its queue. */
@@ -61,6 +61,7 @@ record TaskState(int atomicDepth, int heldCount, int memallocFlags, int scopeDep
     void restoreScopesAndAtomic(Task t) {
         t.setMemallocFlags(memallocFlags);
         t.setMemallocScopeDepth(scopeDepth);
+        t.setMemallocBitDepths(scopeBitDepths);
         while (t.atomicDepth() > atomicDepth) {
             t.exitAtomic();
         }

@@ -104,19 +104,39 @@ class MemallocScopeTest {
     }
 
     @Test
-    void outOfOrderCloseThrowsAndLeavesTheFlagsUnchanged() {
+    void outOfOrderCloseOfOneKindThrowsAndLeavesTheFlagsUnchanged() {
+        // memalloc_nofs_restore of the outer save while an inner nofs save is open would clear NOFS
+        // under the inner scope (and the inner restore would set it again for good): refused.
         Task self = platform.currentTask(); // per test: lifecycle methods may run on another thread
         MemallocScope outer = MemallocScope.nofs(platform);
-        MemallocScope inner = MemallocScope.noio(platform);
+        MemallocScope inner = MemallocScope.nofs(platform);
         IllegalStateException e = assertThrows(IllegalStateException.class, outer::close);
-        assertTrue(e.getMessage().contains("out of order"), e.getMessage());
-        assertTrue(e.getMessage().contains("memalloc_nofs"), e.getMessage());
-        assertEquals(NOFS | NOIO, self.memallocFlags());
+        assertTrue(e.getMessage().contains("closed out of order: 2 memalloc_nofs scopes are open"), e.getMessage());
+        assertEquals(NOFS, self.memallocFlags());
         assertEquals(2, self.memallocScopeDepth());
         inner.close();
+        assertEquals(NOFS, self.memallocFlags(), "the outer scope is still open");
         outer.close(); // the refused close did not count: the outer scope can still close properly
         assertEquals(0, self.memallocFlags());
         assertEquals(0, self.memallocScopeDepth());
+    }
+
+    @Test
+    void scopesOfDifferentKindsMayOverlap() {
+        // include/linux/sched/mm.h: each save/restore pair saves and restores only its own bit, so
+        // nofs = memalloc_nofs_save(); noio = memalloc_noio_save(); memalloc_nofs_restore(nofs);
+        // memalloc_noio_restore(noio); is correct.
+        Task self = platform.currentTask(); // per test: lifecycle methods may run on another thread
+        MemallocScope nofs = MemallocScope.nofs(platform);
+        MemallocScope noio = MemallocScope.noio(platform);
+        nofs.close();
+        assertEquals(NOIO, self.memallocFlags());
+        assertEquals(1, self.memallocScopeDepth());
+        assertEquals(Gfp.NOIO, MemallocScope.currentContext(platform, Gfp.KERNEL));
+        noio.close();
+        assertEquals(0, self.memallocFlags());
+        assertEquals(0, self.memallocScopeDepth());
+        assertEquals(0, self.memallocBitDepths());
     }
 
     @Test
