@@ -70,6 +70,9 @@ class PageCountersProperties {
                             int kind, int n, Gfp gfp, int pick, boolean noio) {
         if (kind <= 3 || held.isEmpty()) {
             Pages p;
+            // One task, so nobody else frees: an IO-less allocation that is too small to fail would
+            // retry for ever. RETRY_MAYFAIL lets every sleeping context fail once reclaim gives up.
+            gfp = gfp.mayDirectReclaim() ? gfp.with(Gfp.Modifier.RETRY_MAYFAIL) : gfp;
             try (MemallocScope s = noio ? MemallocScope.noio(platform) : null) {
                 if ((pick & 1) == 0) {
                     p = pages.tryAllocate(n, gfp);

@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #newBuffer} takes a block without reading it ({@code dm_bufio_new}); {@link #markBufferDirty}
  * and {@link #writeDirtyBuffers} write changed blocks through the device below; {@link #release}
  * drops a hold. Each buffer costs one page per 4 KiB from the system's page allocator, allocated with
- * {@code GFP_NOIO} as {@code alloc_buffer} does.
+ * {@code GFP_NOWAIT} and then {@code GFP_NOIO}, both {@code __GFP_NORETRY}, as
+ * {@code __alloc_buffer_wait_no_callback} calls {@code alloc_buffer}.
  *
  * <p><b>Reserved buffers.</b> A client keeps {@code reserved_buffers} buffers' pages allocated from
  * its creation on, as {@code dm_bufio_client_create} does (verity asks for 1). A read or a new buffer
@@ -381,14 +382,25 @@ public final class DmBufioClient {
 
     // ------------------------------------------------------------------ buffer allocation
 
+    /** dm-bufio's first try for fresh pages: "don't wait", "don't retry", no reserves, no warning. */
+    private static final Gfp TRY_NOWAIT = Gfp.NOWAIT.with(Gfp.Modifier.NORETRY, Gfp.Modifier.NOMEMALLOC, Gfp.Modifier.NOWARN);
+    /** Its second, once per call: one reclaim pass without I/O ({@code GFP_NOIO | __GFP_NORETRY | ...}). */
+    private static final Gfp TRY_NOIO = Gfp.NOIO.with(Gfp.Modifier.NORETRY, Gfp.Modifier.NOMEMALLOC, Gfp.Modifier.NOWARN);
+
     /**
-     * {@code __alloc_buffer_wait_no_callback}: fresh pages ({@code GFP_NOIO}), else a reserved
-     * buffer's, else an unheld cached buffer's; else sleeps on {@code free_buffer_wait} until a release
-     * and tries again.
+     * {@code __alloc_buffer_wait_no_callback}: fresh pages without waiting, else (once) with one
+     * {@code GFP_NOIO} reclaim pass ({@code __GFP_NORETRY}: "dm-bufio is resistant to allocation
+     * failures ... so set flags to not try too hard"), else a reserved buffer's, else an unheld cached
+     * buffer's; else sleeps on {@code free_buffer_wait} until a release and tries again.
      */
     private Pages allocBufferWait() {
+        boolean triedNoio = false;
         while (true) {
-            Pages pages = system.pages().tryAllocate(pagesPerBuffer(), Gfp.NOIO);
+            Pages pages = system.pages().tryAllocate(pagesPerBuffer(), TRY_NOWAIT);
+            if (pages == null && !triedNoio) {
+                pages = system.pages().tryAllocate(pagesPerBuffer(), TRY_NOIO);
+                triedNoio = true;
+            }
             if (pages != null) {
                 return pages;
             }
