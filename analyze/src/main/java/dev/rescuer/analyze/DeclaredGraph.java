@@ -50,8 +50,8 @@ public final class DeclaredGraph {
         JsonNode root;
         try {
             root = MAPPER.readTree(Files.readString(path));
-        } catch (JsonProcessingException e) {
-            return false;
+        } catch (JsonProcessingException | java.nio.charset.CharacterCodingException e) {
+            return false; // not a declared graph: the stack-file loader says what is wrong with it
         }
         return root != null && root.isObject() && (root.has("queues") || root.has("waits")) && !root.has("devices");
     }

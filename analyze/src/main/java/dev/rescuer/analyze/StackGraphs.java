@@ -37,9 +37,7 @@ public final class StackGraphs {
     public static Built declared(StackFile file, String variant) {
         AtomicReference<DeviceMapper> dm = new AtomicReference<>();
         StackScenario s = new StackScenario(file, dm::set);
-        Variant v = variant == null ? s.variants().get(0)
-                : s.variants().stream().filter(x -> x.name().equals(variant)).findFirst()
-                        .orElseThrow(() -> new IllegalArgumentException("unknown variant '" + variant + "' of stack " + file.name()));
+        Variant v = variant == null ? s.variants().get(0) : s.variant(variant); // names the variants if it has none such
         Explorer explorer = new Explorer(List.of(s));
         RunResult r;
         try (CarrierPool pool = new CarrierPool("analyze")) {

@@ -73,6 +73,10 @@ final class AnalyzeCommand implements Callable<Integer> {
                 source = file.toString();
             } else {
                 StackFile sf = StackFile.load(file, Kinds.builtIn());
+                if (variant != null && sf.variants().stream().noneMatch(v -> v.name().equals(variant))) {
+                    throw new CommandLine.ParameterException(cmd, "--variant: unknown variant '" + variant + "' of stack "
+                            + sf.name() + "; variants: " + String.join(", ", sf.variants().stream().map(StackFile.VariantInfo::name).toList()));
+                }
                 SimOptions.quietRuntime(verbose);
                 StackGraphs.Built built = StackGraphs.declared(sf, variant);
                 graph = built.graph();

@@ -105,4 +105,30 @@ class AnalyzeCommandTest {
         assertTrue(r.err().contains("bad.yaml:2:") && r.err().contains("mem_reclaim: must be true or false"), r.err());
         assertEquals(2, CliRun.run("analyze", tmp.resolve("missing.yaml").toString()).code());
     }
+
+    /**
+     * A stack file that cannot build is refused at load as check refuses it (exit 2, file, line and
+     * column), never run; so are bytes that are not UTF-8, and an unknown variant names the variants.
+     */
+    @Test
+    void badStackFilesAreRefusedBeforeAnythingIsBuilt() throws Exception {
+        Path table = tmp.resolve("table.yaml");
+        Files.writeString(table, "devices:\n  - {kind: disk, name: sda, sectors: 1024}\n"
+                + "  - {kind: dm, name: l, table: \"0 4096 linear sda 0\"}\n"
+                + "variants:\n  - {name: v, expected: complete}\n");
+        CliRun r = CliRun.run("analyze", table.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(table + ":3:25: devices[1].table: linear: sda too small for target: start=0, len=4096, dev_size=1024"),
+                r.err());
+        assertFalse(r.err().contains("Exception") || r.err().contains("did not build"), r.err());
+        Path latin1 = tmp.resolve("latin1.yaml");
+        Files.write(latin1, "name: b\ndescription: caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        CliRun bytes = CliRun.run("analyze", latin1.toString());
+        assertEquals(2, bytes.code(), bytes.err());
+        assertTrue(bytes.err().contains(latin1 + ":2:17: not UTF-8: byte 0xe9 at byte offset 24"), bytes.err());
+        CliRun variant = CliRun.run("analyze", S1, "--variant", "nosuch");
+        assertEquals(2, variant.code(), variant.err());
+        assertTrue(variant.err().contains("--variant: unknown variant 'nosuch' of stack s1-cow-throttle; variants: wait-unlocked, "
+                + "semaphore-under-lock"), variant.err());
+    }
 }

@@ -99,7 +99,16 @@ class CheckCommandTest {
         Path table = file("devices:\n  - {kind: disk, name: sda, sectors: 8}\n  - {kind: dm, name: s, table: \"0 8 snapshot sda sdb P 8\"}\n");
         assertUsageError(run("check", table.toString()), table + ":3:25: devices[1].table: snapshot: Cannot get COW device (no device sdb)");
         assertUsageError(run("explore", table.toString()), "snapshot: Cannot get COW device (no device sdb)");
-        assertUsageError(run("check", tmp.resolve("missing.yaml").toString()), "cannot read the stack file");
+        assertUsageError(run("check", tmp.resolve("missing.yaml").toString()), tmp.resolve("missing.yaml") + ": no such file");
+        Path syntax = file("devices:\n  - {kind: disk, name: sda, }\nvariants:\n  - {name: v, expected: complete}/x/}\n");
+        assertUsageError(run("check", syntax.toString()), syntax + ":");
+        assertFalse(run("check", syntax.toString()).err().contains("org.yaml"), "the parser's event objects are not shown");
+        Path bytes = tmp.resolve("bytes.yaml");
+        Files.write(bytes, new byte[] {'n', 'a', 'm', 'e', ':', ' ', (byte) 0xff, '\n'});
+        assertUsageError(run("check", bytes.toString()), bytes + ":1:7: not UTF-8: byte 0xff at byte offset 6");
+        Path index = file("devices:\n  - {kind: disk, name: sda, sectors: 8}\nvariants:\n"
+                + "  - {name: v, expected: complete, set: {devices.99999999999.sectors: 8}}\n");
+        assertUsageError(run("check", index.toString()), index + ":4:41: variants[0].set.devices.99999999999.sectors: no element named");
         assertUsageError(run("check", S1, "--variant", "nope"), "--variant: unknown variant 'nope'");
     }
 }

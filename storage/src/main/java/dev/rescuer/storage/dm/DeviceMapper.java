@@ -141,23 +141,40 @@ public final class DeviceMapper {
      * @throws IllegalArgumentException naming the line, or a {@link DmTargetException} in the kernel's words
      */
     public static void checkTable(String name, String table, java.util.function.Predicate<String> exists) {
+        checkTable(name, table, exists, n -> -1);
+    }
+
+    /**
+     * {@link #checkTable(String, String, java.util.function.Predicate)} where the sizes of (some of)
+     * the devices are known, so that each area a target maps is checked against its device, as dm core
+     * does when the table is loaded ({@code device_area_is_invalid}).
+     *
+     * @param sizes a device's size in sectors, or -1 if not known
+     * @return the devices the table names, in order (a device named twice, twice)
+     */
+    public static List<String> checkTable(String name, String table, java.util.function.Predicate<String> exists,
+                                          java.util.function.ToLongFunction<String> sizes) {
         Map<String, TargetType<?>> builtIn = new java.util.HashMap<>();
         for (TargetType<?> t : BUILT_IN) {
             builtIn.put(t.name(), t);
         }
+        List<String> named = new ArrayList<>();
         for (TableLine line : TableLine.parseTable(table)) {
-            parse(builtIn, name, line, exists);
+            TargetArgs args = args(builtIn, name, line, exists, sizes);
+            builtIn.get(line.type()).parse(args);
+            named.addAll(args.devicesNamed());
         }
+        return named;
     }
 
-    private static Object parse(Map<String, TargetType<?>> types, String name, TableLine line,
-                                java.util.function.Predicate<String> exists) {
+    private static TargetArgs args(Map<String, TargetType<?>> types, String name, TableLine line,
+                                   java.util.function.Predicate<String> exists, java.util.function.ToLongFunction<String> sizes) {
         TargetType<?> type = types.get(line.type());
         if (type == null) {
             throw new IllegalArgumentException("unknown target type '" + line.type() + "'; known: "
                     + String.join(", ", new java.util.TreeSet<>(types.keySet())));
         }
-        return type.parse(new TargetArgs(line.type(), name, line.start(), line.length(), line.args(), exists));
+        return new TargetArgs(line.type(), name, line.start(), line.length(), line.args(), exists, sizes);
     }
 
     /**
@@ -185,8 +202,12 @@ public final class DeviceMapper {
 
     @SuppressWarnings("unchecked")
     private <A> Target construct(String name, TableLine line) {
+        TargetArgs a = args(types, name, line, devices::containsKey, n -> {
+            BlockDevice d = devices.get(n);
+            return d == null ? -1 : d.capacitySectors();
+        });
         TargetType<A> type = (TargetType<A>) types.get(line.type());
-        A args = (A) parse(types, name, line, devices::containsKey);
+        A args = type.parse(a);
         return type.construct(new TargetContext(this, name, line.type(), line.start(), line.length()), args);
     }
 

@@ -27,6 +27,7 @@ public final class LinearTarget implements Target {
             a.requireArgc(2, 2, "Invalid argument count");
             long start = a.unsignedArg(1, "Invalid device sector");
             String dev = a.deviceArg(0, "Device lookup failed");
+            a.requireArea(dev, start, a.len()); // linear_iterate_devices
             return new Args(dev, start);
         }
 

@@ -21,8 +21,9 @@ public record TableLine(long start, long length, String type, List<String> args)
 
     /**
      * Parses a table of one or more lines (separated by newlines), checking what dm core checks
-     * ({@code dm_table_add_target}): a start and length that are numbers, a non-zero length, and
-     * targets that follow each other without a gap, starting at sector 0.
+     * ({@code dm_table_add_target}): a start and length that are numbers, a non-zero length, an end
+     * no further than {@code LLONG_MAX >> SECTOR_SHIFT} ("too large device"), and targets that follow
+     * each other without a gap, starting at sector 0.
      *
      * @throws IllegalArgumentException naming the line and the problem
      */
@@ -45,6 +46,10 @@ public record TableLine(long start, long length, String type, List<String> args)
             long length = number(f[1], where, "length");
             if (length == 0) {
                 throw new IllegalArgumentException(where + ": zero-length target");
+            }
+            if (start + length < start || start + length > Long.MAX_VALUE >> 9) {
+                throw new IllegalArgumentException(where + ": too large device (the table ends past sector "
+                        + (Long.MAX_VALUE >> 9) + ", dm_table_add_target's limit)");
             }
             if (start != next) {
                 throw new IllegalArgumentException(where + ": Gap in table (the target starts at " + start

@@ -55,7 +55,8 @@ public final class Md {
      *
      * @param external whether user space manages the metadata ({@code metadata_version=external:imsm});
      *     otherwise the array's md thread writes the superblock itself
-     * @throws IllegalArgumentException with no mirrors or mirrors of different sizes
+     * @throws IllegalArgumentException with no mirrors, or a mirror with no room after its superblock;
+     *     mirrors of different sizes make an array of the smallest one's size, as md does
      */
     public Mddev raid1(String name, List<? extends BlockDevice> mirrors, boolean external) {
         return new Mddev(this, name, mirrors, external);

@@ -80,23 +80,34 @@ public final class Mddev implements BlockDevice {
     private final Work submitFlushes;
     private final Work submitFlushData;
 
+    /** Sectors at the end of every member that hold its superblock (4 KiB). */
+    public static final long METADATA_SECTORS = 8;
+
+    /** The refusal of a member with no room for data after its superblock. */
+    public static String tooSmall(String array, String member, long sectors) {
+        return "md array " + array + ": member " + member + " has " + sectors + " sectors; a member needs more than "
+                + METADATA_SECTORS + " (its last 4 KiB hold the superblock)";
+    }
+
     Mddev(Md md, String name, List<? extends BlockDevice> mirrors, boolean external) {
         if (mirrors.isEmpty()) {
             throw new IllegalArgumentException("md array " + name + ": raid1 needs at least one mirror");
         }
-        long size = mirrors.get(0).capacitySectors();
+        // raid1's size is its smallest member's (md's dev_sectors, the minimum of rdev->sectors): a
+        // larger member's excess is unused. Each member's superblock is at its own end.
+        long size = Long.MAX_VALUE;
         for (BlockDevice m : mirrors) {
-            if (m.capacitySectors() != size) {
-                throw new IllegalArgumentException("md array " + name + ": mirror " + m.name() + " has " + m.capacitySectors()
-                        + " sectors, " + mirrors.get(0).name() + " has " + size);
+            if (m.capacitySectors() <= METADATA_SECTORS) {
+                throw new IllegalArgumentException(tooSmall(name, m.name(), m.capacitySectors()));
             }
+            size = Math.min(size, m.capacitySectors());
         }
         this.md = md;
         this.name = name;
         this.platform = mirrors.get(0).platform();
         this.mirrors = List.copyOf(mirrors);
         this.external = external;
-        this.capacity = size - 8; // the last 4 KiB of each member hold the metadata
+        this.capacity = size - METADATA_SECTORS; // the last 4 KiB of each member hold the metadata
         this.lock = new SpinLock(platform, name + "/lock", "&mddev->lock");
         this.sbWait = new WaitQueue(platform, name + "/sb_wait", "&mddev->sb_wait");
         this.sysfsState = md.kernfs().createFile(name + "/md/array_state");

@@ -59,6 +59,12 @@ public final class AnonMemoryKind extends AbstractWorkloadKind<AnonMemoryKind.Co
         if (c.intervalMs() != null && (c.intervalMs() < 0 || c.intervalMs().isNaN())) {
             throw check.error("interval_ms", "must not be negative, got " + c.intervalMs());
         }
+        if (c.intervalMs() != null && c.intervalMs() > MsRange.MAX_MS) {
+            throw check.error("interval_ms", "must be at most " + MsRange.MAX_MS + " ms, got " + c.intervalMs());
+        }
+        if (c.pages() >= check.memoryPages()) {
+            throw check.error("pages", c.pages() + " pages is not less than all of memory (" + check.memoryPages() + " pages)");
+        }
         StartDelay.check(c.startMs(), check);
     }
 

@@ -34,6 +34,15 @@ public interface DeviceKind<C> {
      */
     void check(C config, StackCheck check);
 
+    /**
+     * The block device's size in sectors as the file fixes it, called after {@link #check} passed, so
+     * that the entries stacked on it can be checked against it at load ({@link StackCheck#sectors});
+     * {@code null} if it is not known before the run.
+     */
+    default Long sectors(C config, StackCheck check) {
+        return null;
+    }
+
     /** Creates the device on the run's system and adds it to the device-mapper's namespace. */
     void build(C config, StackBuild build);
 }

@@ -21,6 +21,12 @@ public final class DiskKind extends AbstractDeviceKind<DiskKind.Config> {
                          @JsonProperty("queue_depth") Integer queueDepth) implements AbstractDeviceKind.Entry {
     }
 
+    /**
+     * The largest {@code latency_ms}: 10 s, far below the default hung-task timeout (120 s), so a
+     * writer waiting on one I/O is never reported hung for the latency alone.
+     */
+    static final double MAX_LATENCY_MS = 10_000;
+
     /** The {@code kind: disk} entries. */
     public DiskKind() {
         super("disk", Config.class);
@@ -35,9 +41,18 @@ public final class DiskKind extends AbstractDeviceKind<DiskKind.Config> {
         if (c.latencyMs() != null && (c.latencyMs() < 0 || c.latencyMs().isNaN())) {
             throw check.error("latency_ms", "must not be negative, got " + c.latencyMs());
         }
+        if (c.latencyMs() != null && c.latencyMs() > MAX_LATENCY_MS) {
+            throw check.error("latency_ms", "must be at most " + (long) MAX_LATENCY_MS + " ms, got " + c.latencyMs()
+                    + " (a task waiting on a slower I/O would be reported as a hung task)");
+        }
         if (c.queueDepth() != null && c.queueDepth() < 1) {
             throw check.error("queue_depth", "must be >= 1, got " + c.queueDepth());
         }
+    }
+
+    @Override
+    public Long sectors(Config c, StackCheck check) {
+        return c.sectors();
     }
 
     @Override

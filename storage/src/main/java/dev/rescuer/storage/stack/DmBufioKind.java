@@ -54,6 +54,8 @@ public final class DmBufioKind extends AbstractDeviceKind<DmBufioKind.Config> {
     @Override
     public void check(Config c, StackCheck check) {
         check.requireDevice(c.device(), "device", c.name());
+        // a dm-bufio client is a dm target's (dm-thin's metadata device, opened by dm_get_device)
+        check.claim("device", c.device(), DmKind.DM_HOLDER, "dm-bufio client " + c.name());
         if (c.shrinkerForm() != null) {
             try {
                 ShrinkerForm.of(c.shrinkerForm());

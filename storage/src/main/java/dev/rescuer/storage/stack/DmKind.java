@@ -1,6 +1,9 @@
 package dev.rescuer.storage.stack;
 
 import dev.rescuer.storage.dm.DeviceMapper;
+import dev.rescuer.storage.dm.TableLine;
+
+import java.util.List;
 
 /**
  * {@code kind: dm}: a mapped device given as a {@code dmsetup} table ({@code table: "0 4096
@@ -32,11 +35,33 @@ public final class DmKind extends AbstractDeviceKind<DmKind.Config> {
     /** Checks a table with the targets' argument rules, reporting at the entry's {@code table} key. */
     static void checkTable(String name, String table, StackCheck check) {
         check.require(table, "table");
+        List<String> named;
         try {
-            DeviceMapper.checkTable(name, table, check::deviceExists);
+            named = DeviceMapper.checkTable(name, table, check::deviceExists, d -> {
+                Long s = check.sectors(d);
+                return s == null ? -1 : s;
+            });
         } catch (IllegalArgumentException e) {
             throw check.error("table", e.getMessage());
         }
+        for (String d : named) {
+            check.claim("table", d, DM_HOLDER, "the dm table of " + name); // dm_get_device, holder _dm_claim_ptr
+        }
+    }
+
+    /** The holder every dm table opens its devices with ({@code _dm_claim_ptr}). */
+    static final String DM_HOLDER = "device-mapper";
+
+    /** The length of a checked table in sectors: where its last line ends. */
+    static long tableSectors(String table) {
+        List<TableLine> lines = TableLine.parseTable(table);
+        TableLine last = lines.get(lines.size() - 1);
+        return last.start() + last.length();
+    }
+
+    @Override
+    public Long sectors(Config c, StackCheck check) {
+        return tableSectors(c.table());
     }
 
     @Override

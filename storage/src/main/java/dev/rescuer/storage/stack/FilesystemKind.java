@@ -76,10 +76,13 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
         } catch (IllegalArgumentException e) {
             throw check.error("options", e.getMessage());
         }
-        // mkfs's own rules on a device of unknown size: the size is checked when the device exists.
+        // mount opens the device exclusively, the filesystem its holder (mount_bdev / get_tree_bdev)
+        check.claim("device", c.device(), "filesystem " + c.name(), "filesystem " + c.name());
+        // mkfs's own rules on the device's size (a huge one if the file does not fix it)
+        Long sectors = check.sectors(c.device());
         FsLayout layout;
         try {
-            layout = FsLayout.mkfs(Long.MAX_VALUE / 2, logBlocks(c), inodes(c), logSectorBytes(c), agCount(c));
+            layout = FsLayout.mkfs(sectors == null ? Long.MAX_VALUE / 2 : sectors, logBlocks(c), inodes(c), logSectorBytes(c), agCount(c));
         } catch (FsLayoutException e) {
             throw check.error(mkfsKey(e.param()), e.getMessage());
         }
@@ -110,7 +113,7 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
             case INODES:
                 return "inodes";
             case CAPACITY:
-                return "device"; // not while checking: the layout is made for a device of unknown, huge size
+                return "device";
             default:
                 throw new IllegalArgumentException("not a mkfs parameter: " + p);
         }
@@ -132,6 +135,20 @@ public final class FilesystemKind extends AbstractDeviceKind<FilesystemKind.Conf
             default:
                 throw new IllegalArgumentException("not a file parameter: " + p);
         }
+    }
+
+    /**
+     * The layout {@code mkfs} gives entry {@code c} on a device of {@code sectors} (huge if
+     * {@code null}), with its image's files; for the checks of the workloads that create files in it.
+     * Call only for an entry that passed {@link #check}.
+     */
+    static FsLayout layout(Config c, Long sectors) {
+        FsLayout layout = FsLayout.mkfs(sectors == null ? Long.MAX_VALUE / 2 : sectors, logBlocks(c), inodes(c),
+                logSectorBytes(c), agCount(c));
+        for (FileSpec f : files(c)) {
+            addFile(layout, f);
+        }
+        return layout;
     }
 
     private static int logBlocks(Config c) {

@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * sectors on a device, from {@code start_sector} on, {@code stride} apart, keeping up to
  * {@code in_flight} of them submitted at once (a DRBD receiver submitting the writes it receives,
  * say; 1 is synchronous I/O), and waiting for the last ones before it returns. A writer's data is
- * {@code name}-specific, so a test can tell whose write a sector holds. The invariant: every I/O
+ * {@code name}-specific, so a test can tell whose write a sector holds. An I/O past the end of the
+ * device ends with an I/O error without reaching it, as the kernel's {@code bio_check_eod} makes
+ * {@code submit_bio_noacct} end it with {@code BLK_STS_IOERR}. The invariant: every I/O
  * ended without error. Each I/O's latency, from submission to end-io in platform time, is recorded
  * as a sample of the series {@code "<name> latency_ns"} ({@link StackBuild#sample}).
  */
@@ -80,6 +82,18 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
         if (c.startSector() != null && c.startSector() < 0) {
             throw check.error("start_sector", "must not be negative, got " + c.startSector());
         }
+        if (c.stride() != null && c.stride() < 0) {
+            throw check.error("stride", "must not be negative, got " + c.stride());
+        }
+    }
+
+    /** The sector of I/O {@code i}, or {@code Long.MAX_VALUE} (past every device) if it overflows. */
+    private static long sectorOf(long start, int i, long stride) {
+        try {
+            return Math.addExact(start, Math.multiplyExact(i, stride));
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The bios' request flags; {@code check} locates a refusal (null once the entry was checked). */
@@ -130,7 +144,14 @@ public final class IoKind implements WorkloadKind<IoKind.Config> {
                 }
                 for (int i = 0; i < count; i++) {
                     ioWait.waitEvent(() -> outstanding.get() < inFlight);
-                    long sector = start + i * stride;
+                    long sector = sectorOf(start, i, stride);
+                    if (sectors > dev.capacitySectors() || sector > dev.capacitySectors() - sectors) {
+                        // bio_check_eod: "attempt to access beyond end of device"; submit_bio_noacct ends
+                        // the bio with BLK_STS_IOERR, so the writer sees EIO and goes on
+                        failed.incrementAndGet();
+                        b.progress();
+                        continue;
+                    }
                     long[] submitted = new long[1];
                     Bio bio = new Bio(op, opf, dev, sector, sectors * Bio.SECTOR_SIZE, null, done -> {
                         b.sample(c.name() + " latency_ns", b.system().platform().nanoTime() - submitted[0]);

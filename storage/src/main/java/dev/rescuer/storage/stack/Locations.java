@@ -43,10 +43,44 @@ public final class Locations {
         } catch (JsonProcessingException e) {
             JsonLocation loc = e.getLocation();
             throw new StackFileException(file, loc == null ? 0 : loc.getLineNr(), loc == null ? 0 : loc.getColumnNr(),
-                    "not valid YAML: " + e.getOriginalMessage());
+                    "not valid YAML: " + plain(e.getOriginalMessage()));
         } catch (IOException e) {
             throw new StackFileException(file, 0, 0, e.getMessage());
         }
+    }
+
+    private static final java.util.regex.Pattern EVENT =
+            java.util.regex.Pattern.compile("<?org\\.yaml\\.snakeyaml\\.events\\.(\\w+?)Event\\([^)]*\\)>?");
+
+    /**
+     * The parser's message in the file's terms: Jackson names the YAML parser's events
+     * ({@code <org.yaml.snakeyaml.events.MappingStartEvent(anchor=null, ...)>}) and its own tokens
+     * ("a field name"); a stack file's reader knows keys, values, mappings and lists.
+     */
+    static String plain(String message) {
+        if (message == null) {
+            return "";
+        }
+        java.util.regex.Matcher m = EVENT.matcher(message);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            String what = switch (m.group(1)) {
+                case "MappingStart" -> "the start of a mapping";
+                case "MappingEnd" -> "the end of a mapping";
+                case "SequenceStart" -> "the start of a list";
+                case "SequenceEnd" -> "the end of a list";
+                case "Scalar" -> "a value";
+                case "Alias" -> "an alias";
+                case "DocumentStart" -> "the start of a document";
+                case "DocumentEnd" -> "the end of the document";
+                default -> m.group(1);
+            };
+            m.appendReplacement(sb, java.util.regex.Matcher.quoteReplacement(what));
+        }
+        m.appendTail(sb);
+        return sb.toString()
+                .replace("Expected a field name (Scalar value in YAML), got this instead: ", "expected a key, found ")
+                .replace("Unexpected end-of-input", "unexpected end of the file");
     }
 
     /** Indexes the document that {@code parser} reads (positioned before its first token). */

@@ -1,6 +1,7 @@
 package dev.rescuer.storage.stack;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rescuer.storage.fs.FsLayout;
 import dev.rescuer.storage.loop.LoopDevice;
 import dev.rescuer.storage.loop.LoopSettings;
 import dev.rescuer.storage.loop.LoopWorkerMode;
@@ -54,6 +55,12 @@ public final class LoopKind extends AbstractDeviceKind<LoopKind.Config> {
         if (c.worker() != null && worker(c.worker()) == null) {
             throw check.error("worker", "'" + c.worker() + "' is not one of kthread, workqueue");
         }
+    }
+
+    @Override
+    public Long sectors(Config c, StackCheck check) {
+        FilesystemKind.Config f = (FilesystemKind.Config) check.entry(c.backing().fs());
+        return fileOf(check, f, c.backing().fs(), c.backing().file(), "backing.file").blocks() * FsLayout.BLOCK_SECTORS;
     }
 
     /**

@@ -48,8 +48,30 @@ public final class MdRaid1Kind extends AbstractDeviceKind<MdRaid1Kind.Config> {
             if (!seen.add(m)) {
                 throw check.error("members[" + i + "]", "device " + m + " is already a member of " + c.name());
             }
+            Long size = check.sectors(m);
+            if (size != null && size <= Mddev.METADATA_SECTORS) {
+                throw check.error("members[" + i + "]", Mddev.tooSmall(c.name(), m, size));
+            }
+            check.claim("members[" + i + "]", m, "md " + c.name(), "md array " + c.name()); // md_import_device: lock_rdev
         }
         external(c, check);
+    }
+
+    /**
+     * The array's size: its smallest member's, less the superblock (md's {@code dev_sectors}); a
+     * larger member's excess is unused, as md does.
+     */
+    @Override
+    public Long sectors(Config c, StackCheck check) {
+        long min = Long.MAX_VALUE;
+        for (String m : c.members()) {
+            Long s = check.sectors(m);
+            if (s == null) {
+                return null;
+            }
+            min = Math.min(min, s);
+        }
+        return min - Mddev.METADATA_SECTORS;
     }
 
     private static boolean external(Config c, StackCheck check) {

@@ -28,10 +28,12 @@ public record MsRange(double lo, double hi) {
     private static final Pattern RANGE = Pattern.compile(NUMBER + "\\.\\." + NUMBER);
 
     /**
-     * The largest bound accepted, in milliseconds (about 146 years): its nanoseconds, and a range's
-     * width plus one, fit in a {@code long} with room to add to the clock.
+     * The largest bound accepted, in milliseconds: one day of the run's virtual clock. A run whose
+     * tasks all sleep longer makes no progress while the kernel's periodic timers fire, and the
+     * simulator stops it as a livelock after 200,000 timer events without progress (about 30 days
+     * of virtual time, measured); a day keeps every accepted value far inside that.
      */
-    static final long MAX_MS = Long.MAX_VALUE / 2_000_000;
+    static final long MAX_MS = 86_400_000;
 
     /** A fixed value. */
     public static MsRange of(double ms) {
@@ -73,7 +75,7 @@ public record MsRange(double lo, double hi) {
             throw check.error(key, "must be a finite number of milliseconds, got " + this);
         }
         if (lo > MAX_MS || hi > MAX_MS) {
-            throw check.error(key, "must be at most " + MAX_MS + " ms, got " + this);
+            throw check.error(key, "must be at most " + MAX_MS + " ms (one day of the run's virtual clock), got " + this);
         }
         if (lo < 0 || Double.isNaN(lo) || Double.isNaN(hi)) {
             throw check.error(key, "must not be negative, got " + this);

@@ -1,6 +1,8 @@
 package dev.rescuer.storage.stack;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rescuer.storage.fs.FsLayoutException;
+import dev.rescuer.storage.fs.MountOptions;
 import dev.rescuer.storage.fs.workload.Workload;
 import dev.rescuer.storage.fs.workload.WorkloadKinds;
 import dev.rescuer.storage.fs.workload.WorkloadProgress;
@@ -16,9 +18,9 @@ import java.util.Map;
  * {@code sync_file_range}, with a transaction allocating {@code metadata_pages} pages under
  * {@code nofs} after every page), {@code file-reader} ({@code reader}: read the whole file {@code passes}
  * times) and {@code memory-hog} (allocate {@code pages} pages, or down to {@code leave_free} free pages, hold them {@code hold_ms}). Each may
- * start late ({@code start_ms}). Writers declare the {@link WriterMeter} counters. {@link #check} applies the factories' rules that need no mounted
- * filesystem (required keys, bounds); the rest ({@code fs} mounted read-only for a writer, a reader's
- * missing file, a hog as large as memory) is refused when the run builds the workload. The invariant: every task finished without failure and did all its
+ * start late ({@code start_ms}). Writers declare the {@link WriterMeter} counters. {@link #check} applies the factories' rules at load, on the filesystem
+ * entry where they need one: required keys and bounds, {@code fs} mounted read-only for a writer, a
+ * reader's file missing from the image, a created file that does not fit, a hog as large as memory. The invariant: every task finished without failure and did all its
  * units.
  */
 public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorkloadKind.Config> {
@@ -131,6 +133,42 @@ public final class PageCacheWorkloadKind implements WorkloadKind<PageCacheWorklo
         atLeast(check, "metadata_pages", c.metadataPages(), 1);
         atLeast(check, "passes", c.passes(), 1);
         atLeast(check, "hold_ms", c.holdMs(), 0);
+        if (c.holdMs() != null && c.holdMs() > MsRange.MAX_MS) {
+            throw check.error("hold_ms", "must be at most " + MsRange.MAX_MS + " ms, got " + c.holdMs());
+        }
+        if (kind.equals("memory-hog") && c.pages() != null && c.pages() >= check.memoryPages()) {
+            throw check.error("pages", c.pages() + " pages is not less than all of memory (" + check.memoryPages() + " pages)");
+        }
+        if (c.fs() != null && c.file() != null) {
+            checkFile(c, check);
+        }
+    }
+
+    /**
+     * What the workload factories check once the filesystem is mounted, checked here on its entry: a
+     * reader's file is in the image; a writer's filesystem is read-write, and a file it creates fits.
+     */
+    private void checkFile(Config c, StackCheck check) {
+        FilesystemKind.Config fs = check.requireEntry(c.fs(), "fs", FilesystemKind.Config.class, "filesystem");
+        if (!writes) {
+            LoopKind.fileOf(check, fs, c.fs(), c.file(), "file");
+            return;
+        }
+        if (fs.options() != null && MountOptions.parse(fs.options()).readOnly()) {
+            throw check.error("fs", "filesystem " + c.fs() + " is mounted read-only (a write gets EROFS)");
+        }
+        boolean inImage = fs.files() != null && fs.files().stream().anyMatch(f -> c.file().equals(f.name()));
+        if (!inImage) {
+            long blocks = c.blocks() != null ? c.blocks() : c.pages();
+            try {
+                FilesystemKind.layout(fs, check.sectors(fs.device())).addFile(c.file(), blocks, 0);
+            } catch (FsLayoutException e) {
+                // The model's create takes the whole extent at once; it has no ENOSPC to return to the
+                // writer in the run, so a file that cannot fit is refused here.
+                throw check.error(c.blocks() != null ? "blocks" : "pages", "filesystem " + c.fs() + " cannot create file "
+                        + c.file() + " (ENOSPC): " + e.getMessage());
+            }
+        }
     }
 
     private static void atLeast(StackCheck check, String key, Integer value, int min) {

@@ -49,10 +49,19 @@ public final class ResolvedStack {
         return spec.system() == null || spec.system().cpus() == null ? 2 : spec.system().cpus();
     }
 
+    /** {@code system.memory.pages} when not given. */
+    static final long DEFAULT_PAGES = 4096;
+
+    /**
+     * The largest {@code explore.timer_jitter_ms}: a timer that fires later than this could hold a
+     * task's wait past the hung-task timeout only because of the jitter.
+     */
+    static final int MAX_TIMER_JITTER_MS = 1000;
+
     /** Total pages; default 4096. */
     public long pages() {
         StackSpec.MemorySpec m = memory();
-        return m == null || m.pages() == null ? 4096 : m.pages();
+        return m == null || m.pages() == null ? DEFAULT_PAGES : m.pages();
     }
 
     /** {@code [min, low, high]}, or {@code null} for the allocator's defaults. */

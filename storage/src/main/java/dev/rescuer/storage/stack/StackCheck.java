@@ -16,14 +16,80 @@ public final class StackCheck {
     /** Every device entry defined before this one (all of them, for a workload entry), bound, by name. */
     private final Map<String, Object> entries;
     private final BiFunction<String, String, StackFileException> errors;
+    /** The size in sectors of every block device whose size the file fixes, by name. */
+    private final Map<String, Long> sizes;
+    /** Who holds each block device open exclusively so far, by device name; shared by the whole stack's checks. */
+    private final Map<String, Holder> claims;
+    /** Settings of the whole stack that an entry's check may need (memory). */
+    private final Machine machine;
+
+    /**
+     * Who holds a block device open exclusively ({@code bd_claim}: {@code bdev_open} with a holder).
+     *
+     * @param holder the holder: one for all of device-mapper, else the filesystem, array or swap area
+     * @param what the entry that claimed it, for the message ({@code filesystem fs (devices[1])})
+     */
+    record Holder(String holder, String what) {
+    }
+
+    /** What every entry may be checked against: total pages of memory. */
+    record Machine(long pages) {
+    }
 
     StackCheck(String path, Set<String> devices, Set<String> filesystems, Map<String, Object> entries,
                BiFunction<String, String, StackFileException> errors) {
+        this(path, devices, filesystems, entries, errors, Map.of(), new java.util.HashMap<>(), new Machine(4096));
+    }
+
+    StackCheck(String path, Set<String> devices, Set<String> filesystems, Map<String, Object> entries,
+               BiFunction<String, String, StackFileException> errors, Map<String, Long> sizes, Map<String, Holder> claims,
+               Machine machine) {
         this.path = path;
         this.devices = devices;
         this.filesystems = filesystems;
         this.entries = entries;
         this.errors = errors;
+        this.sizes = sizes;
+        this.claims = claims;
+        this.machine = machine;
+    }
+
+    /** The entry's path ({@code devices[2]}). */
+    String path() {
+        return path;
+    }
+
+    /**
+     * The size in sectors of block device {@code name} where the file fixes it (a disk's
+     * {@code sectors}, a table's length, a loop device's file, an array's members), else {@code null}
+     * (a device created while the workload runs).
+     */
+    public Long sectors(String name) {
+        return name == null ? null : sizes.get(name);
+    }
+
+    /** The machine's total pages ({@code system.memory.pages}, default 4096). */
+    public long memoryPages() {
+        return machine.pages();
+    }
+
+    /**
+     * Opens {@code device} exclusively for {@code holder} ({@code bdev_open} with a holder,
+     * {@code bd_may_claim}): a device already held by another holder is busy ({@code -EBUSY}), refused
+     * at key {@code key}. The same holder may claim a device again (every dm table has one holder,
+     * {@code _dm_claim_ptr}, so two tables may share a device, as a snapshot and its origin do).
+     *
+     * @param what the claiming entry for the message ({@code filesystem fs})
+     */
+    public void claim(String key, String device, String holder, String what) {
+        Holder h = claims.get(device);
+        if (h != null && !h.holder().equals(holder)) {
+            throw error(key, "device " + device + " is busy (EBUSY): " + h.what() + " holds it open exclusively, so "
+                    + what + " cannot open it (bd_may_claim); a block device has one exclusive holder");
+        }
+        if (h == null) {
+            claims.put(device, new Holder(holder, what + " (" + path + ")"));
+        }
     }
 
     /** Whether a device called {@code name} is defined. */

@@ -16,7 +16,14 @@ import dev.rescuer.storage.dm.ModuleParams;
 import dev.rescuer.storage.dm.snapshot.SnapshotModule;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -35,8 +42,10 @@ import java.util.TreeSet;
  * names the file, line and column: YAML syntax and duplicate keys; unknown keys and wrong types (at the
  * key); unknown device or workload kinds; missing required keys; duplicate device names; a device
  * that names a device not defined before it, or itself; a table line that a target's constructor
- * refuses (in the kernel's words); unknown module parameters; and for each variant, a {@code set}
- * path that does not exist, and everything above again on the overridden stack.
+ * refuses (in the kernel's words); an area a table maps past its device's end, and every other
+ * size rule the set-up would apply (each device's size is known at load: {@link DeviceKind#sectors});
+ * a device claimed by two exclusive holders (EBUSY); unknown module parameters; and for each variant,
+ * a {@code set} path that does not exist, and everything above again on the overridden stack.
  *
  * <p>A variant's {@code set} maps dotted paths to values: {@code modules.dm_snapshot.cow_throttle},
  * {@code devices.sda.latency_ms} (a list element is named by its {@code name} key, or its index).
@@ -73,14 +82,54 @@ public final class StackFile {
      * @throws StackFileException if the file cannot be read or is refused
      */
     public static StackFile load(Path path, Kinds kinds) {
-        String text;
-        try {
-            text = Files.readString(path);
-        } catch (IOException e) {
-            throw new StackFileException(path.toString(), 0, 0, "cannot read the stack file: " + e.getMessage());
-        }
+        String text = read(path);
         String base = path.getFileName().toString().replaceFirst("\\.ya?ml$", "");
         return parse(path.toString(), base, text, kinds);
+    }
+
+    /**
+     * The text of {@code path}, which must be UTF-8.
+     *
+     * @throws StackFileException for a missing file ("no such file"), a directory, another read error,
+     *     or bytes that are not UTF-8 (naming the line, column and byte offset of the first one)
+     */
+    private static String read(Path path) {
+        String file = path.toString();
+        byte[] bytes;
+        try {
+            if (Files.isDirectory(path)) {
+                throw new StackFileException(file, 0, 0, "is a directory, not a stack file");
+            }
+            bytes = Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
+            throw new StackFileException(file, 0, 0, "no such file");
+        } catch (IOException e) {
+            throw new StackFileException(file, 0, 0, "cannot read the stack file: " + e.getMessage());
+        }
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult r = utf8.decode(in, out, true);
+        if (r.isError()) {
+            int offset = in.position();
+            int line = 1;
+            int column = 1;
+            String before = new String(bytes, 0, offset, StandardCharsets.UTF_8);
+            for (int i = 0; i < before.length(); i++) {
+                if (before.charAt(i) == '\n') {
+                    line++;
+                    column = 1;
+                } else {
+                    column++;
+                }
+            }
+            throw new StackFileException(file, line, column, String.format(java.util.Locale.ROOT,
+                    "not UTF-8: byte 0x%02x at byte offset %d does not start a valid UTF-8 sequence (a stack file is UTF-8 text)",
+                    bytes[offset] & 0xff, offset));
+        }
+        utf8.flush(out);
+        return out.flip().toString();
     }
 
     /**
@@ -160,7 +209,8 @@ public final class StackFile {
             } else if (node instanceof ArrayNode arr) {
                 int index = elementIndex(arr, seg);
                 if (index < 0) {
-                    throw locations.error(keyPath, keyPath + ": no element named '" + seg + "' in '" + real + "'");
+                    throw locations.error(keyPath, keyPath + ": no element named '" + seg + "' in '" + real + "'"
+                            + (seg.matches("\\d+") ? " (the list has " + arr.size() + " elements, indexed from 0)" : ""));
                 }
                 real.append('[').append(index).append(']');
                 if (last) {
@@ -182,7 +232,8 @@ public final class StackFile {
                 return i;
             }
         }
-        if (seg.matches("\\d+") && Integer.parseInt(seg) < arr.size()) {
+        // An index is at most 9 digits (an int); a longer number names no element of any list.
+        if (seg.matches("\\d{1,9}") && Integer.parseInt(seg) < arr.size()) {
             return Integer.parseInt(seg);
         }
         return -1;
@@ -314,18 +365,34 @@ public final class StackFile {
                 throw error("system.page_cache_shrinker", "'" + spec.system().pageCacheShrinker() + "' is not one of "
                         + ResolvedStack.FIRST_MOUNT + ", " + ResolvedStack.AFTER_DEVICES);
             }
+            long pages = ResolvedStack.DEFAULT_PAGES;
+            if (spec.system() != null && spec.system().hungTaskTimeoutS() != null && spec.system().hungTaskTimeoutS() < 0) {
+                throw error("system.hung_task_timeout_s", "must be >= 0 seconds (0 disables the hung-task detector), got "
+                        + spec.system().hungTaskTimeoutS());
+            }
             if (spec.system() != null && spec.system().memory() != null) {
                 StackSpec.MemorySpec m = spec.system().memory();
-                if (m.pages() != null && m.pages() < 1) {
-                    throw error("system.memory.pages", "must be >= 1, got " + m.pages());
+                if (m.pages() != null && m.pages() < 2) {
+                    throw error("system.memory.pages", "must be >= 2, got " + m.pages());
                 }
-                if (m.watermarks() != null && (m.watermarks().size() != 3
-                        || !(m.watermarks().get(0) <= m.watermarks().get(1) && m.watermarks().get(1) <= m.watermarks().get(2)))) {
-                    throw error("system.memory.watermarks", "must be [min, low, high] with min <= low <= high, got " + m.watermarks());
+                pages = m.pages() == null ? pages : m.pages();
+                if (m.watermarks() != null && (m.watermarks().size() != 3 || m.watermarks().contains(null)
+                        || !(0 <= m.watermarks().get(0) && m.watermarks().get(0) <= m.watermarks().get(1)
+                        && m.watermarks().get(1) <= m.watermarks().get(2) && m.watermarks().get(2) < pages))) {
+                    throw error("system.memory.watermarks", "must be [min, low, high] with 0 <= min <= low <= high < pages ("
+                            + pages + "), got " + m.watermarks());
+                }
+                if (m.pagesPerThread() != null && m.pagesPerThread() < 0) {
+                    throw error("system.memory.pages_per_thread", "must be >= 0, got " + m.pagesPerThread());
                 }
             }
             if (spec.explore() != null && spec.explore().estimatedSteps() != null && spec.explore().estimatedSteps() < 1) {
                 throw error("explore.estimated_steps", "must be >= 1, got " + spec.explore().estimatedSteps());
+            }
+            if (spec.explore() != null && spec.explore().timerJitterMs() != null
+                    && (spec.explore().timerJitterMs() < 0 || spec.explore().timerJitterMs() > ResolvedStack.MAX_TIMER_JITTER_MS)) {
+                throw error("explore.timer_jitter_ms", "must be in 0.." + ResolvedStack.MAX_TIMER_JITTER_MS + " ms, got "
+                        + spec.explore().timerJitterMs());
             }
             if (spec.explore() != null && spec.explore().demoSchedules() != null && spec.explore().demoSchedules() < 1) {
                 throw error("explore.demo_schedules", "must be >= 1, got " + spec.explore().demoSchedules());
@@ -342,6 +409,7 @@ public final class StackFile {
                 throw error("", "missing key 'devices' (a list of at least one device)");
             }
             Set<String> created = new LinkedHashSet<>();
+            Map<String, String> taskNames = new LinkedHashMap<>();
             List<ResolvedStack.Entry<WorkloadKind<?>, Object>> work = new ArrayList<>();
             List<ObjectNode> workload = spec.workload() == null ? List.of() : spec.workload();
             for (int i = 0; i < workload.size(); i++) {
@@ -352,12 +420,28 @@ public final class StackFile {
                             + "'; kinds: " + kinds.workloadKinds());
                 }
                 Object c = bind(workload.get(i), kind.configType(), at);
+                JsonNode task = workload.get(i).get("name");
+                if (task != null && task.isTextual()) {
+                    String first = taskNames.putIfAbsent(task.asText(), at);
+                    if (first != null) {
+                        throw error(at + ".name", "a second workload entry called '" + task.asText() + "' (the first is "
+                                + first + "); each entry's tasks are named after it, so names must differ");
+                    }
+                }
                 work.add(new ResolvedStack.Entry<>(kind, c));
-                created.addAll(createsDevices(kind, c));
+                for (String d : createsDevices(kind, c)) {
+                    if (!created.add(d)) {
+                        throw error(at + ".device", "a second device called '" + d + "': dmsetup create of an existing "
+                                + "name fails with EBUSY (Device or resource busy)");
+                    }
+                }
             }
             Set<String> defined = new LinkedHashSet<>();
             Set<String> filesystems = new LinkedHashSet<>();
             Map<String, Object> entries = new LinkedHashMap<>();
+            Map<String, Long> sizes = new LinkedHashMap<>();
+            Map<String, StackCheck.Holder> claims = new LinkedHashMap<>();
+            StackCheck.Machine machine = new StackCheck.Machine(pages);
             List<ResolvedStack.Entry<DeviceKind<?>, Object>> devs = new ArrayList<>();
             for (int i = 0; i < spec.devices().size(); i++) {
                 String at = "devices[" + i + "]";
@@ -371,13 +455,19 @@ public final class StackFile {
                 if (dname == null || dname.isBlank()) {
                     throw error(at, "missing key 'name'");
                 }
-                check(kind, c, new StackCheck(at, Set.copyOf(defined), Set.copyOf(filesystems), Map.copyOf(entries), this::error));
+                StackCheck deviceCheck = new StackCheck(at, Set.copyOf(defined), Set.copyOf(filesystems), Map.copyOf(entries),
+                        this::error, Map.copyOf(sizes), claims, machine);
+                check(kind, c, deviceCheck);
                 boolean fresh = !entries.containsKey(dname) && !created.contains(dname);
                 if (!fresh) {
                     throw error(at + ".name", "a second device called '" + dname + "'");
                 }
                 if (kind.blockDevice()) {
                     defined.add(dname);
+                    Long size = sectorsOf(kind, c, deviceCheck);
+                    if (size != null) {
+                        sizes.put(dname, size);
+                    }
                 } else if (kind instanceof FilesystemKind) {
                     filesystems.add(dname);
                 }
@@ -391,7 +481,8 @@ public final class StackFile {
                 ResolvedStack.Entry<WorkloadKind<?>, Object> w = work.get(i);
                 Set<String> visible = new LinkedHashSet<>(all);
                 visible.removeAll(createsDevices(w.kind(), w.config()));
-                check(w.kind(), w.config(), new StackCheck(at, Set.copyOf(visible), Set.copyOf(filesystems), Map.copyOf(entries), this::error));
+                check(w.kind(), w.config(), new StackCheck(at, Set.copyOf(visible), Set.copyOf(filesystems), Map.copyOf(entries),
+                        this::error, Map.copyOf(sizes), claims, machine));
             }
             return new ResolvedStack(spec, params, devs, work);
         }
@@ -428,6 +519,11 @@ public final class StackFile {
         @SuppressWarnings({"unchecked", "rawtypes"})
         private static String nameOf(DeviceKind kind, Object c) {
             return kind.name(c);
+        }
+
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        private static Long sectorsOf(DeviceKind kind, Object c, StackCheck check) {
+            return kind.sectors(c, check);
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})

@@ -5,6 +5,7 @@ import dev.rescuer.core.mm.Reclaimer;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.fs.FsLayout;
 import dev.rescuer.storage.fs.JournalFs;
+import dev.rescuer.storage.fs.MountOptions;
 import dev.rescuer.storage.swap.SwapArea;
 
 /**
@@ -53,6 +54,11 @@ public final class SwapKind extends AbstractDeviceKind<SwapKind.Config> {
                         + "' does not apply with 'device'");
             }
             check.requireDevice(c.device(), "device", c.name());
+            check.claim("device", c.device(), "swap " + c.name(), "swap area " + c.name()); // swapon: FMODE_EXCL
+            Long sectors = check.sectors(c.device());
+            if (sectors != null) {
+                checkPages(check, "device", c.name(), c.device(), sectors / FsLayout.BLOCK_SECTORS);
+            }
             return;
         }
         if (c.fs() == null && c.file() == null) {
@@ -60,6 +66,20 @@ public final class SwapKind extends AbstractDeviceKind<SwapKind.Config> {
         }
         check.requireFilesystem(c.fs(), "fs");
         check.require(c.file(), "file");
+        FilesystemKind.Config fs = check.requireEntry(c.fs(), "fs", FilesystemKind.Config.class, "filesystem");
+        FilesystemKind.FileSpec f = LoopKind.fileOf(check, fs, c.fs(), c.file(), "file");
+        if (fs.options() != null && MountOptions.parse(fs.options()).readOnly()) {
+            throw check.error("fs", "swapon: filesystem " + c.fs() + " is mounted read-only (EROFS)");
+        }
+        checkPages(check, "file", c.name(), c.file(), f.blocks());
+    }
+
+    /** mkswap's and swapon's size rule, as {@link SwapArea} applies it: at least one page, at most {@code Integer.MAX_VALUE}. */
+    private static void checkPages(StackCheck check, String key, String name, String on, long pages) {
+        if (pages < 1 || pages > Integer.MAX_VALUE) {
+            throw check.error(key, "swap area " + name + " on " + on + ": " + pages + " pages (of 4096 bytes); it must hold"
+                    + " at least one and at most " + Integer.MAX_VALUE);
+        }
     }
 
     @Override

@@ -154,6 +154,9 @@ public final class ThinWorkloadKind extends AbstractWorkloadKind<ThinWorkloadKin
         if (c.holdMs() != null && c.holdMs() < 0) {
             throw check.error("hold_ms", "must be >= 0, got " + c.holdMs());
         }
+        if (c.holdMs() != null && c.holdMs() > MsRange.MAX_MS) {
+            throw check.error("hold_ms", "must be at most " + MsRange.MAX_MS + " ms, got " + c.holdMs());
+        }
         StartDelay.check(c.startMs(), check);
     }
 

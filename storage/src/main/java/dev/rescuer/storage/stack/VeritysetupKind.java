@@ -5,6 +5,7 @@ import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.dm.verity.VeritySetup;
 import dev.rescuer.storage.dm.verity.VerityTarget;
+import dev.rescuer.storage.dm.verity.VerityTree;
 
 import java.util.List;
 
@@ -38,14 +39,77 @@ public final class VeritysetupKind extends AbstractDeviceKind<VeritysetupKind.Co
         super("veritysetup", Config.class);
     }
 
+    /**
+     * The most data blocks {@code veritysetup format} hashes in a run's set-up (it reads every one):
+     * 2^20, 4 GiB of 4 KiB blocks.
+     */
+    static final long MAX_BLOCKS = 1L << 20;
+
     @Override
     public void check(Config c, StackCheck check) {
         check.requireDevice(c.data(), "data", c.name());
         check.requireDevice(c.hash(), "hash", c.name());
-        if (c.blocks() == null) {
-            return; // the table is checked against the device's size at set-up
+        // verity_ctr's block-size rule, at the key (before any size is divided by it)
+        if (c.dataBlockSize() != null && !VerityTarget.validBlockSize(c.dataBlockSize())) {
+            throw check.error("data_block_size", "Invalid data device block size: must be a power of 2 from "
+                    + Bio.SECTOR_SIZE + " to " + Bio.PAGE_SIZE + " (PAGE_SIZE) bytes, got " + c.dataBlockSize());
         }
-        DmKind.checkTable(c.name(), table(c, c.blocks(), 0), check);
+        if (c.hashBlockSize() != null && !VerityTarget.validBlockSize(c.hashBlockSize())) {
+            throw check.error("hash_block_size", "Invalid hash device block size: must be a power of 2 from "
+                    + Bio.SECTOR_SIZE + " to " + Bio.PAGE_SIZE + " (PAGE_SIZE) bytes, got " + c.hashBlockSize());
+        }
+        if (c.salt() != null && !c.salt().equals("-") && !c.salt().matches("[0-9a-fA-F]{16}")) {
+            throw check.error("salt", "Invalid salt: the model's salt is 16 hex digits, or '-' for none; got '" + c.salt() + "'");
+        }
+        if (c.blocks() != null && c.blocks() < 1) {
+            throw check.error("blocks", "must be >= 1, got " + c.blocks());
+        }
+        long blocks = blocks(c, check.sectors(c.data()));
+        if (blocks < 1) {
+            throw check.error("data", "data device " + c.data() + " (" + check.sectors(c.data()) + " sectors) holds no block of "
+                    + dataBlockSize(c) + " bytes");
+        }
+        if (blocks > MAX_BLOCKS) {
+            throw check.error(c.blocks() != null ? "blocks" : "data", "veritysetup format in the model hashes at most "
+                    + MAX_BLOCKS + " data blocks, got " + blocks);
+        }
+        // veritysetup format (VERITY_create) refuses devices too small for the data or the tree
+        Long dataSectors = check.sectors(c.data());
+        long needData = blocks * (dataBlockSize(c) / Bio.SECTOR_SIZE);
+        if (dataSectors != null && dataSectors < needData) {
+            throw check.error("blocks", "veritysetup: data device " + c.data() + " is too small: " + blocks + " blocks of "
+                    + dataBlockSize(c) + " bytes need " + needData + " sectors, it has " + dataSectors);
+        }
+        int hashSectors = hashBlockSize(c) / Bio.SECTOR_SIZE;
+        long needHash = new VerityTree(blocks, hashSectors, 0).hashDeviceBlocks();
+        Long hashDev = check.sectors(c.hash());
+        if (hashDev != null && hashDev / hashSectors < needHash) {
+            throw check.error("hash", "veritysetup: hash device " + c.hash() + " is too small: the tree of " + blocks
+                    + " data blocks needs " + needHash + " hash blocks of " + hashBlockSize(c) + " bytes (" + needHash * hashSectors
+                    + " sectors), it has " + hashDev + " sectors");
+        }
+        DmKind.checkTable(c.name(), table(c, blocks, 0), check);
+    }
+
+    private static int dataBlockSize(Config c) {
+        return c.dataBlockSize() == null ? 4096 : c.dataBlockSize();
+    }
+
+    private static int hashBlockSize(Config c) {
+        return c.hashBlockSize() == null ? 4096 : c.hashBlockSize();
+    }
+
+    /** The data blocks: {@code blocks}, else all of a data device of {@code dataSectors} (1 if unknown). */
+    private static long blocks(Config c, Long dataSectors) {
+        if (c.blocks() != null) {
+            return c.blocks();
+        }
+        return dataSectors == null ? 1 : dataSectors / (dataBlockSize(c) / Bio.SECTOR_SIZE);
+    }
+
+    @Override
+    public Long sectors(Config c, StackCheck check) {
+        return blocks(c, check.sectors(c.data())) * (dataBlockSize(c) / Bio.SECTOR_SIZE);
     }
 
     private static String table(Config c, long blocks, long root) {

@@ -68,6 +68,23 @@ class MdStackRunTest {
     }
 
     /**
+     * raid1 over members of different sizes is as large as its smallest member less the superblock
+     * (md's {@code dev_sectors}): the last whole I/O inside it completes; one past its end ends with an
+     * I/O error in the run ({@code bio_check_eod}), and the writer's invariant says so.
+     */
+    @Test
+    void membersOfDifferentSizesMakeAnArrayOfTheSmallestsSizeAndAWritePastItGetsEio() {
+        String small = STACK.replace("{kind: disk, name: sdb, sectors: 1024", "{kind: disk, name: sdb, sectors: 512")
+                .replace("device: md0, count: 2, flags: [preflush, fua]}", "device: md0, start_sector: 496, count: 1}");
+        Explorations.assertCompletes(scenario(small), "internal", StrategyKind.PCT, 5);
+        StackScenario past = scenario(small.replace("start_sector: 496", "start_sector: 504"));
+        ExploreResult r = new Explorer(List.of(past)).explore(past, past.variant("internal"), ExploreOptions.defaults().withSchedules(1));
+        assertEquals("failure", r.result());
+        String report = r.firstFinding().report().toText();
+        assertTrue(report.contains("invariant broken: db: every I/O succeeded"), report);
+    }
+
+    /**
      * mdmon is declared the releaser of {@code sb_wait} (a task releaser): when it cannot act (its
      * page fault finds no memory: the hog wants more than there is, nothing is reclaimable), the report's chain
      * goes from the waiting writer's {@code sb_wait} to mdmon and on to what mdmon waits for. Without the

@@ -68,10 +68,13 @@ class MsRangeTest {
     @Test
     void aBoundTooLargeForTheClockIsRefusedAtTheKeyNotWhenTheRunDraws() {
         // 0..10^13 ms used to be accepted and fail in the run (the draw's bound overflowed a long)
-        assertEquals("t.yaml:5:43: workload[0].start_ms: must be at most 4611686018427 ms, got 0..10000000000000",
+        assertEquals("t.yaml:5:43: workload[0].start_ms: must be at most 86400000 ms (one day of the run's virtual clock), got 0..10000000000000",
                 refused(FILE.replace("185..215", "0..10000000000000")));
-        assertEquals("t.yaml:5:43: workload[0].start_ms: must be at most 4611686018427 ms, got 10000000000000",
+        assertEquals("t.yaml:5:43: workload[0].start_ms: must be at most 86400000 ms (one day of the run's virtual clock), got 10000000000000",
                 refused(FILE.replace("185..215", "10000000000000")));
+        // a day and a millisecond: past what a run can idle before the livelock bound
+        assertEquals("t.yaml:5:43: workload[0].start_ms: must be at most 86400000 ms (one day of the run's virtual clock), got 86400001",
+                refused(FILE.replace("185..215", "86400001")));
         // the largest accepted range still draws within its bounds
         long drawn = new MsRange(0, MsRange.MAX_MS).drawNanos(new SplittableRandom(1));
         assertTrue(drawn >= 0 && drawn <= MsRange.MAX_MS * 1_000_000, "drawn " + drawn);

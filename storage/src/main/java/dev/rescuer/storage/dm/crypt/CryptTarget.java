@@ -159,6 +159,7 @@ public final class CryptTarget implements Target {
             long ivOffset = a.unsignedArg(2, "Invalid iv_offset sector");
             String dev = a.deviceArg(3, "Device lookup failed");
             long start = a.unsignedArg(4, "Invalid device sector");
+            a.requireArea(dev, start, a.len()); // crypt_iterate_devices
             boolean sameCpu = false, highPri = false, submitFromCrypt = false, noRead = false, noWrite = false;
             if (a.argc() > 5) {
                 long n = a.unsignedArg(5, "Invalid number of feature args");

@@ -99,6 +99,11 @@ public final class DmSnapshot implements Target {
                 if (chunk > (1 << 20)) {
                     throw a.error("Couldn't create exception store (Chunk size is too high)");
                 }
+                a.requireArea(origin, 0, a.len()); // snapshot_iterate_devices: the origin
+                long cowSectors = a.deviceSectors(cow);
+                if (cowSectors >= 0 && cowSectors < 2 * chunk) {
+                    throw a.error(smallCow(cow));
+                }
                 return new Args(origin, cow, p.equals("P"), (int) chunk);
             }
 
@@ -162,6 +167,11 @@ public final class DmSnapshot implements Target {
         }
     }
 
+    /** The refusal of a COW device without room for the header chunk and one data chunk. */
+    private static String smallCow(String cow) {
+        return "Couldn't create exception store (COW device " + cow + " is smaller than two chunks)";
+    }
+
     private DmSnapshot(SnapshotModule module, TargetContext ti, Args args) {
         this.module = module;
         this.ti = ti;
@@ -175,8 +185,7 @@ public final class DmSnapshot implements Target {
                 ? new PersistentStore(module.dm().system(), name, cow, chunkSize)
                 : new TransientStore(chunkSize, cow.capacitySectors());
         if (cow.capacitySectors() < 2L * chunkSize) {
-            throw new DmTargetException("snapshot", "Couldn't create exception store (COW device " + cow.name()
-                    + " is smaller than two chunks)");
+            throw new DmTargetException("snapshot", smallCow(cow.name()));
         }
         this.throttle = module.newThrottle(name);
         this.kcopyd = new KcopydClient(module.dm().system(), name);

@@ -30,7 +30,9 @@ public final class OriginTarget implements Target {
             @Override
             public String parse(TargetArgs a) {
                 a.requireArgc(1, 1, "origin: incorrect number of arguments");
-                return a.deviceArg(0, "Cannot get target device");
+                String dev = a.deviceArg(0, "Cannot get target device");
+                a.requireArea(dev, 0, a.len()); // origin_iterate_devices
+                return dev;
             }
 
             @Override

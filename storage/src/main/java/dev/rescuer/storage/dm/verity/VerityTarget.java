@@ -76,10 +76,22 @@ public final class VerityTarget implements Target {
             int dbs = blockSize(a, 3, "Invalid data device block size");
             int hbs = blockSize(a, 4, "Invalid hash device block size");
             long blocks = a.unsignedArg(5, "Invalid data blocks");
+            if (blocks > Long.MAX_VALUE / (dbs / Bio.SECTOR_SIZE)) {
+                throw a.error("Invalid data blocks"); // the kernel's (sector_t)(num_ll << bits) >> bits != num_ll
+            }
             if (blocks == 0 || blocks * (dbs / Bio.SECTOR_SIZE) < a.len()) {
                 throw a.error("Data device is too small");
             }
+            a.requireArea(data, 0, a.len()); // verity_iterate_devices: the data device
             long hashStart = a.unsignedArg(6, "Invalid hash start");
+            if (hashStart > Long.MAX_VALUE / (hbs / Bio.SECTOR_SIZE)) {
+                throw a.error("Invalid hash start");
+            }
+            long hashSize = a.deviceSectors(hash);
+            if (hashSize >= 0 && hashSize / (hbs / Bio.SECTOR_SIZE)
+                    < new VerityTree(blocks, hbs / Bio.SECTOR_SIZE, hashStart).hashDeviceBlocks()) {
+                throw a.error("Hash device is too small"); // verity_ctr, after dm_bufio_client_create
+            }
             if (!a.arg(7).equals("sha256")) {
                 throw a.error("Cannot initialize hash function (the model knows sha256 only)");
             }
@@ -122,10 +134,18 @@ public final class VerityTarget implements Target {
 
     private static int blockSize(TargetArgs a, int i, String error) {
         long v = a.unsignedArg(i, error);
-        if (v < Bio.SECTOR_SIZE || v > Bio.PAGE_SIZE || Long.bitCount(v) != 1) {
+        if (!validBlockSize(v)) {
             throw a.error(error);
         }
         return (int) v;
+    }
+
+    /**
+     * verity_ctr's rule for the data and hash block sizes: a power of 2 from the device's logical
+     * block size (512 in the model) to {@code PAGE_SIZE} (4096).
+     */
+    public static boolean validBlockSize(long bytes) {
+        return bytes >= Bio.SECTOR_SIZE && bytes <= Bio.PAGE_SIZE && Long.bitCount(bytes) == 1;
     }
 
     private static long hex(TargetArgs a, int i, String error) {
