@@ -5,8 +5,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * {@code --html FILE}, which {@code demo}, {@code explore}, {@code replay}, {@code check} and
@@ -28,7 +32,8 @@ final class HtmlOption {
 
     /**
      * Refuses, before any work, a FILE that could not be written: a directory, in a directory that does
-     * not exist, or not writable. A usage error naming the option and the path.
+     * not exist, not writable, or refused when opened (procfs, a read-only mount). A usage error naming
+     * the option, the path and the reason. A FILE that did not exist is not left behind.
      */
     void check(CommandLine cmd) {
         if (file == null) {
@@ -45,6 +50,35 @@ final class HtmlOption {
         if (Files.exists(abs) ? !Files.isWritable(abs) : !Files.isWritable(dir)) {
             throw new CommandLine.ParameterException(cmd, "--html: " + file + " is not writable");
         }
+        // Permission bits do not tell (root may write anything, and /proc or a read-only mount still
+        // refuses): open it the way the page will be written, without truncating what is there.
+        boolean existed = Files.exists(abs);
+        try (var out = Files.newOutputStream(abs, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            // opened: the page can be written here
+        } catch (IOException e) {
+            throw new CommandLine.ParameterException(cmd, "--html: " + file + " cannot be written: " + reason(e));
+        }
+        if (!existed) {
+            try {
+                Files.deleteIfExists(abs); // leave nothing behind if the command is refused later
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(cmd, "--html: " + file + " was created but cannot be removed: " + reason(e));
+            }
+        }
+    }
+
+    /** What went wrong with the file, in words: the exception's message names only the path for some kinds. */
+    static String reason(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /**
@@ -57,7 +91,7 @@ final class HtmlOption {
             cmd.getErr().println("rescuer: wrote " + file);
             return true;
         } catch (IOException e) {
-            cmd.getErr().println("rescuer: --html: could not write " + file + ": " + e.getMessage());
+            cmd.getErr().println("rescuer: --html: could not write " + file + ": " + reason(e));
             return false;
         }
     }

@@ -45,6 +45,31 @@ class HtmlOptionTest {
     }
 
     @Test
+    void aFileThePermissionsAllowButTheFileSystemRefusesIsRefusedBeforeTheRun() {
+        // procfs refuses to create a file even for root, whose permission bits allow everything.
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "no procfs");
+        CliRun r = CliRun.run("check", S1, "--schedules", "5", "--html", "/proc/rescuer-nope.html");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--html: /proc/rescuer-nope.html "), r.err());
+        assertTrue(r.err().contains("cannot be written: ") || r.err().contains("is not writable"), r.err());
+        assertEquals("", r.out(), "ran nothing");
+    }
+
+    @Test
+    void aWritableFileIsNotTruncatedNorLeftBehindByTheCheck() throws Exception {
+        Path existing = Files.createTempFile("rescuer-html", ".html");
+        Files.writeString(existing, "keep");
+        CliRun r = CliRun.run("analyze", S1, "--html", existing.toString(), "--variant", "no-such-variant");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("keep", Files.readString(existing), "the check opened it without truncating");
+        Files.delete(existing);
+        Path fresh = existing.resolveSibling(existing.getFileName() + "-new.html");
+        CliRun r2 = CliRun.run("analyze", S1, "--html", fresh.toString(), "--variant", "no-such-variant");
+        assertEquals(2, r2.code(), r2.err());
+        assertFalse(Files.exists(fresh), "a refused command leaves no file behind");
+    }
+
+    @Test
     void analyzeDrawsTheDependencyGraphInLayersWithTheCycleEdgeMarked() throws Exception {
         Path page = Files.createTempFile("rescuer-analyze", ".html");
         CliRun s1 = CliRun.run("analyze", S1, "--html", page.toString());

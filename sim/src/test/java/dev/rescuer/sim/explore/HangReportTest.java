@@ -69,7 +69,7 @@ class HangReportTest {
             RescuerSystem sys = ctx.system(RescuerSystem.builder().name("mp").totalPages(64).pagesPerThread(0).withoutWorkqueues());
             Mempool<Pages> a = Mempool.ofPages(sys.pages(), "pool-a", 1, 1);
             Mempool<Pages> b = Mempool.ofPages(sys.pages(), "pool-b", 1, 1);
-            while (sys.pages().tryAllocate(1, Gfp.NOIO) != null) { // only the reserves are left
+            while (sys.pages().tryAllocate(1, Gfp.NOIO.with(Gfp.Modifier.RETRY_MAYFAIL)) != null) { // only the reserves are left
             }
             Completion t1Holds = new Completion(ctx.platform(), "t1-holds");
             Completion t2Holds = new Completion(ctx.platform(), "t2-holds");

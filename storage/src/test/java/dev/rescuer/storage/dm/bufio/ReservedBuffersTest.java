@@ -32,7 +32,7 @@ class ReservedBuffersTest {
     }
 
     private void exhaustMemory() {
-        for (Pages p; (p = sys.pages().tryAllocate(1, Gfp.NOIO)) != null; ) {
+        for (Pages p; (p = sys.pages().tryAllocate(1, Gfp.NOIO.with(Gfp.Modifier.RETRY_MAYFAIL))) != null; ) { // a plain NOIO one would be too small to fail
             taken.add(p);
         }
     }

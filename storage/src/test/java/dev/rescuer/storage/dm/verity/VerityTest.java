@@ -86,7 +86,8 @@ class VerityTest {
             for (dev.rescuer.core.mm.Pages p; (p = sys.pages().tryAllocate(1, dev.rescuer.core.mm.Gfp.KERNEL)) != null; ) {
                 taken.add(p);
             }
-            assertEquals(null, sys.pages().tryAllocate(1, dev.rescuer.core.mm.Gfp.NOIO), "dm-bufio's own allocation must fail");
+            assertEquals(null, sys.pages().tryAllocate(1, dev.rescuer.core.mm.Gfp.NOIO.with(dev.rescuer.core.mm.Gfp.Modifier.NORETRY)),
+                    "dm-bufio's own allocation (GFP_NOIO | __GFP_NORETRY) must fail");
             long[] got = io(v, BioOp.READ, 16, new long[8], BlkStatus.OK); // root and a level-0 block, one at a time
             assertEquals(7 * 16 + 3, got[0]);
             io(v, BioOp.READ, 64, new long[8], BlkStatus.OK); // another level-0 block reuses an unheld buffer
