@@ -121,7 +121,37 @@ class StackAnalysisTest {
         assertEquals(List.of("task-on-reclaim-path", "no-rescuer-on-reclaim-path", "task-on-reclaim-path"), kinds(a));
         assertEquals(List.of("md126", "sb_wait/md126", "mdmon/md126"), a.violations().get(0).path());
         assertEquals(List.of("md126", "sb_wait/md126", "mdmon/md126", "events"), a.violations().get(1).path());
-        assertEquals(List.of("events", "md", "writeback"), a.longestChain());
+        // events (system_wq) has no rescuer, so it is in no domain and not on the chain of rescued queues
+        assertEquals(List.of("md", "writeback"), a.longestChain());
+        assertFalse(a.domains().stream().anyMatch(d -> d.contains("events")), "a domain on a queue without a rescuer has no effect");
+        assertEquals(3, a.kernelRescuers(), "md, writeback and xfs-cil/md126 have WQ_MEM_RECLAIM, events has not");
+    }
+
+    @Test
+    void aLoopQueueWithoutMemReclaimIsNeitherCountedNorPlanned() {
+        Analysis a = analyze("verity-on-loop-wq", """
+                name: verity-on-loop-wq
+                system: {cpus: 2, memory: {pages: 4096, pages_per_thread: 4}}
+                devices:
+                  - {kind: disk, name: sda, sectors: 8192, latency_ms: 1, queue_depth: 32}
+                  - kind: filesystem
+                    name: root
+                    device: sda
+                    log_blocks: 8
+                    inodes: 8
+                    files: [{name: data.img, blocks: 64}, {name: hash.img, blocks: 16}]
+                  - {kind: loop, name: loop0, backing: {fs: root, file: data.img}, worker: workqueue, direct_io: true}
+                  - {kind: loop, name: loop1, backing: {fs: root, file: hash.img}, worker: kthread, direct_io: true}
+                  - {kind: veritysetup, name: vloop, data: loop0, hash: loop1, salt: 00000000000005a1}
+                workload:
+                  - {kind: reader, name: r0, device: vloop, start_sector: 0, sectors: 8, count: 2}
+                variants:
+                  - {name: base, expected: complete, set: {}}
+                """, null);
+        assertTrue(kinds(a).contains("no-rescuer-on-reclaim-path"));
+        assertFalse(a.domains().stream().anyMatch(d -> d.contains("wq loop0")), "wq loop0 has no rescuer to share");
+        assertEquals(a.queues().stream().filter(Analysis.QueueInfo::memReclaim).count(), a.kernelRescuers());
+        assertEquals(3, a.kernelRescuers(), "writeback, xfs-cil/sda and kverityd/vloop; loop0's queue has none");
     }
 
     @Test
