@@ -24,6 +24,7 @@ import dev.rescuer.storage.fs.OpenFile;
 import dev.rescuer.storage.fs.ReadOnlyFilesystemException;
 import dev.rescuer.storage.pagecache.AddressSpace;
 import dev.rescuer.storage.pagecache.PageIoException;
+import dev.rescuer.storage.writeback.DirtyThrottle;
 
 import java.util.Objects;
 import java.util.Queue;
@@ -52,7 +53,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * </ul>
  * With {@link LoopSettings#memallocNoio()} the worker serves every command inside a
  * {@code memalloc_noio} scope, so each of those allocations is at most {@code GFP_NOIO} and its
- * direct reclaim never starts I/O nor enters a filesystem (d0a255e795ab).
+ * direct reclaim never starts I/O nor enters a filesystem (d0a255e795ab). The worker always serves
+ * with {@code PF_LOCAL_THROTTLE} ({@link DirtyThrottle#PF_LOCAL_THROTTLE}, 5.9's flag, which both
+ * {@code loop_kthread_worker_fn} and {@code loop_process_work} set): a buffered write of the image
+ * that finds the system over its dirty limit waits only until the backing device's own dirty pages
+ * are below that device's freerun ceiling, since the dirty pages of the filesystem above are this
+ * worker's to clean. Kernels before 5.9 set {@code PF_LESS_THROTTLE} instead (raised thresholds),
+ * not modelled.
  *
  * <p><b>The backing file's mapping mask.</b> Binding the file clears {@code __GFP_IO | __GFP_FS} from
  * its mapping's mask ({@code loop_configure}, and {@code loop_set_fd} before it:
@@ -234,14 +241,26 @@ public final class LoopDevice implements BlockDevice {
         }
     }
 
-    /** {@code loop_process_work}: serves the queued commands, under {@code PF_MEMALLOC_NOIO} if set. */
+    /**
+     * {@code loop_process_work}: serves the queued commands with {@code PF_LOCAL_THROTTLE} set (the
+     * dirty throttle holds the worker only against the backing device's own dirty pages), and under
+     * {@code PF_MEMALLOC_NOIO} if {@link LoopSettings#memallocNoio()}; {@code current->flags} is
+     * restored after, as the kernel's {@code current->flags = orig_flags}.
+     */
     private void loopProcessWork() {
-        if (settings.memallocNoio()) {
-            try (MemallocScope noio = MemallocScope.noio(platform)) {
+        Task self = platform.currentTask();
+        int origFlags = self.flags();
+        self.setFlags(origFlags | DirtyThrottle.PF_LOCAL_THROTTLE);
+        try {
+            if (settings.memallocNoio()) {
+                try (MemallocScope noio = MemallocScope.noio(platform)) {
+                    drainCmdList();
+                }
+            } else {
                 drainCmdList();
             }
-        } else {
-            drainCmdList();
+        } finally {
+            self.setFlags(origFlags);
         }
     }
 
