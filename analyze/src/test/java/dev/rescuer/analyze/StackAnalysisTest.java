@@ -127,6 +127,41 @@ class StackAnalysisTest {
         assertEquals(3, a.kernelRescuers(), "md, writeback and xfs-cil/md126 have WQ_MEM_RECLAIM, events has not");
     }
 
+    private static final String FS_ON_LOOP = """
+            name: fs-on-loop
+            system: {cpus: 2, memory: {pages: 4096, pages_per_thread: 4}}
+            devices:
+              - {kind: disk, name: sda, sectors: 8192, latency_ms: 1, queue_depth: 32}
+              - kind: filesystem
+                name: lower
+                device: sda
+                log_blocks: 8
+                inodes: 8
+                files: [{name: image, blocks: 128, allocated_blocks: 0}]
+              - {kind: loop, name: loop0, backing: {fs: lower, file: image}, worker: kthread}
+              - {kind: filesystem, name: upper, device: loop0, log_blocks: 8, inodes: 8}
+            workload:
+              - {kind: file-writer, name: app, fs: upper, file: f1, pages: 4, fsync: true}
+            variants:
+              - {name: buffered, expected: complete, set: {}}
+              - {name: dio, expected: complete, set: {devices.loop0.direct_io: true}}
+            """;
+
+    @Test
+    void aLoopWorkerFlushesTheBackingLogAndABufferedOneWaitsForItsWriteback() {
+        var g = StackGraphs.declared(StackFile.parse("fs-on-loop.yaml", "fs-on-loop", FS_ON_LOOP, Kinds.builtIn()), "buffered").graph();
+        assertTrue(g.edges().stream().anyMatch(e -> e.from().equals("loop0 kthread") && e.to().equals("xfs-cil/sda")
+                && e.kind() == dev.rescuer.storage.deps.WaitGraph.EdgeKind.FLUSHES), "lo_req_flush -> vfs_fsync -> flush_work of the lower push");
+        assertTrue(g.edges().stream().anyMatch(e -> e.from().equals("loop0 kthread") && e.to().equals("writeback")), "balance_dirty_pages");
+        Analysis buffered = Analyzer.analyze(g, "fs-on-loop");
+        assertEquals(List.of("cycle"), kinds(buffered));
+        assertEquals(List.of("writeback", "loop0", "loop0 kthread", "writeback"), buffered.violations().get(0).path());
+        // With direct I/O the worker dirties no page cache: the CIL queues are on one chain and never share.
+        Analysis dio = analyze("fs-on-loop", FS_ON_LOOP, "dio");
+        assertEquals(2, dio.minRescuers(), "xfs-cil/loop0 -> loop0 -> loop0 kthread -> xfs-cil/sda");
+        assertEquals(List.of(List.of("xfs-cil/sda"), List.of("writeback", "xfs-cil/loop0")), dio.domains());
+    }
+
     @Test
     void aLoopQueueWithoutMemReclaimIsNeitherCountedNorPlanned() {
         Analysis a = analyze("verity-on-loop-wq", """
