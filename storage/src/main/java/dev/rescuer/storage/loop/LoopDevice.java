@@ -165,7 +165,7 @@ public final class LoopDevice implements BlockDevice {
      * {@code REQ_FUA} write brings one); and, for buffered I/O, on the backing device's writeback
      * ({@code lo_write_simple} dirties the image's pages and {@code balance_dirty_pages} holds the
      * worker, {@code PF_LOCAL_THROTTLE}, until that device's {@code wb_workfn} has cleaned enough of
-     * them). This device and the backing device must be declared.
+     * them). This device and the backing device must be declared; the queues are declared here too.
      */
     public void declareWaits(WaitGraph g) {
         String w;
@@ -179,6 +179,7 @@ public final class LoopDevice implements BlockDevice {
         g.waitsOn(name, w, "loop_queue_rq -> loop_queue_work: the command runs on the loop worker");
         g.waitsOn(w, fs.device().name(), "lo_rw_aio: the backing file's I/O goes through " + fs.name() + " to " + fs.device().name());
         if (fs.journal() != null) {
+            g.queue(fs.journal().queue());
             g.flushes(w, fs.journal().queue().name(),
                     "lo_req_flush -> vfs_fsync -> xlog_cil_force_seq: flush_work of " + fs.name() + "'s CIL push");
         }
