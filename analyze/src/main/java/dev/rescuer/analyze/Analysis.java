@@ -18,7 +18,7 @@ import java.util.Map;
  * @param memReclaimUnneeded the queues of {@code noRescuerNeeded} that have {@code WQ_MEM_RECLAIM} anyway
  * @param violations what breaks reclaim layering
  * @param longestChain queue names, bottom (waited on) to top; {@code null} with a cycle
- * @param kernelRescuers rescuer threads with one per rescued queue, as upstream
+ * @param kernelRescuers rescuer threads with one per {@code WQ_MEM_RECLAIM} queue, as upstream
  * @param domains the plan, bottom level first; {@code null} with a cycle
  */
 public record Analysis(String source, List<QueueInfo> queues, List<Need> needsRescuer, List<String> noRescuerNeeded,

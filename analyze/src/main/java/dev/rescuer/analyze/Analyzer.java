@@ -28,7 +28,11 @@ import java.util.Map;
  * that reclaim or I/O can wait on; an item of a reclaim queue flushing a queue without a rescuer
  * ({@code check_flush_dependency}); a cycle (then no plan exists, and the cycle is printed).
  *
- * <p><b>The plan.</b> Rescued queues are those with {@code MEM_RECLAIM} or needing it. Two of them
+ * <p><b>The plan.</b> Rescued queues are those with {@code MEM_RECLAIM}: only they have a rescuer
+ * (upstream's count, {@code kernelRescuers}, is theirs), and a domain on any other queue has no
+ * effect ({@code Workqueues.presetRescuerDomain}); a queue that needs a rescuer and lacks the flag is a
+ * violation, and it is left out of the plan, though a path through it still orders the queues
+ * above and below it. Two of them
  * must not share a rescuer if one can wait, through any path, on the other: the shared rescuer
  * would run the upper item and the lower one would never run. Such queues form a chain of the
  * partial order "waits on"; an antichain can share. By Mirsky's theorem the least number of
@@ -104,7 +108,10 @@ public final class Analyzer {
                         reclaimUnneeded.add(node.name());
                     }
                 }
-                rescued[i] = reached || node.memReclaim();
+                // Only a WQ_MEM_RECLAIM queue has a rescuer (alloc_workqueue -> init_rescuer), so only it
+                // is counted and planned: a domain names a rescuer to share, and one without a rescuer
+                // has nothing to share (the violation above says it needs one).
+                rescued[i] = node.memReclaim();
             } else if (node.kind() == NodeKind.TASK && reached && parent[i] != -1) {
                 violations.add(new Analysis.Violation("task-on-reclaim-path", "user-space task " + node.name()
                         + " is waited on by reclaim or I/O (a daemon cannot be given a rescuer)", path(nodes, parent, i)));

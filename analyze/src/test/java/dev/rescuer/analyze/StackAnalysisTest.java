@@ -121,7 +121,72 @@ class StackAnalysisTest {
         assertEquals(List.of("task-on-reclaim-path", "no-rescuer-on-reclaim-path", "task-on-reclaim-path"), kinds(a));
         assertEquals(List.of("md126", "sb_wait/md126", "mdmon/md126"), a.violations().get(0).path());
         assertEquals(List.of("md126", "sb_wait/md126", "mdmon/md126", "events"), a.violations().get(1).path());
-        assertEquals(List.of("events", "md", "writeback"), a.longestChain());
+        // events (system_wq) has no rescuer, so it is in no domain and not on the chain of rescued queues
+        assertEquals(List.of("md", "writeback"), a.longestChain());
+        assertFalse(a.domains().stream().anyMatch(d -> d.contains("events")), "a domain on a queue without a rescuer has no effect");
+        assertEquals(3, a.kernelRescuers(), "md, writeback and xfs-cil/md126 have WQ_MEM_RECLAIM, events has not");
+    }
+
+    private static final String FS_ON_LOOP = """
+            name: fs-on-loop
+            system: {cpus: 2, memory: {pages: 4096, pages_per_thread: 4}}
+            devices:
+              - {kind: disk, name: sda, sectors: 8192, latency_ms: 1, queue_depth: 32}
+              - kind: filesystem
+                name: lower
+                device: sda
+                log_blocks: 8
+                inodes: 8
+                files: [{name: image, blocks: 128, allocated_blocks: 0}]
+              - {kind: loop, name: loop0, backing: {fs: lower, file: image}, worker: kthread}
+              - {kind: filesystem, name: upper, device: loop0, log_blocks: 8, inodes: 8}
+            workload:
+              - {kind: file-writer, name: app, fs: upper, file: f1, pages: 4, fsync: true}
+            variants:
+              - {name: buffered, expected: complete, set: {}}
+              - {name: dio, expected: complete, set: {devices.loop0.direct_io: true}}
+            """;
+
+    @Test
+    void aLoopWorkerFlushesTheBackingLogAndABufferedOneWaitsForItsWriteback() {
+        var g = StackGraphs.declared(StackFile.parse("fs-on-loop.yaml", "fs-on-loop", FS_ON_LOOP, Kinds.builtIn()), "buffered").graph();
+        assertTrue(g.edges().stream().anyMatch(e -> e.from().equals("loop0 kthread") && e.to().equals("xfs-cil/sda")
+                && e.kind() == dev.rescuer.storage.deps.WaitGraph.EdgeKind.FLUSHES), "lo_req_flush -> vfs_fsync -> flush_work of the lower push");
+        assertTrue(g.edges().stream().anyMatch(e -> e.from().equals("loop0 kthread") && e.to().equals("writeback")), "balance_dirty_pages");
+        Analysis buffered = Analyzer.analyze(g, "fs-on-loop");
+        assertEquals(List.of("cycle"), kinds(buffered));
+        assertEquals(List.of("writeback", "loop0", "loop0 kthread", "writeback"), buffered.violations().get(0).path());
+        // With direct I/O the worker dirties no page cache: the CIL queues are on one chain and never share.
+        Analysis dio = analyze("fs-on-loop", FS_ON_LOOP, "dio");
+        assertEquals(2, dio.minRescuers(), "xfs-cil/loop0 -> loop0 -> loop0 kthread -> xfs-cil/sda");
+        assertEquals(List.of(List.of("xfs-cil/sda"), List.of("writeback", "xfs-cil/loop0")), dio.domains());
+    }
+
+    @Test
+    void aLoopQueueWithoutMemReclaimIsNeitherCountedNorPlanned() {
+        Analysis a = analyze("verity-on-loop-wq", """
+                name: verity-on-loop-wq
+                system: {cpus: 2, memory: {pages: 4096, pages_per_thread: 4}}
+                devices:
+                  - {kind: disk, name: sda, sectors: 8192, latency_ms: 1, queue_depth: 32}
+                  - kind: filesystem
+                    name: root
+                    device: sda
+                    log_blocks: 8
+                    inodes: 8
+                    files: [{name: data.img, blocks: 64}, {name: hash.img, blocks: 16}]
+                  - {kind: loop, name: loop0, backing: {fs: root, file: data.img}, worker: workqueue, direct_io: true}
+                  - {kind: loop, name: loop1, backing: {fs: root, file: hash.img}, worker: kthread, direct_io: true}
+                  - {kind: veritysetup, name: vloop, data: loop0, hash: loop1, salt: 00000000000005a1}
+                workload:
+                  - {kind: reader, name: r0, device: vloop, start_sector: 0, sectors: 8, count: 2}
+                variants:
+                  - {name: base, expected: complete, set: {}}
+                """, null);
+        assertTrue(kinds(a).contains("no-rescuer-on-reclaim-path"));
+        assertFalse(a.domains().stream().anyMatch(d -> d.contains("wq loop0")), "wq loop0 has no rescuer to share");
+        assertEquals(a.queues().stream().filter(Analysis.QueueInfo::memReclaim).count(), a.kernelRescuers());
+        assertEquals(3, a.kernelRescuers(), "writeback, xfs-cil/sda and kverityd/vloop; loop0's queue has none");
     }
 
     @Test

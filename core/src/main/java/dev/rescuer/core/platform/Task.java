@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>{@linkplain #name() name} and {@linkplain #id() id};
  *   <li>memalloc scope flags ({@code PF_MEMALLOC_NOIO}, {@code PF_MEMALLOC_NOFS}, {@code PF_MEMALLOC}),
  *       whose meaning the memory model owns;
+ *   <li>other {@code current->flags} bits, whose meaning the layer that defines them owns
+ *       ({@link #flags()}: the storage model's {@code PF_LOCAL_THROTTLE});
  *   <li>the atomic depth, non-zero while the task holds a spin lock or runs a BH item or timer callback;
  *   <li>the primitives it holds, in acquisition order;
  *   <li>what it is waiting on right now, and since when;
@@ -76,6 +78,7 @@ public final class Task {
     private int memallocFlags;
     private int memallocScopeDepth;
     private int memallocBitDepths;
+    private int flags;
     private int atomicDepth;
     private Primitive[] held = NONE;
     private int heldCount;
@@ -173,6 +176,23 @@ public final class Task {
     /** Replaces the packed per-kind scope depths. Only the task itself may call this. */
     public void setMemallocBitDepths(int depths) {
         this.memallocBitDepths = depths;
+    }
+
+    // ---- other process flags (owned by the layers above) ----
+
+    /**
+     * The task's {@code current->flags} bits other than the memalloc scopes; core defines none and
+     * never reads them. A layer above defines its bits and saves and restores them around the code
+     * that sets them, as the kernel's callers do ({@code loop_process_work} with
+     * {@code PF_LOCAL_THROTTLE}).
+     */
+    public int flags() {
+        return flags;
+    }
+
+    /** Replaces the flags of {@link #flags()}. Only the task itself may call this. */
+    public void setFlags(int flags) {
+        this.flags = flags;
     }
 
     // ---- atomic context ----

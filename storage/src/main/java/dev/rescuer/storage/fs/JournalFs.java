@@ -185,6 +185,11 @@ public final class JournalFs {
         return options;
     }
 
+    /** The device's writeback its files report to ({@link InodeWriteback#NONE} on a read-only mount). */
+    public InodeWriteback writeback() {
+        return writeback;
+    }
+
     /** The journal, or {@code null} on a read-only mount. */
     public Journal journal() {
         return journal;

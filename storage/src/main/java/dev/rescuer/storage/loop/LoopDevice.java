@@ -14,6 +14,7 @@ import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.WqFlag;
 import dev.rescuer.storage.block.Bio;
 import dev.rescuer.storage.block.BioOp;
+import dev.rescuer.storage.block.BlkFlush;
 import dev.rescuer.storage.block.BlkStatus;
 import dev.rescuer.storage.block.BlockDevice;
 import dev.rescuer.storage.block.BlockLayer;
@@ -24,6 +25,8 @@ import dev.rescuer.storage.fs.OpenFile;
 import dev.rescuer.storage.fs.ReadOnlyFilesystemException;
 import dev.rescuer.storage.pagecache.AddressSpace;
 import dev.rescuer.storage.pagecache.PageIoException;
+import dev.rescuer.storage.writeback.BdiWriteback;
+import dev.rescuer.storage.writeback.DirtyThrottle;
 
 import java.util.Objects;
 import java.util.Queue;
@@ -48,11 +51,22 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       then submits a bio to the backing file's blocks on the filesystem's device; its
  *       completion frees the dio and ends the loop bio ({@code lo_rw_aio_complete}). A failed dio
  *       allocation ends the request with an error ({@code -ENOMEM});
- *   <li>flush ({@code lo_req_flush}): {@link JournalFs#fsync} of the backing file.
+ *   <li>flush ({@code lo_req_flush}): {@link JournalFs#fsync} of the backing file ({@code vfs_fsync}),
+ *       which writes the file's dirty pages and waits for them, then forces the backing filesystem's
+ *       log up to the file's last change (a {@code flush_work} of its CIL push) or flushes its device.
+ *       The device advertises a volatile write cache without FUA, so a write with
+ *       {@code REQ_PREFLUSH} or {@code REQ_FUA} (a filesystem's log commit) reaches the worker as a
+ *       flush, the data, and a flush ({@link BlkFlush}).
  * </ul>
  * With {@link LoopSettings#memallocNoio()} the worker serves every command inside a
  * {@code memalloc_noio} scope, so each of those allocations is at most {@code GFP_NOIO} and its
- * direct reclaim never starts I/O nor enters a filesystem (d0a255e795ab).
+ * direct reclaim never starts I/O nor enters a filesystem (d0a255e795ab). The worker always serves
+ * with {@code PF_LOCAL_THROTTLE} ({@link DirtyThrottle#PF_LOCAL_THROTTLE}, 5.9's flag, which both
+ * {@code loop_kthread_worker_fn} and {@code loop_process_work} set): a buffered write of the image
+ * that finds the system over its dirty limit waits only until the backing device's own dirty pages
+ * are below that device's freerun ceiling, since the dirty pages of the filesystem above are this
+ * worker's to clean. Kernels before 5.9 set {@code PF_LESS_THROTTLE} instead (raised thresholds),
+ * not modelled.
  *
  * <p><b>The backing file's mapping mask.</b> Binding the file clears {@code __GFP_IO | __GFP_FS} from
  * its mapping's mask ({@code loop_configure}, and {@code loop_set_fd} before it:
@@ -144,9 +158,14 @@ public final class LoopDevice implements BlockDevice {
      * only queues the command), the queue {@code loopN} (node {@code "wq loopN"}, since the device
      * has the same name; no {@code WQ_MEM_RECLAIM}, as upstream's
      * {@code alloc_workqueue("loop%d", WQ_UNBOUND | WQ_FREEZABLE, 0)}, which the analyzer reports
-     * when reclaim can reach it) or, in kthread mode, the kthread (a point); the worker waits on the
-     * backing filesystem's device (the file's I/O goes through it). This device and the backing
-     * device must be declared.
+     * when reclaim can reach it) or, in kthread mode, the kthread (a point). The worker waits on the
+     * backing filesystem's device (the file's I/O goes through it); on the backing filesystem's CIL
+     * queue, which it flushes for a flush request ({@code lo_req_flush} → {@code vfs_fsync} →
+     * {@code xlog_cil_force_seq} → {@code flush_work} of the push; every {@code REQ_PREFLUSH} or
+     * {@code REQ_FUA} write brings one); and, for buffered I/O, on the backing device's writeback
+     * ({@code lo_write_simple} dirties the image's pages and {@code balance_dirty_pages} holds the
+     * worker, {@code PF_LOCAL_THROTTLE}, until that device's {@code wb_workfn} has cleaned enough of
+     * them). This device and the backing device must be declared; the queues are declared here too.
      */
     public void declareWaits(WaitGraph g) {
         String w;
@@ -159,6 +178,16 @@ public final class LoopDevice implements BlockDevice {
         }
         g.waitsOn(name, w, "loop_queue_rq -> loop_queue_work: the command runs on the loop worker");
         g.waitsOn(w, fs.device().name(), "lo_rw_aio: the backing file's I/O goes through " + fs.name() + " to " + fs.device().name());
+        if (fs.journal() != null) {
+            g.queue(fs.journal().queue());
+            g.flushes(w, fs.journal().queue().name(),
+                    "lo_req_flush -> vfs_fsync -> xlog_cil_force_seq: flush_work of " + fs.name() + "'s CIL push");
+        }
+        if (!settings.directIo() && fs.writeback() instanceof BdiWriteback wb) {
+            g.queue(wb.queue());
+            g.waitsOn(w, wb.queue().name(), "lo_write_simple -> balance_dirty_pages: PF_LOCAL_THROTTLE waits for wb_workfn "
+                    + wb.name() + " to clean the image's pages");
+        }
     }
 
     @Override
@@ -202,11 +231,27 @@ public final class LoopDevice implements BlockDevice {
     }
 
     /**
-     * {@code loop_queue_rq}: queues the bio for the worker ({@code loop_queue_work}); never sleeps. The
-     * bio records the worker (the kthread, or the work item on the device's queue) as who completes it.
+     * {@code blk_mq_submit_bio} → {@code loop_queue_rq}: the device has a volatile write cache and no
+     * FUA ({@code loop_configure}: {@code blk_queue_write_cache(lo->lo_queue, true, false)}), so a write
+     * with {@code REQ_PREFLUSH} or {@code REQ_FUA} first goes through the block layer's flush sequence
+     * ({@link BlkFlush#blkInsertFlush}): a flush before the data for {@code REQ_PREFLUSH}, the data
+     * without the flags, and a flush after it for {@code REQ_FUA}, each queued when the one before
+     * completed, and each flush served by {@code lo_req_flush}. Never sleeps.
      */
     @Override
     public void submitBio(Bio bio) {
+        if (BlkFlush.blkInsertFlush(bio, false, this::loopQueueRq)) {
+            return;
+        }
+        loopQueueRq(bio);
+    }
+
+    /**
+     * {@code loop_queue_rq}: queues the request for the worker ({@code loop_queue_work}); never sleeps.
+     * The bio records the worker (the kthread, or the work item on the device's queue) as who
+     * completes it.
+     */
+    private void loopQueueRq(Bio bio) {
         if (stopping) {
             bio.endio(BlkStatus.IOERR);
             return;
@@ -234,14 +279,26 @@ public final class LoopDevice implements BlockDevice {
         }
     }
 
-    /** {@code loop_process_work}: serves the queued commands, under {@code PF_MEMALLOC_NOIO} if set. */
+    /**
+     * {@code loop_process_work}: serves the queued commands with {@code PF_LOCAL_THROTTLE} set (the
+     * dirty throttle holds the worker only against the backing device's own dirty pages), and under
+     * {@code PF_MEMALLOC_NOIO} if {@link LoopSettings#memallocNoio()}; {@code current->flags} is
+     * restored after, as the kernel's {@code current->flags = orig_flags}.
+     */
     private void loopProcessWork() {
-        if (settings.memallocNoio()) {
-            try (MemallocScope noio = MemallocScope.noio(platform)) {
+        Task self = platform.currentTask();
+        int origFlags = self.flags();
+        self.setFlags(origFlags | DirtyThrottle.PF_LOCAL_THROTTLE);
+        try {
+            if (settings.memallocNoio()) {
+                try (MemallocScope noio = MemallocScope.noio(platform)) {
+                    drainCmdList();
+                }
+            } else {
                 drainCmdList();
             }
-        } else {
-            drainCmdList();
+        } finally {
+            self.setFlags(origFlags);
         }
     }
 
@@ -258,7 +315,7 @@ public final class LoopDevice implements BlockDevice {
         try {
             switch (bio.op()) {
                 case FLUSH:
-                    bio.endio(fs.fsync(backing));
+                    bio.endio(fs.fsync(backing)); // lo_req_flush -> vfs_fsync: the backing filesystem forces its log
                     return;
                 case READ:
                 case WRITE:

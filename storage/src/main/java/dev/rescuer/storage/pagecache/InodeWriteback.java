@@ -30,6 +30,15 @@ public interface InodeWriteback {
     /** {@code pages} of {@code mapping} finished writeback ({@code __wb_writeout_add}). Never sleeps. */
     void writebackEnded(AddressSpace mapping, int pages);
 
+    /**
+     * The device's page counters, which the page cache keeps for every mapping that reports here
+     * ({@code wb->stat[]}); {@code null} for a writeback that keeps none, as the kernel accounts no
+     * per-wb pages for a mapping that cannot write back ({@code mapping_can_writeback}).
+     */
+    default WbStat stat() {
+        return null;
+    }
+
     /** No background writeback and no throttling: for mappings that never get dirty. */
     InodeWriteback NONE = new InodeWriteback() {
         @Override

@@ -31,7 +31,7 @@ import java.util.Objects;
  * scalability only. Nothing sleeps, allocates or submits I/O under it.
  *
  * <p><b>Memory ordering.</b> The counters {@code nrFilePages}, {@code nrDirty}, {@code nrWriteback}
- * and the folio bits {@code locked} and {@code writeback} are volatile: written under {@code lock},
+ * (and each writeback's {@link WbStat}, changed with them) and the folio bits {@code locked} and {@code writeback} are volatile: written under {@code lock},
  * read without it by wait conditions and the dirty throttle. A waiter's condition read pairs with the
  * write made before {@link WaitQueue#wakeUpAll()} (which fences), so a wake-up is never missed.
  */
@@ -152,6 +152,10 @@ public final class PageCache {
         f.dirty = true;
         nrDirty++;
         pagesDirtied++;
+        WbStat wb = f.mapping().writeback().stat();
+        if (wb != null) {
+            wb.dirtied(); // folio_account_dirtied: WB_RECLAIMABLE
+        }
         return true;
     }
 
@@ -165,6 +169,10 @@ public final class PageCache {
         nrDirty--;
         nrWriteback++;
         writebackStarted++;
+        WbStat wb = f.mapping().writeback().stat();
+        if (wb != null) {
+            wb.writebackStarted(); // folio_clear_dirty_for_io, __folio_start_writeback
+        }
     }
 
     /** {@code folio_end_writeback}. Caller holds {@link #lock}. */
@@ -175,6 +183,10 @@ public final class PageCache {
         f.writeback = false;
         nrWriteback--;
         writebackEnded++;
+        WbStat wb = f.mapping().writeback().stat();
+        if (wb != null) {
+            wb.writebackEnded(); // __folio_end_writeback: WB_WRITEBACK
+        }
         if (failed) {
             writebackErrors++;
         }

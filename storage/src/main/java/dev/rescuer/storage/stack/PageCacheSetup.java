@@ -24,8 +24,8 @@ import java.util.Map;
  * Created on first use by the run's {@link StackBuild}, in the setup task; a stack without a
  * filesystem never creates it, so its runs are unchanged.
  *
- * <p><b>Releasers.</b> A task throttled in {@code balance_dirty_pages} is released by a device's
- * writeback item, a task waiting for a log commit by its journal's push item: {@link #mount} declares
+ * <p><b>Releasers.</b> A task throttled in {@code balance_dirty_pages} sleeps on the throttle wait queue
+ * of the device it dirtied a page of and is released by that device's writeback item, a task waiting for a log commit by its journal's push item: {@link #mount} declares
  * both to the device-mapper's releaser listeners ({@link DeviceMapper#declareReleaser}), which the
  * runner passes to the hang report.
  *
@@ -91,7 +91,7 @@ public final class PageCacheSetup {
         } else {
             BdiWriteback wb = new BdiWriteback(device.name(), bdiWq, throttle);
             fs = JournalFs.mount(device, layout, options, cache, system.workqueues(), wb);
-            dm.declareReleaser(throttle.throttleWait(), wb.work());
+            dm.declareReleaser(wb.throttleWait(), wb.work()); // its own device's writers only
             dm.declareReleaser(fs.journal().commitWait(), fs.journal().pushItem());
             wb.declareWaits(dm.waitGraph());
         }

@@ -13,6 +13,8 @@ import java.util.List;
  * {@code kind: veritysetup}: {@code veritysetup format} followed by {@code veritysetup open}: at set-up
  * the hash tree of {@code data} is written to {@code hash}, and a {@code verity} device is created
  * with the table that carries the root digest (checked, like every table, by the target's rules).
+ * A data or hash device that is, or stacks on, a buffered loop device is refused at its key: the
+ * model's buffered loop moves no data, so every verity read would fail (docs/STORAGE.md, loop).
  */
 public final class VeritysetupKind extends AbstractDeviceKind<VeritysetupKind.Config> {
 
@@ -49,6 +51,8 @@ public final class VeritysetupKind extends AbstractDeviceKind<VeritysetupKind.Co
     public void check(Config c, StackCheck check) {
         check.requireDevice(c.data(), "data", c.name());
         check.requireDevice(c.hash(), "hash", c.name());
+        refuseBufferedLoop(c.data(), "data", check);
+        refuseBufferedLoop(c.hash(), "hash", check);
         // verity_ctr's block-size rule, at the key (before any size is divided by it)
         if (c.dataBlockSize() != null && !VerityTarget.validBlockSize(c.dataBlockSize())) {
             throw check.error("data_block_size", "Invalid data device block size: must be a power of 2 from "
@@ -110,6 +114,48 @@ public final class VeritysetupKind extends AbstractDeviceKind<VeritysetupKind.Co
     @Override
     public Long sectors(Config c, StackCheck check) {
         return blocks(c, check.sectors(c.data())) * (dataBlockSize(c) / Bio.SECTOR_SIZE);
+    }
+
+    /**
+     * Refuses, at {@code key}, a data or hash device that is, or stacks on, a buffered loop device:
+     * the model's page cache carries no contents, so a buffered loop device moves no data (only direct
+     * I/O does), and verity, which hashes what it reads, would fail every read.
+     */
+    private static void refuseBufferedLoop(String device, String key, StackCheck check) {
+        String loop = bufferedLoopUnder(device, check, 0);
+        if (loop != null) {
+            throw check.error(key, "verity checks the contents of " + device + ", but "
+                    + (loop.equals(device) ? "it" : "it stacks on loop device '" + loop + "', which")
+                    + " is a buffered loop device (direct_io: false), and a buffered loop device moves no data in this model "
+                    + "(the page cache carries none): every read would fail verification; set direct_io: true on " + loop);
+        }
+    }
+
+    /** The first buffered loop device {@code device} is or stacks on, or {@code null}. */
+    private static String bufferedLoopUnder(String device, StackCheck check, int depth) {
+        Object e = check.entry(device);
+        if (depth > 64 || e == null) {
+            return null;
+        }
+        List<String> lower = List.of();
+        if (e instanceof LoopKind.Config l) {
+            return Boolean.TRUE.equals(l.directIo()) ? null : l.name();
+        } else if (e instanceof DmKind.Config d && d.table() != null) {
+            lower = List.of(d.table().trim().split("\\s+")); // the devices a table names are its tokens that name devices
+        } else if (e instanceof Config v) {
+            lower = java.util.Arrays.asList(v.data(), v.hash());
+        } else if (e instanceof MdRaid1Kind.Config m && m.members() != null) {
+            lower = m.members();
+        }
+        for (String t : lower) {
+            if (t != null && !t.equals(device) && check.deviceExists(t)) {
+                String found = bufferedLoopUnder(t, check, depth + 1);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
     }
 
     private static String table(Config c, long blocks, long root) {

@@ -1,6 +1,7 @@
 package dev.rescuer.storage.writeback;
 
 import dev.rescuer.core.sync.SpinLock;
+import dev.rescuer.core.sync.WaitQueue;
 import dev.rescuer.core.wq.Work;
 import dev.rescuer.core.wq.WorkQueue;
 import dev.rescuer.core.wq.Workqueues;
@@ -8,11 +9,13 @@ import dev.rescuer.core.wq.WqFlag;
 import dev.rescuer.storage.deps.WaitGraph;
 import dev.rescuer.storage.pagecache.AddressSpace;
 import dev.rescuer.storage.pagecache.InodeWriteback;
+import dev.rescuer.storage.pagecache.WbStat;
 import dev.rescuer.storage.pagecache.WritebackControl;
 
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The writeback of one device ({@code struct bdi_writeback}): its dirty inodes ({@code b_dirty}) and
@@ -75,6 +78,12 @@ public final class BdiWriteback implements InodeWriteback {
     private final DirtyThrottle domain;
     private final SpinLock listLock;
     private final Work work;
+    /** Where this device's throttled writers sleep ({@code balance_dirty_pages}); released by {@link #work}. */
+    private final WaitQueue throttleWait;
+    /** {@code wb->stat[]}: this device's dirty and writeback pages, kept by the page cache. */
+    private final WbStat stat = new WbStat();
+    /** {@code wb->completions}: pages of this device whose writeback ended. */
+    private final LongAdder completions = new LongAdder();
 
     private final LinkedHashSet<AddressSpace> bDirty = new LinkedHashSet<>(); // Guarded by listLock
     private long nrPagesRequested;   // Guarded by listLock
@@ -93,6 +102,9 @@ public final class BdiWriteback implements InodeWriteback {
         this.domain = Objects.requireNonNull(domain, "domain");
         this.listLock = new SpinLock(domain.cache().platform(), "wb " + name + "/list_lock", "wb->list_lock");
         this.work = new Work("wb_workfn " + name, this::wbWorkfn);
+        this.throttleWait = new WaitQueue(domain.cache().platform(), "wb " + name + "/balance_dirty_pages", "balance_dirty_pages");
+        this.throttleWait.setOwner(this);
+        domain.register(this);
     }
 
     /** Creates the kernel's {@code bdi_wq}: {@code "writeback"}, {@link #BDI_WQ_FLAGS}, default max active. */
@@ -118,6 +130,29 @@ public final class BdiWriteback implements InodeWriteback {
     /** The throttle this device's writers are held by. */
     public DirtyThrottle domain() {
         return domain;
+    }
+
+    /**
+     * The wait queue this device's throttled writers sleep on, for reports and releasers: only this
+     * device's writeback item releases them (it is what {@code balance_dirty_pages} kicks, and for a
+     * {@code PF_LOCAL_THROTTLE} writer the only one whose progress counts).
+     */
+    public WaitQueue throttleWait() {
+        return throttleWait;
+    }
+
+    @Override
+    public WbStat stat() {
+        return stat;
+    }
+
+    /** Pages of this device whose writeback ended so far ({@code wb->completions}). */
+    public long completions() {
+        return completions.sum();
+    }
+
+    void writeoutAdd(int pages) {
+        completions.add(pages);
     }
 
     /** Pages the item has submitted for writeback so far. */
@@ -160,7 +195,7 @@ public final class BdiWriteback implements InodeWriteback {
 
     @Override
     public void writebackEnded(AddressSpace mapping, int pages) {
-        domain.writebackEnded();
+        domain.writeoutAdd(this, pages); // __wb_writeout_add
     }
 
     /** Asks the item to write about {@code nrPages} more pages ({@code wb_start_writeback}). Never sleeps. */
@@ -211,7 +246,7 @@ public final class BdiWriteback implements InodeWriteback {
             try {
                 if (nrPagesRequested > 0) {
                     chunk = Math.min(nrPagesRequested, MAX_WRITEBACK_PAGES);
-                } else if (background && domain.overBackgroundThresh()) {
+                } else if (background && domain.overBackgroundThresh(this)) {
                     chunk = MAX_WRITEBACK_PAGES;
                 } else {
                     background = false;

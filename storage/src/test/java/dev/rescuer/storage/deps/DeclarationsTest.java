@@ -84,6 +84,9 @@ class DeclarationsTest {
         String worker = mode == LoopWorkerMode.KTHREAD ? "loop0 kthread" : "wq loop0";
         assertTrue(waits("loop0", worker), mode + ": the command runs on the worker");
         assertTrue(waits(worker, "sda"), mode + ": the worker's file I/O goes to the backing device");
+        assertTrue(g.edges().stream().anyMatch(e -> e.from().equals(worker) && e.to().equals("xfs-cil/sda")
+                && e.kind() == WaitGraph.EdgeKind.FLUSHES), mode + ": lo_req_flush fsyncs the image, a flush_work of the backing push");
+        assertTrue(waits(worker, "writeback"), mode + ": a buffered worker is held in balance_dirty_pages for the backing device's writeback");
         if (mode == LoopWorkerMode.KTHREAD) {
             assertEquals(WaitGraph.NodeKind.POINT, g.node(worker).kind());
         } else {

@@ -22,10 +22,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
+import dev.rescuer.storage.block.BlkFlush;
+
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,7 +68,11 @@ class LoopDeviceTest {
     }
 
     private BlkStatus write(LoopDevice dev, long block, long value) {
-        Bio bio = new Bio(BioOp.WRITE, 0, dev, block * FsLayout.BLOCK_SECTORS, Bio.PAGE_SIZE, null, null, "test");
+        return write(dev, block, value, 0);
+    }
+
+    private BlkStatus write(LoopDevice dev, long block, long value, int flags) {
+        Bio bio = new Bio(BioOp.WRITE, flags, dev, block * FsLayout.BLOCK_SECTORS, Bio.PAGE_SIZE, null, null, "test");
         long[] data = new long[FsLayout.BLOCK_SECTORS];
         java.util.Arrays.fill(data, value);
         bio.setData(data, 0);
@@ -104,6 +111,32 @@ class LoopDeviceTest {
             assertEquals(1, f.inode().mapping().nrDirty(), "the loop write dirtied one page of the image");
         }
         assertEquals(0, sda.contentAt((image.startBlock() + 2) * FsLayout.BLOCK_SECTORS), "nothing reached the disk yet");
+    }
+
+    @ParameterizedTest
+    @EnumSource(LoopWorkerMode.class)
+    void aFuaWriteEndsOnlyAfterAPostFlushHasFsyncedTheImage(LoopWorkerMode mode) {
+        LoopDevice dev = loop(mode, true, false);
+        // loop has a write cache without FUA: PREFLUSH | FUA is a flush, the data, and a flush (blk-flush.c),
+        // and each flush is lo_req_flush, an fsync of the image, which writes its dirty pages and waits
+        assertEquals(BlkStatus.OK, write(dev, 2, 5, Bio.REQ_PREFLUSH | Bio.REQ_FUA));
+        try (OpenFile f = fs.open("image")) {
+            assertEquals(0, f.inode().mapping().nrDirty(), "the post-flush wrote the page the data dirtied");
+            assertFalse(f.inode().mapping().hasDirtyOrWriteback(), "and waited for it");
+        }
+        assertEquals(BlkStatus.OK, write(dev, 3, 6, Bio.REQ_PREFLUSH));
+        try (OpenFile f = fs.open("image")) {
+            assertEquals(1, f.inode().mapping().nrDirty(), "a preflush comes before the data: the page stays dirty");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void theFlushPolicyOfADeviceWithAWriteCacheAndNoFua() {
+        LoopDevice dev = loop(LoopWorkerMode.KTHREAD, false, false);
+        Bio w = new Bio(BioOp.WRITE, Bio.REQ_PREFLUSH | Bio.REQ_FUA, dev, 0, Bio.PAGE_SIZE, null, null, "test");
+        assertEquals(BlkFlush.REQ_FSEQ_PREFLUSH | BlkFlush.REQ_FSEQ_DATA | BlkFlush.REQ_FSEQ_POSTFLUSH, BlkFlush.blkFlushPolicy(w, true, false));
+        assertEquals(BlkFlush.REQ_FSEQ_PREFLUSH | BlkFlush.REQ_FSEQ_DATA, BlkFlush.blkFlushPolicy(w, true, true), "FUA kept on a device that has it");
+        assertEquals(BlkFlush.REQ_FSEQ_DATA, BlkFlush.blkFlushPolicy(w, false, false), "no cache, nothing to flush");
     }
 
     /**

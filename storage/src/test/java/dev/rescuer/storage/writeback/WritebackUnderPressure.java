@@ -104,7 +104,7 @@ final class WritebackUnderPressure implements Scenario {
         layout.addFile("big", WRITER_PAGES, 0); // an empty file of the image: opening it reads its inode
         JournalFs fs = JournalFs.mount(disk, layout, MountOptions.READ_WRITE, cache, sys.workqueues(), wb);
 
-        ctx.releasers(throttle.throttleWait(), () -> Releaser.forWork(sys.workqueues(), wb.work()));
+        ctx.releasers(wb.throttleWait(), () -> Releaser.forWork(sys.workqueues(), wb.work()));
         ctx.releasers(fs.journal().commitWait(), () -> Releaser.forWork(sys.workqueues(), fs.journal().pushItem()));
 
         WorkloadEnv env = new WorkloadEnv(sys.pages(), Map.of("vdb", fs), ctx::progress);
