@@ -11,7 +11,9 @@ import java.util.List;
  *
  * <p>It counts completions: each {@link #complete()} lets exactly one wait return, now or later;
  * {@link #completeAll()} lets every present and future wait return until {@link #reinit()}. Waiters
- * are released in FIFO order. {@code complete} and {@code completeAll} never sleep and may be called
+ * are released in FIFO order: {@code complete} hands its count to the first waiter at once, so a
+ * woken waiter is never overtaken by a newcomer, which the kernel's {@code done} counter allows
+ * (docs/ARCHITECTURE.md, "Differences"). {@code complete} and {@code completeAll} never sleep and may be called
  * from atomic context and from any task; waits from atomic context throw
  * {@link dev.rescuer.core.platform.AtomicContextException}.
  */
