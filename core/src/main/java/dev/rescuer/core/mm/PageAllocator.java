@@ -43,8 +43,9 @@ import java.util.concurrent.atomic.LongAdder;
  *       <ul>
  *         <li>a costly allocation (more than {@value #COSTLY_PAGES} pages, order above
  *             {@code PAGE_ALLOC_COSTLY_ORDER}) or a {@code RETRY_MAYFAIL} one fails;
- *         <li>a {@code NOFAIL} one never fails: it gets one try with no watermark at all (every
- *             free page; half of min if costly) and then retries for as long as it takes;
+ *         <li>a {@code NOFAIL} one never fails: it waits and retries for as long as it takes,
+ *             at the min watermark (the kernel would let it into the reserves here; this model
+ *             does not, docs/ARCHITECTURE.md);
  *         <li>one that may not enter the filesystem ({@code GFP_NOFS}, {@code GFP_NOIO}, or any
  *             context under such a scope) is "too small to fail": the kernel's {@code out_of_memory}
  *             reports progress for it without killing anything, so it retries for as long as it
@@ -395,28 +396,19 @@ public final class PageAllocator implements AutoCloseable {
             if (fruitless > reclaimRetries) {
                 // should_reclaim_retry gave up: what __alloc_pages_may_oom and the nopage path decide.
                 String why = reclaimRetries + " reclaim passes in a row made no progress";
-                if (n > COSTLY_PAGES || eff.has(Gfp.Modifier.RETRY_MAYFAIL)) {
-                    // The OOM path is skipped: the costly or may-fail allocation fails, unless NOFAIL,
-                    // which the nopage path lets into half of min (ALLOC_MIN_RESERVE) and retries.
-                    if (!eff.has(Gfp.Modifier.NOFAIL)) {
-                        return why;
+                // NOFAIL never fails: it waits at min and retries (the kernel would also let it into
+                // the reserves here; not modelled, docs/ARCHITECTURE.md, "No OOM killer").
+                if (!eff.has(Gfp.Modifier.NOFAIL)) {
+                    if (n > COSTLY_PAGES || eff.has(Gfp.Modifier.RETRY_MAYFAIL)) {
+                        return why; // __alloc_pages_may_oom skips the OOM path for these: they fail
                     }
-                    if (take(n, minMark - minMark / 2)) {
-                        return null;
+                    if (eff.mayFs()) {
+                        // The kernel would call the OOM killer here and retry; this model has none.
+                        return why + " (no OOM killer)";
                     }
-                    continue; // no progress was made, so the next pass that fails comes back here
-                } else if (eff.has(Gfp.Modifier.NOFAIL)) {
-                    // out_of_memory (or its NOFAIL warning) counts as progress, and a NOFAIL
-                    // allocation gets one try without watermarks (__alloc_pages_cpuset_fallback).
-                    if (take(n, 0)) {
-                        return null;
-                    }
-                } else if (eff.mayFs()) {
-                    // The kernel would call the OOM killer here and retry; this model has none.
-                    return why + " (no OOM killer)";
+                    // Too small to fail: out_of_memory returns true for an allocation that may not
+                    // enter the filesystem ("does not compensate for IO-less reclaim"), so it retries.
                 }
-                // Otherwise too small to fail: out_of_memory returns true for an allocation that may
-                // not enter the filesystem ("does not compensate for IO-less reclaim"), so it retries.
                 fruitless = 0;
             }
             if (progress == 0) {
