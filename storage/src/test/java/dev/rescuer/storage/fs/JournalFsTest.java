@@ -164,7 +164,8 @@ class JournalFsTest {
 
         Pages hog = sys.pages().allocate((int) (sys.pages().freePages() - 9), Gfp.KERNEL); // 9 free, min 8
         try (MemallocScope s = MemallocScope.nofs(sys.platform())) {
-            Pages p = sys.pages().tryAllocate(4, Gfp.KERNEL.with(Gfp.Modifier.NOWARN));
+            // RETRY_MAYFAIL: a plain GFP_NOFS allocation of 4 pages is too small to fail and would retry for ever.
+            Pages p = sys.pages().tryAllocate(4, Gfp.KERNEL.with(Gfp.Modifier.NOWARN, Gfp.Modifier.RETRY_MAYFAIL));
             if (p != null) {
                 p.free();
             }
