@@ -6,6 +6,8 @@ import dev.rescuer.core.testing.Poll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -217,22 +219,25 @@ class InboxTest {
     }
 
     /**
-     * Occupies the pool's worker with {@code busy} spinning until {@code release}, queues {@code first}
-     * (linked by its producer) and then {@code rest} (pushed onto the watched inbox), releases busy and
-     * waits until {@code first} runs: the worker's drain after busy linked {@code rest} in one batch
-     * behind it, none of which has started.
+     * Occupies the pool's worker with {@code busy} spinning until {@code release}, queues a no-op item
+     * (linked by its producer, which leaves the inbox watched) and then {@code first} and {@code rest}
+     * (pushed onto the watched inbox), releases busy and waits until {@code first} runs. The worker
+     * drains the inbox once its worklist is empty, after the no-op item: {@code first} and
+     * {@code rest} are linked in one batch, and none of {@code rest} has started.
      */
     private static void batchBehind(WorkQueue wq, AtomicBoolean release, AtomicBoolean firstStarted, Work first, Work... rest) {
         occupyTheWorker(wq, release);
-        assertTrue(wq.queueOn(0, first));
-        for (Work w : rest) {
+        assertTrue(wq.queueOn(0, new Work("linked", () -> { })));
+        List<Work> batch = new ArrayList<>(List.of(rest));
+        batch.add(0, first);
+        for (Work w : batch) {
             assertTrue(wq.queueOn(0, w));
             assertTrue(wq.pwqFor(0).inInbox(w), "queued behind a running worker, the item waits in the inbox");
         }
         release.set(true);
         Poll.until("the batch's first item runs", firstStarted::get);
         for (Work w : rest) {
-            assertFalse(wq.pwqFor(0).inInbox(w), "the worker linked the inbox as it went on to the next item");
+            assertFalse(wq.pwqFor(0).inInbox(w), "the worker linked the inbox, its worklist empty, before it went on");
         }
     }
 
