@@ -43,7 +43,8 @@ class SwapAreaTest {
                     assertTrue(hog.fault(Gfp.NOWAIT.with(Gfp.Modifier.NOWARN)));
                 }
                 assertEquals(0, area.pagesSwapped(), "filling memory swapped nothing (NOWAIT never reclaims)");
-                Pages p = sys.pages().tryAllocate(1, gfp.with(Gfp.Modifier.NOWARN));
+                // RETRY_MAYFAIL: where swapping cannot help, a plain IO-less allocation would be too small to fail.
+                Pages p = sys.pages().tryAllocate(1, gfp.with(Gfp.Modifier.NOWARN, Gfp.Modifier.RETRY_MAYFAIL));
                 if (expectSuccess) {
                     assertNotNull(p, gfp + " merge=" + merge + " swapFile=" + swapFile + " should get memory by swapping");
                     assertEquals(area.pagesSwapped(), hog.swapped());

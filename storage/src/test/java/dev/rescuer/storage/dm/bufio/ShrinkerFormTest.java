@@ -90,7 +90,9 @@ class ShrinkerFormTest {
             case "GFP_NOIO" -> Gfp.NOIO;
             default -> throw new IllegalArgumentException(context);
         };
-        return sys.pages().tryAllocate(1, gfp);
+        // RETRY_MAYFAIL: one task and nothing else frees, and a plain IO-less order-0 allocation is
+        // too small to fail; the shrinker's form under each context is what these tests look at.
+        return sys.pages().tryAllocate(1, gfp.with(Gfp.Modifier.RETRY_MAYFAIL));
     }
 
     @ParameterizedTest(name = "{0} under {1}: sleeping lock {2}, writes dirty buffers {3}")
