@@ -62,11 +62,40 @@ class WorkqueueStressTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void aMillionRandomOperationsLoseNothingAndLeaveNothingBehind() {
         RescuerSystem sys = system(CPUS);
+        Thread dumper = hangDumper(sys, Duration.ofSeconds(270));
         try {
             run(sys);
         } finally {
+            dumper.interrupt();
             sys.close(); // idempotent for the workqueues; run() closes it itself on success
         }
+    }
+
+    /**
+     * A diagnostic, not a synchronization: if the run is still going after {@code after} (just under
+     * the timeout), prints every thread's stack and the workqueue dump, so that a rare hang can be
+     * read from the test report. Interrupted when the run ends.
+     */
+    private static Thread hangDumper(RescuerSystem sys, Duration after) {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(after.toMillis());
+            } catch (InterruptedException done) {
+                return;
+            }
+            StringBuilder sb = new StringBuilder("WorkqueueStressTest still running after " + after + "; threads:\n");
+            Thread.getAllStackTraces().forEach((th, st) -> {
+                sb.append('"').append(th.getName()).append("\" ").append(th.getState()).append('\n');
+                for (StackTraceElement e : st) {
+                    sb.append("\tat ").append(e).append('\n');
+                }
+            });
+            sb.append(sys.workqueues().dump());
+            System.err.println(sb);
+        }, "stress-hang-dumper");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     private static void run(RescuerSystem sys) {
