@@ -7,6 +7,7 @@ import dev.rescuer.storage.dm.verity.VeritySetup;
 import dev.rescuer.storage.dm.verity.VerityTarget;
 import dev.rescuer.storage.dm.verity.VerityTree;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -143,7 +144,7 @@ public final class VeritysetupKind extends AbstractDeviceKind<VeritysetupKind.Co
         } else if (e instanceof DmKind.Config d && d.table() != null) {
             lower = List.of(d.table().trim().split("\\s+")); // the devices a table names are its tokens that name devices
         } else if (e instanceof Config v) {
-            lower = java.util.Arrays.asList(v.data(), v.hash());
+            lower = Arrays.asList(v.data(), v.hash());
         } else if (e instanceof MdRaid1Kind.Config m && m.members() != null) {
             lower = m.members();
         }
@@ -159,8 +160,8 @@ public final class VeritysetupKind extends AbstractDeviceKind<VeritysetupKind.Co
     }
 
     private static String table(Config c, long blocks, long root) {
-        int dbs = c.dataBlockSize() == null ? 4096 : c.dataBlockSize();
-        int hbs = c.hashBlockSize() == null ? 4096 : c.hashBlockSize();
+        int dbs = dataBlockSize(c);
+        int hbs = hashBlockSize(c);
         List<String> opts = c.options() == null ? List.of() : c.options();
         return "0 " + blocks * (dbs / Bio.SECTOR_SIZE) + " verity 1 " + c.data() + " " + c.hash() + " " + dbs + " " + hbs + " "
                 + blocks + " 0 sha256 " + VerityTarget.hex(root) + " " + (c.salt() == null ? "-" : c.salt())
